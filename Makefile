@@ -1,0 +1,46 @@
+# Thin wrapper around CMake so the README commands stay short.
+#   make            configure + build (build/)
+#   make test       build + all unit tests (normal build)
+#   make check      what CI runs: format check, normal + sanitizer builds
+#                   with unit and daemon tests, fuzzers, VM suite
+#   make install    cmake --install build
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all build test asan-test check format format-check install run clean
+
+all: build
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+asan-test:
+	cmake -S . -B $(ASAN_BUILD) -DSRPTD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS)
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
+
+check:
+	scripts/check.sh
+
+format:
+	scripts/format.sh
+
+format-check:
+	scripts/format.sh --check
+
+run: build
+	$(BUILD)/src/srptd --foreground -c conf/srptd.conf
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

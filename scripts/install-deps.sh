@@ -1,0 +1,41 @@
+#!/bin/sh
+# Install everything srptd needs to build, test and run its VM suite on
+# Debian 12.  Idempotent; needs root.  Usage: scripts/install-deps.sh [--vm]
+#   (no flag)  build + unit tests + fuzzers + benchmarks
+#   --vm       also what tests/vm needs (qemu, guest userspace)
+set -eu
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps.sh: must run as root (apt-get)" >&2
+	exit 1
+fi
+
+PKGS="build-essential cmake pkg-config git
+clang clang-format libclang-rt-14-dev
+libibverbs-dev librdmacm-dev libibumad-dev ibverbs-providers rdma-core
+liburing-dev libaio-dev libconfig-dev libcmocka-dev libsystemd-dev
+libjson-c-dev valgrind fio"
+
+VM_PKGS="qemu-system-x86 busybox-static dash kmod iproute2 sg3-utils lsscsi
+xz-utils zstd cpio fio ibverbs-utils rdma-core srptools"
+
+want="$PKGS"
+[ "${1:-}" = "--vm" ] && want="$PKGS $VM_PKGS"
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -n "$missing" ]; then
+	echo "install-deps.sh: installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+else
+	echo "install-deps.sh: all dependencies present"
+fi

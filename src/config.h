@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Configuration: /etc/srptd.conf (libconfig) plus include_dir/ *.conf drop-ins
+ * merged in name order, parsed into one immutable, fully validated struct.
+ * Reload builds a new struct and swaps it in; nothing ever mutates a loaded
+ * config.  Schema: man/srptd.conf.5 and shared ecosystem.md 2.1.
+ */
+#ifndef SRPTD_CONFIG_H
+#define SRPTD_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONFIG_MAX_ERRORS 64
+
+/* One error, printed as "file:line: message" (line 0: no line known). */
+struct config_error {
+	char file[256];
+	int line;
+	char msg[256];
+};
+
+struct config_errors {
+	unsigned int n;
+	unsigned int dropped; /* errors beyond CONFIG_MAX_ERRORS */
+	struct config_error e[CONFIG_MAX_ERRORS];
+};
+
+enum config_engine {
+	CONFIG_ENGINE_IO_URING,
+	CONFIG_ENGINE_AIO,
+	CONFIG_ENGINE_SYNC,
+	CONFIG_ENGINE_NULL,
+	CONFIG_ENGINE_COUNT
+};
+
+struct config_listen {
+	char addr[64]; /* numeric IPv4/IPv6 address, "0.0.0.0", "::" */
+	uint16_t port;
+};
+
+struct config_daemon {
+	int log_level; /* LOG_ERR..LOG_DEBUG */
+	unsigned int log_components; /* bitmask of 1 << LOG_C_x; 0 = all */
+	char control_socket[108];
+	char control_group[64];
+	unsigned int workers; /* 0 = auto */
+	char include_dir[256];
+	char metrics_listen[64]; /* "" = off */
+};
+
+struct config_fabric {
+	unsigned int n_ports;
+	char (*ports)[64]; /* "*" or "mlx5_0:1" */
+	bool ib_cm_enabled;
+	bool rdma_cm_enabled;
+	unsigned int n_listen;
+	struct config_listen *listen;
+	bool dm_agent;
+	uint32_t max_req_size; /* bytes, >= 8276? see srptd.conf(5) */
+	uint32_t max_rsp_size;
+	uint32_t max_rdma_size;
+	uint32_t queue_depth; /* credits per channel */
+	bool use_srq;
+	uint32_t srq_size;
+	uint32_t send_queue_size;
+};
+
+struct config_backend_defaults {
+	enum config_engine engine;
+	unsigned int n_fallback;
+	enum config_engine fallback[CONFIG_ENGINE_COUNT];
+	bool direct_io;
+};
+
+struct config_device {
+	char name[64];
+	char path[256]; /* "" for null */
+	enum config_engine engine;
+	unsigned int n_fallback;
+	enum config_engine fallback[CONFIG_ENGINE_COUNT];
+	uint64_t size; /* bytes; 0 = from the file/device */
+	uint32_t block_size; /* 512 or 4096; 0 = from device */
+	bool create; /* create a sparse file of size */
+	bool write_cache;
+	bool read_only;
+	bool direct_io;
+	char serial[64]; /* "" = derived */
+	char naa[33]; /* 32 hex digits or "" */
+	char vendor[9];
+	char product[17];
+	char revision[5];
+	int line; /* where defined, for diagnostics */
+	char file[256];
+};
+
+struct config_lun {
+	uint64_t lun;
+	unsigned int device; /* index into config.devices */
+	bool read_only;
+};
+
+struct config_group {
+	char name[64];
+	unsigned int n_initiators;
+	uint8_t (*initiators)[16]; /* GIDs, network byte order */
+	unsigned int n_luns;
+	struct config_lun *luns;
+};
+
+enum config_unknown_policy {
+	CONFIG_UNKNOWN_DENY,
+	CONFIG_UNKNOWN_DEFAULT_MAP,
+};
+
+struct config_target {
+	char name[64];
+	bool id_ext_auto; /* node GUID of the first HCA */
+	uint64_t id_ext;
+	bool ioc_guid_auto;
+	uint64_t ioc_guid;
+	unsigned int n_ports;
+	char (*ports)[64];
+	enum config_unknown_policy unknown_initiators;
+	unsigned int n_luns; /* default lun_map */
+	struct config_lun *luns;
+	unsigned int n_groups;
+	struct config_group *groups;
+};
+
+struct config {
+	char path[256]; /* main file */
+	unsigned int version;
+	struct config_daemon daemon;
+	struct config_fabric fabric;
+	struct config_backend_defaults backend;
+	unsigned int n_devices;
+	struct config_device *devices;
+	unsigned int n_targets;
+	struct config_target *targets;
+	uint64_t generation; /* set by the daemon on apply */
+};
+
+/*
+ * Parse and validate path and its drop-ins.  include_dir_override != NULL
+ * replaces daemon.include_dir (tests).  On success *out is a new config
+ * (free with config_free) and errs->n == 0; on failure returns -EINVAL
+ * (or -ENOENT/-EACCES for the main file) with every error in errs.
+ */
+int config_load(const char *path, const char *include_dir_override,
+		struct config **out, struct config_errors *errs);
+void config_free(struct config *cfg);
+
+/* Print every error as "file:line: message\n". */
+void config_errors_print(const struct config_errors *errs, FILE *f);
+
+const char *config_engine_name(enum config_engine e);
+
+/* Lookup helpers. */
+const struct config_device *config_find_device(const struct config *cfg,
+					       const char *name);
+
+#endif

@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Daemon lifecycle on the main event loop: signals through signalfd,
+ * reload (SIGHUP), orderly bounded shutdown (SIGTERM/SIGINT), sd_notify and
+ * the systemd watchdog, and waiting for RDMA devices.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <infiniband/verbs.h>
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "loop.h"
+#include "srptd/version.h"
+
+/* How long an orderly shutdown may take before we exit regardless. */
+#define DAEMON_STOP_TIMEOUT_MS 10000
+/* How often to look for RDMA devices while there are none. */
+#define DAEMON_DEVICE_POLL_MS 5000
+
+struct daemon {
+	enum daemon_state state;
+	struct daemon_opts opts;
+	struct config *cfg;
+	uint64_t generation;
+	struct loop *loop;
+	int sigfd;
+	sigset_t sigmask_old;
+	struct loop_timer *stop_timer;
+	struct loop_timer *device_timer;
+	unsigned int n_rdma_devices;
+	unsigned int pending_drains; /* components still draining on stop */
+	int exit_code;
+};
+
+static const char *const state_names[] = {
+	[DAEMON_STARTING] = "starting",	  [DAEMON_RUNNING] = "running",
+	[DAEMON_RELOADING] = "reloading", [DAEMON_STOPPING] = "stopping",
+	[DAEMON_STOPPED] = "stopped",
+};
+
+const char *daemon_state_name(enum daemon_state s)
+{
+	return s < ARRAY_SIZE(state_names) ? state_names[s] : "?";
+}
+
+/*
+ * The one place the daemon changes state.  RELOADING returns to RUNNING;
+ * every other move is forward only.
+ */
+static void daemon_set_state(struct daemon *d, enum daemon_state next)
+{
+	bool ok = next > d->state ||
+		  (d->state == DAEMON_RELOADING && next == DAEMON_RUNNING);
+
+	if (!ok) {
+		pr_err("internal: daemon state %s -> %s refused",
+		       daemon_state_name(d->state), daemon_state_name(next));
+		return;
+	}
+	pr_debug(LOG_C_CORE, "daemon state %s -> %s",
+		 daemon_state_name(d->state), daemon_state_name(next));
+	d->state = next;
+}
+
+static void daemon_apply_logging(struct daemon *d)
+{
+	if (d->opts.log_level_override >= 0)
+		log_set_level(d->opts.log_level_override);
+	else
+		log_set_level(d->cfg->daemon.log_level);
+	log_set_components(d->cfg->daemon.log_components);
+}
+
+static void daemon_status(struct daemon *d)
+{
+	char status[256];
+
+	if (d->n_rdma_devices)
+		snprintf(
+			status, sizeof(status),
+			"%u RDMA device(s), %u device(s), %u target(s), config generation %llu",
+			d->n_rdma_devices, d->cfg->n_devices, d->cfg->n_targets,
+			(unsigned long long)d->generation);
+	else
+		snprintf(
+			status, sizeof(status),
+			"waiting for RDMA devices; %u device(s), %u target(s), config generation %llu",
+			d->cfg->n_devices, d->cfg->n_targets,
+			(unsigned long long)d->generation);
+	sd_notifyf(0, "STATUS=%s", status);
+}
+
+/*
+ * Until the verbs fabric manages devices itself, look for them with
+ * ibv_get_device_list().  No device is not an error: srptd stays up and
+ * healthy and says what it is waiting for (RDMA devices appear late at
+ * boot; rdma-core#781).
+ */
+static void daemon_scan_rdma_devices(struct daemon *d)
+{
+	struct ibv_device **list;
+	int n = 0;
+
+	list = ibv_get_device_list(&n);
+	if (!list)
+		n = 0;
+	if ((unsigned int)n != d->n_rdma_devices) {
+		if (n == 0) {
+			pr_notice(
+				"no RDMA devices found; waiting for RDMA devices");
+		} else {
+			char names[256] = "";
+			size_t off = 0;
+
+			for (int i = 0; i < n && off < sizeof(names); i++)
+				off += snprintf(names + off,
+						sizeof(names) - off, "%s%s",
+						i ? " " : "",
+						ibv_get_device_name(list[i]));
+			pr_info("RDMA devices present: %s", names);
+		}
+		d->n_rdma_devices = n;
+		daemon_status(d);
+	}
+	if (list)
+		ibv_free_device_list(list);
+}
+
+static void daemon_on_device_timer(void *arg)
+{
+	daemon_scan_rdma_devices(arg);
+}
+
+static void daemon_log_diff(const struct config *old, const struct config *new)
+{
+	unsigned int added = 0, removed = 0;
+
+	for (unsigned int i = 0; i < new->n_devices; i++)
+		if (!config_find_device(old, new->devices[i].name))
+			added++;
+	for (unsigned int i = 0; i < old->n_devices; i++)
+		if (!config_find_device(new, old->devices[i].name))
+			removed++;
+	pr_info("reload: devices +%u -%u, targets %u -> %u, log level %s",
+		added, removed, old->n_targets, new->n_targets,
+		log_level_name(new->daemon.log_level));
+}
+
+static void daemon_reload(struct daemon *d)
+{
+	struct config_errors *errs;
+	struct config *cfg = NULL;
+	int ret;
+
+	if (d->state != DAEMON_RUNNING)
+		return;
+	daemon_set_state(d, DAEMON_RELOADING);
+	sd_notify(0, "RELOADING=1");
+	pr_notice("reloading configuration from %s", d->opts.config_path);
+
+	errs = calloc(1, sizeof(*errs));
+	if (!errs) {
+		pr_err("reload failed: out of memory; keeping the running configuration");
+		goto out;
+	}
+	ret = config_load(d->opts.config_path, NULL, &cfg, errs);
+	if (ret) {
+		for (unsigned int i = 0; i < errs->n; i++) {
+			if (errs->e[i].line > 0)
+				pr_err("%s:%d: %s", errs->e[i].file,
+				       errs->e[i].line, errs->e[i].msg);
+			else
+				pr_err("%s: %s", errs->e[i].file,
+				       errs->e[i].msg);
+		}
+		if (errs->dropped)
+			pr_err("... and %u more errors", errs->dropped);
+		pr_err("reload failed (%u errors); keeping configuration generation %llu",
+		       errs->n + errs->dropped,
+		       (unsigned long long)d->generation);
+		sd_notifyf(
+			0,
+			"STATUS=reload failed (%u errors); running generation %llu",
+			errs->n + errs->dropped,
+			(unsigned long long)d->generation);
+		free(errs);
+		goto out_ready;
+	}
+	free(errs);
+
+	daemon_log_diff(d->cfg, cfg);
+	config_free(d->cfg);
+	d->cfg = cfg;
+	d->cfg->generation = ++d->generation;
+	daemon_apply_logging(d);
+	pr_notice("configuration generation %llu applied",
+		  (unsigned long long)d->generation);
+	daemon_status(d);
+out_ready:
+	sd_notify(0, "READY=1");
+out:
+	daemon_set_state(d, DAEMON_RUNNING);
+}
+
+static void daemon_finish_stop(struct daemon *d)
+{
+	daemon_set_state(d, DAEMON_STOPPED);
+	loop_stop(d->loop);
+}
+
+static void daemon_maybe_finish_stop(struct daemon *d);
+
+static void daemon_on_stop_timeout(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->stop_timer = NULL;
+	pr_warn("shutdown did not finish within %d ms; exiting anyway",
+		DAEMON_STOP_TIMEOUT_MS);
+	daemon_finish_stop(d);
+}
+
+static void daemon_stop(struct daemon *d, const char *why)
+{
+	if (d->state >= DAEMON_STOPPING)
+		return;
+	daemon_set_state(d, DAEMON_STOPPING);
+	sd_notify(0, "STOPPING=1");
+	pr_notice("shutting down (%s)", why);
+	if (d->device_timer) {
+		loop_timer_cancel(d->loop, d->device_timer);
+		d->device_timer = NULL;
+	}
+	/*
+	 * The bound covers components that drain asynchronously (channels
+	 * sending T_LOGOUT, in-flight backend I/O): each holds a drain
+	 * reference and calls daemon_drain_done().  With nothing left to
+	 * drain the stop completes at once.
+	 */
+	loop_timer_add(d->loop, DAEMON_STOP_TIMEOUT_MS, 0,
+		       daemon_on_stop_timeout, d, &d->stop_timer);
+	daemon_maybe_finish_stop(d);
+}
+
+static void daemon_maybe_finish_stop(struct daemon *d)
+{
+	if (d->state != DAEMON_STOPPING || d->pending_drains)
+		return;
+	if (d->stop_timer) {
+		loop_timer_cancel(d->loop, d->stop_timer);
+		d->stop_timer = NULL;
+	}
+	daemon_finish_stop(d);
+}
+
+static void daemon_on_signal(void *arg, uint32_t events)
+{
+	struct daemon *d = arg;
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			daemon_reload(d);
+			break;
+		case SIGTERM:
+			daemon_stop(d, "SIGTERM");
+			break;
+		case SIGINT:
+			daemon_stop(d, "SIGINT");
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void daemon_on_watchdog(void *arg)
+{
+	sd_notify(0, "WATCHDOG=1");
+}
+
+static int daemon_setup_signals(struct daemon *d)
+{
+	sigset_t mask;
+
+	/* A vanished control-socket peer must not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, &d->sigmask_old) < 0)
+		return -errno;
+	d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sigfd < 0)
+		return -errno;
+	return loop_add_fd(d->loop, d->sigfd, EPOLLIN, daemon_on_signal, d);
+}
+
+int daemon_create(const struct daemon_opts *opts, struct config *cfg,
+		  struct daemon **out)
+{
+	struct daemon *d;
+	uint64_t wd_usec = 0;
+	int ret;
+
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		config_free(cfg);
+		return -ENOMEM;
+	}
+	d->opts = *opts;
+	d->cfg = cfg;
+	d->sigfd = -1;
+	d->generation = 1;
+	d->cfg->generation = 1;
+	d->state = DAEMON_STARTING;
+	daemon_apply_logging(d);
+	pr_notice("srptd %s starting, configuration %s", SRPTD_VERSION,
+		  opts->config_path);
+
+	ret = loop_create(&d->loop);
+	if (ret)
+		goto err;
+	ret = daemon_setup_signals(d);
+	if (ret)
+		goto err;
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec) {
+		/* Ping at half the interval, as sd_watchdog_enabled(3) advises. */
+		ret = loop_timer_add(d->loop, wd_usec / 2000, wd_usec / 2000,
+				     daemon_on_watchdog, d, NULL);
+		if (ret)
+			goto err;
+	}
+
+	/* Force a first report even when there are no devices. */
+	d->n_rdma_devices = ~0u;
+	daemon_scan_rdma_devices(d);
+	ret = loop_timer_add(d->loop, DAEMON_DEVICE_POLL_MS,
+			     DAEMON_DEVICE_POLL_MS, daemon_on_device_timer, d,
+			     &d->device_timer);
+	if (ret)
+		goto err;
+
+	*out = d;
+	return 0;
+err:
+	daemon_destroy(d);
+	return ret;
+}
+
+int daemon_run(struct daemon *d)
+{
+	int ret;
+
+	daemon_set_state(d, DAEMON_RUNNING);
+	daemon_status(d);
+	sd_notify(0, "READY=1");
+	pr_notice("ready (configuration generation %llu)",
+		  (unsigned long long)d->generation);
+	ret = loop_run(d->loop);
+	if (ret)
+		pr_err("event loop failed: %s", strerror(-ret));
+	pr_notice("stopped");
+	return ret ? ret : d->exit_code;
+}
+
+void daemon_destroy(struct daemon *d)
+{
+	if (!d)
+		return;
+	if (d->loop) {
+		if (d->sigfd >= 0)
+			loop_del_fd(d->loop, d->sigfd);
+		loop_destroy(d->loop);
+	}
+	if (d->sigfd >= 0) {
+		close(d->sigfd);
+		sigprocmask(SIG_SETMASK, &d->sigmask_old, NULL);
+	}
+	config_free(d->cfg);
+	free(d);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Event loop: one per thread (the main thread and each worker).  epoll for
+ * fds, timerfd-backed timers, and an eventfd-backed message queue that is
+ * the only way other threads hand work to this loop (design.md: messages,
+ * not locks).  Everything except loop_send() must be called from the thread
+ * running the loop.
+ */
+#ifndef SRPTD_LOOP_H
+#define SRPTD_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct loop;
+struct loop_timer;
+
+/* events: EPOLLIN/EPOLLOUT/EPOLLERR/EPOLLHUP as reported by epoll. */
+typedef void (*loop_fd_cb)(void *arg, uint32_t events);
+typedef void (*loop_timer_cb)(void *arg);
+typedef void (*loop_msg_fn)(void *arg);
+
+int loop_create(struct loop **out);
+/* Frees the loop; runs no pending messages; watched fds are not closed. */
+void loop_destroy(struct loop *l);
+
+int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_cb cb,
+		void *arg);
+int loop_mod_fd(struct loop *l, int fd, uint32_t events);
+int loop_del_fd(struct loop *l, int fd);
+
+/*
+ * One-shot (interval_ms == 0) or periodic timer, first firing after
+ * delay_ms.  A one-shot timer is freed after its callback; cancel frees a
+ * timer that has not fired (or a periodic one).
+ */
+int loop_timer_add(struct loop *l, uint64_t delay_ms, uint64_t interval_ms,
+		   loop_timer_cb cb, void *arg, struct loop_timer **out);
+void loop_timer_cancel(struct loop *l, struct loop_timer *t);
+
+/* Thread-safe: run fn(arg) on the loop's thread.  -ENOMEM only. */
+int loop_send(struct loop *l, loop_msg_fn fn, void *arg);
+
+/*
+ * Run one round: wait up to timeout_ms (-1 forever, 0 poll) and dispatch.
+ * Returns the number of events dispatched or -errno.
+ */
+int loop_run_once(struct loop *l, int timeout_ms);
+/* Run until loop_stop(); returns 0. */
+int loop_run(struct loop *l);
+void loop_stop(struct loop *l);
+bool loop_stopping(const struct loop *l);
+
+/* Monotonic milliseconds. */
+uint64_t loop_now_ms(void);
+
+#endif

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * SCSI target core: the interface between a transport (the SRP engine) and
+ * the SPC/SBC emulation.  The transport never looks inside a CDB; it asks
+ * scsi_task_parse() how much data moves in which direction, provides a
+ * buffer (fetching data-out first), calls scsi_task_execute(), and sends
+ * status, sense and data-in when task->complete runs.
+ *
+ * Objects:
+ *  - struct scsi_lu: one exported device (identity, geometry, reservations,
+ *    mode pages).  Shared by all nexuses and workers; its mutable control
+ *    state (reservations, UA generation, compare-and-write ranges) is
+ *    guarded inside the SCSI layer.
+ *  - struct scsi_itn: the SCSI view of one I_T nexus: its LUN view and a
+ *    unit attention queue per LUN.  Owned by the transport's nexus.
+ *  - struct scsi_worker: per worker thread; holds that worker's backend
+ *    contexts (one per engine).  Tasks execute on the worker that owns
+ *    their channel and complete there.
+ *
+ * NOTE: owned by the SCSI layer.  Names and fields below are relied upon by
+ * src/srp/ and may be extended but not renamed.
+ */
+#ifndef SRPTD_SCSI_H
+#define SRPTD_SCSI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include "srptd/backend.h"
+
+#define SCSI_MAX_CDB_LEN 260 /* 16 + SRP additional CDB (max 255*4?) */
+#define SCSI_SENSE_BUFFERSIZE 96
+
+struct scsi_lu;
+struct scsi_itn;
+struct scsi_worker;
+
+/* Identity and limits of an exported device, from the config. */
+struct scsi_lu_params {
+	const char *vendor; /* INQUIRY T10 vendor id, <= 8 chars */
+	const char *product; /* <= 16 chars */
+	const char *revision; /* <= 4 chars */
+	const char *serial; /* VPD 0x80; NULL = derived from the device */
+	const char *naa; /* 32 hex digits NAA 6 (VPD 0x83); NULL = derived */
+	uint32_t max_xfer_bytes; /* fabric's max I/O size (VPD 0xB0) */
+	const char *target_name; /* SCSI name string designator (VPD 0x83) */
+};
+
+int scsi_lu_create(struct srptd_bdev *bdev, const struct scsi_lu_params *p,
+		   struct scsi_lu **out);
+void scsi_lu_destroy(struct scsi_lu *lu);
+
+/* One LUN of a nexus's view: lun is the SAM LUN number (0..16383). */
+struct scsi_lun_entry {
+	uint64_t lun;
+	struct scsi_lu *lu;
+	bool read_only; /* masked read-only for this view */
+};
+
+/*
+ * Create the SCSI side of an I_T nexus.  Ids are the SRP port identifiers
+ * (16 bytes each, SRP r16a 5.6.2 / SPC-4 TransportID for SRP), used by
+ * persistent reservations and REPORT TARGET PORT GROUPS.  The view is
+ * copied.  Every LUN starts with a POWER ON, RESET OR BUS DEVICE RESET
+ * OCCURRED unit attention.
+ */
+int scsi_itn_create(const uint8_t initiator_port_id[16],
+		    const uint8_t target_port_id[16], uint16_t rel_tgt_port_id,
+		    const struct scsi_lun_entry *view, unsigned int n,
+		    struct scsi_itn **out);
+void scsi_itn_destroy(struct scsi_itn *itn);
+
+/* Per-worker execution context (backend contexts created lazily). */
+int scsi_worker_create(unsigned int depth, struct scsi_worker **out);
+void scsi_worker_destroy(struct scsi_worker *w);
+/* Fill fds with the event fds to watch; returns how many (<= max). */
+int scsi_worker_event_fds(struct scsi_worker *w, int *fds, int max);
+/* Reap backend completions (runs task->complete callbacks); count. */
+int scsi_worker_poll(struct scsi_worker *w);
+
+enum scsi_data_dir {
+	SCSI_DIR_NONE,
+	SCSI_DIR_WRITE, /* data-out: initiator -> target */
+	SCSI_DIR_READ, /* data-in: target -> initiator */
+};
+
+struct scsi_task {
+	/* Set by the transport before scsi_task_parse(). */
+	uint8_t cdb[SCSI_MAX_CDB_LEN];
+	uint32_t cdb_len;
+	uint64_t lun; /* decoded LUN number */
+	uint64_t tag;
+	struct scsi_itn *itn;
+	struct scsi_worker *worker;
+	void (*complete)(struct scsi_task *t); /* on the worker thread */
+	void *transport_priv;
+
+	/* Set by scsi_task_parse(): what the CDB says moves. */
+	enum scsi_data_dir dir;
+	uint32_t xfer_len; /* bytes the CDB transfers */
+
+	/*
+	 * Set by the transport before scsi_task_execute(): the buffer.  For
+	 * SCSI_DIR_WRITE it holds buf_len bytes of data-out; for
+	 * SCSI_DIR_READ it has room for buf_len bytes (which may be less than
+	 * xfer_len if the initiator's descriptors are short: the SCSI layer
+	 * returns at most buf_len and the transport reports the residual).
+	 */
+	struct iovec *iov;
+	unsigned int iovcnt;
+	uint32_t buf_len;
+
+	/* Results, valid in complete(). */
+	uint8_t status; /* SAM status: GOOD, CHECK CONDITION ... */
+	uint8_t sense_len;
+	uint8_t sense[SCSI_SENSE_BUFFERSIZE];
+	uint32_t data_in_len; /* bytes of data-in actually produced */
+
+	/* Private to the SCSI layer. */
+	uint64_t scsi_priv[16];
+};
+
+/*
+ * Validate the CDB and decide direction and length.  Returns 0 if the task
+ * may proceed, or a positive value meaning the task already carries its
+ * final status and sense (illegal opcode, LUN not supported, unit
+ * attention, reservation conflict...): the transport sends the response
+ * without executing and without moving data.
+ */
+int scsi_task_parse(struct scsi_task *t);
+
+/* Execute a parsed task; t->complete runs later on t->worker's thread. */
+void scsi_task_execute(struct scsi_task *t);
+
+/*
+ * Task management (SAM-5 7): abort in-flight tasks of a LUN of this nexus
+ * (LUN RESET also aborts other nexuses' tasks and queues a reset UA on
+ * them).  Implemented in the SCSI layer where it concerns LU state; the
+ * transport aborts its own queued tasks.
+ */
+void scsi_lu_reset(struct scsi_itn *itn, uint64_t lun);
+
+/* SAM status codes. */
+#define SAM_STAT_GOOD 0x00
+#define SAM_STAT_CHECK_CONDITION 0x02
+#define SAM_STAT_CONDITION_MET 0x04
+#define SAM_STAT_BUSY 0x08
+#define SAM_STAT_RESERVATION_CONFLICT 0x18
+#define SAM_STAT_TASK_SET_FULL 0x28
+#define SAM_STAT_ACA_ACTIVE 0x30
+#define SAM_STAT_TASK_ABORTED 0x40
+
+#endif

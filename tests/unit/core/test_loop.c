@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Event loop: fd watchers, timers, cross-thread messages. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "loop.h"
+
+struct fd_ctx {
+	struct loop *l;
+	int fd;
+	int calls;
+	bool remove_self;
+};
+
+static void on_fd(void *arg, uint32_t events)
+{
+	struct fd_ctx *c = arg;
+	uint64_t v;
+
+	assert_true(events & EPOLLIN);
+	assert_int_equal(read(c->fd, &v, sizeof(v)), sizeof(v));
+	c->calls++;
+	if (c->remove_self)
+		assert_int_equal(loop_del_fd(c->l, c->fd), 0);
+}
+
+static void test_fd_watch(void **state)
+{
+	struct loop *l;
+	struct fd_ctx c = { 0 };
+	uint64_t one = 1;
+
+	assert_int_equal(loop_create(&l), 0);
+	c.l = l;
+	c.fd = eventfd(0, EFD_NONBLOCK);
+	assert_int_equal(loop_add_fd(l, c.fd, EPOLLIN, on_fd, &c), 0);
+	assert_int_equal(loop_add_fd(l, c.fd, EPOLLIN, on_fd, &c), -EEXIST);
+	assert_int_equal(loop_run_once(l, 0), 0);
+	assert_int_equal(write(c.fd, &one, sizeof(one)), sizeof(one));
+	assert_int_equal(loop_run_once(l, 1000), 1);
+	assert_int_equal(c.calls, 1);
+	/* A callback may remove its own watcher. */
+	c.remove_self = true;
+	assert_int_equal(write(c.fd, &one, sizeof(one)), sizeof(one));
+	assert_int_equal(loop_run_once(l, 1000), 1);
+	assert_int_equal(c.calls, 2);
+	assert_int_equal(write(c.fd, &one, sizeof(one)), sizeof(one));
+	assert_int_equal(loop_run_once(l, 0), 0);
+	assert_int_equal(c.calls, 2);
+	assert_int_equal(loop_del_fd(l, c.fd), -ENOENT);
+	assert_int_equal(loop_mod_fd(l, c.fd, EPOLLIN), -ENOENT);
+	assert_int_equal(loop_add_fd(l, -1, EPOLLIN, on_fd, &c), -EINVAL);
+	close(c.fd);
+	loop_destroy(l);
+}
+
+struct timer_log {
+	int order[8];
+	int n;
+	struct loop *l;
+	struct loop_timer *periodic;
+	int periodic_calls;
+};
+
+static struct timer_log *g_tlog;
+
+static void on_timer_a(void *arg)
+{
+	g_tlog->order[g_tlog->n++] = 1;
+}
+
+static void on_timer_b(void *arg)
+{
+	g_tlog->order[g_tlog->n++] = 2;
+}
+
+static void on_periodic(void *arg)
+{
+	struct timer_log *t = arg;
+
+	if (++t->periodic_calls == 3) {
+		loop_timer_cancel(t->l, t->periodic);
+		loop_stop(t->l);
+	}
+}
+
+static void test_timers(void **state)
+{
+	struct timer_log tl = { 0 };
+	struct loop_timer *cancelled;
+	struct loop *l;
+	uint64_t t0;
+
+	g_tlog = &tl;
+	assert_int_equal(loop_create(&l), 0);
+	tl.l = l;
+	/* Fire in due order regardless of insertion order. */
+	assert_int_equal(loop_timer_add(l, 30, 0, on_timer_b, NULL, NULL), 0);
+	assert_int_equal(loop_timer_add(l, 10, 0, on_timer_a, NULL, NULL), 0);
+	assert_int_equal(
+		loop_timer_add(l, 20, 0, on_timer_a, NULL, &cancelled), 0);
+	loop_timer_cancel(l, cancelled);
+	t0 = loop_now_ms();
+	while (tl.n < 2 && loop_now_ms() - t0 < 5000)
+		assert_true(loop_run_once(l, 100) >= 0);
+	assert_int_equal(tl.n, 2);
+	assert_int_equal(tl.order[0], 1);
+	assert_int_equal(tl.order[1], 2);
+	assert_true(loop_now_ms() - t0 >= 29);
+
+	/* Periodic timer runs until cancelled from its own callback. */
+	assert_int_equal(loop_timer_add(l, 5, 5, on_periodic, &tl,
+					&tl.periodic),
+			 0);
+	assert_int_equal(loop_run(l), 0);
+	assert_int_equal(tl.periodic_calls, 3);
+	assert_true(loop_stopping(l));
+	/* A pending timer is freed by loop_destroy (ASan checks). */
+	assert_int_equal(loop_timer_add(l, 100000, 0, on_timer_a, NULL, NULL),
+			 0);
+	loop_destroy(l);
+}
+
+#define MSG_THREADS 4
+#define MSG_PER_THREAD 5000
+
+struct msg_ctx {
+	struct loop *l;
+	int last_seen[MSG_THREADS];
+	int received;
+	bool order_ok;
+};
+
+struct msg {
+	struct msg_ctx *ctx;
+	int thread;
+	int seq;
+};
+
+static void on_msg(void *arg)
+{
+	struct msg *m = arg;
+	struct msg_ctx *c = m->ctx;
+
+	/* Messages from one sender arrive in the order they were sent. */
+	if (m->seq != c->last_seen[m->thread] + 1)
+		c->order_ok = false;
+	c->last_seen[m->thread] = m->seq;
+	if (++c->received == MSG_THREADS * MSG_PER_THREAD)
+		loop_stop(c->l);
+	free(m);
+}
+
+struct sender {
+	struct msg_ctx *ctx;
+	int id;
+};
+
+static void *sender_main(void *arg)
+{
+	struct sender *s = arg;
+
+	for (int i = 0; i < MSG_PER_THREAD; i++) {
+		struct msg *m = malloc(sizeof(*m));
+
+		m->ctx = s->ctx;
+		m->thread = s->id;
+		m->seq = i;
+		if (loop_send(s->ctx->l, on_msg, m))
+			abort();
+	}
+	return NULL;
+}
+
+static void test_cross_thread_messages(void **state)
+{
+	struct msg_ctx c = { .order_ok = true };
+	struct sender s[MSG_THREADS];
+	pthread_t th[MSG_THREADS];
+
+	assert_int_equal(loop_create(&c.l), 0);
+	for (int i = 0; i < MSG_THREADS; i++) {
+		c.last_seen[i] = -1;
+		s[i] = (struct sender){ .ctx = &c, .id = i };
+		assert_int_equal(
+			pthread_create(&th[i], NULL, sender_main, &s[i]), 0);
+	}
+	assert_int_equal(loop_run(c.l), 0);
+	for (int i = 0; i < MSG_THREADS; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(c.received, MSG_THREADS * MSG_PER_THREAD);
+	assert_true(c.order_ok);
+	loop_destroy(c.l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fd_watch),
+		cmocka_unit_test(test_timers),
+		cmocka_unit_test(test_cross_thread_messages),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
