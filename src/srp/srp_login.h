@@ -106,7 +106,7 @@ struct srp_login_decision {
 	uint16_t imm_data_offset; /* valid when imm_data */
 };
 
-/* Decide on a parsed login; always fills d (never fails). */
+/* Decide on a parsed login; always fills d (never fails).  st may be NULL. */
 void srp_login_decide(const struct srp_login_req_info *req,
 		      const struct srp_login_params *p,
 		      const struct srp_login_state *st,
