@@ -63,7 +63,11 @@ static int daemonize(void)
 		if (read(pfd[0], &status, 1) != 1)
 			status = 1;
 		waitpid(pid, NULL, 0);
-		exit(status ? 1 : 0);
+		/*
+		 * _exit: the parent's copy of the config is the daemon's
+		 * now; no atexit/leak-checker work belongs to this process.
+		 */
+		_exit(status ? 1 : 0);
 	}
 	close(pfd[0]);
 	if (setsid() < 0)

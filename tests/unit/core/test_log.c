@@ -98,7 +98,8 @@ static void test_stderr_sink(void **state)
 	tgt_log(LOG_NOTICE, "tgt0", "ready");
 	capture_end(buf, sizeof(buf));
 	/* "HH:MM:SS.mmm srptd notice: target tgt0: ready\n" */
-	assert_int_equal(strlen(buf), 13 + strlen("srptd notice: target tgt0: ready\n"));
+	assert_int_equal(strlen(buf),
+			 13 + strlen("srptd notice: target tgt0: ready\n"));
 	assert_string_equal(buf + 13, "srptd notice: target tgt0: ready\n");
 	assert_int_equal(buf[2], ':');
 	assert_int_equal(buf[8], '.');

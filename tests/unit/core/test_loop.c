@@ -105,8 +105,8 @@ static void test_timers(void **state)
 	/* Fire in due order regardless of insertion order. */
 	assert_int_equal(loop_timer_add(l, 30, 0, on_timer_b, NULL, NULL), 0);
 	assert_int_equal(loop_timer_add(l, 10, 0, on_timer_a, NULL, NULL), 0);
-	assert_int_equal(
-		loop_timer_add(l, 20, 0, on_timer_a, NULL, &cancelled), 0);
+	assert_int_equal(loop_timer_add(l, 20, 0, on_timer_a, NULL, &cancelled),
+			 0);
 	loop_timer_cancel(l, cancelled);
 	t0 = loop_now_ms();
 	while (tl.n < 2 && loop_now_ms() - t0 < 5000)
@@ -117,9 +117,8 @@ static void test_timers(void **state)
 	assert_true(loop_now_ms() - t0 >= 29);
 
 	/* Periodic timer runs until cancelled from its own callback. */
-	assert_int_equal(loop_timer_add(l, 5, 5, on_periodic, &tl,
-					&tl.periodic),
-			 0);
+	assert_int_equal(
+		loop_timer_add(l, 5, 5, on_periodic, &tl, &tl.periodic), 0);
 	assert_int_equal(loop_run(l), 0);
 	assert_int_equal(tl.periodic_calls, 3);
 	assert_true(loop_stopping(l));
