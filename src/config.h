@@ -58,13 +58,13 @@ struct config_fabric {
 	unsigned int n_listen;
 	struct config_listen *listen;
 	bool dm_agent;
-	uint32_t max_req_size; /* bytes, >= 8276? see srptd.conf(5) */
+	uint32_t max_req_size; /* bytes, 68..65536, default 8276 */
 	uint32_t max_rsp_size;
 	uint32_t max_rdma_size;
 	uint32_t queue_depth; /* credits per channel */
 	bool use_srq;
 	uint32_t srq_size;
-	uint32_t send_queue_size;
+	uint32_t send_queue_size; /* 0 = chosen by the fabric */
 };
 
 struct config_backend_defaults {
@@ -127,6 +127,8 @@ struct config_target {
 	struct config_lun *luns;
 	unsigned int n_groups;
 	struct config_group *groups;
+	int line; /* where defined, for diagnostics */
+	char file[256];
 };
 
 struct config {
@@ -160,5 +162,30 @@ const char *config_engine_name(enum config_engine e);
 /* Lookup helpers. */
 const struct config_device *config_find_device(const struct config *cfg,
 					       const char *name);
+const struct config_target *config_find_target(const struct config *cfg,
+					       const char *name);
+
+/*
+ * Write cfg as libconfig text that config_load() reads back into an equal
+ * config (every value explicit).  It is the merged result of the main file
+ * and its drop-ins: when it replaces the main file, remove the drop-ins or
+ * point include_dir elsewhere, or their devices become duplicates.
+ */
+void config_dump(const struct config *cfg, FILE *f);
+
+/*
+ * Value parsers shared with srptadm and the control socket; 0 or -EINVAL
+ * (-ERANGE for a size that overflows 64 bits).
+ */
+/* "4096", "512K", "1G" (binary suffixes K M G T, 1K = 1024). */
+int config_parse_size(const char *s, uint64_t *out);
+/* "fe80:0000:0000:0000:0002:c903:000f:1367" -> 16 bytes, network order. */
+int config_parse_gid(const char *s, uint8_t gid[16]);
+/* buf receives the 39-character form above. */
+void config_format_gid(const uint8_t gid[16], char buf[40]);
+/* "0x0002c903000f1367", "0002c903000f1367" or "0002:c903:000f:1367". */
+int config_parse_guid(const char *s, uint64_t *out);
+/* "192.0.2.1:5000" or "[::]:5000" (numeric only). */
+int config_parse_listen(const char *s, struct config_listen *out);
 
 #endif
