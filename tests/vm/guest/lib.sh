@@ -1,0 +1,157 @@
+# Guest helpers shared by init, suite.sh, demo.sh and the target scripts
+# (sourced by dash).
+#
+# Results protocol (ttyS1, parsed by tests/vm/run.sh), one per line:
+#   PASS <name>
+#   FAIL <name>: <reason>
+#   INFO <key>=<value>        measurements, shown but not counted
+#   END                       the guest finished (no END = crash/timeout)
+
+# Soft-RoCE topology (see README.md "Topology"): one veth pair, rxe0 on
+# veth0 carries both the target's listener and the initiator; rxe1 on veth1
+# exists so a second device is present (ib_srpt registers on all devices).
+# The MACs are pinned so the rxe GUIDs (EUI-64 of the MAC) and therefore the
+# login strings and ACL names are the same on every run.
+VETH0_MAC=02:53:52:50:00:01
+VETH1_MAC=02:53:52:50:00:02
+VETH0_ADDR=10.83.82.1
+VETH1_ADDR=10.83.82.2
+INI_DEV=${INI_DEV:-rxe0}
+TGT_ADDR=${TGT_ADDR:-$VETH0_ADDR}
+TGT_PORT=${TGT_PORT:-5555}
+
+vm_results_open() {
+	stty -F /dev/ttyS1 raw -echo 2>/dev/null || :
+}
+
+report() {
+	echo "$*" >/dev/ttyS1
+	echo "vmrig: >> $*"
+}
+
+now() {
+	cut -d' ' -f1 /proc/uptime
+}
+
+# elapsed T0: seconds since T0 (a now() value), one decimal.
+elapsed() {
+	awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
+wait_for() {
+	_n=$(($1 * 5))
+	shift
+	while [ "$_n" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+		_n=$((_n - 1))
+	done
+	return 1
+}
+
+# Checks.  A check is a shell function that returns 0 on success and on
+# failure sets WHY to a one-line reason.  run_check prints PASS/FAIL with
+# the current prefix (the target name).
+PFX=
+run_check() {
+	_name=$1
+	shift
+	WHY=
+	_t0=$(now)
+	echo "vmrig: --- $PFX$_name"
+	if "$@"; then
+		report "PASS $PFX$_name"
+	else
+		report "FAIL $PFX$_name: ${WHY:-failed}"
+	fi
+	echo "vmrig: --- $PFX$_name took $(elapsed "$_t0") s"
+}
+
+fail() {
+	WHY="$*"
+	return 1
+}
+
+# ---------------------------------------------------------------- fabric --
+
+# hex16 of a GID/GUID string with colons removed
+nocolon() {
+	echo "$1" | tr -d ':'
+}
+
+setup_fabric() {
+	# no udev in the guest: load sd_mod and sg up front, not on hotplug
+	for m in veth rdma_rxe ib_uverbs rdma_ucm ib_umad sd_mod sg; do
+		modprobe "$m" || fail "modprobe $m" || return 1
+	done
+	ip link set lo up
+	ip link add veth0 address $VETH0_MAC type veth \
+		peer name veth1 address $VETH1_MAC || fail "veth pair" || return 1
+	ip addr add $VETH0_ADDR/24 dev veth0
+	ip addr add $VETH1_ADDR/24 dev veth1
+	ip link set veth0 up
+	ip link set veth1 up
+	rdma link add rxe0 type rxe netdev veth0 || fail "rdma link add rxe0" || return 1
+	rdma link add rxe1 type rxe netdev veth1 || fail "rdma link add rxe1" || return 1
+	for d in rxe0 rxe1; do
+		wait_for 20 sh -c "ibv_devinfo -d $d | grep -q PORT_ACTIVE" ||
+			fail "$d port not ACTIVE after 20 s" || return 1
+	done
+	ibv_devinfo -d rxe0
+	# The initiator port id ib_srp sends: initiator_ext (0) || the
+	# interface id of GID 0 of its port (IBA 10.2.2 / SRP r16a 5.2).
+	INI_GID=$(cat /sys/class/infiniband/$INI_DEV/ports/1/gids/0)
+	INI_GUID=$(nocolon "$INI_GID" | cut -c17-32)
+	INI_PORT_ID=0000000000000000$INI_GUID
+	TGT_NODE_GUID=$(nocolon "$(cat /sys/class/infiniband/rxe0/node_guid)")
+	TGT_GID=$(cat /sys/class/infiniband/rxe0/ports/1/gids/0)
+	echo "vmrig: initiator $INI_DEV port id 0x$INI_PORT_ID, rxe0 node guid $TGT_NODE_GUID"
+	export INI_GID INI_GUID INI_PORT_ID TGT_NODE_GUID TGT_GID
+}
+
+# rdma_cm_listening PORT: an RDMA/CM id is listening on PORT (any target).
+rdma_cm_listening() {
+	rdma resource show cm_id 2>/dev/null | grep -q "state LISTEN.*:$1 "
+}
+
+# ------------------------------------------------------------- initiator --
+
+# srp_login [EXTRA_OPTS]: log in to the current target over RDMA/CM.
+# Sets SRP_HOST (scsi host number) on success.
+srp_login() {
+	_opts="id_ext=$TGT_ID_EXT,ioc_guid=$TGT_IOC_GUID,dest=$TGT_ADDR:$TGT_PORT"
+	[ -n "${1:-}" ] && _opts="$_opts,$1"
+	[ -d /sys/class/infiniband_srp ] || modprobe ib_srp || fail "modprobe ib_srp" || return 1
+	echo "vmrig: add_target $_opts"
+	if ! timeout 60 sh -c "echo '$_opts' >/sys/class/infiniband_srp/srp-$INI_DEV-1/add_target"; then
+		fail "add_target '$_opts' failed: $(dmesg | grep -i srp | tail -n 2 | tr '\n' ' ')"
+		return 1
+	fi
+	wait_for 10 sh -c 'ls -d /sys/class/srp_remote_ports/port-* ' ||
+		fail "no srp_remote_port after login" || return 1
+	_p=$(ls -d /sys/class/srp_remote_ports/port-* | head -n 1)
+	SRP_HOST=${_p##*port-}
+	SRP_HOST=${SRP_HOST%%:*}
+	return 0
+}
+
+# srp_disk LUN: print the sd name of LUN on the SRP host (empty if none).
+srp_disk() {
+	ls "/sys/class/scsi_host/host$SRP_HOST/device/target$SRP_HOST:0:0/$SRP_HOST:0:0:$1/block" 2>/dev/null | head -n 1
+}
+
+srp_logged_in() {
+	ls -d /sys/class/srp_remote_ports/port-* >/dev/null 2>&1
+}
+
+srp_logout() {
+	for _p in /sys/class/srp_remote_ports/port-*; do
+		[ -e "$_p/delete" ] || continue
+		timeout 60 sh -c "echo 1 >$_p/delete" || :
+	done
+	wait_for 30 sh -c '! ls -d /sys/class/srp_remote_ports/port-*' ||
+		fail "remote port still present 30 s after delete" || return 1
+	SRP_HOST=
+	return 0
+}

@@ -1,0 +1,81 @@
+#!/bin/sh
+# mkinitramfs.sh KROOT KVER OUT
+#
+# Build the base initramfs of the VM suite: a busybox userspace with dash as
+# /bin/sh, kmod, the RDMA / SRP / LIO modules of kernel KVER (unpacked under
+# KROOT) with their dependencies, and the host's RDMA and SCSI tools with
+# their libraries.  Everything test-specific goes into the per-run overlay
+# (run.sh), so this image only changes with the kernel or the package set and
+# is cached by run.sh.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+kroot=$1
+kver=$2
+out=$3
+stage=$(mktemp -d "${TMPDIR:-/tmp}/vmrig-initramfs.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+
+# Modules the suite loads; modprobe --show-depends adds what they need.
+MODULES="rdma_rxe ib_core ib_uverbs rdma_cm rdma_ucm ib_cm iw_cm ib_umad
+ib_srp scsi_transport_srp sd_mod sg ib_srpt target_core_mod target_core_file
+target_core_iblock veth configfs crc32c_generic crc32c-intel crc32_generic
+crc32-pclmul brd"
+
+# Host binaries copied with their ldd libraries.
+BINARIES="/usr/bin/dash /usr/bin/kmod /usr/sbin/ip /usr/bin/rdma
+/usr/bin/ibv_devinfo /usr/bin/ibv_devices /usr/bin/ibv_rc_pingpong /usr/bin/fio
+/usr/bin/sg_inq /usr/bin/sg_vpd /usr/bin/sg_readcap /usr/bin/sg_luns
+/usr/bin/sg_modes /usr/bin/sg_opcodes /usr/bin/sg_rtpg /usr/bin/sg_reset
+/usr/bin/sg_turs /usr/bin/lsscsi /usr/sbin/blockdev
+/usr/bin/timeout /usr/bin/stty
+/usr/lib/x86_64-linux-gnu/libibverbs/librxe-rdmav34.so
+/usr/lib/x86_64-linux-gnu/librdmacm.so.1
+/usr/lib/x86_64-linux-gnu/libibumad.so.3"
+
+merged_root "$stage"
+mkdir -p "$stage/proc" "$stage/sys" "$stage/dev" "$stage/tmp" "$stage/run" \
+	"$stage/mnt" "$stage/etc/libibverbs.d" "$stage/root"
+
+# shellcheck disable=SC2086
+copy_elf "$stage" $BINARIES
+cp /etc/libibverbs.d/rxe.driver "$stage/etc/libibverbs.d/"
+ln -sf dash "$stage/usr/bin/sh"
+for t in modprobe insmod rmmod lsmod depmod modinfo; do
+	ln -sf ../bin/kmod "$stage/usr/sbin/$t"
+done
+
+# busybox for everything else; it must not shadow the real tools (its ip
+# applet cannot create a veth pair, its sh would replace dash).
+cp /usr/bin/busybox "$stage/usr/bin/busybox"
+for a in $(/usr/bin/busybox --list); do
+	[ -e "$stage/usr/bin/$a" ] || [ -e "$stage/usr/sbin/$a" ] ||
+		ln -s busybox "$stage/usr/bin/$a"
+done
+
+# Kernel modules and their dependencies.
+mdir=lib/modules/$kver
+mkdir -p "$stage/usr/$mdir"
+for f in modules.order modules.builtin modules.builtin.modinfo; do
+	[ -e "$kroot/$mdir/$f" ] && cp "$kroot/$mdir/$f" "$stage/usr/$mdir/"
+done
+for m in $MODULES; do
+	modprobe -d "$kroot" -S "$kver" --show-depends "$m" |
+		sed -n 's/^insmod \([^ ]*\).*/\1/p'
+done | sort -u | while read -r ko; do
+	rel=${ko#"$kroot"/}
+	mkdir -p "$(dirname "$stage/usr/$rel")"
+	cp "$ko" "$stage/usr/$rel"
+done
+depmod -b "$stage" "$kver"
+
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$stage/etc/passwd"
+printf 'root:x:0:\n' >"$stage/etc/group"
+: >"$stage/etc/fstab"
+printf '/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n' >"$stage/etc/ld.so.conf"
+ldconfig -r "$stage" 2>/dev/null || :
+
+mkcpio "$stage" "$out.tmp"
+mv "$out.tmp" "$out"
+echo "mkinitramfs: $(du -sh "$stage" | cut -f1) unpacked, $(du -h "$out" | cut -f1) cpio"

@@ -1,0 +1,203 @@
+#!/bin/bash
+# tests/vm/run.sh -- boot Debian's kernel in QEMU (TCG) with Soft-RoCE and
+# run the SRP suite: the Linux ib_srp initiator against an SRP target in the
+# same guest (LIO ib_srpt as the reference, srptd as the target under test).
+#
+# Usage: tests/vm/run.sh [options]      (as root on Debian 12; see README.md)
+#   --target LIST   lio | srptd | lio,srptd      (default: $DEFAULT_TARGET)
+#   --srptd PATH    srptd binary for the guest   (default: build/src/srptd
+#                   if it exists)
+#   --demo          boot, log in, show what the initiator sees; no checks
+#   --exec FILE     run FILE (sh) in the guest instead of the suite
+#   --checks LIST   comma list of check groups (default all; see suite.sh)
+#   --timeout SEC   guest watchdog (default 900); qemu is killed 120 s later
+#   --accel A       tcg (default) or kvm
+#   --no-deps       do not run scripts/install-deps.sh --vm
+#
+# Output: the guest's "PASS name" / "FAIL name: reason" / "INFO k=v" lines,
+# the console log if anything failed, and as the last line
+# "N passed, N failed".  Exit 0 only if every check passed and at least one
+# ran.  Artefacts of the last runs: tests/vm/.cache/runs/.
+set -euo pipefail
+
+# srptd becomes the default once its verbs fabric accepts logins.
+DEFAULT_TARGET=lio
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cache=$here/.cache
+. "$here/host/lib.sh"
+
+target=$DEFAULT_TARGET
+srptd=
+mode=suite
+exec_file=
+checks=all
+wd=900
+accel=tcg
+deps=1
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--target) target=$2; shift ;;
+	--target=*) target=${1#*=} ;;
+	--srptd) srptd=$2; shift ;;
+	--srptd=*) srptd=${1#*=} ;;
+	--demo) mode=demo ;;
+	--exec) mode=exec; exec_file=$2; shift ;;
+	--checks) checks=$2; shift ;;
+	--timeout) wd=$2; shift ;;
+	--accel) accel=$2; shift ;;
+	--no-deps) deps=0 ;;
+	-h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ "$target" = all ] && target=lio,srptd
+case ,$target, in
+*,lio,* | *,srptd,*) ;;
+*) echo "run.sh: --target must be lio, srptd or lio,srptd" >&2; exit 2 ;;
+esac
+if [ -z "$srptd" ] && [ -x "$top/build/src/srptd" ]; then
+	srptd=$top/build/src/srptd
+fi
+
+log() { echo "run.sh: $*" >&2; }
+t_start=$(date +%s.%N)
+secs() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# -------------------------------------------------------------- deps ----
+if [ "$deps" = 1 ]; then
+	"$top/scripts/install-deps.sh" --vm >&2
+fi
+mkdir -p "$cache"
+
+# ------------------------------------------------------------ kernel ----
+# Debian's current kernel package, downloaded and unpacked, never installed.
+kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+	sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1)
+if [ -z "$kpkg" ]; then
+	apt-get update -qq >&2
+	kpkg=$(apt-cache depends linux-image-amd64 |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1)
+fi
+[ -n "$kpkg" ] || { log "cannot find Debian's kernel package"; exit 1; }
+kver=${kpkg#linux-image-}
+kpkgver=$(apt-cache policy "$kpkg" | sed -n 's/^ *Candidate: //p')
+kdir=$cache/kernel/$kver-$kpkgver
+if [ ! -s "$kdir/vmlinux" ]; then
+	t0=$(date +%s.%N)
+	log "fetching $kpkg $kpkgver"
+	rm -rf "$kdir" "$kdir.tmp"
+	mkdir -p "$kdir.tmp/dl"
+	(cd "$kdir.tmp/dl" && apt-get download -q "$kpkg=$kpkgver" 2>&1 |
+		grep -v 'unsandboxed' >&2 || :)
+	deb=$(ls "$kdir.tmp"/dl/*.deb)
+	dpkg-deb -x "$deb" "$kdir.tmp/root"
+	rm -rf "$kdir.tmp/dl"
+	depmod -b "$kdir.tmp/root" "$kver"
+	"$here/host/extract-vmlinux.sh" "$kdir.tmp/root/boot/vmlinuz-$kver" \
+		"$kdir.tmp/vmlinux" >&2
+	mv "$kdir.tmp" "$kdir"
+	log "kernel ready in $(secs "$t0") s"
+fi
+
+# ------------------------------------------------- base initramfs ----
+# Keyed by kernel, the builder scripts and the versions of every package
+# whose files it copies.
+key=$({
+	cat "$here/host/mkinitramfs.sh" "$here/host/lib.sh"
+	echo "$kver $kpkgver"
+	dpkg-query -W busybox-static dash kmod iproute2 ibverbs-utils \
+		ibverbs-providers libibverbs1 librdmacm1 libibumad3 fio sg3-utils \
+		lsscsi util-linux coreutils libc6 2>/dev/null
+} | sha256sum | cut -c1-16)
+base=$cache/initramfs-$kver-$key.cpio
+if [ ! -s "$base" ]; then
+	t0=$(date +%s.%N)
+	rm -f "$cache"/initramfs-*.cpio
+	"$here/host/mkinitramfs.sh" "$kdir/root" "$kver" "$base" >&2
+	log "base initramfs built in $(secs "$t0") s"
+fi
+
+# ----------------------------------------------------------- overlay ----
+mkdir -p "$cache/runs"
+run=$cache/runs/$(date +%Y%m%d-%H%M%S)-$$
+mkdir -p "$run"
+(cd "$cache/runs" && ls -1d -- */ 2>/dev/null | head -n -5 | xargs -r rm -rf)
+ov=$run/overlay
+merged_root "$ov"
+mkdir -p "$ov/vm"
+cp "$here/guest/init" "$ov/init"
+chmod 755 "$ov/init"
+cp "$here"/guest/*.sh "$here"/guest/*.in "$ov/vm/" 2>/dev/null || :
+if [ -n "$exec_file" ]; then
+	cp "$exec_file" "$ov/vm/exec.sh"
+fi
+if [ -n "$srptd" ]; then
+	[ -x "$srptd" ] || { log "--srptd $srptd: not an executable"; exit 2; }
+	copy_elf "$ov" "$srptd" >&2
+	mkdir -p "$ov/usr/sbin"
+	cp "$srptd" "$ov/usr/sbin/srptd"
+	rm -f "$ov$srptd"
+	# libraries srptd needs that the base image lacks end up here too
+	mkdir -p "$ov/etc"
+	printf '/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n' >"$ov/etc/ld.so.conf"
+fi
+mkcpio "$ov" "$run/overlay.cpio"
+cat "$base" "$run/overlay.cpio" >"$run/initrd.cpio"
+rm -rf "$ov"
+
+# -------------------------------------------------------------- boot ----
+append="console=ttyS0 panic=-1 mitigations=off vmrig.mode=$mode"
+append="$append vmrig.targets=$target vmrig.wd=$wd vmrig.checks=$checks"
+log "booting ($accel, watchdog ${wd} s, target $target, mode $mode, run dir $run)"
+t_boot=$(date +%s.%N)
+set +e
+timeout -k 10 $((wd + 120)) qemu-system-x86_64 -accel "$accel" \
+	-m 2048 -smp 2 -nodefaults -nographic -no-reboot -monitor none \
+	-kernel "$kdir/vmlinux" -initrd "$run/initrd.cpio" -append "$append" \
+	-serial "file:$run/console.log" -serial "file:$run/results.log" \
+	</dev/null >"$run/qemu.log" 2>&1
+qrc=$?
+set -e
+rm -f "$run/initrd.cpio"
+log "qemu exited with $qrc after $(secs "$t_boot") s"
+
+# ----------------------------------------------------------- results ----
+tr -d '\r' <"$run/results.log" >"$run/results.txt" || :
+pass=0
+failn=0
+ended=0
+demo_out=0
+while IFS= read -r line; do
+	case $line in
+	PASS\ *) pass=$((pass + 1)); echo "$line" ;;
+	FAIL\ *) failn=$((failn + 1)); echo "$line" ;;
+	INFO\ *) echo "$line" ;;
+	END) ended=1 ;;
+	*) [ "$mode" = suite ] || echo "$line" ;;
+	esac
+done <"$run/results.txt"
+if [ "$ended" = 0 ]; then
+	echo "FAIL vm: guest did not finish (qemu exit $qrc; crash, hang or watchdog)"
+	failn=$((failn + 1))
+fi
+if [ "$mode" = suite ] && [ $((pass + failn)) = 0 ]; then
+	echo "FAIL vm: no check ran"
+	failn=$((failn + 1))
+fi
+if [ "$failn" -gt 0 ]; then
+	echo "----- console log ($run/console.log) -----"
+	tr -d '\r' <"$run/console.log" || :
+	echo "----- qemu -----"
+	cat "$run/qemu.log" || :
+	echo "----- end of logs -----"
+fi
+log "total $(secs "$t_start") s"
+echo "$pass passed, $failn failed"
+if [ "$failn" = 0 ] && { [ "$pass" -gt 0 ] || [ "$mode" != suite ]; }; then
+	exit 0
+fi
+exit 1
