@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Device open and blocking helpers shared by every file-backed engine.
+ *
+ * Files and block devices differ only here; the engines see an fd, a size,
+ * a block size and capability flags in struct srptd_bdev.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+#include "bs_internal.h"
+
+/* Chunk used when WRITE_ZEROES has to be emulated with plain writes. */
+#define BS_ZERO_CHUNK (1u << 20)
+#define BS_DIO_ALIGN 4096
+
+bool bs_engine_disabled_by_env(const char *name)
+{
+	const char *list = getenv("SRPTD_TEST_DISABLE_ENGINE");
+	size_t n = strlen(name);
+
+	while (list && *list) {
+		const char *end = strchrnul(list, ',');
+
+		if ((size_t)(end - list) == n && !strncmp(list, name, n))
+			return true;
+		list = *end ? end + 1 : end;
+	}
+	return false;
+}
+
+void bs_eventfd_kick(int efd)
+{
+	uint64_t one = 1;
+	ssize_t r;
+
+	do
+		r = write(efd, &one, sizeof(one));
+	while (r < 0 && errno == EINTR);
+}
+
+void bs_eventfd_clear(int efd)
+{
+	uint64_t v;
+	ssize_t r;
+
+	do
+		r = read(efd, &v, sizeof(v));
+	while (r < 0 && errno == EINTR);
+}
+
+/* mkdir -p of the directory part of path. */
+static int bs_mkdir_parents(const char *path)
+{
+	char *dup = strdup(path);
+	char *p;
+	int ret = 0;
+
+	if (!dup)
+		return -ENOMEM;
+	for (p = dup + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dup, 0755) && errno != EEXIST) {
+			ret = -errno;
+			break;
+		}
+		*p = '/';
+	}
+	free(dup);
+	return ret;
+}
+
+/* Read a number from /sys/dev/block/MAJ:MIN/queue/<attr>; -errno. */
+static int bs_sysfs_queue_u64(dev_t rdev, const char *attr, uint64_t *val)
+{
+	char path[128];
+	unsigned long long v;
+	FILE *f;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/queue/%s",
+		 major(rdev), minor(rdev), attr);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%llu", &v) != 1)
+		ret = -EINVAL;
+	else
+		*val = v;
+	fclose(f);
+	return ret;
+}
+
+static int bs_open_fd(const struct srptd_bdev_params *p, int flags, bool *dio)
+{
+	int fd;
+
+	fd = open(p->path, flags | (*dio ? O_DIRECT : 0));
+	if (fd < 0 && *dio && errno == EINVAL) {
+		/* tmpfs and some FUSE filesystems refuse O_DIRECT. */
+		dev_log(LOG_WARNING, p->name,
+			"%s: O_DIRECT not supported by the filesystem, using buffered I/O",
+			p->path);
+		*dio = false;
+		fd = open(p->path, flags);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+static int bs_create_file(const struct srptd_bdev_params *p)
+{
+	int fd, ret;
+
+	if (!p->size) {
+		dev_log(LOG_ERR, p->name, "%s: create needs a size", p->path);
+		return -EINVAL;
+	}
+	ret = bs_mkdir_parents(p->path);
+	if (ret) {
+		dev_log(LOG_ERR, p->name, "cannot create parents of %s: %s",
+			p->path, strerror(-ret));
+		return ret;
+	}
+	fd = open(p->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		/* Lost a race with another creator: use its file. */
+		return ret == -EEXIST ? 0 : ret;
+	}
+	/* Sparse: only the size is set, no blocks are allocated. */
+	if (ftruncate(fd, (off_t)p->size)) {
+		ret = -errno;
+		close(fd);
+		unlink(p->path);
+		return ret;
+	}
+	close(fd);
+	dev_log(LOG_NOTICE, p->name, "created sparse file %s (%llu bytes)",
+		p->path, (unsigned long long)p->size);
+	return 0;
+}
+
+/* Capabilities of a block device, from the kernel's queue limits. */
+static void bs_blockdev_caps(struct srptd_bdev *bdev, dev_t rdev)
+{
+	uint64_t v = 0;
+
+	if (!bs_sysfs_queue_u64(rdev, "discard_max_bytes", &v) && v)
+		bdev->can_discard = !bdev->read_only;
+	if (!bs_sysfs_queue_u64(rdev, "discard_granularity", &v))
+		bdev->discard_granularity = (uint32_t)v;
+	/* Removed from newer kernels (reads 0): then LBPRZ is not claimed. */
+	v = 0;
+	bs_sysfs_queue_u64(rdev, "discard_zeroes_data", &v);
+	bdev->discard_zeroes = bdev->can_discard && v;
+}
+
+/*
+ * Probe hole punching without touching data: punching a range past EOF
+ * with KEEP_SIZE changes nothing but fails with EOPNOTSUPP where holes are
+ * not supported.
+ */
+static void bs_file_caps(struct srptd_bdev *bdev, const struct stat *st)
+{
+	bdev->discard_granularity = st->st_blksize ? st->st_blksize : 4096;
+	if (bdev->read_only)
+		return;
+	if (!fallocate(bdev->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		       (off_t)ALIGN_UP((uint64_t)st->st_size, 4096) + 4096,
+		       4096)) {
+		bdev->can_discard = true;
+		bdev->discard_zeroes = true; /* holes read back as zeroes */
+	}
+}
+
+/*
+ * Open rules:
+ *  - block_size is 512 or 4096 (0: device logical block size, or 512 for
+ *    files); it may not be smaller than a block device's logical block size;
+ *  - size 0 means the whole file or device; a configured size larger than
+ *    a writable file grows it (sparse), larger than a block device or a
+ *    read-only file is -EINVAL; the size must be a multiple of block_size;
+ *  - block devices always use O_DIRECT (no double caching); files use it
+ *    when direct_io is set and the filesystem allows it.
+ */
+int bs_common_open(struct srptd_bdev *bdev, const struct srptd_bdev_params *p)
+{
+	int flags = (p->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	const char *name = p->name ? p->name : "?";
+	bool dio = p->direct_io;
+	uint64_t size;
+	struct stat st;
+	int ret, fd;
+
+	memset(bdev, 0, sizeof(*bdev));
+	bdev->fd = -1;
+	if (!p->path || !*p->path) {
+		dev_log(LOG_ERR, name, "no path configured");
+		return -EINVAL;
+	}
+	if (p->block_size && p->block_size != 512 && p->block_size != 4096) {
+		dev_log(LOG_ERR, name,
+			"block size %u unsupported (512 or 4096)",
+			p->block_size);
+		return -EINVAL;
+	}
+	bdev->name = strdup(name);
+	bdev->path = strdup(p->path);
+	if (!bdev->name || !bdev->path) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	bdev->read_only = p->read_only;
+	bdev->write_cache = p->write_cache;
+
+	if (stat(p->path, &st)) {
+		ret = -errno;
+		if (ret == -ENOENT && p->create)
+			ret = bs_create_file(p);
+		if (ret)
+			goto err_log;
+		if (stat(p->path, &st)) {
+			ret = -errno;
+			goto err_log;
+		}
+	}
+	if (S_ISBLK(st.st_mode)) {
+		bdev->is_blockdev = true;
+		dio = true;
+	} else if (!S_ISREG(st.st_mode)) {
+		dev_log(LOG_ERR, name,
+			"%s is neither a file nor a block device", p->path);
+		ret = -EINVAL;
+		goto err;
+	}
+	fd = bs_open_fd(p, flags, &dio);
+	if (fd < 0) {
+		ret = fd;
+		goto err_log;
+	}
+	bdev->fd = fd;
+	bdev->direct_io = dio;
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		goto err_log;
+	}
+
+	if (bdev->is_blockdev) {
+		int lbs = 512;
+		unsigned int pbs = 512;
+		uint64_t bytes;
+
+		if (ioctl(fd, BLKGETSIZE64, &bytes) ||
+		    ioctl(fd, BLKSSZGET, &lbs)) {
+			ret = -errno;
+			goto err_log;
+		}
+		if (ioctl(fd, BLKPBSZGET, &pbs))
+			pbs = (unsigned int)lbs;
+		bdev->block_size = p->block_size ? p->block_size :
+						   (uint32_t)lbs;
+		if (bdev->block_size < (uint32_t)lbs ||
+		    (bdev->block_size != 512 && bdev->block_size != 4096)) {
+			dev_log(LOG_ERR, name,
+				"block size %u unusable on %s (logical block size %d)",
+				bdev->block_size, p->path, lbs);
+			ret = -EINVAL;
+			goto err;
+		}
+		bdev->phys_block_size = MAX(pbs, bdev->block_size);
+		if (p->size > bytes) {
+			dev_log(LOG_ERR, name,
+				"size %llu exceeds %s (%llu bytes)",
+				(unsigned long long)p->size, p->path,
+				(unsigned long long)bytes);
+			ret = -EINVAL;
+			goto err;
+		}
+		size = p->size ? p->size : bytes;
+		bs_blockdev_caps(bdev, st.st_rdev);
+	} else {
+		bdev->block_size = p->block_size ? p->block_size : 512;
+		bdev->phys_block_size = bdev->block_size;
+		size = p->size ? p->size : (uint64_t)st.st_size;
+		if (size > (uint64_t)st.st_size) {
+			if (p->read_only) {
+				dev_log(LOG_ERR, name,
+					"size %llu exceeds read-only %s (%llu bytes)",
+					(unsigned long long)size, p->path,
+					(unsigned long long)st.st_size);
+				ret = -EINVAL;
+				goto err;
+			}
+			if (ftruncate(fd, (off_t)size)) {
+				ret = -errno;
+				goto err_log;
+			}
+		}
+		bs_file_caps(bdev, &st);
+	}
+	if (!size || size % bdev->block_size) {
+		dev_log(LOG_ERR, name,
+			"size %llu of %s is not a non-zero multiple of the block size %u",
+			(unsigned long long)size, p->path, bdev->block_size);
+		ret = -EINVAL;
+		goto err;
+	}
+	bdev->size = size;
+	dev_log(LOG_INFO, name, "%s: %llu bytes, %u-byte blocks, %s%s%s%s",
+		p->path, (unsigned long long)size, bdev->block_size,
+		bdev->is_blockdev ? "block device" : "file",
+		bdev->direct_io ? ", O_DIRECT" : "",
+		bdev->read_only ? ", read-only" : "",
+		bdev->can_discard ? ", discard" : "");
+	return 0;
+
+err_log:
+	dev_log(LOG_ERR, name, "cannot open %s: %s", p->path, strerror(-ret));
+err:
+	bs_common_close(bdev);
+	return ret;
+}
+
+void bs_common_close(struct srptd_bdev *bdev)
+{
+	if (bdev->fd >= 0)
+		close(bdev->fd);
+	bdev->fd = -1;
+	free(bdev->name);
+	free(bdev->path);
+	bdev->name = NULL;
+	bdev->path = NULL;
+}
+
+int bs_check_io(const struct srptd_bdev *bdev, const struct srptd_io *io)
+{
+	switch (io->op) {
+	case SRPTD_IO_READ:
+	case SRPTD_IO_FLUSH:
+		return 0;
+	case SRPTD_IO_DISCARD:
+		if (bdev->read_only)
+			return -EROFS;
+		return bdev->can_discard ? 0 : -EOPNOTSUPP;
+	case SRPTD_IO_WRITE:
+	case SRPTD_IO_WRITE_ZEROES:
+		return bdev->read_only ? -EROFS : 0;
+	}
+	return -EINVAL;
+}
+
+unsigned int bs_iov_tail(const struct iovec *iov, unsigned int iovcnt,
+			 uint64_t skip, struct iovec *out)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < iovcnt; i++) {
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		out[n].iov_base = (char *)iov[i].iov_base + skip;
+		out[n].iov_len = iov[i].iov_len - skip;
+		skip = 0;
+		n++;
+	}
+	return n;
+}
+
+int bs_sync_flush(struct srptd_bdev *bdev)
+{
+	if (bdev->fd < 0)
+		return 0;
+	return fdatasync(bdev->fd) ? -errno : 0;
+}
+
+/*
+ * preadv/pwritev until everything moved.  A read hitting end of file
+ * (the file was truncated behind our back) is -EIO, never a short success.
+ * FUA uses RWF_DSYNC, or write + fdatasync where pwritev2 refuses it.
+ */
+int bs_sync_rw(struct srptd_bdev *bdev, struct srptd_io *io)
+{
+	struct iovec small[8], *tail = small;
+	uint64_t done = 0;
+	int ret = 0;
+	bool fua = io->op == SRPTD_IO_WRITE &&
+		   ((io->flags & SRPTD_IO_F_FUA) || !bdev->write_cache);
+	int rwf = fua ? RWF_DSYNC : 0;
+
+	if (io->iovcnt > ARRAY_SIZE(small)) {
+		tail = malloc(io->iovcnt * sizeof(*tail));
+		if (!tail)
+			return -ENOMEM;
+	}
+	while (done < io->length) {
+		unsigned int n = bs_iov_tail(io->iov, io->iovcnt, done, tail);
+		off_t off = (off_t)(io->offset + done);
+		ssize_t r;
+
+		if (io->op == SRPTD_IO_READ)
+			r = preadv(bdev->fd, tail, (int)n, off);
+		else
+			r = pwritev2(bdev->fd, tail, (int)n, off, rwf);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EOPNOTSUPP && rwf) {
+			rwf = 0; /* no RWF_DSYNC: fdatasync below */
+			continue;
+		}
+		if (r < 0) {
+			ret = -errno;
+			break;
+		}
+		if (r == 0) {
+			ret = -EIO;
+			break;
+		}
+		done += (uint64_t)r;
+	}
+	if (!ret && fua && !rwf)
+		ret = bs_sync_flush(bdev);
+	if (tail != small)
+		free(tail);
+	return ret;
+}
+
+/* Write zero buffers over [off, off+len): last resort for WRITE_ZEROES. */
+static int bs_write_zero_buffers(struct srptd_bdev *bdev, uint64_t off,
+				 uint64_t len)
+{
+	void *zero;
+	int ret = 0;
+
+	/* Aligned so that O_DIRECT accepts it. */
+	if (posix_memalign(&zero, BS_DIO_ALIGN, BS_ZERO_CHUNK))
+		return -ENOMEM;
+	memset(zero, 0, BS_ZERO_CHUNK);
+	while (len) {
+		size_t n = (size_t)MIN(len, (uint64_t)BS_ZERO_CHUNK);
+		ssize_t r = pwrite(bdev->fd, zero, n, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			ret = r < 0 ? -errno : -EIO;
+			break;
+		}
+		off += (uint64_t)r;
+		len -= (uint64_t)r;
+	}
+	free(zero);
+	return ret;
+}
+
+int bs_sync_discard(struct srptd_bdev *bdev, uint64_t off, uint64_t len)
+{
+	if (bdev->is_blockdev) {
+		uint64_t range[2] = { off, len };
+
+		return ioctl(bdev->fd, BLKDISCARD, range) ? -errno : 0;
+	}
+	if (fallocate(bdev->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)off, (off_t)len))
+		return -errno;
+	return 0;
+}
+
+int bs_sync_write_zeroes(struct srptd_bdev *bdev, uint64_t off, uint64_t len)
+{
+	int ret;
+
+	if (bdev->is_blockdev) {
+		uint64_t range[2] = { off, len };
+
+		ret = ioctl(bdev->fd, BLKZEROOUT, range) ? -errno : 0;
+	} else {
+		ret = fallocate(bdev->fd,
+				FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+				(off_t)off, (off_t)len) ?
+			      -errno :
+			      0;
+	}
+	if (ret == -EOPNOTSUPP || ret == -ENOTTY || ret == -EINVAL)
+		ret = bs_write_zero_buffers(bdev, off, len);
+	return ret;
+}
+
+int bs_sync_exec(struct srptd_bdev *bdev, struct srptd_io *io)
+{
+	int ret;
+
+	switch (io->op) {
+	case SRPTD_IO_READ:
+	case SRPTD_IO_WRITE:
+		return bs_sync_rw(bdev, io);
+	case SRPTD_IO_FLUSH:
+		return bs_sync_flush(bdev);
+	case SRPTD_IO_DISCARD:
+		return bs_sync_discard(bdev, io->offset, io->length);
+	case SRPTD_IO_WRITE_ZEROES:
+		ret = bs_sync_write_zeroes(bdev, io->offset, io->length);
+		if (!ret &&
+		    (!bdev->write_cache || (io->flags & SRPTD_IO_F_FUA)))
+			ret = bs_sync_flush(bdev);
+		return ret;
+	}
+	return -EINVAL;
+}
+
+int bs_doneq_init(struct bs_doneq *q, unsigned int cap)
+{
+	q->ent = calloc(cap ? cap : 1, sizeof(*q->ent));
+	q->cap = cap ? cap : 1;
+	q->head = 0;
+	q->count = 0;
+	return q->ent ? 0 : -ENOMEM;
+}
+
+void bs_doneq_fini(struct bs_doneq *q)
+{
+	free(q->ent);
+	q->ent = NULL;
+}
+
+void bs_doneq_push(struct bs_doneq *q, struct srptd_io *io, int res)
+{
+	struct bs_done *d;
+
+	/* Callers count I/Os against the depth, so this cannot fill up. */
+	if (q->count >= q->cap)
+		abort();
+	d = &q->ent[(q->head + q->count) % q->cap];
+	d->io = io;
+	d->res = res;
+	q->count++;
+}
+
+bool bs_doneq_pop(struct bs_doneq *q, struct srptd_io **io, int *res)
+{
+	if (!q->count)
+		return false;
+	*io = q->ent[q->head].io;
+	*res = q->ent[q->head].res;
+	q->head = (q->head + 1) % q->cap;
+	q->count--;
+	return true;
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Internal helpers shared by the storage engines (not part of the plug-in
+ * API): the common device open/close for files and block devices, the
+ * synchronous fallbacks for discard/write-zeroes/flush, iovec arithmetic
+ * for retrying short transfers, and the engine ops tables the registry
+ * lists.
+ */
+#ifndef SRPTD_BS_INTERNAL_H
+#define SRPTD_BS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include "srptd/backend.h"
+
+extern const struct srptd_backend_ops bs_uring_ops;
+extern const struct srptd_backend_ops bs_aio_ops;
+extern const struct srptd_backend_ops bs_sync_ops;
+extern const struct srptd_backend_ops bs_null_ops;
+
+/*
+ * Test knob: SRPTD_TEST_DISABLE_ENGINE="io_uring,aio" makes the probe() of
+ * the listed engines fail with -ENODEV, so the fallback chain can be
+ * exercised on a kernel where every engine works.  Returns true when name
+ * is listed.
+ */
+bool bs_engine_disabled_by_env(const char *name);
+
+/*
+ * Common open of a regular file or block device into bdev (everything but
+ * bdev->ops and bdev->priv).  See the comment above bs_common_open() in
+ * bs_common.c for the geometry rules.
+ */
+int bs_common_open(struct srptd_bdev *bdev, const struct srptd_bdev_params *p);
+/* Closes the fd and frees name/path; safe on a partially opened bdev. */
+void bs_common_close(struct srptd_bdev *bdev);
+
+/*
+ * Accept or reject io before queueing: -EROFS for any modifying op on a
+ * read-only device (the fd is O_RDONLY, so the kernel would say -EBADF;
+ * the engine answers first and uniformly), -EOPNOTSUPP for DISCARD on a
+ * device that cannot discard, -EINVAL for an unknown op.
+ */
+int bs_check_io(const struct srptd_bdev *bdev, const struct srptd_io *io);
+
+/* Blocking implementations, used by the sync engine and as slow paths. */
+int bs_sync_rw(struct srptd_bdev *bdev, struct srptd_io *io);
+int bs_sync_flush(struct srptd_bdev *bdev);
+int bs_sync_discard(struct srptd_bdev *bdev, uint64_t off, uint64_t len);
+int bs_sync_write_zeroes(struct srptd_bdev *bdev, uint64_t off, uint64_t len);
+/* Any op, blocking: dispatches to the four functions above. */
+int bs_sync_exec(struct srptd_bdev *bdev, struct srptd_io *io);
+
+/*
+ * Describe the part of iov[0..iovcnt) that starts skip bytes in, into out
+ * (room for iovcnt entries).  Returns the number of entries written (0
+ * when skip covers everything).
+ */
+unsigned int bs_iov_tail(const struct iovec *iov, unsigned int iovcnt,
+			 uint64_t skip, struct iovec *out);
+
+/*
+ * Completions waiting to be delivered from ctx_poll(): a ring sized to the
+ * context depth, so it never overflows while the engine counts every
+ * accepted I/O against that depth until its callback runs.  Used only by
+ * the thread owning the context.
+ */
+struct bs_done {
+	struct srptd_io *io;
+	int res;
+};
+
+struct bs_doneq {
+	struct bs_done *ent;
+	unsigned int cap, head, count;
+};
+
+int bs_doneq_init(struct bs_doneq *q, unsigned int cap);
+void bs_doneq_fini(struct bs_doneq *q);
+void bs_doneq_push(struct bs_doneq *q, struct srptd_io *io, int res);
+bool bs_doneq_pop(struct bs_doneq *q, struct srptd_io **io, int *res);
+
+/* Write 8 bytes to an eventfd (ignoring EAGAIN: counter saturated). */
+void bs_eventfd_kick(int efd);
+/* Reset an eventfd counter to 0. */
+void bs_eventfd_clear(int efd);
+
+#endif

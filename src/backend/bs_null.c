@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * null engine: no storage.  Reads return zeroes, writes are dropped, every
+ * command succeeds.  Used for fabric benchmarks and as a scratch LUN (like
+ * tgt's bs_null and SPDK's null bdev).  Completions still go through the
+ * context's eventfd and ctx_poll() so callers see the same asynchronous
+ * behaviour as with real engines.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+#include "bs_internal.h"
+
+struct srptd_backend_ctx {
+	int efd;
+	unsigned int depth;
+	unsigned int inflight; /* accepted, callback not yet run */
+	struct bs_doneq done;
+};
+
+static int bs_null_probe(void)
+{
+	return bs_engine_disabled_by_env("null") ? -ENODEV : 0;
+}
+
+static int bs_null_open(struct srptd_bdev *bdev,
+			const struct srptd_bdev_params *p)
+{
+	const char *name = p->name ? p->name : "?";
+	uint32_t bs = p->block_size ? p->block_size : 512;
+
+	memset(bdev, 0, sizeof(*bdev));
+	bdev->fd = -1;
+	if (bs != 512 && bs != 4096) {
+		dev_log(LOG_ERR, name,
+			"block size %u unsupported (512 or 4096)", bs);
+		return -EINVAL;
+	}
+	if (!p->size || p->size % bs) {
+		dev_log(LOG_ERR, name,
+			"null device needs a size that is a non-zero multiple of %u",
+			bs);
+		return -EINVAL;
+	}
+	bdev->name = strdup(name);
+	if (!bdev->name)
+		return -ENOMEM;
+	bdev->path = NULL;
+	bdev->size = p->size;
+	bdev->block_size = bs;
+	bdev->phys_block_size = bs;
+	bdev->read_only = p->read_only;
+	bdev->write_cache = p->write_cache;
+	bdev->can_discard = !p->read_only;
+	bdev->discard_zeroes = true; /* every read returns zeroes */
+	bdev->discard_granularity = bs;
+	return 0;
+}
+
+static void bs_null_close(struct srptd_bdev *bdev)
+{
+	free(bdev->name);
+	bdev->name = NULL;
+}
+
+static int bs_null_ctx_create(unsigned int depth,
+			      struct srptd_backend_ctx **out)
+{
+	struct srptd_backend_ctx *ctx;
+	int ret;
+
+	if (!depth)
+		return -EINVAL;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->depth = depth;
+	ret = bs_doneq_init(&ctx->done, depth);
+	if (ret)
+		goto err_free;
+	ctx->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ctx->efd < 0) {
+		ret = -errno;
+		goto err_q;
+	}
+	*out = ctx;
+	return 0;
+err_q:
+	bs_doneq_fini(&ctx->done);
+err_free:
+	free(ctx);
+	return ret;
+}
+
+static void bs_null_ctx_destroy(struct srptd_backend_ctx *ctx)
+{
+	close(ctx->efd);
+	bs_doneq_fini(&ctx->done);
+	free(ctx);
+}
+
+static int bs_null_ctx_event_fd(struct srptd_backend_ctx *ctx)
+{
+	return ctx->efd;
+}
+
+static int bs_null_ctx_poll(struct srptd_backend_ctx *ctx, unsigned int max)
+{
+	struct srptd_io *io;
+	int res, n = 0;
+
+	bs_eventfd_clear(ctx->efd);
+	while ((unsigned int)n < max && bs_doneq_pop(&ctx->done, &io, &res)) {
+		ctx->inflight--;
+		n++;
+		io->complete(io, res);
+	}
+	/* Left-overs (max reached): stay readable so the worker comes back. */
+	if (ctx->done.count)
+		bs_eventfd_kick(ctx->efd);
+	return n;
+}
+
+static int bs_null_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
+{
+	int ret = bs_check_io(io->bdev, io);
+	unsigned int i;
+
+	if (ret)
+		return ret;
+	if (ctx->inflight >= ctx->depth)
+		return -EAGAIN;
+	if (io->op == SRPTD_IO_READ)
+		for (i = 0; i < io->iovcnt; i++)
+			memset(io->iov[i].iov_base, 0, io->iov[i].iov_len);
+	ctx->inflight++;
+	bs_doneq_push(&ctx->done, io, 0);
+	/* One kick per batch: ctx_poll() re-arms if it leaves entries. */
+	if (ctx->done.count == 1)
+		bs_eventfd_kick(ctx->efd);
+	return 0;
+}
+
+const struct srptd_backend_ops bs_null_ops = {
+	.name = "null",
+	.probe = bs_null_probe,
+	.open = bs_null_open,
+	.close = bs_null_close,
+	.ctx_create = bs_null_ctx_create,
+	.ctx_destroy = bs_null_ctx_destroy,
+	.ctx_event_fd = bs_null_ctx_event_fd,
+	.ctx_poll = bs_null_ctx_poll,
+	.submit = bs_null_submit,
+};

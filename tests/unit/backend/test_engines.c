@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Conformance list for the file engines: the same tests run against
+ * io_uring, aio and sync on real files in a temp directory of the build
+ * tree (a disk filesystem, so O_DIRECT and hole punching are real).
+ *
+ * Read-only devices: the fd is opened O_RDONLY and submit() rejects WRITE,
+ * DISCARD and WRITE_ZEROES with -EROFS before the kernel sees them.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <sys/types.h>
+
+#include "util.h"
+#include "bs_test_util.h"
+
+#define DEV_SIZE (4u << 20)
+
+struct fx {
+	const struct srptd_backend_ops *ops;
+	char dir[PATH_MAX];
+	char path[PATH_MAX + 16];
+	struct srptd_bdev bdev;
+	bool opened;
+	struct bst_ctx c;
+};
+
+static int fx_setup(void **state)
+{
+	const char *engine = *state;
+	struct fx *fx = calloc(1, sizeof(*fx));
+	int fd;
+
+	assert_non_null(fx);
+	fx->ops = srptd_backend_find(engine);
+	assert_non_null(fx->ops);
+	assert_int_equal(fx->ops->probe(), 0);
+	bst_mkdtemp(fx->dir, sizeof(fx->dir));
+	snprintf(fx->path, sizeof(fx->path), "%s/dev.img", fx->dir);
+	fd = open(fx->path, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, DEV_SIZE), 0);
+	close(fd);
+	fx->c.epfd = -1;
+	*state = fx;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	bst_ctx_fini(&fx->c);
+	if (fx->opened)
+		fx->ops->close(&fx->bdev);
+	bst_rm_rf(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static void fx_open(struct fx *fx, uint32_t bs, bool ro, bool dio, bool wc)
+{
+	struct srptd_bdev_params p = {
+		.name = "t",
+		.path = fx->path,
+		.block_size = bs,
+		.read_only = ro,
+		.direct_io = dio,
+		.write_cache = wc,
+	};
+
+	if (fx->opened)
+		fx->ops->close(&fx->bdev);
+	fx->opened = false;
+	assert_int_equal(fx->ops->open(&fx->bdev, &p), 0);
+	fx->opened = true;
+	fx->bdev.ops = fx->ops;
+	if (!fx->c.ctx)
+		bst_ctx_init(&fx->c, fx->ops, 32);
+}
+
+static void file_read(struct fx *fx, void *buf, size_t len, off_t off)
+{
+	int fd = open(fx->path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, buf, len, off), (ssize_t)len);
+	close(fd);
+}
+
+static void file_write(struct fx *fx, const void *buf, size_t len, off_t off)
+{
+	int fd = open(fx->path, O_WRONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, buf, len, off), (ssize_t)len);
+	close(fd);
+}
+
+/* Write with several iovec shapes at several offsets; read back. */
+static void rw_patterns(struct fx *fx, uint32_t bs, bool dio)
+{
+	const uint64_t offs[] = { 0, bs, 7ull * bs, DEV_SIZE / 2 + bs,
+				  DEV_SIZE - 16ull * bs };
+	uint8_t *buf = bst_alloc(16 * bs), *chk = bst_alloc(16 * bs);
+	size_t i;
+
+	fx_open(fx, bs, false, dio, true);
+	assert_int_equal(fx->bdev.block_size, bs);
+	assert_int_equal(fx->bdev.size, DEV_SIZE);
+	for (i = 0; i < ARRAY_SIZE(offs); i++) {
+		uint64_t off = offs[i];
+		unsigned int seed = (unsigned int)i + bs;
+		struct iovec iov[4];
+		size_t len = (i + 1) * bs;
+
+		/* Write as 1, 2 or 3 segments whose sizes are block multiples. */
+		bst_fill(buf, len, off, seed);
+		iov[0] = (struct iovec){ buf, bs };
+		if (len == bs) {
+			assert_int_equal(bst_io_sync(&fx->c, &fx->bdev,
+						     SRPTD_IO_WRITE, 0, off,
+						     iov, 1, 0),
+					 0);
+		} else {
+			iov[1] = (struct iovec){ buf + bs, len - bs };
+			assert_int_equal(bst_io_sync(&fx->c, &fx->bdev,
+						     SRPTD_IO_WRITE, 0, off,
+						     iov, 2, 0),
+					 0);
+		}
+		/* Through the page cache / disk, independently of the engine. */
+		memset(chk, 0, len);
+		file_read(fx, chk, len, (off_t)off);
+		assert_int_equal(bst_check(chk, len, off, seed), -1);
+
+		/* Read back through the engine, other shapes. */
+		memset(buf, 0xa5, len);
+		if (len >= 3ull * bs) {
+			iov[0] = (struct iovec){ buf, bs };
+			iov[1] = (struct iovec){ buf + bs, bs };
+			iov[2] = (struct iovec){ buf + 2 * bs, len - 2 * bs };
+			assert_int_equal(bst_io_sync(&fx->c, &fx->bdev,
+						     SRPTD_IO_READ, 0, off, iov,
+						     3, 0),
+					 0);
+		} else {
+			assert_int_equal(bst_rw(&fx->c, &fx->bdev,
+						SRPTD_IO_READ, 0, off, buf,
+						len),
+					 0);
+		}
+		assert_int_equal(bst_check(buf, len, off, seed), -1);
+	}
+	/* Data written outside the engine is read by it. */
+	bst_fill(chk, bs, 3 * bs, 99);
+	file_write(fx, chk, bs, 3 * bs);
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_READ, 0, 3 * bs,
+				buf, bs),
+			 0);
+	assert_int_equal(bst_check(buf, bs, 3 * bs, 99), -1);
+	free(buf);
+	free(chk);
+}
+
+static void test_rw_512(void **state)
+{
+	rw_patterns(*state, 512, false);
+}
+
+static void test_rw_4096(void **state)
+{
+	rw_patterns(*state, 4096, false);
+}
+
+/* Buffered files accept byte-granular iovecs: odd segment sizes. */
+static void test_rw_odd_iovs(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t *buf = bst_alloc(8192);
+	struct iovec iov[3] = { { buf, 1 },
+				{ buf + 1, 4000 },
+				{ buf + 4001, 4191 } };
+
+	fx_open(fx, 512, false, false, true);
+	bst_fill(buf, 8192, 1024, 5);
+	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 1024,
+				     iov, 3, 0),
+			 0);
+	memset(buf, 0, 8192);
+	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_READ, 0, 1024,
+				     iov, 3, 0),
+			 0);
+	assert_int_equal(bst_check(buf, 8192, 1024, 5), -1);
+	free(buf);
+}
+
+static void test_fua_and_flush(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t *buf = bst_alloc(8192), *chk = bst_alloc(8192);
+
+	fx_open(fx, 512, false, false, true);
+	bst_fill(buf, 8192, 65536, 1);
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE,
+				SRPTD_IO_F_FUA, 65536, buf, 8192),
+			 0);
+	file_read(fx, chk, 8192, 65536);
+	assert_int_equal(bst_check(chk, 8192, 65536, 1), -1);
+	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_FLUSH, 0, 0,
+				     NULL, 0, 0),
+			 0);
+	/* Write-through device: writes are FUA without the flag. */
+	fx_open(fx, 512, false, false, false);
+	assert_false(fx->bdev.write_cache);
+	bst_fill(buf, 8192, 0, 2);
+	assert_int_equal(
+		bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 0, buf, 8192), 0);
+	file_read(fx, chk, 8192, 0);
+	assert_int_equal(bst_check(chk, 8192, 0, 2), -1);
+	free(buf);
+	free(chk);
+}
+
+static void zero_range(struct fx *fx, enum srptd_io_op op, bool wc, bool dio)
+{
+	const size_t len = 256 * 1024;
+	uint8_t *buf = bst_alloc(len);
+	uint64_t blocks_before;
+	struct stat st;
+
+	fx_open(fx, 4096, false, dio, wc);
+	bst_fill(buf, len, 0, 3);
+	assert_int_equal(
+		bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 0, buf, len), 0);
+	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_FLUSH, 0, 0,
+				     NULL, 0, 0),
+			 0);
+	assert_int_equal(stat(fx->path, &st), 0);
+	assert_true((uint64_t)st.st_blocks * 512 >= len);
+	blocks_before = (uint64_t)st.st_blocks;
+	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, op, 0, 64 * 1024, NULL,
+				     0, 128 * 1024),
+			 0);
+	memset(buf, 0xee, len);
+	assert_int_equal(
+		bst_rw(&fx->c, &fx->bdev, SRPTD_IO_READ, 0, 0, buf, len), 0);
+	assert_int_equal(bst_check(buf, 64 * 1024, 0, 3), -1);
+	assert_true(bst_is_zero(buf + 64 * 1024, 128 * 1024));
+	assert_int_equal(bst_check(buf + 192 * 1024, 64 * 1024, 192 * 1024, 3),
+			 -1);
+	if (op == SRPTD_IO_DISCARD) {
+		/*
+		 * The range was deallocated, not just zeroed (allowing for
+		 * a filesystem metadata block gained by splitting extents).
+		 */
+		assert_int_equal(stat(fx->path, &st), 0);
+		assert_true((uint64_t)st.st_blocks <=
+			    blocks_before - 96 * 1024 / 512);
+	}
+	free(buf);
+}
+
+static void test_discard_reads_zeroes(void **state)
+{
+	struct fx *fx = *state;
+
+	fx_open(fx, 4096, false, false, true);
+	if (!fx->bdev.can_discard) {
+		print_message("filesystem of %s cannot punch holes\n", fx->dir);
+		skip();
+	}
+	assert_true(fx->bdev.discard_zeroes);
+	assert_true(fx->bdev.discard_granularity >= 512);
+	zero_range(fx, SRPTD_IO_DISCARD, true, false);
+}
+
+static void test_write_zeroes(void **state)
+{
+	zero_range(*state, SRPTD_IO_WRITE_ZEROES, true, false);
+}
+
+static void test_write_zeroes_write_through(void **state)
+{
+	zero_range(*state, SRPTD_IO_WRITE_ZEROES, false, false);
+}
+
+static void test_read_only(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t *buf = bst_alloc(4096);
+	struct bst_io t;
+
+	bst_fill(buf, 4096, 8192, 4);
+	file_write(fx, buf, 4096, 8192);
+	fx_open(fx, 512, true, false, true);
+	assert_true(fx->bdev.read_only);
+	assert_false(fx->bdev.can_discard);
+	memset(buf, 0, 4096);
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_READ, 0, 8192, buf,
+				4096),
+			 0);
+	assert_int_equal(bst_check(buf, 4096, 8192, 4), -1);
+
+	/* Rejected at submit, callback never runs. */
+	bst_prep(&t, &fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 0, 4096,
+		 &(struct iovec){ buf, 4096 }, 1);
+	assert_int_equal(fx->ops->submit(fx->c.ctx, &t.io), -EROFS);
+	t.io.op = SRPTD_IO_WRITE_ZEROES;
+	assert_int_equal(fx->ops->submit(fx->c.ctx, &t.io), -EROFS);
+	t.io.op = SRPTD_IO_DISCARD;
+	assert_int_equal(fx->ops->submit(fx->c.ctx, &t.io), -EROFS);
+	assert_int_equal(bst_wait(&fx->c, 50), 0);
+	assert_int_equal(fx->ops->ctx_poll(fx->c.ctx, 16), 0);
+	assert_false(t.done);
+	/* The bytes on disk are untouched. */
+	file_read(fx, buf, 4096, 8192);
+	assert_int_equal(bst_check(buf, 4096, 8192, 4), -1);
+	free(buf);
+}
+
+/* -EAGAIN at depth, nothing queued, and recovery after completions. */
+static void test_eagain_at_depth(void **state)
+{
+	struct fx *fx = *state;
+	enum { DEPTH = 4 };
+	struct bst_io t[DEPTH + 1];
+	struct iovec iov[DEPTH + 1];
+	uint8_t *buf = bst_alloc((DEPTH + 1) * 4096);
+	struct bst_ctx c;
+	unsigned int i;
+
+	fx_open(fx, 512, false, false, true);
+	bst_ctx_init(&c, fx->ops, DEPTH);
+	for (i = 0; i <= DEPTH; i++) {
+		iov[i] = (struct iovec){ buf + i * 4096, 4096 };
+		bst_prep(&t[i], &c, &fx->bdev, SRPTD_IO_READ, 0, i * 4096ull,
+			 4096, &iov[i], 1);
+	}
+	for (i = 0; i < DEPTH; i++)
+		assert_int_equal(fx->ops->submit(c.ctx, &t[i].io), 0);
+	assert_int_equal(fx->ops->submit(c.ctx, &t[DEPTH].io), -EAGAIN);
+	while (!c.completed)
+		if (bst_wait(&c, 1000))
+			fx->ops->ctx_poll(c.ctx, 1);
+	assert_false(t[DEPTH].done);
+	assert_int_equal(fx->ops->submit(c.ctx, &t[DEPTH].io), 0);
+	for (i = 0; i <= DEPTH; i++) {
+		bst_run_until(&c, &t[i].done);
+		assert_int_equal(t[i].res, 0);
+	}
+	assert_int_equal(c.completed, DEPTH + 1);
+	bst_ctx_fini(&c);
+	free(buf);
+}
+
+/*
+ * ctx_poll(max) runs at most max callbacks and the event fd stays readable
+ * while completions remain, so an epoll worker never strands one.
+ */
+static void test_poll_max_keeps_fd_ready(void **state)
+{
+	struct fx *fx = *state;
+	enum { N = 8 };
+	struct bst_io t[N];
+	struct iovec iov[N];
+	uint8_t *buf = bst_alloc(N * 4096);
+	unsigned int i;
+	time_t start = time(NULL);
+
+	fx_open(fx, 512, false, false, true);
+	for (i = 0; i < N; i++) {
+		iov[i] = (struct iovec){ buf + i * 4096, 4096 };
+		bst_prep(&t[i], &fx->c, &fx->bdev, SRPTD_IO_READ, 0,
+			 i * 4096ull, 4096, &iov[i], 1);
+		assert_int_equal(fx->ops->submit(fx->c.ctx, &t[i].io), 0);
+	}
+	while (fx->c.completed < N) {
+		int n;
+
+		assert_true(time(NULL) - start < 10);
+		assert_int_equal(bst_wait(&fx->c, 2000), 1);
+		n = fx->ops->ctx_poll(fx->c.ctx, 1);
+		assert_true(n == 0 || n == 1);
+	}
+	/* Everything reaped: the fd goes quiet (a spurious wakeup at most). */
+	if (bst_wait(&fx->c, 0))
+		assert_int_equal(fx->ops->ctx_poll(fx->c.ctx, 16), 0);
+	assert_int_equal(bst_wait(&fx->c, 0), 0);
+	free(buf);
+}
+
+/* A callback may submit the next I/O (chained reads). */
+struct chain {
+	struct bst_io t;
+	struct iovec iov;
+	struct fx *fx;
+	unsigned int left;
+	bool finished;
+};
+
+static void chain_complete(struct srptd_io *io, int res)
+{
+	struct chain *ch = container_of(io, struct chain, t.io);
+
+	assert_int_equal(res, 0);
+	if (!--ch->left) {
+		ch->finished = true;
+		return;
+	}
+	io->offset += 4096;
+	assert_int_equal(ch->fx->ops->submit(ch->fx->c.ctx, io), 0);
+}
+
+static void test_submit_from_callback(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t *buf = bst_alloc(4096);
+	struct chain ch = { .fx = fx, .left = 16 };
+
+	fx_open(fx, 512, false, false, true);
+	ch.iov = (struct iovec){ buf, 4096 };
+	bst_prep(&ch.t, &fx->c, &fx->bdev, SRPTD_IO_READ, 0, 0, 4096, &ch.iov,
+		 1);
+	ch.t.io.complete = chain_complete;
+	assert_int_equal(fx->ops->submit(fx->c.ctx, &ch.t.io), 0);
+	bst_run_until(&fx->c, &ch.finished);
+	assert_int_equal(ch.t.io.offset, 15 * 4096);
+	free(buf);
+}
+
+/*
+ * Short transfer: the file shrinks behind the engine's back, so a read
+ * returns part of the data, the engine resubmits the remainder and hits
+ * end of file: that is -EIO, never a success with stale buffer contents.
+ */
+static void test_short_read_then_eof(void **state)
+{
+	struct fx *fx = *state;
+	const size_t len = 64 * 1024;
+	uint8_t *buf = bst_alloc(len);
+
+	bst_fill(buf, len, 0, 6);
+	file_write(fx, buf, len, 0);
+	fx_open(fx, 512, false, false, true);
+	assert_int_equal(truncate(fx->path, 32 * 1024 + 512), 0);
+	memset(buf, 0, len);
+	assert_int_equal(
+		bst_rw(&fx->c, &fx->bdev, SRPTD_IO_READ, 0, 0, buf, len), -EIO);
+	/* The part that existed was transferred before the EOF. */
+	assert_int_equal(bst_check(buf, 32 * 1024 + 512, 0, 6), -1);
+	/* Reads inside the remaining data still succeed. */
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_READ, 0, 4096, buf,
+				8192),
+			 0);
+	assert_int_equal(bst_check(buf, 8192, 4096, 6), -1);
+	free(buf);
+}
+
+static void test_direct_io(void **state)
+{
+	struct fx *fx = *state;
+
+	fx_open(fx, 4096, false, true, true);
+	if (!fx->bdev.direct_io) {
+		print_message("O_DIRECT refused by the filesystem of %s\n",
+			      fx->dir);
+		skip();
+	}
+	rw_patterns(fx, 4096, true);
+	assert_true(fx->bdev.direct_io);
+	rw_patterns(fx, 512, true);
+	assert_true(fx->bdev.direct_io);
+	/* FUA and write-zeroes on an O_DIRECT fd. */
+	zero_range(fx, SRPTD_IO_WRITE_ZEROES, false, true);
+	assert_true(fx->bdev.direct_io);
+	zero_range(fx, SRPTD_IO_DISCARD, true, true);
+}
+
+static void test_event_fd_epoll(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t *buf = bst_alloc(4096);
+	struct bst_io t;
+	struct iovec iov = { buf, 4096 };
+
+	fx_open(fx, 512, false, false, true);
+	assert_int_equal(bst_wait(&fx->c, 0), 0);
+	bst_prep(&t, &fx->c, &fx->bdev, SRPTD_IO_READ, 0, 0, 4096, &iov, 1);
+	assert_int_equal(fx->ops->submit(fx->c.ctx, &t.io), 0);
+	assert_false(t.done);
+	assert_int_equal(bst_wait(&fx->c, 5000), 1);
+	while (!t.done) {
+		fx->ops->ctx_poll(fx->c.ctx, 16);
+		if (!t.done)
+			assert_int_equal(bst_wait(&fx->c, 5000), 1);
+	}
+	assert_int_equal(t.res, 0);
+	if (bst_wait(&fx->c, 0))
+		assert_int_equal(fx->ops->ctx_poll(fx->c.ctx, 16), 0);
+	assert_int_equal(bst_wait(&fx->c, 0), 0);
+	free(buf);
+}
+
+/* Many I/Os in flight with mixed ops; every callback runs once. */
+static void test_mixed_depth(void **state)
+{
+	struct fx *fx = *state;
+	enum { N = 32 };
+	struct bst_io t[N];
+	struct iovec iov[N];
+	uint8_t *buf = bst_alloc(N * 4096);
+	unsigned int i;
+	time_t start = time(NULL);
+
+	fx_open(fx, 512, false, false, true);
+	for (i = 0; i < N; i++) {
+		iov[i] = (struct iovec){ buf + i * 4096, 4096 };
+		bst_fill(iov[i].iov_base, 4096, i * 8192ull, 7);
+		bst_prep(&t[i], &fx->c, &fx->bdev,
+			 i % 8 == 7 ? SRPTD_IO_FLUSH : SRPTD_IO_WRITE,
+			 i % 3 ? 0 : SRPTD_IO_F_FUA, i * 8192ull,
+			 i % 8 == 7 ? 0 : 4096, &iov[i], i % 8 == 7 ? 0 : 1);
+		assert_int_equal(fx->ops->submit(fx->c.ctx, &t[i].io), 0);
+	}
+	while (fx->c.completed < N) {
+		assert_true(time(NULL) - start < 10);
+		if (bst_wait(&fx->c, 1000))
+			fx->ops->ctx_poll(fx->c.ctx, 5);
+	}
+	for (i = 0; i < N; i++) {
+		assert_true(t[i].done);
+		assert_int_equal(t[i].res, 0);
+		if (i % 8 == 7)
+			continue;
+		memset(buf, 0, 4096);
+		file_read(fx, buf, 4096, (off_t)(i * 8192ull));
+		assert_int_equal(bst_check(buf, 4096, i * 8192ull, 7), -1);
+	}
+	free(buf);
+}
+
+/* io_uring only: I/O inside registered buffers takes the fixed path. */
+static void test_fixed_buffers(void **state)
+{
+	struct fx *fx = *state;
+	const size_t pool_len = 256 * 1024;
+	uint8_t *pool = bst_alloc(pool_len), *other = bst_alloc(8192);
+	struct iovec reg = { pool, pool_len };
+	int ret;
+
+	fx_open(fx, 512, false, true, true);
+	assert_non_null(fx->ops->register_buffers);
+	ret = fx->ops->register_buffers(fx->c.ctx, &reg, 1);
+	if (ret == -ENOMEM || ret == -EPERM) {
+		print_message("cannot register buffers: %s\n", strerror(-ret));
+		skip();
+	}
+	assert_int_equal(ret, 0);
+	bst_fill(pool + 8192, 65536, 1 << 20, 8);
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE,
+				SRPTD_IO_F_FUA, 1 << 20, pool + 8192, 65536),
+			 0);
+	memset(pool, 0, pool_len);
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_READ, 0, 1 << 20,
+				pool + 4096, 65536),
+			 0);
+	assert_int_equal(bst_check(pool + 4096, 65536, 1 << 20, 8), -1);
+	/* Memory outside the pool still works (plain readv). */
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_READ, 0,
+				(1 << 20) + 4096, other, 8192),
+			 0);
+	assert_int_equal(bst_check(other, 8192, (1 << 20) + 4096, 8), -1);
+	/* Unregister (n = 0) and keep going. */
+	assert_int_equal(fx->ops->register_buffers(fx->c.ctx, NULL, 0), 0);
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_READ, 0, 1 << 20,
+				pool, 4096),
+			 0);
+	assert_int_equal(bst_check(pool, 4096, 1 << 20, 8), -1);
+	free(pool);
+	free(other);
+}
+
+static const char eng_uring[] = "io_uring";
+static const char eng_aio[] = "aio";
+static const char eng_sync[] = "sync";
+
+#define T(f, e)                                                            \
+	cmocka_unit_test_prestate_setup_teardown(f, fx_setup, fx_teardown, \
+						 (void *)e)
+#define CONFORMANCE(e)                                                       \
+	T(test_rw_512, e), T(test_rw_4096, e), T(test_rw_odd_iovs, e),       \
+		T(test_fua_and_flush, e), T(test_discard_reads_zeroes, e),   \
+		T(test_write_zeroes, e),                                     \
+		T(test_write_zeroes_write_through, e), T(test_read_only, e), \
+		T(test_eagain_at_depth, e),                                  \
+		T(test_poll_max_keeps_fd_ready, e),                          \
+		T(test_submit_from_callback, e),                             \
+		T(test_short_read_then_eof, e), T(test_direct_io, e),        \
+		T(test_event_fd_epoll, e), T(test_mixed_depth, e)
+
+int main(void)
+{
+	const struct CMUnitTest uring[] = { CONFORMANCE(eng_uring),
+					    T(test_fixed_buffers, eng_uring) };
+	const struct CMUnitTest aio[] = { CONFORMANCE(eng_aio) };
+	const struct CMUnitTest sync[] = { CONFORMANCE(eng_sync) };
+	int fails = 0;
+
+	fails += cmocka_run_group_tests_name("io_uring", uring, NULL, NULL);
+	fails += cmocka_run_group_tests_name("aio", aio, NULL, NULL);
+	fails += cmocka_run_group_tests_name("sync", sync, NULL, NULL);
+	return fails;
+}
