@@ -192,18 +192,19 @@ static int cfg_expect(struct cfg_ctx *ctx, const config_setting_t *s,
  * libconfig 1.5 stores a decimal literal without the L suffix in 32 bits
  * and silently wraps bigger values (5000000000 reads as 705032704).  Look
  * at the literal in the file text to catch that instead of exporting a
- * wrong size.  Returns false if the literal does not fit in 32 bits.
+ * wrong size.  Several settings of the same name may share a line, so a
+ * literal only counts if its wrapped value is the one libconfig stored.
+ * Returns false if the setting's literal does not fit in 32 bits.
  */
 static bool cfg_int_literal_fits(const struct cfg_ctx *ctx,
 				 const config_setting_t *s)
 {
 	const char *name = config_setting_name(s);
 	const char *p = ctx->cur->text;
-	size_t nlen;
+	int stored = config_setting_get_int(s);
 	int line = cfg_line_of(s);
-	unsigned long long v;
-	char *end;
-	bool neg = false;
+	bool overflow = false;
+	size_t nlen;
 
 	if (!name || !p || config_setting_source_file(s))
 		return true;
@@ -216,7 +217,11 @@ static bool cfg_int_literal_fits(const struct cfg_ctx *ctx,
 		return true;
 	nlen = strlen(name);
 	for (const char *q = p; *q && *q != '\n'; q++) {
+		unsigned long long v;
+		bool neg = false, hex, fits;
 		const char *r;
+		uint32_t wrapped;
+		char *end;
 
 		if (strncmp(q, name, nlen) != 0)
 			continue;
@@ -234,19 +239,31 @@ static bool cfg_int_literal_fits(const struct cfg_ctx *ctx,
 		if (*r == '-' || *r == '+')
 			neg = *r++ == '-';
 		if (!isdigit((unsigned char)*r))
-			return true;
+			continue;
+		hex = r[0] == '0' && (r[1] == 'x' || r[1] == 'X');
 		errno = 0;
-		v = strtoull(r, &end, 0);
-		if (errno == ERANGE)
-			return false;
+		v = strtoull(r, &end, hex ? 16 : 10);
 		if (*end == 'L')
+			continue; /* a 64-bit literal */
+		if (errno == ERANGE) {
+			overflow = true;
+			continue;
+		}
+		if (hex)
+			fits = v <= UINT32_MAX;
+		else
+			fits = neg ? v <= (unsigned long long)INT32_MAX + 1 :
+				     v <= INT32_MAX;
+		wrapped = (uint32_t)v;
+		if (neg)
+			wrapped = -wrapped;
+		if ((int)wrapped != stored)
+			continue;
+		if (fits)
 			return true;
-		if (r[0] == '0' && (r[1] == 'x' || r[1] == 'X'))
-			return v <= UINT32_MAX;
-		return neg ? v <= (unsigned long long)INT32_MAX + 1 :
-			     v <= INT32_MAX;
+		overflow = true;
 	}
-	return true;
+	return !overflow;
 }
 
 static int cfg_get_int(struct cfg_ctx *ctx, const config_setting_t *s,

@@ -605,7 +605,10 @@ static const struct bad_fixture {
 	    "@/bad_sizes.conf:7: device \"d4\" size: must not be negative",
 	    "@/bad_sizes.conf:8: device \"d5\" size: integer does not fit in 32 bits; add the L suffix (64-bit) or write it as a string",
 	    "@/bad_sizes.conf:9: device \"d6\" size: \"99999999999T\" is too large",
-	    "@/bad_sizes.conf:10: device \"d7\" size: must not be 0", NULL } },
+	    "@/bad_sizes.conf:10: device \"d7\" size: must not be 0",
+	    /* The same key twice on a line: only the wrapped literal counts. */
+	    "@/bad_sizes.conf:12: target \"t\" lun_map lun: integer does not fit in 32 bits; add the L suffix (64-bit) or write it as a string",
+	    NULL } },
 	{ "bad_strings.conf",
 	  { "@/bad_strings.conf:3: daemon.control_socket: \"srptd.sock\" is not an absolute path",
 	    "@/bad_strings.conf:4: daemon.control_group: must not be empty",
