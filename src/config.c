@@ -79,6 +79,22 @@ const char *config_engine_name(enum config_engine e)
 	return cfg_engine_names[e];
 }
 
+/*
+ * snprintf for messages, names and paths whose length was checked or whose
+ * truncation is harmless (a long name in an error message).
+ */
+static void cfg_fmt(char *buf, size_t size, const char *fmt, ...)
+	SRPTD_PRINTF(3, 4);
+
+static void cfg_fmt(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+}
+
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
 
@@ -95,7 +111,7 @@ static void cfg_verr(struct config_errors *errs, const char *file, int line,
 		return;
 	}
 	e = &errs->e[errs->n++];
-	snprintf(e->file, sizeof(e->file), "%s", file ? file : "");
+	cfg_fmt(e->file, sizeof(e->file), "%s", file ? file : "");
 	e->line = line;
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 }
@@ -290,7 +306,7 @@ static int cfg_get_uint(struct cfg_ctx *ctx, const config_setting_t *s,
 			const char *where, long long min, long long max,
 			uint32_t *out)
 {
-	long long v;
+	long long v = 0;
 
 	if (cfg_get_int(ctx, s, where, &v))
 		return -EINVAL;
@@ -457,7 +473,7 @@ int config_parse_size(const char *str, uint64_t *out)
 static int cfg_get_size(struct cfg_ctx *ctx, const config_setting_t *s,
 			const char *where, uint64_t *out)
 {
-	long long v;
+	long long v = 0;
 	const char *str;
 	int ret;
 
@@ -1025,7 +1041,7 @@ static void cfg_parse_fabric(struct cfg_ctx *ctx, const config_setting_t *g)
 		char where[64];
 		bool done = false;
 
-		snprintf(where, sizeof(where), "fabric.%s", k);
+		cfg_fmt(where, sizeof(where), "fabric.%s", k);
 		for (size_t j = 0; j < ARRAY_SIZE(cfg_fabric_nums); j++) {
 			const struct cfg_fabric_num *n = &cfg_fabric_nums[j];
 
@@ -1147,28 +1163,28 @@ static void cfg_parse_device(struct cfg_ctx *ctx, const config_setting_t *g,
 
 	memcpy(d.fallback, b->fallback, sizeof(d.fallback));
 	d.line = cfg_line_of(g);
-	snprintf(d.file, sizeof(d.file), "%s", cfg_file_of(ctx, g));
+	cfg_fmt(d.file, sizeof(d.file), "%s", cfg_file_of(ctx, g));
 
 	if (!cfg_is_group(ctx, g, "devices"))
 		return;
 	ns = cfg_member(g, "name");
 	if (!ns) {
 		cfg_err(ctx, g, "device #%u: missing \"name\"", idx + 1);
-		snprintf(who, sizeof(who), "device #%u", idx + 1);
+		cfg_fmt(who, sizeof(who), "device #%u", idx + 1);
 		bad = true;
 	} else if (cfg_get_name(ctx, ns, "device name", d.name,
 				sizeof(d.name))) {
-		snprintf(who, sizeof(who), "device #%u", idx + 1);
+		cfg_fmt(who, sizeof(who), "device #%u", idx + 1);
 		bad = true;
 	} else {
-		snprintf(who, sizeof(who), "device \"%s\"", d.name);
+		cfg_fmt(who, sizeof(who), "device \"%s\"", d.name);
 	}
 
 	for (int i = 0; i < config_setting_length(g); i++) {
 		const config_setting_t *s = config_setting_get_elem(g, i);
 		const char *k = config_setting_name(s);
 
-		snprintf(where, sizeof(where), "%s %s", who, k);
+		cfg_fmt(where, sizeof(where), "%s %s", who, k);
 		if (!strcmp(k, "name")) {
 			continue;
 		} else if (!strcmp(k, "path")) {
@@ -1184,7 +1200,7 @@ static void cfg_parse_device(struct cfg_ctx *ctx, const config_setting_t *g,
 			size_s = s;
 			size_ok = !cfg_get_size(ctx, s, where, &d.size);
 		} else if (!strcmp(k, "block_size")) {
-			long long v;
+			long long v = 0;
 
 			if (cfg_get_int(ctx, s, where, &v))
 				continue;
@@ -1326,7 +1342,7 @@ static int cfg_parse_lun_map(struct cfg_ctx *ctx, const config_setting_t *l,
 	char where[160];
 	int ret = 0;
 
-	snprintf(where, sizeof(where), "%s lun_map", who);
+	cfg_fmt(where, sizeof(where), "%s lun_map", who);
 	if (!cfg_is_list(ctx, l, where))
 		return -EINVAL;
 	arr = calloc(config_setting_length(l) + 1, sizeof(*arr));
@@ -1354,7 +1370,7 @@ static int cfg_parse_lun_map(struct cfg_ctx *ctx, const config_setting_t *l,
 			const char *k = config_setting_name(s);
 			char w[200];
 
-			snprintf(w, sizeof(w), "%s %s", where, k);
+			cfg_fmt(w, sizeof(w), "%s %s", where, k);
 			if (!strcmp(k, "lun")) {
 				uint32_t v;
 
@@ -1487,7 +1503,7 @@ static void cfg_parse_group(struct cfg_ctx *ctx, const config_setting_t *g,
 			t->n_groups + 1);
 		return;
 	}
-	snprintf(where, sizeof(where), "%s group name", twho);
+	cfg_fmt(where, sizeof(where), "%s group name", twho);
 	if (cfg_get_name(ctx, ns, where, grp->name, sizeof(grp->name)))
 		return;
 	for (unsigned int i = 0; i < t->n_groups; i++) {
@@ -1498,12 +1514,12 @@ static void cfg_parse_group(struct cfg_ctx *ctx, const config_setting_t *g,
 			twho, grp->name, cfg_file_of(ctx, ns), group_lines[i]);
 		return;
 	}
-	snprintf(who, sizeof(who), "%s group \"%s\"", twho, grp->name);
+	cfg_fmt(who, sizeof(who), "%s group \"%s\"", twho, grp->name);
 	for (int i = 0; i < config_setting_length(g); i++) {
 		const config_setting_t *s = config_setting_get_elem(g, i);
 		const char *k = config_setting_name(s);
 
-		snprintf(where, sizeof(where), "%s %s", who, k);
+		cfg_fmt(where, sizeof(where), "%s %s", who, k);
 		if (!strcmp(k, "name")) {
 			continue;
 		} else if (!strcmp(k, "initiators")) {
@@ -1605,17 +1621,17 @@ static void cfg_parse_target(struct cfg_ctx *ctx, const config_setting_t *g,
 	if (!cfg_is_group(ctx, g, "targets"))
 		return;
 	t.line = cfg_line_of(g);
-	snprintf(t.file, sizeof(t.file), "%s", cfg_file_of(ctx, g));
+	cfg_fmt(t.file, sizeof(t.file), "%s", cfg_file_of(ctx, g));
 	ns = cfg_member(g, "name");
 	if (!ns) {
 		cfg_err(ctx, g, "target #%u: missing \"name\"", idx + 1);
-		snprintf(who, sizeof(who), "target #%u", idx + 1);
+		cfg_fmt(who, sizeof(who), "target #%u", idx + 1);
 	} else if (cfg_get_name(ctx, ns, "target name", t.name,
 				sizeof(t.name))) {
-		snprintf(who, sizeof(who), "target #%u", idx + 1);
+		cfg_fmt(who, sizeof(who), "target #%u", idx + 1);
 		ns = NULL;
 	} else {
-		snprintf(who, sizeof(who), "target \"%s\"", t.name);
+		cfg_fmt(who, sizeof(who), "target \"%s\"", t.name);
 	}
 	t.ports = calloc(1, sizeof(*t.ports));
 	if (!t.ports) {
@@ -1629,7 +1645,7 @@ static void cfg_parse_target(struct cfg_ctx *ctx, const config_setting_t *g,
 		const config_setting_t *s = config_setting_get_elem(g, i);
 		const char *k = config_setting_name(s);
 
-		snprintf(where, sizeof(where), "%s %s", who, k);
+		cfg_fmt(where, sizeof(where), "%s %s", who, k);
 		if (!strcmp(k, "name")) {
 			continue;
 		} else if (!strcmp(k, "id_ext")) {
@@ -1737,12 +1753,12 @@ static void cfg_defaults(struct config *cfg)
 	cfg->version = 1;
 	d->log_level = LOG_INFO;
 	d->log_components = 0;
-	snprintf(d->control_socket, sizeof(d->control_socket), "%s/srptd.sock",
-		 SRPTD_RUNDIR);
+	cfg_fmt(d->control_socket, sizeof(d->control_socket), "%s/srptd.sock",
+		SRPTD_RUNDIR);
 	strcpy(d->control_group, "root");
 	d->workers = 0;
-	snprintf(d->include_dir, sizeof(d->include_dir), "%s",
-		 SRPTD_DEFAULT_INCLUDE_DIR);
+	cfg_fmt(d->include_dir, sizeof(d->include_dir), "%s",
+		SRPTD_DEFAULT_INCLUDE_DIR);
 	d->metrics_listen[0] = 0;
 
 	f->ib_cm_enabled = true;
@@ -1832,7 +1848,7 @@ static int cfg_read_file(struct cfg_ctx *ctx, struct cfg_file *cf)
 		char dir[256];
 		char *slash;
 
-		snprintf(dir, sizeof(dir), "%s", cf->name);
+		cfg_fmt(dir, sizeof(dir), "%s", cf->name);
 		slash = strrchr(dir, '/');
 		if (slash) {
 			*slash = 0;
@@ -1901,8 +1917,8 @@ static void cfg_scan_dropins(struct cfg_ctx *ctx, const char *dir)
 				   list[i]->d_name);
 			continue;
 		}
-		snprintf(cf->name, sizeof(cf->name), "%s%s%s", dir,
-			 dir[dl - 1] == '/' ? "" : "/", list[i]->d_name);
+		cfg_fmt(cf->name, sizeof(cf->name), "%s%s%s", dir,
+			dir[dl - 1] == '/' ? "" : "/", list[i]->d_name);
 		ctx->n_files++;
 		cfg_read_file(ctx, cf);
 	}
@@ -1944,7 +1960,7 @@ int config_load(const char *path, const char *include_dir_override,
 		goto out;
 	}
 	cfg_defaults(ctx.cfg);
-	snprintf(ctx.cfg->path, sizeof(ctx.cfg->path), "%s", path);
+	cfg_fmt(ctx.cfg->path, sizeof(ctx.cfg->path), "%s", path);
 	if (strlen(path) >= sizeof(ctx.files[0].name)) {
 		cfg_err_at(&ctx, path, 0, "path too long");
 		ret = -ENAMETOOLONG;
@@ -1963,9 +1979,9 @@ int config_load(const char *path, const char *include_dir_override,
 	ctx.cur = &ctx.files[0];
 	cfg_pass_sections(&ctx, true);
 	if (include_dir_override)
-		snprintf(ctx.cfg->daemon.include_dir,
-			 sizeof(ctx.cfg->daemon.include_dir), "%s",
-			 include_dir_override);
+		cfg_fmt(ctx.cfg->daemon.include_dir,
+			sizeof(ctx.cfg->daemon.include_dir), "%s",
+			include_dir_override);
 	cfg_scan_dropins(&ctx, ctx.cfg->daemon.include_dir);
 	for (unsigned int i = 1; i < ctx.n_files; i++) {
 		if (!ctx.files[i].parsed)
@@ -2016,6 +2032,90 @@ const struct config_target *config_find_target(const struct config *cfg,
 		if (!strcmp(cfg->targets[i].name, name))
 			return &cfg->targets[i];
 	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reload                                                              */
+
+static bool cfg_listen_equal(const struct config_fabric *a,
+			     const struct config_fabric *b)
+{
+	if (a->n_listen != b->n_listen)
+		return false;
+	for (unsigned int i = 0; i < a->n_listen; i++)
+		if (strcmp(a->listen[i].addr, b->listen[i].addr) ||
+		    a->listen[i].port != b->listen[i].port)
+			return false;
+	return true;
+}
+
+unsigned int config_restart_changes(const struct config *old,
+				    const struct config *new,
+				    void (*cb)(void *arg, const char *key),
+				    void *arg)
+{
+	const struct config_fabric *a = &old->fabric, *b = &new->fabric;
+	unsigned int n = 0;
+	const struct {
+		const char *key;
+		bool changed;
+	} keys[] = {
+		{ "daemon.workers",
+		  old->daemon.workers != new->daemon.workers },
+		{ "daemon.control_socket",
+		  strcmp(old->daemon.control_socket,
+			 new->daemon.control_socket) != 0 },
+		{ "daemon.metrics.listen",
+		  strcmp(old->daemon.metrics_listen,
+			 new->daemon.metrics_listen) != 0 },
+		{ "fabric.ports",
+		  a->n_ports != b->n_ports ||
+			  memcmp(a->ports, b->ports,
+				 a->n_ports * sizeof(a->ports[0])) != 0 },
+		{ "fabric.ib_cm.enabled",
+		  a->ib_cm_enabled != b->ib_cm_enabled },
+		{ "fabric.rdma_cm.enabled",
+		  a->rdma_cm_enabled != b->rdma_cm_enabled },
+		{ "fabric.rdma_cm.listen", !cfg_listen_equal(a, b) },
+		{ "fabric.dm_agent", a->dm_agent != b->dm_agent },
+		{ "fabric.max_req_size", a->max_req_size != b->max_req_size },
+		{ "fabric.max_rsp_size", a->max_rsp_size != b->max_rsp_size },
+		{ "fabric.max_rdma_size",
+		  a->max_rdma_size != b->max_rdma_size },
+		{ "fabric.queue_depth", a->queue_depth != b->queue_depth },
+		{ "fabric.use_srq", a->use_srq != b->use_srq },
+		{ "fabric.srq_size", a->srq_size != b->srq_size },
+		{ "fabric.send_queue_size",
+		  a->send_queue_size != b->send_queue_size },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (!keys[i].changed)
+			continue;
+		n++;
+		if (cb)
+			cb(arg, keys[i].key);
+	}
+	return n;
+}
+
+bool config_device_equal(const struct config_device *a,
+			 const struct config_device *b)
+{
+	/* Strings are zero-filled (cfg_copy), so memcmp is exact. */
+	return !memcmp(a->name, b->name, sizeof(a->name)) &&
+	       !memcmp(a->path, b->path, sizeof(a->path)) &&
+	       a->engine == b->engine && a->n_fallback == b->n_fallback &&
+	       !memcmp(a->fallback, b->fallback,
+		       a->n_fallback * sizeof(a->fallback[0])) &&
+	       a->size == b->size && a->block_size == b->block_size &&
+	       a->create == b->create && a->write_cache == b->write_cache &&
+	       a->read_only == b->read_only && a->direct_io == b->direct_io &&
+	       !memcmp(a->serial, b->serial, sizeof(a->serial)) &&
+	       !memcmp(a->naa, b->naa, sizeof(a->naa)) &&
+	       !memcmp(a->vendor, b->vendor, sizeof(a->vendor)) &&
+	       !memcmp(a->product, b->product, sizeof(a->product)) &&
+	       !memcmp(a->revision, b->revision, sizeof(a->revision));
 }
 
 /* ------------------------------------------------------------------ */

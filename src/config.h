@@ -166,6 +166,21 @@ const struct config_target *config_find_target(const struct config *cfg,
 					       const char *name);
 
 /*
+ * Reload support (srptd.conf(5) RELOAD).  Calls cb once for every setting
+ * that differs between old and new and only takes effect after a restart
+ * (the fabric group, daemon.workers, daemon.control_socket,
+ * daemon.metrics.listen), with its name ("fabric.queue_depth"); cb may be
+ * NULL.  Returns how many there are.
+ */
+unsigned int config_restart_changes(const struct config *old,
+				    const struct config *new,
+				    void (*cb)(void *arg, const char *key),
+				    void *arg);
+/* Same storage object and identity (everything but where it was defined)? */
+bool config_device_equal(const struct config_device *a,
+			 const struct config_device *b);
+
+/*
  * Write cfg as libconfig text that config_load() reads back into an equal
  * config (every value explicit).  It is the merged result of the main file
  * and its drop-ins: when it replaces the main file, remove the drop-ins or

@@ -22,6 +22,19 @@
 #include "log.h"
 
 static char g_dir[PATH_MAX]; /* tests/data/config */
+
+/* snprintf without truncation warnings: paths here are short. */
+static void xfmt(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void xfmt(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+}
 static char g_src[PATH_MAX]; /* source tree */
 
 static int setup(void **state)
@@ -32,8 +45,8 @@ static int setup(void **state)
 		fprintf(stderr, "SRPTD_SOURCE_DIR is not set\n");
 		return -1;
 	}
-	snprintf(g_src, sizeof(g_src), "%s", src);
-	snprintf(g_dir, sizeof(g_dir), "%s/tests/data/config", src);
+	xfmt(g_src, sizeof(g_src), "%s", src);
+	xfmt(g_dir, sizeof(g_dir), "%s/tests/data/config", src);
 	return 0;
 }
 
@@ -41,7 +54,7 @@ static const char *fixture(const char *name)
 {
 	static __thread char buf[PATH_MAX * 2];
 
-	snprintf(buf, sizeof(buf), "%s/%s", g_dir, name);
+	xfmt(buf, sizeof(buf), "%s/%s", g_dir, name);
 	return buf;
 }
 
@@ -345,7 +358,7 @@ static void test_example_conf(void **state)
 	const struct config_device *d;
 	const struct config_target *t;
 
-	snprintf(path, sizeof(path), "%s/conf/srptd.conf", g_src);
+	xfmt(path, sizeof(path), "%s/conf/srptd.conf", g_src);
 	cfg = load_ok(path, "/nonexistent");
 	assert_int_equal(cfg->n_devices, 2);
 	d = dev(cfg, "disk0");
@@ -382,7 +395,7 @@ static void test_dropin_merge(void **state)
 	char dir[PATH_MAX * 2];
 	struct config *cfg;
 
-	snprintf(dir, sizeof(dir), "%s/dropin.d", g_dir);
+	xfmt(dir, sizeof(dir), "%s/dropin.d", g_dir);
 	cfg = load_ok(fixture("dropin_main.conf"), dir);
 	/*
 	 * Files in strcmp order: 10-first, 20-second, 5-late (README and
@@ -436,7 +449,7 @@ static void test_dropin_broken(void **state)
 	};
 	char dir[PATH_MAX * 2];
 
-	snprintf(dir, sizeof(dir), "%s/dropin_bad.d", g_dir);
+	xfmt(dir, sizeof(dir), "%s/dropin_bad.d", g_dir);
 	expect_errors(fixture("dropin_main.conf"), dir, want);
 }
 
@@ -448,16 +461,16 @@ static void test_dropin_unreadable(void **state)
 	const char *tmp = getenv("TMPDIR");
 	const char *want[3] = { want1, want2, NULL };
 
-	snprintf(dir, sizeof(dir), "%s/srptd-cfg-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
+	xfmt(dir, sizeof(dir), "%s/srptd-cfg-XXXXXX",
+	     tmp && *tmp ? tmp : "/tmp");
 	assert_non_null(mkdtemp(dir));
-	snprintf(p1, sizeof(p1), "%s/10-gone.conf", dir);
-	snprintf(p2, sizeof(p2), "%s/20-dir.conf", dir);
+	xfmt(p1, sizeof(p1), "%s/10-gone.conf", dir);
+	xfmt(p2, sizeof(p2), "%s/20-dir.conf", dir);
 	assert_int_equal(symlink("/nonexistent/target.conf", p1), 0);
 	assert_int_equal(mkdir(p2, 0700), 0);
-	snprintf(want1, sizeof(want1),
-		 "%s: cannot open: No such file or directory", p1);
-	snprintf(want2, sizeof(want2), "%s: not a regular file", p2);
+	xfmt(want1, sizeof(want1), "%s: cannot open: No such file or directory",
+	     p1);
+	xfmt(want2, sizeof(want2), "%s: not a regular file", p2);
 	expect_errors(fixture("valid_minimal.conf"), dir, want);
 	unlink(p1);
 	rmdir(p2);
@@ -476,9 +489,8 @@ static void test_missing_main(void **state)
 			 -ENOENT);
 	assert_null(cfg);
 	got = errors_text(errs);
-	snprintf(want, sizeof(want),
-		 "%s: cannot open: No such file or directory\n",
-		 fixture("no_such_file.conf"));
+	xfmt(want, sizeof(want), "%s: cannot open: No such file or directory\n",
+	     fixture("no_such_file.conf"));
 	assert_string_equal(got, want);
 	free(got);
 	free(errs);
@@ -667,8 +679,8 @@ static void test_error_cap(void **state)
 	FILE *f;
 	char *got;
 
-	snprintf(path, sizeof(path), "%s/srptd-cfg-cap-%d.conf",
-		 tmp && *tmp ? tmp : "/tmp", (int)getpid());
+	xfmt(path, sizeof(path), "%s/srptd-cfg-cap-%d.conf",
+	     tmp && *tmp ? tmp : "/tmp", (int)getpid());
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("version = 1;\n", f);
@@ -835,8 +847,8 @@ static void roundtrip(const char *path, const char *dropins)
 	FILE *f;
 
 	a = load_ok(path, dropins);
-	snprintf(out, sizeof(out), "%s/srptd-cfg-dump-%d.conf",
-		 tmp && *tmp ? tmp : "/tmp", (int)getpid());
+	xfmt(out, sizeof(out), "%s/srptd-cfg-dump-%d.conf",
+	     tmp && *tmp ? tmp : "/tmp", (int)getpid());
 	f = fopen(out, "w");
 	assert_non_null(f);
 	config_dump(a, f);
@@ -846,8 +858,8 @@ static void roundtrip(const char *path, const char *dropins)
 	/* include_dir is the override in both. */
 	if (dropins)
 		assert_string_equal(b->daemon.include_dir, "/nonexistent");
-	snprintf(b->daemon.include_dir, sizeof(b->daemon.include_dir), "%s",
-		 a->daemon.include_dir);
+	xfmt(b->daemon.include_dir, sizeof(b->daemon.include_dir), "%s",
+	     a->daemon.include_dir);
 	assert_config_equal(a, b);
 	config_free(a);
 	config_free(b);
@@ -858,11 +870,11 @@ static void test_dump_roundtrip(void **state)
 {
 	char path[PATH_MAX * 2], dir[PATH_MAX * 2];
 
-	snprintf(path, sizeof(path), "%s/conf/srptd.conf", g_src);
+	xfmt(path, sizeof(path), "%s/conf/srptd.conf", g_src);
 	roundtrip(path, "/nonexistent");
 	roundtrip(fixture("valid_full.conf"), NULL);
 	roundtrip(fixture("valid_minimal.conf"), "/nonexistent");
-	snprintf(dir, sizeof(dir), "%s/dropin.d", g_dir);
+	xfmt(dir, sizeof(dir), "%s/dropin.d", g_dir);
 	roundtrip(fixture("dropin_main.conf"), dir);
 }
 
@@ -888,6 +900,48 @@ static void test_dump_text(void **state)
 		buf, "log_components = [ \"cm\", \"scsi\", \"fabric\" ];"));
 	free(buf);
 	config_free(cfg);
+}
+
+static void collect_key(void *arg, const char *key)
+{
+	char *buf = arg;
+
+	strcat(buf, key);
+	strcat(buf, " ");
+}
+
+static void test_restart_changes(void **state)
+{
+	struct config *a = load_ok(fixture("valid_full.conf"), NULL);
+	struct config *b = load_ok(fixture("valid_full.conf"), NULL);
+	char keys[512] = "";
+
+	assert_int_equal(config_restart_changes(a, b, collect_key, keys), 0);
+	assert_string_equal(keys, "");
+	for (unsigned int i = 0; i < a->n_devices; i++)
+		assert_true(
+			config_device_equal(&a->devices[i], &b->devices[i]));
+	assert_false(config_device_equal(&a->devices[0], &a->devices[1]));
+
+	/* Live settings are not reported; restart-only ones are, by name. */
+	b->daemon.log_level = LOG_ERR;
+	b->fabric.queue_depth = 32;
+	b->daemon.workers = 7;
+	b->fabric.listen[1].port = 5557;
+	strcpy(b->fabric.ports[1], "mlx5_2");
+	assert_int_equal(config_restart_changes(a, b, collect_key, keys), 4);
+	assert_string_equal(
+		keys,
+		"daemon.workers fabric.ports fabric.rdma_cm.listen fabric.queue_depth ");
+	assert_int_equal(config_restart_changes(a, b, NULL, NULL), 4);
+
+	b->devices[2].size += 512;
+	assert_false(config_device_equal(&a->devices[2], &b->devices[2]));
+	b->devices[2].size -= 512;
+	b->devices[0].naa[31] = '2';
+	assert_false(config_device_equal(&a->devices[0], &b->devices[0]));
+	config_free(a);
+	config_free(b);
 }
 
 static void *load_thread(void *arg)
@@ -939,6 +993,7 @@ int main(void)
 		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_dump_roundtrip),
 		cmocka_unit_test(test_dump_text),
+		cmocka_unit_test(test_restart_changes),
 		cmocka_unit_test(test_concurrent_loads),
 	};
 
