@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""Write the fuzz seed corpus: IUs as Linux ib_srp sends them (layouts from
+/work/shared/docs/srp-facts.md 1.2-1.9, 2.3), each prefixed with the
+harness's selector byte(s).  Re-run after changing a seed; the outputs are
+committed so the fuzz script needs no Python."""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+INI = bytes(8) + bytes.fromhex("0002c90300a1b2c3")
+TGT = bytes.fromhex("0002c903000000010002c90300000001")
+
+
+def write(d, name, data):
+    os.makedirs(os.path.join(HERE, d), exist_ok=True)
+    with open(os.path.join(HERE, d, name), "wb") as f:
+        f.write(data)
+
+
+def login_ib(it_len=8260, fmt=6, flags=0x80, imm=68, tag=0):
+    return (bytes([0]) + bytes(7) + struct.pack(">Q", tag) +
+            struct.pack(">I", it_len) + bytes(4) + struct.pack(">H", fmt) +
+            bytes([flags, 0]) + struct.pack(">H", imm) + bytes(2) + INI + TGT)
+
+
+def login_rdma(it_len=8260, fmt=6, flags=0x80, imm=68, tag=0):
+    return (struct.pack(">Q", tag) + struct.pack(">H", fmt) +
+            bytes([flags, 0]) + struct.pack(">I", it_len) + INI + TGT +
+            struct.pack(">H", imm) + bytes(6))
+
+
+def cmd(buf_fmt, tag, cdb, lun=1, do_cnt=0, di_cnt=0, add_cdb=b""):
+    hdr = (bytes([2, 0, 0, 0, 0, buf_fmt, do_cnt, di_cnt]) +
+           struct.pack(">Q", tag) + bytes(4) +
+           struct.pack(">H", lun) + bytes(6) + bytes([0, 0, 0, len(add_cdb)]))
+    return hdr + cdb.ljust(16, b"\0") + add_cdb
+
+
+def desc(va, key, ln):
+    return struct.pack(">QII", va, key, ln)
+
+
+READ10 = bytes.fromhex("28000000100000000800")
+WRITE10 = bytes.fromhex("2a000000200000001000")
+
+# --- fuzz_srp_iu: selector byte then the IU ---
+# bit 2 = immediate data negotiated at offset 68
+write("srp_iu", "read10_direct",
+      b"\x00" + cmd(0x01, 0x10005, READ10) + desc(0x7f1234560000, 0x1234abcd, 4096))
+ind = b"".join(desc(0x100000 + i * 0x10000, 0x77, 4096) for i in range(4))
+write("srp_iu", "write10_indirect",
+      b"\x00" + cmd(0x20, 0x10006, WRITE10, do_cnt=4) +
+      desc(0x7f0000001000, 0x55, 64) + struct.pack(">I", 16384) + ind)
+write("srp_iu", "write10_indirect_ext",
+      b"\x02" + cmd(0x20, 0x10007, WRITE10, do_cnt=2) +
+      desc(0x7f0000001000, 0x55, 64) + struct.pack(">I", 16384) + ind[:32])
+imm = cmd(0x30, 0x10008, bytes.fromhex("2a000000300000000100")) + struct.pack(">I", 512)
+imm = imm.ljust(68, b"\0") + bytes(range(256)) * 2
+write("srp_iu", "write10_immediate", b"\x04" + imm)
+write("srp_iu", "bidi_direct_indirect",
+      b"\x03" + cmd(0x12, 0x10009, bytes.fromhex("53"), di_cnt=1) +
+      desc(0xa000, 1, 512) + desc(0xb000, 2, 16) + struct.pack(">I", 512) +
+      desc(0xc000, 3, 512))
+write("srp_iu", "add_cdb_32",
+      b"\x00" + cmd(0x01, 0x1000a, bytes.fromhex("7f000000000000180000"),
+                    add_cdb=bytes(16)) + desc(0x2000, 3, 512))
+tm = (bytes([1, 0]) + bytes(6) + struct.pack(">Q", 0x80000001) + bytes(4) +
+      struct.pack(">H", 1) + bytes(6) + bytes([0, 0, 0x01, 0]) +
+      struct.pack(">Q", 0x10005) + bytes(8))
+write("srp_iu", "tsk_mgmt_abort", b"\x00" + tm)
+write("srp_iu", "tsk_mgmt_lun_reset",
+      b"\x00" + tm[:30] + b"\x08\x00" + b"\xff" * 8 + bytes(8))
+write("srp_iu", "i_logout", b"\x00" + bytes([3]) + bytes(7) + struct.pack(">Q", 5))
+write("srp_iu", "cred_rsp", b"\x00" + bytes([0x41]) + bytes(7) + struct.pack(">Q", 6))
+write("srp_iu", "aer_rsp", b"\x00" + bytes([0x42]) + bytes(7) + struct.pack(">Q", 7))
+
+# --- fuzz_srp_login: selector (layout/state), limits, private data ---
+# byte 1 = 0x81 -> max_req_size 64 + 129 * 64 = 8320 (>= 8260)
+write("srp_login", "ib_linux_default", b"\x02\x81" + login_ib())
+write("srp_login", "ib_cm_req_92", b"\x02\x81" + login_ib().ljust(92, b"\0"))
+write("srp_login", "ib_multi", b"\x0e\x81" + login_ib(flags=0x81))
+write("srp_login", "ib_no_imm", b"\x00\x81" + login_ib(it_len=276, flags=0, imm=0))
+write("srp_login", "rdma_linux_default", b"\x03\x81" + login_rdma())
+write("srp_login", "rdma_multi", b"\x0f\x81" + login_rdma(flags=0x81))
+write("srp_login", "gid_string", b"fe80:0000:0000:0000:0002:c903:00a1:b2c3")
+write("srp_login", "port_id_string", b"0x00000000000000000002c90300a1b2c3")
