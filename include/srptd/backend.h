@@ -148,6 +148,18 @@ struct srptd_backend_ops {
 	 */
 	int (*register_buffers)(struct srptd_backend_ctx *ctx,
 				const struct iovec *iov, unsigned int n);
+
+	/*
+	 * Optional.  Change the exported size (online resize; the caller
+	 * then reports CAPACITY DATA HAS CHANGED).  new_size 0 re-reads the
+	 * size of the file or block device (grown by the administrator);
+	 * otherwise a writable file grows sparsely to new_size and a smaller
+	 * new_size exports a prefix without truncating.  Runs on the main
+	 * thread; on success bdev->size is updated.  -EINVAL: not a non-zero
+	 * multiple of the block size, or beyond a block device / read-only
+	 * file.
+	 */
+	int (*resize)(struct srptd_bdev *bdev, uint64_t new_size);
 };
 
 /* Registry (src/backend/registry.c). */

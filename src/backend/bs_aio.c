@@ -348,4 +348,5 @@ const struct srptd_backend_ops bs_aio_ops = {
 	.ctx_event_fd = bs_aio_ctx_event_fd,
 	.ctx_poll = bs_aio_ctx_poll,
 	.submit = bs_aio_submit,
+	.resize = bs_common_resize,
 };

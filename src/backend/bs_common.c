@@ -560,3 +560,41 @@ bool bs_doneq_pop(struct bs_doneq *q, struct srptd_io **io, int *res)
 	q->count--;
 	return true;
 }
+
+int bs_common_resize(struct srptd_bdev *bdev, uint64_t new_size)
+{
+	uint64_t actual;
+	struct stat st;
+
+	if (fstat(bdev->fd, &st))
+		return -errno;
+	if (bdev->is_blockdev) {
+		if (ioctl(bdev->fd, BLKGETSIZE64, &actual))
+			return -errno;
+	} else {
+		actual = (uint64_t)st.st_size;
+	}
+	if (!new_size)
+		new_size = actual;
+	if (!new_size || new_size % bdev->block_size) {
+		dev_log(LOG_ERR, bdev->name,
+			"resize: %llu is not a non-zero multiple of %u",
+			(unsigned long long)new_size, bdev->block_size);
+		return -EINVAL;
+	}
+	if (new_size > actual) {
+		if (bdev->is_blockdev || bdev->read_only) {
+			dev_log(LOG_ERR, bdev->name,
+				"resize: %llu exceeds %s (%llu bytes)",
+				(unsigned long long)new_size, bdev->path,
+				(unsigned long long)actual);
+			return -EINVAL;
+		}
+		if (ftruncate(bdev->fd, (off_t)new_size))
+			return -errno;
+	}
+	dev_log(LOG_NOTICE, bdev->name, "resized from %llu to %llu bytes",
+		(unsigned long long)bdev->size, (unsigned long long)new_size);
+	bdev->size = new_size;
+	return 0;
+}

@@ -33,6 +33,8 @@ bool bs_engine_disabled_by_env(const char *name);
  * bs_common.c for the geometry rules.
  */
 int bs_common_open(struct srptd_bdev *bdev, const struct srptd_bdev_params *p);
+/* The resize op of the file engines (see struct srptd_backend_ops). */
+int bs_common_resize(struct srptd_bdev *bdev, uint64_t new_size);
 /* Closes the fd and frees name/path; safe on a partially opened bdev. */
 void bs_common_close(struct srptd_bdev *bdev);
 

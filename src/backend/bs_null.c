@@ -68,6 +68,14 @@ static void bs_null_close(struct srptd_bdev *bdev)
 	bdev->name = NULL;
 }
 
+static int bs_null_resize(struct srptd_bdev *bdev, uint64_t new_size)
+{
+	if (!new_size || new_size % bdev->block_size)
+		return -EINVAL;
+	bdev->size = new_size;
+	return 0;
+}
+
 static int bs_null_ctx_create(unsigned int depth,
 			      struct srptd_backend_ctx **out)
 {
@@ -156,4 +164,5 @@ const struct srptd_backend_ops bs_null_ops = {
 	.ctx_event_fd = bs_null_ctx_event_fd,
 	.ctx_poll = bs_null_ctx_poll,
 	.submit = bs_null_submit,
+	.resize = bs_null_resize,
 };

@@ -224,4 +224,5 @@ const struct srptd_backend_ops bs_sync_ops = {
 	.ctx_event_fd = bs_sync_ctx_event_fd,
 	.ctx_poll = bs_sync_ctx_poll,
 	.submit = bs_sync_submit,
+	.resize = bs_common_resize,
 };

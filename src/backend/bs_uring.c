@@ -50,7 +50,8 @@ struct srptd_backend_ctx {
 	int efd;
 	unsigned int depth;
 	unsigned int inflight; /* accepted I/Os whose callback has not run */
-	bool need_submit; /* io_uring_submit() failed transiently */
+	bool need_submit; /* SQEs prepared but not yet handed to the kernel */
+	bool in_poll; /* inside ctx_poll(): batch submissions until its end */
 	struct bs_uring_slot *slots;
 	unsigned int free_head; /* index, depth = none */
 	struct bs_doneq done; /* synchronously executed I/Os */
@@ -331,7 +332,14 @@ static int bs_uring_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
 		return ret;
 	}
 	ctx->inflight++;
-	bs_uring_flush_sq(ctx);
+	/*
+	 * Submissions from completion callbacks are batched into one
+	 * io_uring_enter() at the end of ctx_poll().
+	 */
+	if (ctx->in_poll)
+		ctx->need_submit = true;
+	else
+		bs_uring_flush_sq(ctx);
 	return 0;
 }
 
@@ -400,6 +408,7 @@ static int bs_uring_ctx_poll(struct srptd_backend_ctx *ctx, unsigned int max)
 	bs_eventfd_clear(ctx->efd);
 	if (ctx->need_submit)
 		bs_uring_flush_sq(ctx);
+	ctx->in_poll = true;
 	while ((unsigned int)n < max && bs_doneq_pop(&ctx->done, &io, &res)) {
 		ctx->inflight--;
 		n++;
@@ -420,7 +429,8 @@ static int bs_uring_ctx_poll(struct srptd_backend_ctx *ctx, unsigned int max)
 		n++;
 		io->complete(io, res);
 	}
-	if (requeued)
+	ctx->in_poll = false;
+	if (requeued || ctx->need_submit)
 		bs_uring_flush_sq(ctx);
 	if (ctx->done.count || io_uring_cq_ready(&ctx->ring))
 		bs_eventfd_kick(ctx->efd);
@@ -465,5 +475,6 @@ const struct srptd_backend_ops bs_uring_ops = {
 	.ctx_event_fd = bs_uring_ctx_event_fd,
 	.ctx_poll = bs_uring_ctx_poll,
 	.submit = bs_uring_submit,
+	.resize = bs_common_resize,
 	.register_buffers = bs_uring_register_buffers,
 };

@@ -171,6 +171,50 @@ static void test_open_size_rules(void **state)
 	bs_common_close(&b);
 }
 
+static void test_resize(void **state)
+{
+	struct ofx *fx = *state;
+	const struct srptd_backend_ops *ops = srptd_backend_find("sync");
+	struct srptd_bdev_params p = { .name = "r", .path = fx->path };
+	struct srptd_bdev b;
+	struct stat st;
+
+	make_file(fx->path, 1 << 20);
+	assert_int_equal(ops->open(&b, &p), 0);
+	assert_non_null(ops->resize);
+	/* Grow: the file follows, sparsely. */
+	assert_int_equal(ops->resize(&b, 4 << 20), 0);
+	assert_int_equal(b.size, 4 << 20);
+	assert_int_equal(stat(fx->path, &st), 0);
+	assert_int_equal(st.st_size, 4 << 20);
+	/* Shrink: a prefix, the file keeps its data. */
+	assert_int_equal(ops->resize(&b, 2 << 20), 0);
+	assert_int_equal(b.size, 2 << 20);
+	assert_int_equal(stat(fx->path, &st), 0);
+	assert_int_equal(st.st_size, 4 << 20);
+	assert_int_equal(ops->resize(&b, (2 << 20) + 100), -EINVAL);
+	assert_int_equal(b.size, 2 << 20);
+	/* 0: re-read the size after the administrator grew the file. */
+	assert_int_equal(truncate(fx->path, 8 << 20), 0);
+	assert_int_equal(ops->resize(&b, 0), 0);
+	assert_int_equal(b.size, 8 << 20);
+	ops->close(&b);
+	/* Read-only files cannot grow. */
+	p.read_only = true;
+	assert_int_equal(ops->open(&b, &p), 0);
+	assert_int_equal(ops->resize(&b, 16 << 20), -EINVAL);
+	assert_int_equal(ops->resize(&b, 4 << 20), 0);
+	ops->close(&b);
+	/* null: any multiple of the block size. */
+	ops = srptd_backend_find("null");
+	p = (struct srptd_bdev_params){ .name = "rn", .size = 1 << 20 };
+	assert_int_equal(ops->open(&b, &p), 0);
+	assert_int_equal(ops->resize(&b, 1ull << 41), 0);
+	assert_int_equal(b.size, 1ull << 41);
+	assert_int_equal(ops->resize(&b, 0), -EINVAL);
+	ops->close(&b);
+}
+
 static void test_iov_tail(void **state)
 {
 	char buf[100];
@@ -480,11 +524,12 @@ static void test_block_device(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_create_sparse),	   T(test_open_errors),
-		T(test_open_size_rules),   T(test_iov_tail),
-		T(test_registry_find),	   T(test_fallback_chain),
-		T(test_env_knob_list),	   T(test_null_engine),
-		T(test_null_via_registry), T(test_block_device),
+		T(test_create_sparse),	 T(test_open_errors),
+		T(test_open_size_rules), T(test_resize),
+		T(test_iov_tail),	 T(test_registry_find),
+		T(test_fallback_chain),	 T(test_env_knob_list),
+		T(test_null_engine),	 T(test_null_via_registry),
+		T(test_block_device),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
