@@ -55,6 +55,8 @@ struct cfg_ctx {
 	const struct cfg_file *cur; /* file being processed */
 	unsigned int devices_cap;
 	unsigned int targets_cap;
+	dev_t main_dev; /* the main file, never read again as a drop-in */
+	ino_t main_ino;
 };
 
 static const char *const cfg_engine_names[CONFIG_ENGINE_COUNT] = {
@@ -1817,6 +1819,10 @@ static int cfg_read_file(struct cfg_ctx *ctx, struct cfg_file *cf)
 		fclose(f);
 		return -EINVAL;
 	}
+	if (cf == &ctx->files[0]) {
+		ctx->main_dev = st.st_dev;
+		ctx->main_ino = st.st_ino;
+	}
 	if (st.st_size > CFG_MAX_FILE_SIZE) {
 		cfg_err_at(ctx, cf->name, 0, "file too large (over %u bytes)",
 			   CFG_MAX_FILE_SIZE);
@@ -1883,6 +1889,7 @@ static int cfg_name_cmp(const struct dirent **a, const struct dirent **b)
 static void cfg_scan_dropins(struct cfg_ctx *ctx, const char *dir)
 {
 	struct dirent **list = NULL;
+	struct stat st;
 	struct cfg_file *nf;
 	int n;
 
@@ -1919,6 +1926,10 @@ static void cfg_scan_dropins(struct cfg_ctx *ctx, const char *dir)
 		}
 		cfg_fmt(cf->name, sizeof(cf->name), "%s%s%s", dir,
 			dir[dl - 1] == '/' ? "" : "/", list[i]->d_name);
+		/* A main file inside its own include_dir is read once. */
+		if (!stat(cf->name, &st) && st.st_dev == ctx->main_dev &&
+		    st.st_ino == ctx->main_ino)
+			continue;
 		ctx->n_files++;
 		cfg_read_file(ctx, cf);
 	}

@@ -477,6 +477,39 @@ static void test_dropin_unreadable(void **state)
 	rmdir(dir);
 }
 
+/* A main file inside its own include_dir is not merged a second time. */
+static void test_main_in_include_dir(void **state)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[PATH_MAX], main_path[PATH_MAX + 32], extra[PATH_MAX + 32];
+	struct config *cfg;
+	FILE *f;
+
+	xfmt(dir, sizeof(dir), "%s/srptd-cfg-XXXXXX",
+	     tmp && *tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	xfmt(main_path, sizeof(main_path), "%s/00-main.conf", dir);
+	xfmt(extra, sizeof(extra), "%s/10-extra.conf", dir);
+	f = fopen(main_path, "w");
+	assert_non_null(f);
+	fputs("version = 1;\ndevices = ( { name = \"a\"; engine = \"null\"; size = \"1M\"; } );\n",
+	      f);
+	fclose(f);
+	f = fopen(extra, "w");
+	assert_non_null(f);
+	fputs("devices = ( { name = \"b\"; engine = \"null\"; size = \"1M\"; } );\n",
+	      f);
+	fclose(f);
+	cfg = load_ok(main_path, dir);
+	assert_int_equal(cfg->n_devices, 2);
+	assert_string_equal(cfg->devices[0].name, "a");
+	assert_string_equal(cfg->devices[1].name, "b");
+	config_free(cfg);
+	unlink(main_path);
+	unlink(extra);
+	rmdir(dir);
+}
+
 static void test_missing_main(void **state)
 {
 	struct config_errors *errs = calloc(1, sizeof(*errs));
@@ -876,6 +909,30 @@ static void test_dump_roundtrip(void **state)
 	roundtrip(fixture("valid_minimal.conf"), "/nonexistent");
 	xfmt(dir, sizeof(dir), "%s/dropin.d", g_dir);
 	roundtrip(fixture("dropin_main.conf"), dir);
+
+	/* Quotes and backslashes in strings survive the dump. */
+	{
+		char weird[PATH_MAX];
+		struct config *cfg;
+		FILE *f;
+
+		xfmt(weird, sizeof(weird), "%s/srptd-cfg-weird-%d.conf",
+		     getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") :
+							     "/tmp",
+		     (int)getpid());
+		f = fopen(weird, "w");
+		assert_non_null(f);
+		fputs("version = 1;\ndevices = ( { name = \"w\"; path = \"/srv/a \\\"b\\\" \\\\c.img\"; product = \"x\\\"y\"; } );\n",
+		      f);
+		fclose(f);
+		cfg = load_ok(weird, "/nonexistent");
+		assert_string_equal(cfg->devices[0].path,
+				    "/srv/a \"b\" \\c.img");
+		assert_string_equal(cfg->devices[0].product, "x\"y");
+		config_free(cfg);
+		roundtrip(weird, "/nonexistent");
+		unlink(weird);
+	}
 }
 
 /* A dump of a changed config shows the change (the test can fail). */
@@ -987,6 +1044,7 @@ int main(void)
 		cmocka_unit_test(test_dropin_merge),
 		cmocka_unit_test(test_dropin_broken),
 		cmocka_unit_test(test_dropin_unreadable),
+		cmocka_unit_test(test_main_in_include_dir),
 		cmocka_unit_test(test_missing_main),
 		cmocka_unit_test(test_invalid_fixtures),
 		cmocka_unit_test(test_error_cap),
