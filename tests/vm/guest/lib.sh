@@ -52,7 +52,7 @@ wait_for() {
 
 # Checks.  A check is a shell function that returns 0 on success and on
 # failure sets WHY to a one-line reason.  run_check prints PASS/FAIL with
-# the current prefix (the target name).
+# the current prefix (the target name) and sets CHECK_OK to 1 or 0.
 PFX=
 run_check() {
 	_name=$1
@@ -61,8 +61,10 @@ run_check() {
 	_t0=$(now)
 	echo "vmrig: --- $PFX$_name"
 	if "$@"; then
+		CHECK_OK=1
 		report "PASS $PFX$_name"
 	else
+		CHECK_OK=0
 		report "FAIL $PFX$_name: ${WHY:-failed}"
 	fi
 	echo "vmrig: --- $PFX$_name took $(elapsed "$_t0") s"
@@ -146,12 +148,22 @@ srp_logged_in() {
 }
 
 srp_logout() {
+	_hosts=
 	for _p in /sys/class/srp_remote_ports/port-*; do
 		[ -e "$_p/delete" ] || continue
+		_h=${_p##*port-}
+		_hosts="$_hosts ${_h%%:*}"
 		timeout 60 sh -c "echo 1 >$_p/delete" || :
 	done
 	wait_for 30 sh -c '! ls -d /sys/class/srp_remote_ports/port-*' ||
 		fail "remote port still present 30 s after delete" || return 1
+	# The remote port goes first; ib_srp removes the SCSI host and forgets
+	# the target in a work item afterwards, and until then a new login to
+	# the same target is refused with "Already connected".
+	for _h in $_hosts; do
+		wait_for 30 sh -c "! test -e /sys/class/scsi_host/host$_h" ||
+			fail "scsi host$_h still present 30 s after logout" || return 1
+	done
 	SRP_HOST=
 	return 0
 }

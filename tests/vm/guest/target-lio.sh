@@ -22,6 +22,7 @@ LIO_DEV=$LIO/core/fileio_0/vmdisk0
 LIO_DIR=/tmp/lio
 TGT_LUN0_BYTES=$((256 * 1024 * 1024))
 TGT_VENDOR=LIO-ORG
+TGT_PORT=5555
 
 target_start() {
 	for m in configfs target_core_mod target_core_file ib_srpt; do

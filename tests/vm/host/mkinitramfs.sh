@@ -28,7 +28,7 @@ BINARIES="/usr/bin/dash /usr/bin/kmod /usr/sbin/ip /usr/bin/rdma
 /usr/bin/ibv_devinfo /usr/bin/ibv_devices /usr/bin/ibv_rc_pingpong /usr/bin/fio
 /usr/bin/sg_inq /usr/bin/sg_vpd /usr/bin/sg_readcap /usr/bin/sg_luns
 /usr/bin/sg_modes /usr/bin/sg_opcodes /usr/bin/sg_rtpg /usr/bin/sg_reset
-/usr/bin/sg_turs /usr/bin/lsscsi /usr/sbin/blockdev
+/usr/bin/sg_turs /usr/bin/sg_raw /usr/bin/lsscsi /usr/sbin/blockdev
 /usr/bin/timeout /usr/bin/stty
 /usr/lib/x86_64-linux-gnu/libibverbs/librxe-rdmav34.so
 /usr/lib/x86_64-linux-gnu/librdmacm.so.1

@@ -1,0 +1,258 @@
+# The VM suite (run by init in the guest, dash).  For every target in
+# VMRIG_TARGETS: start it, log in with the Linux ib_srp initiator over
+# RDMA/CM on Soft-RoCE, exercise the disk, log out, stop it.  Each check
+# prints one PASS/FAIL line named "<target>/<check>".
+#
+# Check groups (VMRIG_CHECKS, comma list, default "all"):
+#   scsi     disk size, INQUIRY, VPD 0x83, READ CAPACITY(16), TUR, LUNS, MODE SENSE
+#   fio      write+verify at several block sizes and queue depths
+#   reset    LUN reset (sg_reset -d) during verified I/O
+#   relogin  5 logout/login cycles, then verify data written before
+#   chcount  logins with ch_count=1 and ch_count=2
+#   perf     4K random read IOPS and 1M sequential read MiB/s (INFO lines)
+# The target's own checks (target_extra_checks) always run.
+. /vm/lib.sh
+
+FIO_TIMEOUT=300
+
+want() {
+	case ,$VMRIG_CHECKS, in
+	*,all,* | *,"$1",*) return 0 ;;
+	esac
+	return 1
+}
+
+# ------------------------------------------------------------ checks ----
+
+chk_fabric() {
+	setup_fabric
+}
+
+chk_start() {
+	target_start
+}
+
+chk_login() {
+	srp_login "$@" || return 1
+	wait_for 20 sh -c "ls /sys/class/scsi_host/host$SRP_HOST/device/target$SRP_HOST:0:0/$SRP_HOST:0:0:0/block/" ||
+		fail "logged in but no disk for LUN 0 within 20 s" || return 1
+	DEV=$(srp_disk 0)
+	wait_for 10 test -b "/dev/$DEV" || fail "/dev/$DEV missing" || return 1
+	echo "vmrig: LUN 0 is /dev/$DEV"
+}
+
+need_disk() {
+	[ -n "${DEV:-}" ] && [ -b "/dev/$DEV" ] ||
+		fail "not run: no SRP disk (login failed earlier)"
+}
+
+chk_disk() {
+	need_disk || return 1
+	lsscsi
+	lsscsi | grep -q "/dev/$DEV" || fail "lsscsi does not list /dev/$DEV" || return 1
+	_sz=$(blockdev --getsize64 "/dev/$DEV") || fail "blockdev failed" || return 1
+	[ "$_sz" = "$TGT_LUN0_BYTES" ] ||
+		fail "size $_sz bytes, expected $TGT_LUN0_BYTES" || return 1
+}
+
+chk_inquiry() {
+	need_disk || return 1
+	_o=$(timeout 30 sg_inq "/dev/$DEV" 2>&1) || fail "sg_inq failed: $_o" || return 1
+	echo "$_o"
+	echo "$_o" | grep -q "Vendor identification: $TGT_VENDOR" ||
+		fail "vendor is not $TGT_VENDOR" || return 1
+	echo "$_o" | grep -q "Peripheral device type: disk" ||
+		fail "not a disk" || return 1
+}
+
+chk_vpd83() {
+	need_disk || return 1
+	_o=$(timeout 30 sg_vpd -p 0x83 "/dev/$DEV" 2>&1) ||
+		fail "sg_vpd -p 0x83 failed: $(echo "$_o" | head -n 2 | tr '\n' ' ')" || return 1
+	echo "$_o"
+	echo "$_o" | grep -qi "designator type" ||
+		fail "no designator in the Device Identification page" || return 1
+	timeout 30 sg_vpd -p 0x80 "/dev/$DEV" || fail "sg_vpd -p 0x80 (unit serial) failed" || return 1
+}
+
+chk_readcap() {
+	need_disk || return 1
+	_o=$(timeout 30 sg_readcap -l "/dev/$DEV" 2>&1) || fail "sg_readcap -l failed: $_o" || return 1
+	echo "$_o"
+	_n=$(echo "$_o" | sed -n 's/.*Number of logical blocks=\([0-9]*\).*/\1/p')
+	_b=$(echo "$_o" | sed -n 's/.*Logical block length=\([0-9]*\).*/\1/p')
+	[ -n "$_n" ] && [ -n "$_b" ] || fail "cannot parse sg_readcap output" || return 1
+	[ $((_n * _b)) = "$TGT_LUN0_BYTES" ] ||
+		fail "READ CAPACITY(16): $_n x $_b bytes, expected $TGT_LUN0_BYTES" || return 1
+}
+
+chk_tur_luns() {
+	need_disk || return 1
+	timeout 30 sg_turs "/dev/$DEV" || fail "TEST UNIT READY failed" || return 1
+	_o=$(timeout 30 sg_luns "/dev/$DEV" 2>&1) || fail "REPORT LUNS failed: $_o" || return 1
+	echo "$_o"
+	echo "$_o" | grep -q "^ *0000000000000000" || fail "LUN 0 not reported" || return 1
+}
+
+chk_modes() {
+	need_disk || return 1
+	timeout 30 sg_modes -p 0x08 "/dev/$DEV" || fail "MODE SENSE caching page failed" || return 1
+	timeout 30 sg_modes -p 0x3f "/dev/$DEV" || fail "MODE SENSE all pages failed" || return 1
+}
+
+# fio_run NAME ARGS...: fio on the SRP disk, bounded; output kept in
+# /tmp/fio-NAME.out and shown on the console.
+fio_run() {
+	_fn=$1
+	shift
+	timeout $FIO_TIMEOUT fio --name="$_fn" --filename="/dev/$DEV" \
+		--direct=1 --ioengine=libaio "$@" >"/tmp/fio-$_fn.out" 2>&1
+	_rc=$?
+	cat "/tmp/fio-$_fn.out"
+	return $_rc
+}
+
+# chk_fio_verify BS DEPTH SIZE RW
+chk_fio_verify() {
+	need_disk || return 1
+	fio_run "verify-$1-qd$2" --rw="$4" --bs="$1" --iodepth="$2" \
+		--size="$3" --verify=crc32c --verify_fatal=1 --do_verify=1 ||
+		fail "fio $4 bs=$1 iodepth=$2 size=$3: $(grep -m1 -i 'err\|bad\|verify' /tmp/fio-verify-$1-qd$2.out)"
+}
+
+chk_reset_during_io() {
+	need_disk || return 1
+	fio_run reset --rw=randwrite --bs=4k --iodepth=16 --size=24M \
+		--offset=64M --verify=crc32c --verify_fatal=1 --do_verify=1 &
+	_pid=$!
+	sleep 3
+	kill -0 $_pid 2>/dev/null || fail "fio ended before the reset" || return 1
+	timeout 60 sg_reset -d "/dev/$DEV"
+	_rrc=$?
+	echo "vmrig: sg_reset -d rc=$_rrc"
+	dmesg | tail -n 5
+	wait $_pid
+	_frc=$?
+	[ $_rrc = 0 ] || fail "sg_reset -d (LUN reset) failed rc=$_rrc" || return 1
+	[ $_frc = 0 ] || fail "fio with verify failed after the LUN reset (rc=$_frc)" || return 1
+	timeout 30 sg_turs "/dev/$DEV" || fail "TEST UNIT READY after reset failed" || return 1
+}
+
+chk_relogin() {
+	need_disk || return 1
+	# known data written before the cycles, verified after them
+	fio_run relogin-write --rw=write --bs=64k --iodepth=4 --size=16M \
+		--offset=128M --verify=crc32c --do_verify=0 ||
+		fail "writing the pattern failed" || return 1
+	_i=1
+	while [ $_i -le 5 ]; do
+		srp_logout || fail "logout $_i: $WHY" || return 1
+		DEV=
+		chk_login || fail "login $_i: $WHY" || return 1
+		_i=$((_i + 1))
+	done
+	fio_run relogin-verify --rw=write --bs=64k --iodepth=4 --size=16M \
+		--offset=128M --verify=crc32c --verify_only=1 --verify_fatal=1 ||
+		fail "data written before 5 logout/login cycles does not verify" || return 1
+}
+
+# chk_ch_count N: log in again with ch_count=N, check the channel count the
+# SCSI host reports, run a short verified write.
+chk_ch_count() {
+	srp_logout || return 1
+	DEV=
+	chk_login "ch_count=$1" || return 1
+	_c=$(cat "/sys/class/scsi_host/host$SRP_HOST/ch_count" 2>/dev/null)
+	[ "$_c" = "$1" ] || fail "scsi host reports ch_count=$_c, asked for $1" || return 1
+	fio_run "ch$1" --rw=randwrite --bs=16k --iodepth=8 --size=8M \
+		--offset=160M --verify=crc32c --verify_fatal=1 --do_verify=1 ||
+		fail "fio verify with ch_count=$1 failed"
+}
+
+# terse v3: field 8 = read IOPS, field 7 = read bandwidth KiB/s
+chk_perf() {
+	need_disk || return 1
+	timeout $FIO_TIMEOUT fio --name=perf4k --filename="/dev/$DEV" \
+		--direct=1 --ioengine=libaio --rw=randread --bs=4k --iodepth=32 \
+		--time_based --runtime=15 --ramp_time=2 --size=$TGT_LUN0_BYTES \
+		--output-format=terse --terse-version=3 >/tmp/perf4k.out 2>&1 ||
+		fail "fio 4k randread failed: $(head -n 3 /tmp/perf4k.out)" || return 1
+	_iops=$(cut -d';' -f8 /tmp/perf4k.out | head -n 1)
+	timeout $FIO_TIMEOUT fio --name=perf1m --filename="/dev/$DEV" \
+		--direct=1 --ioengine=libaio --rw=read --bs=1m --iodepth=4 \
+		--time_based --runtime=10 --ramp_time=1 --size=$TGT_LUN0_BYTES \
+		--output-format=terse --terse-version=3 >/tmp/perf1m.out 2>&1 ||
+		fail "fio 1m read failed: $(head -n 3 /tmp/perf1m.out)" || return 1
+	_kib=$(cut -d';' -f7 /tmp/perf1m.out | head -n 1)
+	report "INFO ${PFX%/}_fio_4k_randread_qd32_iops=$_iops"
+	report "INFO ${PFX%/}_fio_1m_read_qd4_MiBps=$((_kib / 1024))"
+	[ "${_iops:-0}" -gt 0 ] 2>/dev/null || fail "no IOPS parsed" || return 1
+}
+
+chk_logout() {
+	srp_logout || return 1
+	[ -z "$DEV" ] || ! [ -b "/dev/$DEV" ] || wait_for 10 sh -c "! test -b /dev/$DEV" ||
+		fail "/dev/$DEV still present after logout" || return 1
+	DEV=
+}
+
+chk_stop() {
+	target_stop
+}
+
+# ------------------------------------------------------------ driver ----
+
+t_suite=$(now)
+PFX=
+run_check fabric/rxe chk_fabric
+if [ "$CHECK_OK" = 0 ]; then
+	report "FAIL fabric: Soft-RoCE setup failed, no target tested"
+	exit 0
+fi
+
+for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
+	PFX=$T/
+	DEV=
+	t_target=$(now)
+	if ! [ -r "/vm/target-$T.sh" ]; then
+		report "FAIL $T/start: no /vm/target-$T.sh"
+		continue
+	fi
+	unset -f target_extra_checks 2>/dev/null
+	. "/vm/target-$T.sh"
+	run_check start chk_start
+	if [ "$CHECK_OK" = 0 ]; then
+		# Nothing else can run; say so once instead of a cascade.
+		report "FAIL $T/suite: not run, the target did not start"
+		dmesg | tail -n 20
+		target_stop
+		continue
+	fi
+	run_check login chk_login
+	if want scsi; then
+		run_check disk-size chk_disk
+		run_check inquiry chk_inquiry
+		run_check vpd-0x83 chk_vpd83
+		run_check readcap16 chk_readcap
+		run_check tur-report-luns chk_tur_luns
+		run_check mode-sense chk_modes
+	fi
+	if want fio; then
+		run_check fio-verify-4k-qd1 chk_fio_verify 4k 1 4M randwrite
+		run_check fio-verify-4k-qd32 chk_fio_verify 4k 32 16M randwrite
+		run_check fio-verify-64k-qd8 chk_fio_verify 64k 8 32M randwrite
+		run_check fio-verify-1m-qd4 chk_fio_verify 1m 4 48M write
+	fi
+	want reset && run_check lun-reset-during-io chk_reset_during_io
+	want relogin && run_check relogin-5x-verify chk_relogin
+	if want chcount; then
+		run_check ch_count-1 chk_ch_count 1
+		run_check ch_count-2 chk_ch_count 2
+	fi
+	want perf && run_check perf chk_perf
+	target_extra_checks
+	run_check logout chk_logout
+	run_check stop chk_stop
+	report "INFO ${T}_suite_seconds=$(elapsed "$t_target")"
+done
+report "INFO suite_seconds=$(elapsed "$t_suite")"
