@@ -1,0 +1,1850 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Verbs fabric: struct fabric_ops on libibverbs + librdmacm (see verbs.h
+ * for the model and the threading rules).
+ *
+ * Object lifetimes:
+ *  - struct fabric_conn_req (a "connection") is created for every
+ *    CONNECT_REQUEST and also carries the QP made for it (struct vqp is
+ *    embedded), so CM events always find their object through
+ *    cm_id->context.  It is reference counted: one reference for the
+ *    cm_id, one per CM event message in flight to the worker.  The main
+ *    thread takes the message reference before it acks the CM event, and
+ *    rdma_destroy_id() waits for every event to be acked, so once
+ *    qp_destroy() has destroyed the id no new message can appear and the
+ *    last message frees the object.
+ *  - Work requests carry a pointer to a per-QP slot as their ibv wr_id;
+ *    the slot holds the user's wr_id and the owning QP, so completions on
+ *    a CQ shared by many QPs need no lookup table.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <infiniband/ib.h>
+#include <infiniband/verbs.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <rdma/rdma_cma.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "fabric/verbs.h"
+#include "log.h"
+#include "loop.h"
+#include "util.h"
+
+#define V_MAX_MRS 256
+#define V_BAD_LKEY 0xffffffffu /* makes the HCA report LOC_PROT_ERR */
+#define V_POLL_BATCH 32
+#define V_POLL_BUDGET 1024
+#define V_LISTEN_BACKLOG 128 /* ib_srpt's rdma_listen backlog */
+#define V_PDATA_MAX 256
+
+#define v_log(lvl, fmt, ...) \
+	pr_log(lvl, LOG_C_FABRIC, "verbs: " fmt, ##__VA_ARGS__)
+#define vdev_log(lvl, d, fmt, ...) \
+	pr_log(lvl, LOG_C_FABRIC, "verbs %s: " fmt, (d)->name, ##__VA_ARGS__)
+#define cm_log(lvl, c, fmt, ...)                                     \
+	pr_log(lvl, LOG_C_CM, "cm %s peer %s: " fmt,                 \
+	       (c)->dev ? (c)->dev->name : "?", (c)->info.peer_name, \
+	       ##__VA_ARGS__)
+
+struct vdev {
+	unsigned int idx;
+	char name[IBV_SYSFS_NAME_MAX];
+	struct ibv_context *ctx; /* librdmacm's context: rdma_get_devices() */
+	struct ibv_pd *pd;
+	struct ibv_device_attr attr;
+	uint8_t nports;
+	uint32_t port_mask; /* selected ports (bit n = port n) */
+	uint32_t ib_port_mask; /* selected ports with IB link layer */
+	bool async_watched;
+	bool dead; /* DEVICE_FATAL or removal: no new QPs */
+	struct verbs_fabric *vf;
+};
+
+struct vlistener {
+	struct rdma_cm_id *id;
+	bool rdma_cm_format;
+	bool af_ib;
+	struct sockaddr_storage addr;
+	char name[80];
+};
+
+struct vmr {
+	struct fabric_mr base;
+	unsigned int handle;
+	struct ibv_mr *mrs[]; /* per device */
+};
+
+struct vcq_dev {
+	struct fabric_cq *cq;
+	struct vdev *dev;
+	struct ibv_comp_channel *ch;
+	struct ibv_cq *icq;
+	unsigned int unacked;
+	bool watched;
+};
+
+struct fabric_cq {
+	struct verbs_fabric *vf;
+	struct loop *loop;
+	unsigned int depth;
+	unsigned int nr_qps;
+	struct loop_timer *repoll; /* poll budget exhausted: continue */
+	unsigned int ndev;
+	struct vcq_dev devs[];
+};
+
+enum vslot_kind {
+	VS_SEND,
+	VS_RDMA,
+	VS_RECV,
+	VS_MARK_SEND,
+	VS_MARK_RECV,
+};
+
+struct vslot {
+	struct fabric_conn_req *c;
+	uint64_t wr_id;
+	uint32_t idx;
+	uint8_t kind;
+};
+
+/* Connection state, forward only (srp-facts 2.5). */
+enum vconn_state {
+	VC_REQ, /* CONNECT_REQUEST delivered, no QP */
+	VC_QP, /* QP created (INIT), not accepted */
+	VC_ACCEPTED, /* REP sent, waiting for RTU */
+	VC_LIVE, /* ESTABLISHED */
+	VC_DISCONNECTING, /* we sent DREQ (or DREP) */
+	VC_ERROR, /* disconnected() reported */
+	VC_DRAINING,
+	VC_DRAINED,
+	VC_DESTROYED,
+};
+
+static const char *const vc_state_names[] = {
+	[VC_REQ] = "request",
+	[VC_QP] = "qp",
+	[VC_ACCEPTED] = "accepted",
+	[VC_LIVE] = "live",
+	[VC_DISCONNECTING] = "disconnecting",
+	[VC_ERROR] = "error",
+	[VC_DRAINING] = "draining",
+	[VC_DRAINED] = "drained",
+	[VC_DESTROYED] = "destroyed",
+};
+
+struct fabric_conn_req {
+	struct fabric_qp base; /* valid once qp_create() succeeded */
+	struct verbs_fabric *vf;
+	struct vdev *dev;
+	struct rdma_cm_id *id;
+	atomic_int refs;
+	atomic_bool peer_gone; /* CM error before the QP existed */
+	enum vconn_state state;
+	struct fabric_conn_info info;
+	uint8_t pdata[V_PDATA_MAX];
+	struct fabric_conn_req *next, *prev; /* vf->conns, under vf->lock */
+
+	/* QP, owned by the CQ's thread after accept */
+	_Atomic(struct fabric_cq *) cq;
+	struct vcq_dev *cqd;
+	struct ibv_qp *qp;
+	const struct fabric_qp_handlers *h;
+	struct fabric_qp_attr attr;
+	unsigned int initiator_depth;
+	bool established_reported;
+	bool disconnect_reported;
+	bool disc_msg_pending; /* a disconnected() message is queued */
+	bool drained_pending; /* markers done, waiting for that message */
+	bool mark_send_done, mark_recv_done;
+	unsigned int sq_head, sq_used;
+	unsigned int rq_head, rq_used;
+	struct vslot *sq_slots, *rq_slots;
+	struct vslot mark_send, mark_recv;
+	struct ibv_send_wr *swr; /* scratch, sq_depth entries */
+	struct ibv_sge *ssge; /* scratch, sq_depth * max_sge */
+	struct ibv_recv_wr *rwr; /* scratch, rq_depth entries */
+	struct ibv_sge *rsge;
+};
+
+struct verbs_fabric {
+	struct fabric base;
+	struct loop *main_loop;
+	struct fabric_verbs_params p;
+	struct fabric_verbs_listen *listen_cfg;
+	char (*ports_cfg)[64];
+	struct ibv_context **rdma_devs; /* rdma_get_devices() */
+	unsigned int ndev;
+	struct vdev *devs;
+	struct rdma_event_channel *ech;
+	unsigned int nlst;
+	struct vlistener *lst;
+	struct loop_timer *retry;
+	unsigned int next_vector;
+	/* Rare control state shared by the main thread and the workers
+	 * (MR table writes, the list of live connections): a mutex. */
+	pthread_mutex_t lock;
+	struct vmr *mrs[V_MAX_MRS];
+	struct fabric_conn_req *conns;
+};
+
+static const struct fabric_ops verbs_ops;
+
+/* ---- helpers (also unit-tested) ------------------------------------- */
+
+uint64_t fabric_verbs_ib_service_id(uint16_t port)
+{
+	/* The kernel CMA accepts AF_IB listens only inside its port spaces;
+	 * RDMA_PS_IB = 0x013F, the low 16 bits are the port (cma.c
+	 * cma_select_ib_ps, srp-facts 2.4). */
+	return FABRIC_VERBS_IB_SID_BASE | port;
+}
+
+bool fabric_verbs_port_match(const char *filter, const char *dev,
+			     unsigned int port)
+{
+	size_t n;
+	const char *colon;
+	char *end;
+	unsigned long pn;
+
+	if (!strcmp(filter, "*"))
+		return true;
+	colon = strrchr(filter, ':');
+	n = colon ? (size_t)(colon - filter) : strlen(filter);
+	if (n != strlen(dev) || strncmp(filter, dev, n))
+		return false;
+	if (!colon)
+		return true;
+	if (!strcmp(colon + 1, "*"))
+		return true;
+	errno = 0;
+	pn = strtoul(colon + 1, &end, 10);
+	if (errno || end == colon + 1 || *end)
+		return false;
+	return pn == port;
+}
+
+int fabric_verbs_parse_addr(const char *addr, uint16_t port,
+			    struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char buf[64];
+	char *pct;
+
+	memset(ss, 0, sizeof(*ss));
+	if (!addr || strlen(addr) >= sizeof(buf))
+		return -EINVAL;
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	/* IPv6, optionally with a %scope (link-local addresses). */
+	strcpy(buf, addr);
+	pct = strchr(buf, '%');
+	if (pct)
+		*pct++ = '\0';
+	if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) != 1)
+		return -EINVAL;
+	if (pct) {
+		char *end;
+		unsigned long sc = strtoul(pct, &end, 10);
+
+		if (*pct && !*end)
+			sin6->sin6_scope_id = sc;
+		else if (!(sin6->sin6_scope_id = if_nametoindex(pct)))
+			return -EINVAL;
+	}
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	*len = sizeof(*sin6);
+	return 0;
+}
+
+enum fabric_wc_status fabric_verbs_wc_status(int st)
+{
+	switch (st) {
+	case IBV_WC_SUCCESS:
+		return FABRIC_WC_SUCCESS;
+	case IBV_WC_LOC_LEN_ERR:
+		return FABRIC_WC_LOC_LEN_ERR;
+	case IBV_WC_LOC_PROT_ERR:
+	case IBV_WC_LOC_ACCESS_ERR:
+	case IBV_WC_MW_BIND_ERR:
+		return FABRIC_WC_LOC_PROT_ERR;
+	case IBV_WC_REM_ACCESS_ERR:
+		return FABRIC_WC_REM_ACCESS_ERR;
+	case IBV_WC_REM_INV_REQ_ERR:
+	case IBV_WC_REM_OP_ERR:
+	case IBV_WC_BAD_RESP_ERR:
+	case IBV_WC_REM_INV_RD_REQ_ERR:
+		return FABRIC_WC_REM_INV_REQ_ERR;
+	case IBV_WC_WR_FLUSH_ERR:
+		return FABRIC_WC_WR_FLUSH_ERR;
+	default:
+		/* Retry/RNR retry exceeded, fatal, timeouts, QP operation
+		 * errors: the connection is unusable; the SRP engine treats
+		 * all of them as "transport gone". */
+		return FABRIC_WC_RETRY_EXC_ERR;
+	}
+}
+
+static struct verbs_fabric *vf_of(struct fabric *f)
+{
+	return container_of(f, struct verbs_fabric, base);
+}
+
+static int set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+static unsigned int umin(unsigned int a, unsigned int b)
+{
+	return a < b ? a : b;
+}
+
+/* ---- connections: lifetime and state ------------------------------- */
+
+static void vc_get(struct fabric_conn_req *c)
+{
+	atomic_fetch_add(&c->refs, 1);
+}
+
+static void vc_free(struct fabric_conn_req *c)
+{
+	struct verbs_fabric *vf = c->vf;
+
+	pthread_mutex_lock(&vf->lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (vf->conns == c)
+		vf->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&vf->lock);
+	free(c->sq_slots);
+	free(c->rq_slots);
+	free(c->swr);
+	free(c->ssge);
+	free(c->rwr);
+	free(c->rsge);
+	free(c);
+}
+
+static void vc_put(struct fabric_conn_req *c)
+{
+	if (atomic_fetch_sub(&c->refs, 1) == 1)
+		vc_free(c);
+}
+
+/* The one place the connection state changes; only forward. */
+static bool vc_set_state(struct fabric_conn_req *c, enum vconn_state s)
+{
+	if (s <= c->state)
+		return false;
+	cm_log(LOG_DEBUG, c, "%s -> %s", vc_state_names[c->state],
+	       vc_state_names[s]);
+	c->state = s;
+	return true;
+}
+
+/* Tear down the id (and QP): no CM event can follow. */
+static void vc_release_id(struct fabric_conn_req *c)
+{
+	if (c->qp) {
+		rdma_destroy_qp(c->id);
+		c->qp = NULL;
+	}
+	if (c->id) {
+		rdma_destroy_id(c->id);
+		c->id = NULL;
+	}
+}
+
+/* ---- messages to the QP's thread ------------------------------------- */
+
+enum vmsg_kind {
+	VM_ESTABLISHED,
+	VM_DISCONNECTED, /* from the CM */
+	VM_REPORT_DISC, /* deferred disconnected() from our own calls */
+};
+
+struct vmsg {
+	struct fabric_conn_req *c;
+	enum vmsg_kind kind;
+};
+
+static void vc_report_drained(struct fabric_conn_req *c)
+{
+	if (!vc_set_state(c, VC_DRAINED))
+		return;
+	c->h->drained(c->base.ctx);
+}
+
+static void vc_report_disconnected(struct fabric_conn_req *c)
+{
+	if (c->disconnect_reported)
+		return;
+	c->disconnect_reported = true;
+	if (c->state < VC_ERROR)
+		vc_set_state(c, VC_ERROR);
+	c->h->disconnected(c->base.ctx);
+}
+
+static void vc_msg_fn(void *arg)
+{
+	struct vmsg *m = arg;
+	struct fabric_conn_req *c = m->c;
+
+	if (c->state == VC_DESTROYED)
+		goto out;
+	switch (m->kind) {
+	case VM_ESTABLISHED:
+		if (c->state == VC_ACCEPTED && vc_set_state(c, VC_LIVE)) {
+			c->established_reported = true;
+			cm_log(LOG_INFO, c, "connection established (qp 0x%x)",
+			       c->qp ? c->qp->qp_num : 0);
+			c->h->established(c->base.ctx);
+		}
+		break;
+	case VM_DISCONNECTED:
+		/* Peer DREQ: answer with DREP (rdma_disconnect) unless we
+		 * started the disconnect (srp-facts 2.5); either way the QP
+		 * is in error now. */
+		if (c->state < VC_DISCONNECTING && c->id &&
+		    c->state >= VC_ACCEPTED) {
+			if (rdma_disconnect(c->id))
+				cm_log(LOG_DEBUG, c, "DREP: %m");
+		}
+		if (c->state < VC_ERROR)
+			vc_set_state(c, VC_ERROR);
+		vc_report_disconnected(c);
+		break;
+	case VM_REPORT_DISC:
+		c->disc_msg_pending = false;
+		vc_report_disconnected(c);
+		if (c->drained_pending) {
+			c->drained_pending = false;
+			vc_report_drained(c);
+		}
+		break;
+	}
+out:
+	free(m);
+	vc_put(c);
+}
+
+/* Queue kind for c on its CQ's loop (thread-safe). */
+static void vc_send(struct fabric_conn_req *c, enum vmsg_kind kind)
+{
+	struct fabric_cq *cq = atomic_load(&c->cq);
+	struct vmsg *m;
+
+	if (!cq)
+		return;
+	m = malloc(sizeof(*m));
+	if (!m) {
+		cm_log(LOG_ERR, c, "out of memory forwarding a CM event");
+		return;
+	}
+	m->c = c;
+	m->kind = kind;
+	vc_get(c);
+	if (loop_send(cq->loop, vc_msg_fn, m)) {
+		cm_log(LOG_ERR, c, "cannot forward a CM event");
+		free(m);
+		vc_put(c);
+	}
+}
+
+/* disconnected() from inside one of our calls: defer (no recursion). */
+static void vc_defer_disconnected(struct fabric_conn_req *c)
+{
+	if (c->disconnect_reported || c->disc_msg_pending)
+		return;
+	c->disc_msg_pending = true;
+	vc_send(c, VM_REPORT_DISC);
+}
+
+/* ---- memory regions -------------------------------------------------- */
+
+static int v_mr_reg(struct fabric *f, void *addr, size_t len,
+		    unsigned int access, struct fabric_mr **out)
+{
+	struct verbs_fabric *vf = vf_of(f);
+	int iacc = 0, ret = 0;
+	unsigned int h;
+	struct vmr *m;
+
+	if (!addr || !len || len > f->caps.max_mr_size)
+		return -EINVAL;
+	if (access & FABRIC_ACCESS_LOCAL_WRITE)
+		iacc |= IBV_ACCESS_LOCAL_WRITE;
+	if (access & FABRIC_ACCESS_REMOTE_WRITE)
+		iacc |= IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_LOCAL_WRITE;
+	if (access & FABRIC_ACCESS_REMOTE_READ)
+		iacc |= IBV_ACCESS_REMOTE_READ;
+	m = calloc(1, sizeof(*m) + vf->ndev * sizeof(m->mrs[0]));
+	if (!m)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < vf->ndev; i++) {
+		m->mrs[i] = ibv_reg_mr(vf->devs[i].pd, addr, len, iacc);
+		if (!m->mrs[i]) {
+			ret = errno ? -errno : -ENOMEM;
+			vdev_log(LOG_ERR, &vf->devs[i],
+				 "ibv_reg_mr(%zu bytes): %s", len,
+				 strerror(-ret));
+			goto fail;
+		}
+	}
+	pthread_mutex_lock(&vf->lock);
+	for (h = 0; h < V_MAX_MRS && vf->mrs[h]; h++)
+		;
+	if (h < V_MAX_MRS)
+		vf->mrs[h] = m;
+	pthread_mutex_unlock(&vf->lock);
+	if (h == V_MAX_MRS) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	m->handle = h;
+	m->base.fabric = f;
+	m->base.addr = addr;
+	m->base.length = len;
+	m->base.access = access;
+	/* lkey is our handle, translated per device when posting; the
+	 * rkey is the first device's (the target never exposes memory). */
+	m->base.lkey = h;
+	m->base.rkey = m->mrs[0]->rkey;
+	*out = &m->base;
+	return 0;
+fail:
+	for (unsigned int i = 0; i < vf->ndev; i++)
+		if (m->mrs[i])
+			ibv_dereg_mr(m->mrs[i]);
+	free(m);
+	return ret;
+}
+
+static void v_mr_dereg(struct fabric_mr *mr)
+{
+	struct verbs_fabric *vf;
+	struct vmr *m;
+
+	if (!mr)
+		return;
+	m = container_of(mr, struct vmr, base);
+	vf = vf_of(mr->fabric);
+	pthread_mutex_lock(&vf->lock);
+	vf->mrs[m->handle] = NULL;
+	pthread_mutex_unlock(&vf->lock);
+	for (unsigned int i = 0; i < vf->ndev; i++)
+		if (m->mrs[i] && ibv_dereg_mr(m->mrs[i]))
+			vdev_log(LOG_ERR, &vf->devs[i], "ibv_dereg_mr: %m");
+	free(m);
+}
+
+static uint32_t v_lkey(struct verbs_fabric *vf, unsigned int dev,
+		       uint32_t handle)
+{
+	struct vmr *m = handle < V_MAX_MRS ? vf->mrs[handle] : NULL;
+
+	return m ? m->mrs[dev]->lkey : V_BAD_LKEY;
+}
+
+/* ---- completion queues ----------------------------------------------- */
+
+static void vcq_dispatch(struct vcq_dev *cd, const struct ibv_wc *wc)
+{
+	struct vslot *s = (struct vslot *)(uintptr_t)wc->wr_id;
+	struct fabric_conn_req *c = s->c;
+	enum fabric_wc_status st = fabric_verbs_wc_status(wc->status);
+	void *ctx = c->base.ctx;
+
+	if (st != FABRIC_WC_SUCCESS && st != FABRIC_WC_WR_FLUSH_ERR)
+		cm_log(LOG_WARNING, c,
+		       "qp 0x%x: %s completion: %s (vendor 0x%x)", wc->qp_num,
+		       s->kind == VS_RECV ? "receive" :
+		       s->kind == VS_SEND ? "send" :
+					    "rdma",
+		       ibv_wc_status_str(wc->status), wc->vendor_err);
+	switch (s->kind) {
+	case VS_SEND:
+	case VS_RDMA: {
+		/* RC send queues complete in order: this completion also
+		 * retires every unsignalled WR posted before it. */
+		unsigned int d = c->attr.sq_depth;
+		unsigned int n = (s->idx + d - c->sq_head) % d + 1;
+
+		c->sq_used -= n <= c->sq_used ? n : c->sq_used;
+		c->sq_head = (s->idx + 1) % d;
+		if (c->state == VC_DRAINED)
+			break;
+		if (s->kind == VS_SEND)
+			c->h->send_done(ctx, s->wr_id, st);
+		else
+			c->h->rdma_done(ctx, s->wr_id, st);
+		break;
+	}
+	case VS_RECV:
+		if (c->rq_used)
+			c->rq_used--;
+		c->rq_head = (s->idx + 1) % c->attr.rq_depth;
+		if (c->state == VC_DRAINED)
+			break;
+		c->h->recv_done(ctx, s->wr_id, st,
+				st == FABRIC_WC_SUCCESS ? wc->byte_len : 0);
+		break;
+	case VS_MARK_SEND:
+	case VS_MARK_RECV:
+		if (s->kind == VS_MARK_SEND)
+			c->mark_send_done = true;
+		else
+			c->mark_recv_done = true;
+		if (!c->mark_send_done || !c->mark_recv_done)
+			break;
+		if (c->sq_used)
+			cm_log(LOG_DEBUG, c,
+			       "%u send slots unaccounted at drain",
+			       c->sq_used);
+		c->sq_used = 0;
+		if (c->disc_msg_pending)
+			c->drained_pending = true;
+		else
+			vc_report_drained(c);
+		break;
+	}
+}
+
+static void vcq_repoll_cb(void *arg);
+
+/* Poll in batches, re-arm, re-poll to close the arm race. */
+static void vcq_poll(struct vcq_dev *cd)
+{
+	struct ibv_wc wc[V_POLL_BATCH];
+	unsigned int total = 0;
+	bool armed = false;
+
+	for (;;) {
+		int n = ibv_poll_cq(cd->icq, V_POLL_BATCH, wc);
+
+		if (n < 0) {
+			vdev_log(LOG_ERR, cd->dev, "ibv_poll_cq: %d", n);
+			return;
+		}
+		for (int i = 0; i < n; i++)
+			vcq_dispatch(cd, &wc[i]);
+		total += n;
+		if (n == V_POLL_BATCH) {
+			armed = false;
+			if (total >= V_POLL_BUDGET) {
+				/* Let the loop breathe; continue from a
+				 * timer (the CQ is not armed). */
+				if (!cd->cq->repoll &&
+				    loop_timer_add(cd->cq->loop, 0, 0,
+						   vcq_repoll_cb, cd->cq,
+						   &cd->cq->repoll) == 0)
+					return;
+			}
+			continue;
+		}
+		if (armed)
+			return;
+		if (ibv_req_notify_cq(cd->icq, 0)) {
+			vdev_log(LOG_ERR, cd->dev, "ibv_req_notify_cq: %m");
+			return;
+		}
+		armed = true;
+	}
+}
+
+static void vcq_repoll_cb(void *arg)
+{
+	struct fabric_cq *cq = arg;
+
+	cq->repoll = NULL;
+	for (unsigned int i = 0; i < cq->ndev; i++)
+		if (cq->devs[i].icq)
+			vcq_poll(&cq->devs[i]);
+}
+
+static void vcq_event_cb(void *arg, uint32_t events)
+{
+	struct vcq_dev *cd = arg;
+	struct ibv_cq *ev_cq;
+	void *ev_ctx;
+
+	while (ibv_get_cq_event(cd->ch, &ev_cq, &ev_ctx) == 0)
+		cd->unacked++;
+	/* Acking takes a lock in libibverbs: batch it. */
+	if (cd->unacked >= 64) {
+		ibv_ack_cq_events(cd->icq, cd->unacked);
+		cd->unacked = 0;
+	}
+	vcq_poll(cd);
+}
+
+static void v_cq_destroy(struct fabric_cq *cq);
+
+static int v_cq_create(struct fabric *f, struct loop *loop, unsigned int depth,
+		       struct fabric_cq **out)
+{
+	struct verbs_fabric *vf = vf_of(f);
+	struct fabric_cq *cq;
+	int ret;
+
+	if (!loop || !depth)
+		return -EINVAL;
+	cq = calloc(1, sizeof(*cq) + vf->ndev * sizeof(cq->devs[0]));
+	if (!cq)
+		return -ENOMEM;
+	cq->vf = vf;
+	cq->loop = loop;
+	cq->depth = depth;
+	cq->ndev = vf->ndev;
+	for (unsigned int i = 0; i < vf->ndev; i++) {
+		struct vcq_dev *cd = &cq->devs[i];
+		struct vdev *d = &vf->devs[i];
+		int vec = d->ctx->num_comp_vectors > 0 ?
+				  (int)(vf->next_vector++ %
+					d->ctx->num_comp_vectors) :
+				  0;
+
+		cd->cq = cq;
+		cd->dev = d;
+		if (d->dead)
+			continue;
+		if (depth > (unsigned int)d->attr.max_cqe) {
+			vdev_log(LOG_ERR, d, "CQ depth %u > max_cqe %d", depth,
+				 d->attr.max_cqe);
+			ret = -EINVAL;
+			goto fail;
+		}
+		cd->ch = ibv_create_comp_channel(d->ctx);
+		if (!cd->ch) {
+			ret = -errno;
+			vdev_log(LOG_ERR, d, "ibv_create_comp_channel: %m");
+			goto fail;
+		}
+		ret = set_nonblock(cd->ch->fd);
+		if (ret)
+			goto fail;
+		cd->icq = ibv_create_cq(d->ctx, depth, cd, cd->ch, vec);
+		if (!cd->icq) {
+			ret = errno ? -errno : -ENOMEM;
+			vdev_log(LOG_ERR, d, "ibv_create_cq(%u): %s", depth,
+				 strerror(-ret));
+			goto fail;
+		}
+		if (ibv_req_notify_cq(cd->icq, 0)) {
+			ret = -errno;
+			goto fail;
+		}
+		ret = loop_add_fd(loop, cd->ch->fd, EPOLLIN, vcq_event_cb, cd);
+		if (ret)
+			goto fail;
+		cd->watched = true;
+	}
+	*out = cq;
+	return 0;
+fail:
+	v_cq_destroy(cq);
+	return ret;
+}
+
+static void v_cq_destroy(struct fabric_cq *cq)
+{
+	if (!cq)
+		return;
+	if (cq->nr_qps)
+		v_log(LOG_ERR, "CQ destroyed with %u QPs", cq->nr_qps);
+	if (cq->repoll)
+		loop_timer_cancel(cq->loop, cq->repoll);
+	for (unsigned int i = 0; i < cq->ndev; i++) {
+		struct vcq_dev *cd = &cq->devs[i];
+
+		if (cd->watched)
+			loop_del_fd(cq->loop, cd->ch->fd);
+		if (cd->icq) {
+			if (cd->unacked)
+				ibv_ack_cq_events(cd->icq, cd->unacked);
+			if (ibv_destroy_cq(cd->icq))
+				vdev_log(LOG_ERR, cd->dev,
+					 "ibv_destroy_cq: %m");
+		}
+		if (cd->ch && ibv_destroy_comp_channel(cd->ch))
+			vdev_log(LOG_ERR, cd->dev,
+				 "ibv_destroy_comp_channel: %m");
+	}
+	free(cq);
+}
+
+/* ---- queue pairs ----------------------------------------------------- */
+
+static struct fabric_conn_req *vc_of(struct fabric_qp *qp)
+{
+	return container_of(qp, struct fabric_conn_req, base);
+}
+
+static int v_qp_create(struct fabric_conn_req *c, struct fabric_cq *cq,
+		       const struct fabric_qp_attr *attr,
+		       const struct fabric_qp_handlers *h, void *ctx,
+		       struct fabric_qp **out)
+{
+	struct verbs_fabric *vf;
+	const struct fabric_caps *caps;
+	struct ibv_qp_init_attr ia;
+	unsigned int max_sge;
+	struct vdev *d;
+	int ret;
+
+	if (!c || !cq || !attr || !h || c->state != VC_REQ)
+		return -EINVAL;
+	vf = c->vf;
+	caps = &vf->base.caps;
+	d = c->dev;
+	max_sge = attr->max_sge ? attr->max_sge : 1;
+	/* One slot each is kept for the drain markers. */
+	if (!attr->sq_depth || !attr->rq_depth ||
+	    attr->sq_depth + 1 > caps->max_qp_wr ||
+	    attr->rq_depth + 1 > caps->max_qp_wr || max_sge > caps->max_sge ||
+	    attr->max_rd_atomic > caps->max_rd_atomic || !h->recv_done ||
+	    !h->send_done || !h->rdma_done || !h->established ||
+	    !h->disconnected || !h->drained)
+		return -EINVAL;
+	/* IBA 9.7.7 / srp-facts 2.7: our READ depth may not exceed what the
+	 * initiator offered. */
+	if (attr->max_rd_atomic > c->info.responder_resources)
+		return -EINVAL;
+	if (d->dead || atomic_load(&c->peer_gone))
+		return -ENOTCONN;
+	c->cqd = &cq->devs[d->idx];
+	if (!c->cqd->icq)
+		return -ENODEV;
+	c->attr = *attr;
+	c->attr.max_sge = max_sge;
+	c->h = h;
+	c->base.fabric = &vf->base;
+	c->base.ctx = ctx;
+	c->sq_slots = calloc(attr->sq_depth, sizeof(*c->sq_slots));
+	c->rq_slots = calloc(attr->rq_depth, sizeof(*c->rq_slots));
+	c->swr = calloc(attr->sq_depth, sizeof(*c->swr));
+	c->ssge = calloc((size_t)attr->sq_depth * max_sge, sizeof(*c->ssge));
+	c->rwr = calloc(attr->rq_depth, sizeof(*c->rwr));
+	c->rsge = calloc(attr->rq_depth, sizeof(*c->rsge));
+	if (!c->sq_slots || !c->rq_slots || !c->swr || !c->ssge || !c->rwr ||
+	    !c->rsge) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned int i = 0; i < attr->sq_depth; i++) {
+		c->sq_slots[i].c = c;
+		c->sq_slots[i].idx = i;
+	}
+	for (unsigned int i = 0; i < attr->rq_depth; i++) {
+		c->rq_slots[i].c = c;
+		c->rq_slots[i].idx = i;
+		c->rq_slots[i].kind = VS_RECV;
+	}
+	c->mark_send.c = c;
+	c->mark_send.kind = VS_MARK_SEND;
+	c->mark_recv.c = c;
+	c->mark_recv.kind = VS_MARK_RECV;
+
+	memset(&ia, 0, sizeof(ia));
+	ia.qp_context = c;
+	ia.send_cq = c->cqd->icq;
+	ia.recv_cq = c->cqd->icq;
+	ia.qp_type = IBV_QPT_RC;
+	ia.cap.max_send_wr = attr->sq_depth + 1;
+	ia.cap.max_recv_wr = attr->rq_depth + 1;
+	ia.cap.max_send_sge = max_sge;
+	/* One SGE per receive: the whole IU (srp-facts 2.2 step 4). */
+	ia.cap.max_recv_sge = 1;
+	ia.sq_sig_all = 0;
+	if (rdma_create_qp(c->id, d->pd, &ia)) {
+		ret = errno ? -errno : -ENOMEM;
+		cm_log(LOG_ERR, c, "rdma_create_qp(sq %u rq %u sge %u): %s",
+		       attr->sq_depth, attr->rq_depth, max_sge, strerror(-ret));
+		goto fail;
+	}
+	c->qp = c->id->qp;
+	c->initiator_depth =
+		umin(attr->max_rd_atomic, umin(c->info.responder_resources,
+					       d->attr.max_qp_init_rd_atom));
+	vc_set_state(c, VC_QP);
+	cq->nr_qps++;
+	atomic_store(&c->cq, cq);
+	*out = &c->base;
+	return 0;
+fail:
+	free(c->sq_slots);
+	free(c->rq_slots);
+	free(c->swr);
+	free(c->ssge);
+	free(c->rwr);
+	free(c->rsge);
+	c->sq_slots = c->rq_slots = NULL;
+	c->swr = NULL;
+	c->ssge = c->rsge = NULL;
+	c->rwr = NULL;
+	c->cqd = NULL;
+	return ret;
+}
+
+static void v_qp_destroy(struct fabric_qp *qp)
+{
+	struct fabric_conn_req *c;
+	struct fabric_cq *cq;
+
+	if (!qp)
+		return;
+	c = vc_of(qp);
+	if (c->state < VC_DRAINED && c->state >= VC_ACCEPTED)
+		cm_log(LOG_WARNING, c, "QP destroyed before drained (%s)",
+		       vc_state_names[c->state]);
+	cq = atomic_load(&c->cq);
+	if (cq)
+		cq->nr_qps--;
+	vc_set_state(c, VC_DESTROYED);
+	/* rdma_destroy_id waits until every CM event of the id is acked:
+	 * afterwards the main thread cannot forward anything new. */
+	vc_release_id(c);
+	vc_put(c);
+}
+
+static int v_accept(struct fabric_conn_req *c, struct fabric_qp *qp,
+		    const void *pdata, unsigned int len)
+{
+	struct rdma_conn_param cp;
+
+	if (!c || &c->base != qp || c->state != VC_QP || len > 196)
+		return -EINVAL;
+	if (atomic_load(&c->peer_gone))
+		return -ECONNRESET;
+	memset(&cp, 0, sizeof(cp));
+	cp.private_data = pdata;
+	cp.private_data_len = len;
+	/* READs the initiator may issue to us (ib_srp: none), and READs
+	 * we issue (<= the initiator's responder_resources). */
+	cp.responder_resources =
+		umin(c->info.initiator_depth, c->dev->attr.max_qp_rd_atom);
+	cp.initiator_depth = c->initiator_depth;
+	cp.flow_control = 1;
+	cp.rnr_retry_count = 7; /* ib_srpt: infinite RNR retry */
+	vc_set_state(c, VC_ACCEPTED);
+	/* rdma_accept moves the QP to RTR and RTS (srp-facts 2.4). */
+	if (rdma_accept(c->id, &cp)) {
+		int ret = -errno;
+
+		cm_log(LOG_ERR, c, "rdma_accept: %s", strerror(-ret));
+		vc_defer_disconnected(c);
+		return ret;
+	}
+	cm_log(LOG_DEBUG, c,
+	       "accepted: qp 0x%x initiator_depth %u responder_resources %u",
+	       c->qp->qp_num, cp.initiator_depth, cp.responder_resources);
+	return 0;
+}
+
+static int v_reject(struct fabric_conn_req *c, struct fabric_qp *qp,
+		    const void *pdata, unsigned int len)
+{
+	int ret = 0;
+
+	if (!c || (qp && &c->base != qp) || c->state > VC_QP)
+		return -EINVAL;
+	/* REJ private data max 148 bytes (IBA 12.6.7); rdma_reject uses
+	 * IB_CM_REJ_CONSUMER_DEFINED, which ib_srp parses (srp-facts 2.4). */
+	if (len > 148)
+		len = 148;
+	if (rdma_reject(c->id, pdata, len)) {
+		ret = -errno;
+		cm_log(LOG_WARNING, c, "rdma_reject: %s", strerror(-ret));
+	} else {
+		cm_log(LOG_INFO, c, "login rejected");
+	}
+	if (qp) {
+		struct fabric_cq *cq = atomic_load(&c->cq);
+
+		if (cq)
+			cq->nr_qps--;
+	}
+	vc_set_state(c, VC_DESTROYED);
+	vc_release_id(c);
+	vc_put(c);
+	return ret;
+}
+
+static int v_post_recv(struct fabric_qp *qp, struct fabric_recv_wr *wr,
+		       struct fabric_recv_wr **bad)
+{
+	struct fabric_conn_req *c = vc_of(qp);
+	struct verbs_fabric *vf = c->vf;
+	unsigned int n = 0, free_slots = c->attr.rq_depth - c->rq_used;
+	struct fabric_recv_wr *w, *stop = NULL;
+	struct ibv_recv_wr *ibad;
+	int ret = 0;
+
+	if (!c->qp || c->state >= VC_DRAINING) {
+		*bad = wr;
+		return -EINVAL;
+	}
+	for (w = wr; w; w = w->next, n++) {
+		unsigned int idx;
+		struct vslot *s;
+
+		if (n == free_slots) {
+			stop = w;
+			ret = -ENOMEM;
+			break;
+		}
+		idx = (c->rq_head + c->rq_used + n) % c->attr.rq_depth;
+		s = &c->rq_slots[idx];
+		s->wr_id = w->wr_id;
+		c->rsge[n].addr = w->sge.addr;
+		c->rsge[n].length = w->sge.length;
+		c->rsge[n].lkey = v_lkey(vf, c->dev->idx, w->sge.lkey);
+		c->rwr[n].wr_id = (uintptr_t)s;
+		c->rwr[n].sg_list = &c->rsge[n];
+		c->rwr[n].num_sge = 1;
+		c->rwr[n].next = NULL;
+		if (n)
+			c->rwr[n - 1].next = &c->rwr[n];
+	}
+	if (!n) {
+		*bad = wr;
+		return ret;
+	}
+	if (ibv_post_recv(c->qp, c->rwr, &ibad)) {
+		/* Provider refused (should not happen with our accounting):
+		 * everything from ibad on was not posted. */
+		unsigned int posted = ibad - c->rwr;
+
+		ret = -ENOMEM;
+		c->rq_used += posted;
+		for (w = wr; posted--; w = w->next)
+			;
+		*bad = w;
+		cm_log(LOG_ERR, c, "ibv_post_recv failed");
+		return ret;
+	}
+	c->rq_used += n;
+	if (ret)
+		*bad = stop;
+	return ret;
+}
+
+static int v_post_send(struct fabric_qp *qp, struct fabric_send_wr *wr,
+		       struct fabric_send_wr **bad)
+{
+	struct fabric_conn_req *c = vc_of(qp);
+	struct verbs_fabric *vf = c->vf;
+	unsigned int n = 0, nsge = 0,
+		     free_slots = c->attr.sq_depth - c->sq_used;
+	struct fabric_send_wr *w;
+	struct ibv_send_wr *ibad;
+
+	if (!c->qp || c->state >= VC_DRAINING) {
+		*bad = wr;
+		return -EINVAL;
+	}
+	/* Validate and count first: the chain is posted whole or not at
+	 * all (fabric.h). */
+	for (w = wr; w; w = w->next, n++) {
+		if (w->num_sge > c->attr.max_sge ||
+		    (w->num_sge && !w->sg_list)) {
+			*bad = w;
+			return -EINVAL;
+		}
+	}
+	if (n > free_slots) {
+		*bad = wr;
+		return -ENOMEM;
+	}
+	n = 0;
+	for (w = wr; w; w = w->next, n++) {
+		unsigned int idx =
+			(c->sq_head + c->sq_used + n) % c->attr.sq_depth;
+		struct vslot *s = &c->sq_slots[idx];
+		struct ibv_send_wr *iw = &c->swr[n];
+
+		s->wr_id = w->wr_id;
+		s->kind = w->opcode == FABRIC_WR_SEND ? VS_SEND : VS_RDMA;
+		memset(iw, 0, sizeof(*iw));
+		iw->wr_id = (uintptr_t)s;
+		iw->sg_list = &c->ssge[nsge];
+		iw->num_sge = w->num_sge;
+		for (unsigned int i = 0; i < w->num_sge; i++) {
+			c->ssge[nsge].addr = w->sg_list[i].addr;
+			c->ssge[nsge].length = w->sg_list[i].length;
+			c->ssge[nsge].lkey =
+				v_lkey(vf, c->dev->idx, w->sg_list[i].lkey);
+			nsge++;
+		}
+		switch (w->opcode) {
+		case FABRIC_WR_SEND:
+			iw->opcode = IBV_WR_SEND;
+			break;
+		case FABRIC_WR_RDMA_WRITE:
+			iw->opcode = IBV_WR_RDMA_WRITE;
+			break;
+		case FABRIC_WR_RDMA_READ:
+			iw->opcode = IBV_WR_RDMA_READ;
+			break;
+		default:
+			*bad = w;
+			return -EINVAL;
+		}
+		if (w->opcode != FABRIC_WR_SEND) {
+			iw->wr.rdma.remote_addr = w->remote_addr;
+			iw->wr.rdma.rkey = w->rkey;
+		}
+		if (w->signaled)
+			iw->send_flags = IBV_SEND_SIGNALED;
+		if (n)
+			c->swr[n - 1].next = iw;
+	}
+	if (ibv_post_send(c->qp, c->swr, &ibad)) {
+		unsigned int posted = ibad - c->swr;
+		int ret = errno ? -errno : -ENOMEM;
+
+		c->sq_used += posted;
+		for (w = wr; posted--; w = w->next)
+			;
+		*bad = w;
+		cm_log(LOG_ERR, c, "ibv_post_send: %s", strerror(-ret));
+		return ret;
+	}
+	c->sq_used += n;
+	return 0;
+}
+
+static int v_disconnect(struct fabric_qp *qp)
+{
+	struct fabric_conn_req *c = vc_of(qp);
+
+	if (c->state >= VC_DISCONNECTING)
+		return 0;
+	if (c->state < VC_ACCEPTED) {
+		/* Never connected: nothing to tell the peer. */
+		vc_set_state(c, VC_ERROR);
+		vc_defer_disconnected(c);
+		return 0;
+	}
+	vc_set_state(c, VC_DISCONNECTING);
+	/* DREQ; librdmacm also moves the QP to error.  DISCONNECTED follows
+	 * with the DREP or the DREQ timeout. */
+	if (rdma_disconnect(c->id)) {
+		int ret = -errno;
+
+		cm_log(LOG_DEBUG, c, "rdma_disconnect: %s", strerror(-ret));
+		vc_defer_disconnected(c);
+	}
+	return 0;
+}
+
+static int v_drain(struct fabric_qp *qp)
+{
+	struct fabric_conn_req *c = vc_of(qp);
+	struct ibv_qp_attr qa = { .qp_state = IBV_QPS_ERR };
+	struct ibv_send_wr sw = { 0 }, *sbad;
+	struct ibv_recv_wr rw = { 0 }, *rbad;
+	int ret;
+
+	if (!c->qp || c->state >= VC_DRAINING)
+		return -EINVAL;
+	if (c->established_reported || c->state >= VC_ACCEPTED)
+		vc_defer_disconnected(c);
+	vc_set_state(c, VC_DRAINING);
+	/* Error state flushes everything queued; the markers are the last
+	 * WRs of each queue, so their flush completions close the drain
+	 * (ib_drain_qp; no IBV_EVENT_QP_LAST_WQE_REACHED on rxe). */
+	if (ibv_modify_qp(c->qp, &qa, IBV_QP_STATE)) {
+		ret = -errno;
+		cm_log(LOG_ERR, c, "modify QP to error: %s", strerror(-ret));
+		return ret;
+	}
+	rw.wr_id = (uintptr_t)&c->mark_recv;
+	if (ibv_post_recv(c->qp, &rw, &rbad)) {
+		ret = -errno;
+		cm_log(LOG_ERR, c, "drain marker receive: %s", strerror(-ret));
+		return ret ? ret : -EIO;
+	}
+	sw.wr_id = (uintptr_t)&c->mark_send;
+	sw.opcode = IBV_WR_SEND;
+	sw.send_flags = IBV_SEND_SIGNALED;
+	if (ibv_post_send(c->qp, &sw, &sbad)) {
+		ret = -errno;
+		cm_log(LOG_ERR, c, "drain marker send: %s", strerror(-ret));
+		return ret ? ret : -EIO;
+	}
+	return 0;
+}
+
+static const struct fabric_ops verbs_ops = {
+	.name = "verbs",
+	.mr_reg = v_mr_reg,
+	.mr_dereg = v_mr_dereg,
+	.cq_create = v_cq_create,
+	.cq_destroy = v_cq_destroy,
+	.qp_create = v_qp_create,
+	.qp_destroy = v_qp_destroy,
+	.accept = v_accept,
+	.reject = v_reject,
+	.post_recv = v_post_recv,
+	.post_send = v_post_send,
+	.disconnect = v_disconnect,
+	.drain = v_drain,
+};
+
+/* ---- CM events (main thread) ----------------------------------------- */
+
+static struct vdev *v_find_dev(struct verbs_fabric *vf, struct ibv_context *ctx)
+{
+	if (!ctx)
+		return NULL;
+	for (unsigned int i = 0; i < vf->ndev; i++)
+		if (vf->devs[i].ctx == ctx)
+			return &vf->devs[i];
+	for (unsigned int i = 0; i < vf->ndev; i++)
+		if (!strcmp(vf->devs[i].name, ibv_get_device_name(ctx->device)))
+			return &vf->devs[i];
+	return NULL;
+}
+
+static void v_peer_name(struct rdma_cm_id *id, struct fabric_conn_info *info)
+{
+	struct sockaddr *sa = rdma_get_peer_addr(id);
+	char buf[INET6_ADDRSTRLEN];
+	const uint8_t *gid = id->route.addr.addr.ibaddr.dgid.raw;
+
+	memcpy(info->peer_gid, gid, 16);
+	if (sa && sa->sa_family == AF_INET &&
+	    inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, buf,
+		      sizeof(buf))) {
+		snprintf(info->peer_name, sizeof(info->peer_name), "%s", buf);
+		return;
+	}
+	if (sa && sa->sa_family == AF_INET6 &&
+	    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, buf,
+		      sizeof(buf))) {
+		snprintf(info->peer_name, sizeof(info->peer_name), "%s", buf);
+		return;
+	}
+	if (sa && sa->sa_family == AF_IB)
+		gid = ((struct sockaddr_ib *)sa)->sib_addr.sib_raw;
+	memcpy(info->peer_gid, gid, 16);
+	/* GID: fe80:0000:0000:0000:0002:c903:000f:1367 style */
+	if (!inet_ntop(AF_INET6, gid, buf, sizeof(buf)))
+		strcpy(buf, "?");
+	snprintf(info->peer_name, sizeof(info->peer_name), "%s", buf);
+}
+
+static void v_conn_request(struct verbs_fabric *vf, struct rdma_cm_event *ev)
+{
+	struct vlistener *l = ev->listen_id ? ev->listen_id->context : NULL;
+	struct rdma_cm_id *id = ev->id;
+	struct fabric_conn_req *c;
+	unsigned int len = ev->param.conn.private_data_len;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		rdma_ack_cm_event(ev);
+		rdma_reject(id, NULL, 0);
+		rdma_destroy_id(id);
+		return;
+	}
+	c->vf = vf;
+	c->id = id;
+	c->dev = v_find_dev(vf, id->verbs);
+	atomic_init(&c->refs, 1);
+	c->state = VC_REQ;
+	v_peer_name(id, &c->info);
+	if (len > sizeof(c->pdata))
+		len = sizeof(c->pdata);
+	if (len && ev->param.conn.private_data)
+		memcpy(c->pdata, ev->param.conn.private_data, len);
+	c->info.private_data = c->pdata;
+	c->info.private_data_len = len;
+	c->info.rdma_cm_format = l ? l->rdma_cm_format : true;
+	c->info.responder_resources = ev->param.conn.responder_resources;
+	c->info.initiator_depth = ev->param.conn.initiator_depth;
+	id->context = c;
+	pthread_mutex_lock(&vf->lock);
+	c->next = vf->conns;
+	if (c->next)
+		c->next->prev = c;
+	vf->conns = c;
+	pthread_mutex_unlock(&vf->lock);
+	rdma_ack_cm_event(ev);
+
+	if (!c->dev || c->dev->dead) {
+		/* A device the port filter excluded (or a dying one). */
+		cm_log(LOG_INFO, c,
+		       "connection request on an unused device %s: rejected",
+		       id->verbs ? ibv_get_device_name(id->verbs->device) :
+				   "?");
+		v_reject(c, NULL, NULL, 0);
+		return;
+	}
+	cm_log(LOG_INFO, c,
+	       "connection request via %s (%u bytes private data, responder_resources %u initiator_depth %u)",
+	       l ? l->name : "?", len, c->info.responder_resources,
+	       c->info.initiator_depth);
+	vf->base.lh->conn_request(vf->base.lctx, c, &c->info);
+}
+
+static void v_listener_lost(struct verbs_fabric *vf, struct vlistener *l);
+
+static void v_cm_event(struct verbs_fabric *vf, struct rdma_cm_event *ev)
+{
+	struct rdma_cm_id *id = ev->id;
+	struct fabric_conn_req *c;
+	enum rdma_cm_event_type type = ev->event;
+	int status = ev->status;
+
+	if (type == RDMA_CM_EVENT_CONNECT_REQUEST) {
+		v_conn_request(vf, ev);
+		return;
+	}
+	/* Listener ids carry a struct vlistener; connection ids a conn. */
+	for (unsigned int i = 0; i < vf->nlst; i++) {
+		struct vlistener *l = &vf->lst[i];
+
+		if (l->id != id)
+			continue;
+		rdma_ack_cm_event(ev);
+		if (type == RDMA_CM_EVENT_DEVICE_REMOVAL) {
+			pr_log(LOG_WARNING, LOG_C_CM,
+			       "cm listener %s: device removed", l->name);
+			v_listener_lost(vf, l);
+		} else if (type == RDMA_CM_EVENT_ADDR_CHANGE) {
+			pr_log(LOG_NOTICE, LOG_C_CM,
+			       "cm listener %s: address change", l->name);
+		} else {
+			pr_log(LOG_DEBUG, LOG_C_CM, "cm listener %s: %s",
+			       l->name, rdma_event_str(type));
+		}
+		return;
+	}
+	c = id->context;
+	if (!c) {
+		rdma_ack_cm_event(ev);
+		return;
+	}
+	/* The message reference is taken before the ack: rdma_destroy_id
+	 * cannot return (and the conn cannot be freed) before it. */
+	switch (type) {
+	case RDMA_CM_EVENT_ESTABLISHED:
+		vc_send(c, VM_ESTABLISHED);
+		break;
+	case RDMA_CM_EVENT_DISCONNECTED:
+		cm_log(LOG_INFO, c, "disconnected");
+		vc_send(c, VM_DISCONNECTED);
+		break;
+	case RDMA_CM_EVENT_REJECTED:
+	case RDMA_CM_EVENT_UNREACHABLE:
+	case RDMA_CM_EVENT_CONNECT_ERROR:
+		/* REP not answered by an RTU, or similar: the connection
+		 * never came up. */
+		cm_log(LOG_WARNING, c, "%s (status %d)", rdma_event_str(type),
+		       status);
+		atomic_store(&c->peer_gone, true);
+		vc_send(c, VM_DISCONNECTED);
+		break;
+	case RDMA_CM_EVENT_DEVICE_REMOVAL:
+		cm_log(LOG_WARNING, c, "device removed");
+		if (c->dev)
+			c->dev->dead = true;
+		atomic_store(&c->peer_gone, true);
+		vc_send(c, VM_DISCONNECTED);
+		break;
+	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
+		cm_log(LOG_DEBUG, c, "timewait exit");
+		break;
+	case RDMA_CM_EVENT_ADDR_CHANGE:
+		cm_log(LOG_NOTICE, c, "address change");
+		break;
+	default:
+		cm_log(LOG_DEBUG, c, "%s (status %d)", rdma_event_str(type),
+		       status);
+		break;
+	}
+	rdma_ack_cm_event(ev);
+}
+
+static void v_cm_fd_cb(void *arg, uint32_t events)
+{
+	struct verbs_fabric *vf = arg;
+	struct rdma_cm_event *ev;
+
+	while (rdma_get_cm_event(vf->ech, &ev) == 0)
+		v_cm_event(vf, ev);
+}
+
+/* ---- device async events (main thread) ------------------------------- */
+
+static void v_async_cb(void *arg, uint32_t events)
+{
+	struct vdev *d = arg;
+	struct verbs_fabric *vf = d->vf;
+	struct ibv_async_event ev;
+
+	while (ibv_get_async_event(d->ctx, &ev) == 0) {
+		switch (ev.event_type) {
+		case IBV_EVENT_PORT_ACTIVE:
+		case IBV_EVENT_PORT_ERR:
+			vdev_log(ev.event_type == IBV_EVENT_PORT_ACTIVE ?
+					 LOG_NOTICE :
+					 LOG_WARNING,
+				 d, "port %d %s", ev.element.port_num,
+				 ibv_event_type_str(ev.event_type));
+			if (vf->p.port_event)
+				vf->p.port_event(vf->p.port_event_ctx, d->name,
+						 ev.element.port_num,
+						 ev.event_type ==
+							 IBV_EVENT_PORT_ACTIVE);
+			break;
+		case IBV_EVENT_LID_CHANGE:
+		case IBV_EVENT_GID_CHANGE:
+		case IBV_EVENT_PKEY_CHANGE:
+		case IBV_EVENT_SM_CHANGE:
+		case IBV_EVENT_CLIENT_REREGISTER:
+			vdev_log(LOG_INFO, d, "port %d %s", ev.element.port_num,
+				 ibv_event_type_str(ev.event_type));
+			break;
+		case IBV_EVENT_DEVICE_FATAL:
+			vdev_log(LOG_ERR, d, "fatal device error");
+			d->dead = true;
+			break;
+		case IBV_EVENT_COMM_EST: {
+			/* A receive completed before the RTU: tell the CM
+			 * (rdma_notify(3), srp-facts 2.2 step 7).  The QP
+			 * cannot be destroyed before this event is acked. */
+			struct fabric_conn_req *c = ev.element.qp->qp_context;
+
+			if (c && c->id)
+				rdma_notify(c->id, IBV_EVENT_COMM_EST);
+			break;
+		}
+		case IBV_EVENT_QP_LAST_WQE_REACHED:
+		case IBV_EVENT_SQ_DRAINED:
+			break;
+		case IBV_EVENT_QP_FATAL:
+		case IBV_EVENT_QP_REQ_ERR:
+		case IBV_EVENT_QP_ACCESS_ERR: {
+			struct fabric_conn_req *c = ev.element.qp->qp_context;
+
+			if (c)
+				cm_log(LOG_WARNING, c, "qp 0x%x: %s",
+				       ev.element.qp->qp_num,
+				       ibv_event_type_str(ev.event_type));
+			break;
+		}
+		default:
+			vdev_log(LOG_INFO, d, "async event %s",
+				 ibv_event_type_str(ev.event_type));
+			break;
+		}
+		ibv_ack_async_event(&ev);
+	}
+}
+
+/* ---- listeners -------------------------------------------------------- */
+
+static void v_listener_close(struct vlistener *l)
+{
+	if (l->id) {
+		rdma_destroy_id(l->id);
+		l->id = NULL;
+	}
+}
+
+/* Create, bind and listen; -errno (the id is not kept on failure). */
+static int v_listener_open(struct verbs_fabric *vf, struct vlistener *l)
+{
+	struct rdma_cm_id *id;
+	int ret;
+
+	if (rdma_create_id(vf->ech, &id, l,
+			   l->af_ib ? RDMA_PS_IB : RDMA_PS_TCP))
+		return -errno;
+	if (rdma_bind_addr(id, (struct sockaddr *)&l->addr)) {
+		ret = -errno;
+		goto fail;
+	}
+	if (rdma_listen(id, V_LISTEN_BACKLOG)) {
+		ret = -errno;
+		goto fail;
+	}
+	l->id = id;
+	pr_log(LOG_NOTICE, LOG_C_CM, "cm: listening on %s", l->name);
+	return 0;
+fail:
+	rdma_destroy_id(id);
+	return ret;
+}
+
+static void v_retry_cb(void *arg);
+
+static void v_schedule_retry(struct verbs_fabric *vf)
+{
+	unsigned int s = vf->p.listen_retry_s ? vf->p.listen_retry_s : 5;
+
+	if (vf->retry)
+		return;
+	if (loop_timer_add(vf->main_loop, (uint64_t)s * 1000, 0, v_retry_cb, vf,
+			   &vf->retry))
+		v_log(LOG_ERR, "cannot arm the listener retry timer");
+}
+
+static void v_retry_cb(void *arg)
+{
+	struct verbs_fabric *vf = arg;
+	bool missing = false;
+
+	vf->retry = NULL;
+	for (unsigned int i = 0; i < vf->nlst; i++) {
+		struct vlistener *l = &vf->lst[i];
+
+		if (!l->id && v_listener_open(vf, l))
+			missing = true;
+	}
+	if (missing)
+		v_schedule_retry(vf);
+}
+
+static void v_listener_lost(struct verbs_fabric *vf, struct vlistener *l)
+{
+	v_listener_close(l);
+	v_schedule_retry(vf);
+}
+
+/* ---- creation --------------------------------------------------------- */
+
+static bool v_port_selected(const struct fabric_verbs_params *p,
+			    const char *dev, unsigned int port)
+{
+	if (!p->n_ports)
+		return true;
+	for (unsigned int i = 0; i < p->n_ports; i++)
+		if (fabric_verbs_port_match(p->ports[i], dev, port))
+			return true;
+	return false;
+}
+
+static void v_devices_close(struct verbs_fabric *vf)
+{
+	for (unsigned int i = 0; i < vf->ndev; i++) {
+		struct vdev *d = &vf->devs[i];
+
+		if (d->async_watched)
+			loop_del_fd(vf->main_loop, d->ctx->async_fd);
+		if (d->pd && ibv_dealloc_pd(d->pd))
+			vdev_log(LOG_ERR, d, "ibv_dealloc_pd: %m");
+	}
+	free(vf->devs);
+	vf->devs = NULL;
+	vf->ndev = 0;
+	if (vf->rdma_devs)
+		rdma_free_devices(vf->rdma_devs);
+	vf->rdma_devs = NULL;
+}
+
+static int v_devices_open(struct verbs_fabric *vf)
+{
+	struct fabric_caps *caps = &vf->base.caps;
+	int n = 0, ret;
+
+	vf->rdma_devs = rdma_get_devices(&n);
+	if (!vf->rdma_devs || n <= 0) {
+		v_log(LOG_NOTICE, "no RDMA device present");
+		return -ENODEV;
+	}
+	vf->devs = calloc(n, sizeof(*vf->devs));
+	if (!vf->devs)
+		return -ENOMEM;
+	caps->max_qp_wr = vf->p.max_qp_wr ? vf->p.max_qp_wr : ~0u;
+	caps->max_sge = vf->p.max_sge ? vf->p.max_sge : FABRIC_MAX_SGE;
+	caps->max_sge = umin(caps->max_sge, FABRIC_MAX_SGE);
+	caps->max_rd_atomic = ~0u;
+	caps->max_mr_size = SIZE_MAX;
+	for (int i = 0; i < n; i++) {
+		struct ibv_context *ctx = vf->rdma_devs[i];
+		struct vdev *d = &vf->devs[vf->ndev];
+		const char *name = ibv_get_device_name(ctx->device);
+
+		memset(d, 0, sizeof(*d));
+		snprintf(d->name, sizeof(d->name), "%s", name ? name : "?");
+		d->ctx = ctx;
+		d->vf = vf;
+		if (ibv_query_device(ctx, &d->attr)) {
+			vdev_log(LOG_WARNING, d,
+				 "ibv_query_device: %m; skipped");
+			continue;
+		}
+		d->nports = d->attr.phys_port_cnt;
+		for (unsigned int p = 1; p <= d->nports && p < 32; p++) {
+			struct ibv_port_attr pa;
+
+			if (!v_port_selected(&vf->p, d->name, p))
+				continue;
+			if (ibv_query_port(ctx, p, &pa)) {
+				vdev_log(LOG_WARNING, d, "port %u: query: %m",
+					 p);
+				continue;
+			}
+			d->port_mask |= 1u << p;
+			if (pa.link_layer == IBV_LINK_LAYER_INFINIBAND ||
+			    pa.link_layer == IBV_LINK_LAYER_UNSPECIFIED)
+				d->ib_port_mask |= 1u << p;
+			vdev_log(LOG_INFO, d, "port %u: %s, link layer %s", p,
+				 ibv_port_state_str(pa.state),
+				 pa.link_layer == IBV_LINK_LAYER_ETHERNET ?
+					 "Ethernet" :
+					 "InfiniBand");
+		}
+		if (!d->port_mask)
+			continue;
+		d->pd = ibv_alloc_pd(ctx);
+		if (!d->pd) {
+			vdev_log(LOG_ERR, d, "ibv_alloc_pd: %m; skipped");
+			continue;
+		}
+		d->idx = vf->ndev++;
+		caps->max_qp_wr = umin(caps->max_qp_wr, d->attr.max_qp_wr);
+		caps->max_sge = umin(caps->max_sge, d->attr.max_sge);
+		caps->max_rd_atomic =
+			umin(caps->max_rd_atomic, d->attr.max_qp_init_rd_atom);
+		if (d->attr.max_mr_size < caps->max_mr_size)
+			caps->max_mr_size = d->attr.max_mr_size;
+		if (set_nonblock(ctx->async_fd) == 0 &&
+		    loop_add_fd(vf->main_loop, ctx->async_fd, EPOLLIN,
+				v_async_cb, d) == 0)
+			d->async_watched = true;
+		else
+			vdev_log(LOG_WARNING, d, "async events not watched");
+		vdev_log(
+			LOG_INFO, d,
+			"in use: max_qp_wr %d max_sge %d max_qp_init_rd_atom %d",
+			d->attr.max_qp_wr, d->attr.max_sge,
+			d->attr.max_qp_init_rd_atom);
+	}
+	if (!vf->ndev) {
+		v_log(LOG_NOTICE,
+		      "no RDMA device port matches the port filter");
+		ret = -ENODEV;
+		goto fail;
+	}
+	return 0;
+fail:
+	v_devices_close(vf);
+	return ret;
+}
+
+static int v_listeners_setup(struct verbs_fabric *vf)
+{
+	const struct fabric_verbs_params *p = &vf->p;
+	bool any_ib = false;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < vf->ndev; i++)
+		any_ib |= vf->devs[i].ib_port_mask != 0;
+	vf->lst = calloc(p->n_listen + 1, sizeof(*vf->lst));
+	if (!vf->lst)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < p->n_listen; i++) {
+		struct vlistener *l = &vf->lst[n];
+		socklen_t len;
+
+		if (fabric_verbs_parse_addr(p->listen[i].addr,
+					    p->listen[i].port, &l->addr,
+					    &len)) {
+			v_log(LOG_ERR, "bad listen address '%s'",
+			      p->listen[i].addr);
+			return -EINVAL;
+		}
+		l->rdma_cm_format = true;
+		snprintf(l->name, sizeof(l->name), "%s%s%s:%u",
+			 l->addr.ss_family == AF_INET6 ? "[" : "",
+			 p->listen[i].addr,
+			 l->addr.ss_family == AF_INET6 ? "]" : "",
+			 p->listen[i].port);
+		n++;
+	}
+	if (p->ib_cm_enabled && any_ib) {
+		struct vlistener *l = &vf->lst[n];
+		struct sockaddr_ib *sib = (struct sockaddr_ib *)&l->addr;
+		uint64_t sid = fabric_verbs_ib_service_id(p->ib_cm_port);
+
+		_Static_assert(sizeof(struct sockaddr_ib) <=
+				       sizeof(struct sockaddr_storage),
+			       "sockaddr_ib fits");
+		sib->sib_family = AF_IB;
+		sib->sib_sid = htobe64(sid);
+		sib->sib_sid_mask = htobe64(~0ULL);
+		l->af_ib = true;
+		l->rdma_cm_format = false;
+		snprintf(l->name, sizeof(l->name), "IB service id 0x%016llx",
+			 (unsigned long long)sid);
+		n++;
+	} else if (p->ib_cm_enabled) {
+		v_log(LOG_INFO, "IB/CM login disabled: no InfiniBand port");
+	}
+	vf->nlst = n;
+	for (unsigned int i = 0; i < n; i++) {
+		int ret = v_listener_open(vf, &vf->lst[i]);
+
+		if (ret) {
+			pr_log(LOG_WARNING, LOG_C_CM,
+			       "cm: cannot listen on %s yet: %s (retrying)",
+			       vf->lst[i].name, strerror(-ret));
+			v_schedule_retry(vf);
+		}
+	}
+	return 0;
+}
+
+int fabric_verbs_create(struct loop *main_loop,
+			const struct fabric_verbs_params *p,
+			const struct fabric_listener_handlers *lh, void *lctx,
+			struct fabric **out)
+{
+	struct verbs_fabric *vf;
+	int ret;
+
+	if (!main_loop || !p || !lh || !lh->conn_request || !out)
+		return -EINVAL;
+	if (p->use_srq)
+		return -EOPNOTSUPP;
+	vf = calloc(1, sizeof(*vf));
+	if (!vf)
+		return -ENOMEM;
+	pthread_mutex_init(&vf->lock, NULL);
+	vf->main_loop = main_loop;
+	vf->p = *p;
+	/* Keep private copies of the caller's arrays. */
+	if (p->n_listen) {
+		vf->listen_cfg = calloc(p->n_listen, sizeof(*vf->listen_cfg));
+		if (!vf->listen_cfg) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		memcpy(vf->listen_cfg, p->listen,
+		       p->n_listen * sizeof(*vf->listen_cfg));
+		vf->p.listen = vf->listen_cfg;
+	}
+	if (p->n_ports) {
+		vf->ports_cfg = calloc(p->n_ports, sizeof(*vf->ports_cfg));
+		if (!vf->ports_cfg) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		memcpy(vf->ports_cfg, p->ports,
+		       p->n_ports * sizeof(*vf->ports_cfg));
+		vf->p.ports = (const char(*)[64])vf->ports_cfg;
+	}
+	vf->base.ops = &verbs_ops;
+	vf->base.lh = lh;
+	vf->base.lctx = lctx;
+
+	ret = v_devices_open(vf);
+	if (ret)
+		goto fail;
+	vf->ech = rdma_create_event_channel();
+	if (!vf->ech) {
+		ret = -errno;
+		v_log(LOG_ERR, "rdma_create_event_channel: %m");
+		goto fail;
+	}
+	ret = set_nonblock(vf->ech->fd);
+	if (ret)
+		goto fail;
+	ret = loop_add_fd(main_loop, vf->ech->fd, EPOLLIN, v_cm_fd_cb, vf);
+	if (ret)
+		goto fail;
+	ret = v_listeners_setup(vf);
+	if (ret)
+		goto fail_fd;
+	*out = &vf->base;
+	return 0;
+fail_fd:
+	loop_del_fd(main_loop, vf->ech->fd);
+fail:
+	if (vf->retry)
+		loop_timer_cancel(main_loop, vf->retry);
+	for (unsigned int i = 0; i < vf->nlst; i++)
+		v_listener_close(&vf->lst[i]);
+	free(vf->lst);
+	if (vf->ech)
+		rdma_destroy_event_channel(vf->ech);
+	v_devices_close(vf);
+	free(vf->listen_cfg);
+	free(vf->ports_cfg);
+	pthread_mutex_destroy(&vf->lock);
+	free(vf);
+	return ret;
+}
+
+void fabric_verbs_destroy(struct fabric *f)
+{
+	struct verbs_fabric *vf;
+	struct fabric_conn_req *c;
+
+	if (!f)
+		return;
+	vf = vf_of(f);
+	if (vf->retry)
+		loop_timer_cancel(vf->main_loop, vf->retry);
+	for (unsigned int i = 0; i < vf->nlst; i++)
+		v_listener_close(&vf->lst[i]);
+	free(vf->lst);
+	/* Connections the engine left behind (pending requests, QPs): tear
+	 * the ids down; messages still queued to stopped loops are lost. */
+	while ((c = vf->conns)) {
+		cm_log(LOG_WARNING, c, "still open at fabric destruction (%s)",
+		       vc_state_names[c->state]);
+		vc_release_id(c);
+		vf->conns = c->next;
+		if (c->next)
+			c->next->prev = NULL;
+		c->next = c->prev = NULL;
+		free(c->sq_slots);
+		free(c->rq_slots);
+		free(c->swr);
+		free(c->ssge);
+		free(c->rwr);
+		free(c->rsge);
+		free(c);
+	}
+	for (unsigned int i = 0; i < V_MAX_MRS; i++)
+		if (vf->mrs[i]) {
+			v_log(LOG_WARNING, "MR %u still registered", i);
+			v_mr_dereg(&vf->mrs[i]->base);
+		}
+	if (vf->ech) {
+		loop_del_fd(vf->main_loop, vf->ech->fd);
+		rdma_destroy_event_channel(vf->ech);
+	}
+	v_devices_close(vf);
+	free(vf->listen_cfg);
+	free(vf->ports_cfg);
+	pthread_mutex_destroy(&vf->lock);
+	free(vf);
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The real fabric: struct fabric_ops on rdma-core (libibverbs + librdmacm).
+ *
+ * One instance covers every RDMA device that passes the port filter.  Each
+ * device gets its own protection domain; an MR is registered on every
+ * device and the lkey handed to users is a handle the fabric translates to
+ * the device's lkey when a WR is posted (so the SRP engine registers its
+ * pools once and never cares which HCA a channel is on).  A fabric_cq is
+ * one ibv_cq + completion channel per device, all watched by the worker's
+ * struct loop.
+ *
+ * Threads (fabric.h contract): the CM event channel and the devices' async
+ * event fds are watched by the main loop given to fabric_verbs_create();
+ * conn_request runs there.  qp_create/post_recv/accept/reject may be called
+ * from that thread (or the thread owning the CQ) until accept() returns;
+ * afterwards the QP belongs to the thread of its CQ's loop: post_*,
+ * disconnect, drain and qp_destroy are called there, and the CM events of
+ * the connection (ESTABLISHED, DISCONNECTED, ...) are forwarded there with
+ * loop_send().  cq_create must be called on the CQ loop's thread or before
+ * that loop runs.
+ *
+ * Login paths (design.md "Connection management", srp-facts 2.2-2.4):
+ *  - RDMA/CM: AF_INET/AF_INET6 listeners in RDMA_PS_TCP; the 56-byte
+ *    srp_login_req_rdma arrives as private data (rdma_cm_format = true);
+ *  - IB/CM: an AF_IB listener with service id 0x00000000013F0000 | port
+ *    (the only ids the kernel CMA lets userspace listen on); the raw
+ *    64-byte SRP_LOGIN_REQ arrives as private data.  Only created when a
+ *    selected port has the InfiniBand link layer.
+ *
+ * Teardown without IBV_EVENT_QP_LAST_WQE_REACHED (Soft-RoCE never sends
+ * it): drain() moves the QP to error and posts a marker send and receive;
+ * their flush completions mean every earlier WR has completed.
+ *
+ * Not (yet) supported: devices added after creation (they are ignored
+ * until the fabric is re-created), the shared receive queue (use_srq is
+ * refused with -EOPNOTSUPP: with the per-QP receive contract of fabric.h a
+ * receive posted by one channel could complete on another).
+ */
+#ifndef SRPTD_FABRIC_VERBS_H
+#define SRPTD_FABRIC_VERBS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "fabric/fabric.h"
+
+struct loop;
+
+struct fabric_verbs_listen {
+	char addr[64]; /* numeric IPv4/IPv6, "0.0.0.0" or "::" */
+	uint16_t port;
+};
+
+/* Optional upcall for port state changes (ibv async events). */
+typedef void (*fabric_verbs_port_event_fn)(void *ctx, const char *dev,
+					   unsigned int port, bool active);
+
+struct fabric_verbs_params {
+	/* RDMA/CM (IP) listeners; none when n_listen == 0. */
+	const struct fabric_verbs_listen *listen;
+	unsigned int n_listen;
+	/* IB/CM (AF_IB) listener on service id FABRIC_VERBS_IB_SID_BASE |
+	 * ib_cm_port, on InfiniBand ports only. */
+	bool ib_cm_enabled;
+	uint16_t ib_cm_port;
+	/* Port filter: "mlx5_0:1", "mlx5_0" (all its ports) or "*"; none =
+	 * every device. */
+	const char (*ports)[64];
+	unsigned int n_ports;
+	bool use_srq; /* not supported yet: -EOPNOTSUPP */
+	unsigned int srq_size; /* 0 = 4095 (ib_srpt's default) */
+	unsigned int max_sge; /* cap per WR; 0 = min(device, FABRIC_MAX_SGE) */
+	unsigned int max_qp_wr; /* cap per queue; 0 = device limit */
+	/* Seconds between attempts to re-create a listener that could not
+	 * be bound (address not configured yet, device removed); 0 = 5. */
+	unsigned int listen_retry_s;
+	fabric_verbs_port_event_fn port_event;
+	void *port_event_ctx;
+};
+
+/* IB/CM service ids userspace may listen on (srp-facts 2.4, RDMA_IB_IP_PS_IB). */
+#define FABRIC_VERBS_IB_SID_BASE 0x00000000013F0000ULL
+
+/*
+ * Discover devices, allocate PDs, start the listeners on main_loop.
+ * -ENODEV when no (selected) RDMA device exists (nothing is left behind:
+ * the caller may retry later), -EOPNOTSUPP for use_srq, -EINVAL for a bad
+ * listen address, -errno from rdma-core otherwise.  A listener whose
+ * address cannot be bound yet is retried on a timer, not an error.
+ */
+int fabric_verbs_create(struct loop *main_loop,
+			const struct fabric_verbs_params *p,
+			const struct fabric_listener_handlers *lh, void *lctx,
+			struct fabric **out);
+/*
+ * Stop listening and release everything.  QPs, CQs and MRs should have
+ * been destroyed; leftovers are logged and torn down.
+ */
+void fabric_verbs_destroy(struct fabric *f);
+
+/* Helpers, exposed for unit tests. */
+uint64_t fabric_verbs_ib_service_id(uint16_t port);
+/* Does filter ("*", "dev", "dev:port") select port of dev? */
+bool fabric_verbs_port_match(const char *filter, const char *dev,
+			     unsigned int port);
+/* Numeric address + port -> sockaddr; -EINVAL. */
+int fabric_verbs_parse_addr(const char *addr, uint16_t port,
+			    struct sockaddr_storage *ss, socklen_t *len);
+/* enum ibv_wc_status (as int) -> fabric status. */
+enum fabric_wc_status fabric_verbs_wc_status(int ibv_status);
+
+#endif
