@@ -8,7 +8,8 @@
 # $BUILD/fuzz-artifacts/.
 #
 #   scripts/run-fuzzers.sh [seconds] [harness...]
-#   BUILD=build-fuzz JOBS=2 scripts/run-fuzzers.sh 60
+#   BUILD=build-fuzz JOBS=2 FUZZ_MAX_LEN=9000 scripts/run-fuzzers.sh 60
+# (max_len 9000: SRP IUs reach 8276 bytes with immediate data)
 set -eu
 
 SECONDS_EACH=${1:-60}
@@ -51,7 +52,8 @@ for h in $HARNESSES; do
 	# New inputs go to $work only (first directory); the committed seeds
 	# are read, never written.
 	if "$exe" -max_total_time="$SECONDS_EACH" -timeout=10 \
-		-rss_limit_mb=2048 -print_final_stats=1 \
+		-rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-9000}" \
+		-print_final_stats=1 \
 		-artifact_prefix="$BUILD/fuzz-artifacts/$h-" \
 		$dirs >"$BUILD/fuzz-artifacts/$h.log" 2>&1; then
 		grep -E '^stat::number_of_executed_units|^stat::new_units_added|cov:' \

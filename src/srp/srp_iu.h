@@ -37,6 +37,19 @@
 #define SRP_IU_ELUN ENXIO /* LUN address method not supported */
 #define SRP_IU_ENOSPC ENOBUFS /* encoder: output buffer too small */
 
+/*
+ * Suggested engine reactions (the decoders only classify):
+ *  - ETRUNC / EOPCODE before a tag is known: protocol error on the
+ *    channel (log rate-limited; T_LOGOUT INVALID_IU_LEN / INVALID_IU_TYPE
+ *    or disconnect).
+ *  - any other SRP_CMD error: SRP_RSP for out->tag with CHECK CONDITION,
+ *    ILLEGAL REQUEST / INVALID FIELD IN INFORMATION UNIT (0e/03), no data
+ *    moved; EBIDI and EEXTTBL are "not supported" rather than malformed
+ *    (ib_srpt fails such commands the same way).
+ *  - lun_err == -ELUN: CHECK CONDITION, LOGICAL UNIT NOT SUPPORTED (25/00).
+ *  - cdb_len above what the SCSI layer takes (scsi.h SCSI_MAX_CDB_LEN):
+ *    INVALID FIELD IN CDB; the decoder accepts up to 268 bytes.
+ */
 const char *srp_iu_strerror(int err);
 
 /*
