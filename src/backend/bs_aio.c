@@ -213,7 +213,8 @@ static int bs_aio_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
 	if (ctx->inflight >= ctx->depth)
 		return -EAGAIN;
 	if (io->op == SRPTD_IO_DISCARD || io->op == SRPTD_IO_WRITE_ZEROES ||
-	    (io->op == SRPTD_IO_FLUSH && ctx->no_fdsync)) {
+	    (io->op == SRPTD_IO_FLUSH && ctx->no_fdsync) ||
+	    bs_io_misaligned(io->bdev, io)) {
 		ctx->inflight++;
 		bs_doneq_push(&ctx->done, io, bs_sync_exec(io->bdev, io));
 		bs_eventfd_kick(ctx->efd);

@@ -388,6 +388,75 @@ int bs_sync_flush(struct srptd_bdev *bdev)
 	return fdatasync(bdev->fd) ? -errno : 0;
 }
 
+bool bs_io_misaligned(const struct srptd_bdev *bdev, const struct srptd_io *io)
+{
+	uint64_t a = bdev->block_size;
+	unsigned int i;
+
+	if (!bdev->direct_io ||
+	    (io->op != SRPTD_IO_READ && io->op != SRPTD_IO_WRITE))
+		return false;
+	if (io->offset % a || io->length % a)
+		return true;
+	for (i = 0; i < io->iovcnt; i++)
+		if ((uintptr_t)io->iov[i].iov_base % a ||
+		    io->iov[i].iov_len % a)
+			return true;
+	return false;
+}
+
+/* Copy between an iovec list and a flat buffer. */
+static void bs_iov_copy(const struct iovec *iov, unsigned int n, uint8_t *buf,
+			bool to_iov)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (to_iov)
+			memcpy(iov[i].iov_base, buf, iov[i].iov_len);
+		else
+			memcpy(buf, iov[i].iov_base, iov[i].iov_len);
+		buf += iov[i].iov_len;
+	}
+}
+
+/*
+ * O_DIRECT I/O whose memory, offset or length is not block aligned goes
+ * through an aligned bounce buffer.  Reads cover the enclosing aligned
+ * range.  Writes must start and end on block boundaries (the SCSI layer
+ * only writes whole blocks; a read-modify-write here could race with
+ * other writes): only their memory is realigned.
+ */
+static int bs_sync_rw_bounce(struct srptd_bdev *bdev, struct srptd_io *io)
+{
+	uint64_t a = bdev->block_size;
+	uint64_t start = io->offset / a * a;
+	uint64_t end = ALIGN_UP(io->offset + io->length, a);
+	struct srptd_io bio = *io;
+	struct iovec biov;
+	void *buf;
+	int ret;
+
+	if (io->op == SRPTD_IO_WRITE && (io->offset % a || io->length % a))
+		return -EINVAL;
+	if (posix_memalign(&buf, BS_DIO_ALIGN, end - start))
+		return -ENOMEM;
+	biov.iov_base = buf;
+	biov.iov_len = end - start;
+	bio.offset = start;
+	bio.length = end - start;
+	bio.iov = &biov;
+	bio.iovcnt = 1;
+	if (io->op == SRPTD_IO_WRITE)
+		bs_iov_copy(io->iov, io->iovcnt, buf, false);
+	ret = bs_sync_rw(bdev, &bio);
+	if (!ret && io->op == SRPTD_IO_READ)
+		bs_iov_copy(io->iov, io->iovcnt,
+			    (uint8_t *)buf + (io->offset - start), true);
+	free(buf);
+	return ret;
+}
+
 /*
  * preadv/pwritev until everything moved.  A read hitting end of file
  * (the file was truncated behind our back) is -EIO, never a short success.
@@ -402,6 +471,8 @@ int bs_sync_rw(struct srptd_bdev *bdev, struct srptd_io *io)
 		   ((io->flags & SRPTD_IO_F_FUA) || !bdev->write_cache);
 	int rwf = fua ? RWF_DSYNC : 0;
 
+	if (bs_io_misaligned(bdev, io))
+		return bs_sync_rw_bounce(bdev, io);
 	if (io->iovcnt > ARRAY_SIZE(small)) {
 		tail = malloc(io->iovcnt * sizeof(*tail));
 		if (!tail)

@@ -46,6 +46,15 @@ void bs_common_close(struct srptd_bdev *bdev);
  */
 int bs_check_io(const struct srptd_bdev *bdev, const struct srptd_io *io);
 
+/*
+ * True for READ/WRITE on an O_DIRECT device whose offset, length or
+ * memory is not aligned to the block size: the kernel would refuse it
+ * with -EINVAL, so engines route it to bs_sync_exec(), which bounces it
+ * through an aligned buffer.  Normal traffic (block-multiple transfers
+ * into the page-aligned RDMA pool) never takes that path.
+ */
+bool bs_io_misaligned(const struct srptd_bdev *bdev, const struct srptd_io *io);
+
 /* Blocking implementations, used by the sync engine and as slow paths. */
 int bs_sync_rw(struct srptd_bdev *bdev, struct srptd_io *io);
 int bs_sync_flush(struct srptd_bdev *bdev);

@@ -13,7 +13,9 @@
  * WRITE_ZEROES on files are FALLOCATE (punch hole / zero range).  Block
  * device DISCARD/WRITE_ZEROES are ioctls (BLKDISCARD/BLKZEROOUT) that
  * io_uring cannot issue on kernel 6.1, so they run synchronously in
- * submit() and complete from ctx_poll() like everything else.
+ * submit() and complete from ctx_poll() like everything else; so do
+ * O_DIRECT reads/writes with misaligned memory or ranges (bounce buffer,
+ * see bs_io_misaligned()).
  *
  * Each accepted I/O holds one slot (of depth) until its callback ran; a
  * slot is what user_data points at and carries the progress of a short
@@ -315,8 +317,9 @@ static int bs_uring_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
 		return ret;
 	if (ctx->inflight >= ctx->depth)
 		return -EAGAIN;
-	if (io->bdev->is_blockdev &&
-	    (io->op == SRPTD_IO_DISCARD || io->op == SRPTD_IO_WRITE_ZEROES)) {
+	if ((io->bdev->is_blockdev &&
+	     (io->op == SRPTD_IO_DISCARD || io->op == SRPTD_IO_WRITE_ZEROES)) ||
+	    bs_io_misaligned(io->bdev, io)) {
 		ctx->inflight++;
 		bs_doneq_push(&ctx->done, io, bs_sync_exec(io->bdev, io));
 		bs_eventfd_kick(ctx->efd);

@@ -480,6 +480,49 @@ static void test_direct_io(void **state)
 	zero_range(fx, SRPTD_IO_DISCARD, true, true);
 }
 
+/*
+ * O_DIRECT with memory or ranges the kernel would refuse: the engine
+ * bounces them through an aligned buffer (reads of any range, writes of
+ * whole blocks from unaligned memory); a partial-block write is -EINVAL.
+ */
+static void test_direct_misaligned(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t *raw = bst_alloc(3 * 4096), *chk = bst_alloc(8192);
+	uint8_t *buf = raw + 8; /* 8-byte aligned only */
+	struct iovec iov[2];
+
+	fx_open(fx, 512, false, true, true);
+	if (!fx->bdev.direct_io) {
+		print_message("O_DIRECT refused by the filesystem of %s\n",
+			      fx->dir);
+		skip();
+	}
+	bst_fill(buf, 4096, 8192, 11);
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE,
+				SRPTD_IO_F_FUA, 8192, buf, 4096),
+			 0);
+	file_read(fx, chk, 4096, 8192);
+	assert_int_equal(bst_check(chk, 4096, 8192, 11), -1);
+	/* Unaligned offset and length, split over two odd segments. */
+	memset(raw, 0, 3 * 4096);
+	iov[0] = (struct iovec){ buf + 1, 333 };
+	iov[1] = (struct iovec){ buf + 1000, 700 };
+	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_READ, 0,
+				     8192 + 100, iov, 2, 0),
+			 0);
+	assert_int_equal(bst_check(buf + 1, 333, 8192 + 100, 11), -1);
+	assert_int_equal(bst_check(buf + 1000, 700, 8192 + 433, 11), -1);
+	/* A write that does not cover whole blocks cannot be done safely. */
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 8192, buf,
+				1000),
+			 -EINVAL);
+	file_read(fx, chk, 4096, 8192);
+	assert_int_equal(bst_check(chk, 4096, 8192, 11), -1);
+	free(raw);
+	free(chk);
+}
+
 static void test_event_fd_epoll(void **state)
 {
 	struct fx *fx = *state;
@@ -600,7 +643,8 @@ static const char eng_sync[] = "sync";
 		T(test_poll_max_keeps_fd_ready, e),                          \
 		T(test_submit_from_callback, e),                             \
 		T(test_short_read_then_eof, e), T(test_direct_io, e),        \
-		T(test_event_fd_epoll, e), T(test_mixed_depth, e)
+		T(test_direct_misaligned, e), T(test_event_fd_epoll, e),     \
+		T(test_mixed_depth, e)
 
 int main(void)
 {
