@@ -58,17 +58,27 @@ struct srptd_backend_ctx {
 
 static int bs_aio_probe(void)
 {
+	/*
+	 * 1: not probed yet.  io_destroy() waits for an RCU grace period
+	 * (tens of ms), so one probe per process is enough.
+	 */
+	static int cached = 1;
 	io_context_t aio = 0;
 	int ret;
 
 	if (bs_engine_disabled_by_env("aio"))
 		return -ENODEV;
+	ret = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+	if (ret != 1)
+		return ret;
 	/* -EAGAIN: fs.aio-max-nr exhausted; -ENOSYS: no AIO in the kernel. */
 	ret = io_setup(1, &aio);
-	if (ret)
-		return ret;
-	io_destroy(aio);
-	return 0;
+	if (!ret)
+		io_destroy(aio);
+	/* A full aio-max-nr may drain later: only remember success and ENOSYS. */
+	if (!ret || ret == -ENOSYS)
+		__atomic_store_n(&cached, ret, __ATOMIC_RELAXED);
+	return ret;
 }
 
 static int bs_aio_open(struct srptd_bdev *bdev,
