@@ -300,6 +300,29 @@ void srp_initiator_id_init(struct srp_initiator_id *id,
 	}
 }
 
+bool srp_initiator_match(const struct srp_initiator_id *id,
+			 const uint8_t cfg_gid[16])
+{
+	if (id->gid_valid)
+		return !memcmp(id->gid, cfg_gid, 16);
+	/* No GID from the CM: the port GUID is the GID's interface id. */
+	return !memcmp(id->port_id + 8, cfg_gid + 8, 8);
+}
+
+char *srp_initiator_id_str(const struct srp_initiator_id *id, char *buf,
+			   size_t size)
+{
+	char g[SRP_GID_STRLEN], p[SRP_PORT_ID_STRLEN];
+
+	srp_port_id_str(id->port_id, p, sizeof(p));
+	if (id->gid_valid)
+		snprintf(buf, size, "%s (%s)",
+			 srp_gid_str(id->gid, g, sizeof(g)), p);
+	else
+		snprintf(buf, size, "%s", p);
+	return buf;
+}
+
 void srp_target_port_id(uint64_t id_ext, uint64_t ioc_guid, uint8_t out[16])
 {
 	put_be64(out, id_ext);

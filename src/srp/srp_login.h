@@ -136,13 +136,18 @@ int srp_login_build_rej(const struct srp_login_decision *d, uint16_t buf_fmt,
  * (initiator_ext || port GUID, SRP r16a 5.6.2; for RDMA/CM logins the GUID
  * half is the interface id of the initiator's local GID as ib_srp sees
  * it).  It is the same on both login paths and is what SCSI persistent
- * reservations use (SRP TransportID), so ACLs primarily match on it.
+ * reservations use (SRP TransportID).
  *
- * gid is the initiator port's GID as the CM reports it for the
- * connection (the source GID of the CM REQ path: for AF_IB the sgid of the
- * route, for RDMA/CM the GID the route resolved for the peer address);
- * gid_valid is false when the CM gave none.  Config initiators written as
- * a GID ("fe80:...") match on it.
+ * gid is the GID of the initiator port the CM REQ came from, as the CM
+ * reports it for the connection: on the AF_IB (IB/CM) path the remote GID
+ * of the received path record (what ib_srpt calls primary_path->dgid), on
+ * RDMA/CM the destination GID of the passive id's route (the peer).
+ * gid_valid is false when the CM gave none.
+ *
+ * Config initiators are GIDs (srptd.conf groups.initiators, like SCST's
+ * INITIATOR <gid>); srp_initiator_match() compares them with gid and, only
+ * when the CM supplied no GID, with the subnet-agnostic interface id
+ * against the port GUID half of port_id.
  */
 struct srp_initiator_id {
 	uint8_t port_id[16];
@@ -153,6 +158,12 @@ struct srp_initiator_id {
 void srp_initiator_id_init(struct srp_initiator_id *id,
 			   const struct srp_login_req_info *req,
 			   const uint8_t *gid /* 16 bytes or NULL */);
+bool srp_initiator_match(const struct srp_initiator_id *id,
+			 const uint8_t cfg_gid[16]);
+/* "<gid> (<port id>)" or "<port id>" without a GID; for logs, sessions. */
+#define SRP_INITIATOR_ID_STRLEN 80
+char *srp_initiator_id_str(const struct srp_initiator_id *id, char *buf,
+			   size_t size);
 /* Port id = id_ext || ioc_guid (both written big-endian). */
 void srp_target_port_id(uint64_t id_ext, uint64_t ioc_guid, uint8_t out[16]);
 

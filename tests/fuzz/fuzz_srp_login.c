@@ -93,7 +93,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(!d.accept);
 	} else {
 		CHECK(len >= (layout == SRP_LOGIN_IB_CM ? 64u : 56u));
-		srp_initiator_id_init(&ini, &req, pd);
+		char name[SRP_INITIATOR_ID_STRLEN];
+
+		srp_initiator_id_init(&ini, &req, len & 1 ? pd : NULL);
+		CHECK(strlen(srp_initiator_id_str(&ini, name, sizeof(name))) <
+		      SRP_INITIATOR_ID_STRLEN);
+		srp_initiator_match(&ini, pd + len - 16);
 		srp_login_decide(&req, &p, &st, &d);
 	}
 

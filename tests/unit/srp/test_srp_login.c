@@ -452,6 +452,7 @@ static void test_identity_strings(void **state)
 	struct srp_initiator_id id;
 	char s[SRP_GID_STRLEN];
 	char small[8];
+	char big[SRP_INITIATOR_ID_STRLEN];
 	uint8_t out[16], tp[16];
 	uint8_t pd[64];
 
@@ -462,8 +463,28 @@ static void test_identity_strings(void **state)
 	assert_memory_equal(id.gid, gid, 16);
 	assert_true(id.gid_valid);
 	assert_int_equal(id.layout, SRP_LOGIN_IB_CM);
+	assert_true(srp_initiator_match(&id, gid));
+	memcpy(out, gid, 16);
+	out[15] ^= 1;
+	assert_false(srp_initiator_match(&id, out));
+	out[15] ^= 1;
+	out[0] = 0xfe;
+	out[1] = 0xc0; /* other subnet prefix: not the same GID */
+	assert_false(srp_initiator_match(&id, out));
+	assert_string_equal(srp_initiator_id_str(&id, big, sizeof(big)),
+			    "fe80:0000:0000:0000:0002:c903:00a1:b2c3 "
+			    "(0x00000000000000000002c90300a1b2c3)");
+	assert_true(strlen(big) < SRP_INITIATOR_ID_STRLEN);
+
 	srp_initiator_id_init(&id, &r, NULL);
 	assert_false(id.gid_valid);
+	/* Without a GID the interface id is matched with the port GUID. */
+	assert_true(srp_initiator_match(&id, gid));
+	assert_true(srp_initiator_match(&id, out));
+	out[9] ^= 1;
+	assert_false(srp_initiator_match(&id, out));
+	assert_string_equal(srp_initiator_id_str(&id, big, sizeof(big)),
+			    "0x00000000000000000002c90300a1b2c3");
 
 	assert_string_equal(srp_port_id_str(ini_id, s, sizeof(s)),
 			    "0x00000000000000000002c90300a1b2c3");
