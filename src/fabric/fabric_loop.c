@@ -1,0 +1,1130 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Loopback fabric (see fabric_loop.h).
+ *
+ * Model:
+ *  - One MR table per fabric; lkey == rkey == (slot + 1) << 8 | generation,
+ *    so a key of a deregistered region never matches a new one.
+ *  - A QP owns a send ring and a receive ring (copies of the posted WRs).
+ *    Posting appends and puts the QP on the engine's run list; the engine
+ *    (an eventfd "doorbell" on the loop) executes WRs in order, copying
+ *    memory after checking keys, bounds and access like an HCA.
+ *  - Every upcall -- completions, established, connect_done, disconnected,
+ *    drained -- is an entry of the QP's CQ, dispatched in FIFO order by the
+ *    engine, so a QP sees its flushes before disconnected and drained last,
+ *    and nothing runs inside a post call.
+ *  - A SEND finding no posted receive waits (RNR retry count 7 = retry
+ *    forever, which ib_srp and ib_srpt both use).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "fabric/fabric_loop.h"
+#include "log.h"
+#include "loop.h"
+#include "util.h"
+
+#define LF_KEY_GEN_BITS 8
+#define LF_REQ_PDATA_MAX 92 /* IB CM REQ private data */
+#define LF_REP_PDATA_MAX 196 /* IB CM REP */
+#define LF_REJ_PDATA_MAX 148 /* IB CM REJ */
+#define LF_ENGINE_ROUNDS 32
+
+struct lf_mr {
+	struct fabric_mr base;
+	unsigned int slot;
+};
+
+enum lf_qp_state {
+	LFQ_INIT, /* created, not connected (receives may be posted) */
+	LFQ_RTS, /* connected */
+	LFQ_ERROR, /* disconnected or failed: everything flushes */
+};
+
+struct lf_swr {
+	uint64_t wr_id;
+	enum fabric_wr_opcode opcode;
+	bool signaled;
+	bool over_depth; /* RDMA READ beyond max_rd_atomic: NAKed */
+	unsigned int num_sge;
+	uint64_t remote_addr;
+	uint32_t rkey;
+	struct fabric_sge sge[FABRIC_MAX_SGE];
+};
+
+enum lf_wc_kind {
+	LFW_RECV,
+	LFW_SEND,
+	LFW_RDMA,
+	LFW_ESTABLISHED,
+	LFW_CONNECT_DONE,
+	LFW_DISCONNECTED,
+	LFW_DRAINED,
+};
+
+struct lf_wc {
+	struct lf_qp *qp; /* NULL: entry of a destroyed QP, skipped */
+	uint64_t wr_id;
+	uint8_t kind;
+	uint8_t status;
+	uint32_t byte_len;
+	int conn_status;
+	void *pdata; /* CONNECT_DONE: malloc'ed copy */
+	unsigned int pdata_len;
+};
+
+struct fabric_cq {
+	struct loop_fabric *lf;
+	struct lf_wc *ring;
+	unsigned int cap, head, count;
+	unsigned int nr_qps;
+	struct fabric_cq *next_cq; /* fabric's list of all CQs */
+};
+
+struct lf_qp {
+	struct fabric_qp base;
+	struct loop_fabric *lf;
+	const struct fabric_qp_handlers *h;
+	struct fabric_cq *cq;
+	struct fabric_qp_attr attr;
+	enum lf_qp_state state;
+	struct lf_qp *peer;
+	unsigned int peer_resp_res; /* READs the peer lets us have */
+	struct lf_swr *sq;
+	unsigned int sq_head, sq_count;
+	struct fabric_recv_wr *rq;
+	unsigned int rq_head, rq_count;
+	unsigned int reads_outstanding;
+	bool on_run_list;
+	bool disconnect_reported;
+	struct lf_qp *next_run;
+	struct lf_qp *next_qp; /* fabric's list of all QPs */
+};
+
+struct fabric_conn_req {
+	struct lf_qp *active;
+	struct fabric_conn_info info;
+	uint8_t pdata[LF_REQ_PDATA_MAX];
+	struct fabric_conn_req *next;
+};
+
+struct loop_fabric {
+	struct fabric base;
+	struct loop *loop;
+	int doorbell;
+	bool rung, running, more;
+	struct lf_mr **mrs;
+	unsigned int mr_cap;
+	uint8_t *mr_gen;
+	struct lf_qp *run_head, *run_tail;
+	struct fabric_conn_req *reqs_head, *reqs_tail; /* undelivered */
+	struct fabric_cq *cqs;
+	struct lf_qp *qps;
+	unsigned int nr_objs; /* QPs + CQs + MRs alive */
+	struct fabric_loop_stats stats;
+};
+
+static const struct fabric_ops lf_ops;
+
+static struct loop_fabric *lf_of(struct fabric *f)
+{
+	return container_of(f, struct loop_fabric, base);
+}
+
+static struct lf_qp *lq_of(struct fabric_qp *qp)
+{
+	return container_of(qp, struct lf_qp, base);
+}
+
+static void lf_kick(struct loop_fabric *lf)
+{
+	uint64_t one = 1;
+
+	if (lf->running) {
+		lf->more = true;
+		return;
+	}
+	if (lf->rung)
+		return;
+	lf->rung = true;
+	if (write(lf->doorbell, &one, sizeof(one)) < 0)
+		pr_err("fabric loop: doorbell write: %m");
+}
+
+/* ---- memory regions ---------------------------------------------------- */
+
+static int lf_mr_reg(struct fabric *f, void *addr, size_t len,
+		     unsigned int access, struct fabric_mr **out)
+{
+	struct loop_fabric *lf = lf_of(f);
+	struct lf_mr *mr;
+	unsigned int slot;
+
+	if (!addr || !len || len > f->caps.max_mr_size)
+		return -EINVAL;
+	for (slot = 0; slot < lf->mr_cap; slot++)
+		if (!lf->mrs[slot])
+			break;
+	if (slot == lf->mr_cap) {
+		unsigned int ncap = lf->mr_cap ? lf->mr_cap * 2 : 16;
+		struct lf_mr **n = realloc(lf->mrs, ncap * sizeof(*n));
+		uint8_t *g;
+
+		if (!n)
+			return -ENOMEM;
+		lf->mrs = n;
+		g = realloc(lf->mr_gen, ncap);
+		if (!g)
+			return -ENOMEM;
+		lf->mr_gen = g;
+		memset(&n[lf->mr_cap], 0, (ncap - lf->mr_cap) * sizeof(*n));
+		memset(&g[lf->mr_cap], 0, ncap - lf->mr_cap);
+		lf->mr_cap = ncap;
+	}
+	mr = calloc(1, sizeof(*mr));
+	if (!mr)
+		return -ENOMEM;
+	mr->slot = slot;
+	mr->base.fabric = f;
+	mr->base.addr = addr;
+	mr->base.length = len;
+	mr->base.access = access;
+	mr->base.lkey = (slot + 1) << LF_KEY_GEN_BITS | lf->mr_gen[slot];
+	mr->base.rkey = mr->base.lkey;
+	lf->mrs[slot] = mr;
+	lf->nr_objs++;
+	*out = &mr->base;
+	return 0;
+}
+
+static void lf_mr_dereg(struct fabric_mr *m)
+{
+	struct loop_fabric *lf;
+	struct lf_mr *mr;
+
+	if (!m)
+		return;
+	lf = lf_of(m->fabric);
+	mr = container_of(m, struct lf_mr, base);
+	lf->mrs[mr->slot] = NULL;
+	lf->mr_gen[mr->slot]++;
+	lf->nr_objs--;
+	free(mr);
+}
+
+/*
+ * Find the region a key names and check [addr, addr+len) lies inside it
+ * with the needed access; NULL is what the HCA reports as a protection or
+ * remote access error.
+ */
+static struct lf_mr *lf_mr_check(struct loop_fabric *lf, uint32_t key,
+				 uint64_t addr, uint64_t len,
+				 unsigned int access)
+{
+	unsigned int slot = (key >> LF_KEY_GEN_BITS) - 1;
+	struct lf_mr *mr;
+	uint64_t start;
+
+	if (slot >= lf->mr_cap)
+		return NULL;
+	mr = lf->mrs[slot];
+	if (!mr || mr->base.lkey != key)
+		return NULL;
+	if ((mr->base.access & access) != access)
+		return NULL;
+	start = (uintptr_t)mr->base.addr;
+	if (addr < start || len > mr->base.length ||
+	    addr - start > mr->base.length - len)
+		return NULL;
+	return mr;
+}
+
+/* ---- completion queues ------------------------------------------------- */
+
+static int lf_cq_create(struct fabric *f, struct loop *loop, unsigned int depth,
+			struct fabric_cq **out)
+{
+	struct loop_fabric *lf = lf_of(f);
+	struct fabric_cq *cq;
+
+	/* Single-threaded instrument: one loop for everything. */
+	if (loop != lf->loop)
+		return -EINVAL;
+	if (!depth)
+		depth = 64;
+	cq = calloc(1, sizeof(*cq));
+	if (!cq)
+		return -ENOMEM;
+	cq->ring = calloc(depth, sizeof(*cq->ring));
+	if (!cq->ring) {
+		free(cq);
+		return -ENOMEM;
+	}
+	cq->cap = depth;
+	cq->lf = lf;
+	cq->next_cq = lf->cqs;
+	lf->cqs = cq;
+	lf->nr_objs++;
+	*out = cq;
+	return 0;
+}
+
+static void lf_cq_destroy(struct fabric_cq *cq)
+{
+	struct loop_fabric *lf;
+	struct fabric_cq **pp;
+
+	if (!cq)
+		return;
+	lf = cq->lf;
+	for (pp = &lf->cqs; *pp; pp = &(*pp)->next_cq)
+		if (*pp == cq) {
+			*pp = cq->next_cq;
+			break;
+		}
+	for (unsigned int i = 0; i < cq->count; i++)
+		free(cq->ring[(cq->head + i) % cq->cap].pdata);
+	lf->nr_objs--;
+	free(cq->ring);
+	free(cq);
+}
+
+/*
+ * A real CQ is sized by its creator and overruns are fatal; the loopback
+ * grows instead (rare, never in steady state) so tests see protocol
+ * errors, not CQ sizing.
+ */
+static struct lf_wc *lf_cq_push(struct fabric_cq *cq)
+{
+	struct lf_wc *wc;
+
+	if (cq->count == cq->cap) {
+		unsigned int ncap = cq->cap * 2;
+		struct lf_wc *n = calloc(ncap, sizeof(*n));
+
+		if (!n) {
+			pr_err("fabric loop: CQ overrun");
+			abort();
+		}
+		for (unsigned int i = 0; i < cq->count; i++)
+			n[i] = cq->ring[(cq->head + i) % cq->cap];
+		free(cq->ring);
+		cq->ring = n;
+		cq->cap = ncap;
+		cq->head = 0;
+	}
+	wc = &cq->ring[(cq->head + cq->count) % cq->cap];
+	cq->count++;
+	memset(wc, 0, sizeof(*wc));
+	lf_kick(cq->lf);
+	return wc;
+}
+
+static void lf_complete(struct lf_qp *qp, enum lf_wc_kind kind, uint64_t wr_id,
+			enum fabric_wc_status st, uint32_t byte_len)
+{
+	struct lf_wc *wc = lf_cq_push(qp->cq);
+
+	wc->qp = qp;
+	wc->kind = kind;
+	wc->wr_id = wr_id;
+	wc->status = st;
+	wc->byte_len = byte_len;
+	if (st != FABRIC_WC_SUCCESS && st != FABRIC_WC_WR_FLUSH_ERR)
+		qp->lf->stats.error_wcs++;
+}
+
+static void lf_run_list_add(struct lf_qp *qp)
+{
+	struct loop_fabric *lf = qp->lf;
+
+	if (qp->on_run_list)
+		return;
+	qp->on_run_list = true;
+	qp->next_run = NULL;
+	if (lf->run_tail)
+		lf->run_tail->next_run = qp;
+	else
+		lf->run_head = qp;
+	lf->run_tail = qp;
+	lf_kick(lf);
+}
+
+/* ---- QP error and flush ------------------------------------------------ */
+
+static enum lf_wc_kind lf_swr_kind(const struct lf_swr *w)
+{
+	return w->opcode == FABRIC_WR_SEND ? LFW_SEND : LFW_RDMA;
+}
+
+static void lf_flush(struct lf_qp *qp)
+{
+	while (qp->sq_count) {
+		struct lf_swr *w = &qp->sq[qp->sq_head];
+
+		lf_complete(qp, lf_swr_kind(w), w->wr_id,
+			    FABRIC_WC_WR_FLUSH_ERR, 0);
+		qp->sq_head = (qp->sq_head + 1) % qp->attr.sq_depth;
+		qp->sq_count--;
+	}
+	qp->reads_outstanding = 0;
+	while (qp->rq_count) {
+		lf_complete(qp, LFW_RECV, qp->rq[qp->rq_head].wr_id,
+			    FABRIC_WC_WR_FLUSH_ERR, 0);
+		qp->rq_head = (qp->rq_head + 1) % qp->attr.rq_depth;
+		qp->rq_count--;
+	}
+}
+
+static void lf_report_disconnect(struct lf_qp *qp)
+{
+	if (qp->disconnect_reported)
+		return;
+	qp->disconnect_reported = true;
+	lf_complete(qp, LFW_DISCONNECTED, 0, FABRIC_WC_SUCCESS, 0);
+}
+
+/*
+ * Move qp (and its peer: an RC connection whose one side fails is torn
+ * down, the peer sees retries exhausted / a DREQ) to error.
+ */
+static void lf_qp_error(struct lf_qp *qp)
+{
+	struct lf_qp *peer = qp->peer;
+
+	if (qp->state != LFQ_ERROR) {
+		bool was_connected = qp->state == LFQ_RTS;
+
+		qp->state = LFQ_ERROR;
+		lf_flush(qp);
+		if (was_connected)
+			lf_report_disconnect(qp);
+	}
+	qp->peer = NULL;
+	if (peer) {
+		peer->peer = NULL;
+		lf_qp_error(peer);
+	}
+}
+
+/* ---- queue pairs ------------------------------------------------------- */
+
+static int lf_qp_alloc(struct loop_fabric *lf, struct fabric_cq *cq,
+		       const struct fabric_qp_attr *attr,
+		       const struct fabric_qp_handlers *h, void *ctx,
+		       struct lf_qp **out)
+{
+	const struct fabric_caps *caps = &lf->base.caps;
+	struct lf_qp *qp;
+
+	if (!cq || !attr || !h || !attr->sq_depth || !attr->rq_depth ||
+	    attr->sq_depth > caps->max_qp_wr ||
+	    attr->rq_depth > caps->max_qp_wr || attr->max_sge > caps->max_sge ||
+	    attr->max_rd_atomic > caps->max_rd_atomic)
+		return -EINVAL;
+	qp = calloc(1, sizeof(*qp));
+	if (!qp)
+		return -ENOMEM;
+	qp->sq = calloc(attr->sq_depth, sizeof(*qp->sq));
+	qp->rq = calloc(attr->rq_depth, sizeof(*qp->rq));
+	if (!qp->sq || !qp->rq) {
+		free(qp->sq);
+		free(qp->rq);
+		free(qp);
+		return -ENOMEM;
+	}
+	qp->base.fabric = &lf->base;
+	qp->base.ctx = ctx;
+	qp->lf = lf;
+	qp->h = h;
+	qp->cq = cq;
+	qp->attr = *attr;
+	if (!qp->attr.max_sge)
+		qp->attr.max_sge = 1;
+	qp->state = LFQ_INIT;
+	cq->nr_qps++;
+	qp->next_qp = lf->qps;
+	lf->qps = qp;
+	lf->nr_objs++;
+	*out = qp;
+	return 0;
+}
+
+static int lf_qp_create(struct fabric_conn_req *req, struct fabric_cq *cq,
+			const struct fabric_qp_attr *attr,
+			const struct fabric_qp_handlers *h, void *ctx,
+			struct fabric_qp **out)
+{
+	struct lf_qp *qp;
+	int ret;
+
+	if (!req || !req->active)
+		return -EINVAL;
+	/* IBA 9.7.7: initiator depth may not exceed the peer's resources. */
+	if (attr->max_rd_atomic > req->info.responder_resources)
+		return -EINVAL;
+	ret = lf_qp_alloc(req->active->lf, cq, attr, h, ctx, &qp);
+	if (ret)
+		return ret;
+	qp->peer_resp_res = req->info.responder_resources;
+	*out = &qp->base;
+	return 0;
+}
+
+static void lf_qp_destroy(struct fabric_qp *q)
+{
+	struct lf_qp *qp, **pp;
+	struct loop_fabric *lf;
+	struct fabric_cq *cq;
+
+	if (!q)
+		return;
+	qp = lq_of(q);
+	lf = qp->lf;
+	if (qp->peer) {
+		/* Destroying a connected QP drops the connection. */
+		struct lf_qp *peer = qp->peer;
+
+		qp->peer = NULL;
+		peer->peer = NULL;
+		lf_qp_error(peer);
+	}
+	cq = qp->cq;
+	for (unsigned int i = 0; i < cq->count; i++) {
+		struct lf_wc *wc = &cq->ring[(cq->head + i) % cq->cap];
+
+		if (wc->qp == qp) {
+			wc->qp = NULL;
+			free(wc->pdata);
+			wc->pdata = NULL;
+		}
+	}
+	if (qp->on_run_list) {
+		struct lf_qp *prev = NULL;
+
+		for (struct lf_qp *it = lf->run_head; it; it = it->next_run) {
+			if (it == qp) {
+				if (prev)
+					prev->next_run = it->next_run;
+				else
+					lf->run_head = it->next_run;
+				if (lf->run_tail == qp)
+					lf->run_tail = prev;
+				break;
+			}
+			prev = it;
+		}
+	}
+	for (struct fabric_conn_req *r = lf->reqs_head; r; r = r->next)
+		if (r->active == qp)
+			r->active = NULL;
+	for (pp = &lf->qps; *pp; pp = &(*pp)->next_qp)
+		if (*pp == qp) {
+			*pp = qp->next_qp;
+			break;
+		}
+	cq->nr_qps--;
+	lf->nr_objs--;
+	free(qp->sq);
+	free(qp->rq);
+	free(qp);
+}
+
+/* ---- connection management --------------------------------------------- */
+
+int fabric_loop_connect(struct fabric *f, struct fabric_cq *cq,
+			const struct fabric_qp_attr *attr,
+			const struct fabric_qp_handlers *h, void *ctx,
+			const void *pdata, unsigned int len,
+			bool rdma_cm_format, unsigned int responder_resources,
+			struct fabric_qp **out)
+{
+	struct loop_fabric *lf = lf_of(f);
+	struct fabric_conn_req *req;
+	struct lf_qp *qp;
+	int ret;
+
+	/* RDMA/CM prepends its 36-byte header to the REQ private data. */
+	if (len > (rdma_cm_format ? LF_REQ_PDATA_MAX - 36 : LF_REQ_PDATA_MAX))
+		return -EINVAL;
+	if (!h->connect_done)
+		return -EINVAL;
+	req = calloc(1, sizeof(*req));
+	if (!req)
+		return -ENOMEM;
+	ret = lf_qp_alloc(lf, cq, attr, h, ctx, &qp);
+	if (ret) {
+		free(req);
+		return ret;
+	}
+	memcpy(req->pdata, pdata, len);
+	req->active = qp;
+	req->info.fabric = f;
+	req->info.private_data = req->pdata;
+	req->info.private_data_len = len;
+	req->info.rdma_cm_format = rdma_cm_format;
+	req->info.responder_resources = responder_resources;
+	req->info.initiator_depth = 0; /* ib_srp (srp-facts 2.3) */
+	snprintf(req->info.peer_name, sizeof(req->info.peer_name), "loop-qp-%p",
+		 (void *)qp);
+	memset(req->info.peer_gid, 0, 16);
+	req->info.peer_gid[0] = 0xfe;
+	req->info.peer_gid[1] = 0x80;
+	memcpy(&req->info.peer_gid[8], &qp, sizeof(qp));
+	if (lf->reqs_tail)
+		lf->reqs_tail->next = req;
+	else
+		lf->reqs_head = req;
+	lf->reqs_tail = req;
+	lf_kick(lf);
+	*out = &qp->base;
+	return 0;
+}
+
+static void lf_connect_done(struct lf_qp *active, int status, const void *pdata,
+			    unsigned int len)
+{
+	struct lf_wc *wc = lf_cq_push(active->cq);
+
+	wc->qp = active;
+	wc->kind = LFW_CONNECT_DONE;
+	wc->conn_status = status;
+	if (len) {
+		wc->pdata = malloc(len);
+		if (wc->pdata) {
+			memcpy(wc->pdata, pdata, len);
+			wc->pdata_len = len;
+		}
+	}
+}
+
+static int lf_accept(struct fabric_conn_req *req, struct fabric_qp *q,
+		     const void *pdata, unsigned int len)
+{
+	struct lf_qp *qp = lq_of(q), *active = req->active;
+
+	if (len > LF_REP_PDATA_MAX || qp->state != LFQ_INIT)
+		return -EINVAL;
+	free(req);
+	if (!active) {
+		/* The initiator gave up meanwhile: REP times out. */
+		lf_qp_error(qp);
+		return -ECONNRESET;
+	}
+	qp->peer = active;
+	active->peer = qp;
+	/* ib_srpt's REP offers responder_resources 4 (srp-facts 2.2). */
+	active->peer_resp_res = 4;
+	qp->state = LFQ_RTS;
+	active->state = LFQ_RTS;
+	lf_complete(qp, LFW_ESTABLISHED, 0, FABRIC_WC_SUCCESS, 0);
+	lf_connect_done(active, 0, pdata, len);
+	if (qp->sq_count)
+		lf_run_list_add(qp);
+	return 0;
+}
+
+static int lf_reject(struct fabric_conn_req *req, struct fabric_qp *q,
+		     const void *pdata, unsigned int len)
+{
+	struct lf_qp *active = req->active;
+
+	if (len > LF_REJ_PDATA_MAX)
+		return -EINVAL;
+	free(req);
+	if (q)
+		lf_qp_destroy(q);
+	if (active) {
+		active->state = LFQ_ERROR;
+		lf_connect_done(active, -ECONNREFUSED, pdata, len);
+	}
+	return 0;
+}
+
+static int lf_disconnect(struct fabric_qp *q)
+{
+	struct lf_qp *qp = lq_of(q);
+
+	/* DREQ/DREP: both sides go to error and report the disconnect. */
+	if (qp->state == LFQ_INIT) {
+		qp->state = LFQ_ERROR;
+		lf_flush(qp);
+		lf_report_disconnect(qp);
+		return 0;
+	}
+	lf_qp_error(qp);
+	return 0;
+}
+
+static int lf_drain(struct fabric_qp *q)
+{
+	struct lf_qp *qp = lq_of(q);
+
+	if (qp->state != LFQ_ERROR) {
+		lf_qp_error(qp);
+		lf_report_disconnect(qp);
+	}
+	lf_complete(qp, LFW_DRAINED, 0, FABRIC_WC_SUCCESS, 0);
+	return 0;
+}
+
+/* ---- posting ------------------------------------------------------------ */
+
+static int lf_post_recv(struct fabric_qp *q, struct fabric_recv_wr *wr,
+			struct fabric_recv_wr **bad)
+{
+	struct lf_qp *qp = lq_of(q);
+
+	for (; wr; wr = wr->next) {
+		if (qp->state == LFQ_ERROR) {
+			lf_complete(qp, LFW_RECV, wr->wr_id,
+				    FABRIC_WC_WR_FLUSH_ERR, 0);
+			continue;
+		}
+		if (qp->rq_count == qp->attr.rq_depth) {
+			*bad = wr;
+			return -ENOMEM;
+		}
+		qp->rq[(qp->rq_head + qp->rq_count) % qp->attr.rq_depth] = *wr;
+		qp->rq_count++;
+	}
+	/* A peer stalled on RNR may proceed now. */
+	if (qp->peer && qp->peer->sq_count)
+		lf_run_list_add(qp->peer);
+	return 0;
+}
+
+static int lf_post_send(struct fabric_qp *q, struct fabric_send_wr *wr,
+			struct fabric_send_wr **bad)
+{
+	struct lf_qp *qp = lq_of(q);
+	struct fabric_send_wr *w;
+	unsigned int n = 0;
+
+	for (w = wr; w; w = w->next) {
+		if (w->num_sge > qp->attr.max_sge ||
+		    (w->num_sge && !w->sg_list)) {
+			*bad = w;
+			return -EINVAL;
+		}
+		n++;
+	}
+	if (qp->state != LFQ_ERROR && qp->sq_count + n > qp->attr.sq_depth) {
+		*bad = wr;
+		return -ENOMEM;
+	}
+	for (w = wr; w; w = w->next) {
+		struct lf_swr *s;
+
+		if (qp->state == LFQ_ERROR) {
+			lf_complete(qp,
+				    w->opcode == FABRIC_WR_SEND ? LFW_SEND :
+								  LFW_RDMA,
+				    w->wr_id, FABRIC_WC_WR_FLUSH_ERR, 0);
+			continue;
+		}
+		s = &qp->sq[(qp->sq_head + qp->sq_count) % qp->attr.sq_depth];
+		s->wr_id = w->wr_id;
+		s->opcode = w->opcode;
+		s->signaled = w->signaled;
+		s->num_sge = w->num_sge;
+		s->remote_addr = w->remote_addr;
+		s->rkey = w->rkey;
+		s->over_depth = false;
+		memcpy(s->sge, w->sg_list, w->num_sge * sizeof(s->sge[0]));
+		if (w->opcode == FABRIC_WR_RDMA_READ) {
+			qp->reads_outstanding++;
+			if (qp->reads_outstanding > qp->attr.max_rd_atomic ||
+			    qp->reads_outstanding > qp->peer_resp_res)
+				s->over_depth = true;
+			if (qp->reads_outstanding >
+			    qp->lf->stats.max_reads_outstanding)
+				qp->lf->stats.max_reads_outstanding =
+					qp->reads_outstanding;
+		}
+		qp->sq_count++;
+	}
+	if (qp->state == LFQ_RTS)
+		lf_run_list_add(qp);
+	return 0;
+}
+
+/* ---- the wire engine ----------------------------------------------------- */
+
+/*
+ * Check a local SGE list (lkey, bounds, access); total length in *total.
+ */
+static bool lf_sges_ok(struct loop_fabric *lf, const struct fabric_sge *sge,
+		       unsigned int n, unsigned int access, uint64_t *total)
+{
+	uint64_t t = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (!lf_mr_check(lf, sge[i].lkey, sge[i].addr, sge[i].length,
+				 access))
+			return false;
+		t += sge[i].length;
+	}
+	*total = t;
+	return true;
+}
+
+/* Copy between an SGE list and one contiguous range. */
+static void lf_copy(const struct fabric_sge *sge, unsigned int n, void *flat,
+		    bool to_flat)
+{
+	uint8_t *p = flat;
+
+	for (unsigned int i = 0; i < n; i++) {
+		void *a = (void *)(uintptr_t)sge[i].addr;
+
+		if (to_flat)
+			memcpy(p, a, sge[i].length);
+		else
+			memcpy(a, p, sge[i].length);
+		p += sge[i].length;
+	}
+}
+
+/*
+ * Execute one WR at the head of qp's SQ.  Returns false when the QP must
+ * wait (RNR) or stopped (error).
+ */
+static bool lf_exec_one(struct lf_qp *qp)
+{
+	struct loop_fabric *lf = qp->lf;
+	struct lf_swr *w = &qp->sq[qp->sq_head];
+	struct lf_qp *peer = qp->peer;
+	enum fabric_wc_status st = FABRIC_WC_SUCCESS;
+	uint64_t total;
+
+	if (!peer || peer->state != LFQ_RTS) {
+		lf_complete(qp, lf_swr_kind(w), w->wr_id,
+			    FABRIC_WC_RETRY_EXC_ERR, 0);
+		goto fatal;
+	}
+	switch (w->opcode) {
+	case FABRIC_WR_SEND: {
+		struct fabric_recv_wr *r;
+
+		if (!peer->rq_count) {
+			lf->stats.rnr_waits++;
+			return false; /* RNR NAK, retried forever */
+		}
+		if (!lf_sges_ok(lf, w->sge, w->num_sge, 0, &total)) {
+			st = FABRIC_WC_LOC_PROT_ERR;
+			break;
+		}
+		r = &peer->rq[peer->rq_head];
+		if (total > r->sge.length) {
+			/* Receiver: local length error; sender: NAK. */
+			lf_complete(peer, LFW_RECV, r->wr_id,
+				    FABRIC_WC_LOC_LEN_ERR, 0);
+			peer->rq_head =
+				(peer->rq_head + 1) % peer->attr.rq_depth;
+			peer->rq_count--;
+			st = FABRIC_WC_REM_INV_REQ_ERR;
+			break;
+		}
+		if (!lf_mr_check(lf, r->sge.lkey, r->sge.addr, total,
+				 FABRIC_ACCESS_LOCAL_WRITE)) {
+			lf_complete(peer, LFW_RECV, r->wr_id,
+				    FABRIC_WC_LOC_PROT_ERR, 0);
+			peer->rq_head =
+				(peer->rq_head + 1) % peer->attr.rq_depth;
+			peer->rq_count--;
+			st = FABRIC_WC_REM_INV_REQ_ERR;
+			break;
+		}
+		lf_copy(w->sge, w->num_sge, (void *)(uintptr_t)r->sge.addr,
+			true);
+		lf_complete(peer, LFW_RECV, r->wr_id, FABRIC_WC_SUCCESS,
+			    (uint32_t)total);
+		peer->rq_head = (peer->rq_head + 1) % peer->attr.rq_depth;
+		peer->rq_count--;
+		lf->stats.sends++;
+		break;
+	}
+	case FABRIC_WR_RDMA_WRITE:
+		if (!lf_sges_ok(lf, w->sge, w->num_sge, 0, &total)) {
+			st = FABRIC_WC_LOC_PROT_ERR;
+			break;
+		}
+		if (total && !lf_mr_check(lf, w->rkey, w->remote_addr, total,
+					  FABRIC_ACCESS_REMOTE_WRITE)) {
+			st = FABRIC_WC_REM_ACCESS_ERR;
+			break;
+		}
+		lf_copy(w->sge, w->num_sge, (void *)(uintptr_t)w->remote_addr,
+			true);
+		lf->stats.rdma_writes++;
+		lf->stats.bytes_written += total;
+		break;
+	case FABRIC_WR_RDMA_READ:
+		qp->reads_outstanding--;
+		if (w->over_depth) {
+			st = FABRIC_WC_REM_INV_REQ_ERR;
+			break;
+		}
+		if (!lf_sges_ok(lf, w->sge, w->num_sge,
+				FABRIC_ACCESS_LOCAL_WRITE, &total)) {
+			st = FABRIC_WC_LOC_PROT_ERR;
+			break;
+		}
+		if (total && !lf_mr_check(lf, w->rkey, w->remote_addr, total,
+					  FABRIC_ACCESS_REMOTE_READ)) {
+			st = FABRIC_WC_REM_ACCESS_ERR;
+			break;
+		}
+		lf_copy(w->sge, w->num_sge, (void *)(uintptr_t)w->remote_addr,
+			false);
+		lf->stats.rdma_reads++;
+		lf->stats.bytes_read += total;
+		break;
+	}
+	if (st != FABRIC_WC_SUCCESS) {
+		lf_complete(qp, lf_swr_kind(w), w->wr_id, st, 0);
+		goto fatal;
+	}
+	if (w->signaled)
+		lf_complete(qp, lf_swr_kind(w), w->wr_id, st, 0);
+	qp->sq_head = (qp->sq_head + 1) % qp->attr.sq_depth;
+	qp->sq_count--;
+	return true;
+fatal:
+	qp->sq_head = (qp->sq_head + 1) % qp->attr.sq_depth;
+	qp->sq_count--;
+	lf_qp_error(qp);
+	return false;
+}
+
+static bool lf_run_qps(struct loop_fabric *lf)
+{
+	struct lf_qp *qp;
+	bool progress = false;
+
+	while ((qp = lf->run_head)) {
+		lf->run_head = qp->next_run;
+		if (!lf->run_head)
+			lf->run_tail = NULL;
+		qp->on_run_list = false;
+		while (qp->state == LFQ_RTS && qp->sq_count) {
+			if (!lf_exec_one(qp))
+				break;
+			progress = true;
+		}
+	}
+	return progress;
+}
+
+static bool lf_run_reqs(struct loop_fabric *lf)
+{
+	struct fabric_conn_req *req;
+	bool progress = false;
+
+	while ((req = lf->reqs_head)) {
+		lf->reqs_head = req->next;
+		if (!lf->reqs_head)
+			lf->reqs_tail = NULL;
+		req->next = NULL;
+		progress = true;
+		if (!req->active) {
+			free(req);
+			continue;
+		}
+		if (!lf->base.lh || !lf->base.lh->conn_request) {
+			lf_reject(req, NULL, NULL, 0);
+			continue;
+		}
+		lf->base.lh->conn_request(lf->base.lctx, req, &req->info);
+	}
+	return progress;
+}
+
+static void lf_dispatch(struct lf_wc *wc)
+{
+	struct lf_qp *qp = wc->qp;
+	const struct fabric_qp_handlers *h = qp->h;
+	void *ctx = qp->base.ctx;
+
+	switch (wc->kind) {
+	case LFW_RECV:
+		h->recv_done(ctx, wc->wr_id, wc->status, wc->byte_len);
+		break;
+	case LFW_SEND:
+		h->send_done(ctx, wc->wr_id, wc->status);
+		break;
+	case LFW_RDMA:
+		h->rdma_done(ctx, wc->wr_id, wc->status);
+		break;
+	case LFW_ESTABLISHED:
+		if (h->established)
+			h->established(ctx);
+		break;
+	case LFW_CONNECT_DONE:
+		h->connect_done(ctx, wc->conn_status, wc->pdata, wc->pdata_len);
+		break;
+	case LFW_DISCONNECTED:
+		if (h->disconnected)
+			h->disconnected(ctx);
+		break;
+	case LFW_DRAINED:
+		if (h->drained)
+			h->drained(ctx);
+		break;
+	}
+}
+
+static bool lf_run_cqs(struct loop_fabric *lf)
+{
+	bool progress = false;
+
+	for (struct fabric_cq *cq = lf->cqs; cq; cq = cq->next_cq) {
+		/* Only what is there now; new entries wait a round. */
+		unsigned int n = cq->count;
+
+		while (n-- && cq->count) {
+			struct lf_wc wc = cq->ring[cq->head];
+
+			cq->head = (cq->head + 1) % cq->cap;
+			cq->count--;
+			progress = true;
+			if (wc.qp)
+				lf_dispatch(&wc);
+			free(wc.pdata);
+		}
+	}
+	return progress;
+}
+
+static int lf_engine(struct loop_fabric *lf)
+{
+	int rounds = 0;
+
+	lf->running = true;
+	for (rounds = 0; rounds < LF_ENGINE_ROUNDS; rounds++) {
+		bool progress;
+
+		lf->more = false;
+		progress = lf_run_qps(lf);
+		progress |= lf_run_reqs(lf);
+		progress |= lf_run_cqs(lf);
+		if (!progress && !lf->more)
+			break;
+	}
+	lf->running = false;
+	if (lf->more || lf->run_head || lf->reqs_head) {
+		lf->more = false;
+		lf_kick(lf);
+	}
+	return rounds;
+}
+
+static void lf_doorbell_cb(void *arg, uint32_t events)
+{
+	struct loop_fabric *lf = arg;
+	uint64_t v;
+
+	if (read(lf->doorbell, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		pr_err("fabric loop: doorbell read: %m");
+	lf->rung = false;
+	lf_engine(lf);
+}
+
+int fabric_loop_run(struct fabric *f)
+{
+	struct loop_fabric *lf = lf_of(f);
+	int total = 0, n;
+
+	do {
+		n = lf_engine(lf);
+		total += n;
+	} while (n == LF_ENGINE_ROUNDS);
+	return total;
+}
+
+void fabric_loop_get_stats(struct fabric *f, struct fabric_loop_stats *s)
+{
+	*s = lf_of(f)->stats;
+}
+
+/* ---- instance -------------------------------------------------------------- */
+
+static const struct fabric_ops lf_ops = {
+	.name = "loop",
+	.mr_reg = lf_mr_reg,
+	.mr_dereg = lf_mr_dereg,
+	.cq_create = lf_cq_create,
+	.cq_destroy = lf_cq_destroy,
+	.qp_create = lf_qp_create,
+	.qp_destroy = lf_qp_destroy,
+	.accept = lf_accept,
+	.reject = lf_reject,
+	.post_recv = lf_post_recv,
+	.post_send = lf_post_send,
+	.disconnect = lf_disconnect,
+	.drain = lf_drain,
+};
+
+int fabric_loop_create(struct loop *loop,
+		       const struct fabric_listener_handlers *lh, void *lctx,
+		       struct fabric **out)
+{
+	struct loop_fabric *lf;
+	int ret;
+
+	lf = calloc(1, sizeof(*lf));
+	if (!lf)
+		return -ENOMEM;
+	lf->loop = loop;
+	lf->base.ops = &lf_ops;
+	lf->base.lh = lh;
+	lf->base.lctx = lctx;
+	lf->base.caps.max_qp_wr = 16384;
+	lf->base.caps.max_sge = FABRIC_MAX_SGE;
+	lf->base.caps.max_rd_atomic = 16;
+	lf->base.caps.max_mr_size = (size_t)1 << 40;
+	lf->doorbell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (lf->doorbell < 0) {
+		ret = -errno;
+		goto err_free;
+	}
+	ret = loop_add_fd(loop, lf->doorbell, EPOLLIN, lf_doorbell_cb, lf);
+	if (ret)
+		goto err_close;
+	*out = &lf->base;
+	return 0;
+err_close:
+	close(lf->doorbell);
+err_free:
+	free(lf);
+	return ret;
+}
+
+void fabric_loop_destroy(struct fabric *f)
+{
+	struct loop_fabric *lf;
+
+	if (!f)
+		return;
+	lf = lf_of(f);
+	if (lf->nr_objs)
+		pr_warn("fabric loop: destroyed with %u objects alive",
+			lf->nr_objs);
+	while (lf->reqs_head) {
+		struct fabric_conn_req *r = lf->reqs_head;
+
+		lf->reqs_head = r->next;
+		free(r);
+	}
+	loop_del_fd(lf->loop, lf->doorbell);
+	close(lf->doorbell);
+	free(lf->mrs);
+	free(lf->mr_gen);
+	free(lf);
+}
