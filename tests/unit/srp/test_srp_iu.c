@@ -8,8 +8,11 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "srp/srp_iu.h"
@@ -716,6 +719,73 @@ static void test_strerror(void **state)
 	assert_string_equal(srp_iu_strerror(-EIO), "invalid IU");
 }
 
+/*
+ * The fuzz seeds (tests/fuzz/corpus/srp_iu, written by gen_corpus.py) are
+ * meant to be valid Linux IUs: each must decode cleanly with the options
+ * its selector byte gives, so the fuzzer starts from deep paths.
+ */
+static void test_seed_corpus(void **state)
+{
+	const char *src = getenv("SRPTD_SOURCE_DIR");
+	char dir[4096], path[4400];
+	uint8_t buf[16384];
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d;
+
+	assert_non_null(src);
+	snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/srp_iu", src);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		struct srp_cmd_limits lim = { 0 };
+		struct srp_cmd_info c;
+		struct srp_tsk_mgmt_info tm;
+		uint64_t tag;
+		size_t len;
+		FILE *f;
+		int ret;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		f = fopen(path, "rb");
+		assert_non_null(f);
+		len = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		assert_true(len >= 2);
+		lim.allow_bidi = buf[0] & 1;
+		lim.allow_ext_table = buf[0] & 2;
+		if (buf[0] & 4)
+			lim.imm_data_offset = SRP_LINUX_IMM_DATA_OFFSET;
+		switch (buf[1]) {
+		case SRP_CMD:
+			ret = srp_cmd_decode(buf + 1, len - 1, &lim, &c);
+			break;
+		case SRP_TSK_MGMT:
+			ret = srp_tsk_mgmt_decode(buf + 1, len - 1, &tm);
+			break;
+		case SRP_I_LOGOUT:
+			ret = srp_i_logout_decode(buf + 1, len - 1, &tag);
+			break;
+		case SRP_CRED_RSP:
+			ret = srp_cred_rsp_decode(buf + 1, len - 1, &tag);
+			break;
+		case SRP_AER_RSP:
+			ret = srp_aer_rsp_decode(buf + 1, len - 1, &tag);
+			break;
+		default:
+			ret = -1;
+		}
+		if (ret)
+			fail_msg("seed %s: %d (%s)", de->d_name, ret,
+				 srp_iu_strerror(ret));
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -735,6 +805,7 @@ int main(void)
 		cmocka_unit_test(test_rsp_tm),
 		cmocka_unit_test(test_other_encoders),
 		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_seed_corpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,8 +8,11 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "srp/srp_iu.h"
@@ -526,6 +529,62 @@ static void test_identity_strings(void **state)
 	assert_memory_equal(tp, tgt_id, 16);
 }
 
+/*
+ * Login fuzz seeds (gen_corpus.py): the binary ones are ib_srp logins in
+ * one of the two layouts (selector bit 0) that the default target with the
+ * seed's port id accepts; the text ones are an id or a GID that parse.
+ */
+static void test_seed_corpus(void **state)
+{
+	const char *src = getenv("SRPTD_SOURCE_DIR");
+	char dir[4096], path[4400];
+	uint8_t buf[1024];
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d;
+
+	assert_non_null(src);
+	snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/srp_login", src);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		struct srp_login_req_info r;
+		struct srp_login_params p;
+		struct srp_login_decision dec;
+		uint8_t id[16];
+		size_t len;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		f = fopen(path, "rb");
+		assert_non_null(f);
+		len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[len] = 0;
+		n++;
+		if (strstr(de->d_name, "string")) {
+			if (srp_gid_parse((char *)buf, id) &&
+			    srp_port_id_parse((char *)buf, id))
+				fail_msg("seed %s does not parse", de->d_name);
+			continue;
+		}
+		assert_true(len > 2);
+		if (srp_login_parse(buf + 2, len - 2,
+				    buf[0] & 1 ? SRP_LOGIN_RDMA_CM :
+						 SRP_LOGIN_IB_CM,
+				    &r))
+			fail_msg("seed %s: parse failed", de->d_name);
+		params(&p);
+		srp_login_decide(&r, &p, NULL, &dec);
+		if (!dec.accept)
+			fail_msg("seed %s: rejected (%s)", de->d_name, dec.why);
+	}
+	closedir(d);
+	assert_true(n >= 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_immediate_negotiation),
 		cmocka_unit_test(test_params_check),
 		cmocka_unit_test(test_identity_strings),
+		cmocka_unit_test(test_seed_corpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
