@@ -44,11 +44,41 @@ struct scsi_lu_params {
 	const char *naa; /* 32 hex digits NAA 6 (VPD 0x83); NULL = derived */
 	uint32_t max_xfer_bytes; /* fabric's max I/O size (VPD 0xB0) */
 	const char *target_name; /* SCSI name string designator (VPD 0x83) */
+	/* Added by the SCSI layer (additive): */
+	bool descriptor_sense; /* initial D_SENSE (control mode page 0x0A) */
+	uint16_t tpg_id; /* ALUA target port group id; 0 = 1 */
 };
 
 int scsi_lu_create(struct srptd_bdev *bdev, const struct scsi_lu_params *p,
 		   struct scsi_lu **out);
 void scsi_lu_destroy(struct scsi_lu *lu);
+
+/*
+ * Unit attentions (SAM-5 5.14, SPC-4 4.5.x).  asc_ascq is ASC << 8 | ASCQ
+ * (SCSI_ASC_* in srptd/scsi_proto.h).  Callable from any thread.
+ *  - scsi_itn_queue_ua: one LUN of one nexus.
+ *  - scsi_lu_queue_ua_all: every nexus whose view contains the LU.
+ *  - scsi_lu_capacity_changed: the device was resized (2A/09 everywhere).
+ *  - scsi_itn_luns_changed: the nexus's LUN inventory changed (3F/0E on
+ *    every LUN of its view).
+ */
+int scsi_itn_queue_ua(struct scsi_itn *itn, uint64_t lun, uint16_t asc_ascq);
+void scsi_lu_queue_ua_all(struct scsi_lu *lu, uint16_t asc_ascq);
+void scsi_lu_capacity_changed(struct scsi_lu *lu);
+void scsi_itn_luns_changed(struct scsi_itn *itn);
+
+/*
+ * LUN addressing (SAM-5 4.7, srp-facts.md 6).  scsi_lun_decode() turns the
+ * 8-byte LUN of an SRP_CMD / SRP_TSK_MGMT into scsi_task.lun: peripheral
+ * (bus 0) and flat addressing give 0..16383, the REPORT LUNS well-known LUN
+ * gives SCSI_LUN_WLUN_REPORT_LUNS, anything else SCSI_LUN_INVALID (the
+ * command then fails with LOGICAL UNIT NOT SUPPORTED).  scsi_lun_encode()
+ * is what REPORT LUNS returns: peripheral below 256, flat above.
+ */
+#define SCSI_LUN_WLUN_REPORT_LUNS 0xc101ull
+#define SCSI_LUN_INVALID UINT64_MAX
+uint64_t scsi_lun_decode(const uint8_t lun[8]);
+void scsi_lun_encode(uint64_t lun, uint8_t out[8]);
 
 /* One LUN of a nexus's view: lun is the SAM LUN number (0..16383). */
 struct scsi_lun_entry {
@@ -72,8 +102,21 @@ void scsi_itn_destroy(struct scsi_itn *itn);
 
 /* Per-worker execution context (backend contexts created lazily). */
 int scsi_worker_create(unsigned int depth, struct scsi_worker **out);
+/* All tasks of the worker have completed. */
 void scsi_worker_destroy(struct scsi_worker *w);
-/* Fill fds with the event fds to watch; returns how many (<= max). */
+/*
+ * Create the worker's backend contexts for every LU of the nexus's view
+ * now (call on the worker thread when a channel of the nexus is assigned
+ * to it), so that scsi_worker_event_fds() lists their fds.  A context that
+ * a task needs and that was not attached is created on first use; the
+ * transport must then refresh its fd set (scsi_worker_event_fds() again).
+ */
+int scsi_worker_attach_itn(struct scsi_worker *w, struct scsi_itn *itn);
+/*
+ * Fill fds with the event fds to watch (the worker's wake-up eventfd, then
+ * one per backend context); returns how many (<= max).  When any becomes
+ * readable, call scsi_worker_poll().
+ */
 int scsi_worker_event_fds(struct scsi_worker *w, int *fds, int max);
 /* Reap backend completions (runs task->complete callbacks); count. */
 int scsi_worker_poll(struct scsi_worker *w);
@@ -100,7 +143,11 @@ struct scsi_task {
 	uint32_t xfer_len; /* bytes the CDB transfers */
 
 	/*
-	 * Set by the transport before scsi_task_execute(): the buffer.  For
+	 * Set by the transport before scsi_task_execute(): the buffer.  The
+	 * iov entries describe buf_len bytes in total (a larger last entry is
+	 * allowed; the SCSI layer never touches bytes past buf_len, and may
+	 * shorten an entry's iov_len while a backend I/O is in flight,
+	 * restoring it before complete() runs).  For
 	 * SCSI_DIR_WRITE it holds buf_len bytes of data-out; for
 	 * SCSI_DIR_READ it has room for buf_len bytes (which may be less than
 	 * xfer_len if the initiator's descriptors are short: the SCSI layer
@@ -116,8 +163,8 @@ struct scsi_task {
 	uint8_t sense[SCSI_SENSE_BUFFERSIZE];
 	uint32_t data_in_len; /* bytes of data-in actually produced */
 
-	/* Private to the SCSI layer. */
-	uint64_t scsi_priv[16];
+	/* Private to the SCSI layer (grown from 16 by the SCSI layer). */
+	uint64_t scsi_priv[48];
 };
 
 /*
@@ -129,14 +176,28 @@ struct scsi_task {
  */
 int scsi_task_parse(struct scsi_task *t);
 
-/* Execute a parsed task; t->complete runs later on t->worker's thread. */
+/*
+ * Execute a parsed task (parse returned 0).  t->complete runs exactly once
+ * on t->worker's thread:
+ *  - for emulated commands (INQUIRY, MODE SENSE, REPORT LUNS, PR ...) and
+ *    for commands that fail before reaching the backend, complete() is
+ *    called BEFORE scsi_task_execute() returns;
+ *  - for commands that go to the backend, complete() runs later from
+ *    scsi_worker_poll().
+ * The transport must be ready for either (e.g. not touch t after execute
+ * if complete() may free or recycle it).  Data-in is copied into (or read
+ * directly to) t->iov, truncated once, centrally, to the CDB's allocation
+ * length and to buf_len; t->data_in_len says how much.
+ */
 void scsi_task_execute(struct scsi_task *t);
 
 /*
- * Task management (SAM-5 7): abort in-flight tasks of a LUN of this nexus
- * (LUN RESET also aborts other nexuses' tasks and queues a reset UA on
- * them).  Implemented in the SCSI layer where it concerns LU state; the
- * transport aborts its own queued tasks.
+ * Task management (SAM-5 7): LOGICAL UNIT RESET received on itn for lun.
+ * Aborting tasks (this nexus's and others') is the transport's job; the
+ * SCSI layer does the LU part: it queues BUS DEVICE RESET FUNCTION
+ * OCCURRED (29/03) on every other nexus that sees the LU and releases an
+ * SPC-2 RESERVE(6)/(10) reservation; persistent reservations are kept
+ * (SPC-4 5.9.1).  Callable from any thread.
  */
 void scsi_lu_reset(struct scsi_itn *itn, uint64_t lun);
 

@@ -1,0 +1,746 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Logical units, I_T nexuses and their unit attention queues, workers
+ * (backend contexts, completion and resume), and the LU range lock that
+ * makes COMPARE AND WRITE atomic against every other write (SBC-3 5.2).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "scsi/scsi_int.h"
+#include "util.h"
+
+/* IEEE company id in derived NAA 6 designators (srp-facts.md 5.2). */
+#define SCSI_NAA_COMPANY_ID 0x001405u
+
+static uint64_t scsi_fnv1a(const char *s, uint64_t h)
+{
+	while (s && *s) {
+		h ^= (uint8_t)*s++;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static int scsi_hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = tolower((unsigned char)ch);
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+/* "6xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" (32 hex digits, NAA 6). */
+static int scsi_parse_naa(const char *s, uint8_t out[SCSI_NAA_LEN])
+{
+	unsigned int i;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	if (strlen(s) != 2 * SCSI_NAA_LEN || s[0] != '6')
+		return -EINVAL;
+	for (i = 0; i < SCSI_NAA_LEN; i++) {
+		int hi = scsi_hexval(s[2 * i]), lo = scsi_hexval(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = hi << 4 | lo;
+	}
+	return 0;
+}
+
+/*
+ * NAA 6 IEEE Registered Extended (SPC-4 7.8.6.6.4): NAA 6, 24-bit company
+ * id, 100 vendor-specific bits taken from a hash of the unit serial, so
+ * the WWID is stable as long as the serial (or device name) is.
+ */
+static void scsi_derive_naa(const char *serial, uint8_t out[SCSI_NAA_LEN])
+{
+	uint64_t h1 = scsi_fnv1a(serial, 0xcbf29ce484222325ull);
+	uint64_t h2 = scsi_fnv1a(serial, h1 ^ 0x9e3779b97f4a7c15ull);
+
+	out[0] = 0x60 | (uint8_t)((SCSI_NAA_COMPANY_ID >> 20) & 0x0f);
+	out[1] = (uint8_t)(SCSI_NAA_COMPANY_ID >> 12);
+	out[2] = (uint8_t)(SCSI_NAA_COMPANY_ID >> 4);
+	out[3] = (uint8_t)((SCSI_NAA_COMPANY_ID & 0xf) << 4 | (h1 >> 60));
+	put_be32(out + 4, h1 >> 28);
+	put_be64(out + 8, h2);
+}
+
+static void scsi_copy_ascii(char *dst, size_t size, const char *src,
+			    const char *dflt)
+{
+	size_t i, n = 0;
+
+	if (!src || !*src)
+		src = dflt;
+	for (i = 0; src[i] && n + 1 < size; i++)
+		if (src[i] >= 0x20 && src[i] < 0x7f)
+			dst[n++] = src[i];
+	dst[n] = 0;
+}
+
+int scsi_lu_create(struct srptd_bdev *bdev, const struct scsi_lu_params *p,
+		   struct scsi_lu **out)
+{
+	struct scsi_lu *lu;
+	int ret;
+
+	if (!bdev || !bdev->block_size || bdev->size % bdev->block_size)
+		return -EINVAL;
+	lu = calloc(1, sizeof(*lu));
+	if (!lu)
+		return -ENOMEM;
+	lu->bdev = bdev;
+	scsi_copy_ascii(lu->vendor, sizeof(lu->vendor), p ? p->vendor : NULL,
+			"SRPTD");
+	scsi_copy_ascii(lu->product, sizeof(lu->product), p ? p->product : NULL,
+			"srptd disk");
+	scsi_copy_ascii(lu->revision, sizeof(lu->revision),
+			p ? p->revision : NULL, "0001");
+	if (p && p->serial && *p->serial) {
+		scsi_copy_ascii(lu->serial, sizeof(lu->serial), p->serial, "");
+	} else {
+		uint64_t h = scsi_fnv1a(bdev->name, 0xcbf29ce484222325ull);
+
+		h = scsi_fnv1a(bdev->path, h);
+		snprintf(lu->serial, sizeof(lu->serial), "%016llx",
+			 (unsigned long long)h);
+	}
+	if (p && p->naa) {
+		ret = scsi_parse_naa(p->naa, lu->naa);
+		if (ret) {
+			pr_err("device %s: naa \"%s\" is not 32 hex digits "
+			       "starting with 6",
+			       bdev->name ? bdev->name : "?", p->naa);
+			free(lu);
+			return ret;
+		}
+	} else {
+		scsi_derive_naa(lu->serial, lu->naa);
+	}
+	scsi_copy_ascii(lu->target_name, sizeof(lu->target_name),
+			p ? p->target_name : NULL, "");
+	lu->max_xfer_bytes = p ? p->max_xfer_bytes : 0;
+	lu->tpg_id = p && p->tpg_id ? p->tpg_id : 1;
+	lu->d_sense_default = p && p->descriptor_sense;
+	atomic_init(&lu->d_sense, lu->d_sense_default);
+	atomic_init(&lu->wce, bdev->write_cache);
+	atomic_init(&lu->res_active, false);
+	pthread_mutex_init(&lu->lock, NULL);
+	scsi_list_init(&lu->nexuses);
+	scsi_list_init(&lu->writes);
+	scsi_list_init(&lu->caws);
+	scsi_list_init(&lu->waiters);
+	lu->pr_holder = -1;
+	*out = lu;
+	return 0;
+}
+
+void scsi_lu_destroy(struct scsi_lu *lu)
+{
+	if (!lu)
+		return;
+	pthread_mutex_destroy(&lu->lock);
+	free(lu);
+}
+
+bool scsi_itn_same_nexus(const uint8_t *i_id, const uint8_t *t_id,
+			 const struct scsi_itn *itn)
+{
+	return !memcmp(i_id, itn->i_id, 16) && !memcmp(t_id, itn->t_id, 16);
+}
+
+/* ---- I_T nexus and unit attentions ---- */
+
+int scsi_itn_create(const uint8_t initiator_port_id[16],
+		    const uint8_t target_port_id[16], uint16_t rel_tgt_port_id,
+		    const struct scsi_lun_entry *view, unsigned int n,
+		    struct scsi_itn **out)
+{
+	struct scsi_itn *itn;
+	unsigned int i, j;
+
+	for (i = 0; i < n; i++) {
+		if (!view[i].lu || view[i].lun > 16383)
+			return -EINVAL;
+		for (j = 0; j < i; j++)
+			if (view[j].lun == view[i].lun)
+				return -EEXIST;
+	}
+	itn = calloc(1, sizeof(*itn));
+	if (!itn)
+		return -ENOMEM;
+	itn->view = calloc(n ? n : 1, sizeof(*itn->view));
+	if (!itn->view) {
+		free(itn);
+		return -ENOMEM;
+	}
+	memcpy(itn->i_id, initiator_port_id, 16);
+	memcpy(itn->t_id, target_port_id, 16);
+	itn->rtpi = rel_tgt_port_id;
+	itn->n = n;
+	for (i = 0; i < n; i++) {
+		struct scsi_view_ent *ve = &itn->view[i];
+		struct scsi_lu *lu = view[i].lu;
+
+		ve->lun = view[i].lun;
+		ve->lu = lu;
+		ve->read_only = view[i].read_only;
+		ve->itn = itn;
+		/* SAM-5 6.3.2: a new nexus starts with POWER ON, RESET. */
+		ve->ua[0] = SCSI_ASC_POWER_ON_RESET;
+		ve->ua_head = 0;
+		atomic_init(&ve->ua_count, 1);
+		pthread_mutex_lock(&lu->lock);
+		scsi_list_add_tail(&lu->nexuses, &ve->lu_node);
+		pthread_mutex_unlock(&lu->lock);
+	}
+	*out = itn;
+	return 0;
+}
+
+void scsi_itn_destroy(struct scsi_itn *itn)
+{
+	unsigned int i;
+
+	if (!itn)
+		return;
+	for (i = 0; i < itn->n; i++) {
+		struct scsi_view_ent *ve = &itn->view[i];
+		struct scsi_lu *lu = ve->lu;
+
+		pthread_mutex_lock(&lu->lock);
+		scsi_list_del(&ve->lu_node);
+		/* SPC-2 reservations end with the nexus; PR survive it. */
+		if (lu->res2_held &&
+		    scsi_itn_same_nexus(lu->res2_i_id, lu->res2_t_id, itn))
+			scsi_res2_release_locked(lu);
+		pthread_mutex_unlock(&lu->lock);
+	}
+	free(itn->view);
+	free(itn);
+}
+
+struct scsi_view_ent *scsi_itn_find(struct scsi_itn *itn, uint64_t lun)
+{
+	unsigned int i;
+
+	for (i = 0; i < itn->n; i++)
+		if (itn->view[i].lun == lun)
+			return &itn->view[i];
+	return NULL;
+}
+
+bool scsi_ua_pending(struct scsi_view_ent *ve)
+{
+	return atomic_load_explicit(&ve->ua_count, memory_order_acquire) != 0;
+}
+
+/*
+ * Queue a UA (lu->lock held).  Duplicates are not queued twice; a reset UA
+ * supersedes everything older (SAM-5 5.14: the reset reports what
+ * happened before it); a full queue drops the newest.
+ */
+void scsi_ua_push_locked(struct scsi_view_ent *ve, uint16_t asc_ascq)
+{
+	unsigned int cnt =
+		atomic_load_explicit(&ve->ua_count, memory_order_relaxed);
+	unsigned int i;
+
+	if ((asc_ascq >> 8) == (SCSI_ASC_POWER_ON_RESET >> 8)) {
+		ve->ua_head = 0;
+		ve->ua[0] = asc_ascq;
+		atomic_store_explicit(&ve->ua_count, 1, memory_order_release);
+		return;
+	}
+	for (i = 0; i < cnt; i++)
+		if (ve->ua[(ve->ua_head + i) % SCSI_UA_MAX] == asc_ascq)
+			return;
+	if (cnt == SCSI_UA_MAX)
+		return;
+	ve->ua[(ve->ua_head + cnt) % SCSI_UA_MAX] = asc_ascq;
+	atomic_store_explicit(&ve->ua_count, cnt + 1, memory_order_release);
+}
+
+/* Oldest UA, removed from the queue; 0 if none. */
+uint16_t scsi_ua_pop(struct scsi_view_ent *ve)
+{
+	struct scsi_lu *lu = ve->lu;
+	uint16_t ua = 0;
+	unsigned int cnt;
+
+	pthread_mutex_lock(&lu->lock);
+	cnt = atomic_load_explicit(&ve->ua_count, memory_order_relaxed);
+	if (cnt) {
+		ua = ve->ua[ve->ua_head];
+		ve->ua_head = (ve->ua_head + 1) % SCSI_UA_MAX;
+		atomic_store_explicit(&ve->ua_count, cnt - 1,
+				      memory_order_release);
+	}
+	pthread_mutex_unlock(&lu->lock);
+	return ua;
+}
+
+/* Remove every queued asc_ascq of this nexus (REPORT LUNS and 3F/0E). */
+void scsi_itn_clear_ua(struct scsi_itn *itn, uint16_t asc_ascq)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < itn->n; i++) {
+		struct scsi_view_ent *ve = &itn->view[i];
+		unsigned int cnt, k = 0;
+		uint16_t keep[SCSI_UA_MAX];
+
+		if (!scsi_ua_pending(ve))
+			continue;
+		pthread_mutex_lock(&ve->lu->lock);
+		cnt = atomic_load_explicit(&ve->ua_count, memory_order_relaxed);
+		for (j = 0; j < cnt; j++) {
+			uint16_t u = ve->ua[(ve->ua_head + j) % SCSI_UA_MAX];
+
+			if (u != asc_ascq)
+				keep[k++] = u;
+		}
+		memcpy(ve->ua, keep, k * sizeof(keep[0]));
+		ve->ua_head = 0;
+		atomic_store_explicit(&ve->ua_count, k, memory_order_release);
+		pthread_mutex_unlock(&ve->lu->lock);
+	}
+}
+
+int scsi_itn_queue_ua(struct scsi_itn *itn, uint64_t lun, uint16_t asc_ascq)
+{
+	struct scsi_view_ent *ve = scsi_itn_find(itn, lun);
+
+	if (!ve)
+		return -ENOENT;
+	pthread_mutex_lock(&ve->lu->lock);
+	scsi_ua_push_locked(ve, asc_ascq);
+	pthread_mutex_unlock(&ve->lu->lock);
+	return 0;
+}
+
+void scsi_lu_queue_ua_others_locked(struct scsi_lu *lu,
+				    const struct scsi_itn *except,
+				    uint16_t asc_ascq)
+{
+	struct scsi_list *n;
+
+	for (n = lu->nexuses.next; n != &lu->nexuses; n = n->next) {
+		struct scsi_view_ent *ve =
+			container_of(n, struct scsi_view_ent, lu_node);
+
+		if (ve->itn != except)
+			scsi_ua_push_locked(ve, asc_ascq);
+	}
+}
+
+void scsi_lu_queue_ua_all(struct scsi_lu *lu, uint16_t asc_ascq)
+{
+	pthread_mutex_lock(&lu->lock);
+	scsi_lu_queue_ua_others_locked(lu, NULL, asc_ascq);
+	pthread_mutex_unlock(&lu->lock);
+}
+
+void scsi_lu_capacity_changed(struct scsi_lu *lu)
+{
+	scsi_lu_queue_ua_all(lu, SCSI_ASC_CAPACITY_DATA_CHANGED);
+}
+
+void scsi_itn_luns_changed(struct scsi_itn *itn)
+{
+	unsigned int i;
+
+	for (i = 0; i < itn->n; i++)
+		scsi_itn_queue_ua(itn, itn->view[i].lun,
+				  SCSI_ASC_REPORTED_LUNS_DATA_CHANGED);
+}
+
+void scsi_lu_reset(struct scsi_itn *itn, uint64_t lun)
+{
+	struct scsi_view_ent *ve = scsi_itn_find(itn, lun);
+	struct scsi_lu *lu;
+
+	if (!ve)
+		return;
+	lu = ve->lu;
+	pthread_mutex_lock(&lu->lock);
+	/* SAM-5 6.3.3 / SPC-4 5.9.1: reset UA elsewhere, RESERVE released. */
+	scsi_lu_queue_ua_others_locked(lu, itn, SCSI_ASC_BUS_DEVICE_RESET);
+	if (lu->res2_held)
+		scsi_res2_release_locked(lu);
+	pthread_mutex_unlock(&lu->lock);
+}
+
+/* ---- workers ---- */
+
+int scsi_worker_create(unsigned int depth, struct scsi_worker **out)
+{
+	struct scsi_worker *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->depth = depth ? depth : 128;
+	w->scratch = malloc(SCSI_SCRATCH_LEN);
+	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!w->scratch || w->efd < 0) {
+		int ret = w->efd < 0 ? -errno : -ENOMEM;
+
+		if (w->efd >= 0)
+			close(w->efd);
+		free(w->scratch);
+		free(w);
+		return ret;
+	}
+	pthread_mutex_init(&w->rlock, NULL);
+	scsi_list_init(&w->resumed);
+	scsi_list_init(&w->retry);
+	*out = w;
+	return 0;
+}
+
+void scsi_worker_destroy(struct scsi_worker *w)
+{
+	unsigned int i;
+
+	if (!w)
+		return;
+	for (i = 0; i < w->n_eng; i++)
+		w->eng[i].ops->ctx_destroy(w->eng[i].ctx);
+	close(w->efd);
+	pthread_mutex_destroy(&w->rlock);
+	free(w->scratch);
+	free(w);
+}
+
+int scsi_worker_ctx(struct scsi_worker *w, const struct srptd_backend_ops *ops,
+		    struct srptd_backend_ctx **ctx)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < w->n_eng; i++) {
+		if (w->eng[i].ops == ops) {
+			*ctx = w->eng[i].ctx;
+			return 0;
+		}
+	}
+	if (w->n_eng == SCSI_WORKER_MAX_ENGINES)
+		return -ENOSPC;
+	ret = ops->ctx_create(w->depth, ctx);
+	if (ret)
+		return ret;
+	w->eng[w->n_eng].ops = ops;
+	w->eng[w->n_eng].ctx = *ctx;
+	w->n_eng++;
+	return 0;
+}
+
+int scsi_worker_attach_itn(struct scsi_worker *w, struct scsi_itn *itn)
+{
+	struct srptd_backend_ctx *ctx;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < itn->n; i++) {
+		ret = scsi_worker_ctx(w, itn->view[i].lu->bdev->ops, &ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int scsi_worker_event_fds(struct scsi_worker *w, int *fds, int max)
+{
+	int n = 0;
+	unsigned int i;
+
+	if (n < max)
+		fds[n++] = w->efd;
+	for (i = 0; i < w->n_eng && n < max; i++)
+		fds[n++] = w->eng[i].ops->ctx_event_fd(w->eng[i].ctx);
+	return n;
+}
+
+static void scsi_run_resume(struct scsi_task *t, struct scsi_cmd *c)
+{
+	enum scsi_sr sr = c->resume(t, c);
+
+	if (sr != SCSI_SR_ASYNC)
+		scsi_task_finish(t, sr);
+}
+
+int scsi_worker_poll(struct scsi_worker *w)
+{
+	struct scsi_list local;
+	unsigned int i;
+	uint64_t v;
+	int n = 0, r;
+
+	for (i = 0; i < w->n_eng; i++) {
+		r = w->eng[i].ops->ctx_poll(w->eng[i].ctx, w->depth);
+		if (r > 0)
+			n += r;
+	}
+	/* Tasks whose range became free (possibly released elsewhere). */
+	if (read(w->efd, &v, sizeof(v)) < 0)
+		v = 0;
+	scsi_list_init(&local);
+	pthread_mutex_lock(&w->rlock);
+	if (!scsi_list_empty(&w->resumed)) {
+		local = w->resumed;
+		local.next->prev = &local;
+		local.prev->next = &local;
+		scsi_list_init(&w->resumed);
+	}
+	pthread_mutex_unlock(&w->rlock);
+	while (!scsi_list_empty(&local)) {
+		struct scsi_cmd *c =
+			container_of(local.next, struct scsi_cmd, wnode);
+
+		scsi_list_del(&c->wnode);
+		scsi_run_resume(scsi_cmd_task(c), c);
+		n++;
+	}
+	/* Submissions that hit a full context (-EAGAIN) retry now. */
+	if (!scsi_list_empty(&w->retry)) {
+		local = w->retry;
+		local.next->prev = &local;
+		local.prev->next = &local;
+		scsi_list_init(&w->retry);
+		while (!scsi_list_empty(&local)) {
+			struct scsi_cmd *c = container_of(
+				local.next, struct scsi_cmd, wnode);
+			struct scsi_task *t = scsi_cmd_task(c);
+			enum scsi_sr sr;
+
+			scsi_list_del(&c->wnode);
+			sr = scsi_submit_io(t, c);
+			if (sr != SCSI_SR_ASYNC)
+				scsi_task_finish(t, sr);
+		}
+	}
+	return n;
+}
+
+static void scsi_io_done(struct srptd_io *io, int res)
+{
+	struct scsi_task *t = io->cb_arg;
+	struct scsi_cmd *c = scsi_cmd(t);
+	enum scsi_sr sr = SCSI_SR_OK;
+
+	if (c->trim_iov) {
+		c->trim_iov->iov_len = c->trim_saved;
+		c->trim_iov = NULL;
+	}
+	if (res == -EOPNOTSUPP && (c->flags & SCSI_CMD_F_SOFT_FAIL)) {
+		/* The caller has a fallback (WRITE SAME -> replicate). */
+		c->flags &= ~SCSI_CMD_F_SOFT_FAIL;
+		c->submit_err = res;
+		scsi_run_resume(t, c);
+		return;
+	}
+	c->flags &= ~SCSI_CMD_F_SOFT_FAIL;
+	if (res) {
+		/* Agreed backend errno -> sense mapping (issue 3 item 5). */
+		if (res == -EIO)
+			sr = io->op == SRPTD_IO_READ ? SCSI_SR_READ_ERROR :
+						       SCSI_SR_WRITE_ERROR;
+		else if (res == -ENOSPC)
+			sr = SCSI_SR_SPACE_ALLOC_FAILED;
+		else
+			sr = SCSI_SR_INTERNAL_FAILURE;
+		pr_err_ratelimited("device %s: %s at offset %llu length %llu "
+				   "failed: %s",
+				   io->bdev->name ? io->bdev->name : "?",
+				   io->op == SRPTD_IO_READ ? "read" : "write",
+				   (unsigned long long)io->offset,
+				   (unsigned long long)io->length,
+				   strerror(-res));
+		scsi_task_finish(t, sr);
+		return;
+	}
+	if (c->resume) {
+		scsi_run_resume(t, c);
+		return;
+	}
+	if (io->op == SRPTD_IO_READ)
+		t->data_in_len = io->length;
+	scsi_task_finish(t, SCSI_SR_OK);
+}
+
+/*
+ * Submit c->io.  The iov handed to the engine must sum to io.length: when
+ * the task's iov is longer, the entry where the I/O ends is shortened for
+ * the duration (restored in scsi_io_done / scsi_task_finish).
+ */
+enum scsi_sr scsi_submit_io(struct scsi_task *t, struct scsi_cmd *c)
+{
+	struct srptd_io *io = &c->io;
+	int ret;
+
+	c->submit_err = 0;
+	if (!c->ctx) {
+		ret = scsi_worker_ctx(t->worker, io->bdev->ops, &c->ctx);
+		if (ret) {
+			pr_err_ratelimited("device %s: no backend context: %s",
+					   io->bdev->name ? io->bdev->name :
+							    "?",
+					   strerror(-ret));
+			return SCSI_SR_INTERNAL_FAILURE;
+		}
+	}
+	if (io->iov == t->iov && io->iovcnt && !c->trim_iov) {
+		uint64_t sum = 0;
+		unsigned int i;
+
+		for (i = 0; i < t->iovcnt; i++) {
+			if (sum + t->iov[i].iov_len >= io->length) {
+				size_t want = io->length - sum;
+
+				io->iovcnt = i + 1;
+				if (t->iov[i].iov_len != want) {
+					c->trim_iov = &t->iov[i];
+					c->trim_saved = t->iov[i].iov_len;
+					t->iov[i].iov_len = want;
+				}
+				break;
+			}
+			sum += t->iov[i].iov_len;
+		}
+		if (i == t->iovcnt)
+			return SCSI_SR_DATA_PHASE_ERROR;
+	}
+	io->complete = scsi_io_done;
+	io->cb_arg = t;
+	ret = io->bdev->ops->submit(c->ctx, io);
+	c->submit_err = ret;
+	if (ret == 0)
+		return SCSI_SR_ASYNC;
+	if (c->trim_iov) {
+		c->trim_iov->iov_len = c->trim_saved;
+		c->trim_iov = NULL;
+	}
+	if (ret == -EAGAIN || ret == -ENOMEM) {
+		/* Backpressure: park and retry after completions. */
+		scsi_list_add_tail(&t->worker->retry, &c->wnode);
+		return SCSI_SR_ASYNC;
+	}
+	return ret == -ENOSPC ? SCSI_SR_SPACE_ALLOC_FAILED :
+				SCSI_SR_INTERNAL_FAILURE;
+}
+
+/* ---- range lock (COMPARE AND WRITE vs. writes, SBC-3 5.2) ---- */
+
+static bool scsi_range_overlap(const struct scsi_range *a,
+			       const struct scsi_range *b)
+{
+	return a->lba < b->lba + b->n && b->lba < a->lba + a->n;
+}
+
+/* lu->lock held. */
+static bool scsi_range_blocked(struct scsi_lu *lu, struct scsi_range *r)
+{
+	struct scsi_list *n;
+
+	/* Every write waits for overlapping CAWs queued before it. */
+	for (n = lu->caws.next; n != &lu->caws; n = n->next) {
+		struct scsi_range *o = container_of(n, struct scsi_range, node);
+
+		if (o == r)
+			break;
+		if (scsi_range_overlap(o, r))
+			return true;
+	}
+	if (!r->caw)
+		return false;
+	/* A CAW also waits for overlapping writes already in flight. */
+	for (n = lu->writes.next; n != &lu->writes; n = n->next) {
+		struct scsi_range *o = container_of(n, struct scsi_range, node);
+
+		if (scsi_range_overlap(o, r))
+			return true;
+	}
+	return false;
+}
+
+bool scsi_range_acquire(struct scsi_task *t, struct scsi_cmd *c)
+{
+	struct scsi_lu *lu = c->lu;
+	struct scsi_range *r = &c->range;
+	bool ok;
+
+	pthread_mutex_lock(&lu->lock);
+	if (!r->linked) {
+		r->lba = c->lba;
+		r->n = c->nblocks ? c->nblocks : 1;
+		r->caw = c->op->exec == sbc_caw;
+		/* A CAW takes its place in line now, so writes queue behind. */
+		scsi_list_add_tail(r->caw ? &lu->caws : &lu->writes, &r->node);
+		r->linked = true;
+		c->flags |= SCSI_CMD_F_RANGE;
+	}
+	ok = !scsi_range_blocked(lu, r);
+	r->active = ok;
+	if (!ok && !r->waiting) {
+		r->waiting = true;
+		scsi_list_add_tail(&lu->waiters, &r->wnode);
+	}
+	if (!ok && !r->caw) {
+		/* Writes that wait are not yet in flight for CAWs to see. */
+		scsi_list_del(&r->node);
+		r->linked = false;
+		c->flags &= ~SCSI_CMD_F_RANGE;
+	}
+	pthread_mutex_unlock(&lu->lock);
+	return ok;
+}
+
+/* Hand every waiter back to its worker to retry (lu->lock held). */
+static void scsi_range_wake_locked(struct scsi_lu *lu)
+{
+	while (!scsi_list_empty(&lu->waiters)) {
+		struct scsi_range *r = container_of(lu->waiters.next,
+						    struct scsi_range, wnode);
+		struct scsi_cmd *c = container_of(r, struct scsi_cmd, range);
+		struct scsi_worker *w = scsi_cmd_task(c)->worker;
+		uint64_t one = 1;
+
+		scsi_list_del(&r->wnode);
+		r->waiting = false;
+		pthread_mutex_lock(&w->rlock);
+		scsi_list_add_tail(&w->resumed, &c->wnode);
+		pthread_mutex_unlock(&w->rlock);
+		if (write(w->efd, &one, sizeof(one)) < 0)
+			pr_err_ratelimited("scsi: eventfd write: %s",
+					   strerror(errno));
+	}
+}
+
+void scsi_range_release(struct scsi_task *t, struct scsi_cmd *c)
+{
+	struct scsi_lu *lu = c->lu;
+	struct scsi_range *r = &c->range;
+
+	pthread_mutex_lock(&lu->lock);
+	if (r->waiting) {
+		scsi_list_del(&r->wnode);
+		r->waiting = false;
+	}
+	if (r->linked) {
+		scsi_list_del(&r->node);
+		r->linked = false;
+	}
+	c->flags &= ~SCSI_CMD_F_RANGE;
+	scsi_range_wake_locked(lu);
+	pthread_mutex_unlock(&lu->lock);
+}

@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Reservations: SPC-2 RESERVE/RELEASE(6)/(10) and SPC-4 persistent
+ * reservations (PERSISTENT RESERVE IN/OUT, 6.15/6.16, model 5.9).  State
+ * lives in the LU under lu->lock (see struct scsi_lu for why a mutex).
+ * Registrations are keyed by the I_T nexus identity (initiator + target
+ * port ids) so they survive a relogin; they are not persisted across a
+ * daemon restart (APTPL is not supported: PTPL_C = 0).
+ */
+#include <string.h>
+
+#include "scsi/scsi_int.h"
+#include "util.h"
+
+static bool pr_type_valid(uint8_t type)
+{
+	return type == SCSI_PR_TYPE_WE || type == SCSI_PR_TYPE_EA ||
+	       type == SCSI_PR_TYPE_WERO || type == SCSI_PR_TYPE_EARO ||
+	       type == SCSI_PR_TYPE_WEAR || type == SCSI_PR_TYPE_EAAR;
+}
+
+static bool pr_type_all_reg(uint8_t type)
+{
+	return type == SCSI_PR_TYPE_WEAR || type == SCSI_PR_TYPE_EAAR;
+}
+
+static bool pr_type_reg_only(uint8_t type)
+{
+	return type == SCSI_PR_TYPE_WERO || type == SCSI_PR_TYPE_EARO;
+}
+
+/*
+ * SPC-4 5.9.1 table 64 / SBC-3 4.17 table 13, for an I_T nexus that does
+ * not hold the reservation: bit 0 = conflict when not registered, bit 1 =
+ * conflict when registered.  Indexed by [enum scsi_prc][type].
+ */
+#define NR 1 /* conflicts for a non-registered nexus */
+#define RG 2 /* conflicts for a registered nexus */
+static const uint8_t pr_conflict_tbl[3][9] = {
+	[SCSI_PRC_ALLOWED] = { 0 },
+	[SCSI_PRC_READ] = {
+		[SCSI_PR_TYPE_WE] = 0,
+		[SCSI_PR_TYPE_EA] = NR | RG,
+		[SCSI_PR_TYPE_WERO] = 0,
+		[SCSI_PR_TYPE_EARO] = NR,
+		[SCSI_PR_TYPE_WEAR] = 0,
+		[SCSI_PR_TYPE_EAAR] = NR,
+	},
+	[SCSI_PRC_WRITE] = {
+		[SCSI_PR_TYPE_WE] = NR | RG,
+		[SCSI_PR_TYPE_EA] = NR | RG,
+		[SCSI_PR_TYPE_WERO] = NR,
+		[SCSI_PR_TYPE_EARO] = NR,
+		[SCSI_PR_TYPE_WEAR] = NR,
+		[SCSI_PR_TYPE_EAAR] = NR,
+	},
+};
+
+static int pr_find(struct scsi_lu *lu, const struct scsi_itn *itn)
+{
+	unsigned int i;
+
+	for (i = 0; i < SCSI_PR_MAX_REGS; i++)
+		if (lu->pr_regs[i].used &&
+		    scsi_itn_same_nexus(lu->pr_regs[i].i_id,
+					lu->pr_regs[i].t_id, itn))
+			return i;
+	return -1;
+}
+
+/* SPC-4 5.9.10: all registrants hold an all-registrants reservation. */
+static bool pr_is_holder(struct scsi_lu *lu, int idx)
+{
+	if (!lu->pr_reserved || idx < 0)
+		return false;
+	return pr_type_all_reg(lu->pr_type) || idx == lu->pr_holder;
+}
+
+static void pr_update_active(struct scsi_lu *lu)
+{
+	atomic_store_explicit(&lu->res_active, lu->res2_held || lu->pr_reserved,
+			      memory_order_release);
+}
+
+/* Queue a UA on every nexus of registrant idx (lu->lock held). */
+static void pr_ua_reg(struct scsi_lu *lu, int idx, uint16_t asc_ascq)
+{
+	struct scsi_pr_reg *r = &lu->pr_regs[idx];
+	struct scsi_list *n;
+
+	for (n = lu->nexuses.next; n != &lu->nexuses; n = n->next) {
+		struct scsi_view_ent *ve =
+			container_of(n, struct scsi_view_ent, lu_node);
+
+		if (scsi_itn_same_nexus(r->i_id, r->t_id, ve->itn))
+			scsi_ua_push_locked(ve, asc_ascq);
+	}
+}
+
+/* UA on every registrant except self. */
+static void pr_ua_others(struct scsi_lu *lu, int self, uint16_t asc_ascq)
+{
+	int i;
+
+	for (i = 0; i < SCSI_PR_MAX_REGS; i++)
+		if (lu->pr_regs[i].used && i != self)
+			pr_ua_reg(lu, i, asc_ascq);
+}
+
+bool scsi_pr_conflict(struct scsi_task *t, struct scsi_cmd *c)
+{
+	struct scsi_lu *lu = c->lu;
+	bool conflict = false;
+	int idx;
+
+	pthread_mutex_lock(&lu->lock);
+	/* SPC-2 reservation held through another nexus. */
+	if (lu->res2_held &&
+	    !scsi_itn_same_nexus(lu->res2_i_id, lu->res2_t_id, t->itn) &&
+	    !(c->op->flags & SCSI_OPF_RES2_ALLOWED))
+		conflict = true;
+	if (!conflict && lu->pr_reserved) {
+		idx = pr_find(lu, t->itn);
+		if (!pr_is_holder(lu, idx)) {
+			uint8_t bits = pr_conflict_tbl[c->op->prc][lu->pr_type];
+
+			conflict = bits & (idx < 0 ? NR : RG);
+		}
+	}
+	pthread_mutex_unlock(&lu->lock);
+	return conflict;
+}
+
+void scsi_res2_release_locked(struct scsi_lu *lu)
+{
+	lu->res2_held = false;
+	pr_update_active(lu);
+}
+
+/* ---- RESERVE / RELEASE (6)/(10), SPC-2 7.21/7.17 ---- */
+
+static bool pr_any_registration(struct scsi_lu *lu)
+{
+	unsigned int i;
+
+	for (i = 0; i < SCSI_PR_MAX_REGS; i++)
+		if (lu->pr_regs[i].used)
+			return true;
+	return false;
+}
+
+enum scsi_sr spc_reserve(struct scsi_task *t, struct scsi_cmd *c)
+{
+	struct scsi_lu *lu = c->lu;
+	enum scsi_sr sr = SCSI_SR_OK;
+
+	pthread_mutex_lock(&lu->lock);
+	/* SPC-4 5.9.3: RESERVE conflicts with any persistent reservation. */
+	if (lu->pr_reserved || pr_any_registration(lu) ||
+	    (lu->res2_held &&
+	     !scsi_itn_same_nexus(lu->res2_i_id, lu->res2_t_id, t->itn))) {
+		sr = SCSI_SR_RESERVATION_CONFLICT;
+	} else {
+		lu->res2_held = true;
+		memcpy(lu->res2_i_id, t->itn->i_id, 16);
+		memcpy(lu->res2_t_id, t->itn->t_id, 16);
+		pr_update_active(lu);
+	}
+	pthread_mutex_unlock(&lu->lock);
+	return sr;
+}
+
+enum scsi_sr spc_release(struct scsi_task *t, struct scsi_cmd *c)
+{
+	struct scsi_lu *lu = c->lu;
+
+	/* Releasing someone else's (or no) reservation is a no-op. */
+	pthread_mutex_lock(&lu->lock);
+	if (lu->res2_held &&
+	    scsi_itn_same_nexus(lu->res2_i_id, lu->res2_t_id, t->itn))
+		scsi_res2_release_locked(lu);
+	pthread_mutex_unlock(&lu->lock);
+	return SCSI_SR_OK;
+}
+
+/* ---- PERSISTENT RESERVE IN (SPC-4 6.15) ---- */
+
+enum scsi_sr spc_pr_in(struct scsi_task *t, struct scsi_cmd *c)
+{
+	struct scsi_lu *lu = c->lu;
+	uint8_t *b = t->worker->scratch, *p = b + 8;
+	unsigned int i;
+
+	pthread_mutex_lock(&lu->lock);
+	memset(b, 0, 8);
+	put_be32(b, lu->pr_generation);
+	switch (c->op->sa_code) {
+	case SCSI_PRIN_READ_KEYS:
+		for (i = 0; i < SCSI_PR_MAX_REGS; i++) {
+			if (!lu->pr_regs[i].used)
+				continue;
+			put_be64(p, lu->pr_regs[i].key);
+			p += 8;
+		}
+		break;
+	case SCSI_PRIN_READ_RESERVATION:
+		if (!lu->pr_reserved)
+			break;
+		memset(p, 0, 16);
+		/* All-registrants reservations report key 0 (6.15.3.3). */
+		if (!pr_type_all_reg(lu->pr_type))
+			put_be64(p, lu->pr_regs[lu->pr_holder].key);
+		p[13] = lu->pr_type; /* scope 0 (LU) */
+		p += 16;
+		break;
+	case SCSI_PRIN_REPORT_CAPABILITIES:
+		memset(b, 0, 8);
+		put_be16(b, 8);
+		b[3] = 0x80; /* TMV: type mask valid; no CRH/SIP/ATP/PTPL */
+		b[4] = 0x80 | 0x40 | 0x20 | 0x08 |
+		       0x02; /* WEAR EARO WERO EA WE */
+		b[5] = 0x01; /* EAAR */
+		p = b + 8;
+		pthread_mutex_unlock(&lu->lock);
+		c->flags |= SCSI_CMD_F_EMU_DATA;
+		c->data_len = p - b;
+		return SCSI_SR_OK;
+	case SCSI_PRIN_READ_FULL_STATUS:
+		for (i = 0; i < SCSI_PR_MAX_REGS; i++) {
+			struct scsi_pr_reg *r = &lu->pr_regs[i];
+
+			if (!r->used)
+				continue;
+			memset(p, 0, 48);
+			put_be64(p, r->key);
+			if (pr_is_holder(lu, i)) {
+				p[12] = 0x01; /* R_HOLDER */
+				p[13] = lu->pr_type;
+			}
+			put_be16(p + 18, r->rtpi);
+			put_be32(p + 20, SCSI_SRP_TRANSPORT_ID_LEN);
+			/* SRP TransportID (SPC-4 7.6.4.8). */
+			p[24] = SCSI_PROTOCOL_ID_SRP;
+			memcpy(p + 24 + 8, r->i_id, 16);
+			p += 48;
+		}
+		break;
+	}
+	put_be32(b + 4, p - b - 8);
+	pthread_mutex_unlock(&lu->lock);
+	c->flags |= SCSI_CMD_F_EMU_DATA;
+	c->data_len = p - b;
+	return SCSI_SR_OK;
+}
+
+/* ---- PERSISTENT RESERVE OUT (SPC-4 6.16, 5.9.7-5.9.11) ---- */
+
+/* Drop registration idx and what it held (lu->lock held). */
+static void pr_unregister(struct scsi_lu *lu, int idx)
+{
+	int i;
+
+	lu->pr_regs[idx].used = false;
+	if (!lu->pr_reserved)
+		return;
+	if (pr_type_all_reg(lu->pr_type)) {
+		/* 5.9.11.2: ends with the last registrant. */
+		for (i = 0; i < SCSI_PR_MAX_REGS; i++)
+			if (lu->pr_regs[i].used)
+				break;
+		if (i == SCSI_PR_MAX_REGS)
+			lu->pr_reserved = false;
+		else if (lu->pr_holder == idx)
+			lu->pr_holder = i;
+	} else if (lu->pr_holder == idx) {
+		lu->pr_reserved = false;
+		/* 5.9.11.2: registrants-only types tell the others. */
+		if (pr_type_reg_only(lu->pr_type))
+			pr_ua_others(lu, idx, SCSI_ASC_RESERVATIONS_RELEASED);
+	}
+}
+
+/* Remove registrations with key (not self); how many. */
+static int pr_remove_key(struct scsi_lu *lu, int self, uint64_t key)
+{
+	int i, n = 0;
+
+	for (i = 0; i < SCSI_PR_MAX_REGS; i++) {
+		if (!lu->pr_regs[i].used || i == self ||
+		    lu->pr_regs[i].key != key)
+			continue;
+		pr_ua_reg(lu, i, SCSI_ASC_REGISTRATIONS_PREEMPTED);
+		lu->pr_regs[i].used = false;
+		n++;
+	}
+	return n;
+}
+
+static enum scsi_sr pr_register(struct scsi_task *t, struct scsi_lu *lu,
+				int idx, bool ignore, uint64_t key,
+				uint64_t sa_key)
+{
+	unsigned int i;
+
+	if (idx < 0) {
+		if (!ignore && key)
+			return SCSI_SR_RESERVATION_CONFLICT;
+		if (!sa_key)
+			return SCSI_SR_OK;
+		for (i = 0; i < SCSI_PR_MAX_REGS; i++)
+			if (!lu->pr_regs[i].used)
+				break;
+		if (i == SCSI_PR_MAX_REGS)
+			return SCSI_SR_INSUFFICIENT_REG_RESOURCES;
+		lu->pr_regs[i].used = true;
+		memcpy(lu->pr_regs[i].i_id, t->itn->i_id, 16);
+		memcpy(lu->pr_regs[i].t_id, t->itn->t_id, 16);
+		lu->pr_regs[i].rtpi = t->itn->rtpi;
+		lu->pr_regs[i].key = sa_key;
+	} else {
+		if (!ignore && key != lu->pr_regs[idx].key)
+			return SCSI_SR_RESERVATION_CONFLICT;
+		if (sa_key)
+			lu->pr_regs[idx].key = sa_key;
+		else
+			pr_unregister(lu, idx);
+	}
+	lu->pr_generation++;
+	return SCSI_SR_OK;
+}
+
+static enum scsi_sr pr_preempt(struct scsi_task *t, struct scsi_cmd *c,
+			       struct scsi_lu *lu, int idx, uint8_t type,
+			       uint64_t sa_key)
+{
+	int i;
+
+	if (!lu->pr_reserved) {
+		/* 5.9.11.4.2: only registrations are removed. */
+		if (!sa_key)
+			return scsi_invalid_param(c, 8, -1);
+		if (!pr_remove_key(lu, idx, sa_key))
+			return SCSI_SR_RESERVATION_CONFLICT;
+	} else if (pr_type_all_reg(lu->pr_type)) {
+		/* 5.9.11.4.4: key 0 removes every other registrant. */
+		if (!sa_key) {
+			for (i = 0; i < SCSI_PR_MAX_REGS; i++) {
+				if (!lu->pr_regs[i].used || i == idx)
+					continue;
+				pr_ua_reg(lu, i,
+					  SCSI_ASC_REGISTRATIONS_PREEMPTED);
+				lu->pr_regs[i].used = false;
+			}
+			lu->pr_type = type;
+			lu->pr_holder = idx;
+		} else if (!pr_remove_key(lu, idx, sa_key)) {
+			return SCSI_SR_RESERVATION_CONFLICT;
+		}
+	} else if (sa_key == lu->pr_regs[lu->pr_holder].key) {
+		/* 5.9.11.4.3: take over the reservation. */
+		uint8_t old = lu->pr_type;
+
+		pr_remove_key(lu, idx, sa_key);
+		lu->pr_holder = idx;
+		lu->pr_type = type;
+		if (old != type)
+			pr_ua_others(lu, idx, SCSI_ASC_RESERVATIONS_RELEASED);
+	} else {
+		if (!sa_key)
+			return scsi_invalid_param(c, 8, -1);
+		if (!pr_remove_key(lu, idx, sa_key))
+			return SCSI_SR_RESERVATION_CONFLICT;
+	}
+	lu->pr_generation++;
+	return SCSI_SR_OK;
+}
+
+enum scsi_sr spc_pr_out(struct scsi_task *t, struct scsi_cmd *c)
+{
+	uint8_t sa = c->op->sa_code, scope = t->cdb[2] >> 4;
+	uint8_t type = t->cdb[2] & 0x0f, prm[SCSI_PR_OUT_PARAM_LEN];
+	struct scsi_lu *lu = c->lu;
+	bool reg = sa == SCSI_PROUT_REGISTER ||
+		   sa == SCSI_PROUT_REGISTER_AND_IGNORE;
+	uint64_t key, sa_key;
+	enum scsi_sr sr;
+	int idx;
+
+	/* SPC-4 6.16.3: the basic parameter list is exactly 24 bytes. */
+	if (t->xfer_len != SCSI_PR_OUT_PARAM_LEN)
+		return SCSI_SR_PARAM_LIST_LENGTH;
+	if (scsi_iov_copy_from(t, 0, prm, sizeof(prm)) < sizeof(prm))
+		return SCSI_SR_PARAM_LIST_LENGTH;
+	key = get_be64(prm);
+	sa_key = get_be64(prm + 8);
+	if (reg) {
+		if (prm[20] & 0x08) /* SPEC_I_PT not supported (SIP_C 0) */
+			return scsi_invalid_param(c, 20, 3);
+		if (prm[20] & 0x04) /* ALL_TG_PT not supported (ATP_C 0) */
+			return scsi_invalid_param(c, 20, 2);
+		if (prm[20] & 0x01) /* APTPL not supported (PTPL_C 0) */
+			return scsi_invalid_param(c, 20, 0);
+	} else if (sa != SCSI_PROUT_CLEAR) {
+		if (scope)
+			return scsi_invalid_cdb(c, 2, 7);
+		if (!pr_type_valid(type))
+			return scsi_invalid_cdb(c, 2, 3);
+	}
+
+	pthread_mutex_lock(&lu->lock);
+	idx = pr_find(lu, t->itn);
+	if (reg) {
+		sr = pr_register(t, lu, idx,
+				 sa == SCSI_PROUT_REGISTER_AND_IGNORE, key,
+				 sa_key);
+		goto out;
+	}
+	/* Every other service action needs this nexus's registered key. */
+	if (idx < 0 || lu->pr_regs[idx].key != key) {
+		sr = SCSI_SR_RESERVATION_CONFLICT;
+		goto out;
+	}
+	sr = SCSI_SR_OK;
+	switch (sa) {
+	case SCSI_PROUT_RESERVE:
+		if (lu->pr_reserved) {
+			if (!pr_is_holder(lu, idx) || lu->pr_type != type)
+				sr = SCSI_SR_RESERVATION_CONFLICT;
+			break;
+		}
+		lu->pr_reserved = true;
+		lu->pr_type = type;
+		lu->pr_holder = idx;
+		break;
+	case SCSI_PROUT_RELEASE:
+		if (!pr_is_holder(lu, idx))
+			break; /* 5.9.11.2: not the holder: GOOD, no change */
+		if (lu->pr_type != type) {
+			sr = SCSI_SR_INVALID_RELEASE;
+			break;
+		}
+		lu->pr_reserved = false;
+		if (pr_type_reg_only(type) || pr_type_all_reg(type))
+			pr_ua_others(lu, idx, SCSI_ASC_RESERVATIONS_RELEASED);
+		break;
+	case SCSI_PROUT_CLEAR:
+		/* 5.9.11.5: everything goes; others learn it by UA. */
+		pr_ua_others(lu, idx, SCSI_ASC_RESERVATIONS_PREEMPTED);
+		memset(lu->pr_regs, 0, sizeof(lu->pr_regs));
+		lu->pr_reserved = false;
+		lu->pr_generation++;
+		break;
+	case SCSI_PROUT_PREEMPT:
+	case SCSI_PROUT_PREEMPT_AND_ABORT:
+		/*
+		 * PREEMPT AND ABORT also aborts the preempted nexuses' tasks;
+		 * that is the transport's part (like LUN RESET).
+		 */
+		sr = pr_preempt(t, c, lu, idx, type, sa_key);
+		break;
+	default:
+		sr = SCSI_SR_INVALID_OPCODE;
+		break;
+	}
+out:
+	pr_update_active(lu);
+	pthread_mutex_unlock(&lu->lock);
+	return sr;
+}

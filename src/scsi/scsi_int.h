@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * SCSI layer internals shared by task.c (parse/dispatch/sense), optable.c
+ * (the opcode table), lu.c (LUs, nexuses, unit attentions, workers, range
+ * locks), spc.c, sbc.c and pr.c.  Not for other layers.
+ */
+#ifndef SRPTD_SCSI_INT_H
+#define SRPTD_SCSI_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "scsi/scsi.h"
+#include "srptd/scsi_proto.h"
+
+/* Tiny intrusive doubly linked list. */
+struct scsi_list {
+	struct scsi_list *prev, *next;
+};
+
+static inline void scsi_list_init(struct scsi_list *h)
+{
+	h->prev = h->next = h;
+}
+
+static inline bool scsi_list_empty(const struct scsi_list *h)
+{
+	return h->next == h;
+}
+
+static inline void scsi_list_add_tail(struct scsi_list *h, struct scsi_list *n)
+{
+	n->prev = h->prev;
+	n->next = h;
+	h->prev->next = n;
+	h->prev = n;
+}
+
+static inline void scsi_list_del(struct scsi_list *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->prev = n->next = n;
+}
+
+/*
+ * Why a command failed (or SCSI_SR_OK).  Handlers return one of these; the
+ * single function scsi_task_set_sense() turns it into status and sense
+ * (LIO's sense_reason_t model).  See scsi_sense_table in task.c.
+ */
+enum scsi_sr {
+	SCSI_SR_OK = 0,
+	SCSI_SR_ASYNC, /* handler started backend I/O; completes later */
+	SCSI_SR_INVALID_OPCODE, /* 05/20/00 */
+	SCSI_SR_INVALID_CDB_FIELD, /* 05/24/00 + field pointer */
+	SCSI_SR_INVALID_PARAM_FIELD, /* 05/26/00 + field pointer */
+	SCSI_SR_PARAM_LIST_LENGTH, /* 05/1A/00 */
+	SCSI_SR_LBA_OUT_OF_RANGE, /* 05/21/00 */
+	SCSI_SR_LU_NOT_SUPPORTED, /* 05/25/00 */
+	SCSI_SR_SAVING_NOT_SUPPORTED, /* 05/39/00 */
+	SCSI_SR_INVALID_RELEASE, /* 05/26/04 */
+	SCSI_SR_INSUFFICIENT_REG_RESOURCES, /* 05/55/04 */
+	SCSI_SR_WRITE_PROTECTED, /* 07/27/00 */
+	SCSI_SR_SPACE_ALLOC_FAILED, /* 07/27/07 (-ENOSPC) */
+	SCSI_SR_MISCOMPARE, /* 0E/1D/00 + INFORMATION = byte offset */
+	SCSI_SR_READ_ERROR, /* 03/11/00 (-EIO on read) */
+	SCSI_SR_WRITE_ERROR, /* 03/0C/00 (-EIO on write) */
+	SCSI_SR_INTERNAL_FAILURE, /* 04/44/00 (other backend errors) */
+	SCSI_SR_DATA_PHASE_ERROR, /* 0B/4B/00: data-out shorter than CDB */
+	SCSI_SR_UNIT_ATTENTION, /* 06/xx/yy from the nexus's UA queue */
+	SCSI_SR_RESERVATION_CONFLICT, /* status 0x18, no sense */
+	SCSI_SR_COUNT
+};
+
+/* Opcode flags (struct scsi_opdesc.flags). */
+#define SCSI_OPF_UA_ALLOWED (1u << 0) /* runs without reporting/clearing UA */
+#define SCSI_OPF_NO_LU (1u << 1) /* may run on an unmapped LUN / W-LUN */
+#define SCSI_OPF_WRITE (1u << 2) /* modifies the medium: write protect */
+#define SCSI_OPF_RES2_ALLOWED (1u << 3) /* allowed under others' RESERVE(6) */
+#define SCSI_OPF_DATA_OUT_EMU (1u << 4) /* param list gathered to scratch */
+#define SCSI_OPF_CLEAR_RLDC (1u << 5) /* REPORT LUNS clears 3F/0E */
+
+/*
+ * Conflict class against persistent reservations (SPC-4 5.9.1 table 64 and
+ * SBC-3 table 13): which commands a non-holder may run.
+ */
+enum scsi_prc {
+	SCSI_PRC_ALLOWED, /* INQUIRY, REPORT LUNS, PR IN/OUT, TUR, RC ... */
+	SCSI_PRC_READ, /* reads: conflict under exclusive access types */
+	SCSI_PRC_WRITE, /* writes: conflict under every type */
+};
+
+struct scsi_cmd;
+typedef enum scsi_sr (*scsi_parse_fn)(struct scsi_task *t, struct scsi_cmd *c);
+typedef enum scsi_sr (*scsi_exec_fn)(struct scsi_task *t, struct scsi_cmd *c);
+
+/* One row of the dispatch table (optable.c). */
+struct scsi_opdesc {
+	const char *name;
+	scsi_parse_fn parse; /* sets dir, xfer_len, lba, nblocks */
+	scsi_exec_fn exec;
+	uint32_t flags; /* SCSI_OPF_* */
+	uint8_t prc; /* enum scsi_prc */
+	uint8_t cdb_len;
+	uint8_t len_off; /* ALLOCATION / PARAMETER LIST LENGTH offset */
+	/* Service-action sub-table (opcodes 0x5E, 0x5F, 0x9E, 0xA3). */
+	const struct scsi_opdesc *sa;
+	uint8_t n_sa;
+	uint8_t sa_code; /* in a sub-table row: its service action */
+	/* CDB USAGE DATA (SPC-4 6.35.3): bits the CDB may set, per byte. */
+	uint8_t usage[16];
+};
+
+extern const struct scsi_opdesc scsi_optable[256];
+const struct scsi_opdesc *scsi_op_lookup(const uint8_t *cdb, bool *sa_bad);
+const struct scsi_opdesc *scsi_op_sa_row(uint8_t opcode, unsigned int i);
+
+/* One LUN of a nexus's view, with that LUN's unit attention queue. */
+#define SCSI_UA_MAX 8
+struct scsi_view_ent {
+	uint64_t lun;
+	struct scsi_lu *lu;
+	bool read_only;
+	struct scsi_itn *itn;
+	struct scsi_list lu_node; /* on lu->nexuses, under lu->lock */
+	atomic_uint ua_count; /* lock-free "anything pending?" check */
+	unsigned int ua_head; /* queue under lu->lock */
+	uint16_t ua[SCSI_UA_MAX];
+};
+
+struct scsi_itn {
+	uint8_t i_id[16];
+	uint8_t t_id[16];
+	uint16_t rtpi;
+	unsigned int n;
+	struct scsi_view_ent *view;
+};
+
+/* Persistent reservation registrant (SPC-4 5.9.7). */
+#define SCSI_PR_MAX_REGS 64
+struct scsi_pr_reg {
+	bool used;
+	uint8_t i_id[16];
+	uint8_t t_id[16];
+	uint16_t rtpi;
+	uint64_t key;
+};
+
+/* Range lock node for COMPARE AND WRITE atomicity. */
+struct scsi_range {
+	struct scsi_list node;
+	uint64_t lba;
+	uint64_t n;
+	bool caw; /* a COMPARE AND WRITE (exclusive) */
+	bool active; /* holds the range (else waiting in order) */
+	bool linked;
+	bool waiting; /* on lu->waiters */
+	struct scsi_list wnode; /* on lu->waiters */
+};
+
+struct scsi_lu {
+	struct srptd_bdev *bdev;
+	char vendor[9];
+	char product[17];
+	char revision[5];
+	char serial[65];
+	uint8_t naa[SCSI_NAA_LEN];
+	char target_name[224];
+	uint32_t max_xfer_bytes;
+	uint16_t tpg_id;
+	atomic_bool wce; /* caching page WCE; false: every write FUA */
+	atomic_bool d_sense; /* control page D_SENSE: descriptor sense */
+	bool d_sense_default;
+
+	/*
+	 * Control state shared by every nexus and worker that sees this LU:
+	 * the attached nexus list with their UA queues, SPC-2 and persistent
+	 * reservations, and the COMPARE AND WRITE range lock.  Changes are
+	 * rare (PR OUT, MODE SELECT, resets) or short (range lock insert) and
+	 * must be atomic across workers of different nexuses, which cannot
+	 * agree by message passing within one command, hence a mutex (the
+	 * house rule's exception for rare shared control state).
+	 */
+	pthread_mutex_t lock;
+	struct scsi_list nexuses; /* scsi_view_ent.lu_node */
+	atomic_bool res_active; /* any reservation: hot path skips the lock */
+	bool res2_held; /* SPC-2 RESERVE(6)/(10) */
+	uint8_t res2_i_id[16];
+	uint8_t res2_t_id[16];
+	uint32_t pr_generation;
+	bool pr_reserved;
+	uint8_t pr_type;
+	int pr_holder; /* index in pr_regs of the reserving registrant */
+	struct scsi_pr_reg pr_regs[SCSI_PR_MAX_REGS];
+	struct scsi_list writes; /* active non-CAW write ranges */
+	struct scsi_list caws; /* CAW ranges, active and waiting, FIFO */
+	struct scsi_list waiters; /* tasks blocked on a range */
+};
+
+/* Per-task private state, in scsi_task.scsi_priv. */
+#define SCSI_CMD_F_FUA (1u << 0)
+#define SCSI_CMD_F_BYTCHK (1u << 1)
+#define SCSI_CMD_F_UNMAP (1u << 2)
+#define SCSI_CMD_F_NDOB (1u << 3)
+#define SCSI_CMD_F_INFO (1u << 4) /* info valid */
+#define SCSI_CMD_F_SKS (1u << 5) /* field pointer valid */
+#define SCSI_CMD_F_SKS_CDB (1u << 6) /* field pointer is into the CDB */
+#define SCSI_CMD_F_RANGE (1u << 7) /* holds a range in lu */
+#define SCSI_CMD_F_EMU_DATA (1u << 8) /* data_len bytes in the scratch */
+#define SCSI_CMD_F_SOFT_FAIL (1u << 9) /* -EOPNOTSUPP goes to resume */
+
+struct scsi_cmd {
+	const struct scsi_opdesc *op;
+	struct scsi_lu *lu; /* NULL: unmapped LUN or W-LUN */
+	struct scsi_view_ent *ve;
+	uint64_t lba;
+	uint32_t nblocks;
+	uint32_t flags; /* SCSI_CMD_F_* */
+	uint32_t alloc_len; /* data-in allocation length (0: none) */
+	uint32_t data_len; /* emulated data-in produced in the scratch */
+	uint16_t sks_field; /* byte offset for the field pointer */
+	uint8_t sks_bit; /* bit, or 0xff for none */
+	uint16_t ua; /* SCSI_SR_UNIT_ATTENTION: asc/ascq */
+	uint64_t info; /* INFORMATION field */
+	enum scsi_sr (*resume)(struct scsi_task *t, struct scsi_cmd *c);
+	/* Backend I/O state. */
+	struct srptd_io io;
+	struct srptd_backend_ctx *ctx;
+	struct iovec *trim_iov; /* entry shortened for io, or NULL */
+	size_t trim_saved;
+	int submit_err; /* -errno of the last rejected submission */
+	struct iovec biov; /* iovec over the bounce buffer */
+	uint8_t *bounce; /* aligned bounce buffer of multi-step commands */
+	uint32_t bounce_len;
+	uint64_t pos; /* progress in blocks / descriptors */
+	uint32_t step;
+	struct scsi_range range;
+	struct scsi_list wnode; /* on worker->resumed / worker->retry */
+};
+
+_Static_assert(sizeof(struct scsi_cmd) <=
+		       sizeof(((struct scsi_task *)0)->scsi_priv),
+	       "scsi_cmd fits scsi_task.scsi_priv");
+
+static inline struct scsi_cmd *scsi_cmd(struct scsi_task *t)
+{
+	return (struct scsi_cmd *)t->scsi_priv;
+}
+
+static inline struct scsi_task *scsi_cmd_task(struct scsi_cmd *c)
+{
+	return (struct scsi_task *)((char *)c -
+				    offsetof(struct scsi_task, scsi_priv));
+}
+
+/* Per-worker state. */
+#define SCSI_WORKER_MAX_ENGINES 8
+#define SCSI_SCRATCH_LEN (256 * 1024)
+struct scsi_worker {
+	unsigned int depth;
+	unsigned int n_eng;
+	struct {
+		const struct srptd_backend_ops *ops;
+		struct srptd_backend_ctx *ctx;
+	} eng[SCSI_WORKER_MAX_ENGINES];
+	int efd; /* eventfd: tasks resumed from other threads */
+	pthread_mutex_t rlock;
+	struct scsi_list resumed; /* scsi_cmd.wnode, under rlock */
+	struct scsi_list retry; /* -EAGAIN submissions, worker-local */
+	uint8_t *scratch; /* emulated data-in / parameter lists */
+};
+
+/* task.c */
+enum scsi_sr scsi_invalid_cdb(struct scsi_cmd *c, unsigned int byte, int bit);
+enum scsi_sr scsi_invalid_param(struct scsi_cmd *c, unsigned int byte, int bit);
+void scsi_task_finish(struct scsi_task *t, enum scsi_sr sr);
+size_t scsi_iov_copy_from(const struct scsi_task *t, size_t off, void *dst,
+			  size_t len);
+size_t scsi_iov_copy_to(struct scsi_task *t, size_t off, const void *src,
+			size_t len);
+uint64_t scsi_lu_nblocks(const struct scsi_lu *lu);
+bool scsi_cmd_read_only(const struct scsi_cmd *c);
+
+/* lu.c */
+struct scsi_view_ent *scsi_itn_find(struct scsi_itn *itn, uint64_t lun);
+bool scsi_ua_pending(struct scsi_view_ent *ve);
+uint16_t scsi_ua_pop(struct scsi_view_ent *ve);
+void scsi_ua_push_locked(struct scsi_view_ent *ve, uint16_t asc_ascq);
+void scsi_lu_queue_ua_others_locked(struct scsi_lu *lu,
+				    const struct scsi_itn *except,
+				    uint16_t asc_ascq);
+void scsi_itn_clear_ua(struct scsi_itn *itn, uint16_t asc_ascq);
+int scsi_worker_ctx(struct scsi_worker *w, const struct srptd_backend_ops *ops,
+		    struct srptd_backend_ctx **ctx);
+/* Submit c->io (already filled) on the task's worker; SR_ASYNC or error. */
+enum scsi_sr scsi_submit_io(struct scsi_task *t, struct scsi_cmd *c);
+/* Range lock: true if acquired; false: queued, c->resume runs later. */
+bool scsi_range_acquire(struct scsi_task *t, struct scsi_cmd *c);
+void scsi_range_release(struct scsi_task *t, struct scsi_cmd *c);
+bool scsi_itn_same_nexus(const uint8_t *i_id, const uint8_t *t_id,
+			 const struct scsi_itn *itn);
+
+/* pr.c */
+bool scsi_pr_conflict(struct scsi_task *t, struct scsi_cmd *c);
+void scsi_res2_release_locked(struct scsi_lu *lu);
+enum scsi_sr spc_reserve(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr spc_release(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr spc_pr_in(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr spc_pr_out(struct scsi_task *t, struct scsi_cmd *c);
+
+/* spc.c: parse helpers and emulated commands. */
+enum scsi_sr scsi_parse_none(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr scsi_parse_alloc_8(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr scsi_parse_alloc_16(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr scsi_parse_alloc_32(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr scsi_parse_param_8(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr scsi_parse_param_16(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr scsi_parse_param_32(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr spc_tur(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr spc_request_sense(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr spc_inquiry(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr spc_mode_sense(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr spc_mode_select(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr spc_report_luns(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr spc_report_tpgs(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr spc_report_opcodes(struct scsi_task *t, struct scsi_cmd *c);
+void scsi_build_sense(uint8_t *buf, uint8_t *len, bool desc, uint8_t key,
+		      uint16_t asc_ascq, const struct scsi_cmd *c);
+
+/* sbc.c */
+enum scsi_sr sbc_parse_rw6(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_parse_rw10(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_parse_rw12(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_parse_rw16(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_parse_verify(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_parse_sync(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_parse_write_same(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_parse_caw(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_parse_unmap(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_parse_rc16(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_parse_rc10(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_read(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_write(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_verify(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_sync_cache(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_write_same(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_caw(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_unmap(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_read_capacity_10(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_read_capacity_16(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_start_stop(struct scsi_task *t, struct scsi_cmd *c);
+
+/* Limits advertised in VPD 0xB0 and enforced by sbc.c. */
+#define SCSI_MAX_CAW_BLOCKS 8
+#define SCSI_MAX_UNMAP_DESCS 256
+#define SCSI_MAX_UNMAP_LBAS 0x400000u /* per UNMAP command */
+#define SCSI_MAX_WRITE_SAME_LBAS 0x400000u
+#define SCSI_CHUNK_BYTES (1024u * 1024u) /* WRITE SAME / VERIFY chunk */
+
+#endif

@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Task life: parse (LUN lookup, opcode table, CDB usage check, unit
+ * attention, reservation conflict, per-opcode field/range validation),
+ * execute (handler), and the one place that turns a sense reason into
+ * status and sense data.  Model: LIO's sbc_parse_cdb()/sense_reason_t and
+ * tgt's opcode table (model-codebases.md rule 4).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "scsi/scsi_int.h"
+#include "util.h"
+
+/* Sense reason -> sense key / ASC / ASCQ (SPC-4 annex D.2). */
+static const struct {
+	uint8_t key;
+	uint16_t asc;
+} scsi_sense_table[SCSI_SR_COUNT] = {
+	[SCSI_SR_INVALID_OPCODE] = { SCSI_SK_ILLEGAL_REQUEST,
+				     SCSI_ASC_INVALID_OPCODE },
+	[SCSI_SR_INVALID_CDB_FIELD] = { SCSI_SK_ILLEGAL_REQUEST,
+					SCSI_ASC_INVALID_FIELD_IN_CDB },
+	[SCSI_SR_INVALID_PARAM_FIELD] = { SCSI_SK_ILLEGAL_REQUEST,
+					  SCSI_ASC_INVALID_FIELD_IN_PARAM_LIST },
+	[SCSI_SR_PARAM_LIST_LENGTH] = { SCSI_SK_ILLEGAL_REQUEST,
+					SCSI_ASC_PARAMETER_LIST_LENGTH_ERROR },
+	[SCSI_SR_LBA_OUT_OF_RANGE] = { SCSI_SK_ILLEGAL_REQUEST,
+				       SCSI_ASC_LBA_OUT_OF_RANGE },
+	[SCSI_SR_LU_NOT_SUPPORTED] = { SCSI_SK_ILLEGAL_REQUEST,
+				       SCSI_ASC_LU_NOT_SUPPORTED },
+	[SCSI_SR_SAVING_NOT_SUPPORTED] = { SCSI_SK_ILLEGAL_REQUEST,
+					   SCSI_ASC_SAVING_PARAMS_NOT_SUPPORTED },
+	[SCSI_SR_INVALID_RELEASE] = { SCSI_SK_ILLEGAL_REQUEST,
+				      SCSI_ASC_INVALID_RELEASE_OF_PR },
+	[SCSI_SR_INSUFFICIENT_REG_RESOURCES] = { SCSI_SK_ILLEGAL_REQUEST,
+						 SCSI_ASC_INSUFFICIENT_REG_RESOURCES },
+	[SCSI_SR_WRITE_PROTECTED] = { SCSI_SK_DATA_PROTECT,
+				      SCSI_ASC_WRITE_PROTECTED },
+	[SCSI_SR_SPACE_ALLOC_FAILED] = { SCSI_SK_DATA_PROTECT,
+					 SCSI_ASC_SPACE_ALLOC_FAILED_WP },
+	[SCSI_SR_MISCOMPARE] = { SCSI_SK_MISCOMPARE,
+				 SCSI_ASC_MISCOMPARE_DURING_VERIFY },
+	[SCSI_SR_READ_ERROR] = { SCSI_SK_MEDIUM_ERROR,
+				 SCSI_ASC_UNRECOVERED_READ_ERROR },
+	[SCSI_SR_WRITE_ERROR] = { SCSI_SK_MEDIUM_ERROR, SCSI_ASC_WRITE_ERROR },
+	[SCSI_SR_INTERNAL_FAILURE] = { SCSI_SK_HARDWARE_ERROR,
+				       SCSI_ASC_INTERNAL_TARGET_FAILURE },
+	[SCSI_SR_DATA_PHASE_ERROR] = { SCSI_SK_ABORTED_COMMAND,
+				       SCSI_ASC_DATA_PHASE_ERROR },
+};
+
+enum scsi_sr scsi_invalid_cdb(struct scsi_cmd *c, unsigned int byte, int bit)
+{
+	c->flags |= SCSI_CMD_F_SKS | SCSI_CMD_F_SKS_CDB;
+	c->sks_field = byte;
+	c->sks_bit = bit < 0 ? 0xff : bit;
+	return SCSI_SR_INVALID_CDB_FIELD;
+}
+
+enum scsi_sr scsi_invalid_param(struct scsi_cmd *c, unsigned int byte, int bit)
+{
+	c->flags |= SCSI_CMD_F_SKS;
+	c->flags &= ~SCSI_CMD_F_SKS_CDB;
+	c->sks_field = byte;
+	c->sks_bit = bit < 0 ? 0xff : bit;
+	return SCSI_SR_INVALID_PARAM_FIELD;
+}
+
+/*
+ * Build fixed (SPC-4 4.5.3) or descriptor (4.5.2) sense data.  c may be
+ * NULL; otherwise its INFORMATION and field pointer are included.
+ */
+void scsi_build_sense(uint8_t *buf, uint8_t *len, bool desc, uint8_t key,
+		      uint16_t asc_ascq, const struct scsi_cmd *c)
+{
+	bool info = c && (c->flags & SCSI_CMD_F_INFO);
+	bool sks = c && (c->flags & SCSI_CMD_F_SKS);
+	uint8_t sk[3] = { 0 };
+
+	if (sks) {
+		sk[0] = SCSI_SKS_SKSV;
+		if (c->flags & SCSI_CMD_F_SKS_CDB)
+			sk[0] |= SCSI_SKS_CD;
+		if (c->sks_bit != 0xff)
+			sk[0] |= SCSI_SKS_BPV | (c->sks_bit & 7);
+		put_be16(&sk[1], c->sks_field);
+	}
+	memset(buf, 0, SCSI_SENSE_BUFFERSIZE);
+	if (desc) {
+		uint8_t *d = buf + SCSI_SENSE_DESC_HDR_LEN;
+
+		buf[0] = SCSI_SENSE_DESC_CURRENT;
+		buf[SCSI_SENSE_DESC_KEY] = key;
+		buf[SCSI_SENSE_DESC_ASC] = asc_ascq >> 8;
+		buf[SCSI_SENSE_DESC_ASCQ] = asc_ascq & 0xff;
+		if (info) {
+			d[0] = SCSI_SENSE_DESC_INFO_TYPE;
+			d[1] = SCSI_SENSE_DESC_INFO_LEN - 2;
+			d[2] = 0x80; /* VALID */
+			put_be64(d + 4, c->info);
+			d += SCSI_SENSE_DESC_INFO_LEN;
+		}
+		if (sks) {
+			d[0] = SCSI_SENSE_DESC_SKS_TYPE;
+			d[1] = SCSI_SENSE_DESC_SKS_LEN - 2;
+			memcpy(d + 4, sk, 3);
+			d += SCSI_SENSE_DESC_SKS_LEN;
+		}
+		buf[SCSI_SENSE_DESC_ADD_LEN] =
+			d - buf - SCSI_SENSE_DESC_HDR_LEN;
+		*len = d - buf;
+		return;
+	}
+	buf[0] = SCSI_SENSE_FIXED_CURRENT;
+	buf[SCSI_SENSE_FIXED_KEY] = key;
+	buf[SCSI_SENSE_FIXED_ADD_LEN] = SCSI_SENSE_FIXED_LEN - 8;
+	buf[SCSI_SENSE_FIXED_ASC] = asc_ascq >> 8;
+	buf[SCSI_SENSE_FIXED_ASCQ] = asc_ascq & 0xff;
+	if (info) {
+		/*
+		 * The fixed format INFORMATION field has 4 bytes; VALID is
+		 * only set when the value fits (SPC-4 4.5.3).
+		 */
+		put_be32(buf + SCSI_SENSE_FIXED_INFO, (uint32_t)c->info);
+		if (c->info <= UINT32_MAX)
+			buf[0] |= SCSI_SENSE_FIXED_VALID;
+	}
+	if (sks)
+		memcpy(buf + SCSI_SENSE_FIXED_SKS, sk, 3);
+	*len = SCSI_SENSE_FIXED_LEN;
+}
+
+/* The single place that turns a sense reason into status + sense. */
+static void scsi_task_set_sense(struct scsi_task *t, enum scsi_sr sr)
+{
+	struct scsi_cmd *c = scsi_cmd(t);
+	bool desc = c->lu &&
+		    atomic_load_explicit(&c->lu->d_sense, memory_order_relaxed);
+
+	t->sense_len = 0;
+	switch (sr) {
+	case SCSI_SR_OK:
+		t->status = SAM_STAT_GOOD;
+		return;
+	case SCSI_SR_RESERVATION_CONFLICT:
+		/* SAM-5 5.3.1: status only, no sense data. */
+		t->status = SAM_STAT_RESERVATION_CONFLICT;
+		t->data_in_len = 0;
+		return;
+	case SCSI_SR_UNIT_ATTENTION:
+		t->status = SAM_STAT_CHECK_CONDITION;
+		t->data_in_len = 0;
+		scsi_build_sense(t->sense, &t->sense_len, desc,
+				 SCSI_SK_UNIT_ATTENTION, c->ua, NULL);
+		return;
+	default:
+		break;
+	}
+	if (sr <= SCSI_SR_ASYNC || sr >= SCSI_SR_COUNT ||
+	    !scsi_sense_table[sr].key)
+		sr = SCSI_SR_INTERNAL_FAILURE;
+	t->status = SAM_STAT_CHECK_CONDITION;
+	/* Data already read stays valid for a miscompare only. */
+	if (sr != SCSI_SR_MISCOMPARE)
+		t->data_in_len = 0;
+	scsi_build_sense(t->sense, &t->sense_len, desc,
+			 scsi_sense_table[sr].key, scsi_sense_table[sr].asc, c);
+}
+
+size_t scsi_iov_copy_from(const struct scsi_task *t, size_t off, void *dst,
+			  size_t len)
+{
+	size_t done = 0, base = 0;
+	unsigned int i;
+
+	if (off >= t->buf_len)
+		return 0;
+	len = MIN(len, t->buf_len - off);
+	for (i = 0; i < t->iovcnt && done < len; i++) {
+		size_t l = t->iov[i].iov_len;
+
+		if (off < base + l) {
+			size_t s = off - base, n = MIN(l - s, len - done);
+
+			memcpy((uint8_t *)dst + done,
+			       (uint8_t *)t->iov[i].iov_base + s, n);
+			done += n;
+			off += n;
+		}
+		base += l;
+	}
+	return done;
+}
+
+size_t scsi_iov_copy_to(struct scsi_task *t, size_t off, const void *src,
+			size_t len)
+{
+	size_t done = 0, base = 0;
+	unsigned int i;
+
+	if (off >= t->buf_len)
+		return 0;
+	len = MIN(len, t->buf_len - off);
+	for (i = 0; i < t->iovcnt && done < len; i++) {
+		size_t l = t->iov[i].iov_len;
+
+		if (off < base + l) {
+			size_t s = off - base, n = MIN(l - s, len - done);
+
+			memcpy((uint8_t *)t->iov[i].iov_base + s,
+			       (const uint8_t *)src + done, n);
+			done += n;
+			off += n;
+		}
+		base += l;
+	}
+	return done;
+}
+
+uint64_t scsi_lu_nblocks(const struct scsi_lu *lu)
+{
+	return lu->bdev->size / lu->bdev->block_size;
+}
+
+bool scsi_cmd_read_only(const struct scsi_cmd *c)
+{
+	return (c->ve && c->ve->read_only) || c->lu->bdev->read_only;
+}
+
+/* SAM-5 4.7: see scsi.h. */
+uint64_t scsi_lun_decode(const uint8_t lun[8])
+{
+	unsigned int i;
+
+	for (i = 2; i < 8; i++)
+		if (lun[i])
+			return SCSI_LUN_INVALID; /* multi-level: unsupported */
+	switch (lun[0] & 0xc0) {
+	case SCSI_LUN_METHOD_PERIPHERAL:
+		if (lun[0] & 0x3f)
+			return SCSI_LUN_INVALID; /* bus identifier != 0 */
+		return lun[1];
+	case SCSI_LUN_METHOD_FLAT:
+		return (uint64_t)(lun[0] & 0x3f) << 8 | lun[1];
+	case SCSI_LUN_METHOD_EXTENDED:
+		if (lun[0] == 0xc1 && lun[1] == SCSI_WLUN_REPORT_LUNS)
+			return SCSI_LUN_WLUN_REPORT_LUNS;
+		return SCSI_LUN_INVALID;
+	default:
+		return SCSI_LUN_INVALID;
+	}
+}
+
+void scsi_lun_encode(uint64_t lun, uint8_t out[8])
+{
+	memset(out, 0, 8);
+	if (lun == SCSI_LUN_WLUN_REPORT_LUNS) {
+		out[0] = 0xc1;
+		out[1] = SCSI_WLUN_REPORT_LUNS;
+	} else if (lun < 256) {
+		out[1] = lun;
+	} else {
+		out[0] = SCSI_LUN_METHOD_FLAT | ((lun >> 8) & 0x3f);
+		out[1] = lun & 0xff;
+	}
+}
+
+/* Highest set bit of a non-zero byte. */
+static int scsi_top_bit(uint8_t v)
+{
+	return 31 - __builtin_clz(v);
+}
+
+static enum scsi_sr scsi_parse(struct scsi_task *t, struct scsi_cmd *c)
+{
+	const struct scsi_opdesc *op;
+	bool sa_bad = false;
+	unsigned int i;
+	enum scsi_sr sr;
+
+	if (t->cdb_len < 6 || t->cdb_len > SCSI_MAX_CDB_LEN)
+		return SCSI_SR_INVALID_OPCODE;
+	c->ve = t->itn ? scsi_itn_find(t->itn, t->lun) : NULL;
+	c->lu = c->ve ? c->ve->lu : NULL;
+	op = scsi_op_lookup(t->cdb, &sa_bad);
+	/*
+	 * SPC-4 4.5.x / SAM-5 5.14: a command to a LUN that is not in the
+	 * view fails with LOGICAL UNIT NOT SUPPORTED, except INQUIRY,
+	 * REPORT LUNS and REQUEST SENSE, which report that state themselves.
+	 */
+	if (!c->ve && !(op && (op->flags & SCSI_OPF_NO_LU)))
+		return SCSI_SR_LU_NOT_SUPPORTED;
+	if (!op) {
+		if (sa_bad)
+			return scsi_invalid_cdb(c, 1, 4);
+		return SCSI_SR_INVALID_OPCODE;
+	}
+	c->op = op;
+	if (t->cdb_len < op->cdb_len)
+		return SCSI_SR_INVALID_OPCODE;
+	/* Reserved bits and unsupported options (CDB USAGE DATA). */
+	for (i = 1; i < op->cdb_len; i++) {
+		uint8_t bad = t->cdb[i] & ~op->usage[i];
+
+		if (bad)
+			return scsi_invalid_cdb(c, i, scsi_top_bit(bad));
+	}
+	/* SAM-5 5.14: report (and clear) the oldest unit attention. */
+	if (c->ve && !(op->flags & SCSI_OPF_UA_ALLOWED) &&
+	    scsi_ua_pending(c->ve)) {
+		c->ua = scsi_ua_pop(c->ve);
+		if (c->ua)
+			return SCSI_SR_UNIT_ATTENTION;
+	}
+	if (c->lu &&
+	    atomic_load_explicit(&c->lu->res_active, memory_order_acquire) &&
+	    scsi_pr_conflict(t, c))
+		return SCSI_SR_RESERVATION_CONFLICT;
+	sr = op->parse(t, c);
+	if (sr != SCSI_SR_OK)
+		return sr;
+	if ((op->flags & SCSI_OPF_WRITE) && c->lu && scsi_cmd_read_only(c))
+		return SCSI_SR_WRITE_PROTECTED;
+	return SCSI_SR_OK;
+}
+
+int scsi_task_parse(struct scsi_task *t)
+{
+	struct scsi_cmd *c = scsi_cmd(t);
+	enum scsi_sr sr;
+
+	memset(c, 0, offsetof(struct scsi_cmd, io));
+	c->sks_bit = 0xff;
+	c->ctx = NULL;
+	c->submit_err = 0;
+	c->bounce = NULL;
+	c->bounce_len = 0;
+	c->pos = 0;
+	c->step = 0;
+	c->trim_iov = NULL;
+	c->range.linked = false;
+	c->range.waiting = false;
+	t->dir = SCSI_DIR_NONE;
+	t->xfer_len = 0;
+	t->status = SAM_STAT_GOOD;
+	t->sense_len = 0;
+	t->data_in_len = 0;
+	sr = scsi_parse(t, c);
+	if (sr == SCSI_SR_OK)
+		return 0;
+	scsi_task_set_sense(t, sr);
+	pr_debug(LOG_C_SCSI, "lun %llu op 0x%02x rejected at parse: %d",
+		 (unsigned long long)t->lun, t->cdb[0], sr);
+	return 1;
+}
+
+/* Release what a task held, set status and sense, and complete it. */
+void scsi_task_finish(struct scsi_task *t, enum scsi_sr sr)
+{
+	struct scsi_cmd *c = scsi_cmd(t);
+
+	if (c->trim_iov) {
+		c->trim_iov->iov_len = c->trim_saved;
+		c->trim_iov = NULL;
+	}
+	if (c->flags & SCSI_CMD_F_RANGE)
+		scsi_range_release(t, c);
+	free(c->bounce);
+	c->bounce = NULL;
+	if (sr == SCSI_SR_OK && (c->flags & SCSI_CMD_F_EMU_DATA)) {
+		/* The one allocation-length truncation (SPC-4 4.2.5.6). */
+		uint32_t n = MIN(c->data_len, t->xfer_len);
+
+		t->data_in_len = scsi_iov_copy_to(t, 0, t->worker->scratch, n);
+	}
+	scsi_task_set_sense(t, sr);
+	t->complete(t);
+}
+
+void scsi_task_execute(struct scsi_task *t)
+{
+	struct scsi_cmd *c = scsi_cmd(t);
+	enum scsi_sr sr;
+
+	if (!c->op) {
+		/* Parse failed; the transport should not execute. */
+		scsi_task_finish(t, SCSI_SR_INTERNAL_FAILURE);
+		return;
+	}
+	sr = c->op->exec(t, c);
+	if (sr != SCSI_SR_ASYNC)
+		scsi_task_finish(t, sr);
+}

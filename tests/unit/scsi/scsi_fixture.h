@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Shared fixture of the SCSI unit tests: devices on real temp files opened
+ * through a real engine ("sync", "io_uring", "aio") or the test engine
+ * "tb" (pread/pwrite completed in ctx_poll, with fault injection and a
+ * hold switch), nexuses, workers, and a runner that pushes one CDB through
+ * scsi_task_parse/execute/scsi_worker_poll the way a transport does.
+ */
+#ifndef SCSI_FIXTURE_H
+#define SCSI_FIXTURE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "scsi/scsi.h"
+#include "srptd/backend.h"
+#include "srptd/scsi_proto.h"
+
+/* Test engine controls (all workers). */
+struct tb_control {
+	int fault_op; /* enum srptd_io_op to fail, or -1 */
+	int fault_err; /* -errno reported for it at completion */
+	int submit_err; /* non-zero: submit() returns this */
+	bool hold; /* ctx_poll completes nothing while set */
+	unsigned int depth; /* max in flight per context (0 = 64) */
+	bool no_write_zeroes; /* WRITE_ZEROES -> -EOPNOTSUPP at submit */
+	unsigned long submitted[5]; /* per op, since reset */
+};
+extern struct tb_control tb_ctl;
+extern const struct srptd_backend_ops tb_ops;
+void tb_reset(void);
+
+#define SF_MAX_LU 4
+#define SF_MAX_ITN 4
+struct sf {
+	char dir[128];
+	char path[SF_MAX_LU][192];
+	struct srptd_bdev bdev[SF_MAX_LU];
+	struct scsi_lu *lu[SF_MAX_LU];
+	struct scsi_itn *itn[SF_MAX_ITN];
+	struct scsi_worker *w;
+};
+
+/* Create the temp dir and the worker. */
+void sf_init(struct sf *f);
+/* Device idx: engine "tb"/"sync"/"io_uring"/"aio", nblocks of bs bytes. */
+void sf_add_lu(struct sf *f, unsigned int idx, const char *engine, uint32_t bs,
+	       uint64_t nblocks, const struct scsi_lu_params *p);
+/* Nexus idx (initiator id = {tag, 0...}) seeing LU i at lun luns[i]. */
+void sf_add_itn(struct sf *f, unsigned int idx, uint8_t tag,
+		const struct scsi_lun_entry *view, unsigned int n);
+/* Convenience: nexus idx sees LU 0 as LUN 0 (read-write). */
+void sf_add_itn0(struct sf *f, unsigned int idx, uint8_t tag);
+void sf_fini(struct sf *f);
+
+struct sf_cmd {
+	uint8_t cdb[16];
+	uint32_t cdb_len;
+	const void *out; /* data-out */
+	uint32_t out_len;
+	void *in; /* data-in buffer */
+	uint32_t in_len;
+	/* results */
+	int parse_ret;
+	enum scsi_data_dir dir;
+	uint32_t xfer_len;
+	uint8_t status;
+	uint8_t sense[SCSI_SENSE_BUFFERSIZE];
+	uint8_t sense_len;
+	uint32_t data_in_len;
+	bool completed_inline; /* complete() ran inside execute() */
+};
+
+/* Run one command on worker w (NULL: f->w); returns the status. */
+int sf_run_w(struct scsi_worker *w, struct scsi_itn *itn, uint64_t lun,
+	     struct sf_cmd *c);
+int sf_run(struct sf *f, unsigned int itn, uint64_t lun, struct sf_cmd *c);
+
+/* Asynchronous form: start, then poll until done. */
+struct sf_async {
+	struct scsi_task *t;
+	struct sf_cmd *c;
+	struct iovec iov;
+	volatile bool done;
+};
+int sf_start(struct scsi_worker *w, struct scsi_itn *itn, uint64_t lun,
+	     struct sf_cmd *c, struct sf_async *a);
+void sf_wait(struct scsi_worker *w, struct sf_async *a);
+
+/* Sense helpers (fixed or descriptor format). */
+uint8_t sf_sense_key(const struct sf_cmd *c);
+uint16_t sf_sense_asc(const struct sf_cmd *c);
+void sf_assert_sense(const struct sf_cmd *c, uint8_t key, uint16_t asc_ascq);
+/* Returns the field pointer (or -1) and its C/D flag and bit. */
+int sf_sense_field(const struct sf_cmd *c, bool *cd, int *bit);
+/* INFORMATION field, or UINT64_MAX when not valid. */
+uint64_t sf_sense_info(const struct sf_cmd *c);
+
+/* CDB builders. */
+void sf_cdb6(struct sf_cmd *c, uint8_t op, uint8_t b1, uint8_t b2, uint8_t b3,
+	     uint8_t b4);
+void sf_cdb_rw10(struct sf_cmd *c, uint8_t op, uint8_t flags, uint32_t lba,
+		 uint16_t n);
+void sf_cdb_rw12(struct sf_cmd *c, uint8_t op, uint8_t flags, uint32_t lba,
+		 uint32_t n);
+void sf_cdb_rw16(struct sf_cmd *c, uint8_t op, uint8_t flags, uint64_t lba,
+		 uint32_t n);
+
+/* File helpers. */
+void sf_pwrite(struct sf *f, unsigned int idx, uint64_t off, const void *buf,
+	       size_t len);
+void sf_pread(struct sf *f, unsigned int idx, uint64_t off, void *buf,
+	      size_t len);
+void sf_fill(void *buf, size_t len, uint32_t seed);
+
+/* Clear the power-on unit attention of (itn, lun) with TEST UNIT READY. */
+void sf_clear_ua(struct sf *f, unsigned int itn, uint64_t lun);
+
+#endif
