@@ -43,7 +43,6 @@ die() { echo "scsi-io-bench: $*" >&2; exit 1; }
 
 [ -x "$BENCH" ] || die "$BENCH not built (cmake --build $BUILD_DIR --target srptd-io-bench)"
 command -v fio >/dev/null || die "fio not installed (apt-get install fio)"
-command -v python3 >/dev/null || die "python3 needed to read fio's JSON"
 
 if [ "$(df --output=fstype "$(dirname "$FILE")" | tail -1)" = tmpfs ]; then
 	die "$FILE is on tmpfs: O_DIRECT is refused there; pick a disk path"
@@ -75,7 +74,7 @@ run_srptd() { # engine rw qd -> iops
 }
 
 run_fio() { # engine rw qd -> iops
-	local i io=$1 extra=()
+	local i extra=()
 	case $1 in
 	io_uring) extra=(--ioengine=io_uring --iodepth="$3") ;;
 	aio) extra=(--ioengine=libaio --iodepth="$3") ;;
@@ -85,10 +84,8 @@ run_fio() { # engine rw qd -> iops
 		fio --name=b --filename="$FILE" --rw="$2" --bs=4k --direct=1 \
 			--size="$SIZE" --runtime="$RUNTIME" --time_based \
 			--group_reporting --randrepeat=0 "${extra[@]}" \
-			--output-format=json |
-			python3 -c 'import json, sys
-j = json.load(sys.stdin)["jobs"][0]
-print(int(j["read"]["iops"] + j["write"]["iops"]))'
+			--output-format=terse |
+			awk -F';' '{ printf "%d\n", $8 + $49 }' # read + write IOPS (terse v3)
 	done | median
 }
 
