@@ -166,6 +166,28 @@ const struct config_target *config_find_target(const struct config *cfg,
 					       const char *name);
 
 /*
+ * LUN masking (srptd.conf(5) LUN MASKING): what the initiator whose port
+ * GID (the source GID of the login) is gid sees on target t.  Sets *luns,
+ * *n_luns and *group (NULL for the target's default map) and returns 0, or
+ * returns -EACCES when the initiator is in no group and the target denies
+ * unknown initiators.
+ */
+int config_lun_view(const struct config_target *t, const uint8_t gid[16],
+		    const struct config_lun **luns, unsigned int *n_luns,
+		    const struct config_group **group);
+
+/*
+ * The target a login addresses: the 16-byte target port ID is id_ext
+ * followed by ioc_guid (srp-facts.md 2.1).  "auto" stands for node_guid,
+ * the node GUID of the first HCA (srptd.conf(5)).  NULL if none matches;
+ * with several matches (two "auto" targets) the first in file order.
+ */
+const struct config_target *config_find_target_by_id(const struct config *cfg,
+						     uint64_t id_ext,
+						     uint64_t ioc_guid,
+						     uint64_t node_guid);
+
+/*
  * Reload support (srptd.conf(5) RELOAD).  Calls cb once for every setting
  * that differs between old and new and only takes effect after a restart
  * (the fabric group, daemon.workers, daemon.control_socket,

@@ -959,6 +959,62 @@ static void test_dump_text(void **state)
 	config_free(cfg);
 }
 
+static void test_lun_view(void **state)
+{
+	struct config *cfg = load_ok(fixture("valid_full.conf"), NULL);
+	const struct config_target *t = config_find_target(cfg, "tgt0");
+	const struct config_lun *luns;
+	const struct config_group *grp;
+	unsigned int n;
+	uint8_t gid[16];
+	char dir[PATH_MAX * 2];
+
+	/* Listed initiator: its group's map. */
+	assert_int_equal(
+		config_parse_gid("fe80:0000:0000:0000:0002:c903:000f:1368",
+				 gid),
+		0);
+	assert_int_equal(config_lun_view(t, gid, &luns, &n, &grp), 0);
+	assert_non_null(grp);
+	assert_string_equal(grp->name, "dbhosts");
+	assert_int_equal(n, 2);
+	assert_string_equal(cfg->devices[luns[0].device].name, "db01");
+	/* Unknown initiator on a default-map target: the target's map. */
+	gid[15] = 0x69;
+	assert_int_equal(config_lun_view(t, gid, &luns, &n, &grp), 0);
+	assert_null(grp);
+	assert_ptr_equal(luns, t->luns);
+	assert_int_equal(n, 2);
+	assert_int_equal(luns[1].lun, 16383);
+	/* Default deny. */
+	t = config_find_target(cfg, "tgt1");
+	assert_int_equal(config_lun_view(t, gid, &luns, &n, &grp), -EACCES);
+
+	/* Login addressing: explicit identities, and "auto" = node GUID. */
+	assert_ptr_equal(config_find_target_by_id(cfg, 0x0002c903000f1366ull,
+						  0x0002c903000f1366ull, 1),
+			 config_find_target(cfg, "tgt0"));
+	assert_ptr_equal(config_find_target_by_id(cfg, 0x0002c903000f1399ull,
+						  0x0002c903000f1398ull, 1),
+			 t);
+	assert_null(config_find_target_by_id(cfg, 0x0002c903000f1399ull,
+					     0x0002c903000f1399ull, 1));
+	config_free(cfg);
+
+	cfg = load_ok(fixture("valid_minimal.conf"), "/nonexistent");
+	assert_null(config_find_target_by_id(cfg, 1, 1, 1));
+	config_free(cfg);
+	xfmt(dir, sizeof(dir), "%s/dropin.d", g_dir);
+	cfg = load_ok(fixture("dropin_main.conf"), dir);
+	/* t0 and t1 are both "auto": the first one in file order answers. */
+	assert_ptr_equal(config_find_target_by_id(cfg, 0xabcull, 0xabcull,
+						  0xabcull),
+			 &cfg->targets[0]);
+	assert_null(
+		config_find_target_by_id(cfg, 0xabcull, 0xabdull, 0xabcull));
+	config_free(cfg);
+}
+
 static void collect_key(void *arg, const char *key)
 {
 	char *buf = arg;
@@ -1051,6 +1107,7 @@ int main(void)
 		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_dump_roundtrip),
 		cmocka_unit_test(test_dump_text),
+		cmocka_unit_test(test_lun_view),
 		cmocka_unit_test(test_restart_changes),
 		cmocka_unit_test(test_concurrent_loads),
 	};
