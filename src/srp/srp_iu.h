@@ -144,7 +144,8 @@ struct srp_cmd_info {
 };
 
 /*
- * Decode an SRP_CMD of len received bytes.  On success every descriptor
+ * Decode an SRP_CMD of len received bytes.  lim may be NULL (nothing
+ * optional allowed: no immediate data, bidi or external tables).  On success every descriptor
  * present in the IU has been bounds-checked (non-zero length, sum fits the
  * indirect total).  On failure, tag is valid whenever len >= 16 and the
  * opcode matched (the engine answers that tag), so is sol_not.
