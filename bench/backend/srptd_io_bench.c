@@ -353,8 +353,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		/* As the daemon does with its RDMA buffer pool. */
-		if (fixed && b.ops->register_buffers &&
-		    b.ops->register_buffers(b.ctx, &pool, 1))
+		if (!b.ops->register_buffers ||
+		    (fixed && b.ops->register_buffers(b.ctx, &pool, 1)))
 			fixed = false;
 	}
 	epfd = epoll_create1(EPOLL_CLOEXEC);
