@@ -302,7 +302,11 @@ static void bs_uring_flush_sq(struct srptd_backend_ctx *ctx)
 	ctx->need_submit = false;
 	if (ret >= 0)
 		return;
-	if (ret != -EBUSY && ret != -EAGAIN && ret != -EINTR)
+	if (ret == -EEXIST)
+		/* IORING_SETUP_SINGLE_ISSUER: a caller broke the contract. */
+		pr_err_ratelimited(
+			"io_uring context used by a thread other than its creator");
+	else if (ret != -EBUSY && ret != -EAGAIN && ret != -EINTR)
 		pr_err_ratelimited("io_uring_submit: %s", strerror(-ret));
 	ctx->need_submit = true;
 	bs_eventfd_kick(ctx->efd);
