@@ -602,6 +602,10 @@ static const struct bad_fixture {
 	  { "@/bad_log.conf:3: daemon.log_level: unknown level \"verbose\" (error, warning, notice, info or debug)",
 	    "@/bad_log.conf:4: daemon.log_components: unknown component \"iser\" (core, config, cm, dm, srp, scsi, backend, ctl, fabric)",
 	    NULL } },
+	{ "bad_identity.conf",
+	  { "@/bad_identity.conf:4: target \"b\": same id_ext and ioc_guid as target \"a\" (@/bad_identity.conf:3) on the same ports; give one an explicit id_ext",
+	    "@/bad_identity.conf:7: target \"d\": same id_ext and ioc_guid as target \"c\" (@/bad_identity.conf:5) on the same ports; give one an explicit id_ext",
+	    NULL } },
 	{ "bad_lun_entry.conf",
 	  { "@/bad_lun_entry.conf:6: target \"t0\" lun_map lun: 16384 is out of range (0..16383)",
 	    "@/bad_lun_entry.conf:7: target \"t0\" lun_map lun: -1 is out of range (0..16383)",
@@ -1006,10 +1010,13 @@ static void test_lun_view(void **state)
 	config_free(cfg);
 	xfmt(dir, sizeof(dir), "%s/dropin.d", g_dir);
 	cfg = load_ok(fixture("dropin_main.conf"), dir);
-	/* t0 and t1 are both "auto": the first one in file order answers. */
+	/* t0 is all "auto"; t1 has its own id_ext and an "auto" ioc_guid. */
 	assert_ptr_equal(config_find_target_by_id(cfg, 0xabcull, 0xabcull,
 						  0xabcull),
 			 &cfg->targets[0]);
+	assert_ptr_equal(config_find_target_by_id(cfg, 0x0002c903000f1399ull,
+						  0xabcull, 0xabcull),
+			 &cfg->targets[1]);
 	assert_null(
 		config_find_target_by_id(cfg, 0xabcull, 0xabdull, 0xabcull));
 	config_free(cfg);
