@@ -593,6 +593,156 @@ static void test_mixed_depth(void **state)
 	free(buf);
 }
 
+/*
+ * Randomised mix at full depth against an in-memory model of the device.
+ * Each slot owns a lane of the device so in-flight I/Os never overlap;
+ * every read is checked against the model when it completes.
+ */
+enum { STRESS_SLOTS = 32, STRESS_LANE = 128 * 1024, STRESS_OPS = 3000 };
+
+struct stress;
+
+struct stress_slot {
+	struct bst_io t;
+	struct iovec iov[3];
+	uint8_t *buf;
+	struct stress *st;
+	unsigned int lane;
+};
+
+struct stress {
+	struct fx *fx;
+	uint8_t *model;
+	uint64_t rng;
+	unsigned int issued, failures;
+	struct stress_slot slot[STRESS_SLOTS];
+};
+
+static uint64_t stress_rand(struct stress *st)
+{
+	st->rng ^= st->rng << 13;
+	st->rng ^= st->rng >> 7;
+	st->rng ^= st->rng << 17;
+	return st->rng;
+}
+
+static void stress_issue(struct stress_slot *s);
+
+static void stress_complete(struct srptd_io *io, int res)
+{
+	struct stress_slot *s = container_of(io, struct stress_slot, t.io);
+	struct stress *st = s->st;
+	uint64_t done = 0;
+	unsigned int i;
+
+	s->t.done = true;
+	s->t.c->completed++;
+	if (res)
+		st->failures++;
+	if (io->op == SRPTD_IO_READ)
+		for (i = 0; i < io->iovcnt; i++) {
+			if (memcmp(io->iov[i].iov_base,
+				   st->model + io->offset + done,
+				   io->iov[i].iov_len))
+				st->failures++;
+			done += io->iov[i].iov_len;
+		}
+	if (st->issued < STRESS_OPS)
+		stress_issue(s);
+}
+
+static void stress_issue(struct stress_slot *s)
+{
+	struct stress *st = s->st;
+	struct fx *fx = st->fx;
+	uint32_t bs = fx->bdev.block_size;
+	uint64_t lane_off = (uint64_t)s->lane * STRESS_LANE;
+	uint64_t nblk = 1 + stress_rand(st) % 16;
+	uint64_t off = lane_off +
+		       (stress_rand(st) % (STRESS_LANE / bs - nblk + 1)) * bs;
+	uint64_t len = nblk * bs, a, b;
+	unsigned int kind = (unsigned int)(stress_rand(st) % 16), n = 1;
+	enum srptd_io_op op;
+	uint32_t flags = 0;
+
+	if (kind < 7) {
+		op = SRPTD_IO_WRITE;
+		flags = kind == 0 ? SRPTD_IO_F_FUA : 0;
+	} else if (kind < 13) {
+		op = SRPTD_IO_READ;
+	} else if (kind == 13) {
+		op = SRPTD_IO_WRITE_ZEROES;
+	} else if (kind == 14) {
+		op = SRPTD_IO_DISCARD;
+	} else {
+		op = SRPTD_IO_FLUSH;
+	}
+	/* Split data into up to three block-multiple segments. */
+	s->iov[0] = (struct iovec){ s->buf, len };
+	if (nblk >= 3 && (op == SRPTD_IO_READ || op == SRPTD_IO_WRITE)) {
+		a = 1 + stress_rand(st) % (nblk - 2);
+		b = 1 + stress_rand(st) % (nblk - a - 1);
+		s->iov[0] = (struct iovec){ s->buf, a * bs };
+		s->iov[1] = (struct iovec){ s->buf + a * bs, b * bs };
+		s->iov[2] = (struct iovec){ s->buf + (a + b) * bs,
+					    (nblk - a - b) * bs };
+		n = 3;
+	}
+	if (op == SRPTD_IO_WRITE) {
+		bst_fill(s->buf, len, off, (unsigned int)stress_rand(st));
+		memcpy(st->model + off, s->buf, len);
+	} else if (op == SRPTD_IO_WRITE_ZEROES || op == SRPTD_IO_DISCARD) {
+		memset(st->model + off, 0, len);
+	}
+	bst_prep(&s->t, s->t.c, &fx->bdev, op, flags, off,
+		 op == SRPTD_IO_FLUSH ? 0 : len, s->iov,
+		 op == SRPTD_IO_READ || op == SRPTD_IO_WRITE ? n : 0);
+	s->t.io.complete = stress_complete;
+	st->issued++;
+	assert_int_equal(fx->ops->submit(fx->c.ctx, &s->t.io), 0);
+}
+
+static void test_stress_model(void **state)
+{
+	struct fx *fx = *state;
+	struct stress *st = calloc(1, sizeof(*st));
+	uint8_t *chk = bst_alloc(STRESS_LANE);
+	time_t start = time(NULL);
+	unsigned int i;
+
+	assert_non_null(st);
+	fx_open(fx, 4096, false, true, true);
+	assert_true(fx->bdev.can_discard && fx->bdev.discard_zeroes);
+	st->fx = fx;
+	st->rng = 0x2545f4914f6cdd1dull;
+	st->model = calloc(1, DEV_SIZE);
+	assert_non_null(st->model);
+	for (i = 0; i < STRESS_SLOTS; i++) {
+		st->slot[i].st = st;
+		st->slot[i].lane = i;
+		st->slot[i].buf = bst_alloc(16 * 4096);
+		st->slot[i].t.c = &fx->c;
+		stress_issue(&st->slot[i]);
+	}
+	while (fx->c.completed < STRESS_OPS) {
+		assert_true(time(NULL) - start < 60);
+		if (bst_wait(&fx->c, 1000))
+			fx->ops->ctx_poll(fx->c.ctx, 7);
+	}
+	assert_int_equal(fx->c.completed, STRESS_OPS);
+	assert_int_equal(st->failures, 0);
+	/* The file holds exactly the model. */
+	for (i = 0; i < STRESS_SLOTS; i++) {
+		file_read(fx, chk, STRESS_LANE, (off_t)i * STRESS_LANE);
+		assert_memory_equal(chk, st->model + (size_t)i * STRESS_LANE,
+				    STRESS_LANE);
+		free(st->slot[i].buf);
+	}
+	free(st->model);
+	free(st);
+	free(chk);
+}
+
 /* io_uring only: I/O inside registered buffers takes the fixed path. */
 static void test_fixed_buffers(void **state)
 {
@@ -651,7 +801,7 @@ static const char eng_sync[] = "sync";
 		T(test_submit_from_callback, e),                             \
 		T(test_short_read_then_eof, e), T(test_direct_io, e),        \
 		T(test_direct_misaligned, e), T(test_event_fd_epoll, e),     \
-		T(test_mixed_depth, e)
+		T(test_mixed_depth, e), T(test_stress_model, e)
 
 int main(void)
 {
