@@ -140,6 +140,8 @@ static int tb_submit(struct srptd_backend_ctx *c, struct srptd_io *io)
 	if (c->n == c->cap)
 		return -EAGAIN;
 	c->q[c->n++] = io;
+	if (io->op == SRPTD_IO_WRITE)
+		tb_ctl.last_write_flags = io->flags;
 	__atomic_fetch_add(&tb_ctl.submitted[io->op], 1, __ATOMIC_RELAXED);
 	if (write(c->efd, &one, sizeof(one)) < 0)
 		return -errno;

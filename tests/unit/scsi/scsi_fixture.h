@@ -29,6 +29,7 @@ struct tb_control {
 	unsigned int depth; /* max in flight per context (0 = 64) */
 	bool no_write_zeroes; /* WRITE_ZEROES -> -EOPNOTSUPP at submit */
 	unsigned long submitted[5]; /* per op, since reset */
+	uint32_t last_write_flags; /* flags of the last WRITE submitted */
 };
 extern struct tb_control tb_ctl;
 extern const struct srptd_backend_ops tb_ops;
