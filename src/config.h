@@ -81,16 +81,16 @@ struct config_device {
 	unsigned int n_fallback;
 	enum config_engine fallback[CONFIG_ENGINE_COUNT];
 	uint64_t size; /* bytes; 0 = from the file/device */
-	uint32_t block_size; /* 512 or 4096; 0 = from device */
+	uint32_t block_size; /* 512 or 4096; 0 = from device (null: 512) */
 	bool create; /* create a sparse file of size */
 	bool write_cache;
 	bool read_only;
 	bool direct_io;
 	char serial[64]; /* "" = derived */
-	char naa[33]; /* 32 hex digits or "" */
-	char vendor[9];
-	char product[17];
-	char revision[5];
+	char naa[33]; /* 32 lower-case hex digits (NAA 6) or "" = derived */
+	char vendor[9]; /* default "SRPTD" */
+	char product[17]; /* default "VIRTUAL-DISK" */
+	char revision[5]; /* default "0001" */
 	int line; /* where defined, for diagnostics */
 	char file[256];
 };
@@ -98,7 +98,7 @@ struct config_device {
 struct config_lun {
 	uint64_t lun;
 	unsigned int device; /* index into config.devices */
-	bool read_only;
+	bool read_only; /* effective: the entry's or the device's */
 };
 
 struct config_group {
@@ -121,7 +121,7 @@ struct config_target {
 	bool ioc_guid_auto;
 	uint64_t ioc_guid;
 	unsigned int n_ports;
-	char (*ports)[64];
+	char (*ports)[64]; /* "*", "hca" or "hca:N" */
 	enum config_unknown_policy unknown_initiators;
 	unsigned int n_luns; /* default lun_map */
 	struct config_lun *luns;
