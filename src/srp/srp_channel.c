@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * SRP channel: one QP, its receive ring, send buffers, request pool and
+ * credits.
+ *
+ * Lifecycle (forward only, srp_ch_set_state()):
+ *   CONNECTING   srp_channel_create() at login: memory registered, QP
+ *                created, every receive posted before the REP (the
+ *                initiator may send as soon as it has the REP).
+ *   LIVE         established() (or the first IU, whichever comes first).
+ *   DISCONNECTING  we or the peer started a disconnect; IUs are dropped.
+ *   DRAINING     disconnected(): drain() the QP; requests finish without
+ *                responses (srp-facts 2.5: responses of dying channels
+ *                go nowhere), executing ones when the backend is done.
+ *   RELEASED     drained() and no request left: QP destroyed, memory
+ *                freed, unlinked.
+ *
+ * Credits (SRP r16a 5.4 / srp-facts 1.12): the login grants req_lim; each
+ * SRP_CMD and SRP_TSK_MGMT consumes one, each response returns 1 plus the
+ * credits of requests that ended without a response (aborted tasks).  The
+ * receive ring holds req_lim + SRP_RQ_SPARE buffers, so an initiator that
+ * sends beyond its credits is detected rather than stalled: such a
+ * request gets SAM status TASK SET FULL (srp-facts 1.12: SCSI-level
+ * back-pressure), or FUNCTION FAILED for a TSK_MGMT, with req_lim_delta 0
+ * because it consumed no credit.  Beyond the spare buffers the RC
+ * receiver-not-ready flow control stalls the initiator.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "log.h"
+#include "srp/srp_int.h"
+#include "util.h"
+
+#define SRP_CTL_WR_TAG 1ULL /* wr_id low bit: channel control send */
+
+static const char *const srp_ch_state_names[] = {
+	[SRP_CH_CONNECTING] = "CONNECTING",
+	[SRP_CH_LIVE] = "LIVE",
+	[SRP_CH_DISCONNECTING] = "DISCONNECTING",
+	[SRP_CH_DRAINING] = "DRAINING",
+	[SRP_CH_RELEASED] = "RELEASED",
+};
+
+static void srp_channel_release(struct srp_channel *ch);
+
+/* The one transition function: forward only. */
+bool srp_ch_set_state(struct srp_channel *ch, enum srp_ch_state s)
+{
+	if (s <= ch->state)
+		return false;
+	pr_debug(LOG_C_SRP, "channel %u: %s -> %s", ch->id,
+		 srp_ch_state_names[ch->state], srp_ch_state_names[s]);
+	ch->state = s;
+	return true;
+}
+
+void srp_channel_wait(struct srp_req **head, struct srp_req **tail,
+		      struct srp_req *r)
+{
+	r->next_wait = NULL;
+	r->on_wait = true;
+	if (*tail)
+		(*tail)->next_wait = r;
+	else
+		*head = r;
+	*tail = r;
+}
+
+void srp_channel_unwait(struct srp_req **head, struct srp_req **tail,
+			struct srp_req *r)
+{
+	struct srp_req *prev = NULL;
+
+	for (struct srp_req *it = *head; it; it = it->next_wait) {
+		if (it == r) {
+			if (prev)
+				prev->next_wait = r->next_wait;
+			else
+				*head = r->next_wait;
+			if (*tail == r)
+				*tail = prev;
+			break;
+		}
+		prev = it;
+	}
+	r->next_wait = NULL;
+	r->on_wait = false;
+}
+
+/*
+ * Credits to put in a response: 1 for the request answered (unless it came
+ * without a credit) plus those withheld.
+ */
+uint32_t srp_channel_take_credits(struct srp_channel *ch, struct srp_req *r)
+{
+	uint32_t d = ch->withheld;
+
+	ch->withheld = 0;
+	if (!r->no_credit) {
+		d++;
+		ch->outstanding--;
+	}
+	return d;
+}
+
+static void srp_repost(struct srp_channel *ch, struct srp_recv *rv)
+{
+	int ret;
+
+	if (ch->state >= SRP_CH_DISCONNECTING)
+		return;
+	ret = fabric_post_recv(ch->qp, &rv->wr);
+	if (ret)
+		pr_err_ratelimited("channel %u: repost receive: %d", ch->id,
+				   ret);
+}
+
+/* ---- request pool ---------------------------------------------------- */
+
+static struct srp_req *srp_req_get(struct srp_channel *ch, struct srp_recv *rv)
+{
+	struct srp_req *r = ch->free_reqs;
+
+	if (!r)
+		return NULL;
+	ch->free_reqs = r->next_free;
+	r->state = SRP_REQ_NEW;
+	r->recv = rv;
+	r->in_process = r->wr_pending = r->aborted = r->fabric_err = false;
+	r->no_credit = r->table_done = r->data_out_done = false;
+	r->write_started = false;
+	r->on_wait = r->early_status = false;
+	r->nchunks = 0;
+	r->buf_len = r->xfer_done = r->xfer_total = 0;
+	r->do_desc_len = r->di_desc_len = 0;
+	r->rd_slots = r->sq_slots = 0;
+	r->tmf = NULL;
+	r->tmf_victims = 0;
+	r->prev_active = NULL;
+	r->next_active = ch->active;
+	if (ch->active)
+		ch->active->prev_active = r;
+	ch->active = r;
+	ch->n_active++;
+	return r;
+}
+
+/* Called by srp_req_process() in DONE. */
+void srp_channel_req_done(struct srp_req *r)
+{
+	struct srp_channel *ch = r->ch;
+
+	if (r->nchunks)
+		srp_worker_put_chunks(ch->w, r);
+	if (r->aborted && !r->no_credit && ch->state < SRP_CH_DISCONNECTING) {
+		/* No response: return its credit with the next one. */
+		ch->withheld++;
+		ch->outstanding--;
+	}
+	if (r->tmf)
+		srp_tmf_victim_done(r);
+	if (r->prev_active)
+		r->prev_active->next_active = r->next_active;
+	else
+		ch->active = r->next_active;
+	if (r->next_active)
+		r->next_active->prev_active = r->prev_active;
+	ch->n_active--;
+	if (r->recv)
+		srp_repost(ch, r->recv);
+	r->recv = NULL;
+	r->state = SRP_REQ_FREE;
+	r->next_free = ch->free_reqs;
+	ch->free_reqs = r;
+	if (ch->state == SRP_CH_DRAINING && ch->drained && !ch->n_active)
+		srp_channel_release(ch);
+}
+
+/* ---- receive path ------------------------------------------------------ */
+
+static void srp_ch_recv_done(void *ctx, uint64_t wr_id,
+			     enum fabric_wc_status st, uint32_t len)
+{
+	struct srp_channel *ch = ctx;
+	struct srp_recv *rv = (struct srp_recv *)(uintptr_t)wr_id;
+	struct srp_req *r;
+	int op;
+
+	if (st != FABRIC_WC_SUCCESS) {
+		if (st != FABRIC_WC_WR_FLUSH_ERR) {
+			pr_err_ratelimited("channel %u: receive failed: %s",
+					   ch->id, fabric_wc_status_str(st));
+			srp_channel_disconnect(ch);
+		}
+		return;
+	}
+	if (ch->state == SRP_CH_CONNECTING)
+		srp_ch_set_state(ch, SRP_CH_LIVE);
+	if (ch->state != SRP_CH_LIVE)
+		return; /* dying: drop, the buffer is not reposted */
+	rv->len = len;
+	op = srp_iu_opcode(rv->buf, len);
+	switch (op) {
+	case SRP_CMD:
+	case SRP_TSK_MGMT:
+		r = srp_req_get(ch, rv);
+		if (!r) {
+			/* Cannot happen: one request per receive buffer. */
+			pr_err("channel %u: request pool empty", ch->id);
+			srp_channel_disconnect(ch);
+			return;
+		}
+		r->opcode = op;
+		if (ch->outstanding >= ch->req_lim) {
+			r->no_credit = true;
+			ch->engine->stats.credit_violations++;
+			pr_err_ratelimited(
+				"channel %u: initiator exceeded its %u credits",
+				ch->id, ch->req_lim);
+		} else {
+			ch->outstanding++;
+		}
+		if (op == SRP_CMD)
+			srp_req_start_cmd(r);
+		else
+			srp_req_start_tmf(r);
+		return;
+	case SRP_I_LOGOUT:
+		/* SRP r16a 6.6: the initiator ends the channel. */
+		pr_info("channel %u: initiator logout", ch->id);
+		srp_channel_disconnect(ch);
+		return;
+	case SRP_CRED_RSP:
+	case SRP_AER_RSP:
+		/* Answers to requests srptd never sends; no credit used. */
+		srp_repost(ch, rv);
+		return;
+	default:
+		ch->engine->stats.bad_ius++;
+		pr_err_ratelimited("channel %u: invalid IU type %d (len %u)",
+				   ch->id, op, len);
+		srp_channel_logout(ch, SRP_T_LOGOUT_INVALID_IU_TYPE);
+		return;
+	}
+}
+
+static void srp_ch_send_done(void *ctx, uint64_t wr_id,
+			     enum fabric_wc_status st)
+{
+	struct srp_channel *ch = ctx;
+
+	if (wr_id & SRP_CTL_WR_TAG) {
+		/* T_LOGOUT went out (or failed): now disconnect. */
+		ch->ctl_pending = false;
+		if (ch->state <= SRP_CH_DISCONNECTING && ch->qp)
+			ch->qp->fabric->ops->disconnect(ch->qp);
+		return;
+	}
+	srp_req_send_done((struct srp_req *)(uintptr_t)wr_id, st);
+}
+
+static void srp_ch_rdma_done(void *ctx, uint64_t wr_id,
+			     enum fabric_wc_status st)
+{
+	srp_req_rdma_done((struct srp_req *)(uintptr_t)wr_id, st);
+}
+
+static void srp_ch_established(void *ctx)
+{
+	struct srp_channel *ch = ctx;
+
+	srp_ch_set_state(ch, SRP_CH_LIVE);
+}
+
+static void srp_ch_start_drain(struct srp_channel *ch)
+{
+	srp_ch_set_state(ch, SRP_CH_DISCONNECTING);
+	srp_ch_set_state(ch, SRP_CH_DRAINING);
+	if (!ch->drain_started) {
+		ch->drain_started = true;
+		ch->qp->fabric->ops->drain(ch->qp);
+	}
+}
+
+static void srp_ch_disconnected(void *ctx)
+{
+	struct srp_channel *ch = ctx;
+
+	pr_debug(LOG_C_SRP, "channel %u: disconnected", ch->id);
+	srp_ch_start_drain(ch);
+}
+
+static void srp_ch_drained(void *ctx)
+{
+	struct srp_channel *ch = ctx;
+	struct srp_req *r, *next;
+
+	ch->drained = true;
+	/*
+	 * No completion will come any more: requests waiting for the fabric
+	 * or for resources end now; executing ones when SCSI completes.
+	 */
+	for (r = ch->active; r; r = next) {
+		next = r->next_active;
+		if (r->state != SRP_REQ_EXECUTING) {
+			r->wr_pending = false;
+			srp_req_kill(r);
+		}
+	}
+	if (!ch->n_active)
+		srp_channel_release(ch);
+}
+
+static const struct fabric_qp_handlers srp_ch_handlers = {
+	.recv_done = srp_ch_recv_done,
+	.send_done = srp_ch_send_done,
+	.rdma_done = srp_ch_rdma_done,
+	.established = srp_ch_established,
+	.disconnected = srp_ch_disconnected,
+	.drained = srp_ch_drained,
+};
+
+/* ---- disconnect / logout ------------------------------------------------ */
+
+void srp_channel_disconnect(struct srp_channel *ch)
+{
+	if (!srp_ch_set_state(ch, SRP_CH_DISCONNECTING))
+		return;
+	if (!ch->ctl_pending)
+		ch->qp->fabric->ops->disconnect(ch->qp);
+	/* Requests waiting for resources end now (no response). */
+	for (struct srp_req *r = ch->active; r; r = r->next_active)
+		r->aborted = true;
+}
+
+/*
+ * Target logout (SRP r16a 6.7): send SRP_T_LOGOUT, then disconnect once
+ * the send completed.  ib_srp only logs it (srp-facts 1.5).
+ */
+void srp_channel_logout(struct srp_channel *ch, uint32_t reason)
+{
+	struct fabric_send_wr wr = { 0 };
+	struct fabric_sge sge;
+	int len;
+
+	if (ch->state > SRP_CH_LIVE || ch->logout_sent) {
+		srp_channel_disconnect(ch);
+		return;
+	}
+	ch->logout_sent = true;
+	len = srp_t_logout_encode(ch->ctl_buf, 64, 0, reason, 0);
+	if (len > 0) {
+		sge.addr = (uintptr_t)ch->ctl_buf;
+		sge.length = len;
+		sge.lkey = ch->mr->lkey;
+		wr.wr_id = (uintptr_t)ch | SRP_CTL_WR_TAG;
+		wr.opcode = FABRIC_WR_SEND;
+		wr.signaled = true;
+		wr.num_sge = 1;
+		wr.sg_list = &sge;
+		/* Slot reserved at creation (sq_depth includes it). */
+		if (!fabric_post_send(ch->qp, &wr))
+			ch->ctl_pending = true;
+	}
+	srp_channel_disconnect(ch);
+}
+
+/* ---- creation and release ------------------------------------------------ */
+
+static void srp_channel_free(struct srp_channel *ch)
+{
+	struct fabric *f = ch->w->fabric;
+
+	if (ch->qp)
+		f->ops->qp_destroy(ch->qp);
+	if (ch->mr)
+		f->ops->mr_dereg(ch->mr);
+	if (ch->mem)
+		munmap(ch->mem, ch->mem_len);
+	free(ch->recvs);
+	free(ch->reqs);
+	free(ch->iovs);
+	free(ch);
+}
+
+static void srp_channel_release(struct srp_channel *ch)
+{
+	struct srp_worker *w = ch->w;
+	struct srp_channel **pp;
+
+	if (!srp_ch_set_state(ch, SRP_CH_RELEASED))
+		return;
+	for (pp = &w->channels; *pp; pp = &(*pp)->next_in_worker)
+		if (*pp == ch) {
+			*pp = ch->next_in_worker;
+			break;
+		}
+	w->n_channels--;
+	ch->engine->stats.channels--;
+	srp_nexus_channel_released(ch->nexus, ch);
+	srp_channel_free(ch);
+}
+
+int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
+		       struct fabric_conn_req *req,
+		       const struct fabric_conn_info *info,
+		       const struct srp_login_decision *d,
+		       struct srp_channel **out)
+{
+	static unsigned int next_id;
+	struct srp_engine *e = w->engine;
+	struct fabric *f = w->fabric;
+	struct fabric_qp_attr attr = { 0 };
+	size_t recv_stride, recv_off, off, table_len;
+	struct srp_channel *ch;
+	unsigned int i;
+	int ret;
+
+	ch = calloc(1, sizeof(*ch));
+	if (!ch)
+		return -ENOMEM;
+	ch->engine = e;
+	ch->w = w;
+	ch->nexus = nx;
+	ch->id = ++next_id;
+	ch->state = SRP_CH_CONNECTING;
+	ch->it_iu_len = d->it_iu_len;
+	ch->ti_iu_len = MIN(d->max_ti_iu_len, e->p.login.max_rsp_size);
+	ch->lim.imm_data_offset = d->imm_data ? d->imm_data_offset : 0;
+	ch->lim.allow_bidi = false;
+	ch->lim.allow_ext_table = e->p.allow_ext_table;
+	ch->req_lim = d->req_lim;
+	ch->n_recvs = d->req_lim + SRP_RQ_SPARE;
+	ch->n_reqs = ch->n_recvs;
+	ch->rd_depth = MIN(e->p.max_rd_atomic, info->responder_resources);
+	ch->rd_avail = ch->rd_depth;
+	/* Response + data WR batches per request, plus T_LOGOUT. */
+	ch->sq_depth = e->p.sq_depth ? e->p.sq_depth : ch->n_reqs * 4 + 1;
+	ch->sq_avail = ch->sq_depth - 1;
+	ch->max_chunks = (e->p.max_io_size + w->chunk_size - 1) / w->chunk_size;
+
+	/*
+	 * One region: receive buffers placed so that byte imm_data_offset
+	 * of each lands on a 512-byte boundary (O_DIRECT-ready immediate
+	 * data, as ib_srpt does, srp-facts 1.9), then send buffers, tables
+	 * and the control buffer.
+	 */
+	recv_off = ch->lim.imm_data_offset ?
+			   (512 - ch->lim.imm_data_offset % 512) % 512 :
+			   0;
+	recv_stride = ALIGN_UP(recv_off + ch->it_iu_len, (size_t)512);
+	table_len = e->p.allow_ext_table ?
+			    ALIGN_UP((size_t)e->p.max_table_entries * 16, 64) :
+			    0;
+	ch->mem_len = recv_stride * ch->n_recvs +
+		      ALIGN_UP((size_t)ch->ti_iu_len, 64) * ch->n_reqs +
+		      table_len * ch->n_reqs + 64;
+	ch->mem_len = ALIGN_UP(ch->mem_len, (size_t)4096);
+	ch->mem = mmap(NULL, ch->mem_len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ch->mem == MAP_FAILED) {
+		ch->mem = NULL;
+		ret = -ENOMEM;
+		goto err;
+	}
+	ch->recvs = calloc(ch->n_recvs, sizeof(*ch->recvs));
+	ch->reqs = calloc(ch->n_reqs, sizeof(*ch->reqs));
+	ch->iovs =
+		calloc((size_t)ch->n_reqs * ch->max_chunks, sizeof(*ch->iovs));
+	if (!ch->recvs || !ch->reqs || !ch->iovs) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	ret = f->ops->mr_reg(f, ch->mem, ch->mem_len, FABRIC_ACCESS_LOCAL_WRITE,
+			     &ch->mr);
+	if (ret)
+		goto err;
+	off = 0;
+	for (i = 0; i < ch->n_recvs; i++) {
+		struct srp_recv *rv = &ch->recvs[i];
+
+		rv->buf = ch->mem + off + recv_off;
+		rv->wr.wr_id = (uintptr_t)rv;
+		rv->wr.sge.addr = (uintptr_t)rv->buf;
+		rv->wr.sge.length = ch->it_iu_len;
+		rv->wr.sge.lkey = ch->mr->lkey;
+		rv->wr.next = NULL;
+		off += recv_stride;
+	}
+	for (i = 0; i < ch->n_reqs; i++) {
+		struct srp_req *r = &ch->reqs[i];
+
+		r->ch = ch;
+		r->state = SRP_REQ_FREE;
+		r->rsp = ch->mem + off;
+		off += ALIGN_UP((size_t)ch->ti_iu_len, 64);
+		r->iov = &ch->iovs[(size_t)i * ch->max_chunks];
+		r->next_free = ch->free_reqs;
+		ch->free_reqs = r;
+	}
+	for (i = 0; i < ch->n_reqs; i++) {
+		ch->reqs[i].table = table_len ? ch->mem + off : NULL;
+		off += table_len;
+	}
+	ch->ctl_buf = ch->mem + off;
+
+	attr.sq_depth = ch->sq_depth;
+	attr.rq_depth = ch->n_recvs;
+	attr.max_sge = MIN(FABRIC_MAX_SGE, f->caps.max_sge);
+	attr.max_rd_atomic = ch->rd_depth;
+	ret = f->ops->qp_create(req, w->cq, &attr, &srp_ch_handlers, ch,
+				&ch->qp);
+	if (ret)
+		goto err;
+	for (i = 0; i < ch->n_recvs; i++) {
+		ret = fabric_post_recv(ch->qp, &ch->recvs[i].wr);
+		if (ret)
+			goto err;
+	}
+	/* Backend contexts of the view's LUs on this worker, watched. */
+	ret = scsi_worker_attach_itn(w->sw, nx->itn);
+	if (!ret)
+		ret = srp_worker_refresh_fds(w);
+	if (ret)
+		goto err;
+	ch->next_in_worker = w->channels;
+	w->channels = ch;
+	w->n_channels++;
+	e->stats.channels++;
+	*out = ch;
+	return 0;
+err:
+	srp_channel_free(ch);
+	return ret;
+}

@@ -1,0 +1,678 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * SRP_CMD execution: the request state machine (states in srp_int.h).
+ *
+ *   NEW -> NEED_BUFFER -> RDMA_READ -> READY_TO_EXECUTE -> EXECUTING ->
+ *   RDMA_WRITE -> SEND_RSP -> DONE
+ *
+ * srp_req_process() is the only place that moves a request; it loops while
+ * the state changes (the shape of SPDK's nvmf_rdma_request_process(),
+ * model-codebases.md 1).  Its first step sends requests of a dying channel
+ * or aborted by task management to DONE as soon as no work request of
+ * theirs is outstanding.  Events (RDMA completions, SCSI completion, a
+ * freed resource) only record what happened and call it again.
+ *
+ * Data movement (srp-facts 2.8, design.md "Data path"): data-out is
+ * fetched with chains of RDMA READs, only the last of each batch
+ * signalled, at most the channel's RDMA READ depth in flight; data-in goes
+ * out as RDMA WRITEs chained in front of the SEND of the SRP_RSP, only the
+ * SEND signalled.  Immediate data is used in place in the receive buffer.
+ * An external indirect table (more descriptors than the IU carries) is
+ * fetched by one RDMA READ first.
+ *
+ * Errors in the IU never crash or hang: they become an SRP_RSP with CHECK
+ * CONDITION and sense (ILLEGAL REQUEST, INVALID FIELD IN COMMAND
+ * INFORMATION UNIT for malformed descriptors, as LIO answers them).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "srp/srp_int.h"
+#include "util.h"
+
+/* SPC-4 sense keys and additional sense codes used here. */
+#define SK_ILLEGAL_REQUEST 0x05
+#define SK_ABORTED_COMMAND 0x0b
+#define ASC_INVALID_FIELD_IN_CDB 0x24
+#define ASC_LUN_NOT_SUPPORTED 0x25
+#define ASC_INVALID_FIELD_IN_IU 0x0e /* ASCQ 0x03 */
+
+/* Fixed-format sense data (SPC-4 4.5.3), 18 bytes. */
+void srp_build_sense(uint8_t *sense, uint8_t *len, uint8_t key, uint8_t asc,
+		     uint8_t ascq)
+{
+	memset(sense, 0, 18);
+	sense[0] = 0x70;
+	sense[2] = key;
+	sense[7] = 10;
+	sense[12] = asc;
+	sense[13] = ascq;
+	*len = 18;
+}
+
+static void srp_req_fail(struct srp_req *req, uint8_t status, uint8_t key,
+			 uint8_t asc, uint8_t ascq)
+{
+	struct scsi_task *t = &req->task;
+
+	req->early_status = true;
+	t->status = status;
+	t->sense_len = 0;
+	t->data_in_len = 0;
+	if (status == SAM_STAT_CHECK_CONDITION)
+		srp_build_sense(t->sense, &t->sense_len, key, asc, ascq);
+}
+
+static void srp_task_complete(struct scsi_task *t)
+{
+	struct srp_req *req = t->transport_priv;
+
+	req->state = SRP_REQ_RDMA_WRITE;
+	/* Synchronous completion inside scsi_task_execute(): the running
+	 * srp_req_process() sees the new state. */
+	if (!req->in_process)
+		srp_req_process(req);
+}
+
+/* Decode the IU and decide what moves; called once per SRP_CMD. */
+void srp_req_start_cmd(struct srp_req *req)
+{
+	struct srp_channel *ch = req->ch;
+	struct srp_engine *e = ch->engine;
+	struct scsi_task *t = &req->task;
+	const struct srp_cmd_dir *dir;
+	int ret;
+
+	e->stats.cmds++;
+	t->itn = ch->nexus->itn;
+	t->worker = ch->w->sw;
+	t->complete = srp_task_complete;
+	t->transport_priv = req;
+	t->status = SAM_STAT_GOOD;
+	t->sense_len = 0;
+	t->data_in_len = 0;
+	t->dir = SCSI_DIR_NONE;
+	t->xfer_len = 0;
+	t->iov = NULL;
+	t->iovcnt = 0;
+	t->buf_len = 0;
+
+	ret = srp_cmd_decode(req->recv->buf, req->recv->len, &ch->lim,
+			     &req->ci);
+	t->tag = req->ci.tag;
+	if (ret) {
+		if (req->recv->len < 16 || ret == -SRP_IU_ETRUNC) {
+			/* No tag to answer: the IU is unusable. */
+			e->stats.bad_ius++;
+			pr_err_ratelimited("channel %u: truncated SRP_CMD (%u)",
+					   ch->id, req->recv->len);
+			req->aborted = true;
+			srp_req_process(req);
+			srp_channel_logout(ch, SRP_T_LOGOUT_INVALID_IU_LEN);
+			return;
+		}
+		pr_debug(LOG_C_SRP, "channel %u: bad SRP_CMD tag %#llx: %s",
+			 ch->id, (unsigned long long)req->ci.tag,
+			 srp_iu_strerror(ret));
+		srp_req_fail(req, SAM_STAT_CHECK_CONDITION, SK_ILLEGAL_REQUEST,
+			     ASC_INVALID_FIELD_IN_IU, 0x03);
+		goto run;
+	}
+	req->do_desc_len = req->ci.dout.total_len;
+	req->di_desc_len = req->ci.din.total_len;
+	if (req->no_credit) {
+		srp_req_fail(req, SAM_STAT_TASK_SET_FULL, 0, 0, 0);
+		goto run;
+	}
+	if (req->ci.lun_err) {
+		srp_req_fail(req, SAM_STAT_CHECK_CONDITION, SK_ILLEGAL_REQUEST,
+			     ASC_LUN_NOT_SUPPORTED, 0);
+		goto run;
+	}
+	if (req->ci.cdb_len > SCSI_MAX_CDB_LEN) {
+		srp_req_fail(req, SAM_STAT_CHECK_CONDITION, SK_ILLEGAL_REQUEST,
+			     ASC_INVALID_FIELD_IN_CDB, 0);
+		goto run;
+	}
+	memcpy(t->cdb, req->ci.cdb, req->ci.cdb_len);
+	t->cdb_len = req->ci.cdb_len;
+	t->lun = req->ci.lun;
+	if (scsi_task_parse(t) > 0) {
+		/* Status and sense already set by the SCSI layer. */
+		req->early_status = true;
+		goto run;
+	}
+	if (t->xfer_len > e->p.max_io_size) {
+		srp_req_fail(req, SAM_STAT_CHECK_CONDITION, SK_ILLEGAL_REQUEST,
+			     ASC_INVALID_FIELD_IN_CDB, 0);
+		goto run;
+	}
+	if (t->dir == SCSI_DIR_WRITE) {
+		dir = &req->ci.dout;
+		/*
+		 * Less data-out than the CDB needs is refused like LIO does
+		 * ("Rejecting underflow/overflow for WRITE data CDB").
+		 */
+		if (!dir->ext_table && req->do_desc_len < t->xfer_len) {
+			srp_req_fail(req, SAM_STAT_CHECK_CONDITION,
+				     SK_ILLEGAL_REQUEST,
+				     ASC_INVALID_FIELD_IN_IU, 0x03);
+			goto run;
+		}
+		req->buf_len = t->xfer_len;
+		req->xfer_total = t->xfer_len;
+		if (dir->fmt == SRP_DATA_DESC_IMM) {
+			req->iov[0].iov_base = req->recv->buf + dir->imm_off;
+			req->iov[0].iov_len = t->xfer_len;
+			req->data_out_done = true;
+			req->table_done = true;
+			req->buf_len = 0; /* no chunks needed */
+		} else {
+			req->table_done = !dir->ext_table;
+		}
+	} else if (t->dir == SCSI_DIR_READ) {
+		dir = &req->ci.din;
+		req->buf_len = t->xfer_len;
+		req->table_done = !dir->ext_table;
+		req->data_out_done = true;
+	} else {
+		req->data_out_done = true;
+		req->table_done = true;
+	}
+	if (!req->table_done &&
+	    dir->table_cnt > ch->engine->p.max_table_entries) {
+		srp_req_fail(req, SAM_STAT_CHECK_CONDITION, SK_ILLEGAL_REQUEST,
+			     ASC_INVALID_FIELD_IN_IU, 0x03);
+		goto run;
+	}
+run:
+	srp_req_process(req);
+}
+
+static const struct srp_cmd_dir *srp_req_dir(struct srp_req *req)
+{
+	return req->task.dir == SCSI_DIR_WRITE ? &req->ci.dout : &req->ci.din;
+}
+
+static void srp_req_get_desc(struct srp_req *req, const struct srp_cmd_dir *dir,
+			     uint32_t i, struct srp_data_desc *d)
+{
+	if (dir->ext_table) {
+		const uint8_t *p = req->table + 16 * (size_t)i;
+
+		d->va = get_be64(p);
+		d->key = get_be32(p + 8);
+		d->len = get_be32(p + 12);
+		return;
+	}
+	if (srp_cmd_get_desc(req->recv->buf, dir, i, d))
+		d->len = 0;
+}
+
+static uint32_t srp_dir_ndesc(const struct srp_cmd_dir *dir)
+{
+	return dir->ext_table ? dir->table_cnt : dir->desc_cnt;
+}
+
+/*
+ * Build at most max WRs moving bytes [xfer_done, xfer_total) between the
+ * initiator's descriptors and the request's chunks into the worker's
+ * scratch array.  Returns the count; *bytes the bytes they cover.
+ */
+static unsigned int srp_build_rdma(struct srp_req *req,
+				   enum fabric_wr_opcode op, unsigned int max,
+				   uint32_t *bytes)
+{
+	struct srp_channel *ch = req->ch;
+	struct srp_worker *w = ch->w;
+	const struct srp_cmd_dir *dir = srp_req_dir(req);
+	uint32_t n_desc = srp_dir_ndesc(dir);
+	uint32_t pos = req->xfer_done, end = req->xfer_total;
+	uint32_t cs = w->chunk_size, lkey = w->pool_mr->lkey;
+	uint32_t i, doff, acc = 0;
+	unsigned int n = 0, s = 0, max_sge;
+	struct srp_data_desc d = { 0 };
+
+	max_sge = MIN(FABRIC_MAX_SGE, w->fabric->caps.max_sge);
+	for (i = 0; i < n_desc; i++) {
+		srp_req_get_desc(req, dir, i, &d);
+		if (pos < acc + d.len)
+			break;
+		acc += d.len;
+	}
+	doff = pos - acc;
+	while (pos < end && n < max && i < n_desc) {
+		struct fabric_send_wr *wr = &w->wrs[n];
+		struct fabric_sge *sg = &w->sges[s];
+		uint32_t len = MIN(d.len - doff, end - pos), got = 0;
+		unsigned int ns = 0;
+
+		while (got < len && ns < max_sge) {
+			uint32_t lpos = pos + got, c = lpos / cs;
+			uint32_t coff = lpos % cs;
+			uint32_t l = MIN(len - got, cs - coff);
+
+			sg[ns].addr = (uintptr_t)req->iov[c].iov_base + coff;
+			sg[ns].length = l;
+			sg[ns].lkey = lkey;
+			ns++;
+			got += l;
+		}
+		wr->wr_id = (uintptr_t)req;
+		wr->opcode = op;
+		wr->signaled = false;
+		wr->num_sge = ns;
+		wr->sg_list = sg;
+		wr->remote_addr = d.va + doff;
+		wr->rkey = d.key;
+		wr->next = &w->wrs[n + 1];
+		s += ns;
+		n++;
+		pos += got;
+		doff += got;
+		while (doff >= d.len && ++i < n_desc) {
+			srp_req_get_desc(req, dir, i, &d);
+			doff = 0;
+		}
+	}
+	if (n)
+		w->wrs[n - 1].next = NULL;
+	*bytes = pos - req->xfer_done;
+	return n;
+}
+
+/* Resources came back: let waiting requests of the channel try again. */
+static void srp_ch_kick_waiters(struct srp_channel *ch)
+{
+	unsigned int budget;
+
+	for (budget = ch->n_reqs; budget && ch->rd_wait_head && ch->rd_avail;
+	     budget--) {
+		struct srp_req *r = ch->rd_wait_head;
+
+		srp_channel_unwait(&ch->rd_wait_head, &ch->rd_wait_tail, r);
+		srp_req_process(r);
+	}
+	for (budget = ch->n_reqs; budget && ch->sq_wait_head && ch->sq_avail;
+	     budget--) {
+		struct srp_req *r = ch->sq_wait_head;
+
+		srp_channel_unwait(&ch->sq_wait_head, &ch->sq_wait_tail, r);
+		srp_req_process(r);
+	}
+}
+
+static void srp_req_posted(struct srp_req *req, unsigned int rd,
+			   unsigned int sq)
+{
+	struct srp_channel *ch = req->ch;
+
+	ch->rd_avail -= rd;
+	ch->sq_avail -= sq;
+	req->rd_slots = rd;
+	req->sq_slots = sq;
+	req->wr_pending = true;
+}
+
+static void srp_post_failed(struct srp_req *req, int ret)
+{
+	pr_err_ratelimited("channel %u: post_send: %d", req->ch->id, ret);
+	req->fabric_err = true;
+	req->aborted = true;
+	srp_channel_disconnect(req->ch);
+}
+
+/* RDMA_READ step: table first, then data-out.  True if it moved on. */
+static void srp_req_step_read(struct srp_req *req)
+{
+	struct srp_channel *ch = req->ch;
+	struct srp_worker *w = ch->w;
+	const struct srp_cmd_dir *dir = srp_req_dir(req);
+	unsigned int n, max;
+	uint32_t bytes;
+	int ret;
+
+	if (req->wr_pending)
+		return;
+	if (req->table_done && req->data_out_done) {
+		req->state = SRP_REQ_READY_TO_EXECUTE;
+		return;
+	}
+	if (!ch->rd_avail || !ch->sq_avail) {
+		if (!req->on_wait)
+			srp_channel_wait(&ch->rd_wait_head, &ch->rd_wait_tail,
+					 req);
+		return;
+	}
+	if (!req->table_done) {
+		struct fabric_send_wr *wr = &w->wrs[0];
+		struct fabric_sge *sg = &w->sges[0];
+
+		sg->addr = (uintptr_t)req->table;
+		sg->length = dir->table.len;
+		sg->lkey = ch->mr->lkey;
+		wr->wr_id = (uintptr_t)req;
+		wr->opcode = FABRIC_WR_RDMA_READ;
+		wr->signaled = true;
+		wr->num_sge = 1;
+		wr->sg_list = sg;
+		wr->remote_addr = dir->table.va;
+		wr->rkey = dir->table.key;
+		wr->next = NULL;
+		ret = fabric_post_send(ch->qp, wr);
+		if (ret) {
+			srp_post_failed(req, ret);
+			return;
+		}
+		srp_req_posted(req, 1, 1);
+		return;
+	}
+	max = MIN(MIN(ch->rd_avail, ch->sq_avail), SRP_SCRATCH_WRS);
+	n = srp_build_rdma(req, FABRIC_WR_RDMA_READ, max, &bytes);
+	if (!n) {
+		/* Descriptors shorter than announced (external table). */
+		req->data_out_done = true;
+		srp_req_fail(req, SAM_STAT_CHECK_CONDITION, SK_ILLEGAL_REQUEST,
+			     ASC_INVALID_FIELD_IN_IU, 0x03);
+		req->state = SRP_REQ_RDMA_WRITE;
+		return;
+	}
+	w->wrs[n - 1].signaled = true;
+	ret = fabric_post_send(ch->qp, w->wrs);
+	if (ret) {
+		srp_post_failed(req, ret);
+		return;
+	}
+	req->xfer_done += bytes;
+	srp_req_posted(req, n, n);
+}
+
+/* After the external table arrived: its real data length. */
+static void srp_req_table_fetched(struct srp_req *req)
+{
+	const struct srp_cmd_dir *dir = srp_req_dir(req);
+	struct srp_data_desc d;
+	uint64_t sum = 0;
+
+	req->table_done = true;
+	for (uint32_t i = 0; i < dir->table_cnt; i++) {
+		srp_req_get_desc(req, dir, i, &d);
+		sum += d.len;
+	}
+	sum = MIN(sum, (uint64_t)dir->total_len);
+	if (req->task.dir == SCSI_DIR_WRITE) {
+		req->do_desc_len = sum;
+		if (sum < req->task.xfer_len) {
+			req->data_out_done = true;
+			srp_req_fail(req, SAM_STAT_CHECK_CONDITION,
+				     SK_ILLEGAL_REQUEST,
+				     ASC_INVALID_FIELD_IN_IU, 0x03);
+			req->state = SRP_REQ_RDMA_WRITE;
+		}
+	} else {
+		req->di_desc_len = sum;
+	}
+}
+
+static void srp_req_build_rsp(struct srp_req *req)
+{
+	struct srp_channel *ch = req->ch;
+	struct scsi_task *t = &req->task;
+	struct srp_rsp_info ri = { 0 };
+	uint32_t do_xfer = 0, di_xfer = 0;
+	int len;
+
+	if (req->opcode == SRP_TSK_MGMT) {
+		len = srp_rsp_encode_tm(req->rsp, ch->ti_iu_len, req->tmi.tag,
+					srp_channel_take_credits(ch, req),
+					req->tm_code);
+		req->rsp_len = len > 0 ? len : 0;
+		return;
+	}
+	if (!req->early_status) {
+		if (t->dir == SCSI_DIR_WRITE)
+			do_xfer = t->xfer_len;
+		else if (t->dir == SCSI_DIR_READ)
+			di_xfer = t->xfer_len > req->di_desc_len ?
+					  t->xfer_len :
+					  t->data_in_len;
+	}
+	srp_residual_compute(do_xfer, req->do_desc_len, di_xfer,
+			     req->di_desc_len, &ri.res);
+	ri.tag = req->ci.tag;
+	ri.req_lim_delta = srp_channel_take_credits(ch, req);
+	ri.status = t->status;
+	if ((t->status == SAM_STAT_GOOD && (req->ci.sol_not & SRP_SCSOLNT)) ||
+	    (t->status != SAM_STAT_GOOD && (req->ci.sol_not & SRP_UCSOLNT)))
+		ri.sol_not = 1;
+	ri.sense = t->sense;
+	ri.sense_len = t->sense_len;
+	len = srp_rsp_encode(req->rsp, ch->ti_iu_len, &ri, NULL);
+	req->rsp_len = len > 0 ? len : 0;
+}
+
+/* RDMA_WRITE step: data-in batches, then the SEND of the response. */
+static void srp_req_step_write(struct srp_req *req)
+{
+	struct srp_channel *ch = req->ch;
+	struct srp_worker *w = ch->w;
+	struct fabric_send_wr *send;
+	unsigned int n = 0, max;
+	uint32_t bytes = 0;
+	int ret;
+
+	if (req->wr_pending)
+		return;
+	if (ch->sq_avail < 1 ||
+	    (req->xfer_done < req->xfer_total && ch->sq_avail < 2)) {
+		if (!req->on_wait)
+			srp_channel_wait(&ch->sq_wait_head, &ch->sq_wait_tail,
+					 req);
+		return;
+	}
+	if (req->xfer_done < req->xfer_total) {
+		max = MIN(ch->sq_avail - 1, SRP_SCRATCH_WRS - 1);
+		n = srp_build_rdma(req, FABRIC_WR_RDMA_WRITE, max, &bytes);
+		if (req->xfer_done + bytes < req->xfer_total) {
+			/* More batches follow: signal this one. */
+			w->wrs[n - 1].signaled = true;
+			ret = fabric_post_send(ch->qp, w->wrs);
+			if (ret) {
+				srp_post_failed(req, ret);
+				return;
+			}
+			req->xfer_done += bytes;
+			srp_req_posted(req, 0, n);
+			return;
+		}
+	}
+	srp_req_build_rsp(req);
+	send = &w->wrs[n];
+	send->wr_id = (uintptr_t)req;
+	send->opcode = FABRIC_WR_SEND;
+	send->signaled = true;
+	send->num_sge = 1;
+	send->sg_list = &w->sges[SRP_SCRATCH_WRS * FABRIC_MAX_SGE - 1];
+	send->sg_list->addr = (uintptr_t)req->rsp;
+	send->sg_list->length = req->rsp_len;
+	send->sg_list->lkey = ch->mr->lkey;
+	send->next = NULL;
+	if (n)
+		w->wrs[n - 1].next = send;
+	ret = fabric_post_send(ch->qp, w->wrs);
+	if (ret) {
+		srp_post_failed(req, ret);
+		return;
+	}
+	req->xfer_done += bytes;
+	srp_req_posted(req, 0, n + 1);
+	req->state = SRP_REQ_SEND_RSP;
+}
+
+void srp_req_rdma_done(struct srp_req *req, enum fabric_wc_status st)
+{
+	struct srp_channel *ch = req->ch;
+
+	if (st != FABRIC_WC_SUCCESS) {
+		/* Unsignalled WRs of the batch may complete here too; the
+		 * QP is in error and drained() ends the request. */
+		if (st != FABRIC_WC_WR_FLUSH_ERR)
+			pr_err_ratelimited("channel %u: RDMA failed: %s",
+					   ch->id, fabric_wc_status_str(st));
+		req->fabric_err = true;
+		req->aborted = true;
+		srp_channel_disconnect(ch);
+		return;
+	}
+	req->wr_pending = false;
+	ch->rd_avail += req->rd_slots;
+	ch->sq_avail += req->sq_slots;
+	req->rd_slots = req->sq_slots = 0;
+	if (req->state == SRP_REQ_RDMA_READ && !req->table_done)
+		srp_req_table_fetched(req);
+	else if (req->state == SRP_REQ_RDMA_READ &&
+		 req->xfer_done >= req->xfer_total)
+		req->data_out_done = true;
+	srp_req_process(req);
+	srp_ch_kick_waiters(ch);
+}
+
+void srp_req_send_done(struct srp_req *req, enum fabric_wc_status st)
+{
+	struct srp_channel *ch = req->ch;
+
+	if (st != FABRIC_WC_SUCCESS) {
+		if (st != FABRIC_WC_WR_FLUSH_ERR)
+			pr_err_ratelimited("channel %u: send failed: %s",
+					   ch->id, fabric_wc_status_str(st));
+		req->fabric_err = true;
+		req->aborted = true;
+		srp_channel_disconnect(ch);
+		return;
+	}
+	req->wr_pending = false;
+	ch->sq_avail += req->sq_slots;
+	req->sq_slots = 0;
+	req->state = SRP_REQ_DONE;
+	srp_req_process(req);
+	srp_ch_kick_waiters(ch);
+}
+
+/* Channel lost and drained, or aborted: end without a response. */
+void srp_req_kill(struct srp_req *req)
+{
+	req->aborted = true;
+	srp_req_process(req);
+}
+
+static void srp_req_unwait(struct srp_req *req)
+{
+	struct srp_channel *ch = req->ch;
+
+	if (!req->on_wait)
+		return;
+	switch (req->state) {
+	case SRP_REQ_NEED_BUFFER:
+		srp_worker_unwait(ch->w, req);
+		break;
+	case SRP_REQ_RDMA_READ:
+		srp_channel_unwait(&ch->rd_wait_head, &ch->rd_wait_tail, req);
+		break;
+	default:
+		srp_channel_unwait(&ch->sq_wait_head, &ch->sq_wait_tail, req);
+		break;
+	}
+}
+
+void srp_req_process(struct srp_req *req)
+{
+	struct srp_channel *ch = req->ch;
+	enum srp_req_state prev;
+
+	if (req->in_process)
+		return;
+	req->in_process = true;
+	do {
+		prev = req->state;
+		/*
+		 * Aborted (TMF), or the channel is going away: stop at the
+		 * first point where no WR of ours is outstanding and SCSI
+		 * does not own the task.  No response is sent.
+		 */
+		if ((req->aborted || ch->state >= SRP_CH_DISCONNECTING) &&
+		    req->state != SRP_REQ_EXECUTING &&
+		    req->state != SRP_REQ_TMF_WAIT && !req->wr_pending) {
+			if (ch->state >= SRP_CH_DISCONNECTING)
+				req->aborted = true;
+			srp_req_unwait(req);
+			req->state = SRP_REQ_DONE;
+		}
+		switch (req->state) {
+		case SRP_REQ_FREE:
+			break;
+		case SRP_REQ_NEW:
+			if (req->opcode == SRP_TSK_MGMT)
+				req->state = SRP_REQ_TMF_WAIT;
+			else if (req->early_status)
+				req->state = SRP_REQ_RDMA_WRITE;
+			else
+				req->state = SRP_REQ_NEED_BUFFER;
+			break;
+		case SRP_REQ_NEED_BUFFER:
+			if (srp_worker_get_chunks(ch->w, req, req->buf_len))
+				break;
+			req->state = SRP_REQ_RDMA_READ;
+			break;
+		case SRP_REQ_RDMA_READ:
+			srp_req_step_read(req);
+			break;
+		case SRP_REQ_READY_TO_EXECUTE: {
+			struct scsi_task *t = &req->task;
+
+			if (t->dir == SCSI_DIR_WRITE &&
+			    req->ci.dout.fmt == SRP_DATA_DESC_IMM) {
+				t->iovcnt = 1;
+			} else {
+				t->iovcnt = req->nchunks;
+			}
+			t->iov = req->iov;
+			t->buf_len = t->xfer_len;
+			req->state = SRP_REQ_EXECUTING;
+			scsi_task_execute(t);
+			break;
+		}
+		case SRP_REQ_EXECUTING:
+			break;
+		case SRP_REQ_TMF_WAIT:
+			if (!req->tmf_victims)
+				req->state = SRP_REQ_RDMA_WRITE;
+			break;
+		case SRP_REQ_RDMA_WRITE:
+			if (!req->write_started) {
+				/* Data-in to send: what SCSI produced, capped by
+				 * the descriptors (residual reports the rest). */
+				req->write_started = true;
+				req->xfer_done = 0;
+				req->xfer_total = 0;
+				if (req->opcode == SRP_CMD &&
+				    !req->early_status &&
+				    req->task.dir == SCSI_DIR_READ)
+					req->xfer_total =
+						MIN(req->task.data_in_len,
+						    req->di_desc_len);
+			}
+			srp_req_step_write(req);
+			break;
+		case SRP_REQ_SEND_RSP:
+			break;
+		case SRP_REQ_DONE:
+			req->in_process = false;
+			if (req->aborted)
+				ch->engine->stats.aborted++;
+			srp_channel_req_done(req);
+			return; /* req (and maybe ch) is gone */
+		}
+	} while (req->state != prev);
+	req->in_process = false;
+}

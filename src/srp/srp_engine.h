@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * SRP protocol engine: targets, I_T nexuses, channels and requests over
+ * the fabric ops table (src/fabric/fabric.h) and the SCSI task API
+ * (src/scsi/scsi.h).
+ *
+ * Objects (design.md "Objects"):
+ *   srp_engine   one per daemon: login parameters, targets, workers
+ *   srp_target   SRP target port identity (id_ext, ioc_guid), default LUN
+ *                map and initiator groups -> the LUN view of a login
+ *   srp_nexus    initiator port id + target port id: its channels, the
+ *                scsi_itn (LUN view, unit attentions)
+ *   srp_channel  one QP with its credits, receive ring, request pool
+ *                (srp_int.h; state CONNECTING -> LIVE -> DISCONNECTING ->
+ *                DRAINING -> RELEASED)
+ *   srp_req      one SRP_CMD / SRP_TSK_MGMT (state machine in srp_cmd.c)
+ *   srp_worker   a thread's loop + fabric CQ + scsi_worker + data buffer
+ *                pool; a channel never changes worker
+ *
+ * Threading: this revision runs the login path and the channels on the
+ * same thread (the loopback fabric is single-threaded); handing a channel
+ * to another worker's loop at login is issue 5 work (see srp_target.c).
+ */
+#ifndef SRPTD_SRP_ENGINE_H
+#define SRPTD_SRP_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fabric/fabric.h"
+#include "scsi/scsi.h"
+#include "srp/srp_login.h"
+
+struct loop;
+struct srp_engine;
+struct srp_target;
+struct srp_worker;
+
+struct srp_engine_params {
+	/* Login limits and credits (srp_login_params_default()). */
+	struct srp_login_params login;
+	uint32_t max_io_size; /* largest data transfer of one command */
+	uint32_t chunk_size; /* data pool chunk (bytes, multiple of 4096) */
+	uint32_t chunks; /* chunks per worker pool */
+	unsigned int max_rd_atomic; /* RDMA READs in flight per channel */
+	unsigned int sq_depth; /* send WRs per channel; 0 = derived */
+	/*
+	 * Fetch external indirect descriptor tables by RDMA READ (ib_srpt
+	 * does not; ib_srp only sends them with allow_ext_sg=1).
+	 */
+	bool allow_ext_table;
+	uint32_t max_table_entries; /* descriptors of one table at most */
+};
+
+void srp_engine_params_default(struct srp_engine_params *p);
+
+/* Listener upcalls to give the fabric at creation (ctx = the engine). */
+extern const struct fabric_listener_handlers srp_engine_listener;
+
+int srp_engine_create(const struct srp_engine_params *p,
+		      struct srp_engine **out);
+/*
+ * Free the engine.  Every channel must be RELEASED (srp_engine_stop() and
+ * run the loops until srp_engine_idle()).
+ */
+void srp_engine_destroy(struct srp_engine *e);
+
+/*
+ * Add a worker running on loop (called on that loop's thread) with CQs
+ * on fabric f; logins are spread over workers round robin.
+ */
+int srp_worker_create(struct srp_engine *e, struct fabric *f, struct loop *loop,
+		      struct srp_worker **out);
+/* Free a worker whose channels are all released. */
+void srp_worker_destroy(struct srp_worker *w);
+/* The SCSI execution context of a worker (to create backend contexts). */
+struct scsi_worker *srp_worker_scsi(struct srp_worker *w);
+
+/*
+ * Daemon stop: send SRP_T_LOGOUT on every live channel and disconnect it
+ * (SRP r16a 6.6, target logout).  Run the loops until srp_engine_idle().
+ */
+void srp_engine_stop(struct srp_engine *e);
+/* True when no channel exists any more. */
+bool srp_engine_idle(const struct srp_engine *e);
+
+/* Target identity and policy. */
+struct srp_target_params {
+	const char *name;
+	uint64_t id_ext;
+	uint64_t ioc_guid;
+	/* Initiators matching no group get the default map (else denied). */
+	bool unknown_default_map;
+	uint16_t rel_tgt_port_id; /* SCSI relative target port id */
+};
+
+int srp_target_create(struct srp_engine *e, const struct srp_target_params *p,
+		      struct srp_target **out);
+/* Default LUN map (copied). */
+int srp_target_set_luns(struct srp_target *t, const struct scsi_lun_entry *view,
+			unsigned int n);
+/*
+ * Initiator group: initiators (16-byte SRP initiator port ids or GIDs)
+ * see this view instead of the default map.
+ */
+int srp_target_add_group(struct srp_target *t, const char *name,
+			 const uint8_t (*initiators)[16], unsigned int n_ini,
+			 const struct scsi_lun_entry *view, unsigned int n);
+/*
+ * Remove a target (or its LUN map changed incompatibly): T_LOGOUT and
+ * disconnect every channel of its nexuses; the target is freed when the
+ * last channel is released.
+ */
+void srp_target_remove(struct srp_target *t);
+
+/* Counters for tests, benchmarks and srptadm. */
+struct srp_engine_stats {
+	uint64_t logins_accepted;
+	uint64_t logins_rejected;
+	uint64_t cmds;
+	uint64_t tmfs;
+	uint64_t credit_violations;
+	uint64_t aborted;
+	uint64_t bad_ius;
+	unsigned int channels;
+	unsigned int nexuses;
+};
+void srp_engine_get_stats(const struct srp_engine *e,
+			  struct srp_engine_stats *s);
+
+#endif

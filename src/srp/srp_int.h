@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Internal structures of the SRP engine, shared by srp_target.c (targets,
+ * nexuses, login), srp_channel.c (channel state, receive ring, credits),
+ * srp_cmd.c (request state machine), srp_tmf.c (task management) and
+ * srp_worker.c (worker, data buffer pool).
+ */
+#ifndef SRPTD_SRP_INT_H
+#define SRPTD_SRP_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "fabric/fabric.h"
+#include "scsi/scsi.h"
+#include "srp/srp_engine.h"
+#include "srp/srp_iu.h"
+#include "srp/srp_login.h"
+
+struct srp_channel;
+struct srp_nexus;
+
+/* Receives beyond the granted credits: room for I_LOGOUT, CRED_RSP and
+ * AER_RSP (which need no credit) and for detecting an initiator that
+ * sends more requests than it was granted (srp-facts 1.11/1.12). */
+#define SRP_RQ_SPARE 4
+/* Scratch WRs built per post call. */
+#define SRP_SCRATCH_WRS 32
+
+struct srp_lun_view {
+	struct scsi_lun_entry *luns;
+	unsigned int n;
+};
+
+struct srp_group {
+	char name[64];
+	uint8_t (*initiators)[16];
+	unsigned int n_ini;
+	struct srp_lun_view view;
+	struct srp_group *next;
+};
+
+struct srp_target {
+	struct srp_engine *engine;
+	char name[64];
+	uint64_t id_ext, ioc_guid;
+	uint8_t port_id[16]; /* id_ext || ioc_guid */
+	bool unknown_default_map;
+	uint16_t rel_tgt_port_id;
+	bool removed;
+	struct srp_lun_view view;
+	struct srp_group *groups;
+	struct srp_nexus *nexuses;
+	struct srp_target *next;
+};
+
+struct srp_nexus {
+	struct srp_target *target;
+	uint8_t i_port_id[16];
+	uint8_t t_port_id[16];
+	char name[SRP_PORT_ID_STRLEN];
+	struct scsi_itn *itn;
+	struct srp_channel *channels;
+	unsigned int n_channels; /* not yet RELEASED */
+	struct srp_nexus *next;
+};
+
+struct srp_worker {
+	struct srp_engine *engine;
+	struct fabric *fabric;
+	struct loop *loop;
+	struct fabric_cq *cq;
+	struct scsi_worker *sw;
+	int scsi_fds[32];
+	int n_scsi_fds;
+	/* Data buffer pool: registered once, a stack of free chunks. */
+	uint8_t *pool;
+	size_t pool_len;
+	struct fabric_mr *pool_mr;
+	uint32_t chunk_size;
+	void **free_chunks;
+	uint32_t n_free;
+	/* Requests waiting for chunks, FIFO. */
+	struct srp_req *buf_wait_head, *buf_wait_tail;
+	struct srp_channel *channels;
+	unsigned int n_channels;
+	struct fabric_send_wr wrs[SRP_SCRATCH_WRS];
+	struct fabric_sge sges[SRP_SCRATCH_WRS * FABRIC_MAX_SGE];
+	struct srp_worker *next;
+};
+
+struct srp_engine {
+	struct srp_engine_params p;
+	struct srp_target *targets;
+	struct srp_worker *workers;
+	struct srp_worker *next_worker; /* round robin */
+	struct srp_engine_stats stats;
+	bool stopping;
+};
+
+/*
+ * Request states (SRP_CMD path; TSK_MGMT uses NEW -> TMF_WAIT ->
+ * RDMA_WRITE -> SEND_RSP -> DONE).  One process function,
+ * srp_req_process() in srp_cmd.c, moves a request forward while it can.
+ */
+enum srp_req_state {
+	SRP_REQ_FREE, /* in the channel's pool */
+	SRP_REQ_NEW, /* IU received and decoded, nothing allocated yet */
+	SRP_REQ_NEED_BUFFER, /* waiting for data chunks of the worker pool */
+	/*
+	 * Fetching from initiator memory by RDMA READ: the external
+	 * descriptor table if any, then the data-out; bounded by the
+	 * channel's RDMA READ depth.
+	 */
+	SRP_REQ_RDMA_READ,
+	SRP_REQ_READY_TO_EXECUTE, /* data-out in place, hand to SCSI */
+	SRP_REQ_EXECUTING, /* SCSI/backend owns the task */
+	SRP_REQ_TMF_WAIT, /* TSK_MGMT: waiting for aborted tasks to finish */
+	/*
+	 * Status known: post RDMA WRITEs of data-in (in batches limited by
+	 * SQ room) chained in front of the SEND of the SRP_RSP.
+	 */
+	SRP_REQ_RDMA_WRITE,
+	SRP_REQ_SEND_RSP, /* SRP_RSP posted, waiting for its completion */
+	SRP_REQ_DONE, /* release buffers, repost the receive, free */
+};
+
+struct srp_recv {
+	struct fabric_recv_wr wr;
+	uint8_t *buf;
+	uint32_t len; /* bytes received */
+};
+
+struct srp_req {
+	enum srp_req_state state;
+	struct srp_channel *ch;
+	struct srp_recv *recv; /* IU buffer, reposted when done */
+	uint8_t opcode;
+	bool in_process; /* srp_req_process() running: no recursion */
+	bool wr_pending; /* a signalled WR of ours is outstanding */
+	bool aborted; /* by TMF or channel loss: no response */
+	bool fabric_err; /* a WR of ours failed */
+	bool no_credit; /* arrived beyond the granted credits */
+	bool table_done; /* external table fetched */
+	bool data_out_done;
+	bool write_started; /* RDMA_WRITE entered: xfer_* reset */
+	bool on_wait; /* on a wait list (buffer, rd, sq) */
+	/* Decoded IU. */
+	struct srp_cmd_info ci;
+	struct srp_tsk_mgmt_info tmi;
+	/* Error found before execution: respond with this status/sense. */
+	bool early_status;
+	/* Transfer bookkeeping. */
+	uint32_t do_desc_len, di_desc_len; /* what descriptors provide */
+	uint32_t buf_len; /* local buffer bytes */
+	unsigned int nchunks;
+	struct iovec *iov; /* channel-owned array of max chunks */
+	uint8_t *table; /* external table buffer (channel region) */
+	uint32_t xfer_done; /* bytes moved by RDMA so far */
+	uint32_t xfer_total; /* bytes to move by RDMA */
+	unsigned int rd_slots; /* RDMA READs of the outstanding batch */
+	unsigned int sq_slots; /* SQ WRs of the outstanding batch */
+	uint8_t *rsp; /* send buffer (channel region) */
+	uint32_t rsp_len;
+	uint8_t tm_code; /* TSK_MGMT response code */
+	unsigned int tmf_victims; /* TMF_WAIT: aborted tasks pending */
+	struct srp_req *tmf; /* victim: the TMF waiting for us */
+	struct scsi_task task;
+	struct srp_req *next_wait;
+	struct srp_req *next_active, *prev_active;
+	struct srp_req *next_free;
+};
+
+/*
+ * Channel states, forward only (srp_ch_set_state()), after ib_srpt's
+ * enum rdma_ch_state (srp-facts 2.5).
+ */
+enum srp_ch_state {
+	/*
+	 * Login accepted, QP created, receives posted, REP sent; waiting for
+	 * RTU.  An IU received now (initiator sent right after the REP)
+	 * counts as establishment (rdma_notify, srp-facts 2.2 step 7).
+	 */
+	SRP_CH_CONNECTING,
+	/* Established: IUs are processed. */
+	SRP_CH_LIVE,
+	/*
+	 * Disconnect started (DREQ sent or received, T_LOGOUT queued, I_LOGOUT
+	 * received, SINGLE re-login, target removed).  New IUs are dropped;
+	 * requests finish without responses.
+	 */
+	SRP_CH_DISCONNECTING,
+	/*
+	 * The connection is gone and the QP drains: waiting for drained()
+	 * and for every request (including ones the backend still executes)
+	 * to finish.
+	 */
+	SRP_CH_DRAINING,
+	/* QP destroyed, memory freed, unlinked from nexus and worker. */
+	SRP_CH_RELEASED,
+};
+
+struct srp_channel {
+	enum srp_ch_state state;
+	struct srp_engine *engine;
+	struct srp_worker *w;
+	struct srp_nexus *nexus;
+	struct fabric_qp *qp;
+	unsigned int id;
+	/* Negotiated at login. */
+	uint32_t it_iu_len; /* receive buffer size */
+	uint32_t ti_iu_len; /* send buffer size */
+	struct srp_cmd_limits lim;
+	/* Credits (srp-facts 1.12). */
+	uint32_t req_lim; /* granted: requests outstanding at most */
+	uint32_t outstanding; /* credited requests not yet answered */
+	uint32_t withheld; /* credits to return with the next response */
+	/* Send queue and RDMA READ accounting. */
+	unsigned int sq_depth, sq_avail;
+	unsigned int rd_depth, rd_avail;
+	struct srp_req *rd_wait_head, *rd_wait_tail;
+	struct srp_req *sq_wait_head, *sq_wait_tail;
+	/* Memory: receive ring, send buffers, tables, one region. */
+	uint8_t *mem;
+	size_t mem_len;
+	struct fabric_mr *mr;
+	struct srp_recv *recvs;
+	unsigned int n_recvs;
+	struct srp_req *reqs;
+	unsigned int n_reqs;
+	struct srp_req *free_reqs;
+	struct iovec *iovs;
+	unsigned int max_chunks;
+	struct srp_req *active; /* requests not FREE */
+	unsigned int n_active;
+	uint8_t *ctl_buf; /* T_LOGOUT */
+	bool ctl_pending;
+	bool drain_started, drained;
+	bool logout_sent;
+	struct srp_channel *next_in_nexus;
+	struct srp_channel *next_in_worker;
+};
+
+/* srp_channel.c */
+bool srp_ch_set_state(struct srp_channel *ch, enum srp_ch_state s);
+int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
+		       struct fabric_conn_req *req,
+		       const struct fabric_conn_info *info,
+		       const struct srp_login_decision *d,
+		       struct srp_channel **out);
+void srp_channel_accepted(struct srp_channel *ch);
+void srp_channel_disconnect(struct srp_channel *ch);
+void srp_channel_logout(struct srp_channel *ch, uint32_t reason);
+void srp_channel_req_done(struct srp_req *req);
+uint32_t srp_channel_take_credits(struct srp_channel *ch, struct srp_req *r);
+void srp_channel_wait(struct srp_req **head, struct srp_req **tail,
+		      struct srp_req *r);
+void srp_channel_unwait(struct srp_req **head, struct srp_req **tail,
+			struct srp_req *r);
+
+/* srp_cmd.c */
+void srp_req_start_cmd(struct srp_req *req);
+void srp_req_process(struct srp_req *req);
+void srp_req_rdma_done(struct srp_req *req, enum fabric_wc_status st);
+void srp_req_send_done(struct srp_req *req, enum fabric_wc_status st);
+void srp_req_kill(struct srp_req *req);
+void srp_build_sense(uint8_t *sense, uint8_t *len, uint8_t key, uint8_t asc,
+		     uint8_t ascq);
+
+/* srp_tmf.c */
+void srp_req_start_tmf(struct srp_req *req);
+void srp_tmf_victim_done(struct srp_req *victim);
+
+/* srp_worker.c */
+int srp_worker_get_chunks(struct srp_worker *w, struct srp_req *req,
+			  uint32_t len);
+void srp_worker_put_chunks(struct srp_worker *w, struct srp_req *req);
+void srp_worker_unwait(struct srp_worker *w, struct srp_req *req);
+int srp_worker_refresh_fds(struct srp_worker *w);
+
+/* srp_target.c */
+void srp_nexus_channel_released(struct srp_nexus *nx, struct srp_channel *ch);
+
+#endif

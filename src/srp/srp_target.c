@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * SRP engine, targets, I_T nexuses and the login path.
+ *
+ * Login (srp-facts 2.2-2.6, srp_login.h flow): parse the private data,
+ * find the target by target port id, find the nexus (initiator port id +
+ * target port id) and the initiator's LUN view (group match on port id or
+ * GID, else the default map if the target allows unknown initiators),
+ * decide, then for an accept: a SINGLE login disconnects every other
+ * channel of the nexus (ib_srp logs in channel 0 with SINGLE after a
+ * reconnect, srp-facts 2.6), a MULTI login joins the nexus; the channel is
+ * created on the next worker (round robin), its receives posted, and the
+ * REP sent with the LOGIN_RSP.
+ *
+ * The nexus keeps its scsi_itn (unit attentions, reservations key) while
+ * any channel exists; it is freed with its last channel.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "srp/srp_int.h"
+#include "util.h"
+
+void srp_engine_params_default(struct srp_engine_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	srp_login_params_default(&p->login);
+	p->max_io_size = 1024 * 1024;
+	p->chunk_size = 128 * 1024;
+	p->chunks = 256;
+	p->max_rd_atomic = 4;
+	p->allow_ext_table = true;
+	p->max_table_entries = 256;
+}
+
+int srp_engine_create(const struct srp_engine_params *p,
+		      struct srp_engine **out)
+{
+	struct srp_engine *e;
+
+	if (!p->chunk_size || p->chunk_size % 4096 || !p->chunks ||
+	    !p->max_io_size || !p->max_rd_atomic)
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->p = *p;
+	*out = e;
+	return 0;
+}
+
+static void srp_target_free(struct srp_target *t)
+{
+	struct srp_group *g;
+
+	while ((g = t->groups)) {
+		t->groups = g->next;
+		free(g->initiators);
+		free(g->view.luns);
+		free(g);
+	}
+	free(t->view.luns);
+	free(t);
+}
+
+void srp_engine_destroy(struct srp_engine *e)
+{
+	struct srp_target *t;
+
+	if (!e)
+		return;
+	while ((t = e->targets)) {
+		e->targets = t->next;
+		srp_target_free(t);
+	}
+	free(e);
+}
+
+void srp_engine_get_stats(const struct srp_engine *e,
+			  struct srp_engine_stats *s)
+{
+	*s = e->stats;
+}
+
+bool srp_engine_idle(const struct srp_engine *e)
+{
+	return e->stats.channels == 0;
+}
+
+static void srp_target_logout_all(struct srp_target *t)
+{
+	for (struct srp_nexus *nx = t->nexuses; nx; nx = nx->next)
+		for (struct srp_channel *ch = nx->channels; ch;
+		     ch = ch->next_in_nexus)
+			srp_channel_logout(ch, SRP_T_LOGOUT_NO_REASON);
+}
+
+void srp_engine_stop(struct srp_engine *e)
+{
+	e->stopping = true;
+	for (struct srp_target *t = e->targets; t; t = t->next)
+		srp_target_logout_all(t);
+}
+
+/* ---- targets ------------------------------------------------------------ */
+
+int srp_target_create(struct srp_engine *e, const struct srp_target_params *p,
+		      struct srp_target **out)
+{
+	struct srp_target *t;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->engine = e;
+	snprintf(t->name, sizeof(t->name), "%s", p->name ? p->name : "srp");
+	t->id_ext = p->id_ext;
+	t->ioc_guid = p->ioc_guid;
+	srp_target_port_id(p->id_ext, p->ioc_guid, t->port_id);
+	t->unknown_default_map = p->unknown_default_map;
+	t->rel_tgt_port_id = p->rel_tgt_port_id ? p->rel_tgt_port_id : 1;
+	t->next = e->targets;
+	e->targets = t;
+	*out = t;
+	return 0;
+}
+
+static int srp_view_copy(struct srp_lun_view *v,
+			 const struct scsi_lun_entry *luns, unsigned int n)
+{
+	struct scsi_lun_entry *c = NULL;
+
+	if (n) {
+		c = calloc(n, sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		memcpy(c, luns, n * sizeof(*c));
+	}
+	free(v->luns);
+	v->luns = c;
+	v->n = n;
+	return 0;
+}
+
+int srp_target_set_luns(struct srp_target *t, const struct scsi_lun_entry *view,
+			unsigned int n)
+{
+	return srp_view_copy(&t->view, view, n);
+}
+
+int srp_target_add_group(struct srp_target *t, const char *name,
+			 const uint8_t (*initiators)[16], unsigned int n_ini,
+			 const struct scsi_lun_entry *view, unsigned int n)
+{
+	struct srp_group *g;
+
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	if (n_ini) {
+		g->initiators = calloc(n_ini, 16);
+		if (!g->initiators)
+			goto err;
+		memcpy(g->initiators, initiators, (size_t)n_ini * 16);
+	}
+	g->n_ini = n_ini;
+	if (srp_view_copy(&g->view, view, n))
+		goto err;
+	g->next = t->groups;
+	t->groups = g;
+	return 0;
+err:
+	free(g->initiators);
+	free(g);
+	return -ENOMEM;
+}
+
+/* Released when the last nexus goes (see srp_nexus_channel_released). */
+void srp_target_remove(struct srp_target *t)
+{
+	struct srp_engine *e = t->engine;
+	struct srp_target **pp;
+
+	t->removed = true;
+	for (pp = &e->targets; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	t->next = NULL;
+	if (!t->nexuses) {
+		srp_target_free(t);
+		return;
+	}
+	srp_target_logout_all(t);
+}
+
+/* The LUN view of an initiator; NULL: not allowed. */
+static const struct srp_lun_view *
+srp_target_view(struct srp_target *t, const struct srp_initiator_id *id)
+{
+	for (struct srp_group *g = t->groups; g; g = g->next)
+		for (unsigned int i = 0; i < g->n_ini; i++) {
+			if (!memcmp(g->initiators[i], id->port_id, 16))
+				return &g->view;
+			if (id->gid_valid &&
+			    !memcmp(g->initiators[i], id->gid, 16))
+				return &g->view;
+		}
+	return t->unknown_default_map ? &t->view : NULL;
+}
+
+/* ---- nexus ----------------------------------------------------------------- */
+
+static struct srp_nexus *srp_nexus_find(struct srp_target *t,
+					const uint8_t i_port[16],
+					const uint8_t t_port[16])
+{
+	for (struct srp_nexus *nx = t->nexuses; nx; nx = nx->next)
+		if (!memcmp(nx->i_port_id, i_port, 16) &&
+		    !memcmp(nx->t_port_id, t_port, 16))
+			return nx;
+	return NULL;
+}
+
+static int srp_nexus_create(struct srp_target *t,
+			    const struct srp_login_req_info *req,
+			    const struct srp_lun_view *view,
+			    struct srp_nexus **out)
+{
+	struct srp_nexus *nx;
+	int ret;
+
+	nx = calloc(1, sizeof(*nx));
+	if (!nx)
+		return -ENOMEM;
+	nx->target = t;
+	memcpy(nx->i_port_id, req->initiator_port_id, 16);
+	memcpy(nx->t_port_id, req->target_port_id, 16);
+	srp_port_id_str(nx->i_port_id, nx->name, sizeof(nx->name));
+	ret = scsi_itn_create(nx->i_port_id, nx->t_port_id, t->rel_tgt_port_id,
+			      view->luns, view->n, &nx->itn);
+	if (ret) {
+		free(nx);
+		return ret;
+	}
+	nx->next = t->nexuses;
+	t->nexuses = nx;
+	t->engine->stats.nexuses++;
+	*out = nx;
+	return 0;
+}
+
+void srp_nexus_channel_released(struct srp_nexus *nx, struct srp_channel *ch)
+{
+	struct srp_target *t = nx->target;
+	struct srp_channel **cp;
+	struct srp_nexus **pp;
+
+	for (cp = &nx->channels; *cp; cp = &(*cp)->next_in_nexus)
+		if (*cp == ch) {
+			*cp = ch->next_in_nexus;
+			break;
+		}
+	if (--nx->n_channels)
+		return;
+	for (pp = &t->nexuses; *pp; pp = &(*pp)->next)
+		if (*pp == nx) {
+			*pp = nx->next;
+			break;
+		}
+	scsi_itn_destroy(nx->itn);
+	t->engine->stats.nexuses--;
+	free(nx);
+	if (t->removed && !t->nexuses)
+		srp_target_free(t);
+}
+
+static unsigned int srp_nexus_live_channels(const struct srp_nexus *nx)
+{
+	unsigned int n = 0;
+
+	for (const struct srp_channel *ch = nx ? nx->channels : NULL; ch;
+	     ch = ch->next_in_nexus)
+		if (ch->state <= SRP_CH_LIVE)
+			n++;
+	return n;
+}
+
+/* ---- login ------------------------------------------------------------------- */
+
+static struct srp_worker *srp_engine_pick_worker(struct srp_engine *e)
+{
+	struct srp_worker *w = e->next_worker;
+
+	if (!w)
+		w = e->workers;
+	if (w)
+		e->next_worker = w->next;
+	return w;
+}
+
+static void srp_login_reject(struct fabric *f, struct fabric_conn_req *req,
+			     const struct srp_login_decision *d,
+			     uint16_t buf_fmt)
+{
+	uint8_t rej[64];
+	int len;
+
+	len = srp_login_build_rej(d, buf_fmt, rej, sizeof(rej));
+	f->ops->reject(req, NULL, rej, len > 0 ? len : 0);
+}
+
+static void srp_engine_conn_request(void *ctx, struct fabric_conn_req *creq,
+				    const struct fabric_conn_info *info)
+{
+	struct srp_engine *e = ctx;
+	struct fabric *f = info->fabric;
+	struct srp_login_params lp = e->p.login;
+	enum srp_login_layout layout =
+		info->rdma_cm_format ? SRP_LOGIN_RDMA_CM : SRP_LOGIN_IB_CM;
+	struct srp_login_req_info req;
+	struct srp_login_decision d;
+	struct srp_login_state st = { 0 };
+	struct srp_initiator_id iid;
+	const struct srp_lun_view *view = NULL;
+	struct srp_target *t = NULL;
+	struct srp_nexus *nx = NULL;
+	struct srp_channel *ch;
+	struct srp_worker *w;
+	uint8_t(*ids)[16] = NULL;
+	unsigned int n_t = 0, i;
+	char ini[SRP_PORT_ID_STRLEN];
+	uint8_t rsp[64];
+	int ret, len;
+
+	ret = srp_login_parse(info->private_data, info->private_data_len,
+			      layout, &req);
+	if (ret) {
+		srp_login_decide_parse_error(info->private_data,
+					     info->private_data_len, layout,
+					     ret, &d);
+		goto reject;
+	}
+	srp_initiator_id_init(&iid, &req, info->peer_gid);
+	srp_port_id_str(req.initiator_port_id, ini, sizeof(ini));
+
+	/* Acceptable target port ids: every target of the engine. */
+	for (t = e->targets; t; t = t->next)
+		n_t++;
+	if (n_t) {
+		ids = calloc(n_t, 16);
+		if (!ids) {
+			srp_login_decide(&req, &lp, NULL, &d);
+			srp_login_set_reject(
+				&d, SRP_LOGIN_REJ_INSUFFICIENT_RESOURCES,
+				"out of memory");
+			goto reject;
+		}
+	}
+	for (i = 0, t = e->targets; t; t = t->next, i++)
+		memcpy(ids[i], t->port_id, 16);
+	lp.target_port_ids = (const uint8_t(*)[16])ids;
+	lp.n_target_port_ids = n_t;
+	t = NULL;
+	for (i = 0, t = e->targets; t; t = t->next, i++)
+		if (!memcmp(t->port_id, req.target_port_id, 16))
+			break;
+	if (t) {
+		nx = srp_nexus_find(t, req.initiator_port_id,
+				    req.target_port_id);
+		view = srp_target_view(t, &iid);
+		st.acl_denied = !view;
+	}
+	st.nexus_channels = srp_nexus_live_channels(nx);
+	st.port_disabled = e->stopping || !e->workers;
+	srp_login_decide(&req, &lp, &st, &d);
+	free(ids);
+	ids = NULL;
+	if (!d.accept)
+		goto reject;
+	if (d.terminate_existing && nx) {
+		for (ch = nx->channels; ch; ch = ch->next_in_nexus)
+			srp_channel_disconnect(ch);
+	}
+	if (!nx) {
+		ret = srp_nexus_create(t, &req, view, &nx);
+		if (ret) {
+			srp_login_set_reject(
+				&d, SRP_LOGIN_REJ_INSUFFICIENT_RESOURCES,
+				"cannot create the I_T nexus");
+			goto reject;
+		}
+	}
+	w = srp_engine_pick_worker(e);
+	ret = srp_channel_create(w, nx, creq, info, &d, &ch);
+	if (ret) {
+		srp_login_set_reject(&d, SRP_LOGIN_REJ_INSUFFICIENT_RESOURCES,
+				     "cannot create the channel");
+		if (!nx->n_channels) {
+			/* Free the empty nexus we made. */
+			nx->n_channels = 1;
+			srp_nexus_channel_released(nx, NULL);
+		}
+		goto reject;
+	}
+	ch->next_in_nexus = nx->channels;
+	nx->channels = ch;
+	nx->n_channels++;
+	len = srp_login_build_rsp(&d, rsp, sizeof(rsp));
+	ret = f->ops->accept(creq, ch->qp, rsp, len > 0 ? len : 0);
+	if (ret) {
+		srp_channel_disconnect(ch);
+		return;
+	}
+	e->stats.logins_accepted++;
+	pr_info("target %s: login from %s accepted: channel %u, %u credits, "
+		"it_iu_len %u%s%s",
+		t->name, ini, ch->id, d.req_lim, d.it_iu_len,
+		d.imm_data ? ", immediate data" : "",
+		d.mc_result == SRP_LOGIN_MC_TERMINATED ?
+			", old channels closed" :
+		d.mc_result == SRP_LOGIN_MC_MAINTAINED ? ", joined nexus" :
+							 "");
+	return;
+reject:
+	free(ids);
+	e->stats.logins_rejected++;
+	pr_info("login rejected: %s (reason %#x)", d.why ? d.why : "?",
+		d.reject_reason);
+	srp_login_reject(f, creq, &d, e->p.login.buf_fmt);
+}
+
+const struct fabric_listener_handlers srp_engine_listener = {
+	.conn_request = srp_engine_conn_request,
+};

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * SRP_TSK_MGMT (SRP r16a 6.9, SAM-5 7; srp-facts 1.6).
+ *
+ * Functions:
+ *  - ABORT TASK: the command with task_tag on this I_T nexus is aborted.
+ *    A tag that matches nothing (the command already answered) completes
+ *    with FUNCTION COMPLETE as SAM-5 7.2 requires; ib_srp only sends ABORT
+ *    TASK for commands it still owns.
+ *  - ABORT TASK SET: every command of this I_T_L nexus is aborted.
+ *  - LUN RESET: every command of this I_T_L nexus is aborted, then the
+ *    SCSI layer resets the logical unit (scsi_lu_reset(): aborts what it
+ *    owns, queues the reset unit attention for the other nexuses).
+ *  - CLEAR TASK SET, CLEAR ACA and unknown functions: FUNCTION NOT
+ *    SUPPORTED (LIO answers the same; srptd never establishes ACA since
+ *    it reports NormACA = 0).
+ *
+ * Aborted commands get no SRP_RSP (ib_srpt suppresses it too, and ib_srp
+ * completes them itself when the TM succeeds); their credits go back with
+ * the next response (srp-facts 1.12), at the latest the TM response.  The
+ * TM response is sent only when every aborted command has finished,
+ * including backend I/O in flight (EXECUTING commands cannot be recalled
+ * from the backend: we wait for their completion), so no data moves for
+ * them after the initiator saw the TM complete.  Commands whose response
+ * is already being sent (RDMA_WRITE/SEND_RSP) are complete, not aborted.
+ *
+ * Scope: the channels of the nexus on the same worker (all of them in
+ * this single-worker revision).
+ */
+#include "log.h"
+#include "srp/srp_int.h"
+
+static bool srp_tmf_abortable(const struct srp_req *r)
+{
+	if (r->opcode != SRP_CMD || r->aborted || r->tmf)
+		return false;
+	return r->state >= SRP_REQ_NEW && r->state <= SRP_REQ_EXECUTING;
+}
+
+static void srp_tmf_abort(struct srp_req *tmf, struct srp_req *victim)
+{
+	victim->aborted = true;
+	victim->tmf = tmf;
+	tmf->tmf_victims++;
+	pr_debug(LOG_C_SRP, "abort tag %#llx (state %d)",
+		 (unsigned long long)victim->ci.tag, victim->state);
+}
+
+/*
+ * Mark the victims (all first, then run them: running one may finish it
+ * and free its slot while we walk the lists).
+ */
+static void srp_tmf_collect(struct srp_req *tmf, bool by_tag)
+{
+	struct srp_nexus *nx = tmf->ch->nexus;
+	struct srp_channel *ch;
+	struct srp_req *r;
+
+	for (ch = nx->channels; ch; ch = ch->next_in_nexus) {
+		if (ch->w != tmf->ch->w || ch->state >= SRP_CH_RELEASED)
+			continue;
+		for (r = ch->active; r; r = r->next_active) {
+			if (r == tmf || !srp_tmf_abortable(r))
+				continue;
+			if (by_tag) {
+				if (r->ci.tag != tmf->tmi.task_tag)
+					continue;
+			} else if (r->ci.lun_err || r->ci.lun != tmf->tmi.lun) {
+				continue;
+			}
+			srp_tmf_abort(tmf, r);
+			if (by_tag)
+				return;
+		}
+	}
+}
+
+static void srp_tmf_run_victims(struct srp_req *tmf)
+{
+	struct srp_nexus *nx = tmf->ch->nexus;
+	struct srp_channel *ch;
+	struct srp_req *r, *next;
+
+	for (ch = nx->channels; ch; ch = ch->next_in_nexus) {
+		if (ch->w != tmf->ch->w)
+			continue;
+		for (r = ch->active; r; r = next) {
+			next = r->next_active;
+			if (r->tmf == tmf && r->state != SRP_REQ_EXECUTING)
+				srp_req_process(r);
+		}
+	}
+}
+
+void srp_tmf_victim_done(struct srp_req *victim)
+{
+	struct srp_req *tmf = victim->tmf;
+
+	victim->tmf = NULL;
+	if (--tmf->tmf_victims == 0)
+		srp_req_process(tmf);
+}
+
+void srp_req_start_tmf(struct srp_req *req)
+{
+	struct srp_channel *ch = req->ch;
+	int ret;
+
+	ch->engine->stats.tmfs++;
+	ret = srp_tsk_mgmt_decode(req->recv->buf, req->recv->len, &req->tmi);
+	if (ret) {
+		if (req->recv->len < 16) {
+			req->aborted = true;
+			srp_req_process(req);
+			srp_channel_logout(ch, SRP_T_LOGOUT_INVALID_IU_LEN);
+			return;
+		}
+		req->tm_code = SRP_TSK_MGMT_INVALID_FIELDS;
+		goto run;
+	}
+	if (req->no_credit) {
+		req->tm_code = SRP_TSK_MGMT_FAILED;
+		goto run;
+	}
+	req->tm_code = SRP_TSK_MGMT_SUCCESS;
+	switch (req->tmi.func) {
+	case SRP_TSK_ABORT_TASK:
+		srp_tmf_collect(req, true);
+		break;
+	case SRP_TSK_ABORT_TASK_SET:
+	case SRP_TSK_LUN_RESET:
+		if (req->tmi.lun_err) {
+			req->tm_code = SRP_TSK_MGMT_INVALID_FIELDS;
+			break;
+		}
+		srp_tmf_collect(req, false);
+		if (req->tmi.func == SRP_TSK_LUN_RESET)
+			scsi_lu_reset(ch->nexus->itn, req->tmi.lun);
+		break;
+	case SRP_TSK_CLEAR_TASK_SET:
+	case SRP_TSK_CLEAR_ACA:
+	default:
+		req->tm_code = SRP_TSK_MGMT_FUNC_NOT_SUPP;
+		break;
+	}
+	pr_debug(LOG_C_SRP,
+		 "channel %u: TMF %#x lun %llu tag %#llx: %u victims", ch->id,
+		 req->tmi.func, (unsigned long long)req->tmi.lun,
+		 (unsigned long long)req->tmi.task_tag, req->tmf_victims);
+	req->state = SRP_REQ_TMF_WAIT;
+	/* Keep the TMF in TMF_WAIT while victims run (some end now). */
+	req->in_process = true;
+	srp_tmf_run_victims(req);
+	req->in_process = false;
+run:
+	srp_req_process(req);
+}

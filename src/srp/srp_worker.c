@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * SRP worker: one thread's fabric CQ, SCSI execution context and data
+ * buffer pool (design.md "Threads").  The pool is allocated and registered
+ * once; a command takes whole chunks from a free stack and returns them
+ * when done, so nothing is allocated per command.  Commands that find the
+ * pool empty wait in FIFO order (SPDK NEED_BUFFER).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+
+#include "log.h"
+#include "loop.h"
+#include "srp/srp_int.h"
+#include "util.h"
+
+static void srp_worker_scsi_cb(void *arg, uint32_t events)
+{
+	struct srp_worker *w = arg;
+
+	scsi_worker_poll(w->sw);
+}
+
+/*
+ * Watch every event fd the SCSI worker has now (backend contexts are
+ * created when a nexus is attached).  Called on the worker thread.
+ */
+int srp_worker_refresh_fds(struct srp_worker *w)
+{
+	int fds[ARRAY_SIZE(w->scsi_fds)];
+	int n, ret;
+
+	n = scsi_worker_event_fds(w->sw, fds, ARRAY_SIZE(fds));
+	for (int i = 0; i < n; i++) {
+		bool known = false;
+
+		for (int k = 0; k < w->n_scsi_fds; k++)
+			known |= w->scsi_fds[k] == fds[i];
+		if (known)
+			continue;
+		ret = loop_add_fd(w->loop, fds[i], EPOLLIN, srp_worker_scsi_cb,
+				  w);
+		if (ret)
+			return ret;
+		w->scsi_fds[w->n_scsi_fds++] = fds[i];
+	}
+	return 0;
+}
+
+struct scsi_worker *srp_worker_scsi(struct srp_worker *w)
+{
+	return w->sw;
+}
+
+int srp_worker_create(struct srp_engine *e, struct fabric *f, struct loop *loop,
+		      struct srp_worker **out)
+{
+	struct srp_worker *w;
+	uint32_t i;
+	int ret;
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->engine = e;
+	w->fabric = f;
+	w->loop = loop;
+	w->chunk_size = e->p.chunk_size;
+	w->pool_len = (size_t)e->p.chunk_size * e->p.chunks;
+	w->pool = mmap(NULL, w->pool_len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (w->pool == MAP_FAILED) {
+		ret = -errno;
+		w->pool = NULL;
+		goto err;
+	}
+	w->free_chunks = calloc(e->p.chunks, sizeof(void *));
+	if (!w->free_chunks) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	for (i = 0; i < e->p.chunks; i++)
+		w->free_chunks[i] =
+			w->pool + (size_t)(e->p.chunks - 1 - i) * w->chunk_size;
+	w->n_free = e->p.chunks;
+	ret = f->ops->mr_reg(f, w->pool, w->pool_len, FABRIC_ACCESS_LOCAL_WRITE,
+			     &w->pool_mr);
+	if (ret)
+		goto err;
+	ret = f->ops->cq_create(f, loop, 4096, &w->cq);
+	if (ret)
+		goto err;
+	ret = scsi_worker_create(1024, &w->sw);
+	if (ret)
+		goto err;
+	ret = srp_worker_refresh_fds(w);
+	if (ret)
+		goto err;
+	w->next = e->workers;
+	e->workers = w;
+	*out = w;
+	return 0;
+err:
+	srp_worker_destroy(w);
+	return ret;
+}
+
+void srp_worker_destroy(struct srp_worker *w)
+{
+	struct srp_worker **pp;
+
+	if (!w)
+		return;
+	if (w->n_channels)
+		pr_warn("srp worker destroyed with %u channels", w->n_channels);
+	for (pp = &w->engine->workers; *pp; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	if (w->engine->next_worker == w)
+		w->engine->next_worker = NULL;
+	for (int k = 0; k < w->n_scsi_fds; k++)
+		loop_del_fd(w->loop, w->scsi_fds[k]);
+	if (w->sw)
+		scsi_worker_destroy(w->sw);
+	if (w->cq)
+		w->fabric->ops->cq_destroy(w->cq);
+	if (w->pool_mr)
+		w->fabric->ops->mr_dereg(w->pool_mr);
+	free(w->free_chunks);
+	if (w->pool)
+		munmap(w->pool, w->pool_len);
+	free(w);
+}
+
+/*
+ * Give req enough chunks for len bytes (req->iov/nchunks).  -EAGAIN: the
+ * pool is short; the request is queued and srp_req_process() runs again
+ * when chunks come back.
+ */
+int srp_worker_get_chunks(struct srp_worker *w, struct srp_req *req,
+			  uint32_t len)
+{
+	uint32_t n = (len + w->chunk_size - 1) / w->chunk_size;
+
+	if (!len) {
+		req->nchunks = 0;
+		return 0;
+	}
+	/* FIFO fairness: do not overtake earlier waiters. */
+	if (n > w->n_free || (w->buf_wait_head && !req->on_wait)) {
+		if (!req->on_wait)
+			srp_channel_wait(&w->buf_wait_head, &w->buf_wait_tail,
+					 req);
+		return -EAGAIN;
+	}
+	if (req->on_wait) {
+		if (w->buf_wait_head != req)
+			return -EAGAIN;
+		srp_channel_unwait(&w->buf_wait_head, &w->buf_wait_tail, req);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t l = MIN(len, w->chunk_size);
+
+		req->iov[i].iov_base = w->free_chunks[--w->n_free];
+		req->iov[i].iov_len = l;
+		len -= l;
+	}
+	req->nchunks = n;
+	return 0;
+}
+
+void srp_worker_unwait(struct srp_worker *w, struct srp_req *req)
+{
+	if (req->on_wait && req->state == SRP_REQ_NEED_BUFFER)
+		srp_channel_unwait(&w->buf_wait_head, &w->buf_wait_tail, req);
+}
+
+void srp_worker_put_chunks(struct srp_worker *w, struct srp_req *req)
+{
+	for (unsigned int i = 0; i < req->nchunks; i++)
+		w->free_chunks[w->n_free++] = req->iov[i].iov_base;
+	req->nchunks = 0;
+	/* Wake waiters in order while chunks last. */
+	while (w->buf_wait_head) {
+		struct srp_req *r = w->buf_wait_head;
+		uint32_t need =
+			(r->buf_len + w->chunk_size - 1) / w->chunk_size;
+
+		if (need > w->n_free)
+			break;
+		srp_req_process(r);
+		if (w->buf_wait_head == r)
+			break; /* still waiting: stop */
+	}
+}

@@ -1,0 +1,866 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * End to end over the loopback fabric: test initiator -> SRP engine ->
+ * SCSI emulation -> sync backend on a real temp file (null for the
+ * abort tests).  Login accept/reject, INQUIRY, READ CAPACITY, a 1 MiB
+ * pattern written and read back with every descriptor format, residuals,
+ * malformed IUs, task management with I/O in flight, credits,
+ * multichannel, logout.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fabric/fabric_loop.h"
+#include "fabric/srp_test_initiator.h"
+#include "loop.h"
+#include "scsi/scsi.h"
+#include "srp/srp_engine.h"
+#include "srp/srp_iu.h"
+#include "srptd/backend.h"
+#include "srptd/srp_proto.h"
+#include "util.h"
+
+#define ID_EXT 0x0002c90300a1b2c3ULL
+#define IOC_GUID 0x0002c90300a1b2c4ULL
+#define DEV_SIZE (64ULL << 20)
+#define MIB (1u << 20)
+
+struct env {
+	struct loop *loop;
+	struct srp_engine *e;
+	struct fabric *f;
+	struct fabric_cq *icq;
+	struct srp_worker *w;
+	struct srp_target *t;
+	struct srptd_bdev bdev;
+	struct scsi_lu *lu;
+	char dir[256];
+	char path[300];
+	struct srp_ti *ti[4];
+};
+
+static const char *g_engine = "sync";
+static uint32_t g_req_lim;
+
+static void ti_params(struct srp_ti_params *p, uint8_t ini)
+{
+	srp_ti_params_default(p);
+	srp_target_port_id(ID_EXT, IOC_GUID, p->target_port_id);
+	memset(p->initiator_port_id, 0, 16);
+	p->initiator_port_id[15] = ini;
+	p->mem_size = 4 * MIB;
+}
+
+static bool ti_settled(void *arg)
+{
+	return srp_ti_state(arg) != SRP_TI_CONNECTING;
+}
+
+static struct srp_ti *login(struct env *env, int idx,
+			    const struct srp_ti_params *p)
+{
+	struct srp_ti *ti;
+
+	assert_int_equal(srp_ti_create(env->f, env->icq, p, &ti), 0);
+	env->ti[idx] = ti;
+	assert_true(srp_ti_run_until(env->loop, ti_settled, ti, 5000));
+	return ti;
+}
+
+static struct srp_ti *login_default(struct env *env, int idx)
+{
+	struct srp_ti_params p;
+
+	ti_params(&p, 1);
+	return login(env, idx, &p);
+}
+
+static int setup_engine(void **state, const char *engine)
+{
+	struct env *env = calloc(1, sizeof(*env));
+	struct srp_engine_params ep;
+	struct srp_target_params tp = { 0 };
+	struct srptd_bdev_params bp = { 0 };
+	struct scsi_lu_params lp = { 0 };
+	struct scsi_lun_entry view;
+	const struct srptd_backend_ops *used;
+	const char *base = getenv("SRPTD_BUILD_DIR");
+
+	assert_non_null(env);
+	assert_int_equal(loop_create(&env->loop), 0);
+	srp_engine_params_default(&ep);
+	ep.chunk_size = 64 * 1024;
+	ep.chunks = 128;
+	if (g_req_lim)
+		ep.login.req_lim = g_req_lim;
+	assert_int_equal(srp_engine_create(&ep, &env->e), 0);
+	assert_int_equal(fabric_loop_create(env->loop, &srp_engine_listener,
+					    env->e, &env->f),
+			 0);
+	assert_int_equal(
+		env->f->ops->cq_create(env->f, env->loop, 1024, &env->icq), 0);
+
+	bp.name = "e2e";
+	bp.size = DEV_SIZE;
+	bp.block_size = 512;
+	if (strcmp(engine, "null")) {
+		snprintf(env->dir, sizeof(env->dir), "%s/srp-e2e-XXXXXX",
+			 base && !access(base, W_OK) ? base : "/tmp");
+		assert_non_null(mkdtemp(env->dir));
+		snprintf(env->path, sizeof(env->path), "%s/disk", env->dir);
+		bp.path = env->path;
+		bp.create = true;
+	}
+	assert_int_equal(
+		srptd_backend_open(&env->bdev, engine, NULL, &bp, &used), 0);
+	lp.vendor = "SRPTD";
+	lp.product = "E2E DISK";
+	lp.revision = "0001";
+	lp.max_xfer_bytes = MIB;
+	assert_int_equal(scsi_lu_create(&env->bdev, &lp, &env->lu), 0);
+	assert_int_equal(srp_worker_create(env->e, env->f, env->loop, &env->w),
+			 0);
+	tp.name = "t1";
+	tp.id_ext = ID_EXT;
+	tp.ioc_guid = IOC_GUID;
+	tp.unknown_default_map = true;
+	assert_int_equal(srp_target_create(env->e, &tp, &env->t), 0);
+	view.lun = 0;
+	view.lu = env->lu;
+	view.read_only = false;
+	assert_int_equal(srp_target_set_luns(env->t, &view, 1), 0);
+	*state = env;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	g_req_lim = 0;
+	return setup_engine(state, g_engine);
+}
+
+static int setup_null(void **state)
+{
+	g_req_lim = 0;
+	return setup_engine(state, "null");
+}
+
+static int setup_small_credits(void **state)
+{
+	g_req_lim = 4;
+	return setup_engine(state, "null");
+}
+
+static bool all_down(void *arg)
+{
+	struct env *env = arg;
+
+	return srp_engine_idle(env->e);
+}
+
+static int teardown(void **state)
+{
+	struct env *env = *state;
+
+	for (int i = 0; i < 4; i++)
+		if (env->ti[i] && srp_ti_state(env->ti[i]) == SRP_TI_LOGGED_IN)
+			srp_ti_disconnect(env->ti[i]);
+	assert_true(srp_ti_run_until(env->loop, all_down, env, 5000));
+	fabric_loop_run(env->f);
+	for (int i = 0; i < 4; i++)
+		srp_ti_destroy(env->ti[i]);
+	srp_worker_destroy(env->w);
+	srp_engine_destroy(env->e);
+	env->f->ops->cq_destroy(env->icq);
+	fabric_loop_destroy(env->f);
+	scsi_lu_destroy(env->lu);
+	srptd_backend_close(&env->bdev);
+	if (env->path[0]) {
+		unlink(env->path);
+		rmdir(env->dir);
+	}
+	loop_destroy(env->loop);
+	free(env);
+	return 0;
+}
+
+static bool cmd_done(void *arg)
+{
+	return ((struct srp_ti_cmd *)arg)->done;
+}
+
+static void run_cmd(struct env *env, struct srp_ti *ti, struct srp_ti_cmd *c)
+{
+	assert_int_equal(srp_ti_submit(ti, c), 0);
+	assert_true(srp_ti_run_until(env->loop, cmd_done, c, 10000));
+}
+
+static void cdb_rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = write ? 0x2a : 0x28;
+	put_be32(cdb + 2, lba);
+	put_be16(cdb + 7, blocks);
+}
+
+static void fill_pattern(uint8_t *p, uint32_t len, uint32_t seed)
+{
+	for (uint32_t i = 0; i < len; i += 4)
+		put_be32(p + i, seed * 2654435761u + i);
+}
+
+/* ---- login --------------------------------------------------------------- */
+
+static void test_login_accept(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	struct srp_engine_stats st;
+
+	assert_int_equal(srp_ti_state(ti), SRP_TI_LOGGED_IN);
+	assert_int_equal(srp_ti_login_credits(ti), SRP_DEFAULT_REQ_LIM);
+	assert_true(srp_ti_login_flags(ti) & SRP_LOGIN_RSP_IMMED_SUPP);
+	assert_int_equal(srp_ti_login_flags(ti) & 3,
+			 SRP_LOGIN_RSP_MULTICHAN_NO_CHAN);
+	srp_engine_get_stats(env->e, &st);
+	assert_int_equal(st.logins_accepted, 1);
+	assert_int_equal(st.channels, 1);
+	assert_int_equal(st.nexuses, 1);
+}
+
+static void test_login_rdma_cm_layout(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+
+	ti_params(&p, 2);
+	p.rdma_cm_format = true;
+	assert_int_equal(srp_ti_state(login(env, 0, &p)), SRP_TI_LOGGED_IN);
+}
+
+static void test_login_reject_target(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *ti;
+
+	ti_params(&p, 1);
+	p.target_port_id[3] ^= 0xff;
+	ti = login(env, 0, &p);
+	assert_int_equal(srp_ti_state(ti), SRP_TI_REJECTED);
+	assert_int_equal(srp_ti_reject_reason(ti),
+			 SRP_LOGIN_REJ_UNABLE_ASSOCIATE_CHANNEL);
+}
+
+static void test_login_reject_iu_len(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *ti;
+
+	ti_params(&p, 1);
+	p.it_iu_len = 65536;
+	ti = login(env, 0, &p);
+	assert_int_equal(srp_ti_state(ti), SRP_TI_REJECTED);
+	assert_int_equal(srp_ti_reject_reason(ti),
+			 SRP_LOGIN_REJ_REQ_IT_IU_LENGTH_TOO_LARGE);
+}
+
+/* ---- SCSI basics ------------------------------------------------------------- */
+
+static void test_inquiry(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	struct srp_ti_cmd c = { 0 };
+	uint8_t *d = srp_ti_mem(ti);
+
+	c.cdb[0] = 0x12;
+	c.cdb[4] = 96;
+	c.dir = 2;
+	c.desc = SRP_TI_DIRECT;
+	c.len = 96;
+	run_cmd(env, ti, &c);
+	assert_int_equal(c.status, SAM_STAT_GOOD);
+	assert_int_equal(d[0] & 0x1f, 0); /* direct access block device */
+	assert_memory_equal(d + 8, "SRPTD   ", 8);
+	assert_memory_equal(d + 16, "E2E DISK", 8);
+	assert_int_equal(c.req_lim_delta, 1);
+}
+
+static void test_read_capacity(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	struct srp_ti_cmd c = { 0 };
+	uint8_t *d = srp_ti_mem(ti);
+
+	c.cdb[0] = 0x25;
+	c.dir = 2;
+	c.desc = SRP_TI_DIRECT;
+	c.len = 8;
+	/* The first command after login sees the power-on unit attention. */
+	run_cmd(env, ti, &c);
+	if (c.status == SAM_STAT_CHECK_CONDITION)
+		run_cmd(env, ti, &c);
+	assert_int_equal(c.status, SAM_STAT_GOOD);
+	assert_int_equal(get_be32(d), DEV_SIZE / 512 - 1);
+	assert_int_equal(get_be32(d + 4), 512);
+}
+
+/* Clear the power-on unit attention with TEST UNIT READY. */
+static void clear_ua(struct env *env, struct srp_ti *ti)
+{
+	struct srp_ti_cmd c = { 0 };
+
+	for (int i = 0; i < 3; i++) {
+		run_cmd(env, ti, &c);
+		if (c.status == SAM_STAT_GOOD)
+			return;
+	}
+	fail_msg("TEST UNIT READY keeps failing: %#x", c.status);
+}
+
+/* WRITE a 1 MiB pattern with one descriptor layout, READ it back. */
+static void write_read_mode(struct env *env, struct srp_ti *ti,
+			    enum srp_ti_desc desc, unsigned int nd,
+			    unsigned int nd_iu, uint32_t len, uint32_t lba)
+{
+	uint8_t *m = srp_ti_mem(ti);
+	struct srp_ti_cmd w = { 0 }, r = { 0 };
+
+	fill_pattern(m, len, lba + desc);
+	cdb_rw10(w.cdb, true, lba, len / 512);
+	w.dir = 1;
+	w.desc = desc;
+	w.ndesc = nd;
+	w.ndesc_in_iu = nd_iu;
+	w.len = len;
+	run_cmd(env, ti, &w);
+	assert_int_equal(w.status, SAM_STAT_GOOD);
+	assert_int_equal(w.flags, 0);
+	memset(m + 2 * MIB, 0, len);
+	cdb_rw10(r.cdb, false, lba, len / 512);
+	r.dir = 2;
+	r.desc = desc == SRP_TI_IMM ? SRP_TI_DIRECT : desc;
+	r.ndesc = nd;
+	r.ndesc_in_iu = nd_iu;
+	r.mem_off = 2 * MIB;
+	r.len = len;
+	run_cmd(env, ti, &r);
+	assert_int_equal(r.status, SAM_STAT_GOOD);
+	assert_int_equal(r.flags, 0);
+	assert_memory_equal(m, m + 2 * MIB, len);
+}
+
+static void test_write_read_direct(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+
+	clear_ua(env, ti);
+	write_read_mode(env, ti, SRP_TI_DIRECT, 1, 1, MIB, 2048);
+}
+
+static void test_write_read_indirect(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+
+	clear_ua(env, ti);
+	write_read_mode(env, ti, SRP_TI_INDIRECT, 12, 12, MIB, 4096);
+}
+
+static void test_write_read_external_table(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	struct fabric_loop_stats st0, st1;
+
+	clear_ua(env, ti);
+	fabric_loop_get_stats(env->f, &st0);
+	write_read_mode(env, ti, SRP_TI_EXTERNAL, 40, 3, MIB, 8192);
+	fabric_loop_get_stats(env->f, &st1);
+	/* Table fetches plus the data READs happened, within the depth. */
+	assert_true(st1.rdma_reads - st0.rdma_reads >= 41);
+	assert_true(st1.max_reads_outstanding <= 4);
+}
+
+static void test_write_read_immediate(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	struct fabric_loop_stats st0, st1;
+
+	clear_ua(env, ti);
+	fabric_loop_get_stats(env->f, &st0);
+	write_read_mode(env, ti, SRP_TI_IMM, 0, 0, 8192, 100);
+	fabric_loop_get_stats(env->f, &st1);
+	assert_int_equal(st1.rdma_reads, st0.rdma_reads); /* no READ */
+}
+
+static void test_queue_depth_many_writes(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	static struct srp_ti_cmd c[64];
+	uint8_t *m = srp_ti_mem(ti);
+
+	clear_ua(env, ti);
+	/* 64 x 64 KiB writes in flight at once, then verify. */
+	fill_pattern(m, 4 * MIB, 77);
+	for (int i = 0; i < 64; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		cdb_rw10(c[i].cdb, true, i * 128, 128);
+		c[i].dir = 1;
+		c[i].desc = SRP_TI_DIRECT;
+		c[i].mem_off = i * 65536;
+		c[i].len = 65536;
+		assert_int_equal(srp_ti_submit(ti, &c[i]), 0);
+	}
+	for (int i = 0; i < 64; i++) {
+		assert_true(
+			srp_ti_run_until(env->loop, cmd_done, &c[i], 10000));
+		assert_int_equal(c[i].status, SAM_STAT_GOOD);
+	}
+	assert_int_equal(srp_ti_credits(ti), SRP_DEFAULT_REQ_LIM);
+	{
+		struct srp_ti_cmd r = { 0 };
+		uint8_t *copy = malloc(MIB);
+
+		memcpy(copy, m, MIB);
+		memset(m, 0, MIB);
+		cdb_rw10(r.cdb, false, 0, 2048);
+		r.dir = 2;
+		r.desc = SRP_TI_INDIRECT;
+		r.ndesc = 5;
+		r.len = MIB;
+		run_cmd(env, ti, &r);
+		assert_int_equal(r.status, SAM_STAT_GOOD);
+		assert_memory_equal(m, copy, MIB);
+		free(copy);
+	}
+}
+
+static void test_residuals(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	struct srp_ti_cmd c = { 0 };
+
+	clear_ua(env, ti);
+	/* Descriptor larger than the CDB's transfer: under. */
+	cdb_rw10(c.cdb, false, 0, 8);
+	c.dir = 2;
+	c.desc = SRP_TI_DIRECT;
+	c.len = 8192;
+	run_cmd(env, ti, &c);
+	assert_int_equal(c.status, SAM_STAT_GOOD);
+	assert_int_equal(c.flags, SRP_RSP_FLAG_DIUNDER);
+	assert_int_equal(c.data_in_res, 4096);
+	/* Descriptor smaller: over, data truncated. */
+	memset(&c, 0, sizeof(c));
+	cdb_rw10(c.cdb, false, 0, 8);
+	c.dir = 2;
+	c.desc = SRP_TI_DIRECT;
+	c.len = 1024;
+	run_cmd(env, ti, &c);
+	assert_int_equal(c.status, SAM_STAT_GOOD);
+	assert_int_equal(c.flags, SRP_RSP_FLAG_DIOVER);
+	assert_int_equal(c.data_in_res, 3072);
+	/* WRITE with less data-out than the CDB: refused. */
+	memset(&c, 0, sizeof(c));
+	cdb_rw10(c.cdb, true, 0, 8);
+	c.dir = 1;
+	c.desc = SRP_TI_DIRECT;
+	c.len = 1024;
+	run_cmd(env, ti, &c);
+	assert_int_equal(c.status, SAM_STAT_CHECK_CONDITION);
+	assert_true(c.sense_len >= 14);
+	assert_int_equal(c.sense[2] & 0xf, 0x05);
+}
+
+/* ---- malformed input ---------------------------------------------------------- */
+
+static bool ti_down(void *arg)
+{
+	return srp_ti_state(arg) == SRP_TI_DISCONNECTED;
+}
+
+static void test_malformed_descriptor(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	uint8_t iu[64] = { 0 };
+	struct srp_ti_cmd c = { 0 };
+
+	clear_ua(env, ti);
+	/* Reserved DATA-IN format 5: CHECK CONDITION, channel stays up.
+	 * The raw IU reuses a tag the initiator does not track; check the
+	 * target's health with the next command instead. */
+	iu[0] = SRP_CMD;
+	iu[5] = 0x05;
+	put_be64(iu + 8, 0xdead);
+	iu[32] = 0x12;
+	iu[36] = 36;
+	assert_int_equal(srp_ti_send_raw(ti, iu, 64), 0);
+	/* Indirect with a table length that is not a multiple of 16. */
+	memset(iu, 0, sizeof(iu));
+	iu[0] = SRP_CMD;
+	iu[5] = SRP_DATA_DESC_INDIRECT;
+	iu[7] = 1;
+	put_be64(iu + 8, 0xbeef);
+	iu[32] = 0x12;
+	put_be32(iu + 48 + 12, 17);
+	assert_int_equal(srp_ti_send_raw(ti, iu, 64), 0);
+	c.cdb[0] = 0x12;
+	c.cdb[4] = 36;
+	c.dir = 2;
+	c.len = 36;
+	run_cmd(env, ti, &c);
+	assert_int_equal(c.status, SAM_STAT_GOOD);
+	assert_int_equal(srp_ti_state(ti), SRP_TI_LOGGED_IN);
+}
+
+static void test_bad_lun(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	struct srp_ti_cmd c = { 0 };
+
+	clear_ua(env, ti);
+	c.lun = 5; /* not mapped */
+	c.cdb[0] = 0x00;
+	run_cmd(env, ti, &c);
+	assert_int_equal(c.status, SAM_STAT_CHECK_CONDITION);
+	assert_int_equal(c.sense[2] & 0xf, 0x05);
+}
+
+static void test_invalid_iu_type_logout(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	uint8_t iu[16] = { 0x55 };
+
+	assert_int_equal(srp_ti_send_raw(ti, iu, 16), 0);
+	assert_true(srp_ti_run_until(env->loop, ti_down, ti, 5000));
+	assert_true(srp_ti_got_t_logout(ti));
+}
+
+static void test_i_logout(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	uint8_t iu[16] = { SRP_I_LOGOUT };
+
+	assert_int_equal(srp_ti_send_raw(ti, iu, 16), 0);
+	assert_true(srp_ti_run_until(env->loop, ti_down, ti, 5000));
+	assert_true(srp_ti_run_until(env->loop, all_down, env, 5000));
+}
+
+static void test_engine_stop_sends_t_logout(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+
+	srp_engine_stop(env->e);
+	assert_true(srp_ti_run_until(env->loop, ti_down, ti, 5000));
+	assert_true(srp_ti_got_t_logout(ti));
+	assert_true(srp_ti_run_until(env->loop, all_down, env, 5000));
+}
+
+static void test_target_remove_sends_t_logout(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+
+	srp_target_remove(env->t);
+	assert_true(srp_ti_run_until(env->loop, ti_down, ti, 5000));
+	assert_true(srp_ti_got_t_logout(ti));
+	assert_true(srp_ti_run_until(env->loop, all_down, env, 5000));
+}
+
+/* ---- task management ---------------------------------------------------------- */
+
+static void submit_writes(struct srp_ti *ti, struct srp_ti_cmd *c, int n)
+{
+	for (int i = 0; i < n; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		cdb_rw10(c[i].cdb, true, i * 256, 256);
+		c[i].dir = 1;
+		c[i].desc = SRP_TI_DIRECT;
+		c[i].mem_off = i * 131072;
+		c[i].len = 131072;
+		assert_int_equal(srp_ti_submit(ti, &c[i]), 0);
+	}
+}
+
+static void test_lun_reset_inflight(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	struct srp_ti_cmd c[16], tm = { 0 }, after = { 0 };
+	struct srp_engine_stats st;
+
+	clear_ua(env, ti);
+	submit_writes(ti, c, 16);
+	assert_int_equal(
+		srp_ti_tmf(ti, &tm, SRP_TSK_LUN_RESET, 0, SRP_TAG_NO_REQ), 0);
+	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 10000));
+	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
+	/* Run a while longer: aborted commands never answer. */
+	for (int i = 0; i < 20; i++)
+		loop_run_once(env->loop, 1);
+	for (int i = 0; i < 16; i++)
+		assert_false(c[i].done);
+	/* Every credit came back (with the TM response). */
+	assert_int_equal(srp_ti_credits(ti), SRP_DEFAULT_REQ_LIM);
+	assert_int_equal(tm.req_lim_delta, 17);
+	srp_engine_get_stats(env->e, &st);
+	assert_int_equal(st.aborted, 16);
+	/* The LU still works. */
+	after.cdb[0] = 0x00;
+	run_cmd(env, ti, &after);
+	assert_int_equal(after.status, SAM_STAT_GOOD);
+}
+
+static void test_abort_task(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	struct srp_ti_cmd c[2], tm = { 0 }, tm2 = { 0 };
+
+	clear_ua(env, ti);
+	submit_writes(ti, c, 2);
+	assert_int_equal(srp_ti_tmf(ti, &tm, SRP_TSK_ABORT_TASK, 0, c[1].tag),
+			 0);
+	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 10000));
+	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
+	assert_true(srp_ti_run_until(env->loop, cmd_done, &c[0], 10000));
+	assert_int_equal(c[0].status, SAM_STAT_GOOD);
+	for (int i = 0; i < 20; i++)
+		loop_run_once(env->loop, 1);
+	assert_false(c[1].done);
+	/* Unknown tag: nothing to abort, FUNCTION COMPLETE (SAM-5 7.2). */
+	assert_int_equal(srp_ti_tmf(ti, &tm2, SRP_TSK_ABORT_TASK, 0, 0x4242),
+			 0);
+	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm2, 10000));
+	assert_int_equal(tm2.tm_code, SRP_TSK_MGMT_SUCCESS);
+	assert_int_equal(srp_ti_credits(ti), SRP_DEFAULT_REQ_LIM);
+}
+
+static void test_tmf_unsupported(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	const uint8_t funcs[] = { SRP_TSK_CLEAR_TASK_SET, SRP_TSK_CLEAR_ACA,
+				  0x77 };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(funcs); i++) {
+		struct srp_ti_cmd tm = { 0 };
+
+		assert_int_equal(srp_ti_tmf(ti, &tm, funcs[i], 0, 0), 0);
+		assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+		assert_int_equal(tm.tm_code, SRP_TSK_MGMT_FUNC_NOT_SUPP);
+	}
+}
+
+static void test_abort_task_set(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	struct srp_ti_cmd c[4], tm = { 0 };
+
+	clear_ua(env, ti);
+	submit_writes(ti, c, 4);
+	assert_int_equal(srp_ti_tmf(ti, &tm, SRP_TSK_ABORT_TASK_SET, 0, 0), 0);
+	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 10000));
+	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
+	assert_int_equal(tm.req_lim_delta, 5);
+}
+
+/* ---- credits ---------------------------------------------------------------------- */
+
+static void test_credits_respected(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	static struct srp_ti_cmd c[200];
+	int n = 0;
+
+	clear_ua(env, ti);
+	/* The initiator may queue req_lim - 1 commands (one kept for TM). */
+	while (n < 200) {
+		memset(&c[n], 0, sizeof(c[n]));
+		if (srp_ti_submit(ti, &c[n]))
+			break;
+		n++;
+	}
+	assert_int_equal(n, SRP_DEFAULT_REQ_LIM - 1);
+	for (int i = 0; i < n; i++) {
+		assert_true(srp_ti_run_until(env->loop, cmd_done, &c[i], 5000));
+		assert_int_equal(c[i].status, SAM_STAT_GOOD);
+	}
+	assert_int_equal(srp_ti_credits(ti), SRP_DEFAULT_REQ_LIM);
+}
+
+static void test_credits_exceeded(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *ti;
+	struct srp_ti_cmd c[6];
+	struct srp_engine_stats st;
+	int good = 0, full = 0;
+
+	ti_params(&p, 1);
+	p.enforce_credits = false;
+	ti = login(env, 0, &p);
+	assert_int_equal(srp_ti_login_credits(ti), 4);
+	clear_ua(env, ti);
+	for (int i = 0; i < 6; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		cdb_rw10(c[i].cdb, false, 0, 1);
+		c[i].dir = 2;
+		c[i].mem_off = i * 512;
+		c[i].len = 512;
+		assert_int_equal(srp_ti_submit(ti, &c[i]), 0);
+	}
+	for (int i = 0; i < 6; i++) {
+		assert_true(srp_ti_run_until(env->loop, cmd_done, &c[i], 5000));
+		if (c[i].status == SAM_STAT_GOOD) {
+			good++;
+			assert_true(c[i].req_lim_delta >= 1);
+		} else {
+			assert_int_equal(c[i].status, SAM_STAT_TASK_SET_FULL);
+			assert_int_equal(c[i].req_lim_delta, 0);
+			full++;
+		}
+	}
+	assert_int_equal(good, 4);
+	assert_int_equal(full, 2);
+	srp_engine_get_stats(env->e, &st);
+	assert_int_equal(st.credit_violations, 2);
+	assert_int_equal(srp_ti_state(ti), SRP_TI_LOGGED_IN);
+}
+
+/* ---- multichannel ------------------------------------------------------------------- */
+
+static void test_multichannel(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *a, *b, *c;
+	struct srp_engine_stats st;
+	struct srp_ti_cmd cmd = { 0 };
+
+	ti_params(&p, 9);
+	a = login(env, 0, &p);
+	assert_int_equal(srp_ti_state(a), SRP_TI_LOGGED_IN);
+	p.multi = true;
+	b = login(env, 1, &p);
+	assert_int_equal(srp_ti_state(b), SRP_TI_LOGGED_IN);
+	assert_int_equal(srp_ti_login_flags(b) & 3,
+			 SRP_LOGIN_RSP_MULTICHAN_MAINTAINED);
+	srp_engine_get_stats(env->e, &st);
+	assert_int_equal(st.channels, 2);
+	assert_int_equal(st.nexuses, 1);
+	/* Both channels carry I/O. */
+	clear_ua(env, b);
+	run_cmd(env, a, &cmd);
+	/* A SINGLE login of the same nexus closes the others. */
+	p.multi = false;
+	c = login(env, 2, &p);
+	assert_int_equal(srp_ti_state(c), SRP_TI_LOGGED_IN);
+	assert_int_equal(srp_ti_login_flags(c) & 3,
+			 SRP_LOGIN_RSP_MULTICHAN_TERMINATED);
+	assert_true(srp_ti_run_until(env->loop, ti_down, a, 5000));
+	assert_true(srp_ti_run_until(env->loop, ti_down, b, 5000));
+	assert_int_equal(srp_ti_state(c), SRP_TI_LOGGED_IN);
+	srp_engine_get_stats(env->e, &st);
+	assert_int_equal(st.nexuses, 1);
+	/* Another initiator is another nexus. */
+	ti_params(&p, 10);
+	assert_int_equal(srp_ti_state(login(env, 3, &p)), SRP_TI_LOGGED_IN);
+	srp_engine_get_stats(env->e, &st);
+	assert_int_equal(st.nexuses, 2);
+}
+
+static void test_disconnect_with_io_inflight(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	struct srp_ti_cmd c[16];
+
+	clear_ua(env, ti);
+	submit_writes(ti, c, 16);
+	loop_run_once(env->loop, 0);
+	srp_ti_disconnect(ti);
+	assert_true(srp_ti_run_until(env->loop, all_down, env, 10000));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_login_accept, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_login_rdma_cm_layout,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_reject_target, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_login_reject_iu_len, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_inquiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_capacity, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_write_read_direct, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_write_read_indirect, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_write_read_external_table,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_read_immediate,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_depth_many_writes,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_residuals, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_descriptor,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_lun, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_iu_type_logout,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_i_logout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_engine_stop_sends_t_logout,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_target_remove_sends_t_logout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lun_reset_inflight,
+						setup_null, teardown),
+		cmocka_unit_test_setup_teardown(test_abort_task, setup_null,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_abort_task_set, setup_null,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_tmf_unsupported,
+						setup_null, teardown),
+		cmocka_unit_test_setup_teardown(test_credits_respected,
+						setup_null, teardown),
+		cmocka_unit_test_setup_teardown(test_credits_exceeded,
+						setup_small_credits, teardown),
+		cmocka_unit_test_setup_teardown(test_multichannel, setup_null,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_disconnect_with_io_inflight, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
