@@ -4,7 +4,8 @@
 # same guest (LIO ib_srpt as the reference, srptd as the target under test).
 #
 # Usage: tests/vm/run.sh [options]      (as root on Debian 12; see README.md)
-#   --target LIST   lio | srptd | lio,srptd      (default: $DEFAULT_TARGET)
+#   --target LIST   lio | srptd | lio,srptd | all (default: DEFAULT_TARGET
+#                   below: lio until srptd's verbs fabric accepts logins)
 #   --srptd PATH    srptd binary for the guest   (default: build/src/srptd
 #                   if it exists)
 #   --demo          boot, log in, show what the initiator sees; no checks
@@ -61,6 +62,10 @@ case ,$target, in
 esac
 if [ -z "$srptd" ] && [ -x "$top/build/src/srptd" ]; then
 	srptd=$top/build/src/srptd
+fi
+if [ -n "$srptd" ]; then
+	[ -x "$srptd" ] || { echo "run.sh: --srptd $srptd: not an executable" >&2; exit 2; }
+	srptd=$(realpath "$srptd")
 fi
 
 log() { echo "run.sh: $*" >&2; }
@@ -136,11 +141,9 @@ if [ -n "$exec_file" ]; then
 	cp "$exec_file" "$ov/vm/exec.sh"
 fi
 if [ -n "$srptd" ]; then
-	[ -x "$srptd" ] || { log "--srptd $srptd: not an executable"; exit 2; }
-	copy_elf "$ov" "$srptd" >&2
 	mkdir -p "$ov/usr/sbin"
 	cp "$srptd" "$ov/usr/sbin/srptd"
-	rm -f "$ov$srptd"
+	copy_libs "$ov" "$srptd"
 	# libraries srptd needs that the base image lacks end up here too
 	mkdir -p "$ov/etc"
 	printf '/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n' >"$ov/etc/ld.so.conf"

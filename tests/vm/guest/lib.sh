@@ -126,10 +126,23 @@ srp_login() {
 	[ -n "${1:-}" ] && _opts="$_opts,$1"
 	[ -d /sys/class/infiniband_srp ] || modprobe ib_srp || fail "modprobe ib_srp" || return 1
 	echo "vmrig: add_target $_opts"
-	if ! timeout 60 sh -c "echo '$_opts' >/sys/class/infiniband_srp/srp-$INI_DEV-1/add_target"; then
-		fail "add_target '$_opts' failed: $(dmesg | grep -i srp | tail -n 2 | tr '\n' ' ')"
+	# ib_srp forgets a logged-out target only after its SCSI host is gone
+	# and its channels are freed; until then it refuses the same target
+	# with "Already connected".  That is initiator-side state, so wait for
+	# it (bounded) instead of failing.
+	_try=0
+	while :; do
+		_d0=$(dmesg | wc -l)
+		timeout 60 sh -c "echo '$_opts' >/sys/class/infiniband_srp/srp-$INI_DEV-1/add_target" && break
+		if [ $_try -lt 100 ] && dmesg | tail -n +$((_d0 + 1)) | grep -q "Already connected"; then
+			_try=$((_try + 1))
+			sleep 0.2
+			continue
+		fi
+		fail "add_target '$_opts' failed: $(dmesg | tail -n +$((_d0 + 1)) | grep -v 'receiving failed' | tail -n 3 | tr '\n' ' ')"
 		return 1
-	fi
+	done
+	[ $_try = 0 ] || echo "vmrig: add_target accepted after $_try 'Already connected' retries"
 	wait_for 10 sh -c 'ls -d /sys/class/srp_remote_ports/port-* ' ||
 		fail "no srp_remote_port after login" || return 1
 	_p=$(ls -d /sys/class/srp_remote_ports/port-* | head -n 1)

@@ -7,6 +7,14 @@ copy_file() {
 	cp -L "$2" "$1$2"
 }
 
+# copy_libs ROOT FILE: copy every library ldd reports for FILE to ROOT.
+copy_libs() {
+	for _l in $(ldd "$2" 2>/dev/null |
+		sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
+		copy_file "$1" "$_l"
+	done
+}
+
 # copy_elf ROOT PATH...: copy executables or libraries together with every
 # library ldd reports (the guest runs the host's Debian userspace).
 copy_elf() {
@@ -18,10 +26,7 @@ copy_elf() {
 			return 1
 		}
 		copy_file "$_root" "$_f"
-		for _l in $(ldd "$_f" 2>/dev/null |
-			sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
-			copy_file "$_root" "$_l"
-		done
+		copy_libs "$_root" "$_f"
 	done
 }
 
