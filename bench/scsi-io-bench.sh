@@ -18,7 +18,7 @@
 #   BUILD_DIR   build tree holding bench/srptd-io-bench (default: build)
 #   FILE        test file (default /var/tmp/srptd-bench.img; not tmpfs)
 #   SIZE        file size for fio's --size and layout (default 1G)
-#   RUNTIME     seconds per run (default 10)
+#   RUNTIME     whole seconds per run (default 10)
 #   QDS         queue depths (default "32 128")
 #   RWS         patterns (default "randread randwrite")
 #   ENGINES     srptd engines (default "io_uring aio sync")
@@ -63,11 +63,12 @@ mode_args=()
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'; }
 
-run_srptd() { # engine rw qd -> iops
-	local i out
+run_srptd() { # engine rw qd [mode args...] -> iops
+	local i out e=$1 rw=$2 qd=$3
+	shift 3
 	for ((i = 0; i < REPEAT; i++)); do
-		out=$("$BENCH" --engine "$1" --file "$FILE" --rw "$2" --qd "$3" \
-			--bs 4096 --runtime "$RUNTIME" "${mode_args[@]}") ||
+		out=$("$BENCH" --engine "$e" --file "$FILE" --rw "$rw" --qd "$qd" \
+			--bs 4096 --runtime "$RUNTIME" "$@") ||
 			die "srptd-io-bench failed: $out"
 		sed -n 's/.* iops=\([0-9]*\).*/\1/p' <<<"$out"
 	done | median
@@ -94,21 +95,43 @@ first=$("$BENCH" --engine null --file "$FILE" --size 4096 --qd 1 --runtime 0.01 
 mode=$(sed -n 's/.* mode=\([a-z]*\).*/\1/p' <<<"$first")
 case $mode in
 scsi) how="through the SCSI layer (READ(10)/WRITE(10) via scsi_task_parse/execute)" ;;
-*) how="through the backend API directly (srptd_io; SCSI layer not in this binary)" ;;
+backend)
+	how="through the backend API directly (struct srptd_io)"
+	[ -z "$MODE" ] && how="$how: SCSI layer not in this binary"
+	;;
+*) die "cannot run $BENCH" ;;
 esac
 
+# Through the SCSI layer, the backend API alone as a second column shows
+# what the SCSI layer costs (unless MODE pins one).
+api=0
+[ "$mode" = scsi ] && [ -z "$MODE" ] && api=1
+
 echo "# srptd-io-bench $how"
+[ $api = 1 ] && echo "# api_iops: the same driver on the backend API directly (no SCSI layer)"
 echo "# file $FILE ($SIZE, O_DIRECT), 4 KiB random, ${RUNTIME}s per run, median of $REPEAT"
 echo "# fio: io_uring / libaio at the same iodepth; psync with min(QD,4) threads"
 echo "# $(uname -r), $(nproc) CPUs, $(fio --version)"
-printf '%-9s %-10s %4s %12s %12s %7s\n' engine rw qd srptd_iops fio_iops ratio
+ratio() { awk -v s="$1" -v f="$2" 'BEGIN { printf (f > 0 ? "%.2f" : "-"), s / f }'; }
+if [ $api = 1 ]; then
+	printf '%-9s %-10s %4s %11s %11s %11s %6s %6s\n' engine rw qd srptd_iops \
+		api_iops fio_iops ratio api/fio
+else
+	printf '%-9s %-10s %4s %11s %11s %6s\n' engine rw qd srptd_iops fio_iops ratio
+fi
 for rw in $RWS; do
 	for qd in $QDS; do
 		for e in $ENGINES; do
-			s=$(run_srptd "$e" "$rw" "$qd")
+			s=$(run_srptd "$e" "$rw" "$qd" "${mode_args[@]}")
 			f=$(run_fio "$e" "$rw" "$qd")
-			r=$(awk -v s="$s" -v f="$f" 'BEGIN { printf (f > 0 ? "%.2f" : "-"), s / f }')
-			printf '%-9s %-10s %4s %12s %12s %7s\n' "$e" "$rw" "$qd" "$s" "$f" "$r"
+			if [ $api = 1 ]; then
+				a=$(run_srptd "$e" "$rw" "$qd" --mode backend)
+				printf '%-9s %-10s %4s %11s %11s %11s %6s %6s\n' "$e" "$rw" \
+					"$qd" "$s" "$a" "$f" "$(ratio "$s" "$f")" "$(ratio "$a" "$f")"
+			else
+				printf '%-9s %-10s %4s %11s %11s %6s\n' "$e" "$rw" "$qd" \
+					"$s" "$f" "$(ratio "$s" "$f")"
+			fi
 		done
 	done
 done
