@@ -205,6 +205,14 @@ static void test_default_include_dir(void **state)
 	free(errs);
 }
 
+static void test_no_dropins(void **state)
+{
+	struct config *cfg = load_ok(fixture("valid_no_dropins.conf"), NULL);
+
+	assert_string_equal(cfg->daemon.include_dir, "");
+	config_free(cfg);
+}
+
 static void test_full_values(void **state)
 {
 	struct config *cfg = load_ok(fixture("valid_full.conf"), NULL);
@@ -911,6 +919,7 @@ static void test_dump_roundtrip(void **state)
 	roundtrip(path, "/nonexistent");
 	roundtrip(fixture("valid_full.conf"), NULL);
 	roundtrip(fixture("valid_minimal.conf"), "/nonexistent");
+	roundtrip(fixture("valid_no_dropins.conf"), NULL);
 	xfmt(dir, sizeof(dir), "%s/dropin.d", g_dir);
 	roundtrip(fixture("dropin_main.conf"), dir);
 
@@ -1102,6 +1111,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_minimal_defaults),
 		cmocka_unit_test(test_default_include_dir),
+		cmocka_unit_test(test_no_dropins),
 		cmocka_unit_test(test_full_values),
 		cmocka_unit_test(test_example_conf),
 		cmocka_unit_test(test_dropin_merge),
