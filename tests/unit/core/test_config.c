@@ -903,8 +903,8 @@ static void roundtrip(const char *path, const char *dropins)
 	/* include_dir is the override in both. */
 	if (dropins)
 		assert_string_equal(b->daemon.include_dir, "/nonexistent");
-	xfmt(b->daemon.include_dir, sizeof(b->daemon.include_dir), "%s",
-	     a->daemon.include_dir);
+	memcpy(b->daemon.include_dir, a->daemon.include_dir,
+	       sizeof(b->daemon.include_dir));
 	assert_config_equal(a, b);
 	config_free(a);
 	config_free(b);
