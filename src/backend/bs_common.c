@@ -305,7 +305,7 @@ int bs_common_open(struct srptd_bdev *bdev, const struct srptd_bdev_params *p)
 				ret = -EINVAL;
 				goto err;
 			}
-			if (ftruncate(fd, (off_t)size)) {
+			if (ftruncate(fd, (off_t)size) || fstat(fd, &st)) {
 				ret = -errno;
 				goto err_log;
 			}
