@@ -43,6 +43,7 @@
 #define V_POLL_BUDGET 1024
 #define V_LISTEN_BACKLOG 128 /* ib_srpt's rdma_listen backlog */
 #define V_PDATA_MAX 256
+#define V_DRAIN_TIMEOUT_S 10
 
 #define v_log(lvl, fmt, ...) \
 	pr_log(lvl, LOG_C_FABRIC, "verbs: " fmt, ##__VA_ARGS__)
@@ -105,11 +106,11 @@ enum vslot_kind {
 	VS_RDMA,
 	VS_RECV,
 	VS_MARK_SEND,
-	VS_MARK_RECV,
 };
 
 struct vslot {
 	struct fabric_conn_req *c;
+	struct vslot *next; /* receive free list / software flush list */
 	uint64_t wr_id;
 	uint32_t idx;
 	uint8_t kind;
@@ -163,11 +164,21 @@ struct fabric_conn_req {
 	bool disconnect_reported;
 	bool disc_msg_pending; /* a disconnected() message is queued */
 	bool drained_pending; /* markers done, waiting for that message */
-	bool mark_send_done, mark_recv_done;
+	bool mark_send_done;
+	/* The QP is in error (we moved it there or saw an error completion):
+	 * receives posted from now on are flushed by us, because Soft-RoCE
+	 * (Linux 6.1) never flushes receives posted to a QP already in error
+	 * (user-space rxe post_recv does not enter the kernel). */
+	bool hw_error;
+	bool sw_flush_scheduled;
+	bool drain_forced; /* drain timed out: see vc_drain_timeout() */
+	struct loop_timer *drain_timer;
 	unsigned int sq_head, sq_used;
-	unsigned int rq_head, rq_used;
+	unsigned int rq_used;
+	struct vslot *rq_free; /* receives complete out of order (flushes) */
+	struct vslot *sw_flush; /* receives to flush from the loop */
 	struct vslot *sq_slots, *rq_slots;
-	struct vslot mark_send, mark_recv;
+	struct vslot mark_send;
 	struct ibv_send_wr *swr; /* scratch, sq_depth entries */
 	struct ibv_sge *ssge; /* scratch, sq_depth * max_sge */
 	struct ibv_recv_wr *rwr; /* scratch, rq_depth entries */
@@ -382,6 +393,7 @@ enum vmsg_kind {
 	VM_ESTABLISHED,
 	VM_DISCONNECTED, /* from the CM */
 	VM_REPORT_DISC, /* deferred disconnected() from our own calls */
+	VM_SW_FLUSH, /* flush receives posted while in error */
 };
 
 struct vmsg {
@@ -404,6 +416,39 @@ static void vc_report_disconnected(struct fabric_conn_req *c)
 	if (c->state < VC_ERROR)
 		vc_set_state(c, VC_ERROR);
 	c->h->disconnected(c->base.ctx);
+}
+
+/* drain() done: the send marker came back and no receive is out. */
+static void vc_check_drained(struct fabric_conn_req *c)
+{
+	if (c->state != VC_DRAINING || !c->mark_send_done || c->rq_used ||
+	    c->sw_flush)
+		return;
+	if (c->drain_timer) {
+		loop_timer_cancel(atomic_load(&c->cq)->loop, c->drain_timer);
+		c->drain_timer = NULL;
+	}
+	if (c->disc_msg_pending)
+		c->drained_pending = true;
+	else
+		vc_report_drained(c);
+}
+
+static void vc_sw_flush(struct fabric_conn_req *c)
+{
+	struct vslot *s;
+
+	c->sw_flush_scheduled = false;
+	while ((s = c->sw_flush)) {
+		c->sw_flush = s->next;
+		s->next = c->rq_free;
+		c->rq_free = s;
+		c->rq_used--;
+		if (c->state < VC_DRAINED)
+			c->h->recv_done(c->base.ctx, s->wr_id,
+					FABRIC_WC_WR_FLUSH_ERR, 0);
+	}
+	vc_check_drained(c);
 }
 
 static void vc_msg_fn(void *arg)
@@ -431,9 +476,13 @@ static void vc_msg_fn(void *arg)
 			if (rdma_disconnect(c->id))
 				cm_log(LOG_DEBUG, c, "DREP: %m");
 		}
+		c->hw_error = true;
 		if (c->state < VC_ERROR)
 			vc_set_state(c, VC_ERROR);
 		vc_report_disconnected(c);
+		break;
+	case VM_SW_FLUSH:
+		vc_sw_flush(c);
 		break;
 	case VM_REPORT_DISC:
 		c->disc_msg_pending = false;
@@ -576,6 +625,8 @@ static void vcq_dispatch(struct vcq_dev *cd, const struct ibv_wc *wc)
 	enum fabric_wc_status st = fabric_verbs_wc_status(wc->status);
 	void *ctx = c->base.ctx;
 
+	if (st != FABRIC_WC_SUCCESS)
+		c->hw_error = true; /* RC: any error moves the QP to error */
 	if (st != FABRIC_WC_SUCCESS && st != FABRIC_WC_WR_FLUSH_ERR)
 		cm_log(LOG_WARNING, c,
 		       "qp 0x%x: %s completion: %s (vendor 0x%x)", wc->qp_num,
@@ -604,29 +655,22 @@ static void vcq_dispatch(struct vcq_dev *cd, const struct ibv_wc *wc)
 	case VS_RECV:
 		if (c->rq_used)
 			c->rq_used--;
-		c->rq_head = (s->idx + 1) % c->attr.rq_depth;
-		if (c->state == VC_DRAINED)
+		s->next = c->rq_free;
+		c->rq_free = s;
+		if (c->state >= VC_DRAINED)
 			break;
 		c->h->recv_done(ctx, s->wr_id, st,
 				st == FABRIC_WC_SUCCESS ? wc->byte_len : 0);
+		vc_check_drained(c);
 		break;
 	case VS_MARK_SEND:
-	case VS_MARK_RECV:
-		if (s->kind == VS_MARK_SEND)
-			c->mark_send_done = true;
-		else
-			c->mark_recv_done = true;
-		if (!c->mark_send_done || !c->mark_recv_done)
-			break;
+		c->mark_send_done = true;
 		if (c->sq_used)
 			cm_log(LOG_DEBUG, c,
 			       "%u send slots unaccounted at drain",
 			       c->sq_used);
 		c->sq_used = 0;
-		if (c->disc_msg_pending)
-			c->drained_pending = true;
-		else
-			vc_report_drained(c);
+		vc_check_drained(c);
 		break;
 	}
 }
@@ -856,15 +900,15 @@ static int v_qp_create(struct fabric_conn_req *c, struct fabric_cq *cq,
 		c->sq_slots[i].c = c;
 		c->sq_slots[i].idx = i;
 	}
-	for (unsigned int i = 0; i < attr->rq_depth; i++) {
+	for (unsigned int i = attr->rq_depth; i-- > 0;) {
 		c->rq_slots[i].c = c;
 		c->rq_slots[i].idx = i;
 		c->rq_slots[i].kind = VS_RECV;
+		c->rq_slots[i].next = c->rq_free;
+		c->rq_free = &c->rq_slots[i];
 	}
 	c->mark_send.c = c;
 	c->mark_send.kind = VS_MARK_SEND;
-	c->mark_recv.c = c;
-	c->mark_recv.kind = VS_MARK_RECV;
 
 	memset(&ia, 0, sizeof(ia));
 	ia.qp_context = c;
@@ -900,6 +944,7 @@ fail:
 	free(c->rwr);
 	free(c->rsge);
 	c->sq_slots = c->rq_slots = NULL;
+	c->rq_free = NULL;
 	c->swr = NULL;
 	c->ssge = c->rsge = NULL;
 	c->rwr = NULL;
@@ -921,11 +966,17 @@ static void v_qp_destroy(struct fabric_qp *qp)
 	cq = atomic_load(&c->cq);
 	if (cq)
 		cq->nr_qps--;
+	if (c->drain_timer) {
+		loop_timer_cancel(cq->loop, c->drain_timer);
+		c->drain_timer = NULL;
+	}
 	vc_set_state(c, VC_DESTROYED);
 	/* rdma_destroy_id waits until every CM event of the id is acked:
 	 * afterwards the main thread cannot forward anything new. */
 	vc_release_id(c);
-	vc_put(c);
+	/* After a forced drain, fabric_verbs_destroy() frees it. */
+	if (!c->drain_forced)
+		vc_put(c);
 }
 
 static int v_accept(struct fabric_conn_req *c, struct fabric_qp *qp,
@@ -996,9 +1047,10 @@ static int v_post_recv(struct fabric_qp *qp, struct fabric_recv_wr *wr,
 {
 	struct fabric_conn_req *c = vc_of(qp);
 	struct verbs_fabric *vf = c->vf;
-	unsigned int n = 0, free_slots = c->attr.rq_depth - c->rq_used;
 	struct fabric_recv_wr *w, *stop = NULL;
+	struct vslot *taken = NULL, **tail = &taken;
 	struct ibv_recv_wr *ibad;
+	unsigned int n = 0;
 	int ret = 0;
 
 	if (!c->qp || c->state >= VC_DRAINING) {
@@ -1006,16 +1058,17 @@ static int v_post_recv(struct fabric_qp *qp, struct fabric_recv_wr *wr,
 		return -EINVAL;
 	}
 	for (w = wr; w; w = w->next, n++) {
-		unsigned int idx;
-		struct vslot *s;
+		struct vslot *s = c->rq_free;
 
-		if (n == free_slots) {
+		if (!s) {
 			stop = w;
 			ret = -ENOMEM;
 			break;
 		}
-		idx = (c->rq_head + c->rq_used + n) % c->attr.rq_depth;
-		s = &c->rq_slots[idx];
+		c->rq_free = s->next;
+		s->next = NULL;
+		*tail = s;
+		tail = &s->next;
 		s->wr_id = w->wr_id;
 		c->rsge[n].addr = w->sge.addr;
 		c->rsge[n].length = w->sge.length;
@@ -1027,26 +1080,45 @@ static int v_post_recv(struct fabric_qp *qp, struct fabric_recv_wr *wr,
 		if (n)
 			c->rwr[n - 1].next = &c->rwr[n];
 	}
-	if (!n) {
-		*bad = wr;
+	if (ret)
+		*bad = stop;
+	if (!n)
+		return ret;
+	c->rq_used += n;
+	if (c->hw_error) {
+		/* fabric.h: accepted and flushed.  Flushed from the loop,
+		 * never from inside this call. */
+		*tail = c->sw_flush;
+		c->sw_flush = taken;
+		if (!c->sw_flush_scheduled) {
+			c->sw_flush_scheduled = true;
+			vc_send(c, VM_SW_FLUSH);
+		}
 		return ret;
 	}
 	if (ibv_post_recv(c->qp, c->rwr, &ibad)) {
-		/* Provider refused (should not happen with our accounting):
+		/* Provider refused (our accounting should prevent it):
 		 * everything from ibad on was not posted. */
 		unsigned int posted = ibad - c->rwr;
+		struct vslot *s = taken;
 
-		ret = -ENOMEM;
-		c->rq_used += posted;
+		ret = errno ? -errno : -ENOMEM;
+		cm_log(LOG_ERR, c, "ibv_post_recv: %s", strerror(-ret));
+		for (unsigned int i = 0; i < posted; i++)
+			s = s->next;
+		/* Return the unposted slots to the free list. */
+		while (s) {
+			struct vslot *next = s->next;
+
+			s->next = c->rq_free;
+			c->rq_free = s;
+			c->rq_used--;
+			s = next;
+		}
 		for (w = wr; posted--; w = w->next)
 			;
 		*bad = w;
-		cm_log(LOG_ERR, c, "ibv_post_recv failed");
-		return ret;
 	}
-	c->rq_used += n;
-	if (ret)
-		*bad = stop;
 	return ret;
 }
 
@@ -1150,6 +1222,7 @@ static int v_disconnect(struct fabric_qp *qp)
 	vc_set_state(c, VC_DISCONNECTING);
 	/* DREQ; librdmacm also moves the QP to error.  DISCONNECTED follows
 	 * with the DREP or the DREQ timeout. */
+	c->hw_error = true;
 	if (rdma_disconnect(c->id)) {
 		int ret = -errno;
 
@@ -1159,12 +1232,34 @@ static int v_disconnect(struct fabric_qp *qp)
 	return 0;
 }
 
+/*
+ * The drain did not finish: a receive posted to a QP in error that the
+ * device never flushes.  Report drained() anyway so the channel can be
+ * released, and keep the connection's memory until the fabric is
+ * destroyed: a late completion may still point at its slots.
+ */
+static void vc_drain_timeout(void *arg)
+{
+	struct fabric_conn_req *c = arg;
+
+	c->drain_timer = NULL;
+	cm_log(LOG_WARNING, c,
+	       "drain incomplete after %u s (%u receives, send marker %s): forcing",
+	       V_DRAIN_TIMEOUT_S, c->rq_used,
+	       c->mark_send_done ? "done" : "pending");
+	c->drain_forced = true;
+	c->mark_send_done = true;
+	c->rq_used = 0;
+	c->sw_flush = NULL;
+	vc_check_drained(c);
+}
+
 static int v_drain(struct fabric_qp *qp)
 {
 	struct fabric_conn_req *c = vc_of(qp);
 	struct ibv_qp_attr qa = { .qp_state = IBV_QPS_ERR };
 	struct ibv_send_wr sw = { 0 }, *sbad;
-	struct ibv_recv_wr rw = { 0 }, *rbad;
+	struct fabric_cq *cq = atomic_load(&c->cq);
 	int ret;
 
 	if (!c->qp || c->state >= VC_DRAINING)
@@ -1172,28 +1267,31 @@ static int v_drain(struct fabric_qp *qp)
 	if (c->established_reported || c->state >= VC_ACCEPTED)
 		vc_defer_disconnected(c);
 	vc_set_state(c, VC_DRAINING);
-	/* Error state flushes everything queued; the markers are the last
-	 * WRs of each queue, so their flush completions close the drain
-	 * (ib_drain_qp; no IBV_EVENT_QP_LAST_WQE_REACHED on rxe). */
+	c->hw_error = true;
+	/*
+	 * Error state flushes everything queued; the marker is the last WR
+	 * of the send queue, so its flush completion means every earlier
+	 * send WR has completed (ib_drain_qp; no
+	 * IBV_EVENT_QP_LAST_WQE_REACHED on rxe).  Receives are counted
+	 * instead of using a receive marker: rxe (Linux 6.1) does not flush
+	 * a receive posted to a QP that is already in error.
+	 */
 	if (ibv_modify_qp(c->qp, &qa, IBV_QP_STATE)) {
 		ret = -errno;
 		cm_log(LOG_ERR, c, "modify QP to error: %s", strerror(-ret));
 		return ret;
 	}
-	rw.wr_id = (uintptr_t)&c->mark_recv;
-	if (ibv_post_recv(c->qp, &rw, &rbad)) {
-		ret = -errno;
-		cm_log(LOG_ERR, c, "drain marker receive: %s", strerror(-ret));
-		return ret ? ret : -EIO;
-	}
 	sw.wr_id = (uintptr_t)&c->mark_send;
 	sw.opcode = IBV_WR_SEND;
 	sw.send_flags = IBV_SEND_SIGNALED;
 	if (ibv_post_send(c->qp, &sw, &sbad)) {
-		ret = -errno;
+		ret = errno ? -errno : -EIO;
 		cm_log(LOG_ERR, c, "drain marker send: %s", strerror(-ret));
-		return ret ? ret : -EIO;
+		return ret;
 	}
+	if (loop_timer_add(cq->loop, V_DRAIN_TIMEOUT_S * 1000ULL, 0,
+			   vc_drain_timeout, c, &c->drain_timer))
+		c->drain_timer = NULL;
 	return 0;
 }
 
@@ -1283,8 +1381,11 @@ static void v_conn_request(struct verbs_fabric *vf, struct rdma_cm_event *ev)
 	c->info.private_data = c->pdata;
 	c->info.private_data_len = len;
 	c->info.rdma_cm_format = l ? l->rdma_cm_format : true;
-	c->info.responder_resources = ev->param.conn.responder_resources;
-	c->info.initiator_depth = ev->param.conn.initiator_depth;
+	/* The CM reports the REQ's values from our side already (kernel
+	 * cm_format_req_event swaps them): its initiator_depth is how many
+	 * READs we may issue, i.e. the initiator's responder_resources. */
+	c->info.responder_resources = ev->param.conn.initiator_depth;
+	c->info.initiator_depth = ev->param.conn.responder_resources;
 	id->context = c;
 	pthread_mutex_lock(&vf->lock);
 	c->next = vf->conns;
@@ -1818,8 +1919,10 @@ void fabric_verbs_destroy(struct fabric *f)
 	/* Connections the engine left behind (pending requests, QPs): tear
 	 * the ids down; messages still queued to stopped loops are lost. */
 	while ((c = vf->conns)) {
-		cm_log(LOG_WARNING, c, "still open at fabric destruction (%s)",
-		       vc_state_names[c->state]);
+		if (!c->drain_forced)
+			cm_log(LOG_WARNING, c,
+			       "still open at fabric destruction (%s)",
+			       vc_state_names[c->state]);
 		vc_release_id(c);
 		vf->conns = c->next;
 		if (c->next)
