@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "devices.h"
 #include "log.h"
 #include "loop.h"
 #include "srptd/version.h"
@@ -37,6 +38,7 @@ struct daemon {
 	struct loop_timer *stop_timer;
 	struct loop_timer *device_timer;
 	unsigned int n_rdma_devices;
+	struct device_set devices;
 	unsigned int pending_drains; /* components still draining on stop */
 	int exit_code;
 };
@@ -140,6 +142,22 @@ static void daemon_on_device_timer(void *arg)
 	daemon_scan_rdma_devices(arg);
 }
 
+static void daemon_sync_devices(struct daemon *d)
+{
+	unsigned int opened, closed, failed;
+
+	devices_sync(&d->devices, d->cfg, &opened, &closed, &failed);
+	if (opened || closed || failed)
+		pr_info("devices: %u opened, %u closed, %u offline after errors",
+			opened, closed, failed);
+}
+
+static void daemon_warn_restart(void *arg, const char *key)
+{
+	pr_warn("reload: %s changed; the new value takes effect after a restart",
+		key);
+}
+
 static void daemon_log_diff(const struct config *old, const struct config *new)
 {
 	unsigned int added = 0, removed = 0;
@@ -198,10 +216,12 @@ static void daemon_reload(struct daemon *d)
 	free(errs);
 
 	daemon_log_diff(d->cfg, cfg);
+	config_restart_changes(d->cfg, cfg, daemon_warn_restart, NULL);
 	config_free(d->cfg);
 	d->cfg = cfg;
 	d->cfg->generation = ++d->generation;
 	daemon_apply_logging(d);
+	daemon_sync_devices(d);
 	pr_notice("configuration generation %llu applied",
 		  (unsigned long long)d->generation);
 	daemon_status(d);
@@ -213,6 +233,8 @@ out:
 
 static void daemon_finish_stop(struct daemon *d)
 {
+	/* Nothing is in flight any more: release the storage. */
+	devices_close_all(&d->devices);
 	daemon_set_state(d, DAEMON_STOPPED);
 	loop_stop(d->loop);
 }
@@ -343,6 +365,8 @@ int daemon_create(const struct daemon_opts *opts, struct config *cfg,
 			goto err;
 	}
 
+	daemon_sync_devices(d);
+
 	/* Force a first report even when there are no devices. */
 	d->n_rdma_devices = ~0u;
 	daemon_scan_rdma_devices(d);
@@ -388,6 +412,7 @@ void daemon_destroy(struct daemon *d)
 		close(d->sigfd);
 		sigprocmask(SIG_SETMASK, &d->sigmask_old, NULL);
 	}
+	devices_close_all(&d->devices);
 	config_free(d->cfg);
 	free(d);
 }

@@ -59,7 +59,7 @@ daemon: {
   control_socket = "$TMP/srptd.sock";
 };
 devices = (
-  { name = "null0"; engine = "null"; size = "1G"; }$( [ -n "$1" ] && printf ',\n  { name = "%s"; engine = "null"; size = "2G"; }' "$1")
+  { name = "null0"; engine = "null"; size = "1G"; }$( [ -n "$1" ] && printf ',\n  { name = "%s"; engine = "null"; size = "2G"; },\n  { name = "gone"; path = "%s/absent.img"; engine = "sync"; }' "$1" "$TMP")
 );
 targets = (
   { name = "tgt0";
@@ -141,8 +141,14 @@ if wait_for "configuration generation 2 applied" "$TMP/log" 10; then
 else
 	fail "good reload applied"
 fi
-grep -q "reload: devices +1 -0" "$TMP/log" && ok "reload reports the diff" ||
+grep -q "reload: devices +2 -0" "$TMP/log" && ok "reload reports the diff" ||
 	fail "reload reports the diff"
+grep -q "device null1: online: (no backing store) engine null, 2147483648 bytes" "$TMP/log" &&
+	ok "reload opens the new device" || fail "reload opens the new device"
+grep -q "device gone: cannot open $TMP/absent.img (engine sync): No such file or directory; device stays offline" "$TMP/log" &&
+	grep -q "devices: 1 opened, 0 closed, 1 offline after errors" "$TMP/log" &&
+	kill -0 "$PID" && ok "a device that cannot open stays offline, daemon serves on" ||
+	fail "a device that cannot open stays offline, daemon serves on"
 fds_after=$(fd_list "$PID")
 if [ "$fds_before" = "$fds_after" ]; then
 	ok "no fd leaked across reloads"
@@ -169,7 +175,8 @@ else
 	kill -9 "$PID" 2>/dev/null
 fi
 PID=""
-grep -q "stopped" "$TMP/log" && ok "logs orderly stop" || fail "logs orderly stop"
+grep -q "stopped" "$TMP/log" && grep -q "device null1: closed" "$TMP/log" &&
+	ok "orderly stop closes devices" || fail "orderly stop closes devices"
 
 # --- fds open at exit (valgrind; not under ASan) -----------------------
 if command -v valgrind >/dev/null && ! nm "$SRPTD" 2>/dev/null | grep -q __asan_init; then

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Storage objects of the daemon; see devices.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devices.h"
+#include "log.h"
+#include "scsi/scsi.h"
+#include "util.h"
+
+/* Advertised in VPD 0xB0 until the fabric reports its own limit. */
+#define DEVICES_DEFAULT_MAX_XFER (1u << 20)
+
+static void device_fill_params(const struct config_device *c,
+			       struct srptd_bdev_params *p)
+{
+	*p = (struct srptd_bdev_params){
+		.name = c->name,
+		.path = c->path[0] ? c->path : NULL,
+		.size = c->size,
+		.block_size = c->block_size,
+		.read_only = c->read_only,
+		.direct_io = c->direct_io,
+		.create = c->create,
+		.write_cache = c->write_cache,
+	};
+}
+
+static int device_open(struct device *d, uint32_t max_xfer)
+{
+	const char *fallback[CONFIG_ENGINE_COUNT + 1];
+	struct srptd_bdev_params p;
+	struct scsi_lu_params lp;
+	int ret;
+
+	for (unsigned int i = 0; i < d->cfg.n_fallback; i++)
+		fallback[i] = config_engine_name(d->cfg.fallback[i]);
+	fallback[d->cfg.n_fallback] = NULL;
+	device_fill_params(&d->cfg, &p);
+
+	ret = srptd_backend_open(&d->bdev, config_engine_name(d->cfg.engine),
+				 fallback, &p, &d->engine);
+	if (ret)
+		goto err;
+	lp = (struct scsi_lu_params){
+		.vendor = d->cfg.vendor,
+		.product = d->cfg.product,
+		.revision = d->cfg.revision,
+		.serial = d->cfg.serial[0] ? d->cfg.serial : NULL,
+		.naa = d->cfg.naa[0] ? d->cfg.naa : NULL,
+		.max_xfer_bytes = max_xfer,
+	};
+	ret = scsi_lu_create(&d->bdev, &lp, &d->lu);
+	if (ret) {
+		srptd_backend_close(&d->bdev);
+		goto err;
+	}
+	d->state = DEVICE_ONLINE;
+	d->open_error = 0;
+	dev_log(LOG_INFO, d->cfg.name,
+		"online: %s engine %s, %llu bytes, %u-byte blocks%s%s",
+		d->cfg.path[0] ? d->cfg.path : "(no backing store)",
+		d->engine->name, (unsigned long long)d->bdev.size,
+		d->bdev.block_size, d->bdev.read_only ? ", read-only" : "",
+		d->bdev.write_cache ? ", write-back" : ", write-through");
+	return 0;
+err:
+	d->state = DEVICE_OFFLINE;
+	d->open_error = ret;
+	dev_log(LOG_ERR, d->cfg.name,
+		"cannot open %s (engine %s): %s; device stays offline",
+		d->cfg.path[0] ? d->cfg.path : "null device",
+		config_engine_name(d->cfg.engine), strerror(-ret));
+	return ret;
+}
+
+/* Returns whether the device was online. */
+static bool device_close(struct device *d)
+{
+	bool was_online = d->state == DEVICE_ONLINE;
+
+	if (was_online) {
+		scsi_lu_destroy(d->lu);
+		d->lu = NULL;
+		srptd_backend_close(&d->bdev);
+		dev_log(LOG_INFO, d->cfg.name, "closed");
+	}
+	d->state = DEVICE_OFFLINE;
+	free(d);
+	return was_online;
+}
+
+struct device *devices_find(const struct device_set *set, const char *name)
+{
+	for (unsigned int i = 0; i < set->n; i++)
+		if (set->dev[i] && !strcmp(set->dev[i]->cfg.name, name))
+			return set->dev[i];
+	return NULL;
+}
+
+void devices_sync(struct device_set *set, const struct config *cfg,
+		  unsigned int *opened, unsigned int *closed,
+		  unsigned int *failed)
+{
+	struct device **next;
+	unsigned int n = 0;
+
+	*opened = *closed = *failed = 0;
+	next = calloc(cfg->n_devices ? cfg->n_devices : 1, sizeof(*next));
+	if (!next) {
+		pr_err("devices: out of memory; keeping the running devices");
+		return;
+	}
+	for (unsigned int i = 0; i < cfg->n_devices; i++) {
+		const struct config_device *c = &cfg->devices[i];
+		struct device *d = devices_find(set, c->name);
+
+		if (d && d->state == DEVICE_ONLINE &&
+		    config_device_equal(&d->cfg, c)) {
+			/* Unchanged: keep it and its sessions untouched. */
+			for (unsigned int j = 0; j < set->n; j++)
+				if (set->dev[j] == d)
+					set->dev[j] = NULL;
+			d->cfg = *c;
+			next[n++] = d;
+			continue;
+		}
+		d = calloc(1, sizeof(*d));
+		if (!d) {
+			pr_err("device %s: out of memory", c->name);
+			(*failed)++;
+			continue;
+		}
+		d->cfg = *c;
+		d->bdev.fd = -1;
+		/*
+		 * A changed device with the same name is closed before the
+		 * new one opens (same file, possibly a new size or engine).
+		 */
+		for (unsigned int j = 0; j < set->n; j++) {
+			if (set->dev[j] &&
+			    !strcmp(set->dev[j]->cfg.name, c->name)) {
+				if (device_close(set->dev[j]))
+					(*closed)++;
+				set->dev[j] = NULL;
+			}
+		}
+		if (device_open(d, DEVICES_DEFAULT_MAX_XFER))
+			(*failed)++;
+		else
+			(*opened)++;
+		next[n++] = d;
+	}
+	for (unsigned int j = 0; j < set->n; j++) {
+		if (set->dev[j] && device_close(set->dev[j]))
+			(*closed)++;
+	}
+	free(set->dev);
+	set->dev = next;
+	set->n = n;
+}
+
+void devices_close_all(struct device_set *set)
+{
+	for (unsigned int i = 0; i < set->n; i++)
+		device_close(set->dev[i]);
+	free(set->dev);
+	set->dev = NULL;
+	set->n = 0;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The daemon's storage objects: one per config device, opened through the
+ * backend registry (engine + fallback chain) and exported as a SCSI logical
+ * unit.  Owned by the main thread.  A device that cannot be opened stays
+ * OFFLINE with the reason logged; the daemon keeps serving the others and
+ * retries it on the next reload.
+ */
+#ifndef SRPTD_DEVICES_H
+#define SRPTD_DEVICES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "srptd/backend.h"
+
+struct scsi_lu;
+
+enum device_state {
+	DEVICE_OFFLINE, /* not opened (error logged) */
+	DEVICE_ONLINE, /* opened; LU exported */
+};
+
+struct device {
+	struct config_device cfg; /* copy: outlives config reloads */
+	enum device_state state;
+	int open_error; /* -errno of the last failed open */
+	struct srptd_bdev bdev;
+	const struct srptd_backend_ops *engine; /* the one in use */
+	struct scsi_lu *lu;
+};
+
+struct device_set {
+	unsigned int n;
+	struct device **dev;
+};
+
+/*
+ * Make set match cfg: devices equal in both (config_device_equal) are kept
+ * as they are, new or changed ones are opened, the rest closed.  Reports
+ * counts for the reload log.  Never fails as a whole: a device that cannot
+ * be opened is kept OFFLINE.
+ */
+void devices_sync(struct device_set *set, const struct config *cfg,
+		  unsigned int *opened, unsigned int *closed,
+		  unsigned int *failed);
+void devices_close_all(struct device_set *set);
+struct device *devices_find(const struct device_set *set, const char *name);
+
+#endif
