@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# SRP engine data path on the host (issue 4 item 10): loopback fabric,
+# null backend, one worker thread, 4K READs at queue depth 128.  Prints
+#  - IOPS per core: commands / thread CPU seconds
+#    (clock_gettime(CLOCK_THREAD_CPUTIME_ID)), median of REPEAT runs;
+#  - instructions per command: valgrind --tool=callgrind total Ir at two
+#    command counts, (Ir2 - Ir1) / (N2 - N1), so setup and teardown cancel.
+# The test initiator runs on the same thread and is included in both
+# figures.  Goals (issue 4): >= 1.5M IOPS per core, <= 2,500 instructions
+# per 4K READ.  Figures only; nothing is asserted.
+#
+# Environment:
+#   BUILD_DIR  a Release build tree (default: build-bench, configured and
+#              built here with -DCMAKE_BUILD_TYPE=Release if missing)
+#   COMMANDS   commands per timed run (default 2000000)
+#   REPEAT     timed runs (default 3)
+#   QD, BS     queue depth (128) and block size (4096)
+#   N1, N2     command counts for the callgrind runs (20000, 120000)
+#   NO_CALLGRIND=1  skip the instruction count
+set -euo pipefail
+
+SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$SRC_DIR/build-bench}
+COMMANDS=${COMMANDS:-2000000}
+REPEAT=${REPEAT:-3}
+QD=${QD:-128}
+BS=${BS:-4096}
+N1=${N1:-20000}
+N2=${N2:-120000}
+BENCH=$BUILD_DIR/bench/srp-loopback-bench
+
+die() { echo "srp-loopback-bench: $*" >&2; exit 1; }
+
+if [ ! -x "$BENCH" ]; then
+	echo "# building $BENCH (Release)" >&2
+	cmake -S "$SRC_DIR" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build "$BUILD_DIR" --target srp-loopback-bench -j2 >/dev/null
+fi
+[ -x "$BENCH" ] || die "$BENCH not built"
+grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "$BUILD_DIR/CMakeCache.txt" ||
+	echo "# warning: $BUILD_DIR is not a Release build" >&2
+
+echo "# srp-loopback-bench: READ bs=$BS qd=$QD, loopback fabric, null backend, 1 thread"
+echo "# $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+
+results=()
+for i in $(seq "$REPEAT"); do
+	out=$("$BENCH" -n "$COMMANDS" -q "$QD" -b "$BS")
+	line=$(echo "$out" | grep iops_per_core)
+	echo "run $i: $line"
+	results+=("$(echo "$line" | sed 's/.*iops_per_core \([0-9]*\).*/\1/')")
+done
+median=$(printf '%s\n' "${results[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+echo "IOPS per core (median of $REPEAT): $median   (goal >= 1500000)"
+
+if [ "${NO_CALLGRIND:-0}" = 1 ]; then
+	exit 0
+fi
+command -v valgrind >/dev/null || die "valgrind not installed (apt-get install valgrind)"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ir() {
+	valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$1" \
+		"$BENCH" -n "$1" -q "$QD" -b "$BS" >/dev/null 2>"$tmp/log.$1"
+	grep -E '^(summary|totals):' "$tmp/cg.$1" | head -1 | awk '{print $2}'
+}
+ir1=$(ir "$N1")
+ir2=$(ir "$N2")
+per=$(( (ir2 - ir1) / (N2 - N1) ))
+echo "callgrind: $N1 cmds $ir1 Ir, $N2 cmds $ir2 Ir"
+echo "instructions per command: $per   (goal <= 2500)"
+if [ -n "${CALLGRIND_KEEP:-}" ]; then
+	cp "$tmp/cg.$N2" "$CALLGRIND_KEEP"
+	echo "# profile kept in $CALLGRIND_KEEP (callgrind_annotate it)"
+fi
