@@ -612,7 +612,7 @@ int main(int argc, char **argv)
 	ret = s.f->ops->cq_create(s.f, s.loop, 256, &s.cq);
 	result(ret == 0, "cq_create", "returned %d", ret);
 	s.buf = aligned_alloc(4096, BUF_SIZE);
-	s.rbuf = aligned_alloc(4096, 3 * NRECV * RECV_SIZE);
+	s.rbuf = aligned_alloc(4096, 8192); /* >= 3 * NRECV * RECV_SIZE */
 	ret = s.f->ops->mr_reg(s.f, s.buf, BUF_SIZE, FABRIC_ACCESS_LOCAL_WRITE,
 			       &s.mr);
 	if (!ret)
