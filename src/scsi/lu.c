@@ -161,6 +161,14 @@ bool scsi_itn_same_nexus(const uint8_t *i_id, const uint8_t *t_id,
 
 /* ---- I_T nexus and unit attentions ---- */
 
+static int scsi_view_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct scsi_view_ent *)a)->lun;
+	uint64_t y = ((const struct scsi_view_ent *)b)->lun;
+
+	return x < y ? -1 : x > y;
+}
+
 int scsi_itn_create(const uint8_t initiator_port_id[16],
 		    const uint8_t target_port_id[16], uint16_t rel_tgt_port_id,
 		    const struct scsi_lun_entry *view, unsigned int n,
@@ -189,12 +197,16 @@ int scsi_itn_create(const uint8_t initiator_port_id[16],
 	itn->rtpi = rel_tgt_port_id;
 	itn->n = n;
 	for (i = 0; i < n; i++) {
+		itn->view[i].lun = view[i].lun;
+		itn->view[i].lu = view[i].lu;
+		itn->view[i].read_only = view[i].read_only;
+	}
+	/* Sorted by LUN: scsi_itn_find() is a binary search per command. */
+	qsort(itn->view, n, sizeof(*itn->view), scsi_view_cmp);
+	for (i = 0; i < n; i++) {
 		struct scsi_view_ent *ve = &itn->view[i];
-		struct scsi_lu *lu = view[i].lu;
+		struct scsi_lu *lu = ve->lu;
 
-		ve->lun = view[i].lun;
-		ve->lu = lu;
-		ve->read_only = view[i].read_only;
 		ve->itn = itn;
 		/* SAM-5 6.3.2: a new nexus starts with POWER ON, RESET. */
 		ve->ua[0] = SCSI_ASC_POWER_ON_RESET;
@@ -232,11 +244,18 @@ void scsi_itn_destroy(struct scsi_itn *itn)
 
 struct scsi_view_ent *scsi_itn_find(struct scsi_itn *itn, uint64_t lun)
 {
-	unsigned int i;
+	unsigned int lo = 0, hi = itn->n;
 
-	for (i = 0; i < itn->n; i++)
-		if (itn->view[i].lun == lun)
-			return &itn->view[i];
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (itn->view[mid].lun == lun)
+			return &itn->view[mid];
+		if (itn->view[mid].lun < lun)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 

@@ -289,9 +289,12 @@ static enum scsi_sr scsi_parse(struct scsi_task *t, struct scsi_cmd *c)
 	/*
 	 * SPC-4 4.5.x / SAM-5 5.14: a command to a LUN that is not in the
 	 * view fails with LOGICAL UNIT NOT SUPPORTED, except INQUIRY,
-	 * REPORT LUNS and REQUEST SENSE, which report that state themselves.
+	 * REPORT LUNS and REQUEST SENSE, which report that state themselves
+	 * (and TEST UNIT READY on the REPORT LUNS well-known LUN, SPC-4 8.2).
 	 */
-	if (!c->ve && !(op && (op->flags & SCSI_OPF_NO_LU)))
+	if (!c->ve && !(op && (op->flags & SCSI_OPF_NO_LU)) &&
+	    !(t->lun == SCSI_LUN_WLUN_REPORT_LUNS && op &&
+	      t->cdb[0] == SCSI_OP_TEST_UNIT_READY))
 		return SCSI_SR_LU_NOT_SUPPORTED;
 	if (!op) {
 		if (sa_bad)

@@ -23,6 +23,9 @@ static int setup(void **state)
 	v[0] = (struct scsi_lun_entry){ .lun = 0, .lu = f->lu[0] };
 	v[1] = (struct scsi_lun_entry){ .lun = 300, .lu = f->lu[1] };
 	sf_add_itn(f, 0, 0xa0, v, 2);
+	/* Nexus 1 gets the same view in another order. */
+	v[0] = (struct scsi_lun_entry){ .lun = 300, .lu = f->lu[1] };
+	v[1] = (struct scsi_lun_entry){ .lun = 0, .lu = f->lu[0] };
 	sf_add_itn(f, 1, 0xb0, v, 2);
 	/* Nexus 2 sees only LU 1 as LUN 5: LUN 0 is not mapped. */
 	v[0] = (struct scsi_lun_entry){ .lun = 5, .lu = f->lu[1] };
@@ -306,6 +309,10 @@ static void test_unmapped_luns(void **state)
 	assert_int_equal(sf_run(f, 2, SCSI_LUN_WLUN_REPORT_LUNS, &c),
 			 SAM_STAT_GOOD);
 	assert_int_equal(b[0], 0x1e);
+	/* The W-LUN answers TEST UNIT READY. */
+	sf_cdb6(&c, SCSI_OP_TEST_UNIT_READY, 0, 0, 0, 0);
+	assert_int_equal(sf_run(f, 2, SCSI_LUN_WLUN_REPORT_LUNS, &c),
+			 SAM_STAT_GOOD);
 	/* TUR / READ to an unmapped LUN: LOGICAL UNIT NOT SUPPORTED. */
 	sf_cdb6(&c, SCSI_OP_TEST_UNIT_READY, 0, 0, 0, 0);
 	sf_run(f, 2, 0, &c);
@@ -338,6 +345,39 @@ static void test_unmapped_luns(void **state)
 	/* Bad address method decodes to an unsupported LUN. */
 	assert_int_equal(scsi_lun_decode((uint8_t[8]){ 0x81, 0 }),
 			 SCSI_LUN_INVALID);
+}
+
+/* A large view in random order: every mapped LUN found, gaps not. */
+static void test_view_lookup(void **state)
+{
+	struct scsi_lun_entry v[200];
+	struct sf *f = *state;
+	struct scsi_itn *itn;
+	uint8_t b[96];
+	struct sf_cmd c;
+	unsigned int i;
+
+	for (i = 0; i < 200; i++)
+		v[i] = (struct scsi_lun_entry){ .lun = (i * 7919) % 200 * 3,
+						.lu = f->lu[i % 2] };
+	assert_int_equal(scsi_itn_create((uint8_t[16]){ 9 }, (uint8_t[16]){ 9 },
+					 1, v, 200, &itn),
+			 0);
+	for (i = 0; i < 600; i++) {
+		inquiry(&c, 0, 0, 96, b);
+		assert_int_equal(sf_run_w(f->w, itn, i, &c), SAM_STAT_GOOD);
+		assert_int_equal(b[0], i % 3 ? 0x7f : 0x00);
+	}
+	scsi_itn_destroy(itn);
+	/* Duplicate LUNs and LUNs beyond 16383 are refused. */
+	v[1].lun = v[0].lun;
+	assert_int_equal(scsi_itn_create((uint8_t[16]){ 9 }, (uint8_t[16]){ 9 },
+					 1, v, 2, &itn),
+			 -EEXIST);
+	v[1].lun = 16384;
+	assert_int_equal(scsi_itn_create((uint8_t[16]){ 9 }, (uint8_t[16]){ 9 },
+					 1, v, 2, &itn),
+			 -EINVAL);
 }
 
 static void test_lun_codec(void **state)
@@ -819,6 +859,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unmapped_luns, setup,
 						teardown),
 		cmocka_unit_test(test_lun_codec),
+		cmocka_unit_test_setup_teardown(test_view_lookup, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_opcode_and_fields,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode_sense, setup,
