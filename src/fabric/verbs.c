@@ -37,7 +37,8 @@
 #include "loop.h"
 #include "util.h"
 
-#define V_MAX_MRS 256
+/* MR handles: worker pools plus one region per channel (srp_channel.c). */
+#define V_MAX_MRS 16384
 #define V_BAD_LKEY 0xffffffffu /* makes the HCA report LOC_PROT_ERR */
 #define V_POLL_BATCH 32
 #define V_POLL_BUDGET 1024
@@ -202,7 +203,10 @@ struct verbs_fabric {
 	/* Rare control state shared by the main thread and the workers
 	 * (MR table writes, the list of live connections): a mutex. */
 	pthread_mutex_t lock;
-	struct vmr *mrs[V_MAX_MRS];
+	/* Written under lock, read by workers when posting (relaxed: a
+	 * handle is published before any WR can use it). */
+	_Atomic(struct vmr *) *mrs; /* V_MAX_MRS entries */
+	unsigned int mr_hint; /* first handle to try */
 	struct fabric_conn_req *conns;
 };
 
@@ -562,10 +566,15 @@ static int v_mr_reg(struct fabric *f, void *addr, size_t len,
 		}
 	}
 	pthread_mutex_lock(&vf->lock);
-	for (h = 0; h < V_MAX_MRS && vf->mrs[h]; h++)
+	for (h = vf->mr_hint; h < V_MAX_MRS && atomic_load(&vf->mrs[h]); h++)
 		;
-	if (h < V_MAX_MRS)
-		vf->mrs[h] = m;
+	if (h == V_MAX_MRS)
+		for (h = 0; h < V_MAX_MRS && atomic_load(&vf->mrs[h]); h++)
+			;
+	if (h < V_MAX_MRS) {
+		atomic_store(&vf->mrs[h], m);
+		vf->mr_hint = h + 1;
+	}
 	pthread_mutex_unlock(&vf->lock);
 	if (h == V_MAX_MRS) {
 		ret = -ENOMEM;
@@ -600,7 +609,9 @@ static void v_mr_dereg(struct fabric_mr *mr)
 	m = container_of(mr, struct vmr, base);
 	vf = vf_of(mr->fabric);
 	pthread_mutex_lock(&vf->lock);
-	vf->mrs[m->handle] = NULL;
+	atomic_store(&vf->mrs[m->handle], NULL);
+	if (m->handle < vf->mr_hint)
+		vf->mr_hint = m->handle;
 	pthread_mutex_unlock(&vf->lock);
 	for (unsigned int i = 0; i < vf->ndev; i++)
 		if (m->mrs[i] && ibv_dereg_mr(m->mrs[i]))
@@ -611,7 +622,10 @@ static void v_mr_dereg(struct fabric_mr *mr)
 static uint32_t v_lkey(struct verbs_fabric *vf, unsigned int dev,
 		       uint32_t handle)
 {
-	struct vmr *m = handle < V_MAX_MRS ? vf->mrs[handle] : NULL;
+	struct vmr *m = handle < V_MAX_MRS ?
+				atomic_load_explicit(&vf->mrs[handle],
+						     memory_order_acquire) :
+				NULL;
 
 	return m ? m->mrs[dev]->lkey : V_BAD_LKEY;
 }
@@ -1838,6 +1852,11 @@ int fabric_verbs_create(struct loop *main_loop,
 	if (!vf)
 		return -ENOMEM;
 	pthread_mutex_init(&vf->lock, NULL);
+	vf->mrs = calloc(V_MAX_MRS, sizeof(*vf->mrs));
+	if (!vf->mrs) {
+		ret = -ENOMEM;
+		goto fail;
+	}
 	vf->main_loop = main_loop;
 	vf->p = *p;
 	/* Keep private copies of the caller's arrays. */
@@ -1898,6 +1917,7 @@ fail:
 	v_devices_close(vf);
 	free(vf->listen_cfg);
 	free(vf->ports_cfg);
+	free(vf->mrs);
 	pthread_mutex_destroy(&vf->lock);
 	free(vf);
 	return ret;
@@ -1936,10 +1956,10 @@ void fabric_verbs_destroy(struct fabric *f)
 		free(c->rsge);
 		free(c);
 	}
-	for (unsigned int i = 0; i < V_MAX_MRS; i++)
-		if (vf->mrs[i]) {
+	for (unsigned int i = 0; vf->mrs && i < V_MAX_MRS; i++)
+		if (atomic_load(&vf->mrs[i])) {
 			v_log(LOG_WARNING, "MR %u still registered", i);
-			v_mr_dereg(&vf->mrs[i]->base);
+			v_mr_dereg(&atomic_load(&vf->mrs[i])->base);
 		}
 	if (vf->ech) {
 		loop_del_fd(vf->main_loop, vf->ech->fd);
@@ -1948,6 +1968,7 @@ void fabric_verbs_destroy(struct fabric *f)
 	v_devices_close(vf);
 	free(vf->listen_cfg);
 	free(vf->ports_cfg);
+	free(vf->mrs);
 	pthread_mutex_destroy(&vf->lock);
 	free(vf);
 }
