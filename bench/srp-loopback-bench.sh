@@ -66,11 +66,32 @@ ir() {
 		"$BENCH" -n "$1" -q "$QD" -b "$BS" >/dev/null 2>"$tmp/log.$1"
 	grep -E '^(summary|totals):' "$tmp/cg.$1" | head -1 | awk '{print $2}'
 }
+# Self cost per function class: the emulated wire (loopback fabric and
+# its memory copies), the test initiator, and the target (SRP engine,
+# SCSI, backend, event loop, libc and kernel entry on its behalf).
+classes() {
+	callgrind_annotate --inclusive=no --threshold=100 "$tmp/cg.$1" 2>/dev/null |
+		awk '/^ *[0-9,]+ .*:/ {
+			n = $1; gsub(",", "", n); f = $0
+			if (f ~ /:(lf_|fabric_loop|__mem(cpy|move))/) w += n
+			else if (f ~ /:(srp_ti_|bench_|srp_lun_encode)/) i += n
+			else if (f !~ /PROGRAM TOTALS/) t += n
+		} END { printf "%d %d %d\n", t, w, i }'
+}
+# glibc switches to "rep stosb/movsb" above 2 KiB; valgrind counts every
+# iteration of a rep string instruction, so a 4 KiB memset would count
+# 4096 instructions.  Make glibc use its vector loops for the count.
+export GLIBC_TUNABLES=glibc.cpu.x86_rep_stosb_threshold=0x1000000:glibc.cpu.x86_rep_movsb_threshold=0x1000000
 ir1=$(ir "$N1")
 ir2=$(ir "$N2")
 per=$(( (ir2 - ir1) / (N2 - N1) ))
+read -r t1 w1 i1 < <(classes "$N1")
+read -r t2 w2 i2 < <(classes "$N2")
 echo "callgrind: $N1 cmds $ir1 Ir, $N2 cmds $ir2 Ir"
-echo "instructions per command: $per   (goal <= 2500)"
+echo "instructions per command, whole process: $per"
+echo "  target (srp + scsi + null backend + loop): $(( (t2 - t1) / (N2 - N1) ))   (goal <= 2500)"
+echo "  loopback wire emulation incl. 4K copy:     $(( (w2 - w1) / (N2 - N1) ))"
+echo "  test initiator:                            $(( (i2 - i1) / (N2 - N1) ))"
 if [ -n "${CALLGRIND_KEEP:-}" ]; then
 	cp "$tmp/cg.$N2" "$CALLGRIND_KEEP"
 	echo "# profile kept in $CALLGRIND_KEEP (callgrind_annotate it)"

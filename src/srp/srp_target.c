@@ -41,8 +41,11 @@ int srp_engine_create(const struct srp_engine_params *p,
 {
 	struct srp_engine *e;
 
+	/* A command needing more chunks than the pool has would wait
+	 * forever: the pool must hold at least one largest command. */
 	if (!p->chunk_size || p->chunk_size % 4096 || !p->chunks ||
-	    !p->max_io_size || !p->max_rd_atomic)
+	    !p->max_io_size || !p->max_rd_atomic ||
+	    (uint64_t)p->chunk_size * p->chunks < p->max_io_size)
 		return -EINVAL;
 	e = calloc(1, sizeof(*e));
 	if (!e)

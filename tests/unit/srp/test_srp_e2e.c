@@ -50,6 +50,7 @@ struct env {
 
 static const char *g_engine = "sync";
 static uint32_t g_req_lim;
+static bool g_tight; /* small pool, SQ and RDMA READ depth */
 
 static void ti_params(struct srp_ti_params *p, uint8_t ini)
 {
@@ -102,6 +103,11 @@ static int setup_engine(void **state, const char *engine)
 	ep.chunks = 128;
 	if (g_req_lim)
 		ep.login.req_lim = g_req_lim;
+	if (g_tight) {
+		ep.chunks = 16; /* exactly one 1 MiB command */
+		ep.sq_depth = 8;
+		ep.max_rd_atomic = 2;
+	}
 	assert_int_equal(srp_engine_create(&ep, &env->e), 0);
 	assert_int_equal(fabric_loop_create(env->loop, &srp_engine_listener,
 					    env->e, &env->f),
@@ -145,18 +151,28 @@ static int setup_engine(void **state, const char *engine)
 static int setup(void **state)
 {
 	g_req_lim = 0;
+	g_tight = false;
+	return setup_engine(state, g_engine);
+}
+
+static int setup_tight(void **state)
+{
+	g_req_lim = 0;
+	g_tight = true;
 	return setup_engine(state, g_engine);
 }
 
 static int setup_null(void **state)
 {
 	g_req_lim = 0;
+	g_tight = false;
 	return setup_engine(state, "null");
 }
 
 static int setup_small_credits(void **state)
 {
 	g_req_lim = 4;
+	g_tight = false;
 	return setup_engine(state, "null");
 }
 
@@ -808,6 +824,71 @@ static void test_disconnect_with_io_inflight(void **state)
 	assert_true(srp_ti_run_until(env->loop, all_down, env, 10000));
 }
 
+/*
+ * Resource waits: 6 x 1 MiB WRITEs at once with a pool of one command
+ * (NEED_BUFFER), 8 SQ slots (batched RDMA WRITEs), RDMA READ depth 2 and
+ * 100-descriptor external tables (several READ batches), then READs back
+ * with 60 descriptors each.
+ */
+static void test_tight_resources(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *ti;
+	static struct srp_ti_cmd c[6];
+	uint8_t *m, *copy;
+	struct fabric_loop_stats st;
+
+	ti_params(&p, 1);
+	p.mem_size = 8 * MIB;
+	p.responder_resources = 2;
+	ti = login(env, 0, &p);
+	assert_int_equal(srp_ti_state(ti), SRP_TI_LOGGED_IN);
+	clear_ua(env, ti);
+	m = srp_ti_mem(ti);
+	fill_pattern(m, 6 * MIB, 4242);
+	for (int i = 0; i < 6; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		cdb_rw10(c[i].cdb, true, 10000 + i * 2048, 2048);
+		c[i].dir = 1;
+		c[i].desc = SRP_TI_EXTERNAL;
+		c[i].ndesc = 100;
+		c[i].ndesc_in_iu = 3;
+		c[i].mem_off = i * MIB;
+		c[i].len = MIB;
+		assert_int_equal(srp_ti_submit(ti, &c[i]), 0);
+	}
+	for (int i = 0; i < 6; i++) {
+		assert_true(
+			srp_ti_run_until(env->loop, cmd_done, &c[i], 10000));
+		assert_int_equal(c[i].status, SAM_STAT_GOOD);
+	}
+	copy = malloc(6 * MIB);
+	memcpy(copy, m, 6 * MIB);
+	memset(m, 0, 6 * MIB);
+	for (int i = 0; i < 6; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		cdb_rw10(c[i].cdb, false, 10000 + i * 2048, 2048);
+		c[i].dir = 2;
+		c[i].desc = SRP_TI_INDIRECT;
+		c[i].ndesc = 60;
+		c[i].mem_off = i * MIB;
+		c[i].len = MIB;
+		assert_int_equal(srp_ti_submit(ti, &c[i]), 0);
+	}
+	for (int i = 0; i < 6; i++) {
+		assert_true(
+			srp_ti_run_until(env->loop, cmd_done, &c[i], 10000));
+		assert_int_equal(c[i].status, SAM_STAT_GOOD);
+	}
+	assert_memory_equal(m, copy, 6 * MIB);
+	free(copy);
+	fabric_loop_get_stats(env->f, &st);
+	assert_true(st.max_reads_outstanding <= 2);
+	assert_int_equal(st.error_wcs, 0);
+	assert_int_equal(srp_ti_credits(ti), SRP_DEFAULT_REQ_LIM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -832,6 +913,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_depth_many_writes,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tight_resources,
+						setup_tight, teardown),
 		cmocka_unit_test_setup_teardown(test_residuals, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_descriptor,
