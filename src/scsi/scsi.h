@@ -52,6 +52,11 @@ struct scsi_lu_params {
 int scsi_lu_create(struct srptd_bdev *bdev, const struct scsi_lu_params *p,
 		   struct scsi_lu **out);
 void scsi_lu_destroy(struct scsi_lu *lu);
+/*
+ * Is any I_T nexus still attached to lu (its view contains it)?  The
+ * daemon closes a device removed from the config only once this is false.
+ */
+bool scsi_lu_in_use(struct scsi_lu *lu);
 
 /*
  * Unit attentions (SAM-5 5.14, SPC-4 4.5.x).  asc_ascq is ASC << 8 | ASCQ

@@ -259,6 +259,8 @@ static inline struct scsi_task *scsi_cmd_task(struct scsi_cmd *c)
 /* Per-worker state. */
 #define SCSI_WORKER_MAX_ENGINES 8
 #define SCSI_SCRATCH_LEN (256 * 1024)
+_Static_assert(8 * (16384 + 2) + 16 <= SCSI_SCRATCH_LEN,
+	       "REPORT LUNS of a full view sorts and emits in the scratch");
 struct scsi_worker {
 	unsigned int depth;
 	unsigned int n_eng;

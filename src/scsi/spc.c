@@ -38,7 +38,12 @@ static enum scsi_sr scsi_parse_alloc(struct scsi_task *t, struct scsi_cmd *c,
 				     unsigned int bytes)
 {
 	c->alloc_len = scsi_cdb_len_field(t, c, bytes);
-	t->xfer_len = c->alloc_len;
+	/*
+	 * No emulated response is longer than the scratch buffer, so a huge
+	 * ALLOCATION LENGTH (sg_inq -l 0xffffffff) does not ask the
+	 * transport for a buffer that could never be filled.
+	 */
+	t->xfer_len = MIN(c->alloc_len, (uint32_t)SCSI_SCRATCH_LEN);
 	t->dir = c->alloc_len ? SCSI_DIR_READ : SCSI_DIR_NONE;
 	return SCSI_SR_OK;
 }
@@ -533,8 +538,12 @@ enum scsi_sr spc_report_luns(struct scsi_task *t, struct scsi_cmd *c)
 
 	if (sel > SCSI_RL_SELECT_BOTH)
 		return scsi_invalid_cdb(c, 2, -1);
-	/* Sort in the upper half of the scratch, emit into the lower. */
-	luns = (uint64_t *)(b + SCSI_SCRATCH_LEN / 2);
+	/*
+	 * Sort at the end of the scratch and emit from the start: entry i is
+	 * written at 8 + 8 i, below where luns[i] is read, so the two may
+	 * share the buffer (16384 LUNs + W-LUN need 2 x 131 KB otherwise).
+	 */
+	luns = (uint64_t *)(b + SCSI_SCRATCH_LEN - 8 * (itn->n + 1));
 	if (sel != SCSI_RL_SELECT_WLUN)
 		for (i = 0; i < itn->n; i++)
 			luns[n++] = itn->view[i].lun;

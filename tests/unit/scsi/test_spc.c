@@ -277,6 +277,12 @@ static void test_report_luns(void **state)
 	assert_int_equal(sf_run(f, 0, 0, &c), SAM_STAT_GOOD);
 	assert_int_equal(c.data_in_len, 16);
 	assert_int_equal(get_be32(b), 16);
+	/* A huge allocation length asks for no more than can be produced. */
+	report_luns(&c, 0, UINT32_MAX, b);
+	c.in_len = sizeof(b);
+	assert_int_equal(sf_run(f, 0, 0, &c), SAM_STAT_GOOD);
+	assert_int_equal(c.xfer_len, 256 * 1024);
+	assert_int_equal(c.data_in_len, 24);
 	/* Works through an unmapped LUN and the W-LUN too. */
 	report_luns(&c, 0, sizeof(b), b);
 	assert_int_equal(sf_run(f, 2, 0, &c), SAM_STAT_GOOD);
@@ -369,6 +375,34 @@ static void test_view_lookup(void **state)
 		assert_int_equal(b[0], i % 3 ? 0x7f : 0x00);
 	}
 	scsi_itn_destroy(itn);
+	/* The largest view: REPORT LUNS of 16384 LUNs + the W-LUN. */
+	{
+		struct scsi_lun_entry *all = calloc(16384, sizeof(*all));
+		uint8_t *rl = malloc(200000);
+
+		for (i = 0; i < 16384; i++)
+			all[i] = (struct scsi_lun_entry){ .lun = 16383 - i,
+							  .lu = f->lu[0] };
+		assert_int_equal(scsi_itn_create((uint8_t[16]){ 8 },
+						 (uint8_t[16]){ 8 }, 1, all,
+						 16384, &itn),
+				 0);
+		memset(&c, 0, sizeof(c));
+		c.cdb[0] = SCSI_OP_REPORT_LUNS;
+		c.cdb[2] = 2;
+		put_be32(c.cdb + 6, 200000);
+		c.in = rl;
+		c.in_len = 200000;
+		assert_int_equal(sf_run_w(f->w, itn, 16383, &c), SAM_STAT_GOOD);
+		assert_int_equal(c.data_in_len, 8 + 16385 * 8);
+		for (i = 0; i < 16384; i++)
+			assert_int_equal(scsi_lun_decode(rl + 8 + 8 * i), i);
+		assert_int_equal(scsi_lun_decode(rl + 8 + 8 * 16384),
+				 SCSI_LUN_WLUN_REPORT_LUNS);
+		scsi_itn_destroy(itn);
+		free(all);
+		free(rl);
+	}
 	/* Duplicate LUNs and LUNs beyond 16383 are refused. */
 	v[1].lun = v[0].lun;
 	assert_int_equal(scsi_itn_create((uint8_t[16]){ 9 }, (uint8_t[16]){ 9 },
