@@ -17,9 +17,15 @@
  *   srp_worker   a thread's loop + fabric CQ + scsi_worker + data buffer
  *                pool; a channel never changes worker
  *
- * Threading: this revision runs the login path and the channels on the
- * same thread (the loopback fabric is single-threaded); handing a channel
- * to another worker's loop at login is issue 5 work (see srp_target.c).
+ * Threading: this revision runs the login path (the fabric's
+ * conn_request), the nexus bookkeeping and every channel on ONE thread:
+ * all workers must share one loop (srp_worker_create() refuses another
+ * loop with -EOPNOTSUPP).  Spreading channels over worker threads needs
+ * messages for: attaching a new channel to its worker (scsi_worker_attach_itn
+ * and fd refresh on that thread), SINGLE re-login disconnects of channels
+ * on other workers, channel release -> nexus unlink on the main thread
+ * (with a reference count on the channel), per-worker statistics, and
+ * TMF scope across workers.
  */
 #ifndef SRPTD_SRP_ENGINE_H
 #define SRPTD_SRP_ENGINE_H
@@ -67,7 +73,8 @@ void srp_engine_destroy(struct srp_engine *e);
 
 /*
  * Add a worker running on loop (called on that loop's thread) with CQs
- * on fabric f; logins are spread over workers round robin.
+ * on fabric f; logins are spread over workers round robin.  Every worker
+ * must use the same loop in this revision (-EOPNOTSUPP otherwise).
  */
 int srp_worker_create(struct srp_engine *e, struct fabric *f, struct loop *loop,
 		      struct srp_worker **out);
