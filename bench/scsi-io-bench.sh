@@ -63,31 +63,27 @@ mode_args=()
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'; }
 
-run_srptd() { # engine rw qd [mode args...] -> iops
-	local i out e=$1 rw=$2 qd=$3
+run_srptd() { # engine rw qd [mode args...] -> iops of one run
+	local out e=$1 rw=$2 qd=$3
 	shift 3
-	for ((i = 0; i < REPEAT; i++)); do
-		out=$("$BENCH" --engine "$e" --file "$FILE" --rw "$rw" --qd "$qd" \
-			--bs 4096 --runtime "$RUNTIME" "$@") ||
-			die "srptd-io-bench failed: $out"
-		sed -n 's/.* iops=\([0-9]*\).*/\1/p' <<<"$out"
-	done | median
+	out=$("$BENCH" --engine "$e" --file "$FILE" --rw "$rw" --qd "$qd" \
+		--bs 4096 --runtime "$RUNTIME" "$@") ||
+		die "srptd-io-bench failed: $out"
+	sed -n 's/.* iops=\([0-9]*\).*/\1/p' <<<"$out"
 }
 
-run_fio() { # engine rw qd -> iops
-	local i extra=()
+run_fio() { # engine rw qd -> iops of one run
+	local extra=()
 	case $1 in
 	io_uring) extra=(--ioengine=io_uring --iodepth="$3") ;;
 	aio) extra=(--ioengine=libaio --iodepth="$3") ;;
 	sync) extra=(--ioengine=psync --numjobs=$(($3 < 4 ? $3 : 4)) --thread) ;;
 	esac
-	for ((i = 0; i < REPEAT; i++)); do
-		fio --name=b --filename="$FILE" --rw="$2" --bs=4k --direct=1 \
-			--size="$SIZE" --runtime="$RUNTIME" --time_based \
-			--group_reporting --randrepeat=0 "${extra[@]}" \
-			--output-format=terse |
-			awk -F';' '{ printf "%d\n", $8 + $49 }' # read + write IOPS (terse v3)
-	done | median
+	fio --name=b --filename="$FILE" --rw="$2" --bs=4k --direct=1 \
+		--size="$SIZE" --runtime="$RUNTIME" --time_based \
+		--group_reporting --randrepeat=0 "${extra[@]}" \
+		--output-format=terse |
+		awk -F';' '{ printf "%d\n", $8 + $49 }' # read + write IOPS (terse v3)
 }
 
 first=$("$BENCH" --engine null --file "$FILE" --size 4096 --qd 1 --runtime 0.01 \
@@ -122,10 +118,17 @@ fi
 for rw in $RWS; do
 	for qd in $QDS; do
 		for e in $ENGINES; do
-			s=$(run_srptd "$e" "$rw" "$qd" "${mode_args[@]}")
-			f=$(run_fio "$e" "$rw" "$qd")
+			# Interleaved, so that background load hits both sides alike.
+			sv=() av=() fv=()
+			for ((i = 0; i < REPEAT; i++)); do
+				sv+=("$(run_srptd "$e" "$rw" "$qd" "${mode_args[@]}")")
+				[ $api = 1 ] && av+=("$(run_srptd "$e" "$rw" "$qd" --mode backend)")
+				fv+=("$(run_fio "$e" "$rw" "$qd")")
+			done
+			s=$(printf '%s\n' "${sv[@]}" | median)
+			f=$(printf '%s\n' "${fv[@]}" | median)
 			if [ $api = 1 ]; then
-				a=$(run_srptd "$e" "$rw" "$qd" --mode backend)
+				a=$(printf '%s\n' "${av[@]}" | median)
 				printf '%-9s %-10s %4s %11s %11s %11s %6s %6s\n' "$e" "$rw" \
 					"$qd" "$s" "$a" "$f" "$(ratio "$s" "$f")" "$(ratio "$a" "$f")"
 			else
