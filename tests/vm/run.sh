@@ -94,17 +94,22 @@ kdir=$cache/kernel/$kver-$kpkgver
 if [ ! -s "$kdir/vmlinux" ]; then
 	t0=$(date +%s.%N)
 	log "fetching $kpkg $kpkgver"
-	rm -rf "$kdir" "$kdir.tmp"
-	mkdir -p "$kdir.tmp/dl"
-	(cd "$kdir.tmp/dl" && apt-get download -q "$kpkg=$kpkgver" 2>&1 |
+	ktmp=$cache/kernel/.tmp.$$
+	rm -rf "$ktmp"
+	mkdir -p "$ktmp/dl"
+	(cd "$ktmp/dl" && apt-get download -q "$kpkg=$kpkgver" 2>&1 |
 		grep -v 'unsandboxed' >&2 || :)
-	deb=$(ls "$kdir.tmp"/dl/*.deb)
-	dpkg-deb -x "$deb" "$kdir.tmp/root"
-	rm -rf "$kdir.tmp/dl"
-	depmod -b "$kdir.tmp/root" "$kver"
-	"$here/host/extract-vmlinux.sh" "$kdir.tmp/root/boot/vmlinuz-$kver" \
-		"$kdir.tmp/vmlinux" >&2
-	mv "$kdir.tmp" "$kdir"
+	deb=$(ls "$ktmp"/dl/*.deb)
+	dpkg-deb -x "$deb" "$ktmp/root"
+	rm -rf "$ktmp/dl"
+	depmod -b "$ktmp/root" "$kver"
+	"$here/host/extract-vmlinux.sh" "$ktmp/root/boot/vmlinuz-$kver" \
+		"$ktmp/vmlinux" >&2
+	for old in "$cache"/kernel/*; do # previous kernels
+		[ "$old" = "$kdir" ] || rm -rf "$old"
+	done
+	rm -rf "$kdir"
+	mv "$ktmp" "$kdir"
 	log "kernel ready in $(secs "$t0") s"
 fi
 
@@ -115,14 +120,16 @@ key=$({
 	cat "$here/host/mkinitramfs.sh" "$here/host/lib.sh"
 	echo "$kver $kpkgver"
 	dpkg-query -W busybox-static dash kmod iproute2 ibverbs-utils \
-		ibverbs-providers libibverbs1 librdmacm1 libibumad3 fio sg3-utils \
+		ibverbs-providers libibverbs1 librdmacm1 libibumad3 rdmacm-utils fio sg3-utils \
 		lsscsi util-linux coreutils libc6 2>/dev/null
 } | sha256sum | cut -c1-16)
 base=$cache/initramfs-$kver-$key.cpio
 if [ ! -s "$base" ]; then
 	t0=$(date +%s.%N)
-	rm -f "$cache"/initramfs-*.cpio
 	"$here/host/mkinitramfs.sh" "$kdir/root" "$kver" "$base" >&2
+	for old in "$cache"/initramfs-*.cpio; do
+		[ "$old" = "$base" ] || rm -f "$old"
+	done
 	log "base initramfs built in $(secs "$t0") s"
 fi
 

@@ -65,7 +65,7 @@ run_check() {
 		report "PASS $PFX$_name"
 	else
 		CHECK_OK=0
-		report "FAIL $PFX$_name: ${WHY:-failed}"
+		report "FAIL $PFX$_name: $(echo "${WHY:-failed}" | tr '\n' ' ' | cut -c1-600)"
 	fi
 	echo "vmrig: --- $PFX$_name took $(elapsed "$_t0") s"
 }

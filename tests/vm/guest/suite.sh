@@ -10,6 +10,7 @@
 #   relogin  5 logout/login cycles, then verify data written before
 #   chcount  logins with ch_count=1 and ch_count=2
 #   perf     4K random read IOPS and 1M sequential read MiB/s (INFO lines)
+# fabric/* checks (Soft-RoCE up, userspace verbs and RDMA/CM work) always run.
 # The target's own checks (target_extra_checks) always run.
 . /vm/lib.sh
 
@@ -26,6 +27,36 @@ want() {
 
 chk_fabric() {
 	setup_fabric
+}
+
+# Userspace verbs, the path srptd uses: an RC ping-pong through libibverbs
+# and the rxe provider (uverbs), and an RDMA/CM connection through librdmacm
+# (rdma_ucm).  Both ends on rxe0: rxe loops back traffic between QPs of
+# the same device (README "Topology").
+chk_verbs_pingpong() {
+	timeout 60 ibv_rc_pingpong -d rxe0 -g 1 -n 200 -s 4096 >/tmp/pp-srv.out 2>&1 &
+	_s=$!
+	sleep 1
+	timeout 60 ibv_rc_pingpong -d rxe0 -g 1 -n 200 -s 4096 127.0.0.1 >/tmp/pp-cli.out 2>&1
+	_c=$?
+	wait $_s
+	_r=$?
+	cat /tmp/pp-srv.out /tmp/pp-cli.out
+	[ $_c = 0 ] && [ $_r = 0 ] ||
+		fail "ibv_rc_pingpong client rc=$_c server rc=$_r: $(tail -n 1 /tmp/pp-cli.out)"
+}
+
+chk_rdma_cm_ping() {
+	timeout 60 rping -s -a $VETH0_ADDR -p 7471 -C 50 -S 4096 >/tmp/rping-srv.out 2>&1 &
+	_s=$!
+	wait_for 10 rdma_cm_listening 7471 || { kill $_s; fail "rping server did not listen"; return 1; }
+	timeout 60 rping -c -a $VETH0_ADDR -p 7471 -C 50 -S 4096 -V >/tmp/rping-cli.out 2>&1
+	_c=$?
+	wait $_s
+	_r=$?
+	tail -n 3 /tmp/rping-srv.out /tmp/rping-cli.out
+	[ $_c = 0 ] && [ $_r = 0 ] ||
+		fail "rping client rc=$_c server rc=$_r: $(tail -n 1 /tmp/rping-cli.out)"
 }
 
 chk_start() {
@@ -209,6 +240,8 @@ if [ "$CHECK_OK" = 0 ]; then
 	report "FAIL fabric: Soft-RoCE setup failed, no target tested"
 	exit 0
 fi
+run_check fabric/verbs-rc-pingpong chk_verbs_pingpong
+run_check fabric/rdma-cm-rping chk_rdma_cm_ping
 
 for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 	PFX=$T/

@@ -25,7 +25,8 @@ crc32-pclmul brd"
 
 # Host binaries copied with their ldd libraries.
 BINARIES="/usr/bin/dash /usr/bin/kmod /usr/sbin/ip /usr/bin/rdma
-/usr/bin/ibv_devinfo /usr/bin/ibv_devices /usr/bin/ibv_rc_pingpong /usr/bin/fio
+/usr/bin/ibv_devinfo /usr/bin/ibv_devices /usr/bin/ibv_rc_pingpong /usr/bin/rping
+/usr/bin/fio
 /usr/bin/sg_inq /usr/bin/sg_vpd /usr/bin/sg_readcap /usr/bin/sg_luns
 /usr/bin/sg_modes /usr/bin/sg_opcodes /usr/bin/sg_rtpg /usr/bin/sg_reset
 /usr/bin/sg_turs /usr/bin/sg_raw /usr/bin/lsscsi /usr/sbin/blockdev
@@ -76,6 +77,6 @@ printf 'root:x:0:\n' >"$stage/etc/group"
 printf '/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n' >"$stage/etc/ld.so.conf"
 ldconfig -r "$stage" 2>/dev/null || :
 
-mkcpio "$stage" "$out.tmp"
-mv "$out.tmp" "$out"
+mkcpio "$stage" "$out.tmp.$$"
+mv "$out.tmp.$$" "$out"
 echo "mkinitramfs: $(du -sh "$stage" | cut -f1) unpacked, $(du -h "$out" | cut -f1) cpio"
