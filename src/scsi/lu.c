@@ -135,6 +135,8 @@ int scsi_lu_create(struct srptd_bdev *bdev, const struct scsi_lu_params *p,
 	atomic_init(&lu->d_sense, lu->d_sense_default);
 	atomic_init(&lu->wce, bdev->write_cache);
 	atomic_init(&lu->res_active, false);
+	atomic_init(&lu->caw_seen, false);
+	atomic_init(&lu->fast_writes, 0);
 	pthread_mutex_init(&lu->lock, NULL);
 	scsi_list_init(&lu->nexuses);
 	scsi_list_init(&lu->writes);
@@ -682,6 +684,9 @@ static bool scsi_range_blocked(struct scsi_lu *lu, struct scsi_range *r)
 	}
 	if (!r->caw)
 		return false;
+	/* Writes that took the lock-free path have no range: wait for all. */
+	if (atomic_load(&lu->fast_writes))
+		return true;
 	/* A CAW also waits for overlapping writes already in flight. */
 	for (n = lu->writes.next; n != &lu->writes; n = n->next) {
 		struct scsi_range *o = container_of(n, struct scsi_range, node);
@@ -692,17 +697,42 @@ static bool scsi_range_blocked(struct scsi_lu *lu, struct scsi_range *r)
 	return false;
 }
 
+static void scsi_range_wake_locked(struct scsi_lu *lu);
+
+/* A lock-free write is done; the last one lets waiting CAWs go. */
+static void scsi_fast_write_done(struct scsi_lu *lu)
+{
+	if (atomic_fetch_sub(&lu->fast_writes, 1) == 1 &&
+	    atomic_load(&lu->caw_seen)) {
+		pthread_mutex_lock(&lu->lock);
+		scsi_range_wake_locked(lu);
+		pthread_mutex_unlock(&lu->lock);
+	}
+}
+
 bool scsi_range_acquire(struct scsi_task *t, struct scsi_cmd *c)
 {
 	struct scsi_lu *lu = c->lu;
 	struct scsi_range *r = &c->range;
+	bool caw = c->op->exec == sbc_caw;
 	bool ok;
 
+	if (!caw && !r->linked && !r->waiting &&
+	    !atomic_load_explicit(&lu->caw_seen, memory_order_relaxed)) {
+		atomic_fetch_add(&lu->fast_writes, 1);
+		if (!atomic_load(&lu->caw_seen)) {
+			c->flags |= SCSI_CMD_F_RANGE | SCSI_CMD_F_FAST_WRITE;
+			return true;
+		}
+		scsi_fast_write_done(lu);
+	}
+	if (caw && !atomic_load_explicit(&lu->caw_seen, memory_order_relaxed))
+		atomic_store(&lu->caw_seen, true);
 	pthread_mutex_lock(&lu->lock);
 	if (!r->linked) {
 		r->lba = c->lba;
 		r->n = c->nblocks ? c->nblocks : 1;
-		r->caw = c->op->exec == sbc_caw;
+		r->caw = caw;
 		/* A CAW takes its place in line now, so writes queue behind. */
 		scsi_list_add_tail(r->caw ? &lu->caws : &lu->writes, &r->node);
 		r->linked = true;
@@ -750,6 +780,11 @@ void scsi_range_release(struct scsi_task *t, struct scsi_cmd *c)
 	struct scsi_lu *lu = c->lu;
 	struct scsi_range *r = &c->range;
 
+	if (c->flags & SCSI_CMD_F_FAST_WRITE) {
+		c->flags &= ~(SCSI_CMD_F_FAST_WRITE | SCSI_CMD_F_RANGE);
+		scsi_fast_write_done(lu);
+		return;
+	}
 	pthread_mutex_lock(&lu->lock);
 	if (r->waiting) {
 		scsi_list_del(&r->wnode);

@@ -195,6 +195,16 @@ struct scsi_lu {
 	uint8_t pr_type;
 	int pr_holder; /* index in pr_regs of the reserving registrant */
 	struct scsi_pr_reg pr_regs[SCSI_PR_MAX_REGS];
+	/*
+	 * Until the first COMPARE AND WRITE on the LU, writes only count
+	 * themselves in fast_writes (no lock, no list); caw_seen (sticky)
+	 * sends every later write through the range lists.  A CAW waits for
+	 * fast_writes to drain.  Dekker-style: a write increments then reads
+	 * caw_seen, a CAW sets caw_seen then reads fast_writes (seq_cst), so
+	 * at least one of them sees the other.
+	 */
+	atomic_bool caw_seen;
+	atomic_uint fast_writes;
 	struct scsi_list writes; /* active non-CAW write ranges */
 	struct scsi_list caws; /* CAW ranges, active and waiting, FIFO */
 	struct scsi_list waiters; /* tasks blocked on a range */
@@ -211,6 +221,7 @@ struct scsi_lu {
 #define SCSI_CMD_F_RANGE (1u << 7) /* holds a range in lu */
 #define SCSI_CMD_F_EMU_DATA (1u << 8) /* data_len bytes in the scratch */
 #define SCSI_CMD_F_SOFT_FAIL (1u << 9) /* -EOPNOTSUPP goes to resume */
+#define SCSI_CMD_F_FAST_WRITE (1u << 10) /* counted in lu->fast_writes */
 
 struct scsi_cmd {
 	const struct scsi_opdesc *op;

@@ -176,11 +176,56 @@ static void test_write_waits_for_caw(void **state)
 	sf_fini(&f);
 }
 
+/*
+ * Before the first CAW, writes skip the range lock; the first CAW must
+ * still wait for every such write in flight.
+ */
+static void test_caw_waits_for_lockfree_writes(void **state)
+{
+	uint8_t data[1024], wbuf[512], file[512];
+	struct scsi_worker *w2;
+	struct sf_async a1, a2;
+	struct sf_cmd c1, c2;
+	struct sf f;
+
+	sf_init(&f);
+	sf_add_lu(&f, 0, "tb", 512, 64, NULL);
+	sf_add_itn0(&f, 0, 0xa0);
+	sf_add_itn0(&f, 1, 0xb0);
+	sf_clear_ua(&f, 0, 0);
+	sf_clear_ua(&f, 1, 0);
+	assert_int_equal(scsi_worker_create(16, &w2), 0);
+	memset(wbuf, 0x31, 512);
+	tb_ctl.hold = true;
+	sf_cdb_rw10(&c2, SCSI_OP_WRITE_10, 0, 7, 1);
+	c2.out = wbuf;
+	c2.out_len = 512;
+	sf_start(w2, f.itn[1], 0, &c2, &a2);
+	assert_int_equal(tb_ctl.submitted[SRPTD_IO_WRITE], 1);
+	/* The CAW's read is not submitted while the write is in flight. */
+	memcpy(data, wbuf, 512);
+	memset(data + 512, 0x32, 512);
+	caw_cmd(&c1, 7, data);
+	sf_start(f.w, f.itn[0], 0, &c1, &a1);
+	assert_int_equal(tb_ctl.submitted[SRPTD_IO_READ], 0);
+	scsi_worker_poll(f.w);
+	assert_int_equal(tb_ctl.submitted[SRPTD_IO_READ], 0);
+	tb_ctl.hold = false;
+	sf_wait(w2, &a2);
+	sf_wait(f.w, &a1);
+	assert_int_equal(c1.status, SAM_STAT_GOOD);
+	sf_pread(&f, 0, 7 * 512, file, 512);
+	assert_memory_equal(file, data + 512, 512);
+	scsi_worker_destroy(w2);
+	sf_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_caw_increments),
 		cmocka_unit_test(test_write_waits_for_caw),
+		cmocka_unit_test(test_caw_waits_for_lockfree_writes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
