@@ -198,6 +198,7 @@ int scsi_itn_create(const uint8_t initiator_port_id[16],
 	memcpy(itn->t_id, target_port_id, 16);
 	itn->rtpi = rel_tgt_port_id;
 	itn->n = n;
+	atomic_init(&itn->abort_hook, NULL);
 	for (i = 0; i < n; i++) {
 		itn->view[i].lun = view[i].lun;
 		itn->view[i].lu = view[i].lu;
@@ -222,6 +223,23 @@ int scsi_itn_create(const uint8_t initiator_port_id[16],
 	return 0;
 }
 
+int scsi_itn_set_abort_cb(struct scsi_itn *itn,
+			  void (*cb)(void *arg, uint64_t lun), void *arg)
+{
+	struct scsi_abort_hook *h = malloc(sizeof(*h)), *none = NULL;
+
+	if (!h)
+		return -ENOMEM;
+	h->cb = cb;
+	h->arg = arg;
+	/* Published once; a PR OUT on another worker may read it now. */
+	if (!atomic_compare_exchange_strong(&itn->abort_hook, &none, h)) {
+		free(h);
+		return -EBUSY;
+	}
+	return 0;
+}
+
 void scsi_itn_destroy(struct scsi_itn *itn)
 {
 	unsigned int i;
@@ -240,6 +258,7 @@ void scsi_itn_destroy(struct scsi_itn *itn)
 			scsi_res2_release_locked(lu);
 		pthread_mutex_unlock(&lu->lock);
 	}
+	free(atomic_load(&itn->abort_hook));
 	free(itn->view);
 	free(itn);
 }

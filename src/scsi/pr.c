@@ -97,6 +97,34 @@ static void pr_ua_reg(struct scsi_lu *lu, int idx, uint16_t asc_ascq)
 	}
 }
 
+/*
+ * Registrant idx was preempted: REGISTRATIONS PREEMPTED on its nexuses
+ * and, for PREEMPT AND ABORT, their tasks aborted by the transport
+ * (SPC-4 5.9.11.5).  Then the registration goes (lu->lock held).
+ */
+static void pr_preempt_reg(struct scsi_lu *lu, int idx, bool abort)
+{
+	struct scsi_pr_reg *r = &lu->pr_regs[idx];
+	struct scsi_list *n;
+
+	for (n = lu->nexuses.next; n != &lu->nexuses; n = n->next) {
+		struct scsi_view_ent *ve =
+			container_of(n, struct scsi_view_ent, lu_node);
+
+		if (!scsi_itn_same_nexus(r->i_id, r->t_id, ve->itn))
+			continue;
+		scsi_ua_push_locked(ve, SCSI_ASC_REGISTRATIONS_PREEMPTED);
+		if (abort) {
+			struct scsi_abort_hook *h =
+				atomic_load(&ve->itn->abort_hook);
+
+			if (h)
+				h->cb(h->arg, ve->lun);
+		}
+	}
+	r->used = false;
+}
+
 /* UA on every registrant except self. */
 static void pr_ua_others(struct scsi_lu *lu, int self, uint16_t asc_ascq)
 {
@@ -281,7 +309,7 @@ static void pr_unregister(struct scsi_lu *lu, int idx)
 }
 
 /* Remove registrations with key (not self); how many. */
-static int pr_remove_key(struct scsi_lu *lu, int self, uint64_t key)
+static int pr_remove_key(struct scsi_lu *lu, int self, uint64_t key, bool abort)
 {
 	int i, n = 0;
 
@@ -289,8 +317,7 @@ static int pr_remove_key(struct scsi_lu *lu, int self, uint64_t key)
 		if (!lu->pr_regs[i].used || i == self ||
 		    lu->pr_regs[i].key != key)
 			continue;
-		pr_ua_reg(lu, i, SCSI_ASC_REGISTRATIONS_PREEMPTED);
-		lu->pr_regs[i].used = false;
+		pr_preempt_reg(lu, i, abort);
 		n++;
 	}
 	return n;
@@ -331,7 +358,7 @@ static enum scsi_sr pr_register(struct scsi_task *t, struct scsi_lu *lu,
 
 static enum scsi_sr pr_preempt(struct scsi_task *t, struct scsi_cmd *c,
 			       struct scsi_lu *lu, int idx, uint8_t type,
-			       uint64_t sa_key)
+			       uint64_t sa_key, bool abort)
 {
 	int i;
 
@@ -339,7 +366,7 @@ static enum scsi_sr pr_preempt(struct scsi_task *t, struct scsi_cmd *c,
 		/* 5.9.11.4.2: only registrations are removed. */
 		if (!sa_key)
 			return scsi_invalid_param(c, 8, -1);
-		if (!pr_remove_key(lu, idx, sa_key))
+		if (!pr_remove_key(lu, idx, sa_key, abort))
 			return SCSI_SR_RESERVATION_CONFLICT;
 	} else if (pr_type_all_reg(lu->pr_type)) {
 		/* 5.9.11.4.4: key 0 removes every other registrant. */
@@ -347,20 +374,18 @@ static enum scsi_sr pr_preempt(struct scsi_task *t, struct scsi_cmd *c,
 			for (i = 0; i < SCSI_PR_MAX_REGS; i++) {
 				if (!lu->pr_regs[i].used || i == idx)
 					continue;
-				pr_ua_reg(lu, i,
-					  SCSI_ASC_REGISTRATIONS_PREEMPTED);
-				lu->pr_regs[i].used = false;
+				pr_preempt_reg(lu, i, abort);
 			}
 			lu->pr_type = type;
 			lu->pr_holder = idx;
-		} else if (!pr_remove_key(lu, idx, sa_key)) {
+		} else if (!pr_remove_key(lu, idx, sa_key, abort)) {
 			return SCSI_SR_RESERVATION_CONFLICT;
 		}
 	} else if (sa_key == lu->pr_regs[lu->pr_holder].key) {
 		/* 5.9.11.4.3: take over the reservation. */
 		uint8_t old = lu->pr_type;
 
-		pr_remove_key(lu, idx, sa_key);
+		pr_remove_key(lu, idx, sa_key, abort);
 		lu->pr_holder = idx;
 		lu->pr_type = type;
 		if (old != type)
@@ -368,7 +393,7 @@ static enum scsi_sr pr_preempt(struct scsi_task *t, struct scsi_cmd *c,
 	} else {
 		if (!sa_key)
 			return scsi_invalid_param(c, 8, -1);
-		if (!pr_remove_key(lu, idx, sa_key))
+		if (!pr_remove_key(lu, idx, sa_key, abort))
 			return SCSI_SR_RESERVATION_CONFLICT;
 	}
 	lu->pr_generation++;
@@ -452,11 +477,9 @@ enum scsi_sr spc_pr_out(struct scsi_task *t, struct scsi_cmd *c)
 		break;
 	case SCSI_PROUT_PREEMPT:
 	case SCSI_PROUT_PREEMPT_AND_ABORT:
-		/*
-		 * PREEMPT AND ABORT also aborts the preempted nexuses' tasks;
-		 * that is the transport's part (like LUN RESET).
-		 */
-		sr = pr_preempt(t, c, lu, idx, type, sa_key);
+		/* PREEMPT AND ABORT: see pr_preempt_reg() and abort_cb. */
+		sr = pr_preempt(t, c, lu, idx, type, sa_key,
+				sa == SCSI_PROUT_PREEMPT_AND_ABORT);
 		break;
 	default:
 		sr = SCSI_SR_INVALID_OPCODE;

@@ -105,6 +105,18 @@ int scsi_itn_create(const uint8_t initiator_port_id[16],
 		    struct scsi_itn **out);
 void scsi_itn_destroy(struct scsi_itn *itn);
 
+/*
+ * Optional: cb(arg, lun) runs when PERSISTENT RESERVE OUT / PREEMPT AND
+ * ABORT from another nexus preempts this one (SPC-4 5.9.11.5): the
+ * transport then aborts this nexus's tasks for lun (as for ABORT TASK
+ * SET).  It runs on the thread executing the PR OUT, with the LU's lock
+ * held: it must only post a message (loop_send) to the nexus's workers
+ * and must not call into the SCSI layer.  Set at most once (-EBUSY
+ * after), typically right after scsi_itn_create().
+ */
+int scsi_itn_set_abort_cb(struct scsi_itn *itn,
+			  void (*cb)(void *arg, uint64_t lun), void *arg);
+
 /* Per-worker execution context (backend contexts created lazily). */
 int scsi_worker_create(unsigned int depth, struct scsi_worker **out);
 /* All tasks of the worker have completed. */

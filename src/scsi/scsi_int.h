@@ -137,6 +137,13 @@ struct scsi_itn {
 	uint16_t rtpi;
 	unsigned int n;
 	struct scsi_view_ent *view;
+	/* PREEMPT AND ABORT hook: set at most once, read under LU locks. */
+	struct scsi_abort_hook *_Atomic abort_hook;
+};
+
+struct scsi_abort_hook {
+	void (*cb)(void *arg, uint64_t lun);
+	void *arg;
 };
 
 /* Persistent reservation registrant (SPC-4 5.9.7). */

@@ -368,11 +368,29 @@ static void test_all_registrants(void **state)
 	assert_int_equal(cmd_status(f, 2, SCSI_OP_READ_10), SAM_STAT_GOOD);
 }
 
+static uint64_t g_aborted_lun = UINT64_MAX;
+static unsigned int g_aborts;
+
+static void abort_cb(void *arg, uint64_t lun)
+{
+	assert_ptr_equal(arg, &g_aborts);
+	g_aborted_lun = lun;
+	g_aborts++;
+}
+
 static void test_preempt(void **state)
 {
 	struct sf *f = *state;
 	uint8_t b[256];
 	struct sf_cmd c;
+
+	g_aborts = 0;
+	assert_int_equal(scsi_itn_set_abort_cb(f->itn[0], abort_cb, &g_aborts),
+			 0);
+	assert_int_equal(scsi_itn_set_abort_cb(f->itn[0], abort_cb, &g_aborts),
+			 -EBUSY);
+	assert_int_equal(scsi_itn_set_abort_cb(f->itn[2], abort_cb, &g_aborts),
+			 0);
 
 	prout(f, 0, SCSI_PROUT_REGISTER, 0, 0, 0xa);
 	prout(f, 1, SCSI_PROUT_REGISTER, 0, 0, 0xb);
@@ -390,6 +408,9 @@ static void test_preempt(void **state)
 	assert_int_equal(prout(f, 1, SCSI_PROUT_PREEMPT_AND_ABORT,
 			       SCSI_PR_TYPE_WE, 0xb, 0xa),
 			 SAM_STAT_GOOD);
+	/* PREEMPT AND ABORT: the preempted nexus's tasks get aborted. */
+	assert_int_equal(g_aborts, 1);
+	assert_int_equal(g_aborted_lun, 0);
 	/* Nexus 0 learns it lost its registration. */
 	sf_cdb6(&c, SCSI_OP_TEST_UNIT_READY, 0, 0, 0, 0);
 	sf_run(f, 0, 0, &c);
@@ -412,6 +433,7 @@ static void test_preempt(void **state)
 	assert_int_equal(prout(f, 1, SCSI_PROUT_PREEMPT, SCSI_PR_TYPE_WE, 0xb,
 			       0xc),
 			 SAM_STAT_GOOD);
+	assert_int_equal(g_aborts, 1); /* plain PREEMPT aborts nothing */
 	prin(f, 0, SCSI_PRIN_READ_KEYS, b, 64);
 	assert_int_equal(get_be32(b + 4), 8);
 	/* A key nobody has: conflict. */
