@@ -109,6 +109,11 @@ uint8_t *srp_ti_mem(struct srp_ti *ti)
 	return ti->mem;
 }
 
+uint32_t srp_ti_mem_rkey(const struct srp_ti *ti)
+{
+	return ti->mem_mr->rkey;
+}
+
 /* ---- completions ----------------------------------------------------------- */
 
 static void srp_ti_handle_rsp(struct srp_ti *ti, const uint8_t *b, uint32_t len)

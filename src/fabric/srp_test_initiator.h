@@ -88,6 +88,8 @@ int32_t srp_ti_credits(const struct srp_ti *ti);
 unsigned int srp_ti_inflight(const struct srp_ti *ti);
 bool srp_ti_got_t_logout(const struct srp_ti *ti);
 uint8_t *srp_ti_mem(struct srp_ti *ti);
+/* rkey of srp_ti_mem() (for hand-made descriptors). */
+uint32_t srp_ti_mem_rkey(const struct srp_ti *ti);
 
 /* -EAGAIN: no credit or slot; -EINVAL: bad request; 0 sent. */
 int srp_ti_submit(struct srp_ti *ti, struct srp_ti_cmd *c);

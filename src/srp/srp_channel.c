@@ -175,7 +175,8 @@ void srp_channel_req_done(struct srp_req *r)
 	r->state = SRP_REQ_FREE;
 	r->next_free = ch->free_reqs;
 	ch->free_reqs = r;
-	if (ch->state == SRP_CH_DRAINING && ch->drained && !ch->n_active)
+	if (ch->state == SRP_CH_DRAINING && ch->drained && !ch->n_active &&
+	    !ch->walking)
 		srp_channel_release(ch);
 }
 
@@ -302,14 +303,22 @@ static void srp_ch_drained(void *ctx)
 	/*
 	 * No completion will come any more: requests waiting for the fabric
 	 * or for resources end now; executing ones when SCSI completes.
+	 * Killing one may end others (a TMF waiting for its victims): walk
+	 * with the release held off, and restart after each kill.
 	 */
-	for (r = ch->active; r; r = next) {
-		next = r->next_active;
-		if (r->state != SRP_REQ_EXECUTING) {
-			r->wr_pending = false;
-			srp_req_kill(r);
+	ch->walking = true;
+	do {
+		for (r = ch->active; r; r = next) {
+			next = r->next_active;
+			if (r->state != SRP_REQ_EXECUTING &&
+			    r->state != SRP_REQ_TMF_WAIT) {
+				r->wr_pending = false;
+				srp_req_kill(r);
+				break;
+			}
 		}
-	}
+	} while (r);
+	ch->walking = false;
 	if (!ch->n_active)
 		srp_channel_release(ch);
 }

@@ -237,6 +237,7 @@ struct srp_channel {
 	uint8_t *ctl_buf; /* T_LOGOUT */
 	bool ctl_pending;
 	bool drain_started, drained;
+	bool walking; /* iterating requests: release deferred */
 	bool logout_sent;
 	struct srp_channel *next_in_nexus;
 	struct srp_channel *next_in_worker;

@@ -889,6 +889,114 @@ static void test_tight_resources(void **state)
 	assert_int_equal(srp_ti_credits(ti), SRP_DEFAULT_REQ_LIM);
 }
 
+/*
+ * Random IUs (seeded): mostly SRP_CMDs with random formats, counts,
+ * lengths and descriptors (some pointing into the initiator's memory with
+ * its real rkey), TSK_MGMTs with random functions and junk.  The target
+ * must answer, log out or disconnect -- never crash or hang -- and must
+ * go idle when the initiator leaves.  Re-logs in when the channel dies.
+ */
+static void test_random_ius(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *ti = NULL;
+	uint8_t iu[600];
+	unsigned int seed = 12345, relogins = 0;
+	uint32_t rkey = 0;
+	uint64_t va = 0;
+
+	ti_params(&p, 3);
+	for (int it = 0; it < 3000; it++) {
+		uint32_t len = 16 + rand_r(&seed) % 400;
+		int kind = rand_r(&seed) % 20;
+
+		if (!ti || srp_ti_state(ti) != SRP_TI_LOGGED_IN) {
+			if (ti) {
+				assert_true(srp_ti_run_until(
+					env->loop, all_down, env, 5000));
+				srp_ti_destroy(ti);
+				env->ti[0] = NULL;
+				relogins++;
+			}
+			ti = login(env, 0, &p);
+			assert_int_equal(srp_ti_state(ti), SRP_TI_LOGGED_IN);
+			{
+				/* Learn a valid rkey/va from a real IU. */
+				struct srp_ti_cmd c = { 0 };
+
+				c.cdb[0] = 0x12;
+				c.cdb[4] = 36;
+				c.dir = 2;
+				c.len = 36;
+				run_cmd(env, ti, &c);
+			}
+			va = (uintptr_t)srp_ti_mem(ti);
+			rkey = srp_ti_mem_rkey(ti);
+		}
+		for (uint32_t i = 0; i < len; i++)
+			iu[i] = rand_r(&seed);
+		if (kind < 16) {
+			uint8_t op = (const uint8_t[]){
+				0x28, 0x2a, 0x12, 0x00, 0x25, 0x88
+			}[rand_r(&seed) % 6];
+
+			iu[0] = SRP_CMD;
+			iu[5] = (rand_r(&seed) % 4)
+				<< (rand_r(&seed) % 2 ? 4 : 0);
+			iu[6] = rand_r(&seed) % 4;
+			iu[7] = rand_r(&seed) % 4;
+			iu[31] = rand_r(&seed) % 4 ? 0 : 4;
+			memset(iu + 20, 0, 8); /* LUN 0 */
+			iu[32] = op;
+			if (rand_r(&seed) % 10 < 7)
+				iu[5] = op == 0x2a ? 0x10 : 0x01;
+			if (rand_r(&seed) % 4 && (op == 0x28 || op == 0x2a)) {
+				/* A plausible READ/WRITE(10). */
+				memset(iu + 33, 0, 15);
+				put_be32(iu + 34, rand_r(&seed) % 1000);
+				put_be16(iu + 39, 1 + rand_r(&seed) % 16);
+			}
+			if (rand_r(&seed) % 4) {
+				/* A plausible direct descriptor. */
+				uint32_t off = 48 + (iu[31] & 0xfc);
+
+				len = MAX(len, off + 16);
+				put_be64(iu + off,
+					 va + rand_r(&seed) % (3 * MIB));
+				put_be32(iu + off + 8,
+					 rand_r(&seed) % 8 ? rkey : 7);
+				put_be32(iu + off + 12, rand_r(&seed) % 10000);
+			}
+		} else if (kind < 19) {
+			iu[0] = SRP_TSK_MGMT;
+			memset(iu + 20, 0, 8);
+			iu[30] = (const uint8_t[]){
+				1, 2, 4, 8, 0x40, 0x99
+			}[rand_r(&seed) % 6];
+		}
+		if (srp_ti_send_raw(ti, iu, len))
+			continue;
+		/* Let a few go in flight together. */
+		if (rand_r(&seed) % 4 == 0)
+			loop_run_once(env->loop, 0);
+	}
+	for (int i = 0; i < 50; i++)
+		loop_run_once(env->loop, 1);
+	{
+		struct fabric_loop_stats st;
+
+		fabric_loop_get_stats(env->f, &st);
+		print_message("random IUs: %u re-logins, %llu RDMA reads, "
+			      "%llu writes, %llu error completions\n",
+			      relogins, (unsigned long long)st.rdma_reads,
+			      (unsigned long long)st.rdma_writes,
+			      (unsigned long long)st.error_wcs);
+		/* The valid-rkey descriptors really moved data. */
+		assert_true(st.rdma_reads + st.rdma_writes > 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -943,6 +1051,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_disconnect_with_io_inflight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_random_ius, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
