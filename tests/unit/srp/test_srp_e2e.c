@@ -903,11 +903,18 @@ static void test_random_ius(void **state)
 	struct srp_ti *ti = NULL;
 	uint8_t iu[600];
 	unsigned int seed = 12345, relogins = 0;
+	int iters = 3000;
+
+	/* SRP_E2E_SEED / SRP_E2E_ITERS: longer runs by hand. */
+	if (getenv("SRP_E2E_SEED"))
+		seed = strtoul(getenv("SRP_E2E_SEED"), NULL, 0);
+	if (getenv("SRP_E2E_ITERS"))
+		iters = atoi(getenv("SRP_E2E_ITERS"));
 	uint32_t rkey = 0;
 	uint64_t va = 0;
 
 	ti_params(&p, 3);
-	for (int it = 0; it < 3000; it++) {
+	for (int it = 0; it < iters; it++) {
 		uint32_t len = 16 + rand_r(&seed) % 400;
 		int kind = rand_r(&seed) % 20;
 
