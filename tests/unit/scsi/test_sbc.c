@@ -55,6 +55,11 @@ static int setup_uring_4k(void **state)
 	return setup_engine(state, "io_uring", 4096);
 }
 
+static int setup_aio(void **state)
+{
+	return setup_engine(state, "aio", 4096);
+}
+
 static int setup_tb(void **state)
 {
 	return setup_engine(state, "tb", 512);
@@ -808,6 +813,7 @@ int main(void)
 	cmocka_unit_test_setup_teardown(fn, setup_sync, teardown),             \
 		cmocka_unit_test_setup_teardown(fn, setup_uring, teardown),    \
 		cmocka_unit_test_setup_teardown(fn, setup_uring_4k, teardown), \
+		cmocka_unit_test_setup_teardown(fn, setup_aio, teardown),      \
 		cmocka_unit_test_setup_teardown(fn, setup_tb, teardown)
 		ENGINES(test_read_write_all_sizes),
 		ENGINES(test_range_edges),
