@@ -704,6 +704,59 @@ static void test_abort_task_set(void **state)
 	assert_int_equal(tm.req_lim_delta, 5);
 }
 
+/*
+ * LUN RESET while READs sit in the sync backend (EXECUTING): the TM
+ * response waits until the backend finished them; they get no response;
+ * another nexus then sees BUS DEVICE RESET FUNCTION OCCURRED (29/03).
+ */
+static void test_lun_reset_executing(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *a, *b;
+	struct srp_ti_cmd c[8], tm = { 0 }, ua = { 0 };
+	struct srp_engine_stats st0, st;
+
+	ti_params(&p, 1);
+	a = login(env, 0, &p);
+	ti_params(&p, 2);
+	b = login(env, 1, &p);
+	clear_ua(env, a);
+	clear_ua(env, b);
+	srp_engine_get_stats(env->e, &st0);
+	for (int i = 0; i < 8; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		cdb_rw10(c[i].cdb, false, i * 256, 256);
+		c[i].dir = 2;
+		c[i].mem_off = i * 131072;
+		c[i].len = 131072;
+		assert_int_equal(srp_ti_submit(a, &c[i]), 0);
+	}
+	assert_int_equal(
+		srp_ti_tmf(a, &tm, SRP_TSK_LUN_RESET, 0, SRP_TAG_NO_REQ), 0);
+	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 10000));
+	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
+	/* Every victim had finished (in the backend) before the answer. */
+	srp_engine_get_stats(env->e, &st);
+	assert_int_equal(st.aborted - st0.aborted, 8);
+	assert_int_equal(tm.req_lim_delta, 9);
+	for (int i = 0; i < 8; i++)
+		assert_false(c[i].done);
+	/* The other nexus gets the reset unit attention. */
+	run_cmd(env, b, &ua);
+	assert_int_equal(ua.status, SAM_STAT_CHECK_CONDITION);
+	assert_true(ua.sense_len >= 14);
+	if (ua.sense[0] == 0x70 || ua.sense[0] == 0x71) {
+		assert_int_equal(ua.sense[2] & 0xf, 0x06);
+		assert_int_equal(ua.sense[12], 0x29);
+		assert_int_equal(ua.sense[13], 0x03);
+	} else {
+		assert_int_equal(ua.sense[1] & 0xf, 0x06);
+		assert_int_equal(ua.sense[2], 0x29);
+		assert_int_equal(ua.sense[3], 0x03);
+	}
+}
+
 /* ---- credits ---------------------------------------------------------------------- */
 
 static void test_credits_respected(void **state)
@@ -1044,6 +1097,8 @@ int main(void)
 			test_target_remove_sends_t_logout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lun_reset_inflight,
 						setup_null, teardown),
+		cmocka_unit_test_setup_teardown(test_lun_reset_executing, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_abort_task, setup_null,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_abort_task_set, setup_null,
