@@ -151,6 +151,9 @@ void scsi_lu_destroy(struct scsi_lu *lu)
 {
 	if (!lu)
 		return;
+	if (!scsi_list_empty(&lu->nexuses))
+		pr_err("scsi: LU of device %s destroyed while nexuses see it",
+		       lu->bdev->name ? lu->bdev->name : "?");
 	pthread_mutex_destroy(&lu->lock);
 	free(lu);
 }
@@ -442,6 +445,7 @@ int scsi_worker_create(unsigned int depth, struct scsi_worker **out)
 		return ret;
 	}
 	pthread_mutex_init(&w->rlock, NULL);
+	atomic_init(&w->kicked, false);
 	scsi_list_init(&w->resumed);
 	scsi_list_init(&w->retry);
 	*out = w;
@@ -532,17 +536,19 @@ int scsi_worker_poll(struct scsi_worker *w)
 			n += r;
 	}
 	/* Tasks whose range became free (possibly released elsewhere). */
-	if (read(w->efd, &v, sizeof(v)) < 0)
-		v = 0;
 	scsi_list_init(&local);
-	pthread_mutex_lock(&w->rlock);
-	if (!scsi_list_empty(&w->resumed)) {
-		local = w->resumed;
-		local.next->prev = &local;
-		local.prev->next = &local;
-		scsi_list_init(&w->resumed);
+	if (atomic_exchange(&w->kicked, false)) {
+		if (read(w->efd, &v, sizeof(v)) < 0)
+			v = 0;
+		pthread_mutex_lock(&w->rlock);
+		if (!scsi_list_empty(&w->resumed)) {
+			local = w->resumed;
+			local.next->prev = &local;
+			local.prev->next = &local;
+			scsi_list_init(&w->resumed);
+		}
+		pthread_mutex_unlock(&w->rlock);
 	}
-	pthread_mutex_unlock(&w->rlock);
 	while (!scsi_list_empty(&local)) {
 		struct scsi_cmd *c =
 			container_of(local.next, struct scsi_cmd, wnode);
@@ -791,6 +797,8 @@ static void scsi_range_wake_locked(struct scsi_lu *lu)
 		if (write(w->efd, &one, sizeof(one)) < 0)
 			pr_err_ratelimited("scsi: eventfd write: %s",
 					   strerror(errno));
+		/* After the write: a poll that sees it also drains efd. */
+		atomic_store(&w->kicked, true);
 	}
 }
 

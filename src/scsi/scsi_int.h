@@ -287,6 +287,7 @@ struct scsi_worker {
 		struct srptd_backend_ctx *ctx;
 	} eng[SCSI_WORKER_MAX_ENGINES];
 	int efd; /* eventfd: tasks resumed from other threads */
+	atomic_bool kicked; /* efd was written: skip the read() otherwise */
 	pthread_mutex_t rlock;
 	struct scsi_list resumed; /* scsi_cmd.wnode, under rlock */
 	struct scsi_list retry; /* -EAGAIN submissions, worker-local */
