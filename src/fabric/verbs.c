@@ -1392,6 +1392,8 @@ static void v_conn_request(struct verbs_fabric *vf, struct rdma_cm_event *ev)
 		len = sizeof(c->pdata);
 	if (len && ev->param.conn.private_data)
 		memcpy(c->pdata, ev->param.conn.private_data, len);
+	c->info.fabric = &vf->base;
+	c->info.fabric = &vf->base;
 	c->info.private_data = c->pdata;
 	c->info.private_data_len = len;
 	c->info.rdma_cm_format = l ? l->rdma_cm_format : true;

@@ -195,6 +195,8 @@ static void srv_conn_request(void *ctx, struct fabric_conn_req *req,
 	printf("INFO server: request from %s, responder_resources %u initiator_depth %u\n",
 	       info->peer_name, info->responder_resources,
 	       info->initiator_depth);
+	result(info->fabric == s->f, "conn_info_fabric", "%p, expected %p",
+	       (void *)info->fabric, (void *)s->f);
 	/* ib_srp-like client: responder_resources 4, initiator_depth 0. */
 	result(info->responder_resources == 4 && info->initiator_depth == 0,
 	       "conn_info_depths", "responder_resources %u initiator_depth %u",

@@ -1,0 +1,78 @@
+# Guest side: the Linux ib_srp initiator against verbs_srp_target (the SRP
+# engine on the verbs fabric) over RDMA/CM on Soft-RoCE (dash).  From the
+# host:
+#   tests/vm/run.sh --srptd BUILD/tests/unit/fabric/verbs_srp_target \
+#       --exec tests/unit/fabric/verbs_srp_vm.sh --timeout 600
+. /vm/lib.sh
+PFX=verbs_srp/
+TGT_ID_EXT=5352505444564d31
+TGT_BIN=/usr/sbin/srptd
+TGT_OUT=/tmp/verbs_srp_target.log
+DEV=
+
+setup() {
+	setup_fabric || return 1
+	TGT_IOC_GUID=$TGT_NODE_GUID
+	$TGT_BIN -v "$TGT_ADDR" "$TGT_PORT" $TGT_ID_EXT \
+		"$TGT_IOC_GUID" /tmp/disk0.img 128 >$TGT_OUT 2>&1 &
+	TGT_PID=$!
+	wait_for 15 rdma_cm_listening "$TGT_PORT" ||
+		fail "no listener: $(tail -n 3 $TGT_OUT | tr '\n' ' ')"
+}
+
+login() {
+	srp_login || return 1
+	wait_for 15 sh -c "[ -n \"\$(ls /sys/class/scsi_host/host$SRP_HOST/device/target$SRP_HOST:0:0/$SRP_HOST:0:0:0/block 2>/dev/null)\" ]" ||
+		fail "no disk after login" || return 1
+	DEV=$(srp_disk 0)
+	echo "vmrig: disk /dev/$DEV, $(cat /sys/block/$DEV/size) sectors, channels: $(ls /sys/class/srp_remote_ports/ | tr '\n' ' ')"
+	[ "$(cat /sys/block/$DEV/size)" = 262144 ] ||
+		fail "disk size $(cat /sys/block/$DEV/size) sectors, expected 262144"
+}
+
+dd_roundtrip() {
+	dd if=/dev/urandom of=/tmp/pat bs=1M count=8 2>/dev/null
+	dd if=/tmp/pat of=/dev/$DEV bs=1M oflag=direct 2>/dev/null ||
+		fail "dd write failed" || return 1
+	dd if=/dev/$DEV of=/tmp/back bs=1M count=8 iflag=direct 2>/dev/null ||
+		fail "dd read failed" || return 1
+	cmp /tmp/pat /tmp/back || fail "data read back differs"
+}
+
+fio_verify() {
+	timeout 300 fio --name=v$1 --filename=/dev/$DEV --direct=1 \
+		--ioengine=libaio --rw=$3 --bs=$1 --iodepth=$2 --size=32M \
+		--verify=crc32c --verify_fatal=1 --do_verify=1 >/tmp/fio.out 2>&1
+	_rc=$?
+	grep -E 'IOPS|err' /tmp/fio.out
+	[ $_rc = 0 ] || fail "fio bs=$1 qd=$2 $3 rc=$_rc: $(grep -m1 -i 'err\|bad\|verify' /tmp/fio.out)"
+}
+
+logout() {
+	srp_logout
+}
+
+stop_target() {
+	kill -TERM $TGT_PID
+	_n=0
+	while kill -0 $TGT_PID 2>/dev/null && [ $_n -lt 150 ]; do
+		sleep 0.2
+		_n=$((_n + 1))
+	done
+	wait $TGT_PID
+	_rc=$?
+	[ $_rc = 0 ] || fail "target exit status $_rc: $(grep -m3 -E 'ERROR|Sanitizer|runtime error' $TGT_OUT | tr '\n' ' ')"
+}
+
+run_check setup setup
+run_check login login
+if [ -n "$DEV" ]; then
+	run_check dd_roundtrip dd_roundtrip
+	run_check fio_4k_qd16 fio_verify 4k 16 randwrite
+	run_check fio_128k_qd4 fio_verify 128k 4 write
+	run_check fio_1m_qd2 fio_verify 1m 2 randwrite
+	run_check logout logout
+fi
+run_check target_stop stop_target
+echo "----- target log (tail) -----"
+tail -n 60 $TGT_OUT
