@@ -36,7 +36,7 @@ static bool pr_type_reg_only(uint8_t type)
  */
 #define NR 1 /* conflicts for a non-registered nexus */
 #define RG 2 /* conflicts for a registered nexus */
-static const uint8_t pr_conflict_tbl[3][9] = {
+static const uint8_t pr_conflict_tbl[SCSI_PRC_COUNT][9] = {
 	[SCSI_PRC_ALLOWED] = { 0 },
 	[SCSI_PRC_READ] = {
 		[SCSI_PR_TYPE_WE] = 0,
@@ -52,6 +52,12 @@ static const uint8_t pr_conflict_tbl[3][9] = {
 		[SCSI_PR_TYPE_WERO] = NR,
 		[SCSI_PR_TYPE_EARO] = NR,
 		[SCSI_PR_TYPE_WEAR] = NR,
+		[SCSI_PR_TYPE_EAAR] = NR,
+	},
+	/* SPC-4 table 64: MODE SENSE, REPORT SUPPORTED OPERATION CODES. */
+	[SCSI_PRC_INFO] = {
+		[SCSI_PR_TYPE_EA] = NR,
+		[SCSI_PR_TYPE_EARO] = NR,
 		[SCSI_PR_TYPE_EAAR] = NR,
 	},
 };
@@ -183,7 +189,7 @@ enum scsi_sr spc_reserve(struct scsi_task *t, struct scsi_cmd *c)
 	enum scsi_sr sr = SCSI_SR_OK;
 
 	pthread_mutex_lock(&lu->lock);
-	/* SPC-4 5.9.3: RESERVE conflicts with any persistent reservation. */
+	/* SPC-3 5.6.3 (CRH = 0): any registration makes RESERVE conflict. */
 	if (lu->pr_reserved || pr_any_registration(lu) ||
 	    (lu->res2_held &&
 	     !scsi_itn_same_nexus(lu->res2_i_id, lu->res2_t_id, t->itn))) {
@@ -201,14 +207,21 @@ enum scsi_sr spc_reserve(struct scsi_task *t, struct scsi_cmd *c)
 enum scsi_sr spc_release(struct scsi_task *t, struct scsi_cmd *c)
 {
 	struct scsi_lu *lu = c->lu;
+	enum scsi_sr sr = SCSI_SR_OK;
 
-	/* Releasing someone else's (or no) reservation is a no-op. */
 	pthread_mutex_lock(&lu->lock);
-	if (lu->res2_held &&
-	    scsi_itn_same_nexus(lu->res2_i_id, lu->res2_t_id, t->itn))
+	/*
+	 * SPC-3 5.6.3 without CRH (REPORT CAPABILITIES says CRH = 0): any
+	 * registration makes every RELEASE conflict.  Otherwise releasing
+	 * someone else's (or no) reservation is a no-op.
+	 */
+	if (pr_any_registration(lu))
+		sr = SCSI_SR_RESERVATION_CONFLICT;
+	else if (lu->res2_held &&
+		 scsi_itn_same_nexus(lu->res2_i_id, lu->res2_t_id, t->itn))
 		scsi_res2_release_locked(lu);
 	pthread_mutex_unlock(&lu->lock);
-	return SCSI_SR_OK;
+	return sr;
 }
 
 /* ---- PERSISTENT RESERVE IN (SPC-4 6.15) ---- */

@@ -91,6 +91,8 @@ enum scsi_prc {
 	SCSI_PRC_ALLOWED, /* INQUIRY, REPORT LUNS, PR IN/OUT, TUR, RC ... */
 	SCSI_PRC_READ, /* reads: conflict under exclusive access types */
 	SCSI_PRC_WRITE, /* writes: conflict under every type */
+	SCSI_PRC_INFO, /* MODE SENSE, RSOC: exclusive access, unregistered */
+	SCSI_PRC_COUNT
 };
 
 struct scsi_cmd;

@@ -215,7 +215,7 @@ static const struct expect table[] = {
 	{ SCSI_OP_READ_10, "ACACAC", "ACAAAA" },
 	{ SCSI_OP_WRITE_10, "CCCCCC", "CCAAAA" },
 	{ SCSI_OP_SYNCHRONIZE_CACHE_10, "CCCCCC", "CCAAAA" },
-	{ SCSI_OP_MODE_SENSE_6, "ACACAC", "ACAAAA" },
+	{ SCSI_OP_MODE_SENSE_6, "ACACAC", "AAAAAA" },
 	{ SCSI_OP_INQUIRY, "AAAAAA", "AAAAAA" },
 	{ SCSI_OP_TEST_UNIT_READY, "AAAAAA", "AAAAAA" },
 	{ SCSI_OP_READ_CAPACITY_10, "AAAAAA", "AAAAAA" },
@@ -506,6 +506,9 @@ static void test_reserve6(void **state)
 	prout(f, 1, SCSI_PROUT_REGISTER, 0, 0, 1);
 	memset(&c, 0, sizeof(c));
 	c.cdb[0] = SCSI_OP_RESERVE_10;
+	assert_int_equal(sf_run(f, 0, 0, &c), SAM_STAT_RESERVATION_CONFLICT);
+	memset(&c, 0, sizeof(c));
+	c.cdb[0] = SCSI_OP_RELEASE_6; /* and so does RELEASE (CRH = 0) */
 	assert_int_equal(sf_run(f, 0, 0, &c), SAM_STAT_RESERVATION_CONFLICT);
 	/* Destroying the reserving nexus releases RESERVE(6). */
 	prout(f, 1, SCSI_PROUT_REGISTER, 0, 1, 0);
