@@ -26,6 +26,7 @@
  * N failed"; exits 0 only if everything passed.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <infiniband/verbs.h>
 #include <pthread.h>
 #include <rdma/rdma_cma.h>
@@ -109,7 +110,7 @@ struct srv_conn {
 	bool established, disconnected, drained, got_bye, read_done;
 	unsigned int recv_ok, recv_flushed, sends_ok, reads_ok;
 	unsigned int other_errors;
-	bool done;
+	atomic_bool done; /* read by the main thread in -t mode */
 };
 
 struct srv {
@@ -122,7 +123,11 @@ struct srv {
 	unsigned int nconns;
 	unsigned int rejects;
 	atomic_bool client_done;
+	struct loop *wloop; /* -t: the CQ's loop, run by a worker thread */
+	atomic_bool wstop;
 };
+
+static bool g_expect_unused; /* -r: the fabric rejects (filtered device) */
 
 static void srv_post_recvs(struct srv_conn *sc)
 {
@@ -183,6 +188,12 @@ static void srv_conn_request(void *ctx, struct fabric_conn_req *req,
 	struct srv_conn *sc;
 	int ret;
 
+	if (g_expect_unused) {
+		result(false, "filtered_device_not_offered",
+		       "conn_request from %s", info->peer_name);
+		s->f->ops->reject(req, NULL, NULL, 0);
+		return;
+	}
 	if (info->private_data_len < sizeof(*lg) ||
 	    memcmp(lg->magic, SMOKE_MAGIC, sizeof(SMOKE_MAGIC)) ||
 	    !info->rdma_cm_format || s->nconns == 3) {
@@ -504,6 +515,14 @@ static void *cli_thread(void *arg)
 	size_t bad = 0;
 	int ret;
 
+	if (g_expect_unused) {
+		/* The only device serving ADDR is filtered out: the fabric
+		 * itself rejects, without private data. */
+		ret = cli_connect(&c, M_ACCEPT, &ev);
+		result(ret == -ECONNREFUSED, "client_sees_fabric_reject",
+		       "rdma_connect %d", ret);
+		goto out;
+	}
 	/* 1. rejected login */
 	ret = cli_connect(&c, M_REJECT, &ev);
 	result(ret == -ECONNREFUSED && ev &&
@@ -572,6 +591,25 @@ static void timeout_cb(void *arg)
 	_exit(1);
 }
 
+static void *worker_thread(void *arg)
+{
+	struct srv *s = arg;
+
+	while (!atomic_load(&s->wstop))
+		loop_run_once(s->wloop, 50);
+	return NULL;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: verbs_smoke [-v] [-t] [-f PORT_FILTER] [-n] [-r] ADDR PORT\n"
+		"  -t  CQ and data path on a worker thread (CM events forwarded)\n"
+		"  -f  fabric port filter (\"rxe0:1\", \"rxe1\", ...)\n"
+		"  -n  expect fabric creation to fail with ENODEV\n"
+		"  -r  expect the fabric to reject logins (device filtered)\n");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct fabric_listener_handlers lh = {
@@ -579,23 +617,45 @@ int main(int argc, char **argv)
 	};
 	struct fabric_verbs_listen l = { 0 };
 	struct fabric_verbs_params p = { 0 };
+	char filter[1][64];
 	struct srv s = { 0 };
 	struct loop_timer *t;
-	pthread_t th;
-	bool verbose = false;
-	int ret;
+	struct loop *cq_loop;
+	pthread_t th, wth;
+	bool verbose = false, threaded = false, expect_nodev = false;
+	bool wth_started = false;
+	int ret, opt;
 
-	if (argc > 1 && !strcmp(argv[1], "-v")) {
-		verbose = true;
-		argv++;
-		argc--;
+	while ((opt = getopt(argc, argv, "vtf:nr")) != -1) {
+		switch (opt) {
+		case 'v':
+			verbose = true;
+			break;
+		case 't':
+			threaded = true;
+			break;
+		case 'f':
+			snprintf(filter[0], sizeof(filter[0]), "%s", optarg);
+			p.ports = (const char(*)[64])filter;
+			p.n_ports = 1;
+			break;
+		case 'n':
+			expect_nodev = true;
+			break;
+		case 'r':
+			g_expect_unused = true;
+			break;
+		default:
+			usage();
+			return 2;
+		}
 	}
-	if (argc != 3) {
-		fprintf(stderr, "usage: verbs_smoke [-v] ADDR PORT\n");
+	if (argc - optind != 2) {
+		usage();
 		return 2;
 	}
-	g_addr = argv[1];
-	g_port = argv[2];
+	g_addr = argv[optind];
+	g_port = argv[optind + 1];
 	log_init("verbs_smoke", LOG_SINK_STDERR);
 	log_set_level(verbose ? LOG_DEBUG : LOG_INFO);
 	if (loop_create(&s.loop))
@@ -605,13 +665,27 @@ int main(int argc, char **argv)
 	p.listen = &l;
 	p.n_listen = 1;
 	ret = fabric_verbs_create(s.loop, &p, &lh, &s, &s.f);
+	if (expect_nodev) {
+		result(ret == -ENODEV, "fabric_create_nodev", "returned %d",
+		       ret);
+		if (!ret)
+			fabric_verbs_destroy(s.f);
+		goto out_loop;
+	}
 	result(ret == 0, "fabric_create", "returned %d (%s)", ret,
 	       strerror(-ret));
 	if (ret)
 		goto out_loop;
 	printf("INFO caps: max_qp_wr %u max_sge %u max_rd_atomic %u\n",
 	       s.f->caps.max_qp_wr, s.f->caps.max_sge, s.f->caps.max_rd_atomic);
-	ret = s.f->ops->cq_create(s.f, s.loop, 256, &s.cq);
+	cq_loop = s.loop;
+	if (threaded) {
+		if (loop_create(&s.wloop))
+			goto out;
+		cq_loop = s.wloop;
+	}
+	/* Before the worker runs its loop (verbs.h threading rules). */
+	ret = s.f->ops->cq_create(s.f, cq_loop, 256, &s.cq);
 	result(ret == 0, "cq_create", "returned %d", ret);
 	s.buf = aligned_alloc(4096, BUF_SIZE);
 	s.rbuf = aligned_alloc(4096, 8192); /* >= 3 * NRECV * RECV_SIZE */
@@ -623,14 +697,20 @@ int main(int argc, char **argv)
 	result(ret == 0, "mr_reg", "returned %d", ret);
 	if (ret || !s.cq)
 		goto out;
+	if (threaded) {
+		if (pthread_create(&wth, NULL, worker_thread, &s))
+			goto out;
+		wth_started = true;
+	}
 	loop_timer_add(s.loop, 120000, 0, timeout_cb, &s, &t);
 	if (pthread_create(&th, NULL, cli_thread, &s))
 		goto out;
 	while (!loop_stopping(s.loop)) {
-		bool all = atomic_load(&s.client_done) && s.nconns == 2;
+		bool all = atomic_load(&s.client_done) &&
+			   (g_expect_unused || s.nconns == 2);
 
 		for (unsigned int i = 0; i < s.nconns; i++)
-			all &= s.conns[i].done;
+			all &= atomic_load(&s.conns[i].done);
 		if (all)
 			break;
 		loop_run_once(s.loop, 100);
@@ -638,8 +718,14 @@ int main(int argc, char **argv)
 	pthread_join(th, NULL);
 	if (!loop_stopping(s.loop))
 		loop_timer_cancel(s.loop, t);
-	result(s.rejects == 1 && s.nconns == 2, "all_logins_seen",
-	       "%u rejects, %u connections", s.rejects, s.nconns);
+	if (wth_started) {
+		atomic_store(&s.wstop, true);
+		pthread_join(wth, NULL);
+		wth_started = false;
+	}
+	if (!g_expect_unused)
+		result(s.rejects == 1 && s.nconns == 2, "all_logins_seen",
+		       "%u rejects, %u connections", s.rejects, s.nconns);
 	for (unsigned int i = 0; i < s.nconns; i++)
 		if (s.conns[i].qp) {
 			result(false, "qp_released",
@@ -647,6 +733,10 @@ int main(int argc, char **argv)
 			s.f->ops->qp_destroy(s.conns[i].qp);
 		}
 out:
+	if (wth_started) {
+		atomic_store(&s.wstop, true);
+		pthread_join(wth, NULL);
+	}
 	if (s.mr)
 		s.f->ops->mr_dereg(s.mr);
 	if (s.rmr)
@@ -656,6 +746,8 @@ out:
 	fabric_verbs_destroy(s.f);
 	free(s.buf);
 	free(s.rbuf);
+	if (s.wloop)
+		loop_destroy(s.wloop);
 out_loop:
 	loop_destroy(s.loop);
 	printf("verbs_smoke: %d passed, %d failed\n", atomic_load(&g_pass),

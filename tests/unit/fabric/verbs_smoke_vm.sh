@@ -9,15 +9,30 @@ if ! setup_fabric; then
 	exit 0
 fi
 ulimit -l unlimited 2>/dev/null || :
-# Both rxe devices are in use: the fabric opens every device it finds.
-timeout 200 /usr/sbin/srptd -v "$VETH0_ADDR" 5555 >/tmp/smoke.out 2>/tmp/smoke.err
-rc=$?
-cat /tmp/smoke.err
-while IFS= read -r line; do
-	case $line in
-	PASS\ *) report "PASS verbs_smoke_${line#PASS }" ;;
-	FAIL\ *) report "FAIL verbs_smoke_${line#FAIL }" ;;
-	*) report "INFO $line" ;;
-	esac
-done </tmp/smoke.out
-[ "$rc" = 0 ] || report "FAIL verbs_smoke_exit: exit status $rc"
+
+# smoke NAME ARGS...: one run; its PASS/FAIL lines become NAME/...
+smoke() {
+	_name=$1
+	shift
+	echo "vmrig: --- verbs_smoke $*"
+	timeout 200 /usr/sbin/srptd "$@" >/tmp/smoke.out 2>/tmp/smoke.err
+	_rc=$?
+	cat /tmp/smoke.err
+	while IFS= read -r _line; do
+		case $_line in
+		PASS\ *) report "PASS verbs_smoke/$_name/${_line#PASS }" ;;
+		FAIL\ *) report "FAIL verbs_smoke/$_name/${_line#FAIL }" ;;
+		*) report "INFO $_name: $_line" ;;
+		esac
+	done </tmp/smoke.out
+	[ "$_rc" = 0 ] || report "FAIL verbs_smoke/$_name/exit: exit status $_rc"
+}
+
+# Every device (rxe0 and rxe1), one thread.
+smoke single -v "$VETH0_ADDR" 5555
+# CQ on a worker thread: CM events forwarded with loop_send.
+smoke threaded -v -t "$VETH0_ADDR" 5556
+# Only rxe1 selected: logins arriving on rxe0 are refused by the fabric.
+smoke filtered -f rxe1 -r "$VETH0_ADDR" 5557
+# A filter matching nothing: -ENODEV, nothing left behind.
+smoke nodev -f mlx5_0:1 -n "$VETH0_ADDR" 5558
