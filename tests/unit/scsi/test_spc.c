@@ -752,6 +752,22 @@ static void test_descriptor_sense_config(void **state)
 	sf_run(f, 3, 0, &c);
 	assert_int_equal(c.sense[0], 0x72);
 	sf_assert_sense(&c, SCSI_SK_UNIT_ATTENTION, SCSI_ASC_POWER_ON_RESET);
+	/* A miscompare carries its offset in the information descriptor. */
+	{
+		uint8_t data[512];
+
+		sf_pread(f, 0, 0, data, 512);
+		data[77] ^= 0x10;
+		sf_cdb_rw10(&c, SCSI_OP_VERIFY_10, 0x02, 0, 1);
+		c.out = data;
+		c.out_len = 512;
+		sf_run(f, 3, 0, &c);
+		assert_int_equal(c.sense[0], 0x72);
+		sf_assert_sense(&c, SCSI_SK_MISCOMPARE,
+				SCSI_ASC_MISCOMPARE_DURING_VERIFY);
+		assert_int_equal(sf_sense_info(&c), 77);
+		assert_int_equal(c.sense_len, 8 + 12);
+	}
 	scsi_itn_destroy(f->itn[3]);
 	f->itn[3] = NULL;
 	scsi_lu_destroy(f->lu[2]);
