@@ -1393,7 +1393,6 @@ static void v_conn_request(struct verbs_fabric *vf, struct rdma_cm_event *ev)
 	if (len && ev->param.conn.private_data)
 		memcpy(c->pdata, ev->param.conn.private_data, len);
 	c->info.fabric = &vf->base;
-	c->info.fabric = &vf->base;
 	c->info.private_data = c->pdata;
 	c->info.private_data_len = len;
 	c->info.rdma_cm_format = l ? l->rdma_cm_format : true;
