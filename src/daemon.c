@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "daemon_srp.h"
 #include "devices.h"
 #include "log.h"
 #include "loop.h"
@@ -39,6 +40,8 @@ struct daemon {
 	struct loop_timer *device_timer;
 	unsigned int n_rdma_devices;
 	struct device_set devices;
+	struct daemon_srp *srp;
+	struct loop_timer *drain_timer;
 	unsigned int pending_drains; /* components still draining on stop */
 	int exit_code;
 };
@@ -137,9 +140,24 @@ static void daemon_scan_rdma_devices(struct daemon *d)
 		ibv_free_device_list(list);
 }
 
+/* Bring the fabric up when devices appear; (re)build targets. */
+static void daemon_apply_srp(struct daemon *d)
+{
+	int ret = daemon_srp_apply(d->srp, d->cfg, &d->devices);
+
+	if (ret && ret != -ENODEV)
+		sd_notifyf(0, "STATUS=RDMA fabric failed: %s; retrying",
+			   strerror(-ret));
+}
+
 static void daemon_on_device_timer(void *arg)
 {
-	daemon_scan_rdma_devices(arg);
+	struct daemon *d = arg;
+
+	daemon_scan_rdma_devices(d);
+	if (!daemon_srp_fabric_up(d->srp) && d->n_rdma_devices)
+		daemon_apply_srp(d);
+	devices_reap(&d->devices);
 }
 
 static void daemon_sync_devices(struct daemon *d)
@@ -222,6 +240,8 @@ static void daemon_reload(struct daemon *d)
 	d->cfg->generation = ++d->generation;
 	daemon_apply_logging(d);
 	daemon_sync_devices(d);
+	daemon_apply_srp(d);
+	devices_reap(&d->devices);
 	pr_notice("configuration generation %llu applied",
 		  (unsigned long long)d->generation);
 	daemon_status(d);
@@ -233,8 +253,10 @@ out:
 
 static void daemon_finish_stop(struct daemon *d)
 {
-	/* Nothing is in flight any more: release the storage. */
-	devices_close_all(&d->devices);
+	if (d->drain_timer) {
+		loop_timer_cancel(d->loop, d->drain_timer);
+		d->drain_timer = NULL;
+	}
 	daemon_set_state(d, DAEMON_STOPPED);
 	loop_stop(d->loop);
 }
@@ -248,7 +270,21 @@ static void daemon_on_stop_timeout(void *arg)
 	d->stop_timer = NULL;
 	pr_warn("shutdown did not finish within %d ms; exiting anyway",
 		DAEMON_STOP_TIMEOUT_MS);
+	d->pending_drains = 0;
 	daemon_finish_stop(d);
+}
+
+static void daemon_on_drain_timer(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (!daemon_srp_idle(d->srp))
+		return;
+	loop_timer_cancel(d->loop, d->drain_timer);
+	d->drain_timer = NULL;
+	d->pending_drains--;
+	pr_info("all initiators logged out");
+	daemon_maybe_finish_stop(d);
 }
 
 static void daemon_stop(struct daemon *d, const char *why)
@@ -263,13 +299,18 @@ static void daemon_stop(struct daemon *d, const char *why)
 		d->device_timer = NULL;
 	}
 	/*
-	 * The bound covers components that drain asynchronously (channels
-	 * sending T_LOGOUT, in-flight backend I/O): each holds a drain
-	 * reference and calls daemon_drain_done().  With nothing left to
-	 * drain the stop completes at once.
+	 * Channels send SRP_T_LOGOUT, disconnect and drain their in-flight
+	 * I/O asynchronously; the SRP side counts as one pending drain until
+	 * it is idle.  The whole stop is bounded by the stop timer.
 	 */
 	loop_timer_add(d->loop, DAEMON_STOP_TIMEOUT_MS, 0,
 		       daemon_on_stop_timeout, d, &d->stop_timer);
+	daemon_srp_stop(d->srp);
+	if (!daemon_srp_idle(d->srp)) {
+		d->pending_drains++;
+		loop_timer_add(d->loop, 20, 20, daemon_on_drain_timer, d,
+			       &d->drain_timer);
+	}
 	daemon_maybe_finish_stop(d);
 }
 
@@ -366,10 +407,16 @@ int daemon_create(const struct daemon_opts *opts, struct config *cfg,
 	}
 
 	daemon_sync_devices(d);
+	ret = daemon_srp_create(d->loop, d->cfg, &d->srp);
+	if (ret) {
+		pr_err("cannot create the SRP engine: %s", strerror(-ret));
+		goto err;
+	}
 
 	/* Force a first report even when there are no devices. */
 	d->n_rdma_devices = ~0u;
 	daemon_scan_rdma_devices(d);
+	daemon_apply_srp(d);
 	ret = loop_timer_add(d->loop, DAEMON_DEVICE_POLL_MS,
 			     DAEMON_DEVICE_POLL_MS, daemon_on_device_timer, d,
 			     &d->device_timer);
@@ -403,6 +450,16 @@ void daemon_destroy(struct daemon *d)
 {
 	if (!d)
 		return;
+	/*
+	 * The SRP side and the storage are released only when every channel
+	 * is gone; after a stop timeout the process exits with them.
+	 */
+	if (d->srp && daemon_srp_idle(d->srp)) {
+		daemon_srp_destroy(d->srp);
+		d->srp = NULL;
+	}
+	if (!d->srp)
+		devices_close_all(&d->devices);
 	if (d->loop) {
 		if (d->sigfd >= 0)
 			loop_del_fd(d->loop, d->sigfd);
@@ -412,7 +469,6 @@ void daemon_destroy(struct daemon *d)
 		close(d->sigfd);
 		sigprocmask(SIG_SETMASK, &d->sigmask_old, NULL);
 	}
-	devices_close_all(&d->devices);
 	config_free(d->cfg);
 	free(d);
 }

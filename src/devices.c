@@ -93,6 +93,51 @@ static bool device_close(struct device *d)
 	return was_online;
 }
 
+/*
+ * Take d out of service: close it now if no nexus sees it, else park it
+ * until devices_reap() finds it unused.  Returns whether it was online.
+ */
+static bool device_retire(struct device_set *set, struct device *d)
+{
+	struct device **r;
+
+	if (d->state != DEVICE_ONLINE || !scsi_lu_in_use(d->lu))
+		return device_close(d);
+	r = realloc(set->retired, (set->n_retired + 1) * sizeof(*r));
+	if (!r) {
+		/* Cannot track it: keep it open for good rather than risk
+		 * closing storage under in-flight I/O. */
+		dev_log(LOG_ERR, d->cfg.name,
+			"out of memory retiring the device; it stays open");
+		return true;
+	}
+	set->retired = r;
+	set->retired[set->n_retired++] = d;
+	dev_log(LOG_NOTICE, d->cfg.name,
+		"removed from the configuration; closes when its initiators have logged out");
+	return true;
+}
+
+unsigned int devices_reap(struct device_set *set)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < set->n_retired; i++) {
+		struct device *d = set->retired[i];
+
+		if (scsi_lu_in_use(d->lu))
+			set->retired[k++] = d;
+		else
+			device_close(d);
+	}
+	set->n_retired = k;
+	if (!k) {
+		free(set->retired);
+		set->retired = NULL;
+	}
+	return k;
+}
+
 struct device *devices_find(const struct device_set *set, const char *name)
 {
 	for (unsigned int i = 0; i < set->n; i++)
@@ -143,7 +188,7 @@ void devices_sync(struct device_set *set, const struct config *cfg,
 		for (unsigned int j = 0; j < set->n; j++) {
 			if (set->dev[j] &&
 			    !strcmp(set->dev[j]->cfg.name, c->name)) {
-				if (device_close(set->dev[j]))
+				if (device_retire(set, set->dev[j]))
 					(*closed)++;
 				set->dev[j] = NULL;
 			}
@@ -155,7 +200,7 @@ void devices_sync(struct device_set *set, const struct config *cfg,
 		next[n++] = d;
 	}
 	for (unsigned int j = 0; j < set->n; j++) {
-		if (set->dev[j] && device_close(set->dev[j]))
+		if (set->dev[j] && device_retire(set, set->dev[j]))
 			(*closed)++;
 	}
 	free(set->dev);
@@ -163,6 +208,7 @@ void devices_sync(struct device_set *set, const struct config *cfg,
 	set->n = n;
 }
 
+/* At shutdown, after every nexus is gone. */
 void devices_close_all(struct device_set *set)
 {
 	for (unsigned int i = 0; i < set->n; i++)
@@ -170,4 +216,9 @@ void devices_close_all(struct device_set *set)
 	free(set->dev);
 	set->dev = NULL;
 	set->n = 0;
+	for (unsigned int i = 0; i < set->n_retired; i++)
+		device_close(set->retired[i]);
+	free(set->retired);
+	set->retired = NULL;
+	set->n_retired = 0;
 }

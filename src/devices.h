@@ -34,17 +34,27 @@ struct device {
 struct device_set {
 	unsigned int n;
 	struct device **dev;
+	/*
+	 * Removed from the config (or replaced) while initiators still had
+	 * them in their LUN view: closed by devices_reap() once no I_T
+	 * nexus uses them any more.
+	 */
+	unsigned int n_retired;
+	struct device **retired;
 };
 
 /*
  * Make set match cfg: devices equal in both (config_device_equal) are kept
  * as they are, new or changed ones are opened, the rest closed.  Reports
  * counts for the reload log.  Never fails as a whole: a device that cannot
- * be opened is kept OFFLINE.
+ * be opened is kept OFFLINE.  Devices leaving the set are retired, not
+ * closed (see devices_reap()).
  */
 void devices_sync(struct device_set *set, const struct config *cfg,
 		  unsigned int *opened, unsigned int *closed,
 		  unsigned int *failed);
+/* Close retired devices no nexus uses any more; returns how many remain. */
+unsigned int devices_reap(struct device_set *set);
 void devices_close_all(struct device_set *set);
 struct device *devices_find(const struct device_set *set, const char *name);
 

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The daemon's SRP side; see daemon_srp.h.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <infiniband/verbs.h>
+
+#include "config.h"
+#include "daemon_srp.h"
+#include "devices.h"
+#include "fabric/verbs.h"
+#include "log.h"
+#include "scsi/scsi.h"
+#include "srp/srp_engine.h"
+#include "util.h"
+
+/* One running SRP target and what it was built from. */
+struct daemon_target {
+	char name[64];
+	struct srp_target *t;
+	uint64_t fingerprint; /* identity + resolved LUN views + groups */
+};
+
+struct daemon_srp {
+	struct loop *loop;
+	struct srp_engine *engine;
+	struct fabric *fabric;
+	struct srp_worker *worker;
+	uint64_t node_guid;
+	struct daemon_target *targets;
+	unsigned int n_targets;
+	bool warned_srq;
+};
+
+/* FNV-1a, enough to notice that a target's definition changed. */
+static uint64_t fp_add(uint64_t h, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static void srp_params_from_config(const struct config *cfg,
+				   struct srp_engine_params *p)
+{
+	srp_engine_params_default(p);
+	p->login.max_req_size = cfg->fabric.max_req_size;
+	p->login.max_rsp_size = cfg->fabric.max_rsp_size;
+	p->login.req_lim = cfg->fabric.queue_depth;
+	p->max_io_size = cfg->fabric.max_rdma_size;
+	if (cfg->fabric.send_queue_size)
+		p->sq_depth = cfg->fabric.send_queue_size;
+}
+
+int daemon_srp_create(struct loop *loop, const struct config *cfg,
+		      struct daemon_srp **out)
+{
+	struct srp_engine_params p;
+	struct daemon_srp *s;
+	int ret;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->loop = loop;
+	srp_params_from_config(cfg, &p);
+	ret = srp_engine_create(&p, &s->engine);
+	if (ret) {
+		free(s);
+		return ret;
+	}
+	/*
+	 * The kernel target answers DM MADs and may hold the same RDMA/CM
+	 * port; two targets on one HCA confuse initiators.
+	 */
+	if (access("/sys/module/ib_srpt", F_OK) == 0)
+		pr_warn("the kernel SRP target ib_srpt is loaded; unload it (rmmod ib_srpt) so initiators reach srptd");
+	*out = s;
+	return 0;
+}
+
+/* Node GUID of the first RDMA device: what id_ext = "auto" stands for. */
+static int first_node_guid(uint64_t *guid)
+{
+	struct ibv_device **list;
+	int n = 0;
+
+	list = ibv_get_device_list(&n);
+	if (!list)
+		return -ENODEV;
+	if (n == 0) {
+		ibv_free_device_list(list);
+		return -ENODEV;
+	}
+	*guid = be64toh(ibv_get_device_guid(list[0]));
+	ibv_free_device_list(list);
+	return 0;
+}
+
+static int daemon_srp_fabric_start(struct daemon_srp *s,
+				   const struct config *cfg)
+{
+	struct fabric_verbs_listen *listen = NULL;
+	struct fabric_verbs_params vp = { 0 };
+	int ret;
+
+	ret = first_node_guid(&s->node_guid);
+	if (ret)
+		return ret;
+	if (cfg->fabric.rdma_cm_enabled && cfg->fabric.n_listen) {
+		listen = calloc(cfg->fabric.n_listen, sizeof(*listen));
+		if (!listen)
+			return -ENOMEM;
+		for (unsigned int i = 0; i < cfg->fabric.n_listen; i++) {
+			snprintf(listen[i].addr, sizeof(listen[i].addr), "%s",
+				 cfg->fabric.listen[i].addr);
+			listen[i].port = cfg->fabric.listen[i].port;
+		}
+		vp.listen = listen;
+		vp.n_listen = cfg->fabric.n_listen;
+	}
+	vp.ib_cm_enabled = cfg->fabric.ib_cm_enabled;
+	/* IB/CM service id 0x13F0000 | port: the RDMA/CM port, 5000 by default. */
+	vp.ib_cm_port = cfg->fabric.n_listen ? cfg->fabric.listen[0].port :
+					       5000;
+	vp.ports = (const char(*)[64])cfg->fabric.ports;
+	vp.n_ports = cfg->fabric.n_ports;
+	vp.srq_size = cfg->fabric.srq_size;
+	if (cfg->fabric.use_srq && !s->warned_srq) {
+		s->warned_srq = true;
+		pr_notice(
+			"fabric.use_srq: the shared receive queue is not implemented yet; each channel posts its own receives");
+	}
+	vp.use_srq = false;
+
+	ret = fabric_verbs_create(s->loop, &vp, &srp_engine_listener, s->engine,
+				  &s->fabric);
+	free(listen);
+	if (ret)
+		return ret;
+	ret = srp_worker_create(s->engine, s->fabric, s->loop, &s->worker);
+	if (ret) {
+		pr_err("cannot create the SRP worker: %s", strerror(-ret));
+		fabric_verbs_destroy(s->fabric);
+		s->fabric = NULL;
+		return ret;
+	}
+	pr_notice(
+		"fabric up: node GUID 0x%016llx; RDMA/CM %s, IB/CM %s (service id 0x%016llx)",
+		(unsigned long long)s->node_guid,
+		cfg->fabric.rdma_cm_enabled ? "on" : "off",
+		cfg->fabric.ib_cm_enabled ? "on" : "off",
+		(unsigned long long)fabric_verbs_ib_service_id(vp.ib_cm_port));
+	return 0;
+}
+
+bool daemon_srp_fabric_up(const struct daemon_srp *s)
+{
+	return s->fabric != NULL;
+}
+
+/*
+ * Resolve a config LUN map against the open devices.  LUNs of offline
+ * devices are left out (and logged): the initiator sees them appear after
+ * the device comes online and a reload.
+ */
+static unsigned int resolve_luns(const char *tname, const struct config *cfg,
+				 const struct device_set *devs,
+				 const struct config_lun *luns, unsigned int n,
+				 struct scsi_lun_entry *out)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct config_device *cd = &cfg->devices[luns[i].device];
+		struct device *d = devices_find(devs, cd->name);
+
+		if (!d || d->state != DEVICE_ONLINE) {
+			tgt_log(LOG_WARNING, tname,
+				"LUN %llu: device %s is offline; not exported",
+				(unsigned long long)luns[i].lun, cd->name);
+			continue;
+		}
+		out[k++] = (struct scsi_lun_entry){
+			.lun = luns[i].lun,
+			.lu = d->lu,
+			.read_only = luns[i].read_only,
+		};
+	}
+	return k;
+}
+
+static uint64_t fp_view(uint64_t h, const struct scsi_lun_entry *v,
+			unsigned int n)
+{
+	h = fp_add(h, &n, sizeof(n));
+	for (unsigned int i = 0; i < n; i++) {
+		h = fp_add(h, &v[i].lun, sizeof(v[i].lun));
+		h = fp_add(h, &v[i].lu, sizeof(v[i].lu));
+		h = fp_add(h, &v[i].read_only, sizeof(v[i].read_only));
+	}
+	return h;
+}
+
+/*
+ * Build (or only fingerprint, when e == NULL) the target ct.  Returns
+ * 0 / -errno; *fp receives the fingerprint.
+ */
+static int build_target(struct daemon_srp *s, const struct config *cfg,
+			const struct device_set *devs,
+			const struct config_target *ct, unsigned int index,
+			bool create, struct srp_target **out, uint64_t *fp)
+{
+	struct srp_target_params tp = { 0 };
+	struct scsi_lun_entry *view = NULL;
+	struct srp_target *t = NULL;
+	unsigned int max = ct->n_luns, n;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	int ret = 0;
+
+	for (unsigned int g = 0; g < ct->n_groups; g++)
+		max = MAX(max, ct->groups[g].n_luns);
+	view = calloc(max ? max : 1, sizeof(*view));
+	if (!view)
+		return -ENOMEM;
+
+	tp.name = ct->name;
+	tp.id_ext = ct->id_ext_auto ? s->node_guid : ct->id_ext;
+	tp.ioc_guid = ct->ioc_guid_auto ? s->node_guid : ct->ioc_guid;
+	tp.unknown_default_map = ct->unknown_initiators ==
+				 CONFIG_UNKNOWN_DEFAULT_MAP;
+	tp.rel_tgt_port_id = index + 1;
+	h = fp_add(h, &tp.id_ext, 8);
+	h = fp_add(h, &tp.ioc_guid, 8);
+	h = fp_add(h, &tp.unknown_default_map, 1);
+	h = fp_add(h, &tp.rel_tgt_port_id, 2);
+
+	if (create) {
+		ret = srp_target_create(s->engine, &tp, &t);
+		if (ret)
+			goto out;
+	}
+	n = resolve_luns(ct->name, cfg, devs, ct->luns, ct->n_luns, view);
+	h = fp_view(h, view, n);
+	if (create) {
+		ret = srp_target_set_luns(t, view, n);
+		if (ret)
+			goto out;
+	}
+	for (unsigned int g = 0; g < ct->n_groups; g++) {
+		const struct config_group *cg = &ct->groups[g];
+
+		n = resolve_luns(ct->name, cfg, devs, cg->luns, cg->n_luns,
+				 view);
+		h = fp_add(h, cg->name, strlen(cg->name));
+		h = fp_add(h, cg->initiators, (size_t)cg->n_initiators * 16);
+		h = fp_view(h, view, n);
+		if (create) {
+			ret = srp_target_add_group(
+				t, cg->name,
+				(const uint8_t(*)[16])cg->initiators,
+				cg->n_initiators, view, n);
+			if (ret)
+				goto out;
+		}
+	}
+	if (create)
+		tgt_log(LOG_INFO, ct->name,
+			"exported as id_ext 0x%016llx ioc_guid 0x%016llx, %u LUN(s), %u group(s), unknown initiators %s",
+			(unsigned long long)tp.id_ext,
+			(unsigned long long)tp.ioc_guid, ct->n_luns,
+			ct->n_groups,
+			tp.unknown_default_map ? "see the default map" :
+						 "denied");
+out:
+	if (ret && t) {
+		srp_target_remove(t);
+		t = NULL;
+	}
+	free(view);
+	*fp = h;
+	if (out)
+		*out = t;
+	return ret;
+}
+
+static void daemon_srp_sync_targets(struct daemon_srp *s,
+				    const struct config *cfg,
+				    const struct device_set *devs)
+{
+	struct daemon_target *next;
+
+	next = calloc(cfg->n_targets ? cfg->n_targets : 1, sizeof(*next));
+	if (!next) {
+		pr_err("targets: out of memory; keeping the running targets");
+		return;
+	}
+	for (unsigned int i = 0; i < cfg->n_targets; i++) {
+		const struct config_target *ct = &cfg->targets[i];
+		struct daemon_target *old = NULL;
+		uint64_t fp;
+
+		snprintf(next[i].name, sizeof(next[i].name), "%s", ct->name);
+		build_target(s, cfg, devs, ct, i, false, NULL, &fp);
+		for (unsigned int j = 0; j < s->n_targets; j++)
+			if (s->targets[j].t &&
+			    !strcmp(s->targets[j].name, ct->name))
+				old = &s->targets[j];
+		if (old && old->fingerprint == fp) {
+			next[i] = *old;
+			old->t = NULL;
+			continue;
+		}
+		if (old) {
+			/*
+			 * Changed identity, LUN map or groups: log its
+			 * initiators out (T_LOGOUT); they reconnect and
+			 * see the new view.
+			 */
+			tgt_log(LOG_NOTICE, ct->name,
+				"definition changed; logging out its initiators");
+			srp_target_remove(old->t);
+			old->t = NULL;
+		}
+		if (build_target(s, cfg, devs, ct, i, true, &next[i].t, &fp))
+			tgt_log(LOG_ERR, ct->name, "cannot create the target");
+		next[i].fingerprint = fp;
+	}
+	for (unsigned int j = 0; j < s->n_targets; j++) {
+		if (s->targets[j].t) {
+			tgt_log(LOG_NOTICE, s->targets[j].name,
+				"removed; logging out its initiators");
+			srp_target_remove(s->targets[j].t);
+		}
+	}
+	free(s->targets);
+	s->targets = next;
+	s->n_targets = cfg->n_targets;
+}
+
+int daemon_srp_apply(struct daemon_srp *s, const struct config *cfg,
+		     const struct device_set *devs)
+{
+	int ret;
+
+	if (!s->fabric) {
+		ret = daemon_srp_fabric_start(s, cfg);
+		if (ret == -ENODEV)
+			return ret; /* the daemon reports the wait */
+		if (ret) {
+			pr_err("cannot start the RDMA fabric: %s",
+			       strerror(-ret));
+			return ret;
+		}
+	}
+	daemon_srp_sync_targets(s, cfg, devs);
+	return 0;
+}
+
+void daemon_srp_stop(struct daemon_srp *s)
+{
+	srp_engine_stop(s->engine);
+}
+
+bool daemon_srp_idle(const struct daemon_srp *s)
+{
+	return srp_engine_idle(s->engine);
+}
+
+void daemon_srp_destroy(struct daemon_srp *s)
+{
+	if (!s)
+		return;
+	for (unsigned int i = 0; i < s->n_targets; i++)
+		if (s->targets[i].t)
+			srp_target_remove(s->targets[i].t);
+	free(s->targets);
+	if (s->worker)
+		srp_worker_destroy(s->worker);
+	if (s->fabric)
+		fabric_verbs_destroy(s->fabric);
+	srp_engine_destroy(s->engine);
+	free(s);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The daemon's SRP side: the SRP engine, the verbs fabric (created when the
+ * first RDMA device is there, retried until then) and the SRP targets built
+ * from the config and the open devices.  Main thread only.
+ *
+ * Threads: this revision runs one worker, on the main loop: CM events,
+ * completions and backend completions are all dispatched by the main
+ * thread's epoll.  Per-CPU workers (design.md "Threads") follow once the
+ * engine hands channels to worker loops at login.
+ */
+#ifndef SRPTD_DAEMON_SRP_H
+#define SRPTD_DAEMON_SRP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct config;
+struct device_set;
+struct loop;
+struct daemon_srp;
+
+int daemon_srp_create(struct loop *loop, const struct config *cfg,
+		      struct daemon_srp **out);
+/*
+ * Bring the fabric up if it is not yet (0, or -ENODEV while there is no
+ * RDMA device: call again later), then make the targets match cfg and
+ * devs.  Logs what it does.
+ */
+int daemon_srp_apply(struct daemon_srp *s, const struct config *cfg,
+		     const struct device_set *devs);
+bool daemon_srp_fabric_up(const struct daemon_srp *s);
+/* Start logging out every initiator; poll daemon_srp_idle(). */
+void daemon_srp_stop(struct daemon_srp *s);
+bool daemon_srp_idle(const struct daemon_srp *s);
+void daemon_srp_destroy(struct daemon_srp *s);
+
+#endif
