@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/types.h>
 
 #include "util.h"
@@ -293,6 +294,53 @@ static void test_write_zeroes(void **state)
 static void test_write_zeroes_write_through(void **state)
 {
 	zero_range(*state, SRPTD_IO_WRITE_ZEROES, false, false);
+}
+
+/*
+ * A filesystem without FALLOC_FL_ZERO_RANGE (tmpfs): WRITE_ZEROES falls
+ * back to writing zero buffers.  Runs on /dev/shm when it is such a tmpfs.
+ */
+static void test_write_zeroes_fallback(void **state)
+{
+	struct fx *fx = *state;
+	char dir[] = "/dev/shm/bs-test-XXXXXX";
+	uint8_t *buf = bst_alloc(65536);
+	int fd;
+
+	if (!mkdtemp(dir)) {
+		print_message("no /dev/shm: %s\n", strerror(errno));
+		skip();
+	}
+	snprintf(fx->path, sizeof(fx->path), "%s/dev.img", dir);
+	fd = open(fx->path, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, DEV_SIZE), 0);
+	if (!fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, 0,
+		       4096) ||
+	    errno != EOPNOTSUPP) {
+		close(fd);
+		bst_rm_rf(dir);
+		print_message("/dev/shm supports ZERO_RANGE: no fallback\n");
+		skip();
+	}
+	close(fd);
+	fx_open(fx, 512, false, false, false);
+	bst_fill(buf, 65536, 0, 9);
+	assert_int_equal(
+		bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 0, buf, 65536), 0);
+	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_WRITE_ZEROES,
+				     0, 4096, NULL, 0, 16384),
+			 0);
+	memset(buf, 0xff, 65536);
+	assert_int_equal(
+		bst_rw(&fx->c, &fx->bdev, SRPTD_IO_READ, 0, 0, buf, 65536), 0);
+	assert_int_equal(bst_check(buf, 4096, 0, 9), -1);
+	assert_true(bst_is_zero(buf + 4096, 16384));
+	assert_int_equal(bst_check(buf + 20480, 65536 - 20480, 20480, 9), -1);
+	fx->ops->close(&fx->bdev);
+	fx->opened = false;
+	bst_rm_rf(dir);
+	free(buf);
 }
 
 static void test_read_only(void **state)
@@ -791,16 +839,17 @@ static const char eng_sync[] = "sync";
 #define T(f, e)                                                            \
 	cmocka_unit_test_prestate_setup_teardown(f, fx_setup, fx_teardown, \
 						 (void *)e)
-#define CONFORMANCE(e)                                                       \
-	T(test_rw_512, e), T(test_rw_4096, e), T(test_rw_odd_iovs, e),       \
-		T(test_fua_and_flush, e), T(test_discard_reads_zeroes, e),   \
-		T(test_write_zeroes, e),                                     \
-		T(test_write_zeroes_write_through, e), T(test_read_only, e), \
-		T(test_eagain_at_depth, e),                                  \
-		T(test_poll_max_keeps_fd_ready, e),                          \
-		T(test_submit_from_callback, e),                             \
-		T(test_short_read_then_eof, e), T(test_direct_io, e),        \
-		T(test_direct_misaligned, e), T(test_event_fd_epoll, e),     \
+#define CONFORMANCE(e)                                                     \
+	T(test_rw_512, e), T(test_rw_4096, e), T(test_rw_odd_iovs, e),     \
+		T(test_fua_and_flush, e), T(test_discard_reads_zeroes, e), \
+		T(test_write_zeroes, e),                                   \
+		T(test_write_zeroes_write_through, e),                     \
+		T(test_write_zeroes_fallback, e), T(test_read_only, e),    \
+		T(test_eagain_at_depth, e),                                \
+		T(test_poll_max_keeps_fd_ready, e),                        \
+		T(test_submit_from_callback, e),                           \
+		T(test_short_read_then_eof, e), T(test_direct_io, e),      \
+		T(test_direct_misaligned, e), T(test_event_fd_epoll, e),   \
 		T(test_mixed_depth, e), T(test_stress_model, e)
 
 int main(void)
