@@ -529,6 +529,72 @@ static void test_block_device(void **state)
 	free(buf);
 }
 
+/*
+ * A block device with 4096-byte logical blocks: 512-byte exports are
+ * refused (the initiator could address half sectors), the default follows
+ * the device.
+ */
+static void test_block_device_4k(void **state)
+{
+	struct ofx *fx = *state;
+	const struct srptd_backend_ops *ops = srptd_backend_find("sync");
+	char cmd[PATH_MAX + 256], loopdev[128];
+	struct srptd_bdev_params p = { .name = "blk4k", .block_size = 512 };
+	uint8_t *buf = bst_alloc(8192);
+	struct srptd_bdev b;
+	struct bst_ctx c;
+	int ret;
+
+	if (geteuid() != 0) {
+		print_message("loop device test needs root\n");
+		skip();
+	}
+	make_file(fx->path, 8 << 20);
+	snprintf(cmd, sizeof(cmd),
+		 "losetup --sector-size 4096 --find --show '%s' 2>/dev/null",
+		 fx->path);
+	if (run_cmd(cmd, loopdev, sizeof(loopdev)) || !loopdev[0]) {
+		print_message("no 4K loop device available (losetup failed)\n");
+		skip();
+	}
+	p.path = loopdev;
+	ret = ops->open(&b, &p);
+	if (ret != -EINVAL) {
+		if (!ret)
+			ops->close(&b);
+		ret = -EPROTO; /* a 512-byte export must be refused */
+		goto out;
+	}
+	p.block_size = 0;
+	ret = ops->open(&b, &p);
+	if (ret)
+		goto out;
+	b.ops = ops;
+	ret = -EPROTO;
+	if (b.block_size != 4096 || b.phys_block_size < 4096 ||
+	    b.size != 8 << 20) {
+		ops->close(&b);
+		goto out;
+	}
+	bst_ctx_init(&c, ops, 4);
+	bst_fill(buf, 8192, 4096, 13);
+	ret = bst_rw(&c, &b, SRPTD_IO_WRITE, 0, 4096, buf, 8192);
+	if (!ret) {
+		memset(buf, 0, 8192);
+		ret = bst_rw(&c, &b, SRPTD_IO_READ, 0, 4096, buf, 8192);
+	}
+	if (!ret && bst_check(buf, 8192, 4096, 13) != -1)
+		ret = -EIO;
+	bst_ctx_fini(&c);
+	ops->close(&b);
+out:
+	/* Detach before asserting so a failure does not leak the device. */
+	snprintf(cmd, sizeof(cmd), "losetup -d %s", loopdev);
+	assert_int_equal(run_cmd(cmd, NULL, 0), 0);
+	assert_int_equal(ret, 0);
+	free(buf);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, ofx_setup, ofx_teardown)
 
 int main(void)
@@ -539,7 +605,7 @@ int main(void)
 		T(test_iov_tail),	 T(test_registry_find),
 		T(test_fallback_chain),	 T(test_env_knob_list),
 		T(test_null_engine),	 T(test_null_via_registry),
-		T(test_block_device),
+		T(test_block_device),	 T(test_block_device_4k),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
