@@ -31,6 +31,7 @@
 #include <sys/mman.h>
 
 #include "log.h"
+#include "loop.h"
 #include "srp/srp_int.h"
 #include "util.h"
 
@@ -217,7 +218,7 @@ static void srp_ch_recv_done(void *ctx, uint64_t wr_id,
 		r->opcode = op;
 		if (ch->outstanding >= ch->req_lim) {
 			r->no_credit = true;
-			ch->engine->stats.credit_violations++;
+			ch->w->stats.credit_violations++;
 			pr_err_ratelimited(
 				"channel %u: initiator exceeded its %u credits",
 				ch->id, ch->req_lim);
@@ -240,7 +241,7 @@ static void srp_ch_recv_done(void *ctx, uint64_t wr_id,
 		srp_repost(ch, rv);
 		return;
 	default:
-		ch->engine->stats.bad_ius++;
+		ch->w->stats.bad_ius++;
 		pr_err_ratelimited("channel %u: invalid IU type %d (len %u)",
 				   ch->id, op, len);
 		srp_channel_logout(ch, SRP_T_LOGOUT_INVALID_IU_TYPE);
@@ -379,7 +380,9 @@ void srp_channel_logout(struct srp_channel *ch, uint32_t reason)
 
 /* ---- creation and release ------------------------------------------------ */
 
-static void srp_channel_free(struct srp_channel *ch)
+/* ---- lifetime across threads ---------------------------------------------- */
+
+static void srp_channel_free_resources(struct srp_channel *ch)
 {
 	struct fabric *f = ch->w->fabric;
 
@@ -392,9 +395,94 @@ static void srp_channel_free(struct srp_channel *ch)
 	free(ch->recvs);
 	free(ch->reqs);
 	free(ch->iovs);
+	ch->qp = NULL;
+	ch->mr = NULL;
+	ch->mem = NULL;
+	ch->recvs = NULL;
+	ch->reqs = NULL;
+	ch->iovs = NULL;
+}
+
+/* A channel that never got published (creation failed). */
+void srp_channel_free(struct srp_channel *ch)
+{
+	srp_channel_free_resources(ch);
 	free(ch);
 }
 
+void srp_channel_put(struct srp_channel *ch)
+{
+	if (atomic_fetch_sub(&ch->refs, 1) == 1)
+		free(ch);
+}
+
+/* Run fn(ch) on loop to, holding a reference until it ran. */
+int srp_channel_send(struct srp_channel *ch, void (*fn)(void *),
+		     struct loop *to)
+{
+	int ret;
+
+	atomic_fetch_add(&ch->refs, 1);
+	ret = loop_send(to, fn, ch);
+	if (ret) {
+		atomic_fetch_sub(&ch->refs, 1);
+		pr_err("channel %u: cannot message its thread: %d", ch->id,
+		       ret);
+	}
+	return ret;
+}
+
+/*
+ * On the worker, after the login published the channel: join the
+ * worker's list and create the backend contexts of the nexus's LUNs here
+ * (scsi_worker_attach_itn() must run on the worker thread), then watch
+ * their fds.  Commands that arrive earlier create contexts on first use.
+ */
+void srp_channel_attach_msg(void *arg)
+{
+	struct srp_channel *ch = arg;
+	struct srp_worker *w = ch->w;
+	int ret;
+
+	if (ch->state < SRP_CH_RELEASED) {
+		ch->next_in_worker = w->channels;
+		w->channels = ch;
+		w->n_channels++;
+		ch->attached = true;
+		ret = scsi_worker_attach_itn(w->sw, ch->nexus->itn);
+		if (!ret)
+			ret = srp_worker_refresh_fds(w);
+		if (ret) {
+			pr_err("channel %u: backend contexts: %d", ch->id, ret);
+			srp_channel_disconnect(ch);
+		}
+	}
+	srp_channel_put(ch);
+}
+
+void srp_channel_disconnect_msg(void *arg)
+{
+	struct srp_channel *ch = arg;
+
+	if (ch->state < SRP_CH_RELEASED)
+		srp_channel_disconnect(ch);
+	srp_channel_put(ch);
+}
+
+void srp_channel_logout_msg(void *arg)
+{
+	struct srp_channel *ch = arg;
+
+	if (ch->state < SRP_CH_RELEASED)
+		srp_channel_logout(ch, SRP_T_LOGOUT_NO_REASON);
+	srp_channel_put(ch);
+}
+
+/*
+ * On the worker: everything is drained and finished.  Free the QP and
+ * memory here, then let the main thread unlink the channel from its
+ * nexus (that message carries the membership reference).
+ */
 static void srp_channel_release(struct srp_channel *ch)
 {
 	struct srp_worker *w = ch->w;
@@ -402,15 +490,18 @@ static void srp_channel_release(struct srp_channel *ch)
 
 	if (!srp_ch_set_state(ch, SRP_CH_RELEASED))
 		return;
-	for (pp = &w->channels; *pp; pp = &(*pp)->next_in_worker)
-		if (*pp == ch) {
-			*pp = ch->next_in_worker;
-			break;
-		}
-	w->n_channels--;
-	ch->engine->stats.channels--;
-	srp_nexus_channel_released(ch->nexus, ch);
-	srp_channel_free(ch);
+	if (ch->attached) {
+		for (pp = &w->channels; *pp; pp = &(*pp)->next_in_worker)
+			if (*pp == ch) {
+				*pp = ch->next_in_worker;
+				break;
+			}
+		w->n_channels--;
+	}
+	srp_channel_free_resources(ch);
+	if (loop_send(ch->engine->main_loop, srp_nexus_channel_released_msg,
+		      ch))
+		pr_err("channel %u: cannot report its release", ch->id);
 }
 
 int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
@@ -434,6 +525,7 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 	ch->engine = e;
 	ch->w = w;
 	ch->nexus = nx;
+	atomic_init(&ch->refs, 1);
 	ch->id = ++next_id;
 	ch->state = SRP_CH_CONNECTING;
 	ch->it_iu_len = d->it_iu_len;
@@ -529,16 +621,6 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 		if (ret)
 			goto err;
 	}
-	/* Backend contexts of the view's LUs on this worker, watched. */
-	ret = scsi_worker_attach_itn(w->sw, nx->itn);
-	if (!ret)
-		ret = srp_worker_refresh_fds(w);
-	if (ret)
-		goto err;
-	ch->next_in_worker = w->channels;
-	w->channels = ch;
-	w->n_channels++;
-	e->stats.channels++;
 	*out = ch;
 	return 0;
 err:

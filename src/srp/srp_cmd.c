@@ -84,7 +84,7 @@ void srp_req_start_cmd(struct srp_req *req)
 	const struct srp_cmd_dir *dir;
 	int ret;
 
-	e->stats.cmds++;
+	ch->w->stats.cmds++;
 	t->itn = ch->nexus->itn;
 	t->worker = ch->w->sw;
 	t->complete = srp_task_complete;
@@ -104,7 +104,7 @@ void srp_req_start_cmd(struct srp_req *req)
 	if (ret) {
 		if (req->recv->len < 16 || ret == -SRP_IU_ETRUNC) {
 			/* No tag to answer: the IU is unusable. */
-			e->stats.bad_ius++;
+			ch->w->stats.bad_ius++;
 			pr_err_ratelimited("channel %u: truncated SRP_CMD (%u)",
 					   ch->id, req->recv->len);
 			req->aborted = true;
@@ -669,7 +669,7 @@ void srp_req_process(struct srp_req *req)
 		case SRP_REQ_DONE:
 			req->in_process = false;
 			if (req->aborted)
-				ch->engine->stats.aborted++;
+				ch->w->stats.aborted++;
 			srp_channel_req_done(req);
 			return; /* req (and maybe ch) is gone */
 		}

@@ -17,15 +17,24 @@
  *   srp_worker   a thread's loop + fabric CQ + scsi_worker + data buffer
  *                pool; a channel never changes worker
  *
- * Threading: this revision runs the login path (the fabric's
- * conn_request), the nexus bookkeeping and every channel on ONE thread:
- * all workers must share one loop (srp_worker_create() refuses another
- * loop with -EOPNOTSUPP).  Spreading channels over worker threads needs
- * messages for: attaching a new channel to its worker (scsi_worker_attach_itn
- * and fd refresh on that thread), SINGLE re-login disconnects of channels
- * on other workers, channel release -> nexus unlink on the main thread
- * (with a reference count on the channel), per-worker statistics, and
- * TMF scope across workers.
+ * Threading (one owner per object, messages between threads):
+ *  - main thread (params.main_loop, the loop running the fabric's CM
+ *    events): logins, targets, nexuses and their channel lists, engine
+ *    counters of logins/channels/nexuses.  It creates a channel's QP,
+ *    posts its receives and accepts (allowed by fabric.h until accept()
+ *    returns), then hands it over with a message (srp_channel_attach_msg).
+ *  - worker threads: everything a channel does after accept -- requests,
+ *    credits, RDMA, SCSI execution, drain and release.  Disconnect and
+ *    T_LOGOUT requests from the main thread (SINGLE re-login, target
+ *    removal, daemon stop) are messages to the worker; a released channel
+ *    is unlinked from its nexus by a message back to the main thread.  A
+ *    reference count keeps the channel struct alive while messages are in
+ *    flight.
+ *  - task management aborts commands of the nexus on the worker that
+ *    received it (ib_srp itself completes the other channels' commands
+ *    of a reset LUN, srp-facts 1.6).
+ * The loopback fabric is single-threaded, so unit tests run every
+ * thread role on one loop; the messages still go through loop_send().
  */
 #ifndef SRPTD_SRP_ENGINE_H
 #define SRPTD_SRP_ENGINE_H
@@ -56,6 +65,8 @@ struct srp_engine_params {
 	 */
 	bool allow_ext_table;
 	uint32_t max_table_entries; /* descriptors of one table at most */
+	/* Main thread's loop (fabric CM events); NULL = first worker's. */
+	struct loop *main_loop;
 };
 
 void srp_engine_params_default(struct srp_engine_params *p);
@@ -72,9 +83,9 @@ int srp_engine_create(const struct srp_engine_params *p,
 void srp_engine_destroy(struct srp_engine *e);
 
 /*
- * Add a worker running on loop (called on that loop's thread) with CQs
- * on fabric f; logins are spread over workers round robin.  Every worker
- * must use the same loop in this revision (-EOPNOTSUPP otherwise).
+ * Add a worker running on loop (called on that loop's thread, or before
+ * it runs) with CQs on fabric f; logins are spread over workers round
+ * robin.
  */
 int srp_worker_create(struct srp_engine *e, struct fabric *f, struct loop *loop,
 		      struct srp_worker **out);

@@ -8,6 +8,7 @@
 #ifndef SRPTD_SRP_INT_H
 #define SRPTD_SRP_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -18,6 +19,7 @@
 #include "srp/srp_iu.h"
 #include "srp/srp_login.h"
 
+struct loop;
 struct srp_channel;
 struct srp_nexus;
 
@@ -83,8 +85,14 @@ struct srp_worker {
 	uint32_t n_free;
 	/* Requests waiting for chunks, FIFO. */
 	struct srp_req *buf_wait_head, *buf_wait_tail;
-	struct srp_channel *channels;
+	struct srp_channel *channels; /* this worker's, worker-owned */
 	unsigned int n_channels;
+	/*
+	 * Data-path counters, written by this worker only; summed by
+	 * srp_engine_get_stats() (a racy but harmless read from another
+	 * thread: statistics only).
+	 */
+	struct srp_engine_stats stats;
 	struct fabric_send_wr wrs[SRP_SCRATCH_WRS];
 	struct fabric_sge sges[SRP_SCRATCH_WRS * FABRIC_MAX_SGE];
 	struct srp_worker *next;
@@ -92,6 +100,8 @@ struct srp_worker {
 
 struct srp_engine {
 	struct srp_engine_params p;
+	/* Thread of logins, targets and nexuses (the fabric's CM loop). */
+	struct loop *main_loop;
 	struct srp_target *targets;
 	struct srp_worker *workers;
 	struct srp_worker *next_worker; /* round robin */
@@ -239,7 +249,15 @@ struct srp_channel {
 	bool drain_started, drained;
 	bool walking; /* iterating requests: release deferred */
 	bool logout_sent;
-	struct srp_channel *next_in_nexus;
+	/*
+	 * Lifetime across threads: 1 reference for the nexus membership
+	 * (dropped on the main thread after release), 1 per message in
+	 * flight between threads.  The struct is freed at 0.
+	 */
+	atomic_int refs;
+	bool main_disc; /* main thread asked it to disconnect */
+	bool attached; /* on its worker's list (srp_channel_attach_msg) */
+	struct srp_channel *next_in_nexus; /* main-owned list */
 	struct srp_channel *next_in_worker;
 };
 
@@ -280,7 +298,15 @@ void srp_worker_put_chunks(struct srp_worker *w, struct srp_req *req);
 void srp_worker_unwait(struct srp_worker *w, struct srp_req *req);
 int srp_worker_refresh_fds(struct srp_worker *w);
 
+void srp_channel_put(struct srp_channel *ch);
+void srp_channel_attach_msg(void *arg);
+int srp_channel_send(struct srp_channel *ch, void (*fn)(void *),
+		     struct loop *to);
+void srp_channel_disconnect_msg(void *arg);
+void srp_channel_logout_msg(void *arg);
+void srp_channel_free(struct srp_channel *ch);
+
 /* srp_target.c */
-void srp_nexus_channel_released(struct srp_nexus *nx, struct srp_channel *ch);
+void srp_nexus_channel_released_msg(void *arg);
 
 #endif

@@ -51,6 +51,7 @@ int srp_engine_create(const struct srp_engine_params *p,
 	if (!e)
 		return -ENOMEM;
 	e->p = *p;
+	e->main_loop = p->main_loop;
 	*out = e;
 	return 0;
 }
@@ -86,6 +87,13 @@ void srp_engine_get_stats(const struct srp_engine *e,
 			  struct srp_engine_stats *s)
 {
 	*s = e->stats;
+	for (const struct srp_worker *w = e->workers; w; w = w->next) {
+		s->cmds += w->stats.cmds;
+		s->tmfs += w->stats.tmfs;
+		s->credit_violations += w->stats.credit_violations;
+		s->aborted += w->stats.aborted;
+		s->bad_ius += w->stats.bad_ius;
+	}
 }
 
 bool srp_engine_idle(const struct srp_engine *e)
@@ -93,12 +101,16 @@ bool srp_engine_idle(const struct srp_engine *e)
 	return e->stats.channels == 0;
 }
 
+/* Main thread: T_LOGOUT every channel of the target (on its worker). */
 static void srp_target_logout_all(struct srp_target *t)
 {
 	for (struct srp_nexus *nx = t->nexuses; nx; nx = nx->next)
 		for (struct srp_channel *ch = nx->channels; ch;
-		     ch = ch->next_in_nexus)
-			srp_channel_logout(ch, SRP_T_LOGOUT_NO_REASON);
+		     ch = ch->next_in_nexus) {
+			ch->main_disc = true;
+			srp_channel_send(ch, srp_channel_logout_msg,
+					 ch->w->loop);
+		}
 }
 
 void srp_engine_stop(struct srp_engine *e)
@@ -182,7 +194,7 @@ err:
 	return -ENOMEM;
 }
 
-/* Released when the last nexus goes (see srp_nexus_channel_released). */
+/* Freed when the last nexus goes (srp_nexus_put_channel()). */
 void srp_target_remove(struct srp_target *t)
 {
 	struct srp_engine *e = t->engine;
@@ -258,7 +270,8 @@ static int srp_nexus_create(struct srp_target *t,
 	return 0;
 }
 
-void srp_nexus_channel_released(struct srp_nexus *nx, struct srp_channel *ch)
+/* Drop one channel of a nexus (main thread); the last frees it. */
+static void srp_nexus_put_channel(struct srp_nexus *nx, struct srp_channel *ch)
 {
 	struct srp_target *t = nx->target;
 	struct srp_channel **cp;
@@ -283,13 +296,31 @@ void srp_nexus_channel_released(struct srp_nexus *nx, struct srp_channel *ch)
 		srp_target_free(t);
 }
 
+/*
+ * Main thread: a worker released a channel (srp_channel_release()); the
+ * message carries the channel's nexus membership reference.
+ */
+void srp_nexus_channel_released_msg(void *arg)
+{
+	struct srp_channel *ch = arg;
+	struct srp_engine *e = ch->engine;
+
+	e->stats.channels--;
+	srp_nexus_put_channel(ch->nexus, ch);
+	srp_channel_put(ch);
+}
+
+/*
+ * Channels of the nexus the main thread has not asked to go (those that
+ * died on their own count until their release message arrives).
+ */
 static unsigned int srp_nexus_live_channels(const struct srp_nexus *nx)
 {
 	unsigned int n = 0;
 
 	for (const struct srp_channel *ch = nx ? nx->channels : NULL; ch;
 	     ch = ch->next_in_nexus)
-		if (ch->state <= SRP_CH_LIVE)
+		if (!ch->main_disc)
 			n++;
 	return n;
 }
@@ -387,8 +418,14 @@ static void srp_engine_conn_request(void *ctx, struct fabric_conn_req *creq,
 	if (!d.accept)
 		goto reject;
 	if (d.terminate_existing && nx) {
-		for (ch = nx->channels; ch; ch = ch->next_in_nexus)
-			srp_channel_disconnect(ch);
+		/* SINGLE: close the others without waiting (srp-facts 2.6). */
+		for (ch = nx->channels; ch; ch = ch->next_in_nexus) {
+			if (ch->main_disc)
+				continue;
+			ch->main_disc = true;
+			srp_channel_send(ch, srp_channel_disconnect_msg,
+					 ch->w->loop);
+		}
 	}
 	if (!nx) {
 		ret = srp_nexus_create(t, &req, view, &nx);
@@ -407,17 +444,21 @@ static void srp_engine_conn_request(void *ctx, struct fabric_conn_req *creq,
 		if (!nx->n_channels) {
 			/* Free the empty nexus we made. */
 			nx->n_channels = 1;
-			srp_nexus_channel_released(nx, NULL);
+			srp_nexus_put_channel(nx, NULL);
 		}
 		goto reject;
 	}
 	ch->next_in_nexus = nx->channels;
 	nx->channels = ch;
 	nx->n_channels++;
+	e->stats.channels++;
 	len = srp_login_build_rsp(&d, rsp, sizeof(rsp));
 	ret = f->ops->accept(creq, ch->qp, rsp, len > 0 ? len : 0);
+	/* From here the channel belongs to its worker's thread. */
+	srp_channel_send(ch, srp_channel_attach_msg, w->loop);
 	if (ret) {
-		srp_channel_disconnect(ch);
+		ch->main_disc = true;
+		srp_channel_send(ch, srp_channel_disconnect_msg, w->loop);
 		return;
 	}
 	e->stats.logins_accepted++;

@@ -24,8 +24,8 @@
  * them after the initiator saw the TM complete.  Commands whose response
  * is already being sent (RDMA_WRITE/SEND_RSP) are complete, not aborted.
  *
- * Scope: the channels of the nexus on the same worker (all of them in
- * this single-worker revision).
+ * Scope: the channels of the nexus on the worker that received the TMF
+ * (srp_engine.h "Threading").
  */
 #include "log.h"
 #include "srp/srp_int.h"
@@ -47,18 +47,28 @@ static void srp_tmf_abort(struct srp_req *tmf, struct srp_req *victim)
 }
 
 /*
- * Mark the victims (all first, then run them: running one may finish it
- * and free its slot while we walk the lists).
+ * Channels in scope: the TMF's own, then the other channels of its nexus
+ * on the same worker (worker-owned list, see srp_engine.h "Threading").
  */
+static struct srp_channel *srp_tmf_next_ch(struct srp_req *tmf,
+					   struct srp_channel *ch)
+{
+	if (!ch)
+		return tmf->ch;
+	ch = ch == tmf->ch ? tmf->ch->w->channels : ch->next_in_worker;
+	while (ch && (ch == tmf->ch || ch->nexus != tmf->ch->nexus ||
+		      ch->state >= SRP_CH_RELEASED))
+		ch = ch->next_in_worker;
+	return ch;
+}
+
+/* Mark the victims (all first; running them may free slots). */
 static void srp_tmf_collect(struct srp_req *tmf, bool by_tag)
 {
-	struct srp_nexus *nx = tmf->ch->nexus;
-	struct srp_channel *ch;
+	struct srp_channel *ch = NULL;
 	struct srp_req *r;
 
-	for (ch = nx->channels; ch; ch = ch->next_in_nexus) {
-		if (ch->w != tmf->ch->w || ch->state >= SRP_CH_RELEASED)
-			continue;
+	while ((ch = srp_tmf_next_ch(tmf, ch))) {
 		for (r = ch->active; r; r = r->next_active) {
 			if (r == tmf || !srp_tmf_abortable(r))
 				continue;
@@ -75,21 +85,29 @@ static void srp_tmf_collect(struct srp_req *tmf, bool by_tag)
 	}
 }
 
+/*
+ * End the victims that no event would wake (waiting for a buffer, READ
+ * depth or SQ room); those with a WR outstanding end at its completion,
+ * EXECUTING ones when SCSI completes them.  Restart after each: ending
+ * one may run others.
+ */
 static void srp_tmf_run_victims(struct srp_req *tmf)
 {
-	struct srp_nexus *nx = tmf->ch->nexus;
 	struct srp_channel *ch;
-	struct srp_req *r, *next;
+	struct srp_req *r;
 
-	for (ch = nx->channels; ch; ch = ch->next_in_nexus) {
-		if (ch->w != tmf->ch->w)
-			continue;
-		for (r = ch->active; r; r = next) {
-			next = r->next_active;
-			if (r->tmf == tmf && r->state != SRP_REQ_EXECUTING)
-				srp_req_process(r);
-		}
-	}
+	do {
+		r = NULL;
+		ch = NULL;
+		while (!r && (ch = srp_tmf_next_ch(tmf, ch)))
+			for (r = ch->active; r; r = r->next_active)
+				if (r->tmf == tmf &&
+				    r->state != SRP_REQ_EXECUTING &&
+				    !r->wr_pending)
+					break;
+		if (r)
+			srp_req_process(r);
+	} while (r);
 }
 
 void srp_tmf_victim_done(struct srp_req *victim)
@@ -106,7 +124,7 @@ void srp_req_start_tmf(struct srp_req *req)
 	struct srp_channel *ch = req->ch;
 	int ret;
 
-	ch->engine->stats.tmfs++;
+	ch->w->stats.tmfs++;
 	ret = srp_tsk_mgmt_decode(req->recv->buf, req->recv->len, &req->tmi);
 	if (ret) {
 		if (req->recv->len < 16) {

@@ -62,15 +62,6 @@ int srp_worker_create(struct srp_engine *e, struct fabric *f, struct loop *loop,
 	uint32_t i;
 	int ret;
 
-	/*
-	 * Login, nexus bookkeeping and channels all run on one thread in this
-	 * revision (srp_engine.h "Threading"): refuse a worker on another
-	 * loop rather than race.
-	 */
-	if (e->workers && e->workers->loop != loop) {
-		pr_err("srp: workers on several threads are not supported yet");
-		return -EOPNOTSUPP;
-	}
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
@@ -108,6 +99,8 @@ int srp_worker_create(struct srp_engine *e, struct fabric *f, struct loop *loop,
 	ret = srp_worker_refresh_fds(w);
 	if (ret)
 		goto err;
+	if (!e->main_loop)
+		e->main_loop = loop;
 	w->next = e->workers;
 	e->workers = w;
 	*out = w;
