@@ -736,7 +736,8 @@ static int lf_post_send(struct fabric_qp *q, struct fabric_send_wr *wr,
 		s->remote_addr = w->remote_addr;
 		s->rkey = w->rkey;
 		s->over_depth = false;
-		memcpy(s->sge, w->sg_list, w->num_sge * sizeof(s->sge[0]));
+		for (unsigned int i = 0; i < w->num_sge; i++)
+			s->sge[i] = w->sg_list[i];
 		if (w->opcode == FABRIC_WR_RDMA_READ) {
 			qp->reads_outstanding++;
 			if (qp->reads_outstanding > qp->attr.max_rd_atomic ||
@@ -996,7 +997,8 @@ static bool lf_run_cqs(struct loop_fabric *lf)
 			progress = true;
 			if (wc.qp)
 				lf_dispatch(&wc);
-			free(wc.pdata);
+			if (wc.pdata)
+				free(wc.pdata);
 		}
 	}
 	return progress;
