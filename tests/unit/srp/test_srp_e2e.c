@@ -39,7 +39,7 @@ struct env {
 	struct srp_engine *e;
 	struct fabric *f;
 	struct fabric_cq *icq;
-	struct srp_worker *w;
+	struct srp_worker *w, *w2;
 	struct srp_target *t;
 	struct srptd_bdev bdev;
 	struct scsi_lu *lu;
@@ -51,6 +51,7 @@ struct env {
 static const char *g_engine = "sync";
 static uint32_t g_req_lim;
 static bool g_tight; /* small pool, SQ and RDMA READ depth */
+static bool g_two_workers;
 
 static void ti_params(struct srp_ti_params *p, uint8_t ini)
 {
@@ -135,6 +136,10 @@ static int setup_engine(void **state, const char *engine)
 	assert_int_equal(scsi_lu_create(&env->bdev, &lp, &env->lu), 0);
 	assert_int_equal(srp_worker_create(env->e, env->f, env->loop, &env->w),
 			 0);
+	if (g_two_workers)
+		assert_int_equal(srp_worker_create(env->e, env->f, env->loop,
+						   &env->w2),
+				 0);
 	tp.name = "t1";
 	tp.id_ext = ID_EXT;
 	tp.ioc_guid = IOC_GUID;
@@ -152,6 +157,7 @@ static int setup(void **state)
 {
 	g_req_lim = 0;
 	g_tight = false;
+	g_two_workers = false;
 	return setup_engine(state, g_engine);
 }
 
@@ -159,6 +165,7 @@ static int setup_tight(void **state)
 {
 	g_req_lim = 0;
 	g_tight = true;
+	g_two_workers = false;
 	return setup_engine(state, g_engine);
 }
 
@@ -166,6 +173,7 @@ static int setup_null(void **state)
 {
 	g_req_lim = 0;
 	g_tight = false;
+	g_two_workers = false;
 	return setup_engine(state, "null");
 }
 
@@ -173,7 +181,16 @@ static int setup_small_credits(void **state)
 {
 	g_req_lim = 4;
 	g_tight = false;
+	g_two_workers = false;
 	return setup_engine(state, "null");
+}
+
+static int setup_two_workers(void **state)
+{
+	g_req_lim = 0;
+	g_tight = false;
+	g_two_workers = true;
+	return setup_engine(state, g_engine);
 }
 
 static bool all_down(void *arg)
@@ -195,6 +212,7 @@ static int teardown(void **state)
 	for (int i = 0; i < 4; i++)
 		srp_ti_destroy(env->ti[i]);
 	srp_worker_destroy(env->w);
+	srp_worker_destroy(env->w2);
 	srp_engine_destroy(env->e);
 	env->f->ops->cq_destroy(env->icq);
 	fabric_loop_destroy(env->f);
@@ -1057,6 +1075,45 @@ static void test_random_ius(void **state)
 	}
 }
 
+/*
+ * Two workers: MULTI logins land on both (round robin), carry I/O, and a
+ * SINGLE login closes both through the cross-worker messages; a LUN RESET
+ * answers for the channel that received it.
+ */
+static void test_two_workers(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *a, *b, *c;
+	struct srp_engine_stats st;
+	struct srp_ti_cmd tm = { 0 };
+
+	ti_params(&p, 5);
+	p.multi = true;
+	a = login(env, 0, &p);
+	b = login(env, 1, &p);
+	assert_int_equal(srp_ti_state(a), SRP_TI_LOGGED_IN);
+	assert_int_equal(srp_ti_state(b), SRP_TI_LOGGED_IN);
+	clear_ua(env, a);
+	write_read_mode(env, a, SRP_TI_DIRECT, 1, 1, MIB, 0);
+	write_read_mode(env, b, SRP_TI_INDIRECT, 4, 4, MIB, 4096);
+	assert_int_equal(
+		srp_ti_tmf(b, &tm, SRP_TSK_LUN_RESET, 0, SRP_TAG_NO_REQ), 0);
+	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
+	srp_engine_get_stats(env->e, &st);
+	assert_int_equal(st.channels, 2);
+	assert_int_equal(st.nexuses, 1);
+	p.multi = false;
+	c = login(env, 2, &p);
+	assert_int_equal(srp_ti_login_flags(c) & 3,
+			 SRP_LOGIN_RSP_MULTICHAN_TERMINATED);
+	assert_true(srp_ti_run_until(env->loop, ti_down, a, 5000));
+	assert_true(srp_ti_run_until(env->loop, ti_down, b, 5000));
+	clear_ua(env, c);
+	write_read_mode(env, c, SRP_TI_DIRECT, 1, 1, 65536, 8192);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1113,6 +1170,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_disconnect_with_io_inflight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_workers,
+						setup_two_workers, teardown),
 		cmocka_unit_test_setup_teardown(test_random_ius, setup,
 						teardown),
 	};
