@@ -277,7 +277,11 @@ struct fabric_ops {
 	int (*post_send)(struct fabric_qp *qp, struct fabric_send_wr *wr,
 			 struct fabric_send_wr **bad);
 
-	/* Start an orderly disconnect (DREQ / rdma_disconnect). */
+	/*
+	 * Start an orderly disconnect (DREQ / rdma_disconnect).
+	 * disconnected() follows exactly once, also for a QP whose accept
+	 * failed or that is already in error.
+	 */
 	int (*disconnect)(struct fabric_qp *qp);
 	/*
 	 * Move the QP to error and report drained() once everything posted

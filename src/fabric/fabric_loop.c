@@ -614,6 +614,7 @@ static int lf_accept(struct fabric_conn_req *req, struct fabric_qp *q,
 	if (!active) {
 		/* The initiator gave up meanwhile: REP times out. */
 		lf_qp_error(qp);
+		lf_report_disconnect(qp);
 		return -ECONNRESET;
 	}
 	qp->peer = active;
@@ -650,14 +651,18 @@ static int lf_disconnect(struct fabric_qp *q)
 {
 	struct lf_qp *qp = lq_of(q);
 
-	/* DREQ/DREP: both sides go to error and report the disconnect. */
+	/*
+	 * DREQ/DREP: both sides go to error and report the disconnect.  A QP
+	 * that never connected (or is already in error) reports it too, so
+	 * disconnect() is always followed by exactly one disconnected().
+	 */
 	if (qp->state == LFQ_INIT) {
 		qp->state = LFQ_ERROR;
 		lf_flush(qp);
-		lf_report_disconnect(qp);
-		return 0;
+	} else {
+		lf_qp_error(qp);
 	}
-	lf_qp_error(qp);
+	lf_report_disconnect(qp);
 	return 0;
 }
 
