@@ -515,6 +515,8 @@ int scsi_worker_event_fds(struct scsi_worker *w, int *fds, int max)
 	return n;
 }
 
+static void scsi_worker_kick(struct scsi_worker *w);
+
 static void scsi_run_resume(struct scsi_task *t, struct scsi_cmd *c)
 {
 	enum scsi_sr sr = c->resume(t, c);
@@ -677,8 +679,13 @@ enum scsi_sr scsi_submit_io(struct scsi_task *t, struct scsi_cmd *c)
 		c->trim_iov = NULL;
 	}
 	if (ret == -EAGAIN || ret == -ENOMEM) {
-		/* Backpressure: park and retry after completions. */
+		/*
+		 * Backpressure: park and retry from the next poll.  The
+		 * worker's own eventfd is kicked so that a next poll comes
+		 * even if the engine had nothing in flight to complete.
+		 */
 		scsi_list_add_tail(&t->worker->retry, &c->wnode);
+		scsi_worker_kick(t->worker);
 		return SCSI_SR_ASYNC;
 	}
 	return ret == -ENOSPC ? SCSI_SR_SPACE_ALLOC_FAILED :
@@ -779,6 +786,17 @@ bool scsi_range_acquire(struct scsi_task *t, struct scsi_cmd *c)
 	return ok;
 }
 
+/* Make the worker's eventfd readable so that it polls again. */
+static void scsi_worker_kick(struct scsi_worker *w)
+{
+	uint64_t one = 1;
+
+	if (write(w->efd, &one, sizeof(one)) < 0)
+		pr_err_ratelimited("scsi: eventfd write: %s", strerror(errno));
+	/* After the write: a poll that sees the flag also drains efd. */
+	atomic_store(&w->kicked, true);
+}
+
 /* Hand every waiter back to its worker to retry (lu->lock held). */
 static void scsi_range_wake_locked(struct scsi_lu *lu)
 {
@@ -787,18 +805,13 @@ static void scsi_range_wake_locked(struct scsi_lu *lu)
 						    struct scsi_range, wnode);
 		struct scsi_cmd *c = container_of(r, struct scsi_cmd, range);
 		struct scsi_worker *w = scsi_cmd_task(c)->worker;
-		uint64_t one = 1;
 
 		scsi_list_del(&r->wnode);
 		r->waiting = false;
 		pthread_mutex_lock(&w->rlock);
 		scsi_list_add_tail(&w->resumed, &c->wnode);
 		pthread_mutex_unlock(&w->rlock);
-		if (write(w->efd, &one, sizeof(one)) < 0)
-			pr_err_ratelimited("scsi: eventfd write: %s",
-					   strerror(errno));
-		/* After the write: a poll that sees it also drains efd. */
-		atomic_store(&w->kicked, true);
+		scsi_worker_kick(w);
 	}
 }
 

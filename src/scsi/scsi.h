@@ -132,7 +132,10 @@ int scsi_worker_attach_itn(struct scsi_worker *w, struct scsi_itn *itn);
 /*
  * Fill fds with the event fds to watch (the worker's wake-up eventfd, then
  * one per backend context); returns how many (<= max).  When any becomes
- * readable, call scsi_worker_poll().
+ * readable, call scsi_worker_poll().  Watch them level-triggered (EPOLLIN
+ * without EPOLLET): the wake-up eventfd is drained only when there is
+ * work, and a task parked by backpressure keeps it readable until it has
+ * been resubmitted.
  */
 int scsi_worker_event_fds(struct scsi_worker *w, int *fds, int max);
 /* Reap backend completions (runs task->complete callbacks); count. */

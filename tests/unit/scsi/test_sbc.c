@@ -6,6 +6,7 @@
  * mapping, backpressure.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -806,6 +807,47 @@ static void test_backpressure(void **state)
 	scsi_worker_destroy(w);
 }
 
+/*
+ * -EAGAIN with nothing in flight: no engine completion will ever wake the
+ * worker, so the SCSI layer must keep its own event fd readable until the
+ * parked task is resubmitted.
+ */
+static void test_backpressure_nothing_in_flight(void **state)
+{
+	struct st *s = *state;
+	uint8_t blk[512], file[512];
+	struct sf_async a;
+	struct sf_cmd c;
+	unsigned int rounds = 0;
+
+	sf_fill(blk, 512, 77);
+	tb_ctl.submit_err = -EAGAIN;
+	sf_cdb_rw10(&c, SCSI_OP_WRITE_10, 0, 700, 1);
+	c.out = blk;
+	c.out_len = 512;
+	sf_start(s->f.w, s->f.itn[0], 0, &c, &a);
+	assert_false(a.done);
+	while (!a.done) {
+		struct pollfd p[8];
+		int fds[8], n, i;
+
+		n = scsi_worker_event_fds(s->f.w, fds, 8);
+		for (i = 0; i < n; i++) {
+			p[i].fd = fds[i];
+			p[i].events = POLLIN;
+		}
+		/* Something must be readable: no timeouts to lean on. */
+		assert_true(poll(p, n, 5000) > 0);
+		if (++rounds == 3)
+			tb_ctl.submit_err = 0;
+		scsi_worker_poll(s->f.w);
+	}
+	free(a.t);
+	assert_int_equal(c.status, SAM_STAT_GOOD);
+	sf_pread(&s->f, 0, 700 * 512, file, 512);
+	assert_memory_equal(file, blk, 512);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -833,6 +875,9 @@ int main(void)
 						setup_tb, teardown),
 		cmocka_unit_test_setup_teardown(test_backpressure, setup_tb,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_backpressure_nothing_in_flight, setup_tb,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
