@@ -90,7 +90,13 @@ int srp_worker_create(struct srp_engine *e, struct fabric *f, struct loop *loop,
 			     &w->pool_mr);
 	if (ret)
 		goto err;
-	ret = f->ops->cq_create(f, loop, 4096, &w->cq);
+	/*
+	 * Room for every channel's outstanding completions: one signalled
+	 * WR per request plus the receives (~2 x 132 per channel) in steady
+	 * state, all WRs when QPs flush.  A fixed generous size until the
+	 * fabric can resize CQs as QPs join (SPDK does).
+	 */
+	ret = f->ops->cq_create(f, loop, 16384, &w->cq);
 	if (ret)
 		goto err;
 	ret = scsi_worker_create(1024, &w->sw);
