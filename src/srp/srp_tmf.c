@@ -25,7 +25,12 @@
  * is already being sent (RDMA_WRITE/SEND_RSP) are complete, not aborted.
  *
  * Scope: the channels of the nexus on the worker that received the TMF
- * (srp_engine.h "Threading").
+ * (srp_engine.h "Threading").  Commands of OTHER nexuses on a reset LUN
+ * are not aborted: they complete normally and those nexuses get the
+ * 29/03 unit attention from scsi_lu_reset().  SAM-5 would abort them
+ * (silently with TAS = 0, which is what the control mode page reports),
+ * leaving their initiators to time out; finishing them is the gentler
+ * choice until a cross-worker abort exists.
  */
 #include "log.h"
 #include "srp/srp_int.h"
