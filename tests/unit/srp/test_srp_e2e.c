@@ -52,6 +52,7 @@ static const char *g_engine = "sync";
 static uint32_t g_req_lim;
 static bool g_tight; /* small pool, SQ and RDMA READ depth */
 static bool g_two_workers;
+static bool g_no_ext; /* allow_ext_table = false */
 
 static void ti_params(struct srp_ti_params *p, uint8_t ini)
 {
@@ -104,6 +105,8 @@ static int setup_engine(void **state, const char *engine)
 	ep.chunks = 128;
 	if (g_req_lim)
 		ep.login.req_lim = g_req_lim;
+	ep.allow_ext_table = !g_no_ext;
+	g_no_ext = false;
 	if (g_tight) {
 		ep.chunks = 16; /* exactly one 1 MiB command */
 		ep.sq_depth = 8;
@@ -191,6 +194,12 @@ static int setup_two_workers(void **state)
 	g_tight = false;
 	g_two_workers = true;
 	return setup_engine(state, g_engine);
+}
+
+static int setup_no_ext(void **state)
+{
+	g_no_ext = true;
+	return setup(state);
 }
 
 static bool all_down(void *arg)
@@ -1114,6 +1123,30 @@ static void test_two_workers(void **state)
 	write_read_mode(env, c, SRP_TI_DIRECT, 1, 1, 65536, 8192);
 }
 
+/*
+ * External tables refused by configuration (ib_srpt's behaviour): a clean
+ * CHECK CONDITION, the channel stays up, full tables still work.
+ */
+static void test_external_table_disabled(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	struct srp_ti_cmd c = { 0 };
+
+	clear_ua(env, ti);
+	cdb_rw10(c.cdb, false, 0, 64);
+	c.dir = 2;
+	c.desc = SRP_TI_EXTERNAL;
+	c.ndesc = 20;
+	c.ndesc_in_iu = 2;
+	c.len = 32768;
+	run_cmd(env, ti, &c);
+	assert_int_equal(c.status, SAM_STAT_CHECK_CONDITION);
+	assert_int_equal(c.sense[2] & 0xf, 0x05);
+	assert_int_equal(srp_ti_state(ti), SRP_TI_LOGGED_IN);
+	write_read_mode(env, ti, SRP_TI_INDIRECT, 20, 20, 65536, 64);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1170,6 +1203,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_disconnect_with_io_inflight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_external_table_disabled,
+						setup_no_ext, teardown),
 		cmocka_unit_test_setup_teardown(test_two_workers,
 						setup_two_workers, teardown),
 		cmocka_unit_test_setup_teardown(test_random_ius, setup,
