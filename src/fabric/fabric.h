@@ -198,6 +198,11 @@ struct fabric_caps {
 	unsigned int max_sge;
 	unsigned int max_rd_atomic;
 	size_t max_mr_size;
+	/*
+	 * iWARP: memory an RDMA READ lands in must be registered with
+	 * FABRIC_ACCESS_REMOTE_WRITE too (SPDK does the same, srp-facts 7.3).
+	 */
+	bool read_sink_remote_write;
 };
 
 /* Public head of a QP; implementations embed it. */
