@@ -575,7 +575,12 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 		ret = -ENOMEM;
 		goto err;
 	}
-	ret = f->ops->mr_reg(f, ch->mem, ch->mem_len, FABRIC_ACCESS_LOCAL_WRITE,
+	/* Holds the external tables, an RDMA READ sink. */
+	ret = f->ops->mr_reg(f, ch->mem, ch->mem_len,
+			     FABRIC_ACCESS_LOCAL_WRITE |
+				     (f->caps.read_sink_remote_write ?
+					      FABRIC_ACCESS_REMOTE_WRITE :
+					      0),
 			     &ch->mr);
 	if (ret)
 		goto err;

@@ -86,7 +86,12 @@ int srp_worker_create(struct srp_engine *e, struct fabric *f, struct loop *loop,
 		w->free_chunks[i] =
 			w->pool + (size_t)(e->p.chunks - 1 - i) * w->chunk_size;
 	w->n_free = e->p.chunks;
-	ret = f->ops->mr_reg(f, w->pool, w->pool_len, FABRIC_ACCESS_LOCAL_WRITE,
+	/* RDMA READ sink (data-out): iWARP wants remote write on it. */
+	ret = f->ops->mr_reg(f, w->pool, w->pool_len,
+			     FABRIC_ACCESS_LOCAL_WRITE |
+				     (f->caps.read_sink_remote_write ?
+					      FABRIC_ACCESS_REMOTE_WRITE :
+					      0),
 			     &w->pool_mr);
 	if (ret)
 		goto err;
