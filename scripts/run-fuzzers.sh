@@ -40,6 +40,8 @@ fi
 [ -n "$HARNESSES" ] || { echo "run-fuzzers: no harness built" >&2; exit 1; }
 
 mkdir -p "$BUILD/fuzz-artifacts"
+# Known leaks in system libraries (see the file) are not findings.
+export LSAN_OPTIONS="suppressions=$SRC/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 failed=""
 for h in $HARNESSES; do
 	exe=$BUILD/tests/fuzz/$h
