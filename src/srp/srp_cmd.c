@@ -135,7 +135,10 @@ void srp_req_start_cmd(struct srp_req *req)
 			     ASC_INVALID_FIELD_IN_CDB, 0);
 		goto run;
 	}
-	memcpy(t->cdb, req->ci.cdb, req->ci.cdb_len);
+	/* 16 bytes always (a fixed-size copy), additional CDB rarely. */
+	memcpy(t->cdb, req->ci.cdb, 16);
+	if (req->ci.cdb_len > 16)
+		memcpy(t->cdb + 16, req->ci.cdb + 16, req->ci.cdb_len - 16);
 	t->cdb_len = req->ci.cdb_len;
 	t->lun = req->ci.lun;
 	if (scsi_task_parse(t) > 0) {
@@ -170,9 +173,15 @@ void srp_req_start_cmd(struct srp_req *req)
 			req->buf_len = 0; /* no chunks needed */
 		} else {
 			req->table_done = !dir->ext_table;
+			if (dir->fmt == SRP_DATA_DESC_DIRECT &&
+			    srp_cmd_get_desc(req->recv->buf, dir, 0, &req->d0))
+				req->d0.len = 0;
 		}
 	} else if (t->dir == SCSI_DIR_READ) {
 		dir = &req->ci.din;
+		if (dir->fmt == SRP_DATA_DESC_DIRECT &&
+		    srp_cmd_get_desc(req->recv->buf, dir, 0, &req->d0))
+			req->d0.len = 0;
 		req->buf_len = t->xfer_len;
 		req->table_done = !dir->ext_table;
 		req->data_out_done = true;
@@ -198,6 +207,10 @@ static const struct srp_cmd_dir *srp_req_dir(struct srp_req *req)
 static void srp_req_get_desc(struct srp_req *req, const struct srp_cmd_dir *dir,
 			     uint32_t i, struct srp_data_desc *d)
 {
+	if (dir->fmt == SRP_DATA_DESC_DIRECT) {
+		*d = req->d0; /* decoded once in srp_req_start_cmd() */
+		return;
+	}
 	if (dir->ext_table) {
 		const uint8_t *p = req->table + 16 * (size_t)i;
 

@@ -159,6 +159,7 @@ struct srp_req {
 	/* Decoded IU. */
 	struct srp_cmd_info ci;
 	struct srp_tsk_mgmt_info tmi;
+	struct srp_data_desc d0; /* the direct descriptor, if any */
 	/* Error found before execution: respond with this status/sense. */
 	bool early_status;
 	/* Transfer bookkeeping. */
