@@ -137,7 +137,14 @@ fi
 mkdir -p "$cache/runs"
 run=$cache/runs/$(date +%Y%m%d-%H%M%S)-$$
 mkdir -p "$run"
-(cd "$cache/runs" && ls -1d -- */ 2>/dev/null | head -n -5 | xargs -r rm -rf)
+echo $$ >"$run/pid"
+# Keep the last five runs; never remove one whose run.sh is still alive
+# (several people may share this cache).
+(cd "$cache/runs" && ls -1d -- */ 2>/dev/null | head -n -5 | while read -r d; do
+	p=$(cat "$d/pid" 2>/dev/null || :)
+	[ -n "$p" ] && kill -0 "$p" 2>/dev/null && continue
+	rm -rf "$d"
+done)
 ov=$run/overlay
 merged_root "$ov"
 mkdir -p "$ov/vm"

@@ -9,12 +9,15 @@
 #   reset    LUN reset (sg_reset -d) during verified I/O
 #   relogin  5 logout/login cycles, then verify data written before
 #   chcount  logins with ch_count=1 and ch_count=2
+#   opts     logins with queue_size=8, cmd_sg_entries=255, max_sect=64, and
+#            ib_srp use_imm_data=0 / never_register=1 (indirect and external
+#            descriptor tables), each with verified I/O
 #   perf     4K random read IOPS and 1M sequential read MiB/s (INFO lines)
 # fabric/* checks (Soft-RoCE up, userspace verbs and RDMA/CM work) always run.
 # The target's own checks (target_extra_checks) always run.
 . /vm/lib.sh
 
-FIO_TIMEOUT=300
+FIO_TIMEOUT=150
 
 want() {
 	case ,$VMRIG_CHECKS, in
@@ -200,6 +203,45 @@ chk_ch_count() {
 		fail "fio verify with ch_count=$1 failed"
 }
 
+# chk_login_opts OPTS BS DEPTH SIZE: log in again with extra add_target
+# options and run a verified write that depends on them.
+chk_login_opts() {
+	srp_logout || return 1
+	DEV=
+	chk_login "$1" || return 1
+	fio_run "opts" --rw=randwrite --bs="$2" --iodepth="$3" --size="$4" \
+		--offset=64M --verify=crc32c --verify_fatal=1 --do_verify=1 ||
+		fail "fio bs=$2 iodepth=$3 with $1 failed: $(grep -m1 -i 'err\|bad\|verify' /tmp/fio-opts.out)"
+}
+
+# chk_srp_param "MODPARAMS" "LOGINOPTS" BS DEPTH SIZE: reload ib_srp with
+# module parameters, log in with extra options, verified write, then reload
+# ib_srp with its defaults and log in again.
+chk_srp_param() {
+	srp_logout || return 1
+	DEV=
+	rmmod ib_srp || fail "rmmod ib_srp" || return 1
+	# shellcheck disable=SC2086
+	modprobe ib_srp $1 || fail "modprobe ib_srp $1" || return 1
+	_ok=0
+	if chk_login "$2"; then
+		fio_run "param" --rw=randwrite --bs="$3" --iodepth="$4" \
+			--size="$5" --offset=64M --verify=crc32c --verify_fatal=1 \
+			--do_verify=1 ||
+			{ fail "fio bs=$3 iodepth=$4 with ib_srp $1 $2 failed: $(grep -m1 -i 'err\|bad\|verify' /tmp/fio-param.out)"; _ok=1; }
+	else
+		_ok=1
+	fi
+	_why=$WHY
+	srp_logout
+	DEV=
+	rmmod ib_srp
+	modprobe ib_srp
+	chk_login || fail "login after restoring ib_srp defaults: $WHY" || return 1
+	WHY=$_why
+	return $_ok
+}
+
 # terse v3: field 8 = read IOPS, field 7 = read bandwidth KiB/s
 chk_perf() {
 	need_disk || return 1
@@ -281,6 +323,27 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 	if want chcount; then
 		run_check ch_count-1 chk_ch_count 1
 		run_check ch_count-2 chk_ch_count 2
+	fi
+	if want opts; then
+		run_check queue_size-8-qd32 chk_login_opts queue_size=8 4k 32 8M
+		run_check cmd_sg_entries-255-bs4m chk_login_opts cmd_sg_entries=255 4m 2 32M
+		run_check max_sect-64-bs256k chk_login_opts max_sect=64 256k 4 16M
+		run_check no-immediate-data chk_srp_param use_imm_data=0 "" 4k 16 8M
+		# Without memory registration every SG element is its own SRP
+		# descriptor: indirect tables in the IU (SRP r16a 5.5.2.6)...
+		run_check never_register-indirect chk_srp_param never_register=1 "" 64k 8 16M
+		# ...and, with one descriptor per command, external tables the
+		# target must fetch with RDMA READ.  Only for targets that say
+		# they can: LIO ib_srpt answers such commands with BUSY forever
+		# (srp-facts.md 1.8) and the I/O hangs until the SCSI timeouts.
+		if [ "${TGT_EXT_SG:-0}" = 1 ]; then
+			run_check never_register-ext-sg chk_srp_param never_register=1 \
+				cmd_sg_entries=1,allow_ext_sg=1 64k 8 16M
+		else
+			echo "vmrig: $T does not fetch external descriptor tables: never_register-ext-sg not run"
+		fi
+		# back to a default login for what follows
+		srp_logout && DEV= && chk_login >/dev/null
 	fi
 	want perf && run_check perf chk_perf
 	target_extra_checks

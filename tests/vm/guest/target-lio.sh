@@ -6,6 +6,8 @@
 #                    TGT_ADDR TGT_PORT         RDMA/CM address and port
 #                    TGT_LUN0_BYTES            size of LUN 0
 #                    TGT_VENDOR                expected INQUIRY vendor id
+#                    TGT_EXT_SG                1 if it fetches external
+#                                              descriptor tables (optional)
 #                  and on failure sets WHY and returns 1.
 #   target_stop    tear it down (must work after a partial start).
 #   target_extra_checks   target-specific checks run after the common ones.
@@ -23,6 +25,7 @@ LIO_DIR=/tmp/lio
 TGT_LUN0_BYTES=$((256 * 1024 * 1024))
 TGT_VENDOR=LIO-ORG
 TGT_PORT=5555
+TGT_EXT_SG=0 # ib_srpt does not fetch external tables
 
 target_start() {
 	for m in configfs target_core_mod target_core_file ib_srpt; do

@@ -21,6 +21,9 @@ TGT_PORT=5000
 TGT_ID_EXT=5352505444564d31
 TGT_LUN0_BYTES=$((256 * 1024 * 1024))
 TGT_VENDOR=SRPTD
+# Set to 1 once srptd fetches external indirect descriptor tables (RDMA READ
+# of the table, SRP r16a 5.5.2.6); suite.sh then runs never_register-ext-sg.
+TGT_EXT_SG=0
 SRPTD_PID=
 
 srptd_log_tail() {
