@@ -39,6 +39,10 @@
 
 /* MR handles: worker pools plus one region per channel (srp_channel.c). */
 #define V_MAX_MRS 16384
+/* Device slots; a slot keeps its index for the fabric's lifetime so MRs
+ * and CQs can hold per-device parts in fixed arrays. */
+#define V_MAX_DEVS 16
+#define V_SCAN_MS 2000 /* device list rescan (hot add / removal) */
 #define V_BAD_LKEY 0xffffffffu /* makes the HCA report LOC_PROT_ERR */
 #define V_POLL_BATCH 32
 #define V_POLL_BUDGET 1024
@@ -55,8 +59,26 @@
 	       (c)->dev ? (c)->dev->name : "?", (c)->info.peer_name, \
 	       ##__VA_ARGS__)
 
+/*
+ * Device life cycle (state changes under vf->lock, main thread):
+ * FREE -> ACTIVE -> REMOVING (gone from the device list, DEVICE_FATAL or
+ * DEVICE_REMOVAL: no new QPs, its connections are told to go) ->
+ * RELEASED (connections gone, then every CQ part, MR part, PD released so
+ * the kernel can finish unregistering it) -> slot reusable.
+ */
+enum vdev_state {
+	VD_FREE,
+	VD_ACTIVE,
+	VD_REMOVING,
+	VD_RELEASED,
+};
+
 struct vdev {
 	unsigned int idx;
+	atomic_int state; /* enum vdev_state */
+	unsigned int nconns; /* connections on it, under vf->lock */
+	bool release_started;
+	atomic_uint cq_pending; /* CQ parts still to release */
 	char name[IBV_SYSFS_NAME_MAX];
 	struct ibv_context *ctx; /* librdmacm's context: rdma_get_devices() */
 	struct ibv_pd *pd;
@@ -65,7 +87,6 @@ struct vdev {
 	uint32_t port_mask; /* selected ports (bit n = port n) */
 	uint32_t ib_port_mask; /* selected ports with IB link layer */
 	bool async_watched;
-	bool dead; /* DEVICE_FATAL or removal: no new QPs */
 	struct verbs_fabric *vf;
 };
 
@@ -80,7 +101,8 @@ struct vlistener {
 struct vmr {
 	struct fabric_mr base;
 	unsigned int handle;
-	struct ibv_mr *mrs[]; /* per device */
+	int iacc; /* ibv access flags, to register on a device added later */
+	struct ibv_mr *mrs[V_MAX_DEVS]; /* per device slot */
 };
 
 struct vcq_dev {
@@ -98,8 +120,9 @@ struct fabric_cq {
 	unsigned int depth;
 	unsigned int nr_qps;
 	struct loop_timer *repoll; /* poll budget exhausted: continue */
-	unsigned int ndev;
-	struct vcq_dev devs[];
+	uint64_t id; /* for messages: a CQ may be gone when they arrive */
+	struct fabric_cq *next; /* vf->cqs, under vf->lock */
+	struct vcq_dev devs[V_MAX_DEVS];
 };
 
 enum vslot_kind {
@@ -192,9 +215,12 @@ struct verbs_fabric {
 	struct fabric_verbs_params p;
 	struct fabric_verbs_listen *listen_cfg;
 	char (*ports_cfg)[64];
-	struct ibv_context **rdma_devs; /* rdma_get_devices() */
-	unsigned int ndev;
-	struct vdev *devs;
+	struct ibv_context **rdma_devs; /* rdma_get_devices(): our refs */
+	unsigned int ndev; /* slots used so far */
+	struct vdev devs[V_MAX_DEVS];
+	struct fabric_cq *cqs;
+	uint64_t next_cq_id;
+	struct loop_timer *scan;
 	struct rdma_event_channel *ech;
 	unsigned int nlst;
 	struct vlistener *lst;
@@ -340,9 +366,13 @@ static void vc_get(struct fabric_conn_req *c)
 	atomic_fetch_add(&c->refs, 1);
 }
 
+static void v_dev_release_cqs(void *arg);
+
 static void vc_free(struct fabric_conn_req *c)
 {
 	struct verbs_fabric *vf = c->vf;
+	struct vdev *d = c->dev;
+	bool release = false;
 
 	pthread_mutex_lock(&vf->lock);
 	if (c->prev)
@@ -351,7 +381,19 @@ static void vc_free(struct fabric_conn_req *c)
 		vf->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	if (d) {
+		d->nconns--;
+		/* The last connection of a removed device is gone: release
+		 * its CQ parts, MRs and PD (main thread). */
+		if (atomic_load(&d->state) == VD_REMOVING && !d->nconns &&
+		    !d->release_started) {
+			d->release_started = true;
+			release = true;
+		}
+	}
 	pthread_mutex_unlock(&vf->lock);
+	if (release && loop_send(vf->main_loop, v_dev_release_cqs, d))
+		vdev_log(LOG_ERR, d, "cannot schedule the device release");
 	free(c->sq_slots);
 	free(c->rq_slots);
 	free(c->swr);
@@ -552,30 +594,32 @@ static int v_mr_reg(struct fabric *f, void *addr, size_t len,
 		iacc |= IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_LOCAL_WRITE;
 	if (access & FABRIC_ACCESS_REMOTE_READ)
 		iacc |= IBV_ACCESS_REMOTE_READ;
-	m = calloc(1, sizeof(*m) + vf->ndev * sizeof(m->mrs[0]));
+	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
+	m->iacc = iacc;
+	/* Under the lock: a device being added registers every MR. */
+	pthread_mutex_lock(&vf->lock);
 	for (unsigned int i = 0; i < vf->ndev; i++) {
-		m->mrs[i] = ibv_reg_mr(vf->devs[i].pd, addr, len, iacc);
+		struct vdev *d = &vf->devs[i];
+
+		if (atomic_load(&d->state) != VD_ACTIVE)
+			continue;
+		m->mrs[i] = ibv_reg_mr(d->pd, addr, len, iacc);
 		if (!m->mrs[i]) {
 			ret = errno ? -errno : -ENOMEM;
-			vdev_log(LOG_ERR, &vf->devs[i],
-				 "ibv_reg_mr(%zu bytes): %s", len,
+			vdev_log(LOG_ERR, d, "ibv_reg_mr(%zu bytes): %s", len,
 				 strerror(-ret));
 			goto fail;
 		}
+		if (!m->base.rkey)
+			m->base.rkey = m->mrs[i]->rkey;
 	}
-	pthread_mutex_lock(&vf->lock);
 	for (h = vf->mr_hint; h < V_MAX_MRS && atomic_load(&vf->mrs[h]); h++)
 		;
 	if (h == V_MAX_MRS)
 		for (h = 0; h < V_MAX_MRS && atomic_load(&vf->mrs[h]); h++)
 			;
-	if (h < V_MAX_MRS) {
-		atomic_store(&vf->mrs[h], m);
-		vf->mr_hint = h + 1;
-	}
-	pthread_mutex_unlock(&vf->lock);
 	if (h == V_MAX_MRS) {
 		ret = -ENOMEM;
 		goto fail;
@@ -588,13 +632,16 @@ static int v_mr_reg(struct fabric *f, void *addr, size_t len,
 	/* lkey is our handle, translated per device when posting; the
 	 * rkey is the first device's (the target never exposes memory). */
 	m->base.lkey = h;
-	m->base.rkey = m->mrs[0]->rkey;
+	atomic_store(&vf->mrs[h], m);
+	vf->mr_hint = h + 1;
+	pthread_mutex_unlock(&vf->lock);
 	*out = &m->base;
 	return 0;
 fail:
-	for (unsigned int i = 0; i < vf->ndev; i++)
+	for (unsigned int i = 0; i < V_MAX_DEVS; i++)
 		if (m->mrs[i])
 			ibv_dereg_mr(m->mrs[i]);
+	pthread_mutex_unlock(&vf->lock);
 	free(m);
 	return ret;
 }
@@ -612,10 +659,10 @@ static void v_mr_dereg(struct fabric_mr *mr)
 	atomic_store(&vf->mrs[m->handle], NULL);
 	if (m->handle < vf->mr_hint)
 		vf->mr_hint = m->handle;
-	pthread_mutex_unlock(&vf->lock);
-	for (unsigned int i = 0; i < vf->ndev; i++)
+	for (unsigned int i = 0; i < V_MAX_DEVS; i++)
 		if (m->mrs[i] && ibv_dereg_mr(m->mrs[i]))
 			vdev_log(LOG_ERR, &vf->devs[i], "ibv_dereg_mr: %m");
+	pthread_mutex_unlock(&vf->lock);
 	free(m);
 }
 
@@ -627,7 +674,7 @@ static uint32_t v_lkey(struct verbs_fabric *vf, unsigned int dev,
 						     memory_order_acquire) :
 				NULL;
 
-	return m ? m->mrs[dev]->lkey : V_BAD_LKEY;
+	return m && m->mrs[dev] ? m->mrs[dev]->lkey : V_BAD_LKEY;
 }
 
 /* ---- completion queues ----------------------------------------------- */
@@ -736,7 +783,7 @@ static void vcq_repoll_cb(void *arg)
 	struct fabric_cq *cq = arg;
 
 	cq->repoll = NULL;
-	for (unsigned int i = 0; i < cq->ndev; i++)
+	for (unsigned int i = 0; i < V_MAX_DEVS; i++)
 		if (cq->devs[i].icq)
 			vcq_poll(&cq->devs[i]);
 }
@@ -759,96 +806,127 @@ static void vcq_event_cb(void *arg, uint32_t events)
 
 static void v_cq_destroy(struct fabric_cq *cq);
 
+/* The part of a CQ on one device (on the CQ loop's thread). */
+static int vcq_dev_setup(struct fabric_cq *cq, struct vdev *d)
+{
+	struct vcq_dev *cd = &cq->devs[d->idx];
+	struct verbs_fabric *vf = cq->vf;
+	int vec = d->ctx->num_comp_vectors > 0 ?
+			  (int)(vf->next_vector++ % d->ctx->num_comp_vectors) :
+			  0;
+	int ret;
+
+	cd->cq = cq;
+	cd->dev = d;
+	if (cq->depth > (unsigned int)d->attr.max_cqe) {
+		vdev_log(LOG_ERR, d, "CQ depth %u > max_cqe %d", cq->depth,
+			 d->attr.max_cqe);
+		return -EINVAL;
+	}
+	cd->ch = ibv_create_comp_channel(d->ctx);
+	if (!cd->ch) {
+		ret = errno ? -errno : -ENOMEM;
+		vdev_log(LOG_ERR, d, "ibv_create_comp_channel: %m");
+		return ret;
+	}
+	ret = set_nonblock(cd->ch->fd);
+	if (ret)
+		return ret;
+	cd->icq = ibv_create_cq(d->ctx, cq->depth, cd, cd->ch, vec);
+	if (!cd->icq) {
+		ret = errno ? -errno : -ENOMEM;
+		vdev_log(LOG_ERR, d, "ibv_create_cq(%u): %s", cq->depth,
+			 strerror(-ret));
+		return ret;
+	}
+	if (ibv_req_notify_cq(cd->icq, 0))
+		return errno ? -errno : -EIO;
+	ret = loop_add_fd(cq->loop, cd->ch->fd, EPOLLIN, vcq_event_cb, cd);
+	if (ret)
+		return ret;
+	cd->watched = true;
+	return 0;
+}
+
+static void vcq_dev_teardown(struct vcq_dev *cd)
+{
+	if (cd->watched)
+		loop_del_fd(cd->cq->loop, cd->ch->fd);
+	cd->watched = false;
+	if (cd->icq) {
+		if (cd->unacked)
+			ibv_ack_cq_events(cd->icq, cd->unacked);
+		if (ibv_destroy_cq(cd->icq))
+			vdev_log(LOG_ERR, cd->dev, "ibv_destroy_cq: %m");
+	}
+	cd->icq = NULL;
+	cd->unacked = 0;
+	if (cd->ch && ibv_destroy_comp_channel(cd->ch))
+		vdev_log(LOG_ERR, cd->dev, "ibv_destroy_comp_channel: %m");
+	cd->ch = NULL;
+}
+
 static int v_cq_create(struct fabric *f, struct loop *loop, unsigned int depth,
 		       struct fabric_cq **out)
 {
 	struct verbs_fabric *vf = vf_of(f);
 	struct fabric_cq *cq;
-	int ret;
+	int ret = 0;
 
 	if (!loop || !depth)
 		return -EINVAL;
-	cq = calloc(1, sizeof(*cq) + vf->ndev * sizeof(cq->devs[0]));
+	cq = calloc(1, sizeof(*cq));
 	if (!cq)
 		return -ENOMEM;
 	cq->vf = vf;
 	cq->loop = loop;
 	cq->depth = depth;
-	cq->ndev = vf->ndev;
-	for (unsigned int i = 0; i < vf->ndev; i++) {
-		struct vcq_dev *cd = &cq->devs[i];
-		struct vdev *d = &vf->devs[i];
-		int vec = d->ctx->num_comp_vectors > 0 ?
-				  (int)(vf->next_vector++ %
-					d->ctx->num_comp_vectors) :
-				  0;
-
-		cd->cq = cq;
-		cd->dev = d;
-		if (d->dead)
-			continue;
-		if (depth > (unsigned int)d->attr.max_cqe) {
-			vdev_log(LOG_ERR, d, "CQ depth %u > max_cqe %d", depth,
-				 d->attr.max_cqe);
-			ret = -EINVAL;
-			goto fail;
-		}
-		cd->ch = ibv_create_comp_channel(d->ctx);
-		if (!cd->ch) {
-			ret = -errno;
-			vdev_log(LOG_ERR, d, "ibv_create_comp_channel: %m");
-			goto fail;
-		}
-		ret = set_nonblock(cd->ch->fd);
-		if (ret)
-			goto fail;
-		cd->icq = ibv_create_cq(d->ctx, depth, cd, cd->ch, vec);
-		if (!cd->icq) {
-			ret = errno ? -errno : -ENOMEM;
-			vdev_log(LOG_ERR, d, "ibv_create_cq(%u): %s", depth,
-				 strerror(-ret));
-			goto fail;
-		}
-		if (ibv_req_notify_cq(cd->icq, 0)) {
-			ret = -errno;
-			goto fail;
-		}
-		ret = loop_add_fd(loop, cd->ch->fd, EPOLLIN, vcq_event_cb, cd);
-		if (ret)
-			goto fail;
-		cd->watched = true;
+	for (unsigned int i = 0; i < V_MAX_DEVS; i++) {
+		cq->devs[i].cq = cq;
+		cq->devs[i].dev = &vf->devs[i];
+	}
+	/* Under the lock: a device being added creates its part of every
+	 * CQ on the list. */
+	pthread_mutex_lock(&vf->lock);
+	for (unsigned int i = 0; i < vf->ndev && !ret; i++)
+		if (atomic_load(&vf->devs[i].state) == VD_ACTIVE)
+			ret = vcq_dev_setup(cq, &vf->devs[i]);
+	if (!ret) {
+		cq->id = ++vf->next_cq_id;
+		cq->next = vf->cqs;
+		vf->cqs = cq;
+	}
+	pthread_mutex_unlock(&vf->lock);
+	if (ret) {
+		for (unsigned int i = 0; i < V_MAX_DEVS; i++)
+			vcq_dev_teardown(&cq->devs[i]);
+		free(cq);
+		return ret;
 	}
 	*out = cq;
 	return 0;
-fail:
-	v_cq_destroy(cq);
-	return ret;
 }
 
 static void v_cq_destroy(struct fabric_cq *cq)
 {
+	struct verbs_fabric *vf;
+
 	if (!cq)
 		return;
+	vf = cq->vf;
 	if (cq->nr_qps)
 		v_log(LOG_ERR, "CQ destroyed with %u QPs", cq->nr_qps);
 	if (cq->repoll)
 		loop_timer_cancel(cq->loop, cq->repoll);
-	for (unsigned int i = 0; i < cq->ndev; i++) {
-		struct vcq_dev *cd = &cq->devs[i];
-
-		if (cd->watched)
-			loop_del_fd(cq->loop, cd->ch->fd);
-		if (cd->icq) {
-			if (cd->unacked)
-				ibv_ack_cq_events(cd->icq, cd->unacked);
-			if (ibv_destroy_cq(cd->icq))
-				vdev_log(LOG_ERR, cd->dev,
-					 "ibv_destroy_cq: %m");
+	pthread_mutex_lock(&vf->lock);
+	for (struct fabric_cq **pp = &vf->cqs; *pp; pp = &(*pp)->next)
+		if (*pp == cq) {
+			*pp = cq->next;
+			break;
 		}
-		if (cd->ch && ibv_destroy_comp_channel(cd->ch))
-			vdev_log(LOG_ERR, cd->dev,
-				 "ibv_destroy_comp_channel: %m");
-	}
+	for (unsigned int i = 0; i < V_MAX_DEVS; i++)
+		vcq_dev_teardown(&cq->devs[i]);
+	pthread_mutex_unlock(&vf->lock);
 	free(cq);
 }
 
@@ -889,8 +967,15 @@ static int v_qp_create(struct fabric_conn_req *c, struct fabric_cq *cq,
 	 * initiator offered. */
 	if (attr->max_rd_atomic > c->info.responder_resources)
 		return -EINVAL;
-	if (d->dead || atomic_load(&c->peer_gone))
+	if (atomic_load(&d->state) != VD_ACTIVE || atomic_load(&c->peer_gone))
 		return -ENOTCONN;
+	/* f->caps is the minimum over the devices present at creation; a
+	 * device added later may be smaller. */
+	if (attr->sq_depth + 1 > (unsigned int)d->attr.max_qp_wr ||
+	    attr->rq_depth + 1 > (unsigned int)d->attr.max_qp_wr ||
+	    max_sge > (unsigned int)d->attr.max_sge ||
+	    attr->max_rd_atomic > (unsigned int)d->attr.max_qp_init_rd_atom)
+		return -EINVAL;
 	c->cqd = &cq->devs[d->idx];
 	if (!c->cqd->icq)
 		return -ENODEV;
@@ -1327,17 +1412,356 @@ static const struct fabric_ops verbs_ops = {
 
 /* ---- CM events (main thread) ----------------------------------------- */
 
+/* The device slot of a librdmacm context (not a released one). */
 static struct vdev *v_find_dev(struct verbs_fabric *vf, struct ibv_context *ctx)
 {
 	if (!ctx)
 		return NULL;
-	for (unsigned int i = 0; i < vf->ndev; i++)
-		if (vf->devs[i].ctx == ctx)
+	for (unsigned int i = 0; i < vf->ndev; i++) {
+		int st = atomic_load(&vf->devs[i].state);
+
+		if ((st == VD_ACTIVE || st == VD_REMOVING) &&
+		    vf->devs[i].ctx == ctx)
 			return &vf->devs[i];
-	for (unsigned int i = 0; i < vf->ndev; i++)
-		if (!strcmp(vf->devs[i].name, ibv_get_device_name(ctx->device)))
-			return &vf->devs[i];
+	}
 	return NULL;
+}
+
+/* ---- device hot plug (main thread unless noted) ----------------------- */
+
+static bool v_port_selected(const struct fabric_verbs_params *p,
+			    const char *dev, unsigned int port)
+{
+	if (!p->n_ports)
+		return true;
+	for (unsigned int i = 0; i < p->n_ports; i++)
+		if (fabric_verbs_port_match(p->ports[i], dev, port))
+			return true;
+	return false;
+}
+
+static void v_async_cb(void *arg, uint32_t events);
+static void v_listener_lost(struct verbs_fabric *vf, struct vlistener *l);
+static void v_refresh_devices(struct verbs_fabric *vf);
+
+/* Open slot d for ctx: ports through the filter, PD, async events.
+ * -ENODEV: no selected port (or unusable); the slot stays FREE. */
+static int v_dev_probe(struct verbs_fabric *vf, struct vdev *d,
+		       struct ibv_context *ctx)
+{
+	const char *name = ibv_get_device_name(ctx->device);
+	unsigned int idx = d->idx;
+
+	memset(d, 0, sizeof(*d));
+	d->idx = idx;
+	d->vf = vf;
+	atomic_init(&d->state, VD_FREE);
+	snprintf(d->name, sizeof(d->name), "%s", name ? name : "?");
+	d->ctx = ctx;
+	if (ibv_query_device(ctx, &d->attr)) {
+		vdev_log(LOG_WARNING, d, "ibv_query_device: %m; skipped");
+		return -ENODEV;
+	}
+	d->nports = d->attr.phys_port_cnt;
+	for (unsigned int p = 1; p <= d->nports && p < 32; p++) {
+		struct ibv_port_attr pa;
+
+		if (!v_port_selected(&vf->p, d->name, p))
+			continue;
+		if (ibv_query_port(ctx, p, &pa)) {
+			vdev_log(LOG_WARNING, d, "port %u: query: %m", p);
+			continue;
+		}
+		d->port_mask |= 1u << p;
+		if (pa.link_layer == IBV_LINK_LAYER_INFINIBAND ||
+		    pa.link_layer == IBV_LINK_LAYER_UNSPECIFIED)
+			d->ib_port_mask |= 1u << p;
+		vdev_log(LOG_INFO, d, "port %u: %s, link layer %s", p,
+			 ibv_port_state_str(pa.state),
+			 pa.link_layer == IBV_LINK_LAYER_ETHERNET ?
+				 "Ethernet" :
+				 "InfiniBand");
+	}
+	if (!d->port_mask)
+		return -ENODEV;
+	d->pd = ibv_alloc_pd(ctx);
+	if (!d->pd) {
+		vdev_log(LOG_ERR, d, "ibv_alloc_pd: %m; skipped");
+		return -ENODEV;
+	}
+	if (set_nonblock(ctx->async_fd) == 0 &&
+	    loop_add_fd(vf->main_loop, ctx->async_fd, EPOLLIN, v_async_cb, d) ==
+		    0)
+		d->async_watched = true;
+	else
+		vdev_log(LOG_WARNING, d, "async events not watched");
+	vdev_log(LOG_INFO, d,
+		 "in use: max_qp_wr %d max_sge %d max_qp_init_rd_atom %d",
+		 d->attr.max_qp_wr, d->attr.max_sge,
+		 d->attr.max_qp_init_rd_atom);
+	return 0;
+}
+
+/* Undo v_dev_probe (MRs and CQ parts already released). */
+static void v_dev_unprobe(struct verbs_fabric *vf, struct vdev *d)
+{
+	if (d->async_watched)
+		loop_del_fd(vf->main_loop, d->ctx->async_fd);
+	d->async_watched = false;
+	if (d->pd && ibv_dealloc_pd(d->pd))
+		vdev_log(LOG_ERR, d, "ibv_dealloc_pd: %m");
+	d->pd = NULL;
+}
+
+/* Create (add) or release the part of a CQ on one device: runs on the CQ
+ * loop's thread.  The CQ is looked up by id: it may be gone. */
+struct vcq_msg {
+	struct verbs_fabric *vf;
+	uint64_t cq_id;
+	unsigned int dev;
+	bool add;
+};
+
+static void v_dev_release_finish(void *arg);
+
+static void vcq_msg_fn(void *arg)
+{
+	struct vcq_msg *m = arg;
+	struct verbs_fabric *vf = m->vf;
+	struct vdev *d = &vf->devs[m->dev];
+	struct fabric_cq *cq;
+
+	pthread_mutex_lock(&vf->lock);
+	for (cq = vf->cqs; cq && cq->id != m->cq_id; cq = cq->next)
+		;
+	if (cq && m->add && atomic_load(&d->state) == VD_ACTIVE &&
+	    !cq->devs[m->dev].icq) {
+		if (vcq_dev_setup(cq, d))
+			vcq_dev_teardown(&cq->devs[m->dev]);
+	} else if (cq && !m->add) {
+		vcq_dev_teardown(&cq->devs[m->dev]);
+	}
+	pthread_mutex_unlock(&vf->lock);
+	if (!m->add && atomic_fetch_sub(&d->cq_pending, 1) == 1 &&
+	    loop_send(vf->main_loop, v_dev_release_finish, d))
+		vdev_log(LOG_ERR, d, "cannot finish the device release");
+	free(m);
+}
+
+/* Called with vf->lock held. */
+static int vcq_msg_send(struct fabric_cq *cq, struct vdev *d, bool add)
+{
+	struct vcq_msg *m = malloc(sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	m->vf = cq->vf;
+	m->cq_id = cq->id;
+	m->dev = d->idx;
+	m->add = add;
+	if (loop_send(cq->loop, vcq_msg_fn, m)) {
+		free(m);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Every CQ part, MR and the PD of d are released: the kernel may finish
+ * unregistering the device once librdmacm closes its context. */
+static void v_dev_release_finish(void *arg)
+{
+	struct vdev *d = arg;
+	struct verbs_fabric *vf = d->vf;
+
+	pthread_mutex_lock(&vf->lock);
+	for (unsigned int h = 0; h < V_MAX_MRS; h++) {
+		struct vmr *m = atomic_load(&vf->mrs[h]);
+
+		if (m && m->mrs[d->idx]) {
+			if (ibv_dereg_mr(m->mrs[d->idx]))
+				vdev_log(LOG_ERR, d, "ibv_dereg_mr: %m");
+			m->mrs[d->idx] = NULL;
+		}
+	}
+	pthread_mutex_unlock(&vf->lock);
+	v_dev_unprobe(vf, d);
+	atomic_store(&d->state, VD_RELEASED);
+	vdev_log(LOG_NOTICE, d, "released");
+	/* Drop our librdmacm reference: it closes the context. */
+	v_refresh_devices(vf);
+}
+
+/* The device's last connection is gone: release its CQ parts. */
+static void v_dev_release_cqs(void *arg)
+{
+	struct vdev *d = arg;
+	struct verbs_fabric *vf = d->vf;
+
+	pthread_mutex_lock(&vf->lock);
+	atomic_store(&d->cq_pending, 1); /* ours, dropped below */
+	for (struct fabric_cq *cq = vf->cqs; cq; cq = cq->next) {
+		if (!cq->devs[d->idx].icq)
+			continue;
+		atomic_fetch_add(&d->cq_pending, 1);
+		if (vcq_msg_send(cq, d, false)) {
+			vdev_log(LOG_ERR, d, "cannot release a CQ part");
+			atomic_fetch_sub(&d->cq_pending, 1);
+		}
+	}
+	pthread_mutex_unlock(&vf->lock);
+	if (atomic_fetch_sub(&d->cq_pending, 1) == 1)
+		v_dev_release_finish(d);
+}
+
+/* d is going away (removed, fatal): stop using it and release it once its
+ * connections are gone. */
+static void v_dev_remove(struct vdev *d, const char *why)
+{
+	struct verbs_fabric *vf = d->vf;
+	bool idle;
+
+	pthread_mutex_lock(&vf->lock);
+	if (atomic_load(&d->state) != VD_ACTIVE) {
+		pthread_mutex_unlock(&vf->lock);
+		return;
+	}
+	atomic_store(&d->state, VD_REMOVING);
+	vdev_log(LOG_WARNING, d, "%s: closing its %u connection(s)", why,
+		 d->nconns);
+	for (struct fabric_conn_req *c = vf->conns; c; c = c->next) {
+		if (c->dev != d)
+			continue;
+		atomic_store(&c->peer_gone, true);
+		vc_send(c, VM_DISCONNECTED);
+	}
+	idle = !d->nconns && !d->release_started;
+	if (idle)
+		d->release_started = true;
+	pthread_mutex_unlock(&vf->lock);
+	for (unsigned int i = 0; i < vf->nlst; i++) {
+		struct vlistener *l = &vf->lst[i];
+
+		if (l->id && l->id->verbs == d->ctx)
+			v_listener_lost(vf, l);
+	}
+	if (idle)
+		v_dev_release_cqs(d);
+}
+
+/* A device appeared: probe it, register every MR, add it to every CQ. */
+static void v_dev_add(struct verbs_fabric *vf, struct ibv_context *ctx)
+{
+	struct vdev *d = NULL;
+	unsigned int i;
+
+	for (i = 0; i < V_MAX_DEVS; i++) {
+		int st = atomic_load(&vf->devs[i].state);
+
+		if (st == VD_FREE || st == VD_RELEASED) {
+			d = &vf->devs[i];
+			break;
+		}
+	}
+	if (!d) {
+		v_log(LOG_WARNING, "device %s ignored: %u devices in use",
+		      ibv_get_device_name(ctx->device), V_MAX_DEVS);
+		return;
+	}
+	d->idx = i;
+	if (v_dev_probe(vf, d, ctx)) {
+		v_dev_unprobe(vf, d);
+		atomic_store(&d->state, VD_FREE);
+		return;
+	}
+	pthread_mutex_lock(&vf->lock);
+	for (unsigned int h = 0; h < V_MAX_MRS; h++) {
+		struct vmr *m = atomic_load(&vf->mrs[h]);
+
+		if (!m)
+			continue;
+		m->mrs[i] = ibv_reg_mr(d->pd, m->base.addr, m->base.length,
+				       m->iacc);
+		if (!m->mrs[i]) {
+			vdev_log(LOG_ERR, d, "ibv_reg_mr(%zu bytes): %m",
+				 m->base.length);
+			for (unsigned int k = 0; k <= h; k++) {
+				struct vmr *u = atomic_load(&vf->mrs[k]);
+
+				if (u && u->mrs[i]) {
+					ibv_dereg_mr(u->mrs[i]);
+					u->mrs[i] = NULL;
+				}
+			}
+			pthread_mutex_unlock(&vf->lock);
+			v_dev_unprobe(vf, d);
+			atomic_store(&d->state, VD_FREE);
+			return;
+		}
+	}
+	d->nconns = 0;
+	d->release_started = false;
+	atomic_store(&d->state, VD_ACTIVE);
+	if (i >= vf->ndev)
+		vf->ndev = i + 1;
+	for (struct fabric_cq *cq = vf->cqs; cq; cq = cq->next)
+		if (vcq_msg_send(cq, d, true))
+			vdev_log(LOG_ERR, d, "cannot add it to a CQ");
+	pthread_mutex_unlock(&vf->lock);
+	vdev_log(LOG_NOTICE, d, "device added");
+}
+
+/*
+ * Compare librdmacm's device list with ours: devices that vanished are
+ * removed (a driver without disassociate support, such as rxe, sends no
+ * event: the kernel just waits for every user to close the device), new
+ * ones added.  Our reference list is only swapped when no device is being
+ * released, so librdmacm cannot close a context we still use.
+ */
+static void v_refresh_devices(struct verbs_fabric *vf)
+{
+	struct ibv_context **list;
+	bool removing = false;
+	int n = 0;
+
+	list = rdma_get_devices(&n);
+	if (!list)
+		n = 0;
+	pr_debug(LOG_C_FABRIC, "verbs: device scan: %d device(s)", n);
+	for (unsigned int i = 0; i < vf->ndev; i++) {
+		struct vdev *d = &vf->devs[i];
+		bool found = false;
+
+		if (atomic_load(&d->state) != VD_ACTIVE)
+			continue;
+		for (int k = 0; k < n; k++)
+			found |= list[k] == d->ctx;
+		if (!found)
+			v_dev_remove(d, "device gone");
+	}
+	for (int k = 0; k < n; k++)
+		if (!v_find_dev(vf, list[k]))
+			v_dev_add(vf, list[k]);
+	for (unsigned int i = 0; i < vf->ndev; i++)
+		removing |= atomic_load(&vf->devs[i].state) == VD_REMOVING;
+	if (removing) {
+		if (list)
+			rdma_free_devices(list);
+		return;
+	}
+	if (vf->rdma_devs)
+		rdma_free_devices(vf->rdma_devs);
+	vf->rdma_devs = list;
+}
+
+static void v_scan_cb(void *arg)
+{
+	struct verbs_fabric *vf = arg;
+
+	vf->scan = NULL;
+	v_refresh_devices(vf);
+	if (loop_timer_add(vf->main_loop, V_SCAN_MS, 0, v_scan_cb, vf,
+			   &vf->scan))
+		v_log(LOG_ERR, "cannot arm the device scan timer");
 }
 
 static void v_peer_name(struct rdma_cm_id *id, struct fabric_conn_info *info)
@@ -1385,6 +1809,11 @@ static void v_conn_request(struct verbs_fabric *vf, struct rdma_cm_event *ev)
 	c->vf = vf;
 	c->id = id;
 	c->dev = v_find_dev(vf, id->verbs);
+	if (!c->dev && id->verbs) {
+		/* Perhaps a device added since the last scan. */
+		v_refresh_devices(vf);
+		c->dev = v_find_dev(vf, id->verbs);
+	}
 	atomic_init(&c->refs, 1);
 	c->state = VC_REQ;
 	v_peer_name(id, &c->info);
@@ -1403,6 +1832,8 @@ static void v_conn_request(struct verbs_fabric *vf, struct rdma_cm_event *ev)
 	c->info.initiator_depth = ev->param.conn.responder_resources;
 	id->context = c;
 	pthread_mutex_lock(&vf->lock);
+	if (c->dev)
+		c->dev->nconns++;
 	c->next = vf->conns;
 	if (c->next)
 		c->next->prev = c;
@@ -1410,7 +1841,7 @@ static void v_conn_request(struct verbs_fabric *vf, struct rdma_cm_event *ev)
 	pthread_mutex_unlock(&vf->lock);
 	rdma_ack_cm_event(ev);
 
-	if (!c->dev || c->dev->dead) {
+	if (!c->dev || atomic_load(&c->dev->state) != VD_ACTIVE) {
 		/* A device the port filter excluded (or a dying one). */
 		cm_log(LOG_INFO, c,
 		       "connection request on an unused device %s: rejected",
@@ -1425,8 +1856,6 @@ static void v_conn_request(struct verbs_fabric *vf, struct rdma_cm_event *ev)
 	       c->info.initiator_depth);
 	vf->base.lh->conn_request(vf->base.lctx, c, &c->info);
 }
-
-static void v_listener_lost(struct verbs_fabric *vf, struct vlistener *l);
 
 static void v_cm_event(struct verbs_fabric *vf, struct rdma_cm_event *ev)
 {
@@ -1447,9 +1876,13 @@ static void v_cm_event(struct verbs_fabric *vf, struct rdma_cm_event *ev)
 			continue;
 		rdma_ack_cm_event(ev);
 		if (type == RDMA_CM_EVENT_DEVICE_REMOVAL) {
+			struct vdev *d = v_find_dev(vf, l->id->verbs);
+
 			pr_log(LOG_WARNING, LOG_C_CM,
 			       "cm listener %s: device removed", l->name);
 			v_listener_lost(vf, l);
+			if (d)
+				v_dev_remove(d, "device removal");
 		} else if (type == RDMA_CM_EVENT_ADDR_CHANGE) {
 			pr_log(LOG_NOTICE, LOG_C_CM,
 			       "cm listener %s: address change", l->name);
@@ -1484,13 +1917,18 @@ static void v_cm_event(struct verbs_fabric *vf, struct rdma_cm_event *ev)
 		atomic_store(&c->peer_gone, true);
 		vc_send(c, VM_DISCONNECTED);
 		break;
-	case RDMA_CM_EVENT_DEVICE_REMOVAL:
+	case RDMA_CM_EVENT_DEVICE_REMOVAL: {
+		struct vdev *d = c->dev;
+
 		cm_log(LOG_WARNING, c, "device removed");
-		if (c->dev)
-			c->dev->dead = true;
 		atomic_store(&c->peer_gone, true);
 		vc_send(c, VM_DISCONNECTED);
-		break;
+		/* The kernel waits for the id: ack first. */
+		rdma_ack_cm_event(ev);
+		if (d)
+			v_dev_remove(d, "device removal");
+		return;
+	}
 	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
 		cm_log(LOG_DEBUG, c, "timewait exit");
 		break;
@@ -1547,7 +1985,9 @@ static void v_async_cb(void *arg, uint32_t events)
 			break;
 		case IBV_EVENT_DEVICE_FATAL:
 			vdev_log(LOG_ERR, d, "fatal device error");
-			d->dead = true;
+			/* Released later from the loop; the fd stays valid
+			 * for the rest of this callback. */
+			v_dev_remove(d, "fatal error");
 			break;
 		case IBV_EVENT_COMM_EST: {
 			/* A receive completed before the RTU: tell the CM
@@ -1654,29 +2094,10 @@ static void v_listener_lost(struct verbs_fabric *vf, struct vlistener *l)
 
 /* ---- creation --------------------------------------------------------- */
 
-static bool v_port_selected(const struct fabric_verbs_params *p,
-			    const char *dev, unsigned int port)
-{
-	if (!p->n_ports)
-		return true;
-	for (unsigned int i = 0; i < p->n_ports; i++)
-		if (fabric_verbs_port_match(p->ports[i], dev, port))
-			return true;
-	return false;
-}
-
 static void v_devices_close(struct verbs_fabric *vf)
 {
-	for (unsigned int i = 0; i < vf->ndev; i++) {
-		struct vdev *d = &vf->devs[i];
-
-		if (d->async_watched)
-			loop_del_fd(vf->main_loop, d->ctx->async_fd);
-		if (d->pd && ibv_dealloc_pd(d->pd))
-			vdev_log(LOG_ERR, d, "ibv_dealloc_pd: %m");
-	}
-	free(vf->devs);
-	vf->devs = NULL;
+	for (unsigned int i = 0; i < vf->ndev; i++)
+		v_dev_unprobe(vf, &vf->devs[i]);
 	vf->ndev = 0;
 	if (vf->rdma_devs)
 		rdma_free_devices(vf->rdma_devs);
@@ -1686,92 +2107,43 @@ static void v_devices_close(struct verbs_fabric *vf)
 static int v_devices_open(struct verbs_fabric *vf)
 {
 	struct fabric_caps *caps = &vf->base.caps;
-	int n = 0, ret;
+	int n = 0;
 
 	vf->rdma_devs = rdma_get_devices(&n);
 	if (!vf->rdma_devs || n <= 0) {
 		v_log(LOG_NOTICE, "no RDMA device present");
+		v_devices_close(vf);
 		return -ENODEV;
 	}
-	vf->devs = calloc(n, sizeof(*vf->devs));
-	if (!vf->devs)
-		return -ENOMEM;
 	caps->max_qp_wr = vf->p.max_qp_wr ? vf->p.max_qp_wr : ~0u;
 	caps->max_sge = vf->p.max_sge ? vf->p.max_sge : FABRIC_MAX_SGE;
 	caps->max_sge = umin(caps->max_sge, FABRIC_MAX_SGE);
 	caps->max_rd_atomic = ~0u;
 	caps->max_mr_size = SIZE_MAX;
-	for (int i = 0; i < n; i++) {
-		struct ibv_context *ctx = vf->rdma_devs[i];
+	for (int i = 0; i < n && vf->ndev < V_MAX_DEVS; i++) {
 		struct vdev *d = &vf->devs[vf->ndev];
-		const char *name = ibv_get_device_name(ctx->device);
 
-		memset(d, 0, sizeof(*d));
-		snprintf(d->name, sizeof(d->name), "%s", name ? name : "?");
-		d->ctx = ctx;
-		d->vf = vf;
-		if (ibv_query_device(ctx, &d->attr)) {
-			vdev_log(LOG_WARNING, d,
-				 "ibv_query_device: %m; skipped");
+		d->idx = vf->ndev;
+		if (v_dev_probe(vf, d, vf->rdma_devs[i])) {
+			v_dev_unprobe(vf, d);
 			continue;
 		}
-		d->nports = d->attr.phys_port_cnt;
-		for (unsigned int p = 1; p <= d->nports && p < 32; p++) {
-			struct ibv_port_attr pa;
-
-			if (!v_port_selected(&vf->p, d->name, p))
-				continue;
-			if (ibv_query_port(ctx, p, &pa)) {
-				vdev_log(LOG_WARNING, d, "port %u: query: %m",
-					 p);
-				continue;
-			}
-			d->port_mask |= 1u << p;
-			if (pa.link_layer == IBV_LINK_LAYER_INFINIBAND ||
-			    pa.link_layer == IBV_LINK_LAYER_UNSPECIFIED)
-				d->ib_port_mask |= 1u << p;
-			vdev_log(LOG_INFO, d, "port %u: %s, link layer %s", p,
-				 ibv_port_state_str(pa.state),
-				 pa.link_layer == IBV_LINK_LAYER_ETHERNET ?
-					 "Ethernet" :
-					 "InfiniBand");
-		}
-		if (!d->port_mask)
-			continue;
-		d->pd = ibv_alloc_pd(ctx);
-		if (!d->pd) {
-			vdev_log(LOG_ERR, d, "ibv_alloc_pd: %m; skipped");
-			continue;
-		}
-		d->idx = vf->ndev++;
+		atomic_store(&d->state, VD_ACTIVE);
+		vf->ndev++;
 		caps->max_qp_wr = umin(caps->max_qp_wr, d->attr.max_qp_wr);
 		caps->max_sge = umin(caps->max_sge, d->attr.max_sge);
 		caps->max_rd_atomic =
 			umin(caps->max_rd_atomic, d->attr.max_qp_init_rd_atom);
 		if (d->attr.max_mr_size < caps->max_mr_size)
 			caps->max_mr_size = d->attr.max_mr_size;
-		if (set_nonblock(ctx->async_fd) == 0 &&
-		    loop_add_fd(vf->main_loop, ctx->async_fd, EPOLLIN,
-				v_async_cb, d) == 0)
-			d->async_watched = true;
-		else
-			vdev_log(LOG_WARNING, d, "async events not watched");
-		vdev_log(
-			LOG_INFO, d,
-			"in use: max_qp_wr %d max_sge %d max_qp_init_rd_atom %d",
-			d->attr.max_qp_wr, d->attr.max_sge,
-			d->attr.max_qp_init_rd_atom);
 	}
 	if (!vf->ndev) {
 		v_log(LOG_NOTICE,
 		      "no RDMA device port matches the port filter");
-		ret = -ENODEV;
-		goto fail;
+		v_devices_close(vf);
+		return -ENODEV;
 	}
 	return 0;
-fail:
-	v_devices_close(vf);
-	return ret;
 }
 
 static int v_listeners_setup(struct verbs_fabric *vf)
@@ -1903,6 +2275,9 @@ int fabric_verbs_create(struct loop *main_loop,
 	ret = v_listeners_setup(vf);
 	if (ret)
 		goto fail_fd;
+	/* Hot add and removal: see v_refresh_devices(). */
+	if (loop_timer_add(main_loop, V_SCAN_MS, 0, v_scan_cb, vf, &vf->scan))
+		v_log(LOG_WARNING, "device hot plug not watched");
 	*out = &vf->base;
 	return 0;
 fail_fd:
@@ -1932,6 +2307,8 @@ void fabric_verbs_destroy(struct fabric *f)
 	if (!f)
 		return;
 	vf = vf_of(f);
+	if (vf->scan)
+		loop_timer_cancel(vf->main_loop, vf->scan);
 	if (vf->retry)
 		loop_timer_cancel(vf->main_loop, vf->retry);
 	for (unsigned int i = 0; i < vf->nlst; i++)

@@ -32,10 +32,23 @@
  * it): drain() moves the QP to error and posts a marker send and receive;
  * their flush completions mean every earlier WR has completed.
  *
- * Not (yet) supported: devices added after creation (they are ignored
- * until the fabric is re-created), the shared receive queue (use_srq is
- * refused with -EOPNOTSUPP: with the per-QP receive contract of fabric.h a
- * receive posted by one channel could complete on another).
+ * Hot plug: the main loop rescans the device list every 2 s (librdmacm
+ * keeps its own list; rxe sends no event when its device is deleted, the
+ * kernel just waits for every process to close it).  A device that
+ * vanished (or reported DEVICE_FATAL / DEVICE_REMOVAL) takes no new QPs;
+ * its connections are reported disconnected; once they are destroyed its
+ * CQ parts (on each worker, via loop_send), MR parts and PD are released
+ * and librdmacm closes the context, so "rdma link delete" completes.  A
+ * new device is probed, gets every MR registered and a part in every CQ,
+ * and takes logins.  Limitation: when the LAST device goes away,
+ * librdmacm's device resync stops early (no device at all) and never
+ * closes the old context, so unregistering the last rxe device blocks
+ * while srptd runs (drivers that disassociate, e.g. mlx5, do not wait).
+ *
+ * Not supported: the shared receive queue (use_srq is refused with
+ * -EOPNOTSUPP: with the per-QP receive contract of fabric.h a receive
+ * posted by one channel could complete on another); IB/CM (AF_IB) logins
+ * are implemented but untested (Soft-RoCE has no IB link layer).
  */
 #ifndef SRPTD_FABRIC_VERBS_H
 #define SRPTD_FABRIC_VERBS_H
