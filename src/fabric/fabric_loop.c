@@ -106,6 +106,20 @@ struct lf_qp {
 	struct lf_qp *next_qp; /* fabric's list of all QPs */
 };
 
+/*
+ * A successful signalled SEND or RDMA WRITE completes at the requester
+ * only when the responder's ACK comes back, i.e. after the data landed
+ * (and the peer may already have seen and answered it).  The loopback
+ * delivers such completions one engine round after execution, so a peer
+ * reacting to a received IU runs before the sender sees its completion,
+ * as on a wire.
+ */
+struct lf_def {
+	struct lf_qp *qp; /* NULL: QP gone */
+	uint64_t wr_id;
+	uint8_t kind;
+};
+
 struct fabric_conn_req {
 	struct lf_qp *active;
 	struct fabric_conn_info info;
@@ -127,6 +141,9 @@ struct loop_fabric {
 	struct lf_qp *qps;
 	unsigned int nr_objs; /* QPs + CQs + MRs alive */
 	struct fabric_loop_stats stats;
+	/* Requester-side completions waiting for their "ACK" (a round). */
+	struct lf_def *def;
+	unsigned int n_def, def_cap;
 };
 
 static const struct fabric_ops lf_ops;
@@ -393,6 +410,19 @@ static void lf_report_disconnect(struct lf_qp *qp)
  * Move qp (and its peer: an RC connection whose one side fails is torn
  * down, the peer sees retries exhausted / a DREQ) to error.
  */
+/* Deliver qp's deferred completions now (before its flushes). */
+static void lf_def_deliver_qp(struct lf_qp *qp)
+{
+	struct loop_fabric *lf = qp->lf;
+
+	for (unsigned int i = 0; i < lf->n_def; i++)
+		if (lf->def[i].qp == qp) {
+			lf->def[i].qp = NULL;
+			lf_complete(qp, lf->def[i].kind, lf->def[i].wr_id,
+				    FABRIC_WC_SUCCESS, 0);
+		}
+}
+
 static void lf_qp_error(struct lf_qp *qp)
 {
 	struct lf_qp *peer = qp->peer;
@@ -401,6 +431,7 @@ static void lf_qp_error(struct lf_qp *qp)
 		bool was_connected = qp->state == LFQ_RTS;
 
 		qp->state = LFQ_ERROR;
+		lf_def_deliver_qp(qp);
 		lf_flush(qp);
 		if (was_connected)
 			lf_report_disconnect(qp);
@@ -523,6 +554,9 @@ static void lf_qp_destroy(struct fabric_qp *q)
 	for (struct fabric_conn_req *r = lf->reqs_head; r; r = r->next)
 		if (r->active == qp)
 			r->active = NULL;
+	for (unsigned int i = 0; i < lf->n_def; i++)
+		if (lf->def[i].qp == qp)
+			lf->def[i].qp = NULL;
 	for (pp = &lf->qps; *pp; pp = &(*pp)->next_qp)
 		if (*pp == qp) {
 			*pp = qp->next_qp;
@@ -897,8 +931,27 @@ static bool lf_exec_one(struct lf_qp *qp)
 		lf_complete(qp, lf_swr_kind(w), w->wr_id, st, 0);
 		goto fatal;
 	}
-	if (w->signaled)
+	if (w->signaled && w->opcode != FABRIC_WR_RDMA_READ) {
+		struct lf_def *d;
+
+		if (lf->n_def == lf->def_cap) {
+			unsigned int ncap = lf->def_cap ? lf->def_cap * 2 : 256;
+
+			d = realloc(lf->def, ncap * sizeof(*d));
+			if (!d) {
+				pr_err("fabric loop: out of memory");
+				abort();
+			}
+			lf->def = d;
+			lf->def_cap = ncap;
+		}
+		d = &lf->def[lf->n_def++];
+		d->qp = qp;
+		d->wr_id = w->wr_id;
+		d->kind = lf_swr_kind(w);
+	} else if (w->signaled) {
 		lf_complete(qp, lf_swr_kind(w), w->wr_id, st, 0);
+	}
 	qp->sq_head = (qp->sq_head + 1) % qp->attr.sq_depth;
 	qp->sq_count--;
 	return true;
@@ -1009,6 +1062,19 @@ static bool lf_run_cqs(struct loop_fabric *lf)
 	return progress;
 }
 
+/* ACKs of the previous round arrive. */
+static bool lf_run_deferred(struct loop_fabric *lf)
+{
+	unsigned int n = lf->n_def;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (lf->def[i].qp)
+			lf_complete(lf->def[i].qp, lf->def[i].kind,
+				    lf->def[i].wr_id, FABRIC_WC_SUCCESS, 0);
+	lf->n_def = 0;
+	return n != 0;
+}
+
 static int lf_engine(struct loop_fabric *lf)
 {
 	int rounds = 0;
@@ -1018,14 +1084,15 @@ static int lf_engine(struct loop_fabric *lf)
 		bool progress;
 
 		lf->more = false;
-		progress = lf_run_qps(lf);
+		progress = lf_run_deferred(lf);
+		progress |= lf_run_qps(lf);
 		progress |= lf_run_reqs(lf);
 		progress |= lf_run_cqs(lf);
 		if (!progress && !lf->more)
 			break;
 	}
 	lf->running = false;
-	if (lf->more || lf->run_head || lf->reqs_head) {
+	if (lf->more || lf->run_head || lf->reqs_head || lf->n_def) {
 		lf->more = false;
 		lf_kick(lf);
 	}
@@ -1133,5 +1200,6 @@ void fabric_loop_destroy(struct fabric *f)
 	close(lf->doorbell);
 	free(lf->mrs);
 	free(lf->mr_gen);
+	free(lf->def);
 	free(lf);
 }

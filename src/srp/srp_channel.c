@@ -107,7 +107,7 @@ uint32_t srp_channel_take_credits(struct srp_channel *ch, struct srp_req *r)
 	return d;
 }
 
-static void srp_repost(struct srp_channel *ch, struct srp_recv *rv)
+void srp_channel_repost(struct srp_channel *ch, struct srp_recv *rv)
 {
 	int ret;
 
@@ -171,7 +171,7 @@ void srp_channel_req_done(struct srp_req *r)
 		r->next_active->prev_active = r->prev_active;
 	ch->n_active--;
 	if (r->recv)
-		srp_repost(ch, r->recv);
+		srp_channel_repost(ch, r->recv);
 	r->recv = NULL;
 	r->state = SRP_REQ_FREE;
 	r->next_free = ch->free_reqs;
@@ -238,7 +238,7 @@ static void srp_ch_recv_done(void *ctx, uint64_t wr_id,
 	case SRP_CRED_RSP:
 	case SRP_AER_RSP:
 		/* Answers to requests srptd never sends; no credit used. */
-		srp_repost(ch, rv);
+		srp_channel_repost(ch, rv);
 		return;
 	default:
 		ch->w->stats.bad_ius++;
@@ -535,11 +535,16 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 	ch->lim.allow_ext_table = e->p.allow_ext_table;
 	ch->req_lim = d->req_lim;
 	ch->n_recvs = d->req_lim + SRP_RQ_SPARE;
-	ch->n_reqs = ch->n_recvs;
+	/*
+	 * A request's receive is reposted when its response is posted, so
+	 * up to n_recvs requests may wait for their send completion while
+	 * n_recvs new ones arrive.
+	 */
+	ch->n_reqs = 2 * ch->n_recvs;
 	ch->rd_depth = MIN(e->p.max_rd_atomic, info->responder_resources);
 	ch->rd_avail = ch->rd_depth;
 	/* Response + data WR batches per request, plus T_LOGOUT. */
-	ch->sq_depth = e->p.sq_depth ? e->p.sq_depth : ch->n_reqs * 4 + 1;
+	ch->sq_depth = e->p.sq_depth ? e->p.sq_depth : ch->n_recvs * 4 + 1;
 	ch->sq_avail = ch->sq_depth - 1;
 	ch->max_chunks = (e->p.max_io_size + w->chunk_size - 1) / w->chunk_size;
 

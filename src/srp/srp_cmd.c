@@ -513,6 +513,15 @@ static void srp_req_step_write(struct srp_req *req)
 	send->next = NULL;
 	if (n)
 		w->wrs[n - 1].next = send;
+	/*
+	 * The response returns a credit, and a credit stands for a posted
+	 * receive (srp-facts 1.12): nothing of the IU is needed any more
+	 * (descriptors are in the WRs, immediate data was consumed), so
+	 * repost its buffer before the response can reach the initiator,
+	 * or its next command could meet an empty receive queue (RNR).
+	 */
+	srp_channel_repost(ch, req->recv);
+	req->recv = NULL;
 	ret = fabric_post_send(ch->qp, w->wrs);
 	if (ret) {
 		srp_post_failed(req, ret);

@@ -273,6 +273,7 @@ void srp_channel_accepted(struct srp_channel *ch);
 void srp_channel_disconnect(struct srp_channel *ch);
 void srp_channel_logout(struct srp_channel *ch, uint32_t reason);
 void srp_channel_req_done(struct srp_req *req);
+void srp_channel_repost(struct srp_channel *ch, struct srp_recv *rv);
 uint32_t srp_channel_take_credits(struct srp_channel *ch, struct srp_req *r);
 void srp_channel_wait(struct srp_req **head, struct srp_req **tail,
 		      struct srp_req *r);

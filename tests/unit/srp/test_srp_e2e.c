@@ -1147,6 +1147,64 @@ static void test_external_table_disabled(void **state)
 	write_read_mode(env, ti, SRP_TI_INDIRECT, 20, 20, 65536, 64);
 }
 
+struct sustain {
+	struct srp_ti *ti;
+	int left, done, bad;
+};
+
+static void sustain_cb(struct srp_ti_cmd *c)
+{
+	struct sustain *s = c->priv;
+
+	s->done++;
+	if (c->status != SAM_STAT_GOOD)
+		s->bad++;
+	if (s->left > 0) {
+		s->left--;
+		assert_int_equal(srp_ti_submit(s->ti, c), 0);
+	}
+}
+
+static bool sustain_finished(void *arg)
+{
+	struct sustain *s = arg;
+
+	return s->left == 0 && s->done == 20000;
+}
+
+/*
+ * Queue depth 127 sustained for 20000 READs: a command sent right after
+ * a response always finds a posted receive (the buffer is reposted before
+ * the response that returns its credit), so no RNR wait ever happens.
+ */
+static void test_sustained_qd_no_rnr(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti *ti = login_default(env, 0);
+	static struct srp_ti_cmd c[127];
+	struct sustain s = { .ti = ti, .left = 20000 };
+	struct fabric_loop_stats st0, st;
+
+	clear_ua(env, ti);
+	fabric_loop_get_stats(env->f, &st0);
+	for (int i = 0; i < 127; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		cdb_rw10(c[i].cdb, false, i * 8, 8);
+		c[i].dir = 2;
+		c[i].mem_off = i * 4096;
+		c[i].len = 4096;
+		c[i].cb = sustain_cb;
+		c[i].priv = &s;
+		s.left--;
+		assert_int_equal(srp_ti_submit(ti, &c[i]), 0);
+	}
+	assert_true(srp_ti_run_until(env->loop, sustain_finished, &s, 30000));
+	assert_int_equal(s.bad, 0);
+	fabric_loop_get_stats(env->f, &st);
+	assert_int_equal(st.rnr_waits - st0.rnr_waits, 0);
+	assert_int_equal(st.error_wcs, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1194,6 +1252,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_abort_task_set, setup_null,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tmf_unsupported,
+						setup_null, teardown),
+		cmocka_unit_test_setup_teardown(test_sustained_qd_no_rnr,
 						setup_null, teardown),
 		cmocka_unit_test_setup_teardown(test_credits_respected,
 						setup_null, teardown),
