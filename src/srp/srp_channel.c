@@ -130,6 +130,7 @@ static struct srp_req *srp_req_get(struct srp_channel *ch, struct srp_recv *rv)
 	ch->free_reqs = r->next_free;
 	r->state = SRP_REQ_NEW;
 	r->recv = rv;
+	r->table = rv->table;
 	r->in_process = r->wr_pending = r->aborted = r->fabric_err = false;
 	r->no_credit = r->table_done = r->data_out_done = false;
 	r->write_started = false;
@@ -563,7 +564,7 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 			    0;
 	ch->mem_len = recv_stride * ch->n_recvs +
 		      ALIGN_UP((size_t)ch->ti_iu_len, 64) * ch->n_reqs +
-		      table_len * ch->n_reqs + 64;
+		      table_len * ch->n_recvs + 64;
 	ch->mem_len = ALIGN_UP(ch->mem_len, (size_t)4096);
 	ch->mem = mmap(NULL, ch->mem_len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -612,8 +613,8 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 		r->next_free = ch->free_reqs;
 		ch->free_reqs = r;
 	}
-	for (i = 0; i < ch->n_reqs; i++) {
-		ch->reqs[i].table = table_len ? ch->mem + off : NULL;
+	for (i = 0; i < ch->n_recvs; i++) {
+		ch->recvs[i].table = table_len ? ch->mem + off : NULL;
 		off += table_len;
 	}
 	ch->ctl_buf = ch->mem + off;

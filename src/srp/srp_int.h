@@ -140,6 +140,12 @@ struct srp_recv {
 	struct fabric_recv_wr wr;
 	uint8_t *buf;
 	uint32_t len; /* bytes received */
+	/*
+	 * External descriptor table of the IU in buf: only used before the
+	 * response is posted, when the buffer is reposted, so it goes with
+	 * the receive (half the memory of one per request).
+	 */
+	uint8_t *table;
 };
 
 struct srp_req {
@@ -167,7 +173,7 @@ struct srp_req {
 	uint32_t buf_len; /* local buffer bytes */
 	unsigned int nchunks;
 	struct iovec *iov; /* channel-owned array of max chunks */
-	uint8_t *table; /* external table buffer (channel region) */
+	uint8_t *table; /* = recv->table while the IU is held */
 	uint32_t xfer_done; /* bytes moved by RDMA so far */
 	uint32_t xfer_total; /* bytes to move by RDMA */
 	unsigned int rd_slots; /* RDMA READs of the outstanding batch */
