@@ -92,6 +92,12 @@ echo "instructions per command, whole process: $per"
 echo "  target (srp + scsi + null backend + loop): $(( (t2 - t1) / (N2 - N1) ))   (goal <= 2500)"
 echo "  loopback wire emulation incl. 4K copy:     $(( (w2 - w1) / (N2 - N1) ))"
 echo "  test initiator:                            $(( (i2 - i1) / (N2 - N1) ))"
+tper=$(( (t2 - t1) / (N2 - N1) ))
+if [ "$tper" -gt 0 ]; then
+	# Estimate only: assumes the target's share of CPU time equals its
+	# share of instructions.
+	echo "target-only IOPS per core, estimated from the instruction share: $(( median * per / tper ))"
+fi
 if [ -n "${CALLGRIND_KEEP:-}" ]; then
 	cp "$tmp/cg.$N2" "$CALLGRIND_KEEP"
 	echo "# profile kept in $CALLGRIND_KEEP (callgrind_annotate it)"
