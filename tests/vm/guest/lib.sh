@@ -130,6 +130,7 @@ srp_login() {
 	# and its channels are freed; until then it refuses the same target
 	# with "Already connected".  That is initiator-side state, so wait for
 	# it (bounded) instead of failing.
+	_before=$(echo /sys/class/srp_remote_ports/port-*)
 	_try=0
 	while :; do
 		_d0=$(dmesg | wc -l)
@@ -143,11 +144,20 @@ srp_login() {
 		return 1
 	done
 	[ $_try = 0 ] || echo "vmrig: add_target accepted after $_try 'Already connected' retries"
-	wait_for 10 sh -c 'ls -d /sys/class/srp_remote_ports/port-* ' ||
-		fail "no srp_remote_port after login" || return 1
-	_p=$(ls -d /sys/class/srp_remote_ports/port-* | head -n 1)
-	SRP_HOST=${_p##*port-}
-	SRP_HOST=${SRP_HOST%%:*}
+	# the remote port this login created (others may exist: compare mode)
+	_n=50
+	SRP_HOST=
+	while [ $_n -gt 0 ] && [ -z "$SRP_HOST" ]; do
+		for _p in /sys/class/srp_remote_ports/port-*; do
+			[ -e "$_p" ] || continue
+			case " $_before " in *" $_p "*) continue ;; esac
+			SRP_HOST=${_p##*port-}
+			SRP_HOST=${SRP_HOST%%:*}
+		done
+		[ -n "$SRP_HOST" ] || sleep 0.2
+		_n=$((_n - 1))
+	done
+	[ -n "$SRP_HOST" ] || fail "no new srp_remote_port 10 s after login" || return 1
 	return 0
 }
 

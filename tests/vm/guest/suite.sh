@@ -13,6 +13,9 @@
 #            ib_srp use_imm_data=0 / never_register=1 (indirect and external
 #            descriptor tables), each with verified I/O
 #   perf     4K random read IOPS and 1M sequential read MiB/s (INFO lines)
+#   compare  (with both lio and srptd in VMRIG_TARGETS; also run by "perf")
+#            both targets up at once, 4K random reads alternating between
+#            them, 3 rounds (INFO compare_* lines)
 # fabric/* checks (Soft-RoCE up, userspace verbs and RDMA/CM work) always run.
 # The target's own checks (target_extra_checks) always run.
 . /vm/lib.sh
@@ -351,4 +354,67 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 	run_check stop chk_stop
 	report "INFO ${T}_suite_seconds=$(elapsed "$t_target")"
 done
+# ----------------------------------------------------------- compare ----
+# Both targets up at once, one login each, 4K random reads alternating
+# between the two disks, so that host load (which moves TCG speed a lot)
+# affects both alike.  Runs when VMRIG_TARGETS names lio and srptd.
+
+# fio_iops DEV SECONDS: 4K random read IOPS at depth 32
+fio_iops() {
+	timeout $FIO_TIMEOUT fio --name=cmp --filename="/dev/$1" --direct=1 \
+		--ioengine=libaio --rw=randread --bs=4k --iodepth=32 --time_based \
+		--runtime="$2" --ramp_time=1 --size=64M --output-format=terse \
+		--terse-version=3 2>/dev/null | cut -d';' -f8 | head -n 1
+}
+
+chk_compare() {
+	. /vm/target-lio.sh
+	target_start || fail "lio start: $WHY" || return 1
+	chk_login || fail "lio login: $WHY" || return 1
+	_lio_dev=$DEV
+	. /vm/target-srptd.sh
+	target_start || fail "srptd start: $WHY" || return 1
+	chk_login || fail "srptd login: $WHY" || return 1
+	_srptd_dev=$DEV
+	_sum_l=0
+	_sum_s=0
+	for _r in 1 2 3; do
+		# alternate which target goes first
+		if [ $((_r % 2)) = 1 ]; then
+			_l=$(fio_iops "$_lio_dev" 10)
+			_s=$(fio_iops "$_srptd_dev" 10)
+		else
+			_s=$(fio_iops "$_srptd_dev" 10)
+			_l=$(fio_iops "$_lio_dev" 10)
+		fi
+		[ -n "$_l" ] && [ -n "$_s" ] || fail "fio failed in round $_r" || return 1
+		report "INFO compare_round${_r}_4k_randread_qd32_iops lio=$_l srptd=$_s"
+		_sum_l=$((_sum_l + _l))
+		_sum_s=$((_sum_s + _s))
+	done
+	report "INFO compare_4k_randread_qd32_iops lio=$((_sum_l / 3)) srptd=$((_sum_s / 3)) srptd/lio=$(awk -v a=$_sum_s -v b=$_sum_l 'BEGIN { printf "%.2f", b ? a / b : 0 }')"
+}
+
+compare_cleanup() {
+	srp_logout
+	DEV=
+	. /vm/target-srptd.sh
+	target_stop
+	. /vm/target-lio.sh
+	target_stop
+}
+
+has_target() {
+	case ,$VMRIG_TARGETS, in
+	*,"$1",*) return 0 ;;
+	esac
+	return 1
+}
+
+if has_target lio && has_target srptd && { want compare || want perf; }; then
+	PFX=
+	run_check compare/lio-vs-srptd chk_compare
+	compare_cleanup
+fi
+
 report "INFO suite_seconds=$(elapsed "$t_suite")"

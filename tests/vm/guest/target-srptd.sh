@@ -24,7 +24,7 @@ TGT_VENDOR=SRPTD
 # Set to 1 once srptd fetches external indirect descriptor tables (RDMA READ
 # of the table, SRP r16a 5.5.2.6); suite.sh then runs never_register-ext-sg.
 TGT_EXT_SG=0
-SRPTD_PID=
+SRPTD_PID=${SRPTD_PID:-} # kept if this file is sourced again
 
 srptd_log_tail() {
 	tail -n "${1:-5}" $SRPTD_LOG 2>/dev/null | tr '\n' ' ' | cut -c1-400
