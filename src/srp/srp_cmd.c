@@ -171,6 +171,10 @@ void srp_req_start_cmd(struct srp_req *req)
 			req->data_out_done = true;
 			req->table_done = true;
 			req->buf_len = 0; /* no chunks needed */
+		} else if (!t->xfer_len) {
+			/* WRITE of zero blocks: nothing to fetch. */
+			req->data_out_done = true;
+			req->table_done = true;
 		} else {
 			req->table_done = !dir->ext_table;
 			if (dir->fmt == SRP_DATA_DESC_DIRECT &&
@@ -183,7 +187,7 @@ void srp_req_start_cmd(struct srp_req *req)
 		    srp_cmd_get_desc(req->recv->buf, dir, 0, &req->d0))
 			req->d0.len = 0;
 		req->buf_len = t->xfer_len;
-		req->table_done = !dir->ext_table;
+		req->table_done = !dir->ext_table || !t->xfer_len;
 		req->data_out_done = true;
 	} else {
 		req->data_out_done = true;

@@ -520,6 +520,16 @@ static void test_residuals(void **state)
 	assert_int_equal(c.status, SAM_STAT_GOOD);
 	assert_int_equal(c.flags, SRP_RSP_FLAG_DIOVER);
 	assert_int_equal(c.data_in_res, 3072);
+	/* Zero-length WRITE and READ (with or without descriptors): GOOD. */
+	for (int i = 0; i < 4; i++) {
+		memset(&c, 0, sizeof(c));
+		cdb_rw10(c.cdb, i % 2 == 0, 0, 0);
+		c.dir = i < 2 ? 0 : (i % 2 == 0 ? 1 : 2);
+		c.desc = SRP_TI_DIRECT;
+		c.len = c.dir ? 512 : 0;
+		run_cmd(env, ti, &c);
+		assert_int_equal(c.status, SAM_STAT_GOOD);
+	}
 	/* WRITE with less data-out than the CDB: refused. */
 	memset(&c, 0, sizeof(c));
 	cdb_rw10(c.cdb, true, 0, 8);
