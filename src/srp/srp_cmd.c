@@ -491,7 +491,11 @@ static void srp_req_step_write(struct srp_req *req)
 	if (req->xfer_done < req->xfer_total) {
 		max = MIN(ch->sq_avail - 1, SRP_SCRATCH_WRS - 1);
 		n = srp_build_rdma(req, FABRIC_WR_RDMA_WRITE, max, &bytes);
-		if (req->xfer_done + bytes < req->xfer_total) {
+		if (!n) {
+			/* Cannot happen (descriptor lengths were checked
+			 * against xfer_total); never index wrs[-1]. */
+			req->xfer_total = req->xfer_done;
+		} else if (req->xfer_done + bytes < req->xfer_total) {
 			/* More batches follow: signal this one. */
 			w->wrs[n - 1].signaled = true;
 			ret = fabric_post_send(ch->qp, w->wrs);
