@@ -23,11 +23,19 @@
  * or is flushed (QP in error) completes with an error status, signalled or
  * not (IBA vol. 1 10.8.3: flushed WRs always generate completions).
  *
+ * Send-queue accounting is the user's (as with verbs): at most
+ * attr.sq_depth WRs outstanding; the slots of unsignalled WRs come back
+ * with the next signalled completion on the same QP.  RDMA READs in
+ * flight are bounded by attr.max_rd_atomic the same way.
+ *
  * Threading: a QP's completions, and its connection events, are delivered
  * on the thread running the struct loop its CQ was created on, from that
  * loop's dispatch -- never from inside a post or accept call (no
  * recursion).  A verbs implementation whose CM events arrive on the main
- * thread forwards them to the worker with loop_send().
+ * thread forwards them to the worker with loop_send().  conn_request runs
+ * on the fabric's CM thread; qp_create, post_recv, accept and reject may
+ * be called there until accept() returns, after which the QP belongs to
+ * its CQ's thread (post_*, disconnect, drain, qp_destroy).
  */
 #ifndef SRPTD_FABRIC_H
 #define SRPTD_FABRIC_H
