@@ -403,6 +403,18 @@ static void vc_free(struct fabric_conn_req *c)
 	free(c);
 }
 
+/* A reference on a connection found through vf->conns: fails when it is
+ * already being freed (vc_free waits for vf->lock). */
+static bool vc_tryget(struct fabric_conn_req *c)
+{
+	int r = atomic_load(&c->refs);
+
+	while (r > 0)
+		if (atomic_compare_exchange_weak(&c->refs, &r, r + 1))
+			return true;
+	return false;
+}
+
 static void vc_put(struct fabric_conn_req *c)
 {
 	if (atomic_fetch_sub(&c->refs, 1) == 1)
@@ -1618,6 +1630,8 @@ static void v_dev_release_cqs(void *arg)
 static void v_dev_remove(struct vdev *d, const char *why)
 {
 	struct verbs_fabric *vf = d->vf;
+	struct fabric_conn_req **cs = NULL;
+	unsigned int n = 0;
 	bool idle;
 
 	pthread_mutex_lock(&vf->lock);
@@ -1628,16 +1642,28 @@ static void v_dev_remove(struct vdev *d, const char *why)
 	atomic_store(&d->state, VD_REMOVING);
 	vdev_log(LOG_WARNING, d, "%s: closing its %u connection(s)", why,
 		 d->nconns);
-	for (struct fabric_conn_req *c = vf->conns; c; c = c->next) {
-		if (c->dev != d)
+	/* Collect references; messages are sent (and references dropped,
+	 * which may free) without the lock. */
+	if (d->nconns)
+		cs = calloc(d->nconns, sizeof(*cs));
+	for (struct fabric_conn_req *c = vf->conns; c && cs; c = c->next) {
+		if (c->dev != d || n == d->nconns)
 			continue;
 		atomic_store(&c->peer_gone, true);
-		vc_send(c, VM_DISCONNECTED);
+		if (vc_tryget(c))
+			cs[n++] = c;
 	}
+	if (d->nconns && !cs)
+		vdev_log(LOG_ERR, d, "out of memory closing connections");
 	idle = !d->nconns && !d->release_started;
 	if (idle)
 		d->release_started = true;
 	pthread_mutex_unlock(&vf->lock);
+	for (unsigned int i = 0; i < n; i++) {
+		vc_send(cs[i], VM_DISCONNECTED);
+		vc_put(cs[i]);
+	}
+	free(cs);
 	for (unsigned int i = 0; i < vf->nlst; i++) {
 		struct vlistener *l = &vf->lst[i];
 
