@@ -1215,6 +1215,101 @@ static void test_sustained_qd_no_rnr(void **state)
 	assert_int_equal(st.error_wcs, 0);
 }
 
+/* Raw active side for login fuzzing. */
+struct raw_login {
+	int done, status;
+};
+
+static void rl_recv(void *c, uint64_t id, enum fabric_wc_status st,
+		    uint32_t len)
+{
+}
+
+static void rl_send(void *c, uint64_t id, enum fabric_wc_status st)
+{
+}
+
+static void rl_conn(void *c, int status, const void *pd, unsigned int len)
+{
+	struct raw_login *r = c;
+
+	r->done = 1;
+	r->status = status;
+}
+
+static void rl_disc(void *c)
+{
+}
+
+static const struct fabric_qp_handlers rl_handlers = {
+	.recv_done = rl_recv,
+	.send_done = rl_send,
+	.rdma_done = rl_send,
+	.connect_done = rl_conn,
+	.disconnected = rl_disc,
+};
+
+static bool rl_done(void *arg)
+{
+	return ((struct raw_login *)arg)->done;
+}
+
+/*
+ * Logins with random private data (seeded), mostly well-formed with
+ * random fields: every one is answered (accept or reject), nothing
+ * crashes, and the engine is idle once the accepted ones leave.
+ */
+static void test_random_logins(void **state)
+{
+	struct env *env = *state;
+	struct fabric_qp_attr attr = { 8, 8, 1, 0 };
+	unsigned int seed = 777, accepted = 0;
+	uint8_t tpid[16];
+
+	srp_target_port_id(ID_EXT, IOC_GUID, tpid);
+	for (int i = 0; i < 400; i++) {
+		struct raw_login rl = { 0 };
+		struct fabric_qp *qp;
+		uint8_t pd[92];
+		bool rdma = rand_r(&seed) % 2;
+		unsigned int len = rand_r(&seed) % (rdma ? 57 : 93);
+
+		for (unsigned int k = 0; k < sizeof(pd); k++)
+			pd[k] = rand_r(&seed);
+		if (rand_r(&seed) % 4) {
+			/* Plausible: right opcode, ids, sizes around limits. */
+			uint8_t *ini = rdma ? pd + 16 : pd + 32;
+			uint8_t *tgt = rdma ? pd + 32 : pd + 48;
+
+			pd[rdma ? 11 : 0] = SRP_LOGIN_REQ;
+			put_be32(rdma ? pd + 12 : pd + 16,
+				 rand_r(&seed) % 2 ? 8260 :
+						     rand_r(&seed) % 20000);
+			if (rand_r(&seed) % 4)
+				memcpy(tgt, tpid, 16);
+			memset(ini, 0, 8);
+			len = MAX(len, rdma ? 56u : 64u);
+		}
+		assert_int_equal(fabric_loop_connect(env->f, env->icq, &attr,
+						     &rl_handlers, &rl, pd, len,
+						     rdma, 4, &qp),
+				 0);
+		assert_true(srp_ti_run_until(env->loop, rl_done, &rl, 5000));
+		if (rl.status == 0) {
+			accepted++;
+			env->f->ops->disconnect(qp);
+		}
+		/* Let the target finish with it before the QP goes. */
+		for (int k = 0; k < 3; k++)
+			loop_run_once(env->loop, 0);
+		fabric_loop_run(env->f);
+		env->f->ops->qp_destroy(qp);
+	}
+	assert_true(srp_ti_run_until(env->loop, all_down, env, 5000));
+	print_message("random logins: %u of 400 accepted\n", accepted);
+	assert_true(accepted > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1275,6 +1370,8 @@ int main(void)
 			test_disconnect_with_io_inflight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_external_table_disabled,
 						setup_no_ext, teardown),
+		cmocka_unit_test_setup_teardown(test_random_logins, setup_null,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_two_workers,
 						setup_two_workers, teardown),
 		cmocka_unit_test_setup_teardown(test_random_ius, setup,
