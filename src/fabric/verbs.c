@@ -54,9 +54,11 @@
 	pr_log(lvl, LOG_C_FABRIC, "verbs: " fmt, ##__VA_ARGS__)
 #define vdev_log(lvl, d, fmt, ...) \
 	pr_log(lvl, LOG_C_FABRIC, "verbs %s: " fmt, (d)->name, ##__VA_ARGS__)
-#define cm_log(lvl, c, fmt, ...)                                     \
-	pr_log(lvl, LOG_C_CM, "cm %s peer %s: " fmt,                 \
-	       (c)->dev ? (c)->dev->name : "?", (c)->info.peer_name, \
+/* "cm rxe0 peer 10.0.0.2 qp 0x12: ..." (qp 0x0 before qp_create) */
+#define cm_log(lvl, c, fmt, ...)                                         \
+	pr_log(lvl, LOG_C_CM, "cm %s peer %s qp 0x%x: " fmt,             \
+	       (c)->dev ? (c)->dev->name : "?", (c)->info.peer_name,     \
+	       atomic_load_explicit(&(c)->qp_num, memory_order_relaxed), \
 	       ##__VA_ARGS__)
 
 /*
@@ -181,6 +183,7 @@ struct fabric_conn_req {
 	_Atomic(struct fabric_cq *) cq;
 	struct vcq_dev *cqd;
 	struct ibv_qp *qp;
+	atomic_uint qp_num; /* for log prefixes on any thread */
 	const struct fabric_qp_handlers *h;
 	struct fabric_qp_attr attr;
 	unsigned int initiator_depth;
@@ -1039,6 +1042,7 @@ static int v_qp_create(struct fabric_conn_req *c, struct fabric_cq *cq,
 		goto fail;
 	}
 	c->qp = c->id->qp;
+	atomic_store(&c->qp_num, c->qp->qp_num);
 	c->initiator_depth =
 		umin(attr->max_rd_atomic, umin(c->info.responder_resources,
 					       d->attr.max_qp_init_rd_atom));

@@ -48,6 +48,17 @@ fio_verify() {
 	[ $_rc = 0 ] || fail "fio bs=$1 qd=$2 $3 rc=$_rc: $(grep -m1 -i 'err\|bad\|verify' /tmp/fio.out)"
 }
 
+# perf NAME ARGS: fio for 10 s; IOPS and bandwidth as INFO lines
+# (figures only: rxe under TCG, see vm-rig.md).
+perf() {
+	_pn=$1
+	shift
+	timeout 120 fio --name=$_pn --filename=/dev/$DEV --direct=1 \
+		--ioengine=libaio --time_based --runtime=10 "$@" >/tmp/perf.out 2>&1 ||
+		fail "fio $_pn: $(tail -n 2 /tmp/perf.out | tr '\n' ' ')" || return 1
+	report "INFO verbs_srp_${_pn}=$(grep -m1 -o 'IOPS=[^,]*, BW=[^ ]*' /tmp/perf.out | tr ' ' '_')"
+}
+
 logout() {
 	srp_logout
 }
@@ -71,6 +82,8 @@ if [ -n "$DEV" ]; then
 	run_check fio_4k_qd16 fio_verify 4k 16 randwrite
 	run_check fio_128k_qd4 fio_verify 128k 4 write
 	run_check fio_1m_qd2 fio_verify 1m 2 randwrite
+	run_check perf_4k_randread perf 4k_randread_qd32 --rw=randread --bs=4k --iodepth=32
+	run_check perf_1m_read perf 1m_read_qd4 --rw=read --bs=1m --iodepth=4
 	run_check logout logout
 fi
 run_check target_stop stop_target
