@@ -49,6 +49,14 @@
 #define V_LISTEN_BACKLOG 128 /* ib_srpt's rdma_listen backlog */
 #define V_PDATA_MAX 256
 #define V_DRAIN_TIMEOUT_S 10
+/*
+ * Entries per CQ part at least: a QP in error flushes every outstanding
+ * WR into the CQ, and an overrun CQ takes down every QP on it, so
+ * qp_create reserves sq_depth + rq_depth + 2 entries and refuses (-ENOMEM)
+ * beyond the capacity.  The engine's ~650 entries per channel give about
+ * 50 channels per worker and device at 32768.
+ */
+#define V_CQ_MIN_ENTRIES 32768
 
 #define v_log(lvl, fmt, ...) \
 	pr_log(lvl, LOG_C_FABRIC, "verbs: " fmt, ##__VA_ARGS__)
@@ -113,6 +121,8 @@ struct vcq_dev {
 	struct ibv_comp_channel *ch;
 	struct ibv_cq *icq;
 	unsigned int unacked;
+	unsigned int cap; /* entries of icq */
+	atomic_uint reserved; /* entries reserved by QPs (any thread) */
 	bool watched;
 };
 
@@ -120,7 +130,7 @@ struct fabric_cq {
 	struct verbs_fabric *vf;
 	struct loop *loop;
 	unsigned int depth;
-	unsigned int nr_qps;
+	atomic_uint nr_qps; /* qp_create and qp_destroy run on any thread */
 	struct loop_timer *repoll; /* poll budget exhausted: continue */
 	uint64_t id; /* for messages: a CQ may be gone when they arrive */
 	struct fabric_cq *next; /* vf->cqs, under vf->lock */
@@ -182,6 +192,7 @@ struct fabric_conn_req {
 	/* QP, owned by the CQ's thread after accept */
 	_Atomic(struct fabric_cq *) cq;
 	struct vcq_dev *cqd;
+	unsigned int cq_reserved; /* entries of cqd reserved for this QP */
 	struct ibv_qp *qp;
 	atomic_uint qp_num; /* for log prefixes on any thread */
 	const struct fabric_qp_handlers *h;
@@ -833,11 +844,15 @@ static int vcq_dev_setup(struct fabric_cq *cq, struct vdev *d)
 
 	cd->cq = cq;
 	cd->dev = d;
+	unsigned int entries;
+
 	if (cq->depth > (unsigned int)d->attr.max_cqe) {
 		vdev_log(LOG_ERR, d, "CQ depth %u > max_cqe %d", cq->depth,
 			 d->attr.max_cqe);
 		return -EINVAL;
 	}
+	entries = cq->depth > V_CQ_MIN_ENTRIES ? cq->depth : V_CQ_MIN_ENTRIES;
+	entries = umin(entries, d->attr.max_cqe);
 	cd->ch = ibv_create_comp_channel(d->ctx);
 	if (!cd->ch) {
 		ret = errno ? -errno : -ENOMEM;
@@ -847,13 +862,15 @@ static int vcq_dev_setup(struct fabric_cq *cq, struct vdev *d)
 	ret = set_nonblock(cd->ch->fd);
 	if (ret)
 		return ret;
-	cd->icq = ibv_create_cq(d->ctx, cq->depth, cd, cd->ch, vec);
+	cd->icq = ibv_create_cq(d->ctx, entries, cd, cd->ch, vec);
 	if (!cd->icq) {
 		ret = errno ? -errno : -ENOMEM;
-		vdev_log(LOG_ERR, d, "ibv_create_cq(%u): %s", cq->depth,
+		vdev_log(LOG_ERR, d, "ibv_create_cq(%u): %s", entries,
 			 strerror(-ret));
 		return ret;
 	}
+	cd->cap = cd->icq->cqe;
+	atomic_store(&cd->reserved, 0);
 	if (ibv_req_notify_cq(cd->icq, 0))
 		return errno ? -errno : -EIO;
 	ret = loop_add_fd(cq->loop, cd->ch->fd, EPOLLIN, vcq_event_cb, cd);
@@ -929,8 +946,9 @@ static void v_cq_destroy(struct fabric_cq *cq)
 	if (!cq)
 		return;
 	vf = cq->vf;
-	if (cq->nr_qps)
-		v_log(LOG_ERR, "CQ destroyed with %u QPs", cq->nr_qps);
+	if (atomic_load(&cq->nr_qps))
+		v_log(LOG_ERR, "CQ destroyed with %u QPs",
+		      atomic_load(&cq->nr_qps));
 	if (cq->repoll)
 		loop_timer_cancel(cq->loop, cq->repoll);
 	pthread_mutex_lock(&vf->lock);
@@ -950,6 +968,19 @@ static void v_cq_destroy(struct fabric_cq *cq)
 static struct fabric_conn_req *vc_of(struct fabric_qp *qp)
 {
 	return container_of(qp, struct fabric_conn_req, base);
+}
+
+/* Reserve n entries of a CQ part for a QP's worst case (every WR
+ * flushed); -ENOMEM beyond its capacity. */
+static int vcq_reserve(struct vcq_dev *cd, unsigned int n)
+{
+	unsigned int r = atomic_load(&cd->reserved);
+
+	do {
+		if (r + n > cd->cap)
+			return -ENOMEM;
+	} while (!atomic_compare_exchange_weak(&cd->reserved, &r, r + n));
+	return 0;
 }
 
 static int v_qp_create(struct fabric_conn_req *c, struct fabric_cq *cq,
@@ -994,6 +1025,15 @@ static int v_qp_create(struct fabric_conn_req *c, struct fabric_cq *cq,
 	c->cqd = &cq->devs[d->idx];
 	if (!c->cqd->icq)
 		return -ENODEV;
+	ret = vcq_reserve(c->cqd, attr->sq_depth + attr->rq_depth + 2);
+	if (ret) {
+		cm_log(LOG_ERR, c,
+		       "CQ of %u entries on this worker is full: QP refused",
+		       c->cqd->cap);
+		c->cqd = NULL;
+		return ret;
+	}
+	c->cq_reserved = attr->sq_depth + attr->rq_depth + 2;
 	c->attr = *attr;
 	c->attr.max_sge = max_sge;
 	c->h = h;
@@ -1047,7 +1087,7 @@ static int v_qp_create(struct fabric_conn_req *c, struct fabric_cq *cq,
 		umin(attr->max_rd_atomic, umin(c->info.responder_resources,
 					       d->attr.max_qp_init_rd_atom));
 	vc_set_state(c, VC_QP);
-	cq->nr_qps++;
+	atomic_fetch_add(&cq->nr_qps, 1);
 	atomic_store(&c->cq, cq);
 	*out = &c->base;
 	return 0;
@@ -1063,6 +1103,8 @@ fail:
 	c->swr = NULL;
 	c->ssge = c->rsge = NULL;
 	c->rwr = NULL;
+	atomic_fetch_sub(&c->cqd->reserved, c->cq_reserved);
+	c->cq_reserved = 0;
 	c->cqd = NULL;
 	return ret;
 }
@@ -1080,7 +1122,10 @@ static void v_qp_destroy(struct fabric_qp *qp)
 		       vc_state_names[c->state]);
 	cq = atomic_load(&c->cq);
 	if (cq)
-		cq->nr_qps--;
+		atomic_fetch_sub(&cq->nr_qps, 1);
+	if (c->cqd)
+		atomic_fetch_sub(&c->cqd->reserved, c->cq_reserved);
+	c->cq_reserved = 0;
 	if (c->drain_timer) {
 		loop_timer_cancel(cq->loop, c->drain_timer);
 		c->drain_timer = NULL;
@@ -1149,7 +1194,10 @@ static int v_reject(struct fabric_conn_req *c, struct fabric_qp *qp,
 		struct fabric_cq *cq = atomic_load(&c->cq);
 
 		if (cq)
-			cq->nr_qps--;
+			atomic_fetch_sub(&cq->nr_qps, 1);
+		if (c->cqd)
+			atomic_fetch_sub(&c->cqd->reserved, c->cq_reserved);
+		c->cq_reserved = 0;
 	}
 	vc_set_state(c, VC_DESTROYED);
 	vc_release_id(c);

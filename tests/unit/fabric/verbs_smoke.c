@@ -225,6 +225,19 @@ static void srv_conn_request(void *ctx, struct fabric_conn_req *req,
 	sc->rkey = lg->rkey;
 	attr.max_rd_atomic =
 		info->responder_resources < 4 ? info->responder_resources : 4;
+	if (sc->mode == M_ACCEPT) {
+		/* A QP whose flushed WRs could overrun the CQ is refused,
+		 * and the request stays usable. */
+		struct fabric_qp_attr big = attr;
+		struct fabric_qp *bq = NULL;
+
+		big.sq_depth = 70000;
+		ret = s->f->ops->qp_create(req, s->cq, &big, &srv_handlers, sc,
+					   &bq);
+		result(ret == -ENOMEM, "qp_create_cq_full",
+		       "sq_depth 70000 on a CQ of at most 32768 entries: %d",
+		       ret);
+	}
 	ret = s->f->ops->qp_create(req, s->cq, &attr, &srv_handlers, sc,
 				   &sc->qp);
 	result(ret == 0, "qp_create", "returned %d", ret);
