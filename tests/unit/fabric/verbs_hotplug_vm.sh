@@ -69,6 +69,15 @@ rxe0_login() {
 		fail "no disk after login"
 }
 
+port_events() {
+	ip link set veth1 down
+	wait_for 10 grep -q 'rxe1: port 1 port error' $TGT_OUT ||
+		fail "no PORT_ERR logged for rxe1" || return 1
+	ip link set veth1 up
+	wait_for 20 grep -q 'rxe1: port 1 port active' $TGT_OUT ||
+		fail "no PORT_ACTIVE logged for rxe1"
+}
+
 readd_rxe0() {
 	rdma link add rxe0 type rxe netdev veth0 || fail "rdma link add rxe0" || return 1
 	wait_for 20 sh -c "ibv_devinfo -d rxe0 | grep -q PORT_ACTIVE" ||
@@ -102,6 +111,8 @@ run_check delete_rxe0_live link_delete rxe0
 run_check alive_1 target_alive
 run_check readd_rxe0 readd_rxe0
 run_check login_io_after_readd login_io
+# Port state changes reach the target as async events (logged).
+run_check port_events port_events
 # rxe1 carries nothing: only the periodic scan sees it go.
 run_check delete_idle_rxe1 link_delete rxe1
 run_check alive_2 target_alive
