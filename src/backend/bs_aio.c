@@ -301,7 +301,8 @@ reissue:
 		return false;
 	}
 	if (ret) {
-		*res = ret;
+		/* -EAGAIN here is not "retry later": the I/O is half done. */
+		*res = ret == -EAGAIN ? -EIO : ret;
 		return false;
 	}
 	return true;
