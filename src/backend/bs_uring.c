@@ -15,7 +15,13 @@
  * io_uring cannot issue on kernel 6.1, so they run synchronously in
  * submit() and complete from ctx_poll() like everything else; so do
  * O_DIRECT reads/writes with misaligned memory or ranges (bounce buffer,
- * see bs_io_misaligned()).
+ * see bs_io_misaligned()).  A filesystem without FALLOC_FL_ZERO_RANGE
+ * (tmpfs) answers WRITE_ZEROES with EOPNOTSUPP; ctx_poll() then writes
+ * zero buffers synchronously, the one place it blocks.
+ *
+ * Submissions made from completion callbacks are batched into a single
+ * io_uring_enter() at the end of ctx_poll(); others are submitted at once
+ * (the API has no "end of batch" call for the worker to make).
  *
  * Each accepted I/O holds one slot (of depth) until its callback ran; a
  * slot is what user_data points at and carries the progress of a short
