@@ -1,0 +1,29 @@
+#!/bin/bash
+# Run the verbs fabric's VM tests (Soft-RoCE in QEMU through tests/vm/run.sh):
+#   verbs_smoke_vm.sh    the fabric alone: accept/reject with private data,
+#                        WRITE+SEND, READ chain, SQ bounds, disconnect and
+#                        drain; worker-thread mode; port filter; ENODEV
+#   verbs_srp_vm.sh      the Linux ib_srp initiator against the SRP engine
+#                        on the verbs fabric: login, dd, fio verify, logout
+#   verbs_hotplug_vm.sh  rdma link delete/add under the target, port events
+#
+# Usage: tests/unit/fabric/verbs_vm_tests.sh BUILD_DIR [run.sh options]
+# BUILD_DIR must contain tests/unit/fabric/verbs_smoke and verbs_srp_target
+# (cmake --build BUILD_DIR --target verbs_smoke verbs_srp_target).
+# Exit 0 only if every run passed.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../.." && pwd)
+build=${1:?usage: verbs_vm_tests.sh BUILD_DIR [run.sh options]}
+shift
+bin=$build/tests/unit/fabric
+rc=0
+for t in smoke:verbs_smoke srp:verbs_srp_target hotplug:verbs_srp_target; do
+	name=${t%%:*}
+	exe=$bin/${t#*:}
+	[ -x "$exe" ] || { echo "verbs_vm_tests: $exe missing" >&2; exit 2; }
+	echo "=== verbs_${name}_vm.sh"
+	"$top/tests/vm/run.sh" --srptd "$exe" \
+		--exec "$here/verbs_${name}_vm.sh" --timeout 600 "$@" || rc=1
+done
+exit $rc
