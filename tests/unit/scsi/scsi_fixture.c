@@ -207,9 +207,13 @@ void sf_add_lu(struct sf *f, unsigned int idx, const char *engine, uint32_t bs,
 				       .revision = "0.1",
 				       .max_xfer_bytes = 1024 * 1024,
 				       .target_name = "srptd.test" };
+	char dir[sizeof(f->dir)];
 	int ret;
 
-	snprintf(f->path[idx], sizeof(f->path[idx]), "%s/lu%u", f->dir, idx);
+	assert_true(idx < SF_MAX_LU);
+	/* A copy: gcc -O2 -Wrestrict cannot tell path[idx] from dir. */
+	memcpy(dir, f->dir, sizeof(dir));
+	snprintf(f->path[idx], sizeof(f->path[idx]), "%s/lu%u", dir, idx);
 	bp.name = "test";
 	bp.path = f->path[idx];
 	bp.size = nblocks * bs;
