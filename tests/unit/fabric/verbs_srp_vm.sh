@@ -59,6 +59,16 @@ perf() {
 	report "INFO verbs_srp_${_pn}=$(grep -m1 -o 'IOPS=[^,]*, BW=[^ ]*' /tmp/perf.out | tr ' ' '_')"
 }
 
+# Mixed sizes, reads and writes at depth 64 (READ chains and WRITE chains
+# in flight together), verified.
+fio_mixed() {
+	timeout 300 fio --name=mixed --filename=/dev/$DEV --direct=1 \
+		--ioengine=libaio --rw=randrw --bsrange=4k-256k --iodepth=64 \
+		--size=48M --verify=crc32c --verify_fatal=1 --do_verify=1 \
+		>/tmp/fio-mixed.out 2>&1 ||
+		fail "fio mixed: $(grep -m1 -i 'err\|bad\|verify' /tmp/fio-mixed.out)"
+}
+
 logout() {
 	srp_logout
 }
@@ -82,6 +92,7 @@ if [ -n "$DEV" ]; then
 	run_check fio_4k_qd16 fio_verify 4k 16 randwrite
 	run_check fio_128k_qd4 fio_verify 128k 4 write
 	run_check fio_1m_qd2 fio_verify 1m 2 randwrite
+	run_check fio_mixed_qd64 fio_mixed
 	run_check perf_4k_randread perf 4k_randread_qd32 --rw=randread --bs=4k --iodepth=32
 	run_check perf_1m_read perf 1m_read_qd4 --rw=read --bs=1m --iodepth=4
 	run_check logout logout
