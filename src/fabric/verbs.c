@@ -1373,7 +1373,10 @@ static int v_post_send(struct fabric_qp *qp, struct fabric_send_wr *wr,
 static int v_disconnect(struct fabric_qp *qp)
 {
 	struct fabric_conn_req *c = vc_of(qp);
+	bool established = c->state == VC_LIVE;
 
+	/* fabric.h: disconnected() follows exactly once; from DISCONNECTING
+	 * on it has been reported or is on its way. */
 	if (c->state >= VC_DISCONNECTING)
 		return 0;
 	if (c->state < VC_ACCEPTED) {
@@ -1390,6 +1393,10 @@ static int v_disconnect(struct fabric_qp *qp)
 		int ret = -errno;
 
 		cm_log(LOG_DEBUG, c, "rdma_disconnect: %s", strerror(-ret));
+		vc_defer_disconnected(c);
+	} else if (!established) {
+		/* REP sent, no RTU yet (or the accept failed): the CM sends
+		 * no DREQ from that state and no DISCONNECTED may follow. */
 		vc_defer_disconnected(c);
 	}
 	return 0;
@@ -2214,6 +2221,9 @@ static int v_devices_open(struct verbs_fabric *vf)
 			umin(caps->max_rd_atomic, d->attr.max_qp_init_rd_atom);
 		if (d->attr.max_mr_size < caps->max_mr_size)
 			caps->max_mr_size = d->attr.max_mr_size;
+		/* iWARP: READ sinks need remote write access (fabric.h). */
+		if (d->ctx->device->transport_type == IBV_TRANSPORT_IWARP)
+			caps->read_sink_remote_write = true;
 	}
 	if (!vf->ndev) {
 		v_log(LOG_NOTICE,
