@@ -31,6 +31,7 @@
 #include <arpa/inet.h>
 
 #include "config.h"
+#include "util.h"
 #include "log.h"
 #include "srptd/version.h"
 
@@ -580,17 +581,6 @@ static int cfg_get_fallback(struct cfg_ctx *ctx, const config_setting_t *s,
 /* ------------------------------------------------------------------ */
 /* Identity formats                                                    */
 
-static int cfg_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* GID: exactly 8 groups of 4 hex digits separated by ':' (SCST's form). */
 int config_parse_gid(const char *s, uint8_t gid[16])
 {
@@ -603,7 +593,7 @@ int config_parse_gid(const char *s, uint8_t gid[16])
 		int v[4];
 
 		for (int i = 0; i < 4; i++) {
-			v[i] = cfg_hexval(p[i]);
+			v[i] = hex_digit_value(p[i]);
 			if (v[i] < 0)
 				return -EINVAL;
 		}
@@ -630,18 +620,18 @@ int config_parse_guid(const char *s, uint64_t *out)
 					return -EINVAL;
 				continue;
 			}
-			if (cfg_hexval(s[i]) < 0)
+			if (hex_digit_value(s[i]) < 0)
 				return -EINVAL;
-			v = v << 4 | (uint64_t)cfg_hexval(s[i]);
+			v = v << 4 | (uint64_t)hex_digit_value(s[i]);
 			digits++;
 		}
 	} else {
 		if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 			s += 2;
 		for (; *s; s++, digits++) {
-			if (cfg_hexval(*s) < 0)
+			if (hex_digit_value(*s) < 0)
 				return -EINVAL;
-			v = v << 4 | (uint64_t)cfg_hexval(*s);
+			v = v << 4 | (uint64_t)hex_digit_value(*s);
 		}
 	}
 	if (digits != 16)
@@ -1233,7 +1223,7 @@ static void cfg_parse_device(struct cfg_ctx *ctx, const config_setting_t *g,
 			/* NAA 6: IEEE Registered Extended, 16 bytes (SPC-4 7.8.6.6.4) */
 			ok = strlen(tmp) == 32 && tmp[0] == '6';
 			for (int j = 0; ok && j < 32; j++)
-				ok = cfg_hexval(tmp[j]) >= 0;
+				ok = hex_digit_value(tmp[j]) >= 0;
 			if (!ok) {
 				cfg_err(ctx, s,
 					"%s: \"%s\" is not an NAA 6 identifier (32 hex digits starting with 6)",

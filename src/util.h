@@ -83,6 +83,18 @@ static inline void put_be64(void *p, uint64_t v)
 	put_be32((uint8_t *)p + 4, (uint32_t)v);
 }
 
+/* Value of one hex digit, or -1 (GUIDs, GIDs, NAA identifiers). */
+static inline int hex_digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* Copy a string into a fixed, space-padded SCSI/DM field (no NUL). */
 static inline void put_padded(void *dst, size_t field_len, const char *s)
 {

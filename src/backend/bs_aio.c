@@ -81,17 +81,6 @@ static int bs_aio_probe(void)
 	return ret;
 }
 
-static int bs_aio_open(struct srptd_bdev *bdev,
-		       const struct srptd_bdev_params *p)
-{
-	return bs_common_open(bdev, p);
-}
-
-static void bs_aio_close(struct srptd_bdev *bdev)
-{
-	bs_common_close(bdev);
-}
-
 static void bs_aio_ctx_destroy(struct srptd_backend_ctx *ctx)
 {
 	unsigned int i;
@@ -353,8 +342,8 @@ static int bs_aio_ctx_poll(struct srptd_backend_ctx *ctx, unsigned int max)
 const struct srptd_backend_ops bs_aio_ops = {
 	.name = "aio",
 	.probe = bs_aio_probe,
-	.open = bs_aio_open,
-	.close = bs_aio_close,
+	.open = bs_common_open,
+	.close = bs_common_close,
 	.ctx_create = bs_aio_ctx_create,
 	.ctx_destroy = bs_aio_ctx_destroy,
 	.ctx_event_fd = bs_aio_ctx_event_fd,

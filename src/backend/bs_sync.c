@@ -45,17 +45,6 @@ static int bs_sync_probe(void)
 	return bs_engine_disabled_by_env("sync") ? -ENODEV : 0;
 }
 
-static int bs_sync_open(struct srptd_bdev *bdev,
-			const struct srptd_bdev_params *p)
-{
-	return bs_common_open(bdev, p);
-}
-
-static void bs_sync_close(struct srptd_bdev *bdev)
-{
-	bs_common_close(bdev);
-}
-
 static void *bs_sync_thread(void *arg)
 {
 	struct srptd_backend_ctx *ctx = arg;
@@ -217,8 +206,8 @@ static int bs_sync_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
 const struct srptd_backend_ops bs_sync_ops = {
 	.name = "sync",
 	.probe = bs_sync_probe,
-	.open = bs_sync_open,
-	.close = bs_sync_close,
+	.open = bs_common_open,
+	.close = bs_common_close,
 	.ctx_create = bs_sync_ctx_create,
 	.ctx_destroy = bs_sync_ctx_destroy,
 	.ctx_event_fd = bs_sync_ctx_event_fd,

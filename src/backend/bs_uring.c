@@ -122,17 +122,6 @@ out:
 	return ret;
 }
 
-static int bs_uring_open(struct srptd_bdev *bdev,
-			 const struct srptd_bdev_params *p)
-{
-	return bs_common_open(bdev, p);
-}
-
-static void bs_uring_close(struct srptd_bdev *bdev)
-{
-	bs_common_close(bdev);
-}
-
 static void bs_uring_ctx_destroy(struct srptd_backend_ctx *ctx)
 {
 	unsigned int i;
@@ -481,8 +470,8 @@ static int bs_uring_register_buffers(struct srptd_backend_ctx *ctx,
 const struct srptd_backend_ops bs_uring_ops = {
 	.name = "io_uring",
 	.probe = bs_uring_probe,
-	.open = bs_uring_open,
-	.close = bs_uring_close,
+	.open = bs_common_open,
+	.close = bs_common_close,
 	.ctx_create = bs_uring_ctx_create,
 	.ctx_destroy = bs_uring_ctx_destroy,
 	.ctx_event_fd = bs_uring_ctx_event_fd,

@@ -28,16 +28,6 @@ static uint64_t scsi_fnv1a(const char *s, uint64_t h)
 	return h;
 }
 
-static int scsi_hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	ch = tolower((unsigned char)ch);
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
 /* "6xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" (32 hex digits, NAA 6). */
 static int scsi_parse_naa(const char *s, uint8_t out[SCSI_NAA_LEN])
 {
@@ -48,7 +38,8 @@ static int scsi_parse_naa(const char *s, uint8_t out[SCSI_NAA_LEN])
 	if (strlen(s) != 2 * SCSI_NAA_LEN || s[0] != '6')
 		return -EINVAL;
 	for (i = 0; i < SCSI_NAA_LEN; i++) {
-		int hi = scsi_hexval(s[2 * i]), lo = scsi_hexval(s[2 * i + 1]);
+		int hi = hex_digit_value(s[2 * i]),
+		    lo = hex_digit_value(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;

@@ -370,17 +370,6 @@ char *srp_gid_str(const uint8_t gid[16], char *buf, size_t size)
 	return buf;
 }
 
-static int srp_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int srp_port_id_parse(const char *s, uint8_t out[16])
 {
 	uint8_t tmp[16];
@@ -390,10 +379,10 @@ int srp_port_id_parse(const char *s, uint8_t out[16])
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
 	for (i = 0; i < 16; i++) {
-		hi = srp_hexval(s[2 * i]);
+		hi = hex_digit_value(s[2 * i]);
 		if (hi < 0)
 			return -EINVAL;
-		lo = srp_hexval(s[2 * i + 1]);
+		lo = hex_digit_value(s[2 * i + 1]);
 		if (lo < 0)
 			return -EINVAL;
 		tmp[i] = hi << 4 | lo;
@@ -414,7 +403,7 @@ int srp_gid_parse(const char *s, uint8_t out[16])
 	for (g = 0; g < 8; g++) {
 		v = 0;
 		for (n = 0; n < 4; n++) {
-			h = srp_hexval(*s);
+			h = hex_digit_value(*s);
 			if (h < 0)
 				break;
 			v = v << 4 | h;
