@@ -4,7 +4,8 @@
 #   2. normal build (-Werror) + every ctest test (unit, daemon)
 #   3. ASan+UBSan build + every ctest test
 #   4. libFuzzer harnesses, bounded time each
-#   5. the VM suite: real verbs (Soft-RoCE) and the Linux ib_srp initiator
+#   5. the VM suites: real verbs (Soft-RoCE) and the Linux ib_srp initiator
+#      against srptd (normal and sanitizer builds), and the verbs fabric tests
 # Stages run in order and the first failure stops the run (exit 1).
 # SRPTD_SKIP_VM=1 leaves out stage 5 for quick local runs; CI never sets it.
 set -eu
@@ -39,9 +40,18 @@ if [ -x scripts/run-fuzzers.sh ]; then
 	scripts/run-fuzzers.sh "$FUZZ_SECONDS"
 fi
 
-if [ "${SRPTD_SKIP_VM:-0}" != 1 ] && [ -x tests/vm/run.sh ]; then
-	stage "VM suite (Soft-RoCE + Linux ib_srp)"
-	tests/vm/run.sh --srptd build/src/srptd
+if [ "${SRPTD_SKIP_VM:-0}" != 1 ]; then
+	# The proof of the product: the Linux ib_srp initiator against srptd
+	# on real verbs (Soft-RoCE in QEMU), every check group.
+	stage "VM suite: srptd with the Linux ib_srp initiator"
+	tests/vm/run.sh --target srptd --srptd build/src/srptd
+	# The same daemon under ASan+UBSan on the real verbs data path.
+	stage "VM suite: srptd under ASan+UBSan"
+	tests/vm/run.sh --no-deps --target srptd --srptd build-asan/src/srptd \
+		--checks scsi,fio,reset,relogin,chcount
+	# The verbs fabric on its own: smoke, SRP on it, device hot-plug.
+	stage "VM: verbs fabric tests (ASan+UBSan)"
+	tests/unit/fabric/verbs_vm_tests.sh build-asan --no-deps
 fi
 
 stage "all stages passed"
