@@ -53,19 +53,33 @@ wait_for() {
 # Checks.  A check is a shell function that returns 0 on success and on
 # failure sets WHY to a one-line reason.  run_check prints PASS/FAIL with
 # the current prefix (the target name) and sets CHECK_OK to 1 or 0.
+#
+# Once a target is unusable (BROKEN set, e.g. by a failed login), the
+# remaining checks of that target fail at once with "not run" instead of
+# each waiting for its own timeouts; checks named in RUN_WHEN_BROKEN
+# (logout, stop) still run.  On a failure the target's target_diag (if
+# defined) prints its side of the story to the console.
 PFX=
+BROKEN=
+RUN_WHEN_BROKEN=" logout stop "
 run_check() {
 	_name=$1
 	shift
 	WHY=
 	_t0=$(now)
 	echo "vmrig: --- $PFX$_name"
+	if [ -n "$BROKEN" ] && ! echo "$RUN_WHEN_BROKEN" | grep -q " $_name "; then
+		CHECK_OK=0
+		report "FAIL $PFX$_name: not run, target unusable since $BROKEN"
+		return 0
+	fi
 	if "$@"; then
 		CHECK_OK=1
 		report "PASS $PFX$_name"
 	else
 		CHECK_OK=0
 		report "FAIL $PFX$_name: $(echo "${WHY:-failed}" | tr '\n' ' ' | cut -c1-600)"
+		command -v target_diag >/dev/null 2>&1 && target_diag
 	fi
 	echo "vmrig: --- $PFX$_name took $(elapsed "$_t0") s"
 }

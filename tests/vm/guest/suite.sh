@@ -70,7 +70,10 @@ chk_start() {
 }
 
 chk_login() {
-	srp_login "$@" || return 1
+	if ! srp_login "$@"; then
+		[ -n "$BROKEN" ] || BROKEN="${PFX}${_name:-login} (login failed)"
+		return 1
+	fi
 	wait_for 20 sh -c "ls /sys/class/scsi_host/host$SRP_HOST/device/target$SRP_HOST:0:0/$SRP_HOST:0:0:0/block/" ||
 		fail "logged in but no disk for LUN 0 within 20 s" || return 1
 	DEV=$(srp_disk 0)
@@ -291,12 +294,13 @@ run_check fabric/rdma-cm-rping chk_rdma_cm_ping
 for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 	PFX=$T/
 	DEV=
+	BROKEN=
 	t_target=$(now)
 	if ! [ -r "/vm/target-$T.sh" ]; then
 		report "FAIL $T/start: no /vm/target-$T.sh"
 		continue
 	fi
-	unset -f target_extra_checks 2>/dev/null
+	unset -f target_extra_checks target_diag 2>/dev/null
 	. "/vm/target-$T.sh"
 	run_check start chk_start
 	if [ "$CHECK_OK" = 0 ]; then
@@ -346,7 +350,7 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 			echo "vmrig: $T does not fetch external descriptor tables: never_register-ext-sg not run"
 		fi
 		# back to a default login for what follows
-		srp_logout && DEV= && chk_login >/dev/null
+		[ -n "$BROKEN" ] || { srp_logout && DEV= && chk_login >/dev/null; }
 	fi
 	want perf && run_check perf chk_perf
 	target_extra_checks
@@ -413,6 +417,7 @@ has_target() {
 
 if has_target lio && has_target srptd && { want compare || want perf; }; then
 	PFX=
+	BROKEN=
 	run_check compare/lio-vs-srptd chk_compare
 	compare_cleanup
 fi

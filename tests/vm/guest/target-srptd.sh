@@ -91,6 +91,13 @@ target_stop() {
 	return $_ok
 }
 
+# Called by run_check after any failed check: srptd's view on the console.
+target_diag() {
+	echo "vmrig: ---- srptd log (last 25 lines) ----"
+	tail -n 25 $SRPTD_LOG 2>/dev/null
+	kill -0 "${SRPTD_PID:-0}" 2>/dev/null || echo "vmrig: srptd is not running"
+}
+
 # ------------------------------------------- srptd-specific expectations --
 
 chk_srptd_null_lun() {
@@ -111,7 +118,7 @@ chk_srptd_ro_lun() {
 	[ "$(blockdev --getro "/dev/$_d")" = 1 ] ||
 		fail "LUN 2 not read-only for the initiator (no WP bit)" || return 1
 	# A WRITE(10) through SG_IO must fail with DATA PROTECT.
-	if _o=$(timeout 30 sg_raw -s 512 -i /dev/zero "/dev/$_d" \
+	if _o=$(timeout 30 sg_raw -R -s 512 -i /dev/zero "/dev/$_d" \
 		2a 00 00 00 00 00 00 00 01 00 2>&1); then
 		fail "WRITE(10) to the read-only LUN succeeded"
 		return 1
