@@ -140,7 +140,48 @@ chk_srptd_masked_lun() {
 	return 0
 }
 
+# chk_srptd_cmd NAME CMD PATTERN...: CMD on LUN 0 answers and its output
+# matches every (grep -E) PATTERN.
+chk_srptd_cmd() {
+	need_disk || return 1
+	_what=$1
+	_cmd=$2
+	shift 2
+	_o=$(timeout 30 sh -c "$_cmd /dev/$DEV" 2>&1) ||
+		fail "$_what failed: $(echo "$_o" | tail -n 2 | tr '\n' ' ')" || return 1
+	for _p in "$@"; do
+		echo "$_o" | grep -Eq -- "$_p" ||
+			fail "$_what: no line matching '$_p'" || return 1
+	done
+}
+
+chk_srptd_vpd_supported() {
+	need_disk || return 1
+	_o=$(timeout 30 sg_vpd -p 0 -r "/dev/$DEV" | od -An -tx1 | tr -s ' \n' ' ')
+	[ "$_o" = " 00 00 00 07 00 80 83 86 b0 b1 b2 " ] ||
+		fail "VPD 0x00 lists [$_o], expected 00 80 83 86 b0 b1 b2" || return 1
+}
+
 target_extra_checks() {
+	run_check vpd-0x00 chk_srptd_vpd_supported
+	run_check vpd-0xb0 chk_srptd_cmd "VPD 0xB0" "sg_vpd -p bl" \
+		"Maximum transfer length: 2048 blocks" \
+		"Maximum compare and write length: 8 blocks" \
+		"Maximum unmap LBA count: [1-9]"
+	run_check vpd-0xb1 chk_srptd_cmd "VPD 0xB1" "sg_vpd -p bdc" \
+		"Block device characteristics"
+	run_check vpd-0xb2 chk_srptd_cmd "VPD 0xB2" "sg_vpd -p lbpv" \
+		"\(LBPU\): 1" "\(LBPWS\): 1" "\(LBPRZ\): 1"
+	run_check opcodes chk_srptd_cmd "REPORT SUPPORTED OPERATION CODES" \
+		sg_opcodes "^ *89 .*Compare and write" \
+		"^ *5f +5 .*Persistent reserve out, preempt and abort" \
+		"^ *42 .*Unmap"
+	run_check rtpg chk_srptd_cmd "REPORT TARGET PORT GROUPS" sg_rtpg \
+		"target port group id : 0x1" \
+		"asymmetric access state : 0x00" "^ +0x01$"
+	run_check report-luns chk_srptd_cmd "REPORT LUNS" sg_luns \
+		"3 lun entries" "^ +0000000000000000" "^ +0001000000000000" \
+		"^ +0002000000000000"
 	run_check lun1-null chk_srptd_null_lun
 	run_check lun2-read-only chk_srptd_ro_lun
 	run_check lun3-masked chk_srptd_masked_lun
