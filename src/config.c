@@ -734,22 +734,38 @@ static int cfg_check_port(const char *v)
 	return 0;
 }
 
+/*
+ * s must be an array or a list of entries (else "expected <what>"):
+ * allocate one zeroed element of elem_size per entry, at least one, so
+ * an empty list still yields a pointer to free.  *n receives the count.
+ */
+static int cfg_alloc_elems(struct cfg_ctx *ctx, const config_setting_t *s,
+			   const char *where, const char *what,
+			   size_t elem_size, void **out, int *n)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
+		return cfg_expect(ctx, s, where, what);
+	*n = config_setting_length(s);
+	*out = calloc(*n ? *n : 1, elem_size);
+	if (!*out) {
+		cfg_err(ctx, s, "%s: out of memory", where);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int cfg_get_ports(struct cfg_ctx *ctx, const config_setting_t *s,
 			 const char *where, char (**ports)[64],
 			 unsigned int *n_ports)
 {
 	char(*arr)[64];
-	int n, ret = 0;
+	int n, ret;
 
-	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
-	    config_setting_type(s) != CONFIG_TYPE_LIST)
-		return cfg_expect(ctx, s, where, "an array of port names");
-	n = config_setting_length(s);
-	arr = calloc(n ? n : 1, sizeof(*arr));
-	if (!arr) {
-		cfg_err(ctx, s, "%s: out of memory", where);
-		return -ENOMEM;
-	}
+	ret = cfg_alloc_elems(ctx, s, where, "an array of port names",
+			      sizeof(*arr), (void **)&arr, &n);
+	if (ret)
+		return ret;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, i);
 
@@ -942,17 +958,12 @@ static int cfg_get_listen_list(struct cfg_ctx *ctx, const config_setting_t *s)
 	struct config_fabric *f = &ctx->cfg->fabric;
 	const char *where = "fabric.rdma_cm.listen";
 	struct config_listen *arr;
-	int n, ret = 0;
+	int n, ret;
 
-	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
-	    config_setting_type(s) != CONFIG_TYPE_LIST)
-		return cfg_expect(ctx, s, where, "an array of addresses");
-	n = config_setting_length(s);
-	arr = calloc(n ? n : 1, sizeof(*arr));
-	if (!arr) {
-		cfg_err(ctx, s, "%s: out of memory", where);
-		return -ENOMEM;
-	}
+	ret = cfg_alloc_elems(ctx, s, where, "an array of addresses",
+			      sizeof(*arr), (void **)&arr, &n);
+	if (ret)
+		return ret;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, i);
 
@@ -1436,19 +1447,16 @@ static int cfg_parse_lun_map(struct cfg_ctx *ctx, const config_setting_t *l,
 static int cfg_parse_initiators(struct cfg_ctx *ctx, const config_setting_t *s,
 				const char *where, struct config_group *grp)
 {
-	int n, ret = 0;
+	void *arr;
+	int n, ret;
 
-	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
-	    config_setting_type(s) != CONFIG_TYPE_LIST)
-		return cfg_expect(ctx, s, where, "an array of GIDs");
-	n = config_setting_length(s);
+	ret = cfg_alloc_elems(ctx, s, where, "an array of GIDs",
+			      sizeof(*grp->initiators), &arr, &n);
+	if (ret)
+		return ret;
 	free(grp->initiators);
-	grp->initiators = calloc(n ? n : 1, sizeof(*grp->initiators));
+	grp->initiators = arr;
 	grp->n_initiators = 0;
-	if (!grp->initiators) {
-		cfg_err(ctx, s, "out of memory");
-		return -ENOMEM;
-	}
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, i);
 		const char *v;
