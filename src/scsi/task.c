@@ -170,8 +170,13 @@ static void scsi_task_set_sense(struct scsi_task *t, enum scsi_sr sr)
 			 scsi_sense_table[sr].key, scsi_sense_table[sr].asc, c);
 }
 
-size_t scsi_iov_copy_from(const struct scsi_task *t, size_t off, void *dst,
-			  size_t len)
+/*
+ * Copy len bytes between buf and the task buffer at byte offset off
+ * (clipped to buf_len), towards the iovs when to_iov.  Returns the bytes
+ * copied.
+ */
+static size_t scsi_iov_copy(const struct scsi_task *t, size_t off, void *buf,
+			    size_t len, bool to_iov)
 {
 	size_t done = 0, base = 0;
 	unsigned int i;
@@ -184,9 +189,12 @@ size_t scsi_iov_copy_from(const struct scsi_task *t, size_t off, void *dst,
 
 		if (off < base + l) {
 			size_t s = off - base, n = MIN(l - s, len - done);
+			uint8_t *iov = (uint8_t *)t->iov[i].iov_base + s;
 
-			memcpy((uint8_t *)dst + done,
-			       (uint8_t *)t->iov[i].iov_base + s, n);
+			if (to_iov)
+				memcpy(iov, (uint8_t *)buf + done, n);
+			else
+				memcpy((uint8_t *)buf + done, iov, n);
 			done += n;
 			off += n;
 		}
@@ -195,29 +203,17 @@ size_t scsi_iov_copy_from(const struct scsi_task *t, size_t off, void *dst,
 	return done;
 }
 
+size_t scsi_iov_copy_from(const struct scsi_task *t, size_t off, void *dst,
+			  size_t len)
+{
+	return scsi_iov_copy(t, off, dst, len, false);
+}
+
 size_t scsi_iov_copy_to(struct scsi_task *t, size_t off, const void *src,
 			size_t len)
 {
-	size_t done = 0, base = 0;
-	unsigned int i;
-
-	if (off >= t->buf_len)
-		return 0;
-	len = MIN(len, t->buf_len - off);
-	for (i = 0; i < t->iovcnt && done < len; i++) {
-		size_t l = t->iov[i].iov_len;
-
-		if (off < base + l) {
-			size_t s = off - base, n = MIN(l - s, len - done);
-
-			memcpy((uint8_t *)t->iov[i].iov_base + s,
-			       (const uint8_t *)src + done, n);
-			done += n;
-			off += n;
-		}
-		base += l;
-	}
-	return done;
+	/* The source is only read in this direction. */
+	return scsi_iov_copy(t, off, (void *)src, len, true);
 }
 
 uint64_t scsi_lu_nblocks(const struct scsi_lu *lu)

@@ -19,37 +19,36 @@ int srp_login_parse(const void *pd, size_t len, enum srp_login_layout layout,
 	memset(out, 0, sizeof(*out));
 	out->layout = layout;
 
+	/*
+	 * Both layouts carry the same fields in a different order (srp-facts
+	 * 1.2 / 2.3); r is either struct, and the fields are read by name.
+	 */
+#define SRP_LOGIN_REQ_COPY(r)                                               \
+	do {                                                                \
+		if (len < sizeof(*(r)))                                     \
+			return -EMSGSIZE;                                   \
+		if ((r)->opcode != SRP_LOGIN_REQ)                           \
+			return -EBADMSG;                                    \
+		out->tag = get_be64((r)->tag);                              \
+		out->req_it_iu_len = get_be32((r)->req_it_iu_len);          \
+		out->req_buf_fmt = get_be16((r)->req_buf_fmt);              \
+		out->req_flags = (r)->req_flags;                            \
+		out->imm_data_offset = get_be16((r)->imm_data_offset);      \
+		memcpy(out->initiator_port_id, (r)->initiator_port_id, 16); \
+		memcpy(out->target_port_id, (r)->target_port_id, 16);       \
+	} while (0)
 	if (layout == SRP_LOGIN_IB_CM) {
 		const struct srp_login_req *r = pd;
 
-		if (len < sizeof(*r))
-			return -EMSGSIZE;
-		if (r->opcode != SRP_LOGIN_REQ)
-			return -EBADMSG;
-		out->tag = get_be64(r->tag);
-		out->req_it_iu_len = get_be32(r->req_it_iu_len);
-		out->req_buf_fmt = get_be16(r->req_buf_fmt);
-		out->req_flags = r->req_flags;
-		out->imm_data_offset = get_be16(r->imm_data_offset);
-		memcpy(out->initiator_port_id, r->initiator_port_id, 16);
-		memcpy(out->target_port_id, r->target_port_id, 16);
+		SRP_LOGIN_REQ_COPY(r);
 	} else if (layout == SRP_LOGIN_RDMA_CM) {
 		const struct srp_login_req_rdma *r = pd;
 
-		if (len < sizeof(*r))
-			return -EMSGSIZE;
-		if (r->opcode != SRP_LOGIN_REQ)
-			return -EBADMSG;
-		out->tag = get_be64(r->tag);
-		out->req_it_iu_len = get_be32(r->req_it_iu_len);
-		out->req_buf_fmt = get_be16(r->req_buf_fmt);
-		out->req_flags = r->req_flags;
-		out->imm_data_offset = get_be16(r->imm_data_offset);
-		memcpy(out->initiator_port_id, r->initiator_port_id, 16);
-		memcpy(out->target_port_id, r->target_port_id, 16);
+		SRP_LOGIN_REQ_COPY(r);
 	} else {
 		return -EINVAL;
 	}
+#undef SRP_LOGIN_REQ_COPY
 	out->mc_action = out->req_flags & SRP_REQ_FLAG_MULTICHAN_MASK;
 	out->imm_requested = out->req_flags & SRP_IMMED_REQUESTED;
 	return 0;
