@@ -175,7 +175,7 @@ bool daemon_srp_fabric_up(const struct daemon_srp *s)
 static unsigned int resolve_luns(const char *tname, const struct config *cfg,
 				 const struct device_set *devs,
 				 const struct config_lun *luns, unsigned int n,
-				 struct scsi_lun_entry *out)
+				 bool log, struct scsi_lun_entry *out)
 {
 	unsigned int k = 0;
 
@@ -184,9 +184,11 @@ static unsigned int resolve_luns(const char *tname, const struct config *cfg,
 		struct device *d = devices_find(devs, cd->name);
 
 		if (!d || d->state != DEVICE_ONLINE) {
-			tgt_log(LOG_WARNING, tname,
-				"LUN %llu: device %s is offline; not exported",
-				(unsigned long long)luns[i].lun, cd->name);
+			if (log)
+				tgt_log(LOG_WARNING, tname,
+					"LUN %llu: device %s is offline; not exported",
+					(unsigned long long)luns[i].lun,
+					cd->name);
 			continue;
 		}
 		out[k++] = (struct scsi_lun_entry){
@@ -248,7 +250,9 @@ static int build_target(struct daemon_srp *s, const struct config *cfg,
 		if (ret)
 			goto out;
 	}
-	n = resolve_luns(ct->name, cfg, devs, ct->luns, ct->n_luns, view);
+	/* Only the pass that creates the target reports offline LUNs. */
+	n = resolve_luns(ct->name, cfg, devs, ct->luns, ct->n_luns, create,
+			 view);
 	h = fp_view(h, view, n);
 	if (create) {
 		ret = srp_target_set_luns(t, view, n);
@@ -259,7 +263,7 @@ static int build_target(struct daemon_srp *s, const struct config *cfg,
 		const struct config_group *cg = &ct->groups[g];
 
 		n = resolve_luns(ct->name, cfg, devs, cg->luns, cg->n_luns,
-				 view);
+				 create, view);
 		h = fp_add(h, cg->name, strlen(cg->name));
 		h = fp_add(h, cg->initiators, (size_t)cg->n_initiators * 16);
 		h = fp_view(h, view, n);
