@@ -16,6 +16,12 @@
  *                 (ibv_qp created with rdma_create_qp on the child cm_id).
  *   fabric_conn_req  a pending connection request (RDMA_CM_EVENT_CONNECT_
  *                 REQUEST) carrying the SRP_LOGIN_REQ as private data.
+ *   fabric_srq    a shared receive queue serving the QPs of one CQ
+ *                 (ibv_srq; one per device the CQ spans).  Unlike per-QP
+ *                 receives, its buffers belong to the fabric: a receive
+ *                 completion lends one to the QP's user, who gives it back
+ *                 with srq_repost() (SPDK keeps one SRQ per poll group and
+ *                 device in the same way).
  *
  * Work requests follow ibv_post_send/ibv_post_recv: a linked list of WRs,
  * each with a 64-bit wr_id handed back in its completion.  Only signalled
@@ -48,6 +54,7 @@ struct loop;
 struct fabric;
 struct fabric_cq;
 struct fabric_conn_req;
+struct fabric_srq;
 
 /* Scatter/gather entries per WR the SRP layer may use (verbs max_sge). */
 #define FABRIC_MAX_SGE 16
@@ -129,10 +136,41 @@ static inline const char *fabric_wc_status_str(enum fabric_wc_status st)
 								     "unknown";
 }
 
+/*
+ * A receive buffer of a shared receive queue.  For a QP created with
+ * attr.srq, a successful recv_done() lends one: its wr_id is
+ * (uintptr_t)(struct fabric_srq_buf *), the IU is at addr.  The user gives
+ * it back with ops->srq_repost() once done with the IU, whatever became of
+ * the QP meanwhile.  Fields are read-only for users.
+ */
+struct fabric_srq_buf {
+	void *addr;
+	uint32_t size;
+};
+
+/* Shared receive queue sizing (ibv_srq_init_attr). */
+struct fabric_srq_attr {
+	unsigned int depth; /* receives kept posted (per device) */
+	uint32_t buf_size; /* bytes of one receive buffer: the largest IU */
+	/*
+	 * Byte align_off of every buffer starts on a 512-byte boundary, so
+	 * that immediate data at that IU offset can go to O_DIRECT storage
+	 * without a copy (srp-facts 1.9; ib_srp uses offset 68).
+	 */
+	uint32_t align_off;
+};
+
 /* Queue-pair sizing (ibv_qp_init_attr.cap + max_rd_atomic). */
 struct fabric_qp_attr {
 	unsigned int sq_depth; /* send-queue WRs outstanding at most */
-	unsigned int rq_depth; /* receive WRs posted at most */
+	/* receive WRs posted at most; ignored (0) with srq */
+	unsigned int rq_depth;
+	/*
+	 * Receive from this shared receive queue instead of a receive queue
+	 * of its own (ibv_qp_init_attr.srq).  It must have been created on
+	 * the CQ given to qp_create().  post_recv() is then refused.
+	 */
+	struct fabric_srq *srq;
 	unsigned int max_sge; /* <= FABRIC_MAX_SGE */
 	/*
 	 * RDMA READs this QP may have in flight (max_rd_atomic / the CM's
@@ -172,7 +210,12 @@ struct fabric_listener_handlers {
  * qp_create().  All mandatory except connect_done (active side only).
  */
 struct fabric_qp_handlers {
-	/* A receive completed; byte_len valid on success. */
+	/*
+	 * A receive completed; byte_len valid on success.  With an SRQ,
+	 * wr_id is the lent struct fabric_srq_buf on success; a failed
+	 * receive lends nothing (wr_id 0, the fabric reposted the buffer),
+	 * and receives are never flushed (they stay on the SRQ).
+	 */
 	void (*recv_done)(void *ctx, uint64_t wr_id, enum fabric_wc_status st,
 			  uint32_t byte_len);
 	/* A SEND WR completed (signalled, or any WR in error). */
@@ -240,6 +283,29 @@ struct fabric_ops {
 			 unsigned int depth, struct fabric_cq **out);
 	/* Destroy a CQ; no QP uses it any more. */
 	void (*cq_destroy)(struct fabric_cq *cq);
+
+	/*
+	 * Create a shared receive queue for the QPs of cq (ibv_create_srq
+	 * on every device cq spans, and on devices added later).  The fabric
+	 * allocates attr.depth buffers of attr.buf_size per device, registers
+	 * them once and keeps them posted.  Same thread rules as cq_create.
+	 * -EINVAL when attr exceeds the device (max_srq_wr), -ENOMEM,
+	 * -EOPNOTSUPP when the fabric or a device has no SRQ.
+	 */
+	int (*srq_create)(struct fabric_cq *cq,
+			  const struct fabric_srq_attr *attr,
+			  struct fabric_srq **out);
+	/*
+	 * Destroy an SRQ on its CQ's thread: no QP uses it any more and
+	 * every lent buffer was given back.
+	 */
+	void (*srq_destroy)(struct fabric_srq *srq);
+	/*
+	 * Give a lent buffer back: it is posted again (ibv_post_srq_recv).
+	 * On the CQ's thread.  Never fails for the caller: a buffer of a
+	 * device in error is kept until the device goes.
+	 */
+	void (*srq_repost)(struct fabric_srq *srq, struct fabric_srq_buf *buf);
 
 	/*
 	 * Passive side: create the QP for a pending connection request

@@ -15,6 +15,11 @@
  *    and nothing runs inside a post call.
  *  - A SEND finding no posted receive waits (RNR retry count 7 = retry
  *    forever, which ib_srp and ib_srpt both use).
+ *  - A shared receive queue is a FIFO of fabric-owned buffers (one
+ *    registered region): a SEND to a QP attached to it takes the oldest,
+ *    waits (RNR) when none is posted, and lends it to the receiver until
+ *    srq_repost().  A lent buffer whose completion is dropped (QP
+ *    destroyed first) goes back by itself, as the HCA would keep it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,6 +27,7 @@
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "fabric/fabric_loop.h"
@@ -67,8 +73,28 @@ enum lf_wc_kind {
 	LFW_DRAINED,
 };
 
+struct lf_srq_buf {
+	struct fabric_srq_buf pub;
+	bool lent;
+	struct lf_srq_buf *next; /* posted FIFO */
+};
+
+struct fabric_srq {
+	struct loop_fabric *lf;
+	struct fabric_cq *cq;
+	struct fabric_srq_attr attr;
+	uint8_t *mem;
+	size_t mem_len;
+	struct fabric_mr *mr;
+	struct lf_srq_buf *bufs;
+	struct lf_srq_buf *head, *tail; /* posted, oldest first */
+	unsigned int lent, nr_qps;
+	bool rnr_waiting; /* a SEND found it empty */
+};
+
 struct lf_wc {
 	struct lf_qp *qp; /* NULL: entry of a destroyed QP, skipped */
+	struct fabric_srq *srq; /* RECV lending an SRQ buffer (wr_id) */
 	uint64_t wr_id;
 	uint8_t kind;
 	uint8_t status;
@@ -352,6 +378,8 @@ static void lf_complete(struct lf_qp *qp, enum lf_wc_kind kind, uint64_t wr_id,
 	wc->wr_id = wr_id;
 	wc->status = st;
 	wc->byte_len = byte_len;
+	if (kind == LFW_RECV && qp->attr.srq && wr_id)
+		wc->srq = qp->attr.srq;
 	if (st != FABRIC_WC_SUCCESS && st != FABRIC_WC_WR_FLUSH_ERR)
 		qp->lf->stats.error_wcs++;
 }
@@ -453,7 +481,9 @@ static int lf_qp_alloc(struct loop_fabric *lf, struct fabric_cq *cq,
 	const struct fabric_caps *caps = &lf->base.caps;
 	struct lf_qp *qp;
 
-	if (!cq || !attr || !h || !attr->sq_depth || !attr->rq_depth ||
+	if (!cq || !attr || !h || !attr->sq_depth ||
+	    (!attr->rq_depth && !attr->srq) ||
+	    (attr->srq && attr->srq->cq != cq) ||
 	    attr->sq_depth > caps->max_qp_wr ||
 	    attr->rq_depth > caps->max_qp_wr || attr->max_sge > caps->max_sge ||
 	    attr->max_rd_atomic > caps->max_rd_atomic)
@@ -462,8 +492,8 @@ static int lf_qp_alloc(struct loop_fabric *lf, struct fabric_cq *cq,
 	if (!qp)
 		return -ENOMEM;
 	qp->sq = calloc(attr->sq_depth, sizeof(*qp->sq));
-	qp->rq = calloc(attr->rq_depth, sizeof(*qp->rq));
-	if (!qp->sq || !qp->rq) {
+	qp->rq = attr->srq ? NULL : calloc(attr->rq_depth, sizeof(*qp->rq));
+	if (!qp->sq || (!qp->rq && !attr->srq)) {
 		free(qp->sq);
 		free(qp->rq);
 		free(qp);
@@ -475,6 +505,10 @@ static int lf_qp_alloc(struct loop_fabric *lf, struct fabric_cq *cq,
 	qp->h = h;
 	qp->cq = cq;
 	qp->attr = *attr;
+	if (attr->srq) {
+		qp->attr.rq_depth = 0;
+		attr->srq->nr_qps++;
+	}
 	if (!qp->attr.max_sge)
 		qp->attr.max_sge = 1;
 	qp->state = LFQ_INIT;
@@ -563,6 +597,8 @@ static void lf_qp_destroy(struct fabric_qp *q)
 			break;
 		}
 	cq->nr_qps--;
+	if (qp->attr.srq)
+		qp->attr.srq->nr_qps--;
 	lf->nr_objs--;
 	free(qp->sq);
 	free(qp->rq);
@@ -712,6 +748,140 @@ static int lf_drain(struct fabric_qp *q)
 	return 0;
 }
 
+/* ---- shared receive queues --------------------------------------------- */
+
+static void lf_copy(const struct fabric_sge *sge, unsigned int n, void *flat,
+		    bool to_flat);
+
+static int lf_srq_create(struct fabric_cq *cq, const struct fabric_srq_attr *a,
+			 struct fabric_srq **out)
+{
+	struct loop_fabric *lf = cq ? cq->lf : NULL;
+	struct fabric_srq *srq;
+	size_t pad, stride;
+	int ret;
+
+	if (!cq || !a || !a->depth || !a->buf_size ||
+	    a->depth > lf->base.caps.max_qp_wr)
+		return -EINVAL;
+	srq = calloc(1, sizeof(*srq));
+	if (!srq)
+		return -ENOMEM;
+	srq->lf = lf;
+	srq->cq = cq;
+	srq->attr = *a;
+	pad = (512 - a->align_off % 512) % 512;
+	stride = ALIGN_UP(pad + a->buf_size, (size_t)512);
+	srq->mem_len = ALIGN_UP(stride * a->depth, (size_t)4096);
+	srq->mem = mmap(NULL, srq->mem_len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	srq->bufs = calloc(a->depth, sizeof(*srq->bufs));
+	if (srq->mem == MAP_FAILED || !srq->bufs) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = lf_mr_reg(&lf->base, srq->mem, srq->mem_len,
+			FABRIC_ACCESS_LOCAL_WRITE, &srq->mr);
+	if (ret)
+		goto fail;
+	for (unsigned int i = 0; i < a->depth; i++) {
+		struct lf_srq_buf *b = &srq->bufs[i];
+
+		b->pub.addr = srq->mem + i * stride + pad;
+		b->pub.size = a->buf_size;
+		if (srq->tail)
+			srq->tail->next = b;
+		else
+			srq->head = b;
+		srq->tail = b;
+	}
+	*out = srq;
+	return 0;
+fail:
+	if (srq->mem != MAP_FAILED)
+		munmap(srq->mem, srq->mem_len);
+	free(srq->bufs);
+	free(srq);
+	return ret;
+}
+
+static void lf_srq_destroy(struct fabric_srq *srq)
+{
+	if (!srq)
+		return;
+	if (srq->nr_qps || srq->lent)
+		pr_err("fabric loop: SRQ destroyed with %u QPs, %u buffers lent",
+		       srq->nr_qps, srq->lent);
+	lf_mr_dereg(srq->mr);
+	munmap(srq->mem, srq->mem_len);
+	free(srq->bufs);
+	free(srq);
+}
+
+/* Post b again; SENDs stalled on an empty SRQ may proceed. */
+static void lf_srq_put(struct fabric_srq *srq, struct lf_srq_buf *b)
+{
+	if (!b->lent) {
+		pr_err("fabric loop: SRQ buffer %p given back twice",
+		       b->pub.addr);
+		return;
+	}
+	b->lent = false;
+	srq->lent--;
+	b->next = NULL;
+	if (srq->tail)
+		srq->tail->next = b;
+	else
+		srq->head = b;
+	srq->tail = b;
+	if (!srq->rnr_waiting)
+		return;
+	srq->rnr_waiting = false;
+	for (struct lf_qp *qp = srq->lf->qps; qp; qp = qp->next_qp)
+		if (qp->peer && qp->peer->attr.srq == srq && qp->sq_count)
+			lf_run_list_add(qp);
+}
+
+static void lf_srq_repost(struct fabric_srq *srq, struct fabric_srq_buf *buf)
+{
+	lf_srq_put(srq, container_of(buf, struct lf_srq_buf, pub));
+}
+
+/*
+ * A SEND of total bytes reaches peer, a QP on an SRQ: take the oldest
+ * posted buffer.  false: none posted (RNR, the sender waits).
+ */
+static bool lf_srq_deliver(struct lf_qp *peer, struct lf_swr *w, uint64_t total,
+			   enum fabric_wc_status *st)
+{
+	struct fabric_srq *srq = peer->attr.srq;
+	struct lf_srq_buf *b = srq->head;
+
+	if (!b) {
+		srq->rnr_waiting = true;
+		peer->lf->stats.rnr_waits++;
+		return false;
+	}
+	srq->head = b->next;
+	if (!srq->head)
+		srq->tail = NULL;
+	b->lent = true;
+	srq->lent++;
+	if (total > b->pub.size) {
+		/* Receiver: local length error (buffer stays posted);
+		 * sender: NAK. */
+		lf_srq_put(srq, b);
+		lf_complete(peer, LFW_RECV, 0, FABRIC_WC_LOC_LEN_ERR, 0);
+		*st = FABRIC_WC_REM_INV_REQ_ERR;
+		return true;
+	}
+	lf_copy(w->sge, w->num_sge, b->pub.addr, true);
+	lf_complete(peer, LFW_RECV, (uintptr_t)&b->pub, FABRIC_WC_SUCCESS,
+		    (uint32_t)total);
+	peer->lf->stats.sends++;
+	return true;
+}
+
 /* ---- posting ------------------------------------------------------------ */
 
 static int lf_post_recv(struct fabric_qp *q, struct fabric_recv_wr *wr,
@@ -719,6 +889,10 @@ static int lf_post_recv(struct fabric_qp *q, struct fabric_recv_wr *wr,
 {
 	struct lf_qp *qp = lq_of(q);
 
+	if (qp->attr.srq) {
+		*bad = wr;
+		return -EINVAL;
+	}
 	for (; wr; wr = wr->next) {
 		if (qp->state == LFQ_ERROR) {
 			lf_complete(qp, LFW_RECV, wr->wr_id,
@@ -852,6 +1026,15 @@ static bool lf_exec_one(struct lf_qp *qp)
 	case FABRIC_WR_SEND: {
 		struct fabric_recv_wr *r;
 
+		if (peer->attr.srq) {
+			if (!lf_sges_ok(lf, w->sge, w->num_sge, 0, &total)) {
+				st = FABRIC_WC_LOC_PROT_ERR;
+				break;
+			}
+			if (!lf_srq_deliver(peer, w, total, &st))
+				return false;
+			break;
+		}
 		if (!peer->rq_count) {
 			lf->stats.rnr_waits++;
 			return false; /* RNR NAK, retried forever */
@@ -1055,6 +1238,10 @@ static bool lf_run_cqs(struct loop_fabric *lf)
 			progress = true;
 			if (wc.qp)
 				lf_dispatch(&wc);
+			else if (wc.srq)
+				lf_srq_put(wc.srq,
+					   (struct lf_srq_buf *)(uintptr_t)
+						   wc.wr_id);
 			if (wc.pdata)
 				free(wc.pdata);
 		}
@@ -1143,6 +1330,9 @@ static const struct fabric_ops lf_ops = {
 	.post_send = lf_post_send,
 	.disconnect = lf_disconnect,
 	.drain = lf_drain,
+	.srq_create = lf_srq_create,
+	.srq_destroy = lf_srq_destroy,
+	.srq_repost = lf_srq_repost,
 };
 
 int fabric_loop_create(struct loop *loop,

@@ -24,6 +24,13 @@
  * back-pressure), or FUNCTION FAILED for a TSK_MGMT, with req_lim_delta 0
  * because it consumed no credit.  Beyond the spare buffers the RC
  * receiver-not-ready flow control stalls the initiator.
+ *
+ * With a shared receive queue (engine use_srq) the worker's SRQ holds the
+ * buffers and the channel has req_lim + SRP_RQ_SPARE receive descriptors
+ * instead; an IU arriving when none is free (the initiator ignored its
+ * credits by more than the spare) is a protocol violation that ends the
+ * channel, since no RNR can stall that initiator alone.  Every SRQ buffer
+ * goes back to the SRQ on every path, including dying channels.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -111,6 +118,15 @@ void srp_channel_repost(struct srp_channel *ch, struct srp_recv *rv)
 {
 	int ret;
 
+	if (rv->sbuf) {
+		/* SRQ: the buffer is the worker's, whatever the state. */
+		ch->w->fabric->ops->srq_repost(ch->w->srq, rv->sbuf);
+		rv->sbuf = NULL;
+		rv->buf = NULL;
+		rv->next_free = ch->free_recvs;
+		ch->free_recvs = rv;
+		return;
+	}
 	if (ch->state >= SRP_CH_DISCONNECTING)
 		return;
 	ret = fabric_post_recv(ch->qp, &rv->wr);
@@ -184,6 +200,34 @@ void srp_channel_req_done(struct srp_req *r)
 
 /* ---- receive path ------------------------------------------------------ */
 
+/*
+ * SRQ: attach the lent buffer to a free descriptor of the channel.  NULL
+ * (buffer given back) when the initiator overran its credits beyond the
+ * spare descriptors.
+ */
+static struct srp_recv *srp_ch_srq_recv(struct srp_channel *ch,
+					struct fabric_srq_buf *sb)
+{
+	struct srp_recv *rv = ch->free_recvs;
+
+	if (!rv) {
+		ch->w->fabric->ops->srq_repost(ch->w->srq, sb);
+		if (ch->state <= SRP_CH_LIVE) {
+			ch->w->stats.credit_violations++;
+			pr_err_ratelimited(
+				"channel %u: initiator sent more than %u IUs beyond its %u credits: logging it out",
+				ch->id, SRP_RQ_SPARE, ch->req_lim);
+			srp_channel_logout(ch, SRP_T_LOGOUT_NO_REASON);
+		}
+		return NULL;
+	}
+	ch->free_recvs = rv->next_free;
+	rv->next_free = NULL;
+	rv->sbuf = sb;
+	rv->buf = sb->addr;
+	return rv;
+}
+
 static void srp_ch_recv_done(void *ctx, uint64_t wr_id,
 			     enum fabric_wc_status st, uint32_t len)
 {
@@ -192,6 +236,12 @@ static void srp_ch_recv_done(void *ctx, uint64_t wr_id,
 	struct srp_req *r;
 	int op;
 
+	if (st == FABRIC_WC_SUCCESS && ch->w->srq) {
+		rv = srp_ch_srq_recv(ch,
+				     (struct fabric_srq_buf *)(uintptr_t)wr_id);
+		if (!rv)
+			return;
+	}
 	if (st != FABRIC_WC_SUCCESS) {
 		if (st != FABRIC_WC_WR_FLUSH_ERR) {
 			pr_err_ratelimited("channel %u: receive failed: %s",
@@ -202,8 +252,12 @@ static void srp_ch_recv_done(void *ctx, uint64_t wr_id,
 	}
 	if (ch->state == SRP_CH_CONNECTING)
 		srp_ch_set_state(ch, SRP_CH_LIVE);
-	if (ch->state != SRP_CH_LIVE)
-		return; /* dying: drop, the buffer is not reposted */
+	if (ch->state != SRP_CH_LIVE) {
+		/* Dying: drop.  Only an SRQ buffer goes back (repost is a
+		 * no-op for a ring buffer of a dying channel). */
+		srp_channel_repost(ch, rv);
+		return;
+	}
 	rv->len = len;
 	op = srp_iu_opcode(rv->buf, len);
 	switch (op) {
@@ -214,6 +268,7 @@ static void srp_ch_recv_done(void *ctx, uint64_t wr_id,
 			/* Cannot happen: one request per receive buffer. */
 			pr_err("channel %u: request pool empty", ch->id);
 			srp_channel_disconnect(ch);
+			srp_channel_repost(ch, rv);
 			return;
 		}
 		r->opcode = op;
@@ -235,6 +290,7 @@ static void srp_ch_recv_done(void *ctx, uint64_t wr_id,
 		/* SRP r16a 6.6: the initiator ends the channel. */
 		pr_info("channel %u: initiator logout", ch->id);
 		srp_channel_disconnect(ch);
+		srp_channel_repost(ch, rv);
 		return;
 	case SRP_CRED_RSP:
 	case SRP_AER_RSP:
@@ -246,6 +302,7 @@ static void srp_ch_recv_done(void *ctx, uint64_t wr_id,
 		pr_err_ratelimited("channel %u: invalid IU type %d (len %u)",
 				   ch->id, op, len);
 		srp_channel_logout(ch, SRP_T_LOGOUT_INVALID_IU_TYPE);
+		srp_channel_repost(ch, rv);
 		return;
 	}
 }
@@ -516,6 +573,7 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 	struct fabric *f = w->fabric;
 	struct fabric_qp_attr attr = { 0 };
 	size_t recv_stride, recv_off, off, table_len;
+	bool srq = w->srq != NULL;
 	struct srp_channel *ch;
 	unsigned int i;
 	int ret;
@@ -558,7 +616,8 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 	recv_off = ch->lim.imm_data_offset ?
 			   (512 - ch->lim.imm_data_offset % 512) % 512 :
 			   0;
-	recv_stride = ALIGN_UP(recv_off + ch->it_iu_len, (size_t)512);
+	/* With an SRQ the receive buffers are the worker's. */
+	recv_stride = srq ? 0 : ALIGN_UP(recv_off + ch->it_iu_len, (size_t)512);
 	table_len = e->p.allow_ext_table ?
 			    ALIGN_UP((size_t)e->p.max_table_entries * 16, 64) :
 			    0;
@@ -591,7 +650,11 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 	if (ret)
 		goto err;
 	off = 0;
-	for (i = 0; i < ch->n_recvs; i++) {
+	for (i = 0; i < ch->n_recvs && srq; i++) {
+		ch->recvs[i].next_free = ch->free_recvs;
+		ch->free_recvs = &ch->recvs[i];
+	}
+	for (i = 0; i < ch->n_recvs && !srq; i++) {
 		struct srp_recv *rv = &ch->recvs[i];
 
 		rv->buf = ch->mem + off + recv_off;
@@ -620,14 +683,15 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 	ch->ctl_buf = ch->mem + off;
 
 	attr.sq_depth = ch->sq_depth;
-	attr.rq_depth = ch->n_recvs;
+	attr.rq_depth = srq ? 0 : ch->n_recvs;
+	attr.srq = w->srq;
 	attr.max_sge = MIN(FABRIC_MAX_SGE, f->caps.max_sge);
 	attr.max_rd_atomic = ch->rd_depth;
 	ret = f->ops->qp_create(req, w->cq, &attr, &srp_ch_handlers, ch,
 				&ch->qp);
 	if (ret)
 		goto err;
-	for (i = 0; i < ch->n_recvs; i++) {
+	for (i = 0; i < ch->n_recvs && !srq; i++) {
 		ret = fabric_post_recv(ch->qp, &ch->recvs[i].wr);
 		if (ret)
 			goto err;

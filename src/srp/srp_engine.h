@@ -65,6 +65,15 @@ struct srp_engine_params {
 	 */
 	bool allow_ext_table;
 	uint32_t max_table_entries; /* descriptors of one table at most */
+	/*
+	 * Receive through one shared receive queue per worker (and device)
+	 * instead of a receive ring per channel: memory no longer grows with
+	 * the number of channels, at the price of per-channel flow control
+	 * (an SRQ running dry stalls every sender with RNR).  The fabric
+	 * must implement srq_create.
+	 */
+	bool use_srq;
+	unsigned int srq_size; /* receives per SRQ; 0 = 4095 (ib_srpt) */
 	/* Main thread's loop (fabric CM events); NULL = first worker's. */
 	struct loop *main_loop;
 };

@@ -73,6 +73,7 @@ struct srp_worker {
 	struct fabric *fabric;
 	struct loop *loop;
 	struct fabric_cq *cq;
+	struct fabric_srq *srq; /* engine use_srq: shared by its channels */
 	struct scsi_worker *sw;
 	int scsi_fds[32];
 	int n_scsi_fds;
@@ -136,10 +137,18 @@ enum srp_req_state {
 	SRP_REQ_DONE, /* release buffers, repost the receive, free */
 };
 
+/*
+ * One receive of a channel.  Without an SRQ it owns its buffer and is
+ * posted on the channel's QP.  With one it is a descriptor: a receive
+ * completion attaches the SRQ buffer lent by the fabric (sbuf), and
+ * srp_channel_repost() gives that back and frees the descriptor.
+ */
 struct srp_recv {
 	struct fabric_recv_wr wr;
 	uint8_t *buf;
 	uint32_t len; /* bytes received */
+	struct fabric_srq_buf *sbuf;
+	struct srp_recv *next_free; /* SRQ: the channel's free descriptors */
 	/*
 	 * External descriptor table of the IU in buf: only used before the
 	 * response is posted, when the buffer is reposted, so it goes with
@@ -244,6 +253,7 @@ struct srp_channel {
 	struct fabric_mr *mr;
 	struct srp_recv *recvs;
 	unsigned int n_recvs;
+	struct srp_recv *free_recvs; /* SRQ descriptors not holding an IU */
 	struct srp_req *reqs;
 	unsigned int n_reqs;
 	struct srp_req *free_reqs;

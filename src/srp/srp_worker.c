@@ -104,6 +104,22 @@ int srp_worker_create(struct srp_engine *e, struct fabric *f, struct loop *loop,
 	ret = f->ops->cq_create(f, loop, 16384, &w->cq);
 	if (ret)
 		goto err;
+	if (e->p.use_srq) {
+		/* One SRQ per worker and device (SPDK: per poll group),
+		 * buffers for the largest IU a login may negotiate, placed
+		 * for ib_srp's immediate data offset (srp-facts 1.9). */
+		struct fabric_srq_attr sa = {
+			.depth = e->p.srq_size ? e->p.srq_size : 4095,
+			.buf_size = e->p.login.max_req_size,
+			.align_off = SRP_LINUX_IMM_DATA_OFFSET,
+		};
+
+		ret = f->ops->srq_create ?
+			      f->ops->srq_create(w->cq, &sa, &w->srq) :
+			      -EOPNOTSUPP;
+		if (ret)
+			goto err;
+	}
 	ret = scsi_worker_create(1024, &w->sw);
 	if (ret)
 		goto err;
@@ -140,6 +156,8 @@ void srp_worker_destroy(struct srp_worker *w)
 		loop_del_fd(w->loop, w->scsi_fds[k]);
 	if (w->sw)
 		scsi_worker_destroy(w->sw);
+	if (w->srq)
+		w->fabric->ops->srq_destroy(w->srq);
 	if (w->cq)
 		w->fabric->ops->cq_destroy(w->cq);
 	if (w->pool_mr)

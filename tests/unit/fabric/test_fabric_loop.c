@@ -477,7 +477,9 @@ static void test_disconnect_flush_drain(void **state)
 static void test_doorbell_through_loop(void **state)
 {
 	struct env *e = *state;
-	struct fabric_qp_attr aattr = { 16, 8, 4, 0 };
+	struct fabric_qp_attr aattr = { .sq_depth = 16,
+					.rq_depth = 8,
+					.max_sge = 4 };
 	int i;
 
 	assert_int_equal(fabric_loop_connect(e->f, e->cq, &aattr, &hs, &e->a,
@@ -491,7 +493,9 @@ static void test_doorbell_through_loop(void **state)
 static void test_private_data_limits(void **state)
 {
 	struct env *e = *state;
-	struct fabric_qp_attr aattr = { 16, 8, 4, 0 };
+	struct fabric_qp_attr aattr = { .sq_depth = 16,
+					.rq_depth = 8,
+					.max_sge = 4 };
 	uint8_t pd[100] = "LOGIN";
 	struct fabric_qp *qp;
 

@@ -107,6 +107,11 @@ static int setup_engine(void **state, const char *engine)
 		ep.login.req_lim = g_req_lim;
 	ep.allow_ext_table = !g_no_ext;
 	g_no_ext = false;
+	/* The whole suite runs twice: per-channel receive rings, and one
+	 * shared receive queue per worker (ctest srp_test_srp_e2e_srq). */
+	ep.use_srq = getenv("SRPTD_TEST_SRQ") != NULL;
+	if (ep.use_srq)
+		ep.srq_size = g_tight ? 8 : 256;
 	if (g_tight) {
 		ep.chunks = 16; /* exactly one 1 MiB command */
 		ep.sq_depth = 8;
@@ -1262,7 +1267,9 @@ static bool rl_done(void *arg)
 static void test_random_logins(void **state)
 {
 	struct env *env = *state;
-	struct fabric_qp_attr attr = { 8, 8, 1, 0 };
+	struct fabric_qp_attr attr = { .sq_depth = 8,
+				       .rq_depth = 8,
+				       .max_sge = 1 };
 	unsigned int seed = 777, accepted = 0;
 	uint8_t tpid[16];
 
