@@ -33,7 +33,6 @@ struct daemon_srp {
 	uint64_t node_guid;
 	struct daemon_target *targets;
 	unsigned int n_targets;
-	bool warned_srq;
 };
 
 /* FNV-1a, enough to notice that a target's definition changed. */
@@ -58,6 +57,8 @@ static void srp_params_from_config(const struct config *cfg,
 	p->max_io_size = cfg->fabric.max_rdma_size;
 	if (cfg->fabric.send_queue_size)
 		p->sq_depth = cfg->fabric.send_queue_size;
+	p->use_srq = cfg->fabric.use_srq;
+	p->srq_size = cfg->fabric.srq_size;
 }
 
 int daemon_srp_create(struct loop *loop, const struct config *cfg,
@@ -133,13 +134,6 @@ static int daemon_srp_fabric_start(struct daemon_srp *s,
 					       5000;
 	vp.ports = (const char(*)[64])cfg->fabric.ports;
 	vp.n_ports = cfg->fabric.n_ports;
-	vp.srq_size = cfg->fabric.srq_size;
-	if (cfg->fabric.use_srq && !s->warned_srq) {
-		s->warned_srq = true;
-		pr_notice(
-			"fabric.use_srq: the shared receive queue is not implemented yet; each channel posts its own receives");
-	}
-	vp.use_srq = false;
 
 	ret = fabric_verbs_create(s->loop, &vp, &srp_engine_listener, s->engine,
 				  &s->fabric);

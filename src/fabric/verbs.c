@@ -15,7 +15,14 @@
  *    last message frees the object.
  *  - Work requests carry a pointer to a per-QP slot as their ibv wr_id;
  *    the slot holds the user's wr_id and the owning QP, so completions on
- *    a CQ shared by many QPs need no lookup table.
+ *    a CQ shared by many QPs need no lookup table.  The exception is a
+ *    receive from a shared receive queue: any QP attached to it may
+ *    consume it, so its completion is mapped to the connection by qp_num
+ *    (a small open-addressed table per SRQ part, written under vf->lock,
+ *    read lock-free by the CQ's thread).
+ *  - A struct fabric_srq is a CQ's SRQ: one ibv_srq with its buffers (one
+ *    region, registered once) per device part of the CQ, created and
+ *    destroyed with that part, so device hot plug needs nothing more.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "fabric/verbs.h"
@@ -57,6 +65,10 @@
  * 50 channels per worker and device at 32768.
  */
 #define V_CQ_MIN_ENTRIES 32768
+/* qp_num -> connection table of an SRQ part (power of two, QPs per part
+ * at most half of it). */
+#define V_QPMAP_SIZE 4096u
+#define V_QPMAP_TOMB 0xffffffffu /* deleted key; qp_num is 24 bits */
 
 #define v_log(lvl, fmt, ...) \
 	pr_log(lvl, LOG_C_FABRIC, "verbs: " fmt, ##__VA_ARGS__)
@@ -126,9 +138,12 @@ struct vcq_dev {
 	bool watched;
 };
 
+struct vsrq_dev;
+
 struct fabric_cq {
 	struct verbs_fabric *vf;
 	struct loop *loop;
+	struct fabric_srq *srq; /* its shared receive queue, if any */
 	unsigned int depth;
 	atomic_uint nr_qps; /* qp_create and qp_destroy run on any thread */
 	struct loop_timer *repoll; /* poll budget exhausted: continue */
@@ -142,6 +157,7 @@ enum vslot_kind {
 	VS_RDMA,
 	VS_RECV,
 	VS_MARK_SEND,
+	VS_SRQ_RECV, /* slot of a struct vsrq_buf: c is NULL */
 };
 
 struct vslot {
@@ -150,6 +166,38 @@ struct vslot {
 	uint64_t wr_id;
 	uint32_t idx;
 	uint8_t kind;
+};
+
+/* A buffer of an SRQ part: posted, or lent to a QP's user. */
+struct vsrq_buf {
+	struct fabric_srq_buf pub;
+	struct vslot slot;
+	struct vsrq_dev *sd;
+	bool lent;
+};
+
+/* The part of an SRQ on one device (on the CQ's thread). */
+struct vsrq_dev {
+	struct fabric_srq *srq;
+	struct vcq_dev *cd;
+	struct ibv_srq *isrq;
+	uint8_t *mem;
+	size_t mem_len;
+	struct ibv_mr *mr;
+	struct vsrq_buf *bufs;
+	unsigned int depth; /* buffers (min of the attr and max_srq_wr) */
+	unsigned int lent; /* given to users, not yet back */
+	unsigned int idle; /* neither posted nor lent (post failed) */
+	unsigned int cq_reserved;
+	atomic_uint *qpn_keys; /* 0 free, V_QPMAP_TOMB deleted */
+	_Atomic(struct fabric_conn_req *) *qpn_conns;
+};
+
+struct fabric_srq {
+	struct fabric_cq *cq;
+	struct fabric_srq_attr attr;
+	atomic_uint nr_qps;
+	struct vsrq_dev devs[V_MAX_DEVS];
 };
 
 /* Connection state, forward only (srp-facts 2.5). */
@@ -193,6 +241,7 @@ struct fabric_conn_req {
 	_Atomic(struct fabric_cq *) cq;
 	struct vcq_dev *cqd;
 	unsigned int cq_reserved; /* entries of cqd reserved for this QP */
+	struct vsrq_dev *sd; /* SRQ part it receives from, if any */
 	struct ibv_qp *qp;
 	atomic_uint qp_num; /* for log prefixes on any thread */
 	const struct fabric_qp_handlers *h;
@@ -703,6 +752,246 @@ static uint32_t v_lkey(struct verbs_fabric *vf, unsigned int dev,
 	return m && m->mrs[dev] ? m->mrs[dev]->lkey : V_BAD_LKEY;
 }
 
+/* ---- shared receive queues ------------------------------------------- */
+
+static int vcq_reserve(struct vcq_dev *cd, unsigned int n);
+
+static unsigned int vsrq_hash(uint32_t qpn)
+{
+	return (qpn * 2654435761u) & (V_QPMAP_SIZE - 1);
+}
+
+/* qp_num -> connection, vf->lock held.  -ENOSPC: too many QPs. */
+static int vsrq_map_add(struct vsrq_dev *sd, uint32_t qpn,
+			struct fabric_conn_req *c)
+{
+	unsigned int live = 0, h = vsrq_hash(qpn);
+
+	for (unsigned int i = 0; i < V_QPMAP_SIZE; i++) {
+		unsigned int k = atomic_load(&sd->qpn_keys[i]);
+
+		live += k && k != V_QPMAP_TOMB;
+	}
+	if (live >= V_QPMAP_SIZE / 2)
+		return -ENOSPC;
+	for (;; h = (h + 1) & (V_QPMAP_SIZE - 1)) {
+		unsigned int k = atomic_load(&sd->qpn_keys[h]);
+
+		if (k && k != V_QPMAP_TOMB)
+			continue;
+		/* Connection first: a reader that sees the key finds it. */
+		atomic_store_explicit(&sd->qpn_conns[h], c,
+				      memory_order_relaxed);
+		atomic_store_explicit(&sd->qpn_keys[h], qpn,
+				      memory_order_release);
+		return 0;
+	}
+}
+
+/* Lock-free, on the CQ's thread. */
+static struct fabric_conn_req *vsrq_map_find(struct vsrq_dev *sd, uint32_t qpn)
+{
+	unsigned int h = vsrq_hash(qpn);
+
+	for (unsigned int i = 0; i < V_QPMAP_SIZE;
+	     i++, h = (h + 1) & (V_QPMAP_SIZE - 1)) {
+		unsigned int k = atomic_load_explicit(&sd->qpn_keys[h],
+						      memory_order_acquire);
+
+		if (!k)
+			return NULL;
+		if (k == qpn)
+			return atomic_load_explicit(&sd->qpn_conns[h],
+						    memory_order_relaxed);
+	}
+	return NULL;
+}
+
+/* vf->lock held. */
+static void vsrq_map_del(struct vsrq_dev *sd, uint32_t qpn)
+{
+	unsigned int h = vsrq_hash(qpn);
+
+	for (unsigned int i = 0; i < V_QPMAP_SIZE;
+	     i++, h = (h + 1) & (V_QPMAP_SIZE - 1)) {
+		unsigned int k = atomic_load(&sd->qpn_keys[h]);
+
+		if (!k)
+			return;
+		if (k == qpn) {
+			atomic_store_explicit(&sd->qpn_keys[h], V_QPMAP_TOMB,
+					      memory_order_release);
+			return;
+		}
+	}
+}
+
+static void vsrq_post(struct vsrq_dev *sd, struct vsrq_buf *b)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)b->pub.addr,
+		.length = b->pub.size,
+		.lkey = sd->mr->lkey,
+	};
+	struct ibv_recv_wr wr = {
+		.wr_id = (uintptr_t)&b->slot,
+		.sg_list = &sge,
+		.num_sge = 1,
+	};
+	struct ibv_recv_wr *bad;
+	int ret = ibv_post_srq_recv(sd->isrq, &wr, &bad);
+
+	if (ret) {
+		/* Kept aside until the part goes (device in error). */
+		sd->idle++;
+		pr_err_ratelimited("verbs %s: ibv_post_srq_recv: %s",
+				   sd->cd->dev->name, strerror(ret));
+	}
+}
+
+/* Release an SRQ part (vf->lock held, CQ thread); also a partial one. */
+static void vsrq_dev_teardown(struct vsrq_dev *sd)
+{
+	struct vdev *d = sd->cd ? sd->cd->dev : NULL;
+
+	if (!sd->srq)
+		return;
+	if (sd->isrq && ibv_destroy_srq(sd->isrq))
+		vdev_log(LOG_ERR, d, "ibv_destroy_srq: %m");
+	if (sd->mr && ibv_dereg_mr(sd->mr))
+		vdev_log(LOG_ERR, d, "ibv_dereg_mr (SRQ buffers): %m");
+	if (sd->lent) {
+		/* A user still holds buffers (fabric.h says it may not):
+		 * keep their memory rather than free it under them. */
+		vdev_log(LOG_ERR, d,
+			 "SRQ released with %u buffers lent: memory kept",
+			 sd->lent);
+	} else {
+		if (sd->mem)
+			munmap(sd->mem, sd->mem_len);
+		free(sd->bufs);
+	}
+	free(sd->qpn_keys);
+	free(sd->qpn_conns);
+	if (sd->cq_reserved)
+		atomic_fetch_sub(&sd->cd->reserved, sd->cq_reserved);
+	memset(sd, 0, sizeof(*sd));
+}
+
+/*
+ * Create the part of srq on the device of CQ part cd (vf->lock held, CQ
+ * thread): the ibv_srq, its buffers registered once on the device's PD,
+ * every buffer posted, and CQ room for all of them.  On error the caller
+ * tears the partial part down.
+ */
+static int vsrq_dev_setup(struct fabric_srq *srq, struct vcq_dev *cd)
+{
+	struct vdev *d = cd->dev;
+	struct vsrq_dev *sd = &srq->devs[d->idx];
+	struct ibv_srq_init_attr ia;
+	size_t pad, stride;
+	int ret;
+
+	sd->srq = srq;
+	sd->cd = cd;
+	if (d->attr.max_srq <= 0 || d->attr.max_srq_wr <= 0) {
+		vdev_log(LOG_ERR, d, "no shared receive queue support");
+		return -EOPNOTSUPP;
+	}
+	sd->depth = umin(srq->attr.depth, d->attr.max_srq_wr);
+	if (sd->depth < srq->attr.depth)
+		vdev_log(LOG_NOTICE, d, "SRQ size %u capped to max_srq_wr %u",
+			 srq->attr.depth, sd->depth);
+	ret = vcq_reserve(cd, sd->depth);
+	if (ret) {
+		vdev_log(LOG_ERR, d,
+			 "CQ of %u entries too small for an SRQ of %u", cd->cap,
+			 sd->depth);
+		return ret;
+	}
+	sd->cq_reserved = sd->depth;
+	/* Byte align_off of each buffer on a 512-byte boundary. */
+	pad = (512 - srq->attr.align_off % 512) % 512;
+	stride = ALIGN_UP(pad + srq->attr.buf_size, (size_t)512);
+	sd->mem_len = ALIGN_UP(stride * sd->depth, (size_t)4096);
+	sd->mem = mmap(NULL, sd->mem_len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (sd->mem == MAP_FAILED) {
+		sd->mem = NULL;
+		return -ENOMEM;
+	}
+	sd->bufs = calloc(sd->depth, sizeof(*sd->bufs));
+	sd->qpn_keys = calloc(V_QPMAP_SIZE, sizeof(*sd->qpn_keys));
+	sd->qpn_conns = calloc(V_QPMAP_SIZE, sizeof(*sd->qpn_conns));
+	if (!sd->bufs || !sd->qpn_keys || !sd->qpn_conns)
+		return -ENOMEM;
+	sd->mr =
+		ibv_reg_mr(d->pd, sd->mem, sd->mem_len, IBV_ACCESS_LOCAL_WRITE);
+	if (!sd->mr) {
+		ret = errno ? -errno : -ENOMEM;
+		vdev_log(LOG_ERR, d, "ibv_reg_mr (SRQ, %zu bytes): %s",
+			 sd->mem_len, strerror(-ret));
+		return ret;
+	}
+	memset(&ia, 0, sizeof(ia));
+	ia.srq_context = sd;
+	ia.attr.max_wr = sd->depth;
+	ia.attr.max_sge = 1; /* the whole IU (srp-facts 2.2 step 4) */
+	sd->isrq = ibv_create_srq(d->pd, &ia);
+	if (!sd->isrq) {
+		ret = errno ? -errno : -ENOMEM;
+		vdev_log(LOG_ERR, d, "ibv_create_srq(%u): %s", sd->depth,
+			 strerror(-ret));
+		return ret;
+	}
+	for (unsigned int i = 0; i < sd->depth; i++) {
+		struct vsrq_buf *b = &sd->bufs[i];
+
+		b->pub.addr = sd->mem + i * stride + pad;
+		b->pub.size = srq->attr.buf_size;
+		b->sd = sd;
+		b->slot.kind = VS_SRQ_RECV;
+		vsrq_post(sd, b);
+	}
+	vdev_log(LOG_INFO, d, "shared receive queue: %u receives of %u bytes",
+		 sd->depth, srq->attr.buf_size);
+	return 0;
+}
+
+/* A receive of an SRQ part completed: find the QP that consumed it. */
+static void vsrq_dispatch(struct vsrq_buf *b, const struct ibv_wc *wc)
+{
+	struct vsrq_dev *sd = b->sd;
+	struct fabric_conn_req *c = vsrq_map_find(sd, wc->qp_num);
+	enum fabric_wc_status st = fabric_verbs_wc_status(wc->status);
+
+	if (st != FABRIC_WC_SUCCESS) {
+		/* Flushed: the SRQ itself is in error (device fatal), keep
+		 * the buffer aside.  Other errors end that QP only. */
+		if (st == FABRIC_WC_WR_FLUSH_ERR) {
+			sd->idle++;
+		} else {
+			vdev_log(LOG_WARNING, sd->cd->dev,
+				 "qp 0x%x: SRQ receive completion: %s",
+				 wc->qp_num, ibv_wc_status_str(wc->status));
+			vsrq_post(sd, b);
+		}
+		if (c && c->state < VC_DRAINED) {
+			c->hw_error = true;
+			c->h->recv_done(c->base.ctx, 0, st, 0);
+		}
+		return;
+	}
+	if (!c || c->state >= VC_DRAINED) {
+		/* Its QP is being torn down: the IU goes nowhere. */
+		vsrq_post(sd, b);
+		return;
+	}
+	b->lent = true;
+	sd->lent++;
+	c->h->recv_done(c->base.ctx, (uintptr_t)&b->pub, st, wc->byte_len);
+}
+
 /* ---- completion queues ----------------------------------------------- */
 
 static void vcq_dispatch(struct vcq_dev *cd, const struct ibv_wc *wc)
@@ -710,7 +999,13 @@ static void vcq_dispatch(struct vcq_dev *cd, const struct ibv_wc *wc)
 	struct vslot *s = (struct vslot *)(uintptr_t)wc->wr_id;
 	struct fabric_conn_req *c = s->c;
 	enum fabric_wc_status st = fabric_verbs_wc_status(wc->status);
-	void *ctx = c->base.ctx;
+	void *ctx;
+
+	if (s->kind == VS_SRQ_RECV) {
+		vsrq_dispatch(container_of(s, struct vsrq_buf, slot), wc);
+		return;
+	}
+	ctx = c->base.ctx;
 
 	if (st != FABRIC_WC_SUCCESS)
 		c->hw_error = true; /* RC: any error moves the QP to error */
@@ -877,11 +1172,14 @@ static int vcq_dev_setup(struct fabric_cq *cq, struct vdev *d)
 	if (ret)
 		return ret;
 	cd->watched = true;
-	return 0;
+	/* A device added later gets its part of the CQ's SRQ too. */
+	return cq->srq ? vsrq_dev_setup(cq->srq, cd) : 0;
 }
 
 static void vcq_dev_teardown(struct vcq_dev *cd)
 {
+	if (cd->cq && cd->cq->srq && cd->dev)
+		vsrq_dev_teardown(&cd->cq->srq->devs[cd->dev->idx]);
 	if (cd->watched)
 		loop_del_fd(cd->cq->loop, cd->ch->fd);
 	cd->watched = false;
@@ -963,7 +1261,90 @@ static void v_cq_destroy(struct fabric_cq *cq)
 	free(cq);
 }
 
+static int v_srq_create(struct fabric_cq *cq, const struct fabric_srq_attr *a,
+			struct fabric_srq **out)
+{
+	struct verbs_fabric *vf;
+	struct fabric_srq *srq;
+	int ret = 0;
+
+	if (!cq || !a || !a->depth || !a->buf_size || cq->srq)
+		return -EINVAL;
+	vf = cq->vf;
+	srq = calloc(1, sizeof(*srq));
+	if (!srq)
+		return -ENOMEM;
+	srq->cq = cq;
+	srq->attr = *a;
+	/* Under the lock, like the CQ parts a device addition creates. */
+	pthread_mutex_lock(&vf->lock);
+	cq->srq = srq;
+	for (unsigned int i = 0; i < V_MAX_DEVS && !ret; i++)
+		if (cq->devs[i].icq)
+			ret = vsrq_dev_setup(srq, &cq->devs[i]);
+	if (ret) {
+		for (unsigned int i = 0; i < V_MAX_DEVS; i++)
+			vsrq_dev_teardown(&srq->devs[i]);
+		cq->srq = NULL;
+	}
+	pthread_mutex_unlock(&vf->lock);
+	if (ret) {
+		free(srq);
+		return ret;
+	}
+	*out = srq;
+	return 0;
+}
+
+static void v_srq_destroy(struct fabric_srq *srq)
+{
+	struct verbs_fabric *vf;
+
+	if (!srq)
+		return;
+	vf = srq->cq->vf;
+	if (atomic_load(&srq->nr_qps))
+		v_log(LOG_ERR, "SRQ destroyed with %u QPs",
+		      atomic_load(&srq->nr_qps));
+	pthread_mutex_lock(&vf->lock);
+	for (unsigned int i = 0; i < V_MAX_DEVS; i++)
+		vsrq_dev_teardown(&srq->devs[i]);
+	srq->cq->srq = NULL;
+	pthread_mutex_unlock(&vf->lock);
+	free(srq);
+}
+
+static void v_srq_repost(struct fabric_srq *srq, struct fabric_srq_buf *buf)
+{
+	struct vsrq_buf *b = container_of(buf, struct vsrq_buf, pub);
+	struct vsrq_dev *sd = b->sd;
+
+	if (!b->lent) {
+		v_log(LOG_ERR, "SRQ buffer %p given back twice", buf->addr);
+		return;
+	}
+	b->lent = false;
+	sd->lent--;
+	if (atomic_load(&sd->cd->dev->state) != VD_ACTIVE) {
+		sd->idle++; /* the device is going: no new receives */
+		return;
+	}
+	vsrq_post(sd, b);
+}
+
 /* ---- queue pairs ----------------------------------------------------- */
+
+/* Unmap a QP from its SRQ part (before the QP is destroyed). */
+static void vc_srq_detach(struct fabric_conn_req *c)
+{
+	if (!c->sd)
+		return;
+	pthread_mutex_lock(&c->vf->lock);
+	vsrq_map_del(c->sd, atomic_load(&c->qp_num));
+	pthread_mutex_unlock(&c->vf->lock);
+	atomic_fetch_sub(&c->sd->srq->nr_qps, 1);
+	c->sd = NULL;
+}
 
 static struct fabric_conn_req *vc_of(struct fabric_qp *qp)
 {
@@ -991,18 +1372,22 @@ static int v_qp_create(struct fabric_conn_req *c, struct fabric_cq *cq,
 	struct verbs_fabric *vf;
 	const struct fabric_caps *caps;
 	struct ibv_qp_init_attr ia;
-	unsigned int max_sge;
+	unsigned int max_sge, rq_depth, reserve;
+	struct vsrq_dev *sd = NULL;
 	struct vdev *d;
 	int ret;
 
 	if (!c || !cq || !attr || !h || c->state != VC_REQ)
 		return -EINVAL;
+	if (attr->srq && attr->srq->cq != cq)
+		return -EINVAL;
 	vf = c->vf;
 	caps = &vf->base.caps;
 	d = c->dev;
 	max_sge = attr->max_sge ? attr->max_sge : 1;
+	rq_depth = attr->srq ? 0 : attr->rq_depth;
 	/* One slot each is kept for the drain markers. */
-	if (!attr->sq_depth || !attr->rq_depth ||
+	if (!attr->sq_depth || (!rq_depth && !attr->srq) ||
 	    attr->sq_depth + 1 > caps->max_qp_wr ||
 	    attr->rq_depth + 1 > caps->max_qp_wr || max_sge > caps->max_sge ||
 	    attr->max_rd_atomic > caps->max_rd_atomic || !h->recv_done ||
@@ -1022,10 +1407,17 @@ static int v_qp_create(struct fabric_conn_req *c, struct fabric_cq *cq,
 	    max_sge > (unsigned int)d->attr.max_sge ||
 	    attr->max_rd_atomic > (unsigned int)d->attr.max_qp_init_rd_atom)
 		return -EINVAL;
+	if (attr->srq) {
+		sd = &attr->srq->devs[d->idx];
+		if (!sd->isrq)
+			return -ENODEV;
+	}
 	c->cqd = &cq->devs[d->idx];
 	if (!c->cqd->icq)
 		return -ENODEV;
-	ret = vcq_reserve(c->cqd, attr->sq_depth + attr->rq_depth + 2);
+	/* SRQ receives were reserved with the SRQ part. */
+	reserve = attr->sq_depth + rq_depth + 2;
+	ret = vcq_reserve(c->cqd, reserve);
 	if (ret) {
 		cm_log(LOG_ERR, c,
 		       "CQ of %u entries on this worker is full: QP refused",
@@ -1033,20 +1425,23 @@ static int v_qp_create(struct fabric_conn_req *c, struct fabric_cq *cq,
 		c->cqd = NULL;
 		return ret;
 	}
-	c->cq_reserved = attr->sq_depth + attr->rq_depth + 2;
+	c->cq_reserved = reserve;
 	c->attr = *attr;
+	c->attr.rq_depth = rq_depth;
 	c->attr.max_sge = max_sge;
 	c->h = h;
 	c->base.fabric = &vf->base;
 	c->base.ctx = ctx;
 	c->sq_slots = calloc(attr->sq_depth, sizeof(*c->sq_slots));
-	c->rq_slots = calloc(attr->rq_depth, sizeof(*c->rq_slots));
 	c->swr = calloc(attr->sq_depth, sizeof(*c->swr));
 	c->ssge = calloc((size_t)attr->sq_depth * max_sge, sizeof(*c->ssge));
-	c->rwr = calloc(attr->rq_depth, sizeof(*c->rwr));
-	c->rsge = calloc(attr->rq_depth, sizeof(*c->rsge));
-	if (!c->sq_slots || !c->rq_slots || !c->swr || !c->ssge || !c->rwr ||
-	    !c->rsge) {
+	if (rq_depth) {
+		c->rq_slots = calloc(rq_depth, sizeof(*c->rq_slots));
+		c->rwr = calloc(rq_depth, sizeof(*c->rwr));
+		c->rsge = calloc(rq_depth, sizeof(*c->rsge));
+	}
+	if (!c->sq_slots || !c->swr || !c->ssge ||
+	    (rq_depth && (!c->rq_slots || !c->rwr || !c->rsge))) {
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -1054,7 +1449,7 @@ static int v_qp_create(struct fabric_conn_req *c, struct fabric_cq *cq,
 		c->sq_slots[i].c = c;
 		c->sq_slots[i].idx = i;
 	}
-	for (unsigned int i = attr->rq_depth; i-- > 0;) {
+	for (unsigned int i = rq_depth; i-- > 0;) {
 		c->rq_slots[i].c = c;
 		c->rq_slots[i].idx = i;
 		c->rq_slots[i].kind = VS_RECV;
@@ -1070,19 +1465,37 @@ static int v_qp_create(struct fabric_conn_req *c, struct fabric_cq *cq,
 	ia.recv_cq = c->cqd->icq;
 	ia.qp_type = IBV_QPT_RC;
 	ia.cap.max_send_wr = attr->sq_depth + 1;
-	ia.cap.max_recv_wr = attr->rq_depth + 1;
 	ia.cap.max_send_sge = max_sge;
-	/* One SGE per receive: the whole IU (srp-facts 2.2 step 4). */
-	ia.cap.max_recv_sge = 1;
+	if (sd) {
+		ia.srq = sd->isrq;
+	} else {
+		ia.cap.max_recv_wr = rq_depth + 1;
+		/* One SGE per receive: the whole IU (srp-facts 2.2 step 4). */
+		ia.cap.max_recv_sge = 1;
+	}
 	ia.sq_sig_all = 0;
 	if (rdma_create_qp(c->id, d->pd, &ia)) {
 		ret = errno ? -errno : -ENOMEM;
-		cm_log(LOG_ERR, c, "rdma_create_qp(sq %u rq %u sge %u): %s",
-		       attr->sq_depth, attr->rq_depth, max_sge, strerror(-ret));
+		cm_log(LOG_ERR, c, "rdma_create_qp(sq %u rq %u%s sge %u): %s",
+		       attr->sq_depth, rq_depth, sd ? " srq" : "", max_sge,
+		       strerror(-ret));
 		goto fail;
 	}
 	c->qp = c->id->qp;
 	atomic_store(&c->qp_num, c->qp->qp_num);
+	if (sd) {
+		pthread_mutex_lock(&vf->lock);
+		ret = vsrq_map_add(sd, c->qp->qp_num, c);
+		pthread_mutex_unlock(&vf->lock);
+		if (ret) {
+			cm_log(LOG_ERR, c, "too many QPs on this SRQ");
+			rdma_destroy_qp(c->id);
+			c->qp = NULL;
+			goto fail;
+		}
+		c->sd = sd;
+		atomic_fetch_add(&attr->srq->nr_qps, 1);
+	}
 	c->initiator_depth =
 		umin(attr->max_rd_atomic, umin(c->info.responder_resources,
 					       d->attr.max_qp_init_rd_atom));
@@ -1131,6 +1544,7 @@ static void v_qp_destroy(struct fabric_qp *qp)
 		c->drain_timer = NULL;
 	}
 	vc_set_state(c, VC_DESTROYED);
+	vc_srq_detach(c);
 	/* rdma_destroy_id waits until every CM event of the id is acked:
 	 * afterwards the main thread cannot forward anything new. */
 	vc_release_id(c);
@@ -1200,6 +1614,7 @@ static int v_reject(struct fabric_conn_req *c, struct fabric_qp *qp,
 		c->cq_reserved = 0;
 	}
 	vc_set_state(c, VC_DESTROYED);
+	vc_srq_detach(c);
 	vc_release_id(c);
 	vc_put(c);
 	return ret;
@@ -1216,7 +1631,8 @@ static int v_post_recv(struct fabric_qp *qp, struct fabric_recv_wr *wr,
 	unsigned int n = 0;
 	int ret = 0;
 
-	if (!c->qp || c->state >= VC_DRAINING) {
+	/* Receives of a QP on an SRQ are the SRQ's (fabric.h). */
+	if (!c->qp || c->state >= VC_DRAINING || c->sd) {
 		*bad = wr;
 		return -EINVAL;
 	}
@@ -1479,6 +1895,9 @@ static const struct fabric_ops verbs_ops = {
 	.post_send = v_post_send,
 	.disconnect = v_disconnect,
 	.drain = v_drain,
+	.srq_create = v_srq_create,
+	.srq_destroy = v_srq_destroy,
+	.srq_repost = v_srq_repost,
 };
 
 /* ---- CM events (main thread) ----------------------------------------- */
@@ -2307,8 +2726,6 @@ int fabric_verbs_create(struct loop *main_loop,
 
 	if (!main_loop || !p || !lh || !lh->conn_request || !out)
 		return -EINVAL;
-	if (p->use_srq)
-		return -EOPNOTSUPP;
 	vf = calloc(1, sizeof(*vf));
 	if (!vf)
 		return -ENOMEM;

@@ -45,10 +45,13 @@
  * closes the old context, so unregistering the last rxe device blocks
  * while srptd runs (drivers that disassociate, e.g. mlx5, do not wait).
  *
- * Not supported: the shared receive queue (use_srq is refused with
- * -EOPNOTSUPP: with the per-QP receive contract of fabric.h a receive
- * posted by one channel could complete on another); IB/CM (AF_IB) logins
- * are implemented but untested (Soft-RoCE has no IB link layer).
+ * Shared receive queues (fabric.h srq_create): one ibv_srq per CQ part,
+ * i.e. per worker and device, with its buffers registered on that
+ * device's PD; completions are matched to their QP by qp_num.  Created
+ * and released with the CQ part, so they follow device hot plug.
+ *
+ * Not tested: IB/CM (AF_IB) logins are implemented but Soft-RoCE has no
+ * IB link layer.
  */
 #ifndef SRPTD_FABRIC_VERBS_H
 #define SRPTD_FABRIC_VERBS_H
@@ -82,8 +85,6 @@ struct fabric_verbs_params {
 	 * every device. */
 	const char (*ports)[64];
 	unsigned int n_ports;
-	bool use_srq; /* not supported yet: -EOPNOTSUPP */
-	unsigned int srq_size; /* 0 = 4095 (ib_srpt's default) */
 	unsigned int max_sge; /* cap per WR; 0 = min(device, FABRIC_MAX_SGE) */
 	unsigned int max_qp_wr; /* cap per queue; 0 = device limit */
 	/* Seconds between attempts to re-create a listener that could not
@@ -99,7 +100,7 @@ struct fabric_verbs_params {
 /*
  * Discover devices, allocate PDs, start the listeners on main_loop.
  * -ENODEV when no (selected) RDMA device exists (nothing is left behind:
- * the caller may retry later), -EOPNOTSUPP for use_srq, -EINVAL for a bad
+ * the caller may retry later), -EINVAL for a bad
  * listen address, -errno from rdma-core otherwise.  A listener whose
  * address cannot be bound yet is retried on a timer, not an error.
  */

@@ -74,6 +74,11 @@ int main(int argc, char **argv)
 	if (loop_create(&loop))
 		return 1;
 	srp_engine_params_default(&ep);
+	/* VERBS_SRP_SRQ=N: receive through a shared receive queue of N. */
+	if (getenv("VERBS_SRP_SRQ")) {
+		ep.use_srq = true;
+		ep.srq_size = strtoul(getenv("VERBS_SRP_SRQ"), NULL, 0);
+	}
 	if (srp_engine_create(&ep, &e)) {
 		fprintf(stderr, "srp_engine_create failed\n");
 		return 1;
