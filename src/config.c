@@ -1816,7 +1816,7 @@ static void cfg_defaults(struct config *cfg)
 	f->max_rsp_size = 256;
 	f->max_rdma_size = 1u << 20;
 	f->queue_depth = 128;
-	f->use_srq = false; /* SRQ not implemented yet: srptd.conf(5) */
+	f->use_srq = false; /* per-channel flow control, as ib_srpt */
 	f->srq_size = 4095;
 	f->send_queue_size = 0;
 
