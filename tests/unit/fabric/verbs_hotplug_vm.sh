@@ -117,6 +117,13 @@ run_check port_events port_events
 run_check delete_idle_rxe1 link_delete rxe1
 run_check alive_2 target_alive
 run_check login_io_rxe0_again login_io
+# With VERBS_SRP_SRQ (verbs_vm_tests.sh's second pass): the SRQ part of
+# the first rxe0 and of the re-added one were created.
+srq_parts() {
+	_n=$(grep -c "shared receive queue: $VERBS_SRP_SRQ receives" $TGT_OUT)
+	[ "$_n" -ge 2 ] || fail "$_n SRQ parts created, expected >= 2 (rxe0, re-added rxe0)"
+}
+[ -n "${VERBS_SRP_SRQ:-}" ] && run_check srq_parts srq_parts
 run_check target_stop stop_target
 echo "----- target log -----"
 grep -v ' debug: ' $TGT_OUT | tail -n 60

@@ -6,6 +6,7 @@
 #   verbs_srp_vm.sh      the Linux ib_srp initiator against the SRP engine
 #                        on the verbs fabric: login, dd, fio verify, logout
 #   verbs_hotplug_vm.sh  rdma link delete/add under the target, port events
+#                        (twice: per-channel receive queues, then an SRQ)
 #
 # Usage: tests/unit/fabric/verbs_vm_tests.sh BUILD_DIR [run.sh options]
 # BUILD_DIR must contain tests/unit/fabric/verbs_smoke and verbs_srp_target
@@ -18,12 +19,23 @@ build=${1:?usage: verbs_vm_tests.sh BUILD_DIR [run.sh options]}
 shift
 bin=$build/tests/unit/fabric
 rc=0
-for t in smoke:verbs_smoke srp:verbs_srp_target hotplug:verbs_srp_target; do
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# hotplug_srq: the hot-plug script again with the target receiving through
+# a shared receive queue, whose parts must go with the removed device.
+{
+	echo 'export VERBS_SRP_SRQ=256'
+	sed 's|^PFX=verbs_hotplug/|PFX=verbs_hotplug_srq/|' "$here/verbs_hotplug_vm.sh"
+} >"$tmp/verbs_hotplug_srq_vm.sh"
+for t in smoke:verbs_smoke srp:verbs_srp_target hotplug:verbs_srp_target \
+	hotplug_srq:verbs_srp_target; do
 	name=${t%%:*}
 	exe=$bin/${t#*:}
+	script=$here/verbs_${name}_vm.sh
+	[ -r "$script" ] || script=$tmp/verbs_${name}_vm.sh
 	[ -x "$exe" ] || { echo "verbs_vm_tests: $exe missing" >&2; exit 2; }
 	echo "=== verbs_${name}_vm.sh"
 	"$top/tests/vm/run.sh" --srptd "$exe" \
-		--exec "$here/verbs_${name}_vm.sh" --timeout 600 "$@" || rc=1
+		--exec "$script" --timeout 600 "$@" || rc=1
 done
 exit $rc
