@@ -105,39 +105,39 @@ static void daemon_status(struct daemon *d)
 }
 
 /*
- * Until the verbs fabric manages devices itself, look for them with
- * ibv_get_device_list().  No device is not an error: srptd stays up and
+ * Until the verbs fabric is up, look for devices with
+ * ibv_get_device_list(); afterwards the fabric tracks them (hot plug) and
+ * is asked instead.  No device is not an error: srptd stays up and
  * healthy and says what it is waiting for (RDMA devices appear late at
  * boot; rdma-core#781).
  */
 static void daemon_scan_rdma_devices(struct daemon *d)
 {
-	struct ibv_device **list;
-	int n = 0;
+	struct ibv_device **list = NULL;
+	char names[256] = "";
+	int n = daemon_srp_rdma_devices(d->srp, names, sizeof(names));
 
-	list = ibv_get_device_list(&n);
-	if (!list)
-		n = 0;
-	if ((unsigned int)n != d->n_rdma_devices) {
-		if (n == 0) {
-			pr_notice(
-				"no RDMA devices found; waiting for RDMA devices");
-		} else {
-			char names[256] = "";
-			size_t off = 0;
+	if (n < 0) {
+		size_t off = 0;
 
-			for (int i = 0; i < n && off < sizeof(names); i++)
-				off += snprintf(names + off,
-						sizeof(names) - off, "%s%s",
-						i ? " " : "",
-						ibv_get_device_name(list[i]));
-			pr_info("RDMA devices present: %s", names);
-		}
-		d->n_rdma_devices = n;
-		daemon_status(d);
+		list = ibv_get_device_list(&n);
+		if (!list)
+			n = 0;
+		for (int i = 0; i < n && off < sizeof(names); i++)
+			off += snprintf(names + off, sizeof(names) - off,
+					"%s%s", i ? " " : "",
+					ibv_get_device_name(list[i]));
+		if (list)
+			ibv_free_device_list(list);
 	}
-	if (list)
-		ibv_free_device_list(list);
+	if ((unsigned int)n == d->n_rdma_devices)
+		return;
+	if (n == 0)
+		pr_notice("no RDMA devices found; waiting for RDMA devices");
+	else
+		pr_info("RDMA devices present: %s", names);
+	d->n_rdma_devices = n;
+	daemon_status(d);
 }
 
 /* Bring the fabric up when devices appear; (re)build targets. */

@@ -161,6 +161,11 @@ bool daemon_srp_fabric_up(const struct daemon_srp *s)
 	return s->fabric != NULL;
 }
 
+int daemon_srp_rdma_devices(const struct daemon_srp *s, char *buf, size_t len)
+{
+	return s->fabric ? (int)fabric_verbs_devices(s->fabric, buf, len) : -1;
+}
+
 /*
  * Resolve a config LUN map against the open devices.  LUNs of offline
  * devices are left out (and logged): the initiator sees them appear after

@@ -30,6 +30,11 @@ int daemon_srp_create(struct loop *loop, const struct config *cfg,
 int daemon_srp_apply(struct daemon_srp *s, const struct config *cfg,
 		     const struct device_set *devs);
 bool daemon_srp_fabric_up(const struct daemon_srp *s);
+/*
+ * Once the fabric is up it tracks devices itself (hot plug): the RDMA
+ * devices it uses, names into buf; -1 while it is not up.
+ */
+int daemon_srp_rdma_devices(const struct daemon_srp *s, char *buf, size_t len);
 /* Start logging out every initiator; poll daemon_srp_idle(). */
 void daemon_srp_stop(struct daemon_srp *s);
 bool daemon_srp_idle(const struct daemon_srp *s);

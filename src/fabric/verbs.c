@@ -2804,6 +2804,27 @@ fail:
 	return ret;
 }
 
+unsigned int fabric_verbs_devices(struct fabric *f, char *buf, size_t len)
+{
+	struct verbs_fabric *vf = vf_of(f);
+	unsigned int n = 0;
+	size_t off = 0;
+
+	if (len)
+		buf[0] = 0;
+	pthread_mutex_lock(&vf->lock);
+	for (unsigned int i = 0; i < vf->ndev; i++) {
+		if (atomic_load(&vf->devs[i].state) != VD_ACTIVE)
+			continue;
+		if (off < len)
+			off += snprintf(buf + off, len - off, "%s%s",
+					n ? " " : "", vf->devs[i].name);
+		n++;
+	}
+	pthread_mutex_unlock(&vf->lock);
+	return n;
+}
+
 void fabric_verbs_destroy(struct fabric *f)
 {
 	struct verbs_fabric *vf;

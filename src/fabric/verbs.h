@@ -114,6 +114,12 @@ int fabric_verbs_create(struct loop *main_loop,
  */
 void fabric_verbs_destroy(struct fabric *f);
 
+/*
+ * Names of the devices in use (ACTIVE), space separated, into buf;
+ * returns how many.  Main thread.
+ */
+unsigned int fabric_verbs_devices(struct fabric *f, char *buf, size_t len);
+
 /* Helpers, exposed for unit tests. */
 uint64_t fabric_verbs_ib_service_id(uint16_t port);
 /* Does filter ("*", "dev", "dev:port") select port of dev? */
