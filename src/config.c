@@ -1816,7 +1816,9 @@ static void cfg_defaults(struct config *cfg)
 	f->max_rsp_size = 256;
 	f->max_rdma_size = 1u << 20;
 	f->queue_depth = 128;
-	f->use_srq = false; /* per-channel flow control, as ib_srpt */
+	/* Issue 5 / design.md: channels' QPs attach to a shared receive
+	 * queue (ib_srpt defaults to per-channel queues instead). */
+	f->use_srq = true;
 	f->srq_size = 4095;
 	f->send_queue_size = 0;
 

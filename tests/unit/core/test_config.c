@@ -178,7 +178,7 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(f->max_rsp_size, 256);
 	assert_int_equal(f->max_rdma_size, 1048576);
 	assert_int_equal(f->queue_depth, 128);
-	assert_false(f->use_srq);
+	assert_true(f->use_srq);
 	assert_int_equal(f->srq_size, 4095);
 	assert_int_equal(f->send_queue_size, 0);
 	assert_int_equal(cfg->backend.engine, CONFIG_ENGINE_IO_URING);
