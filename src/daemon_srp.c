@@ -4,6 +4,8 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include "devices.h"
 #include "fabric/verbs.h"
 #include "log.h"
+#include "loop.h"
 #include "scsi/scsi.h"
 #include "srp/srp_engine.h"
 #include "util.h"
@@ -25,11 +28,26 @@ struct daemon_target {
 	uint64_t fingerprint; /* identity + resolved LUN views + groups */
 };
 
+/*
+ * One I/O worker thread (design.md "Threads"): its own loop running the
+ * SRP worker (CQ, SRQ, data pool, SCSI/backend contexts) and the channels
+ * the login path hands to it round robin.
+ */
+struct daemon_worker {
+	struct loop *loop;
+	struct srp_worker *w;
+	pthread_t thread;
+	bool running;
+	unsigned int index;
+};
+
 struct daemon_srp {
 	struct loop *loop;
 	struct srp_engine *engine;
 	struct fabric *fabric;
-	struct srp_worker *worker;
+	struct daemon_worker *workers;
+	unsigned int n_workers;
+	unsigned int cfg_workers; /* daemon.workers at start; 0 = per CPU */
 	uint64_t node_guid;
 	struct daemon_target *targets;
 	unsigned int n_targets;
@@ -72,7 +90,10 @@ int daemon_srp_create(struct loop *loop, const struct config *cfg,
 	if (!s)
 		return -ENOMEM;
 	s->loop = loop;
+	s->cfg_workers = cfg->daemon.workers;
 	srp_params_from_config(cfg, &p);
+	/* Logins, targets and CM events stay on the daemon's loop. */
+	p.main_loop = loop;
 	ret = srp_engine_create(&p, &s->engine);
 	if (ret) {
 		free(s);
@@ -103,6 +124,88 @@ static int first_node_guid(uint64_t *guid)
 	}
 	*guid = be64toh(ibv_get_device_guid(list[0]));
 	ibv_free_device_list(list);
+	return 0;
+}
+
+static void *daemon_worker_main(void *arg)
+{
+	struct daemon_worker *dw = arg;
+	char name[16];
+	int ret;
+
+	snprintf(name, sizeof(name), "srptd-io%u", dw->index);
+	pthread_setname_np(pthread_self(), name);
+	ret = loop_run(dw->loop);
+	if (ret)
+		pr_err("I/O worker %u: event loop failed: %s", dw->index,
+		       strerror(-ret));
+	return NULL;
+}
+
+static void daemon_worker_stop_msg(void *arg)
+{
+	loop_stop(arg);
+}
+
+/*
+ * Stop the worker threads and free their workers (every channel should be
+ * released by now: daemon_srp_idle()).  Also undoes a partial start.
+ */
+static void daemon_srp_workers_stop(struct daemon_srp *s)
+{
+	for (unsigned int i = 0; i < s->n_workers; i++) {
+		struct daemon_worker *dw = &s->workers[i];
+
+		if (dw->running) {
+			if (loop_send(dw->loop, daemon_worker_stop_msg,
+				      dw->loop))
+				pr_err("I/O worker %u: cannot stop it", i);
+			else
+				pthread_join(dw->thread, NULL);
+			dw->running = false;
+		}
+		/* Its loop no longer runs: tear it down from here. */
+		srp_worker_destroy(dw->w);
+		loop_destroy(dw->loop);
+	}
+	free(s->workers);
+	s->workers = NULL;
+	s->n_workers = 0;
+}
+
+/*
+ * daemon.workers threads (0: one per online CPU), each with its loop and
+ * SRP worker created here, before the thread runs the loop (the fabric
+ * creates a CQ on a loop's thread or before that loop runs).
+ */
+static int daemon_srp_workers_start(struct daemon_srp *s)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int n = s->cfg_workers ? s->cfg_workers :
+					  (cpus > 0 ? (unsigned int)cpus : 1);
+	int ret;
+
+	s->workers = calloc(n, sizeof(*s->workers));
+	if (!s->workers)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n; i++) {
+		struct daemon_worker *dw = &s->workers[i];
+
+		dw->index = i;
+		ret = loop_create(&dw->loop);
+		if (ret)
+			return ret;
+		s->n_workers = i + 1;
+		ret = srp_worker_create(s->engine, s->fabric, dw->loop, &dw->w);
+		if (ret)
+			return ret;
+		/* Signals stay blocked here (the main thread's signalfd). */
+		ret = -pthread_create(&dw->thread, NULL, daemon_worker_main,
+				      dw);
+		if (ret)
+			return ret;
+		dw->running = true;
+	}
 	return 0;
 }
 
@@ -140,16 +243,17 @@ static int daemon_srp_fabric_start(struct daemon_srp *s,
 	free(listen);
 	if (ret)
 		return ret;
-	ret = srp_worker_create(s->engine, s->fabric, s->loop, &s->worker);
+	ret = daemon_srp_workers_start(s);
 	if (ret) {
-		pr_err("cannot create the SRP worker: %s", strerror(-ret));
+		pr_err("cannot start the I/O workers: %s", strerror(-ret));
+		daemon_srp_workers_stop(s);
 		fabric_verbs_destroy(s->fabric);
 		s->fabric = NULL;
 		return ret;
 	}
 	pr_notice(
-		"fabric up: node GUID 0x%016llx; RDMA/CM %s, IB/CM %s (service id 0x%016llx)",
-		(unsigned long long)s->node_guid,
+		"fabric up: %u I/O worker(s), node GUID 0x%016llx; RDMA/CM %s, IB/CM %s (service id 0x%016llx)",
+		s->n_workers, (unsigned long long)s->node_guid,
 		cfg->fabric.rdma_cm_enabled ? "on" : "off",
 		cfg->fabric.ib_cm_enabled ? "on" : "off",
 		(unsigned long long)fabric_verbs_ib_service_id(vp.ib_cm_port));
@@ -386,8 +490,7 @@ void daemon_srp_destroy(struct daemon_srp *s)
 		if (s->targets[i].t)
 			srp_target_remove(s->targets[i].t);
 	free(s->targets);
-	if (s->worker)
-		srp_worker_destroy(s->worker);
+	daemon_srp_workers_stop(s);
 	if (s->fabric)
 		fabric_verbs_destroy(s->fabric);
 	srp_engine_destroy(s->engine);
