@@ -24,8 +24,13 @@
  * them after the initiator saw the TM complete.  Commands whose response
  * is already being sent (RDMA_WRITE/SEND_RSP) are complete, not aborted.
  *
- * Scope: the channels of the nexus on the worker that received the TMF
- * (srp_engine.h "Threading").  Commands of OTHER nexuses on a reset LUN
+ * Scope: the live channels of the nexus on the worker that received the
+ * TMF (srp_engine.h "Threading").  Channels already disconnecting (the
+ * initiator reconnected, srp-facts 2.6) are out of scope: their commands
+ * get no response anyway and finish with their channel, and the new
+ * channel's TM response must not wait for the old channel's backend I/O
+ * or drain (ib_srp gives a TMF SRP_ABORT_TIMEOUT_MS, 5 s, then escalates
+ * to a host reset, i.e. yet another reconnect).  Commands of OTHER nexuses on a reset LUN
  * are not aborted: they complete normally and those nexuses get the
  * 29/03 unit attention from scsi_lu_reset().  SAM-5 would abort them
  * (silently with TAS = 0, which is what the control mode page reports),
@@ -38,6 +43,15 @@
 static bool srp_tmf_abortable(const struct srp_req *r)
 {
 	if (r->opcode != SRP_CMD || r->aborted || r->tmf)
+		return false;
+	/*
+	 * A dying channel's commands are already aborted (no response will
+	 * go out), whether we or the initiator started the disconnect; they
+	 * end with their channel.  Waiting for them would tie the TM
+	 * response, and a new channel of a re-login, to the old channel's
+	 * backend I/O and drain.
+	 */
+	if (r->ch->state >= SRP_CH_DISCONNECTING)
 		return false;
 	return r->state >= SRP_REQ_NEW && r->state <= SRP_REQ_EXECUTING;
 }
@@ -62,7 +76,7 @@ static struct srp_channel *srp_tmf_next_ch(struct srp_req *tmf,
 		return tmf->ch;
 	ch = ch == tmf->ch ? tmf->ch->w->channels : ch->next_in_worker;
 	while (ch && (ch == tmf->ch || ch->nexus != tmf->ch->nexus ||
-		      ch->state >= SRP_CH_RELEASED))
+		      ch->state >= SRP_CH_DISCONNECTING))
 		ch = ch->next_in_worker;
 	return ch;
 }

@@ -1,0 +1,830 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The SRP engine under stress, over the loopback fabric, with a "hold"
+ * backend that keeps I/Os until the test releases them (a backend that
+ * completes late, as a loaded host does):
+ *  - a SINGLE re-login (and MULTI joins) while the nexus's old channels
+ *    still have commands in the backend: accepted; the old commands'
+ *    late completions answer nothing on the new channel, give it no
+ *    credit and still reach the medium only before the old channel goes;
+ *  - LUN RESET while commands wait for data buffers, for RDMA READ
+ *    slots, with RDMA READs outstanding, and behind a full send queue:
+ *    answered as soon as the aborted commands finished, waiting ones
+ *    never reach the backend;
+ *  - credits after a channel died with requests in flight.
+ * Every test runs with per-channel receive rings and with a shared
+ * receive queue.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fabric/fabric_loop.h"
+#include "fabric/srp_test_initiator.h"
+#include "loop.h"
+#include "scsi/scsi.h"
+#include "srp/srp_engine.h"
+#include "srp/srp_iu.h"
+#include "srptd/backend.h"
+#include "srptd/srp_proto.h"
+#include "util.h"
+
+#define ID_EXT 0x0002c90300a1b2c3ULL
+#define IOC_GUID 0x0002c90300a1b2c4ULL
+#define DEV_SIZE (64ULL << 20)
+#define MIB (1u << 20)
+
+/* ---- hold backend ------------------------------------------------------- */
+
+/*
+ * I/Os submitted while hold.on is set wait until hold_release(); others
+ * complete at the next poll.  Writes land in a RAM disk when they
+ * complete, so a test can see which data reached the medium and when.
+ */
+#define HOLD_MAX 1024
+
+struct srptd_backend_ctx {
+	int efd;
+	unsigned int depth;
+	struct srptd_io *q[HOLD_MAX]; /* accepted, not completed */
+	bool held[HOLD_MAX];
+	unsigned int n;
+};
+
+static struct {
+	bool on; /* hold what is submitted now */
+	unsigned int submitted; /* READ/WRITE submissions */
+	unsigned int completed;
+	unsigned int held; /* waiting for hold_release() */
+	uint8_t *disk;
+	struct srptd_backend_ctx *ctx;
+} hold;
+
+static void hold_kick(struct srptd_backend_ctx *ctx)
+{
+	uint64_t one = 1;
+
+	if (write(ctx->efd, &one, sizeof(one)) != sizeof(one))
+		fail_msg("eventfd write");
+}
+
+static int hold_ctx_create(unsigned int depth, struct srptd_backend_ctx **out)
+{
+	struct srptd_backend_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->depth = MIN(depth, HOLD_MAX);
+	ctx->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ctx->efd < 0) {
+		free(ctx);
+		return -errno;
+	}
+	hold.ctx = ctx;
+	*out = ctx;
+	return 0;
+}
+
+static void hold_ctx_destroy(struct srptd_backend_ctx *ctx)
+{
+	assert_int_equal(ctx->n, 0);
+	close(ctx->efd);
+	if (hold.ctx == ctx)
+		hold.ctx = NULL;
+	free(ctx);
+}
+
+static int hold_ctx_event_fd(struct srptd_backend_ctx *ctx)
+{
+	return ctx->efd;
+}
+
+static void hold_do_io(struct srptd_io *io)
+{
+	uint64_t off = io->offset;
+
+	for (unsigned int i = 0; i < io->iovcnt && io->op <= SRPTD_IO_WRITE;
+	     i++) {
+		size_t l =
+			MIN(io->iov[i].iov_len, io->offset + io->length - off);
+
+		if (io->op == SRPTD_IO_READ)
+			memcpy(io->iov[i].iov_base, hold.disk + off, l);
+		else
+			memcpy(hold.disk + off, io->iov[i].iov_base, l);
+		off += l;
+	}
+}
+
+static int hold_ctx_poll(struct srptd_backend_ctx *ctx, unsigned int max)
+{
+	uint64_t v;
+	int n = 0;
+
+	if (read(ctx->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		fail_msg("eventfd read");
+	/* Complete in submission order; callbacks may submit more. */
+	for (unsigned int i = 0; i < ctx->n && (unsigned int)n < max;) {
+		struct srptd_io *io = ctx->q[i];
+
+		if (ctx->held[i]) {
+			i++;
+			continue;
+		}
+		memmove(&ctx->q[i], &ctx->q[i + 1],
+			(ctx->n - i - 1) * sizeof(ctx->q[0]));
+		memmove(&ctx->held[i], &ctx->held[i + 1],
+			(ctx->n - i - 1) * sizeof(ctx->held[0]));
+		ctx->n--;
+		hold_do_io(io);
+		hold.completed++;
+		n++;
+		io->complete(io, 0);
+	}
+	return n;
+}
+
+static int hold_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
+{
+	if (ctx->n >= ctx->depth)
+		return -EAGAIN;
+	ctx->q[ctx->n] = io;
+	ctx->held[ctx->n] = hold.on;
+	ctx->n++;
+	if (io->op == SRPTD_IO_READ || io->op == SRPTD_IO_WRITE)
+		hold.submitted++;
+	if (hold.on)
+		hold.held++;
+	else
+		hold_kick(ctx);
+	return 0;
+}
+
+static void hold_release(void)
+{
+	struct srptd_backend_ctx *ctx = hold.ctx;
+
+	hold.on = false;
+	hold.held = 0;
+	if (!ctx)
+		return;
+	for (unsigned int i = 0; i < ctx->n; i++)
+		ctx->held[i] = false;
+	hold_kick(ctx);
+}
+
+static int hold_probe(void)
+{
+	return 0;
+}
+
+static const struct srptd_backend_ops hold_ops = {
+	.name = "hold",
+	.probe = hold_probe,
+	.ctx_create = hold_ctx_create,
+	.ctx_destroy = hold_ctx_destroy,
+	.ctx_event_fd = hold_ctx_event_fd,
+	.ctx_poll = hold_ctx_poll,
+	.submit = hold_submit,
+};
+
+/* ---- environment ---------------------------------------------------------- */
+
+struct env {
+	struct loop *loop;
+	struct srp_engine *e;
+	struct fabric *f;
+	struct fabric_cq *icq;
+	struct srp_worker *w;
+	struct srp_target *t;
+	struct srptd_bdev bdev;
+	struct scsi_lu *lu;
+	struct srp_ti *ti[4];
+};
+
+static bool g_srq; /* second pass: shared receive queue */
+static bool g_tight; /* one 1 MiB command of buffers, small SQ */
+
+static void ti_params(struct srp_ti_params *p, uint8_t ini)
+{
+	srp_ti_params_default(p);
+	srp_target_port_id(ID_EXT, IOC_GUID, p->target_port_id);
+	memset(p->initiator_port_id, 0, 16);
+	p->initiator_port_id[15] = ini;
+	p->mem_size = 8 * MIB;
+}
+
+static bool ti_settled(void *arg)
+{
+	return srp_ti_state(arg) != SRP_TI_CONNECTING;
+}
+
+static bool ti_down(void *arg)
+{
+	return srp_ti_state(arg) == SRP_TI_DISCONNECTED;
+}
+
+static struct srp_ti *login(struct env *env, int idx,
+			    const struct srp_ti_params *p)
+{
+	struct srp_ti *ti;
+
+	assert_null(env->ti[idx]);
+	assert_int_equal(srp_ti_create(env->f, env->icq, p, &ti), 0);
+	env->ti[idx] = ti;
+	assert_true(srp_ti_run_until(env->loop, ti_settled, ti, 5000));
+	return ti;
+}
+
+static int setup_common(void **state)
+{
+	struct env *env = calloc(1, sizeof(*env));
+	struct srp_engine_params ep;
+	struct srp_target_params tp = { 0 };
+	struct scsi_lu_params lp = { 0 };
+	struct scsi_lun_entry view;
+
+	assert_non_null(env);
+	memset(&hold, 0, sizeof(hold));
+	hold.disk = calloc(1, DEV_SIZE);
+	assert_non_null(hold.disk);
+	assert_int_equal(loop_create(&env->loop), 0);
+	srp_engine_params_default(&ep);
+	ep.chunk_size = 64 * 1024;
+	ep.chunks = 128;
+	ep.use_srq = g_srq;
+	if (g_srq)
+		ep.srq_size = 512;
+	if (g_tight) {
+		ep.chunks = 16; /* exactly one 1 MiB command */
+		ep.sq_depth = 8;
+		ep.max_rd_atomic = 2;
+	}
+	assert_int_equal(srp_engine_create(&ep, &env->e), 0);
+	assert_int_equal(fabric_loop_create(env->loop, &srp_engine_listener,
+					    env->e, &env->f),
+			 0);
+	assert_int_equal(
+		env->f->ops->cq_create(env->f, env->loop, 4096, &env->icq), 0);
+
+	env->bdev.ops = &hold_ops;
+	env->bdev.name = (char *)"hold";
+	env->bdev.fd = -1;
+	env->bdev.size = DEV_SIZE;
+	env->bdev.block_size = 512;
+	env->bdev.phys_block_size = 512;
+	env->bdev.write_cache = true;
+	lp.vendor = "SRPTD";
+	lp.product = "HOLD DISK";
+	lp.revision = "0001";
+	lp.max_xfer_bytes = MIB;
+	assert_int_equal(scsi_lu_create(&env->bdev, &lp, &env->lu), 0);
+	assert_int_equal(srp_worker_create(env->e, env->f, env->loop, &env->w),
+			 0);
+	tp.name = "t1";
+	tp.id_ext = ID_EXT;
+	tp.ioc_guid = IOC_GUID;
+	tp.unknown_default_map = true;
+	assert_int_equal(srp_target_create(env->e, &tp, &env->t), 0);
+	view.lun = 0;
+	view.lu = env->lu;
+	view.read_only = false;
+	assert_int_equal(srp_target_set_luns(env->t, &view, 1), 0);
+	*state = env;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	g_tight = false;
+	return setup_common(state);
+}
+
+static int setup_tight(void **state)
+{
+	g_tight = true;
+	return setup_common(state);
+}
+
+static bool all_down(void *arg)
+{
+	struct env *env = arg;
+
+	return srp_engine_idle(env->e);
+}
+
+static int teardown(void **state)
+{
+	struct env *env = *state;
+
+	hold_release();
+	for (int i = 0; i < 4; i++)
+		if (env->ti[i] && srp_ti_state(env->ti[i]) == SRP_TI_LOGGED_IN)
+			srp_ti_disconnect(env->ti[i]);
+	assert_true(srp_ti_run_until(env->loop, all_down, env, 5000));
+	fabric_loop_run(env->f);
+	for (int i = 0; i < 4; i++)
+		srp_ti_destroy(env->ti[i]);
+	srp_worker_destroy(env->w);
+	srp_engine_destroy(env->e);
+	env->f->ops->cq_destroy(env->icq);
+	fabric_loop_destroy(env->f);
+	scsi_lu_destroy(env->lu);
+	loop_destroy(env->loop);
+	free(hold.disk);
+	hold.disk = NULL;
+	free(env);
+	return 0;
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static bool cmd_done(void *arg)
+{
+	return ((struct srp_ti_cmd *)arg)->done;
+}
+
+static void run_cmd(struct env *env, struct srp_ti *ti, struct srp_ti_cmd *c)
+{
+	assert_int_equal(srp_ti_submit(ti, c), 0);
+	assert_true(srp_ti_run_until(env->loop, cmd_done, c, 10000));
+}
+
+/* Clear the power-on unit attention with TEST UNIT READY. */
+static void clear_ua(struct env *env, struct srp_ti *ti)
+{
+	struct srp_ti_cmd c = { 0 };
+
+	for (int i = 0; i < 3; i++) {
+		memset(&c, 0, sizeof(c));
+		run_cmd(env, ti, &c);
+		if (c.status == SAM_STAT_GOOD)
+			return;
+	}
+	fail_msg("TEST UNIT READY keeps failing: %#x", c.status);
+}
+
+static void cdb_rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = write ? 0x2a : 0x28;
+	put_be32(cdb + 2, lba);
+	put_be16(cdb + 7, blocks);
+}
+
+static void fill(uint8_t *p, uint32_t len, uint8_t v)
+{
+	memset(p, v, len);
+}
+
+/* A WRITE of len bytes at lba from the initiator's memory at mem_off. */
+static void prep_write(struct srp_ti_cmd *c, uint32_t lba, uint32_t len,
+		       uint32_t mem_off, enum srp_ti_desc desc,
+		       unsigned int ndesc)
+{
+	memset(c, 0, sizeof(*c));
+	cdb_rw10(c->cdb, true, lba, len / 512);
+	c->dir = 1;
+	c->desc = desc;
+	c->ndesc = ndesc;
+	c->mem_off = mem_off;
+	c->len = len;
+}
+
+static void prep_read(struct srp_ti_cmd *c, uint32_t lba, uint32_t len,
+		      uint32_t mem_off)
+{
+	memset(c, 0, sizeof(*c));
+	cdb_rw10(c->cdb, false, lba, len / 512);
+	c->dir = 2;
+	c->desc = SRP_TI_DIRECT;
+	c->mem_off = mem_off;
+	c->len = len;
+}
+
+static bool held_at_least(void *arg)
+{
+	return hold.held >= *(unsigned int *)arg;
+}
+
+static void run_rounds(struct env *env, int n)
+{
+	for (int i = 0; i < n; i++)
+		loop_run_once(env->loop, 1);
+}
+
+static unsigned int engine_channels(struct env *env)
+{
+	struct srp_engine_stats st;
+
+	srp_engine_get_stats(env->e, &st);
+	return st.channels;
+}
+
+static bool channels_le(struct env *env, unsigned int n)
+{
+	for (int i = 0; i < 2000 && engine_channels(env) > n; i++)
+		loop_run_once(env->loop, 1);
+	return engine_channels(env) <= n;
+}
+
+/* ---- re-login while the old channels drain ----------------------------------- */
+
+/*
+ * What ib_srp does after a host reset: channel 0 logs in again with
+ * SINGLE (flags 0) and the others with MULTI while the target still has
+ * the old channels' WRITEs in the backend.  Both logins are accepted;
+ * the new channels carry I/O at once; the old WRITEs complete late
+ * without answering anything on the new channels (their credits are
+ * exact) and before the old channels are released.
+ */
+static void test_relogin_while_old_channels_drain(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *a0, *a1, *b0, *b1;
+	static struct srp_ti_cmd old[16], c[8];
+	unsigned int want = 16, before;
+	uint8_t *m;
+
+	ti_params(&p, 7);
+	a0 = login(env, 0, &p);
+	p.multi = true;
+	a1 = login(env, 1, &p);
+	assert_int_equal(srp_ti_state(a1), SRP_TI_LOGGED_IN);
+	clear_ua(env, a0);
+	/* 8 WRITEs on each old channel, all held in the backend. */
+	hold.on = true;
+	for (int i = 0; i < 16; i++) {
+		struct srp_ti *ti = i < 8 ? a0 : a1;
+
+		fill(srp_ti_mem(ti) + (i % 8) * 4096, 4096, 0xa0 + i);
+		prep_write(&old[i], 1000 + i * 8, 4096, (i % 8) * 4096,
+			   SRP_TI_DIRECT, 1);
+		assert_int_equal(srp_ti_submit(ti, &old[i]), 0);
+	}
+	assert_true(srp_ti_run_until(env->loop, held_at_least, &want, 5000));
+	hold.on = false;
+	before = hold.completed;
+
+	/* Reconnect: SINGLE for channel 0, then MULTI. */
+	p.multi = false;
+	b0 = login(env, 2, &p);
+	assert_int_equal(srp_ti_state(b0), SRP_TI_LOGGED_IN);
+	assert_int_equal(srp_ti_login_flags(b0) & 3,
+			 SRP_LOGIN_RSP_MULTICHAN_TERMINATED);
+	p.multi = true;
+	b1 = login(env, 3, &p);
+	assert_int_equal(srp_ti_state(b1), SRP_TI_LOGGED_IN);
+	assert_true(srp_ti_run_until(env->loop, ti_down, a0, 5000));
+	assert_true(srp_ti_run_until(env->loop, ti_down, a1, 5000));
+	/* The old channels still exist: their WRITEs are in the backend. */
+	assert_int_equal(engine_channels(env), 4);
+	assert_int_equal(hold.completed, before);
+
+	/* The new channels work while the old ones drain. */
+	m = srp_ti_mem(b0);
+	for (int i = 0; i < 4; i++) {
+		struct srp_ti *ti = i % 2 ? b1 : b0;
+
+		fill(srp_ti_mem(ti) + MIB + i * 4096, 4096, 0x10 + i);
+		prep_write(&c[i], 5000 + i * 8, 4096, MIB + i * 4096,
+			   SRP_TI_DIRECT, 1);
+		run_cmd(env, ti, &c[i]);
+		assert_int_equal(c[i].status, SAM_STAT_GOOD);
+	}
+	prep_read(&c[4], 5000, 4096, 2 * MIB);
+	run_cmd(env, b0, &c[4]);
+	assert_int_equal(c[4].status, SAM_STAT_GOOD);
+	assert_int_equal(m[2 * MIB], 0x10);
+
+	/* The backend finishes the old WRITEs: no response anywhere. */
+	hold_release();
+	assert_true(channels_le(env, 2));
+	run_rounds(env, 20);
+	for (int i = 0; i < 16; i++)
+		assert_false(old[i].done);
+	/* Their data reached the medium (they were executing). */
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(hold.disk[(1000 + i * 8) * 512], 0xa0 + i);
+	/* No stray response added credits on the new channels. */
+	assert_int_equal(srp_ti_credits(b0), SRP_DEFAULT_REQ_LIM);
+	assert_int_equal(srp_ti_credits(b1), SRP_DEFAULT_REQ_LIM);
+	assert_int_equal(srp_ti_state(b0), SRP_TI_LOGGED_IN);
+	assert_int_equal(srp_ti_state(b1), SRP_TI_LOGGED_IN);
+	/* And they keep working. */
+	prep_read(&c[5], 1000, 4096, 3 * MIB);
+	run_cmd(env, b1, &c[5]);
+	assert_int_equal(c[5].status, SAM_STAT_GOOD);
+	assert_int_equal(srp_ti_mem(b1)[3 * MIB], 0xa0);
+}
+
+/*
+ * The initiator disconnects first (DREQ, as ib_srp's srp_reconnect_rport
+ * does before logging in again) with commands in the backend, then logs
+ * in with SINGLE before the old channel was released: accepted, and a
+ * LUN RESET on the new channel answers at once (the old channel's
+ * commands are already aborted with it).
+ */
+static void test_relogin_after_disconnect_then_reset(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *a, *b;
+	static struct srp_ti_cmd old[8], tm, c;
+	unsigned int want = 8;
+
+	ti_params(&p, 8);
+	a = login(env, 0, &p);
+	clear_ua(env, a);
+	hold.on = true;
+	for (int i = 0; i < 8; i++) {
+		prep_write(&old[i], 2000 + i * 8, 4096, i * 4096, SRP_TI_DIRECT,
+			   1);
+		assert_int_equal(srp_ti_submit(a, &old[i]), 0);
+	}
+	assert_true(srp_ti_run_until(env->loop, held_at_least, &want, 5000));
+	hold.on = false;
+	srp_ti_disconnect(a);
+	run_rounds(env, 5);
+	b = login(env, 1, &p);
+	assert_int_equal(srp_ti_state(b), SRP_TI_LOGGED_IN);
+	assert_int_equal(engine_channels(env), 2);
+	memset(&tm, 0, sizeof(tm));
+	assert_int_equal(
+		srp_ti_tmf(b, &tm, SRP_TSK_LUN_RESET, 0, SRP_TAG_NO_REQ), 0);
+	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
+	assert_int_equal(tm.req_lim_delta, 1);
+	/* The old channel is still there until its commands complete. */
+	assert_int_equal(engine_channels(env), 2);
+	hold_release();
+	assert_true(channels_le(env, 1));
+	clear_ua(env, b);
+	memset(&c, 0, sizeof(c));
+	run_cmd(env, b, &c);
+	assert_int_equal(c.status, SAM_STAT_GOOD);
+	assert_int_equal(srp_ti_credits(b), SRP_DEFAULT_REQ_LIM);
+}
+
+/* ---- task management under resource pressure ------------------------------------- */
+
+/*
+ * Pool of one 1 MiB command: the first WRITE holds every chunk while its
+ * backend I/O is held, three more wait for buffers.  A LUN RESET aborts
+ * the waiting ones at once (they never reach the backend) and is
+ * answered as soon as the backend finished the first, with every credit.
+ */
+static void test_lun_reset_with_buffer_waiters(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *ti;
+	static struct srp_ti_cmd w[4], tm, c;
+	unsigned int want = 1;
+
+	ti_params(&p, 1);
+	ti = login(env, 0, &p);
+	clear_ua(env, ti);
+	hold.on = true;
+	for (int i = 0; i < 4; i++) {
+		prep_write(&w[i], i * 2048, MIB, (i % 4) * MIB, SRP_TI_INDIRECT,
+			   16);
+		assert_int_equal(srp_ti_submit(ti, &w[i]), 0);
+	}
+	assert_true(srp_ti_run_until(env->loop, held_at_least, &want, 5000));
+	run_rounds(env, 10);
+	assert_int_equal(hold.submitted, 1); /* the others wait for buffers */
+	memset(&tm, 0, sizeof(tm));
+	assert_int_equal(
+		srp_ti_tmf(ti, &tm, SRP_TSK_LUN_RESET, 0, SRP_TAG_NO_REQ), 0);
+	run_rounds(env, 20);
+	/* Not before the backend gave the executing one back (SAM-5 7.1). */
+	assert_false(tm.done);
+	hold_release();
+	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
+	assert_int_equal(tm.req_lim_delta, 5);
+	run_rounds(env, 20);
+	for (int i = 0; i < 4; i++)
+		assert_false(w[i].done);
+	assert_int_equal(hold.submitted, 1);
+	assert_int_equal(srp_ti_credits(ti), SRP_DEFAULT_REQ_LIM);
+	/* The pool came back: a new 1 MiB WRITE runs. */
+	prep_write(&c, 100000, MIB, 4 * MIB, SRP_TI_DIRECT, 1);
+	run_cmd(env, ti, &c);
+	if (c.status == SAM_STAT_CHECK_CONDITION) /* the reset's UA */
+		run_cmd(env, ti, &c);
+	assert_int_equal(c.status, SAM_STAT_GOOD);
+}
+
+/*
+ * LUN RESET right behind WRITEs fetching their data-out with RDMA READs
+ * (depth 2, 16 descriptors each, so most wait for READ slots and some
+ * have READs on the wire): answered without any backend help, none of
+ * the aborted WRITEs reaches the medium, credits exact.
+ */
+static void test_lun_reset_with_rdma_reads(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *ti;
+	static struct srp_ti_cmd w[6], tm, c;
+
+	ti_params(&p, 1);
+	p.responder_resources = 2;
+	ti = login(env, 0, &p);
+	clear_ua(env, ti);
+	/* Only 16 chunks: one 1 MiB WRITE, then 64 KiB ones. */
+	for (int i = 0; i < 6; i++) {
+		fill(srp_ti_mem(ti) + i * 65536, 65536, 0x55);
+		prep_write(&w[i], 30000 + i * 128, 65536, i * 65536,
+			   SRP_TI_INDIRECT, 16);
+		assert_int_equal(srp_ti_submit(ti, &w[i]), 0);
+	}
+	memset(&tm, 0, sizeof(tm));
+	assert_int_equal(
+		srp_ti_tmf(ti, &tm, SRP_TSK_LUN_RESET, 0, SRP_TAG_NO_REQ), 0);
+	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
+	run_rounds(env, 20);
+	/* Whatever was aborted got no response; the rest answered GOOD. */
+	for (int i = 0; i < 6; i++)
+		if (w[i].done)
+			assert_int_equal(w[i].status, SAM_STAT_GOOD);
+	assert_int_equal(srp_ti_credits(ti), SRP_DEFAULT_REQ_LIM);
+	assert_int_equal(srp_ti_state(ti), SRP_TI_LOGGED_IN);
+	memset(&c, 0, sizeof(c));
+	run_cmd(env, ti, &c);
+	if (c.status == SAM_STAT_CHECK_CONDITION)
+		run_cmd(env, ti, &c);
+	assert_int_equal(c.status, SAM_STAT_GOOD);
+}
+
+/*
+ * READs whose data-in must go out in batches through a send queue of 8
+ * while a LUN RESET arrives: the TM response queues behind them for SQ
+ * room and still goes out; nothing is left waiting.
+ */
+static void test_lun_reset_behind_full_sq(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *ti;
+	static struct srp_ti_cmd r[8], tm, c;
+	unsigned int want = 8;
+
+	ti_params(&p, 1);
+	ti = login(env, 0, &p);
+	clear_ua(env, ti);
+	hold.on = true;
+	for (int i = 0; i < 8; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		cdb_rw10(r[i].cdb, false, i * 256, 256);
+		r[i].dir = 2;
+		r[i].desc = SRP_TI_INDIRECT;
+		r[i].ndesc = 16;
+		r[i].mem_off = i * 131072;
+		r[i].len = 131072;
+		assert_int_equal(srp_ti_submit(ti, &r[i]), 0);
+	}
+	assert_true(srp_ti_run_until(env->loop, held_at_least, &want, 5000));
+	/* All complete at once: 8 x 16 RDMA WRITEs compete for 7 slots. */
+	hold_release();
+	memset(&tm, 0, sizeof(tm));
+	loop_run_once(env->loop, 1);
+	assert_int_equal(
+		srp_ti_tmf(ti, &tm, SRP_TSK_LUN_RESET, 0, SRP_TAG_NO_REQ), 0);
+	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
+	for (int i = 0; i < 8; i++) {
+		assert_true(srp_ti_run_until(env->loop, cmd_done, &r[i], 5000));
+		assert_int_equal(r[i].status, SAM_STAT_GOOD);
+	}
+	assert_int_equal(srp_ti_credits(ti), SRP_DEFAULT_REQ_LIM);
+	memset(&c, 0, sizeof(c));
+	run_cmd(env, ti, &c);
+	assert_int_equal(c.status, SAM_STAT_GOOD);
+}
+
+/*
+ * ABORT TASK for a WRITE waiting for buffers behind an executing one:
+ * answered at once (the victim needs nothing), the executing WRITE still
+ * answers GOOD when the backend gives it back.
+ */
+static void test_abort_task_buffer_waiter(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *ti;
+	static struct srp_ti_cmd w[2], tm;
+	unsigned int want = 1;
+
+	ti_params(&p, 1);
+	ti = login(env, 0, &p);
+	clear_ua(env, ti);
+	hold.on = true;
+	for (int i = 0; i < 2; i++) {
+		prep_write(&w[i], i * 2048, MIB, i * MIB, SRP_TI_DIRECT, 1);
+		assert_int_equal(srp_ti_submit(ti, &w[i]), 0);
+	}
+	assert_true(srp_ti_run_until(env->loop, held_at_least, &want, 5000));
+	run_rounds(env, 10);
+	memset(&tm, 0, sizeof(tm));
+	assert_int_equal(srp_ti_tmf(ti, &tm, SRP_TSK_ABORT_TASK, 0, w[1].tag),
+			 0);
+	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
+	assert_false(w[0].done);
+	hold_release();
+	assert_true(srp_ti_run_until(env->loop, cmd_done, &w[0], 5000));
+	assert_int_equal(w[0].status, SAM_STAT_GOOD);
+	run_rounds(env, 20);
+	assert_false(w[1].done);
+	assert_int_equal(hold.submitted, 1);
+	assert_int_equal(srp_ti_credits(ti), SRP_DEFAULT_REQ_LIM);
+}
+
+/*
+ * ib_srp sends LUN RESET on channel 0 (srp_reset_device) while the I/O
+ * runs on another channel of the nexus (the hardware queue of the CPU
+ * fio runs on): WRITEs executing in the backend on channel 1, the TMF
+ * on channel 0.  The TM response comes once they finished; they get no
+ * response; every credit comes back on the channel that lent it.
+ */
+static void test_lun_reset_other_channel(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *a, *b;
+	static struct srp_ti_cmd w[5], tm, c;
+	unsigned int want = 5;
+
+	ti_params(&p, 3);
+	a = login(env, 0, &p);
+	p.multi = true;
+	b = login(env, 1, &p);
+	assert_int_equal(srp_ti_state(b), SRP_TI_LOGGED_IN);
+	clear_ua(env, a);
+	hold.on = true;
+	for (int i = 0; i < 5; i++) {
+		prep_write(&w[i], 3000 + i * 8, 4096, i * 4096, SRP_TI_IMM, 0);
+		assert_int_equal(srp_ti_submit(b, &w[i]), 0);
+	}
+	assert_true(srp_ti_run_until(env->loop, held_at_least, &want, 5000));
+	hold.on = false;
+	memset(&tm, 0, sizeof(tm));
+	assert_int_equal(
+		srp_ti_tmf(a, &tm, SRP_TSK_LUN_RESET, 0, SRP_TAG_NO_REQ), 0);
+	run_rounds(env, 20);
+	assert_false(tm.done);
+	hold_release();
+	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
+	assert_int_equal(tm.req_lim_delta, 1);
+	run_rounds(env, 20);
+	for (int i = 0; i < 5; i++)
+		assert_false(w[i].done);
+	/* b's credits come back with b's next response. */
+	memset(&c, 0, sizeof(c));
+	run_cmd(env, b, &c);
+	if (c.status == SAM_STAT_CHECK_CONDITION) {
+		memset(&c, 0, sizeof(c));
+		run_cmd(env, b, &c);
+	}
+	assert_int_equal(c.status, SAM_STAT_GOOD);
+	assert_int_equal(srp_ti_credits(a), SRP_DEFAULT_REQ_LIM);
+	assert_int_equal(srp_ti_credits(b), SRP_DEFAULT_REQ_LIM);
+}
+
+#define T(fn, su) cmocka_unit_test_setup_teardown(fn, su, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_relogin_while_old_channels_drain, setup),
+		T(test_relogin_after_disconnect_then_reset, setup),
+		T(test_lun_reset_with_buffer_waiters, setup_tight),
+		T(test_lun_reset_with_rdma_reads, setup_tight),
+		T(test_lun_reset_behind_full_sq, setup_tight),
+		T(test_abort_task_buffer_waiter, setup_tight),
+		T(test_lun_reset_other_channel, setup),
+	};
+	int fails;
+
+	g_srq = false;
+	fails = cmocka_run_group_tests_name("receive rings", tests, NULL, NULL);
+	g_srq = true;
+	fails += cmocka_run_group_tests_name("shared receive queue", tests,
+					     NULL, NULL);
+	return fails;
+}
