@@ -20,9 +20,7 @@
 #include <libaio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -44,17 +42,15 @@ struct bs_aio_slot {
 };
 
 struct srptd_backend_ctx {
+	struct bs_ctx_head head; /* done: synchronously executed I/Os */
 	io_context_t aio;
-	int efd;
-	unsigned int depth;
-	unsigned int inflight; /* accepted I/Os whose callback has not run */
 	bool no_rw_flags; /* kernel refused aio_rw_flags (RWF_DSYNC) */
 	bool no_fdsync; /* kernel refused IOCB_CMD_FDSYNC */
 	struct bs_aio_slot *slots;
 	unsigned int free_head;
 	struct io_event *events;
-	struct bs_doneq done; /* synchronously executed I/Os */
 };
+BS_CTX_HEAD_FIRST(struct srptd_backend_ctx);
 
 static int bs_aio_probe(void)
 {
@@ -87,14 +83,12 @@ static void bs_aio_ctx_destroy(struct srptd_backend_ctx *ctx)
 
 	if (ctx->aio)
 		io_destroy(ctx->aio);
-	if (ctx->efd >= 0)
-		close(ctx->efd);
 	if (ctx->slots)
-		for (i = 0; i < ctx->depth; i++)
+		for (i = 0; i < ctx->head.depth; i++)
 			free(ctx->slots[i].tail);
 	free(ctx->slots);
 	free(ctx->events);
-	bs_doneq_fini(&ctx->done);
+	bs_ctx_head_fini(&ctx->head);
 	free(ctx);
 }
 
@@ -109,12 +103,12 @@ static int bs_aio_ctx_create(unsigned int depth, struct srptd_backend_ctx **out)
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
-	ctx->efd = -1;
-	ctx->depth = depth;
+	ret = bs_ctx_head_init(&ctx->head, depth);
+	if (ret)
+		goto err;
 	ctx->slots = calloc(depth, sizeof(*ctx->slots));
 	ctx->events = calloc(depth, sizeof(*ctx->events));
-	ret = bs_doneq_init(&ctx->done, depth);
-	if (!ctx->slots || !ctx->events || ret) {
+	if (!ctx->slots || !ctx->events) {
 		ret = -ENOMEM;
 		goto err;
 	}
@@ -125,21 +119,11 @@ static int bs_aio_ctx_create(unsigned int depth, struct srptd_backend_ctx **out)
 		ctx->aio = 0;
 		goto err;
 	}
-	ctx->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (ctx->efd < 0) {
-		ret = -errno;
-		goto err;
-	}
 	*out = ctx;
 	return 0;
 err:
 	bs_aio_ctx_destroy(ctx);
 	return ret;
-}
-
-static int bs_aio_ctx_event_fd(struct srptd_backend_ctx *ctx)
-{
-	return ctx->efd;
 }
 
 static bool bs_aio_fua(const struct srptd_io *io)
@@ -184,7 +168,7 @@ static int bs_aio_issue(struct srptd_backend_ctx *ctx, struct bs_aio_slot *s)
 					cb->aio_rw_flags = RWF_DSYNC;
 			}
 		}
-		io_set_eventfd(cb, ctx->efd);
+		io_set_eventfd(cb, ctx->head.efd);
 		cb->data = s;
 		ret = io_submit(ctx->aio, 1, &cb);
 		if (ret == 1)
@@ -209,14 +193,14 @@ static int bs_aio_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
 
 	if (ret)
 		return ret;
-	if (ctx->inflight >= ctx->depth)
+	if (ctx->head.inflight >= ctx->head.depth)
 		return -EAGAIN;
 	if (io->op == SRPTD_IO_DISCARD || io->op == SRPTD_IO_WRITE_ZEROES ||
 	    (io->op == SRPTD_IO_FLUSH && ctx->no_fdsync) ||
 	    bs_io_misaligned(io->bdev, io)) {
-		ctx->inflight++;
-		bs_doneq_push(&ctx->done, io, bs_sync_exec(io->bdev, io));
-		bs_eventfd_kick(ctx->efd);
+		ctx->head.inflight++;
+		bs_doneq_push(&ctx->head.done, io, bs_sync_exec(io->bdev, io));
+		bs_eventfd_kick(ctx->head.efd);
 		return 0;
 	}
 	s = &ctx->slots[ctx->free_head];
@@ -225,15 +209,15 @@ static int bs_aio_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
 	s->phase = BS_AIO_MAIN;
 	ret = bs_aio_issue(ctx, s);
 	if (ret == -EOPNOTSUPP && io->op == SRPTD_IO_FLUSH) {
-		ctx->inflight++;
-		bs_doneq_push(&ctx->done, io, bs_sync_flush(io->bdev));
-		bs_eventfd_kick(ctx->efd);
+		ctx->head.inflight++;
+		bs_doneq_push(&ctx->head.done, io, bs_sync_flush(io->bdev));
+		bs_eventfd_kick(ctx->head.efd);
 		return 0;
 	}
 	if (ret)
 		return ret; /* slot stays free */
 	ctx->free_head = s->next_free;
-	ctx->inflight++;
+	ctx->head.inflight++;
 	return 0;
 }
 
@@ -301,19 +285,16 @@ static int bs_aio_ctx_poll(struct srptd_backend_ctx *ctx, unsigned int max)
 {
 	struct timespec zero = { 0, 0 };
 	struct srptd_io *io;
-	int res, got, i, n = 0;
+	int got, i, n;
 	long want;
 
-	bs_eventfd_clear(ctx->efd);
-	while ((unsigned int)n < max && bs_doneq_pop(&ctx->done, &io, &res)) {
-		ctx->inflight--;
-		n++;
-		io->complete(io, res);
-	}
-	want = (long)MIN(max - (unsigned int)n, ctx->depth);
+	bs_eventfd_clear(ctx->head.efd);
+	n = bs_ctx_run_done(&ctx->head, max, NULL);
+	want = (long)MIN(max - (unsigned int)n, ctx->head.depth);
 	if (!want) {
-		if (ctx->done.count || ctx->inflight)
-			bs_eventfd_kick(ctx->efd); /* maybe more: come back */
+		/* Maybe more: come back. */
+		if (ctx->head.done.count || ctx->head.inflight)
+			bs_eventfd_kick(ctx->head.efd);
 		return n;
 	}
 	got = io_getevents(ctx->aio, 0, want, ctx->events, &zero);
@@ -329,13 +310,13 @@ static int bs_aio_ctx_poll(struct srptd_backend_ctx *ctx, unsigned int max)
 			continue;
 		io = s->io;
 		bs_aio_slot_put(ctx, s);
-		ctx->inflight--;
+		ctx->head.inflight--;
 		n++;
 		io->complete(io, (int)r);
 	}
 	/* A full batch may have left events behind: look again soon. */
-	if (got == want || ctx->done.count)
-		bs_eventfd_kick(ctx->efd);
+	if (got == want || ctx->head.done.count)
+		bs_eventfd_kick(ctx->head.efd);
 	return n;
 }
 
@@ -346,7 +327,7 @@ const struct srptd_backend_ops bs_aio_ops = {
 	.close = bs_common_close,
 	.ctx_create = bs_aio_ctx_create,
 	.ctx_destroy = bs_aio_ctx_destroy,
-	.ctx_event_fd = bs_aio_ctx_event_fd,
+	.ctx_event_fd = bs_ctx_event_fd,
 	.ctx_poll = bs_aio_ctx_poll,
 	.submit = bs_aio_submit,
 	.resize = bs_common_resize,

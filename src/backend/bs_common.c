@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -630,6 +631,85 @@ bool bs_doneq_pop(struct bs_doneq *q, struct srptd_io **io, int *res)
 	q->head = (q->head + 1) % q->cap;
 	q->count--;
 	return true;
+}
+
+int bs_ctx_head_init(struct bs_ctx_head *h, unsigned int depth)
+{
+	int ret;
+
+	h->efd = -1;
+	h->depth = depth;
+	h->inflight = 0;
+	ret = bs_doneq_init(&h->done, depth);
+	if (ret)
+		return ret;
+	h->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (h->efd < 0) {
+		ret = -errno;
+		bs_doneq_fini(&h->done);
+		return ret;
+	}
+	return 0;
+}
+
+void bs_ctx_head_fini(struct bs_ctx_head *h)
+{
+	if (h->efd >= 0)
+		close(h->efd);
+	h->efd = -1;
+	bs_doneq_fini(&h->done);
+}
+
+int bs_ctx_event_fd(struct srptd_backend_ctx *ctx)
+{
+	return bs_ctx_head(ctx)->efd;
+}
+
+static bool bs_ctx_pop_done(struct bs_ctx_head *h, pthread_mutex_t *lock,
+			    struct srptd_io **io, int *res)
+{
+	bool got;
+
+	if (lock)
+		pthread_mutex_lock(lock);
+	got = bs_doneq_pop(&h->done, io, res);
+	if (lock)
+		pthread_mutex_unlock(lock);
+	return got;
+}
+
+int bs_ctx_run_done(struct bs_ctx_head *h, unsigned int max,
+		    pthread_mutex_t *lock)
+{
+	struct srptd_io *io;
+	int res, n = 0;
+
+	while ((unsigned int)n < max && bs_ctx_pop_done(h, lock, &io, &res)) {
+		h->inflight--;
+		n++;
+		io->complete(io, res);
+	}
+	return n;
+}
+
+int bs_ctx_poll_done(struct bs_ctx_head *h, unsigned int max,
+		     pthread_mutex_t *lock)
+{
+	bool left;
+	int n;
+
+	/* Clear before looking, so a push after the look re-arms the fd. */
+	bs_eventfd_clear(h->efd);
+	n = bs_ctx_run_done(h, max, lock);
+	if (lock)
+		pthread_mutex_lock(lock);
+	left = h->done.count != 0;
+	if (lock)
+		pthread_mutex_unlock(lock);
+	/* Left-overs (max reached): stay readable so the worker comes back. */
+	if (left)
+		bs_eventfd_kick(h->efd);
+	return n;
 }
 
 int bs_common_resize(struct srptd_bdev *bdev, uint64_t new_size)

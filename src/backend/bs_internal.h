@@ -3,13 +3,15 @@
  * Internal helpers shared by the storage engines (not part of the plug-in
  * API): the common device open/close for files and block devices, the
  * synchronous fallbacks for discard/write-zeroes/flush, iovec arithmetic
- * for retrying short transfers, and the engine ops tables the registry
- * lists.
+ * for retrying short transfers, the context head every engine shares, and
+ * the engine ops tables the registry lists.
  */
 #ifndef SRPTD_BS_INTERNAL_H
 #define SRPTD_BS_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 #include "srptd/backend.h"
@@ -96,5 +98,59 @@ bool bs_doneq_pop(struct bs_doneq *q, struct srptd_io **io, int *res);
 void bs_eventfd_kick(int efd);
 /* Reset an eventfd counter to 0. */
 void bs_eventfd_clear(int efd);
+
+/*
+ * The part of struct srptd_backend_ctx common to every engine.  Each
+ * engine's context starts with it, as a member named head (checked with
+ * BS_CTX_HEAD_FIRST()), so the shared op functions below can reach it
+ * from the opaque context pointer.
+ */
+struct bs_ctx_head {
+	int efd; /* the context eventfd (ops->ctx_event_fd) */
+	unsigned int depth;
+	unsigned int inflight; /* accepted I/Os whose callback has not run */
+	struct bs_doneq done; /* completions waiting for ctx_poll() */
+};
+
+#define BS_CTX_HEAD_FIRST(type)            \
+	_Static_assert(                    \
+		offsetof(type, head) == 0, \
+		"struct bs_ctx_head must be the first member of " #type)
+
+static inline struct bs_ctx_head *bs_ctx_head(struct srptd_backend_ctx *ctx)
+{
+	return (struct bs_ctx_head *)ctx;
+}
+
+/*
+ * Create the done queue (depth entries) and the non-blocking, close-on-exec
+ * eventfd.  Returns 0 or -errno; on failure nothing is left allocated and
+ * bs_ctx_head_fini() is a no-op, so an engine calls this first and can then
+ * unwind every later failure through its ctx_destroy.
+ */
+int bs_ctx_head_init(struct bs_ctx_head *h, unsigned int depth);
+/* Close the eventfd and free the done queue; safe after a failed init. */
+void bs_ctx_head_fini(struct bs_ctx_head *h);
+/* The ctx_event_fd op of every engine: the head's eventfd. */
+int bs_ctx_event_fd(struct srptd_backend_ctx *ctx);
+
+/*
+ * Deliver up to max completions from h->done: pop one, drop inflight, run
+ * its callback.  Callbacks may submit, and so push more; those are run in
+ * the same call while max allows, so when this returns less than max the
+ * queue is empty.  lock, when not NULL, is held around each pop (the
+ * queue is shared with threads that push to it) but never across a
+ * callback.  Returns the number of callbacks run.
+ */
+int bs_ctx_run_done(struct bs_ctx_head *h, unsigned int max,
+		    pthread_mutex_t *lock);
+
+/*
+ * The whole ctx_poll() of an engine whose only completions are h->done
+ * (null, sync): clear the eventfd, bs_ctx_run_done(), and kick the eventfd
+ * again if entries are left (max reached) so the worker comes back.
+ */
+int bs_ctx_poll_done(struct bs_ctx_head *h, unsigned int max,
+		     pthread_mutex_t *lock);
 
 #endif

@@ -9,19 +9,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
 #include "bs_internal.h"
 
 struct srptd_backend_ctx {
-	int efd;
-	unsigned int depth;
-	unsigned int inflight; /* accepted, callback not yet run */
-	struct bs_doneq done;
+	struct bs_ctx_head head; /* all the state: eventfd and done queue */
 };
+BS_CTX_HEAD_FIRST(struct srptd_backend_ctx);
 
 static int bs_null_probe(void)
 {
@@ -87,51 +83,24 @@ static int bs_null_ctx_create(unsigned int depth,
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
-	ctx->depth = depth;
-	ret = bs_doneq_init(&ctx->done, depth);
-	if (ret)
-		goto err_free;
-	ctx->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (ctx->efd < 0) {
-		ret = -errno;
-		goto err_q;
+	ret = bs_ctx_head_init(&ctx->head, depth);
+	if (ret) {
+		free(ctx);
+		return ret;
 	}
 	*out = ctx;
 	return 0;
-err_q:
-	bs_doneq_fini(&ctx->done);
-err_free:
-	free(ctx);
-	return ret;
 }
 
 static void bs_null_ctx_destroy(struct srptd_backend_ctx *ctx)
 {
-	close(ctx->efd);
-	bs_doneq_fini(&ctx->done);
+	bs_ctx_head_fini(&ctx->head);
 	free(ctx);
-}
-
-static int bs_null_ctx_event_fd(struct srptd_backend_ctx *ctx)
-{
-	return ctx->efd;
 }
 
 static int bs_null_ctx_poll(struct srptd_backend_ctx *ctx, unsigned int max)
 {
-	struct srptd_io *io;
-	int res, n = 0;
-
-	bs_eventfd_clear(ctx->efd);
-	while ((unsigned int)n < max && bs_doneq_pop(&ctx->done, &io, &res)) {
-		ctx->inflight--;
-		n++;
-		io->complete(io, res);
-	}
-	/* Left-overs (max reached): stay readable so the worker comes back. */
-	if (ctx->done.count)
-		bs_eventfd_kick(ctx->efd);
-	return n;
+	return bs_ctx_poll_done(&ctx->head, max, NULL);
 }
 
 static int bs_null_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
@@ -141,16 +110,16 @@ static int bs_null_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
 
 	if (ret)
 		return ret;
-	if (ctx->inflight >= ctx->depth)
+	if (ctx->head.inflight >= ctx->head.depth)
 		return -EAGAIN;
 	if (io->op == SRPTD_IO_READ)
 		for (i = 0; i < io->iovcnt; i++)
 			memset(io->iov[i].iov_base, 0, io->iov[i].iov_len);
-	ctx->inflight++;
-	bs_doneq_push(&ctx->done, io, 0);
+	ctx->head.inflight++;
+	bs_doneq_push(&ctx->head.done, io, 0);
 	/* One kick per batch: ctx_poll() re-arms if it leaves entries. */
-	if (ctx->done.count == 1)
-		bs_eventfd_kick(ctx->efd);
+	if (ctx->head.done.count == 1)
+		bs_eventfd_kick(ctx->head.efd);
 	return 0;
 }
 
@@ -161,7 +130,7 @@ const struct srptd_backend_ops bs_null_ops = {
 	.close = bs_null_close,
 	.ctx_create = bs_null_ctx_create,
 	.ctx_destroy = bs_null_ctx_destroy,
-	.ctx_event_fd = bs_null_ctx_event_fd,
+	.ctx_event_fd = bs_ctx_event_fd,
 	.ctx_poll = bs_null_ctx_poll,
 	.submit = bs_null_submit,
 	.resize = bs_null_resize,

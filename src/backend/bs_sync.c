@@ -14,8 +14,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -25,20 +23,19 @@
 #define BS_SYNC_MAX_THREADS 4
 
 struct srptd_backend_ctx {
-	int efd;
-	unsigned int depth;
-	unsigned int inflight; /* owner only: accepted, callback not yet run */
+	/* head.inflight: owner only; head.done: pushed by pool threads. */
+	struct bs_ctx_head head;
 
-	pthread_mutex_t lock; /* guards everything below */
+	pthread_mutex_t lock; /* guards head.done and everything below */
 	pthread_cond_t cond; /* requests queued or stop */
 	struct srptd_io **req; /* ring of depth requests */
 	unsigned int req_head, req_count;
-	struct bs_doneq done;
 	bool stop;
 
 	unsigned int nthreads;
 	pthread_t threads[BS_SYNC_MAX_THREADS];
 };
+BS_CTX_HEAD_FIRST(struct srptd_backend_ctx);
 
 static int bs_sync_probe(void)
 {
@@ -60,19 +57,19 @@ static void *bs_sync_thread(void *arg)
 		if (!ctx->req_count)
 			break; /* stop, and nothing left to do */
 		io = ctx->req[ctx->req_head];
-		ctx->req_head = (ctx->req_head + 1) % ctx->depth;
+		ctx->req_head = (ctx->req_head + 1) % ctx->head.depth;
 		ctx->req_count--;
 		pthread_mutex_unlock(&ctx->lock);
 
 		res = bs_sync_exec(io->bdev, io);
 
 		pthread_mutex_lock(&ctx->lock);
-		bs_doneq_push(&ctx->done, io, res);
+		bs_doneq_push(&ctx->head.done, io, res);
 		/* One kick per batch: ctx_poll() re-arms if it leaves some. */
-		kick = ctx->done.count == 1;
+		kick = ctx->head.done.count == 1;
 		pthread_mutex_unlock(&ctx->lock);
 		if (kick)
-			bs_eventfd_kick(ctx->efd);
+			bs_eventfd_kick(ctx->head.efd);
 		pthread_mutex_lock(&ctx->lock);
 	}
 	pthread_mutex_unlock(&ctx->lock);
@@ -95,11 +92,9 @@ static void bs_sync_stop_threads(struct srptd_backend_ctx *ctx)
 static void bs_sync_ctx_destroy(struct srptd_backend_ctx *ctx)
 {
 	bs_sync_stop_threads(ctx);
-	if (ctx->efd >= 0)
-		close(ctx->efd);
+	bs_ctx_head_fini(&ctx->head);
 	pthread_cond_destroy(&ctx->cond);
 	pthread_mutex_destroy(&ctx->lock);
-	bs_doneq_fini(&ctx->done);
 	free(ctx->req);
 	free(ctx);
 }
@@ -117,19 +112,14 @@ static int bs_sync_ctx_create(unsigned int depth,
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
-	ctx->depth = depth;
-	ctx->efd = -1;
 	pthread_mutex_init(&ctx->lock, NULL);
 	pthread_cond_init(&ctx->cond, NULL);
-	ctx->req = calloc(depth, sizeof(*ctx->req));
-	ret = bs_doneq_init(&ctx->done, depth);
-	if (!ctx->req || ret) {
-		ret = -ENOMEM;
+	ret = bs_ctx_head_init(&ctx->head, depth);
+	if (ret)
 		goto err;
-	}
-	ctx->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (ctx->efd < 0) {
-		ret = -errno;
+	ctx->req = calloc(depth, sizeof(*ctx->req));
+	if (!ctx->req) {
+		ret = -ENOMEM;
 		goto err;
 	}
 	want = MIN(MAX(depth, BS_SYNC_MIN_THREADS), BS_SYNC_MAX_THREADS);
@@ -153,37 +143,9 @@ err:
 	return ret;
 }
 
-static int bs_sync_ctx_event_fd(struct srptd_backend_ctx *ctx)
-{
-	return ctx->efd;
-}
-
 static int bs_sync_ctx_poll(struct srptd_backend_ctx *ctx, unsigned int max)
 {
-	struct srptd_io *io;
-	bool left;
-	int res, n = 0;
-
-	/* Clear before looking, so a push after the look re-arms the fd. */
-	bs_eventfd_clear(ctx->efd);
-	while ((unsigned int)n < max) {
-		bool got;
-
-		pthread_mutex_lock(&ctx->lock);
-		got = bs_doneq_pop(&ctx->done, &io, &res);
-		pthread_mutex_unlock(&ctx->lock);
-		if (!got)
-			break;
-		ctx->inflight--;
-		n++;
-		io->complete(io, res);
-	}
-	pthread_mutex_lock(&ctx->lock);
-	left = ctx->done.count != 0;
-	pthread_mutex_unlock(&ctx->lock);
-	if (left)
-		bs_eventfd_kick(ctx->efd);
-	return n;
+	return bs_ctx_poll_done(&ctx->head, max, &ctx->lock);
 }
 
 static int bs_sync_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
@@ -192,11 +154,11 @@ static int bs_sync_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
 
 	if (ret)
 		return ret;
-	if (ctx->inflight >= ctx->depth)
+	if (ctx->head.inflight >= ctx->head.depth)
 		return -EAGAIN;
-	ctx->inflight++;
+	ctx->head.inflight++;
 	pthread_mutex_lock(&ctx->lock);
-	ctx->req[(ctx->req_head + ctx->req_count) % ctx->depth] = io;
+	ctx->req[(ctx->req_head + ctx->req_count) % ctx->head.depth] = io;
 	ctx->req_count++;
 	pthread_cond_signal(&ctx->cond);
 	pthread_mutex_unlock(&ctx->lock);
@@ -210,7 +172,7 @@ const struct srptd_backend_ops bs_sync_ops = {
 	.close = bs_common_close,
 	.ctx_create = bs_sync_ctx_create,
 	.ctx_destroy = bs_sync_ctx_destroy,
-	.ctx_event_fd = bs_sync_ctx_event_fd,
+	.ctx_event_fd = bs_ctx_event_fd,
 	.ctx_poll = bs_sync_ctx_poll,
 	.submit = bs_sync_submit,
 	.resize = bs_common_resize,

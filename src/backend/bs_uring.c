@@ -32,8 +32,6 @@
 #include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -54,18 +52,16 @@ struct bs_uring_slot {
 };
 
 struct srptd_backend_ctx {
+	struct bs_ctx_head head; /* done: synchronously executed I/Os */
 	struct io_uring ring;
-	int efd;
-	unsigned int depth;
-	unsigned int inflight; /* accepted I/Os whose callback has not run */
 	bool need_submit; /* SQEs prepared but not yet handed to the kernel */
 	bool in_poll; /* inside ctx_poll(): batch submissions until its end */
 	struct bs_uring_slot *slots;
 	unsigned int free_head; /* index, depth = none */
-	struct bs_doneq done; /* synchronously executed I/Os */
 	struct iovec *fixed; /* registered buffers */
 	unsigned int nfixed;
 };
+BS_CTX_HEAD_FIRST(struct srptd_backend_ctx);
 
 static const int bs_uring_needed_ops[] = {
 	IORING_OP_READV,       IORING_OP_WRITEV, IORING_OP_READ_FIXED,
@@ -128,14 +124,12 @@ static void bs_uring_ctx_destroy(struct srptd_backend_ctx *ctx)
 
 	if (ctx->ring.ring_fd >= 0)
 		io_uring_queue_exit(&ctx->ring);
-	if (ctx->efd >= 0)
-		close(ctx->efd);
 	if (ctx->slots)
-		for (i = 0; i < ctx->depth; i++)
+		for (i = 0; i < ctx->head.depth; i++)
 			free(ctx->slots[i].tail);
 	free(ctx->slots);
 	free(ctx->fixed);
-	bs_doneq_fini(&ctx->done);
+	bs_ctx_head_fini(&ctx->head);
 	free(ctx);
 }
 
@@ -152,11 +146,11 @@ static int bs_uring_ctx_create(unsigned int depth,
 	if (!ctx)
 		return -ENOMEM;
 	ctx->ring.ring_fd = -1;
-	ctx->efd = -1;
-	ctx->depth = depth;
+	ret = bs_ctx_head_init(&ctx->head, depth);
+	if (ret)
+		goto err;
 	ctx->slots = calloc(depth, sizeof(*ctx->slots));
-	ret = bs_doneq_init(&ctx->done, depth);
-	if (!ctx->slots || ret) {
+	if (!ctx->slots) {
 		ret = -ENOMEM;
 		goto err;
 	}
@@ -169,12 +163,7 @@ static int bs_uring_ctx_create(unsigned int depth,
 		ctx->ring.ring_fd = -1;
 		goto err;
 	}
-	ctx->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (ctx->efd < 0) {
-		ret = -errno;
-		goto err;
-	}
-	ret = io_uring_register_eventfd(&ctx->ring, ctx->efd);
+	ret = io_uring_register_eventfd(&ctx->ring, ctx->head.efd);
 	if (ret)
 		goto err;
 	*out = ctx;
@@ -182,11 +171,6 @@ static int bs_uring_ctx_create(unsigned int depth,
 err:
 	bs_uring_ctx_destroy(ctx);
 	return ret;
-}
-
-static int bs_uring_ctx_event_fd(struct srptd_backend_ctx *ctx)
-{
-	return ctx->efd;
 }
 
 static struct bs_uring_slot *bs_uring_slot_get(struct srptd_backend_ctx *ctx)
@@ -304,7 +288,7 @@ static void bs_uring_flush_sq(struct srptd_backend_ctx *ctx)
 	else if (ret != -EBUSY && ret != -EAGAIN && ret != -EINTR)
 		pr_err_ratelimited("io_uring_submit: %s", strerror(-ret));
 	ctx->need_submit = true;
-	bs_eventfd_kick(ctx->efd);
+	bs_eventfd_kick(ctx->head.efd);
 }
 
 static int bs_uring_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
@@ -314,14 +298,14 @@ static int bs_uring_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
 
 	if (ret)
 		return ret;
-	if (ctx->inflight >= ctx->depth)
+	if (ctx->head.inflight >= ctx->head.depth)
 		return -EAGAIN;
 	if ((io->bdev->is_blockdev &&
 	     (io->op == SRPTD_IO_DISCARD || io->op == SRPTD_IO_WRITE_ZEROES)) ||
 	    bs_io_misaligned(io->bdev, io)) {
-		ctx->inflight++;
-		bs_doneq_push(&ctx->done, io, bs_sync_exec(io->bdev, io));
-		bs_eventfd_kick(ctx->efd);
+		ctx->head.inflight++;
+		bs_doneq_push(&ctx->head.done, io, bs_sync_exec(io->bdev, io));
+		bs_eventfd_kick(ctx->head.efd);
 		return 0;
 	}
 	s = bs_uring_slot_get(ctx);
@@ -333,7 +317,7 @@ static int bs_uring_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
 		bs_uring_slot_put(ctx, s);
 		return ret;
 	}
-	ctx->inflight++;
+	ctx->head.inflight++;
 	/*
 	 * Submissions from completion callbacks are batched into one
 	 * io_uring_enter() at the end of ctx_poll().
@@ -405,17 +389,13 @@ static int bs_uring_ctx_poll(struct srptd_backend_ctx *ctx, unsigned int max)
 	struct io_uring_cqe *cqe;
 	struct srptd_io *io;
 	bool requeued = false;
-	int res, n = 0;
+	int res, n;
 
-	bs_eventfd_clear(ctx->efd);
+	bs_eventfd_clear(ctx->head.efd);
 	if (ctx->need_submit)
 		bs_uring_flush_sq(ctx);
 	ctx->in_poll = true;
-	while ((unsigned int)n < max && bs_doneq_pop(&ctx->done, &io, &res)) {
-		ctx->inflight--;
-		n++;
-		io->complete(io, res);
-	}
+	n = bs_ctx_run_done(&ctx->head, max, NULL);
 	while ((unsigned int)n < max && !io_uring_peek_cqe(&ctx->ring, &cqe)) {
 		struct bs_uring_slot *s = io_uring_cqe_get_data(cqe);
 
@@ -427,15 +407,15 @@ static int bs_uring_ctx_poll(struct srptd_backend_ctx *ctx, unsigned int max)
 		}
 		io = s->io;
 		bs_uring_slot_put(ctx, s);
-		ctx->inflight--;
+		ctx->head.inflight--;
 		n++;
 		io->complete(io, res);
 	}
 	ctx->in_poll = false;
 	if (requeued || ctx->need_submit)
 		bs_uring_flush_sq(ctx);
-	if (ctx->done.count || io_uring_cq_ready(&ctx->ring))
-		bs_eventfd_kick(ctx->efd);
+	if (ctx->head.done.count || io_uring_cq_ready(&ctx->ring))
+		bs_eventfd_kick(ctx->head.efd);
 	return n;
 }
 
@@ -474,7 +454,7 @@ const struct srptd_backend_ops bs_uring_ops = {
 	.close = bs_common_close,
 	.ctx_create = bs_uring_ctx_create,
 	.ctx_destroy = bs_uring_ctx_destroy,
-	.ctx_event_fd = bs_uring_ctx_event_fd,
+	.ctx_event_fd = bs_ctx_event_fd,
 	.ctx_poll = bs_uring_ctx_poll,
 	.submit = bs_uring_submit,
 	.resize = bs_common_resize,
