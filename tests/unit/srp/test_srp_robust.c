@@ -760,6 +760,10 @@ static void test_abort_task_buffer_waiter(void **state)
  * fio runs on): WRITEs executing in the backend on channel 1, the TMF
  * on channel 0.  The TM response comes once they finished; they get no
  * response; every credit comes back on the channel that lent it.
+ * (Channel 0 sits behind channel 1 on the worker's list: the walk over
+ * the nexus's channels must end there.  A build whose walk cycled between
+ * them spun forever in srp_tmf_collect(), which is how srptd stopped
+ * answering TMFs, logins and SIGTERM in the VM's reset check.)
  */
 static void test_lun_reset_other_channel(void **state)
 {
@@ -806,6 +810,69 @@ static void test_lun_reset_other_channel(void **state)
 	assert_int_equal(srp_ti_credits(b), SRP_DEFAULT_REQ_LIM);
 }
 
+/*
+ * Reconnect storm: ten SINGLE re-logins in a row, each leaving WRITEs of
+ * the previous channel in the backend.  Every login is accepted (a
+ * refused one is what ib_srp reports as "Connection 0/N failed"), the
+ * dying channels pile up without touching the live one, and all of them
+ * are released once the backend gives their commands back.
+ */
+static void test_relogin_storm(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *ti[2] = { NULL, NULL };
+	static struct srp_ti_cmd w[10][4], c;
+	unsigned int want = 0;
+
+	ti_params(&p, 5);
+	for (int k = 0; k < 10; k++) {
+		struct srp_ti *prev = ti[(k + 1) % 2];
+
+		if (env->ti[k % 2]) {
+			/* The one before the previous is down: recycle. */
+			assert_true(srp_ti_run_until(env->loop, ti_down,
+						     env->ti[k % 2], 5000));
+			srp_ti_destroy(env->ti[k % 2]);
+			env->ti[k % 2] = NULL;
+		}
+		ti[k % 2] = login(env, k % 2, &p);
+		assert_int_equal(srp_ti_state(ti[k % 2]), SRP_TI_LOGGED_IN);
+		if (prev)
+			assert_int_equal(srp_ti_login_flags(ti[k % 2]) & 3,
+					 SRP_LOGIN_RSP_MULTICHAN_TERMINATED);
+		if (!k)
+			clear_ua(env, ti[0]);
+		hold.on = true;
+		for (int i = 0; i < 4; i++) {
+			prep_write(&w[k][i], 8000 + (k * 4 + i) * 8, 4096,
+				   i * 4096, SRP_TI_IMM, 0);
+			assert_int_equal(srp_ti_submit(ti[k % 2], &w[k][i]), 0);
+		}
+		want += 4;
+		assert_true(srp_ti_run_until(env->loop, held_at_least, &want,
+					     5000));
+		hold.on = false;
+	}
+	/* One live channel, nine dying ones still holding WRITEs. */
+	assert_int_equal(engine_channels(env), 10);
+	hold_release();
+	assert_true(channels_le(env, 1));
+	for (int k = 0; k < 9; k++)
+		for (int i = 0; i < 4; i++)
+			assert_false(w[k][i].done);
+	/* The last channel's own WRITEs answer normally. */
+	for (int i = 0; i < 4; i++) {
+		assert_true(
+			srp_ti_run_until(env->loop, cmd_done, &w[9][i], 5000));
+		assert_int_equal(w[9][i].status, SAM_STAT_GOOD);
+	}
+	memset(&c, 0, sizeof(c));
+	run_cmd(env, ti[1], &c);
+	assert_int_equal(c.status, SAM_STAT_GOOD);
+	assert_int_equal(srp_ti_credits(ti[1]), SRP_DEFAULT_REQ_LIM);
+}
+
 #define T(fn, su) cmocka_unit_test_setup_teardown(fn, su, teardown)
 
 int main(void)
@@ -818,6 +885,7 @@ int main(void)
 		T(test_lun_reset_behind_full_sq, setup_tight),
 		T(test_abort_task_buffer_waiter, setup_tight),
 		T(test_lun_reset_other_channel, setup),
+		T(test_relogin_storm, setup),
 	};
 	int fails;
 
