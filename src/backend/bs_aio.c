@@ -198,9 +198,7 @@ static int bs_aio_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
 	if (io->op == SRPTD_IO_DISCARD || io->op == SRPTD_IO_WRITE_ZEROES ||
 	    (io->op == SRPTD_IO_FLUSH && ctx->no_fdsync) ||
 	    bs_io_misaligned(io->bdev, io)) {
-		ctx->head.inflight++;
-		bs_doneq_push(&ctx->head.done, io, bs_sync_exec(io->bdev, io));
-		bs_eventfd_kick(ctx->head.efd);
+		bs_ctx_push_done(&ctx->head, io, bs_sync_exec(io->bdev, io));
 		return 0;
 	}
 	s = &ctx->slots[ctx->free_head];
@@ -209,9 +207,7 @@ static int bs_aio_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
 	s->phase = BS_AIO_MAIN;
 	ret = bs_aio_issue(ctx, s);
 	if (ret == -EOPNOTSUPP && io->op == SRPTD_IO_FLUSH) {
-		ctx->head.inflight++;
-		bs_doneq_push(&ctx->head.done, io, bs_sync_flush(io->bdev));
-		bs_eventfd_kick(ctx->head.efd);
+		bs_ctx_push_done(&ctx->head, io, bs_sync_flush(io->bdev));
 		return 0;
 	}
 	if (ret)
@@ -246,14 +242,10 @@ static bool bs_aio_step(struct srptd_backend_ctx *ctx, struct bs_aio_slot *s,
 		s->done += (uint64_t)*res;
 		*res = 0;
 		if (s->done < io->length) {
-			if (s->tail_cap < io->iovcnt) {
-				free(s->tail);
-				s->tail = malloc(io->iovcnt * sizeof(*s->tail));
-				s->tail_cap = s->tail ? io->iovcnt : 0;
-				if (!s->tail) {
-					*res = -ENOMEM;
-					return false;
-				}
+			if (bs_iov_tail_reserve(&s->tail, &s->tail_cap,
+						io->iovcnt)) {
+				*res = -ENOMEM;
+				return false;
 			}
 			goto reissue;
 		}

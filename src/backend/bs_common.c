@@ -382,6 +382,16 @@ unsigned int bs_iov_tail(const struct iovec *iov, unsigned int iovcnt,
 	return n;
 }
 
+int bs_iov_tail_reserve(struct iovec **tail, unsigned int *cap, unsigned int n)
+{
+	if (*cap >= n)
+		return 0;
+	free(*tail);
+	*tail = malloc(n * sizeof(**tail));
+	*cap = *tail ? n : 0;
+	return *tail ? 0 : -ENOMEM;
+}
+
 int bs_sync_flush(struct srptd_bdev *bdev)
 {
 	if (bdev->fd < 0)
@@ -663,6 +673,13 @@ void bs_ctx_head_fini(struct bs_ctx_head *h)
 int bs_ctx_event_fd(struct srptd_backend_ctx *ctx)
 {
 	return bs_ctx_head(ctx)->efd;
+}
+
+void bs_ctx_push_done(struct bs_ctx_head *h, struct srptd_io *io, int res)
+{
+	h->inflight++;
+	bs_doneq_push(&h->done, io, res);
+	bs_eventfd_kick(h->efd);
 }
 
 static bool bs_ctx_pop_done(struct bs_ctx_head *h, pthread_mutex_t *lock,

@@ -72,6 +72,12 @@ int bs_sync_exec(struct srptd_bdev *bdev, struct srptd_io *io);
  */
 unsigned int bs_iov_tail(const struct iovec *iov, unsigned int iovcnt,
 			 uint64_t skip, struct iovec *out);
+/*
+ * Make *tail (of *cap entries) room for n, the out array of bs_iov_tail().
+ * Engines grow it on a slot's first short transfer and keep it for later
+ * ones.  0, or -ENOMEM with *tail NULL and *cap 0.
+ */
+int bs_iov_tail_reserve(struct iovec **tail, unsigned int *cap, unsigned int n);
 
 /*
  * Completions waiting to be delivered from ctx_poll(): a ring sized to the
@@ -133,6 +139,12 @@ int bs_ctx_head_init(struct bs_ctx_head *h, unsigned int depth);
 void bs_ctx_head_fini(struct bs_ctx_head *h);
 /* The ctx_event_fd op of every engine: the head's eventfd. */
 int bs_ctx_event_fd(struct srptd_backend_ctx *ctx);
+
+/*
+ * Accept io and queue its completion with res for ctx_poll() (callbacks
+ * never run inside submit): for I/O an engine has executed synchronously.
+ */
+void bs_ctx_push_done(struct bs_ctx_head *h, struct srptd_io *io, int res);
 
 /*
  * Deliver up to max completions from h->done: pop one, drop inflight, run

@@ -303,9 +303,7 @@ static int bs_uring_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
 	if ((io->bdev->is_blockdev &&
 	     (io->op == SRPTD_IO_DISCARD || io->op == SRPTD_IO_WRITE_ZEROES)) ||
 	    bs_io_misaligned(io->bdev, io)) {
-		ctx->head.inflight++;
-		bs_doneq_push(&ctx->head.done, io, bs_sync_exec(io->bdev, io));
-		bs_eventfd_kick(ctx->head.efd);
+		bs_ctx_push_done(&ctx->head, io, bs_sync_exec(io->bdev, io));
 		return 0;
 	}
 	s = bs_uring_slot_get(ctx);
@@ -351,14 +349,9 @@ static bool bs_uring_step(struct srptd_backend_ctx *ctx,
 			*res = 0;
 			return false;
 		}
-		if (s->tail_cap < io->iovcnt) {
-			free(s->tail);
-			s->tail = malloc(io->iovcnt * sizeof(*s->tail));
-			s->tail_cap = s->tail ? io->iovcnt : 0;
-			if (!s->tail) {
-				*res = -ENOMEM;
-				return false;
-			}
+		if (bs_iov_tail_reserve(&s->tail, &s->tail_cap, io->iovcnt)) {
+			*res = -ENOMEM;
+			return false;
 		}
 		goto requeue;
 	}
