@@ -61,7 +61,7 @@ wait_for() {
 # defined) prints its side of the story to the console.
 PFX=
 BROKEN=
-RUN_WHEN_BROKEN=" logout stop "
+RUN_WHEN_BROKEN=" logout stop log-clean "
 run_check() {
 	_name=$1
 	shift

@@ -5,9 +5,14 @@
 #
 # Check groups (VMRIG_CHECKS, comma list, default "all"):
 #   scsi     disk size, INQUIRY, VPD 0x83, READ CAPACITY(16), TUR, LUNS, MODE SENSE
-#   fio      write+verify at several block sizes and queue depths
+#   fio      write+verify from 512 B to 1 MiB, queue depth 1 to 64
 #   reset    LUN reset (sg_reset -d) during verified I/O
-#   relogin  5 logout/login cycles, then verify data written before
+#   relogin  20 logout/login cycles, then verify data written before
+#   remove   the SRP remote port deleted during fio, log in again, verify
+#   restart  the target restarted while logged in (target_restart), ib_srp
+#            reconnects, verify
+#   reload   a LUN added by a configuration reload (target_reload_add_lun)
+#            appears after a rescan; the layout is restored afterwards
 #   chcount  logins with ch_count=1 and ch_count=2
 #   opts     logins with queue_size=8, cmd_sg_entries=255, max_sect=64, and
 #            ib_srp use_imm_data=0 / never_register=1 (indirect and external
@@ -25,6 +30,14 @@ FIO_TIMEOUT=150
 want() {
 	case ,$VMRIG_CHECKS, in
 	*,all,* | *,"$1",*) return 0 ;;
+	esac
+	return 1
+}
+
+# want_named GROUP: GROUP named explicitly (groups not part of "all").
+want_named() {
+	case ,$VMRIG_CHECKS, in
+	*,"$1",*) return 0 ;;
 	esac
 	return 1
 }
@@ -134,10 +147,43 @@ chk_tur_luns() {
 	echo "$_o" | grep -q "^ *0000000000000000" || fail "LUN 0 not reported" || return 1
 }
 
+# mode_page DEV PAGE: the bytes of mode page PAGE (current values), hex,
+# space separated, from MODE SENSE(10): the 8-byte header and the block
+# descriptors (their length in header bytes 6-7, SPC-4 7.5.5) skipped.
+mode_page() {
+	# shellcheck disable=SC2046
+	set -- $(timeout 30 sg_modes -r -p "$2" "/dev/$1" 2>/dev/null | od -An -tx1 -v)
+	[ $# -ge 8 ] || return 1
+	_skip=$((8 + 0x$7 * 256 + 0x$8))
+	[ $# -gt $_skip ] || return 1
+	shift $_skip
+	echo "$@"
+}
+
 chk_modes() {
 	need_disk || return 1
-	timeout 30 sg_modes -p 0x08 "/dev/$DEV" || fail "MODE SENSE caching page failed" || return 1
 	timeout 30 sg_modes -p 0x3f "/dev/$DEV" || fail "MODE SENSE all pages failed" || return 1
+	# Caching mode page (SBC-4 6.5.5): page code 08h, WCE = byte 2 bit 2,
+	# expected as the target's configuration says (TGT_LUN0_WCE).
+	_p=$(mode_page "$DEV" 0x08) || fail "MODE SENSE caching page (08h) failed" || return 1
+	echo "vmrig: caching page: $_p"
+	set -- $_p
+	[ $((0x$1 & 0x3f)) = 8 ] || fail "caching page request answered with page 0x$1" || return 1
+	_wce=$(((0x$3 >> 2) & 1))
+	[ "$_wce" = "${TGT_LUN0_WCE:-}" ] ||
+		fail "caching page WCE=$_wce, the target's config says WCE=${TGT_LUN0_WCE:-unset}" || return 1
+	# sd read the same page at attach: its cache_type must agree.
+	_ct=$(cat /sys/class/scsi_disk/$SRP_HOST:0:0:0/cache_type 2>/dev/null)
+	case $_wce:$_ct in
+	1:"write back" | 0:"write through") ;;
+	*) fail "sd reports cache_type '$_ct' but the caching page has WCE=$_wce"; return 1 ;;
+	esac
+	# Control mode page (SPC-4 7.5.8): page code 0Ah, page length 0Ah.
+	_p=$(mode_page "$DEV" 0x0a) || fail "MODE SENSE control page (0Ah) failed" || return 1
+	echo "vmrig: control page: $_p"
+	set -- $_p
+	[ $((0x$1 & 0x3f)) = 10 ] && [ $((0x$2)) = 10 ] ||
+		fail "control page: page code 0x$1 length 0x$2, expected 0x0a 0x0a" || return 1
 }
 
 # fio_run NAME ARGS...: fio on the SRP disk, bounded; output kept in
@@ -178,6 +224,7 @@ chk_reset_during_io() {
 	timeout 30 sg_turs "/dev/$DEV" || fail "TEST UNIT READY after reset failed" || return 1
 }
 
+# chk_relogin N: N logout/login cycles, then verify data written before.
 chk_relogin() {
 	need_disk || return 1
 	# known data written before the cycles, verified after them
@@ -185,7 +232,7 @@ chk_relogin() {
 		--offset=128M --verify=crc32c --do_verify=0 ||
 		fail "writing the pattern failed" || return 1
 	_i=1
-	while [ $_i -le 5 ]; do
+	while [ $_i -le "$1" ]; do
 		srp_logout || fail "logout $_i: $WHY" || return 1
 		DEV=
 		chk_login || fail "login $_i: $WHY" || return 1
@@ -193,7 +240,152 @@ chk_relogin() {
 	done
 	fio_run relogin-verify --rw=write --bs=64k --iodepth=4 --size=16M \
 		--offset=128M --verify=crc32c --verify_only=1 --verify_fatal=1 ||
-		fail "data written before 5 logout/login cycles does not verify" || return 1
+		fail "data written before $1 logout/login cycles does not verify" || return 1
+}
+
+# pattern_write NAME OFFSET / pattern_verify NAME OFFSET: 8 MiB of
+# crc32c-verifiable data at OFFSET, written before a disruption and
+# verified after it.
+pattern_write() {
+	fio_run "$1-write" --rw=write --bs=64k --iodepth=4 --size=8M \
+		--offset="$2" --verify=crc32c --do_verify=0 ||
+		fail "writing the pattern before $1 failed" || return 1
+}
+
+pattern_verify() {
+	fio_run "$1-verify" --rw=write --bs=64k --iodepth=4 --size=8M \
+		--offset="$2" --verify=crc32c --verify_only=1 --verify_fatal=1 ||
+		fail "data written before $1 does not verify: $(grep -m1 -i 'err\|bad\|verify' /tmp/fio-$1-verify.out)" ||
+		return 1
+}
+
+# fio_short NAME: a short random write with verify on LUN 0.
+fio_short() {
+	fio_run "$1" --rw=randwrite --bs=16k --iodepth=8 --size=8M \
+		--offset=96M --verify=crc32c --verify_fatal=1 --do_verify=1 ||
+		fail "$1: fio write+verify failed: $(grep -m1 -i 'err\|bad\|verify' /tmp/fio-$1.out)"
+}
+
+rport() {
+	echo "/sys/class/srp_remote_ports/port-$SRP_HOST:1"
+}
+
+# srp_reconnect_delay SECONDS: how long ib_srp waits between reconnect
+# attempts after a transport error (scsi_transport_srp rport attribute;
+# not an add_target option).
+srp_reconnect_delay() {
+	echo "$1" >"$(rport)/reconnect_delay" ||
+		fail "cannot set reconnect_delay=$1 on $(rport)"
+}
+
+# srp_wait_running D0 SECONDS: ib_srp logged "reconnect succeeded" after
+# dmesg line D0, the remote port is running again and LUN 0 answers TEST
+# UNIT READY, all within SECONDS.
+srp_wait_running() {
+	wait_for "$2" sh -c "dmesg | tail -n +$(($1 + 1)) | grep -q 'reconnect succeeded'" ||
+		fail "ib_srp did not reconnect within $2 s (rport state $(cat "$(rport)/state" 2>/dev/null)): $(dmesg | tail -n +$(($1 + 1)) | grep -i srp | tail -n 3 | tr '\n' ' ')" ||
+		return 1
+	wait_for "$2" sh -c "grep -qx running $(rport)/state && timeout 10 sg_turs /dev/$DEV" ||
+		fail "reconnected but rport state '$(cat "$(rport)/state" 2>/dev/null)' or TEST UNIT READY fails after $2 s" ||
+		return 1
+}
+
+# Delete the SRP remote port (logout from the initiator side) while fio
+# writes: fio must end with errors, a new login must see the data written
+# before, and fresh I/O must verify.
+chk_remove_port_during_io() {
+	need_disk || return 1
+	pattern_write remove-port 192M || return 1
+	fio_run remove-io --rw=randwrite --bs=4k --iodepth=16 --size=64M \
+		--offset=32M --verify=crc32c --verify_fatal=1 --do_verify=1 &
+	_pid=$!
+	sleep 3
+	kill -0 $_pid 2>/dev/null || fail "fio ended before the port removal" || return 1
+	_h=$SRP_HOST
+	timeout 60 sh -c "echo 1 >$(rport)/delete" ||
+		fail "writing $(rport)/delete failed or blocked for 60 s" || return 1
+	wait $_pid
+	_frc=$?
+	echo "vmrig: fio rc=$_frc after the port removal"
+	dmesg | tail -n 8
+	[ $_frc != 0 ] || fail "fio reports success although the port was removed under it" || return 1
+	wait_for 30 sh -c "! test -e /sys/class/scsi_host/host$_h" ||
+		fail "scsi host$_h still present 30 s after the port removal" || return 1
+	DEV=
+	chk_login || fail "login after the removal: $WHY" || return 1
+	pattern_verify remove-port 192M || return 1
+	fio_short remove-port-after
+}
+
+# Link flap: the netdev under rxe0 goes down and up during fio; ib_srp
+# must reconnect (reconnect_delay) and fio finish with its verify clean.
+chk_link_flap() {
+	need_disk || return 1
+	srp_reconnect_delay 2 || return 1
+	fio_run link-flap --rw=randwrite --bs=4k --iodepth=16 --size=32M \
+		--offset=32M --verify=crc32c --verify_fatal=1 --do_verify=1 &
+	_pid=$!
+	sleep 3
+	kill -0 $_pid 2>/dev/null || fail "fio ended before the link flap" || return 1
+	_d0=$(dmesg | wc -l)
+	ip link set veth0 down
+	sleep 2
+	ip link set veth0 up
+	wait_for 20 sh -c "ibv_devinfo -d rxe0 | grep -q PORT_ACTIVE" ||
+		fail "rxe0 not ACTIVE 20 s after the link came back" || return 1
+	wait $_pid
+	_frc=$?
+	dmesg | tail -n +$((_d0 + 1)) | tail -n 10
+	[ $_frc = 0 ] || fail "fio verify failed across the link flap (rc=$_frc)" || return 1
+	srp_wait_running "$_d0" 60
+}
+
+# The target restarts (target_restart) while the initiator is logged in:
+# ib_srp reconnects on its own and the data written before verifies.
+chk_target_restart() {
+	need_disk || return 1
+	srp_reconnect_delay 2 || return 1
+	pattern_write restart 208M || return 1
+	_d0=$(dmesg | wc -l)
+	target_restart || fail "restart: $WHY" || return 1
+	srp_wait_running "$_d0" 60 || return 1
+	pattern_verify restart 208M || return 1
+	fio_short restart-after
+}
+
+# A LUN added by a configuration reload (target_reload_add_lun) becomes a
+# disk of the configured size once the initiator rescans; afterwards the
+# original layout is restored and the extra disk deleted on the initiator.
+chk_reload_add_lun() {
+	need_disk || return 1
+	srp_reconnect_delay 2 || return 1
+	[ -z "$(srp_disk $TGT_HOT_LUN)" ] || fail "LUN $TGT_HOT_LUN visible before the reload" || return 1
+	target_reload_add_lun || fail "reload: $WHY" || return 1
+	# The target may log the initiator out to apply the new map; ib_srp
+	# then reconnects.  Rescan until the disk shows up (bounded).
+	_t=60
+	_d=
+	while [ $_t -gt 0 ]; do
+		timeout 20 sh -c "echo '- - -' >/sys/class/scsi_host/host$SRP_HOST/scan" 2>/dev/null
+		_d=$(srp_disk $TGT_HOT_LUN)
+		[ -n "$_d" ] && [ -b "/dev/$_d" ] && break
+		sleep 1
+		_t=$((_t - 1))
+	done
+	[ -n "$_d" ] && [ -b "/dev/$_d" ] ||
+		fail "LUN $TGT_HOT_LUN added by the reload not visible 60 s after the rescans" || return 1
+	_sz=$(blockdev --getsize64 "/dev/$_d")
+	[ "$_sz" = "$TGT_HOT_LUN_BYTES" ] ||
+		fail "LUN $TGT_HOT_LUN size $_sz, expected $TGT_HOT_LUN_BYTES" || return 1
+}
+
+reload_cleanup() {
+	_sdev=/sys/class/scsi_device/$SRP_HOST:0:0:$TGT_HOT_LUN/device
+	[ -e $_sdev/delete ] && echo 1 >$_sdev/delete
+	target_reload_restore || return 1
+	# back to a usable LUN 0 (the target may log us out again)
+	wait_for 60 sh -c "grep -qx running $(rport)/state && timeout 10 sg_turs /dev/$DEV" ||
+		fail "LUN 0 not usable 60 s after restoring the configuration" || return 1
 }
 
 # chk_ch_count N: log in again with ch_count=N, check the channel count the
@@ -300,7 +492,8 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 		report "FAIL $T/start: no /vm/target-$T.sh"
 		continue
 	fi
-	unset -f target_extra_checks target_diag 2>/dev/null
+	unset -f target_extra_checks target_final_checks target_diag \
+		target_restart target_reload_add_lun target_reload_restore 2>/dev/null
 	. "/vm/target-$T.sh"
 	run_check start chk_start
 	if [ "$CHECK_OK" = 0 ]; then
@@ -320,13 +513,18 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 		run_check mode-sense chk_modes
 	fi
 	if want fio; then
+		run_check fio-verify-512-qd1 chk_fio_verify 512 1 1M randwrite
+		run_check fio-verify-512-qd16 chk_fio_verify 512 16 4M randwrite
 		run_check fio-verify-4k-qd1 chk_fio_verify 4k 1 4M randwrite
 		run_check fio-verify-4k-qd32 chk_fio_verify 4k 32 16M randwrite
+		run_check fio-verify-8k-qd64 chk_fio_verify 8k 64 32M randwrite
 		run_check fio-verify-64k-qd8 chk_fio_verify 64k 8 32M randwrite
 		run_check fio-verify-1m-qd4 chk_fio_verify 1m 4 48M write
 	fi
 	want reset && run_check lun-reset-during-io chk_reset_during_io
-	want relogin && run_check relogin-5x-verify chk_relogin
+	want relogin && run_check relogin-20x-verify chk_relogin 20
+	want remove && run_check remove-port-during-io chk_remove_port_during_io
+	want_named flap && run_check link-flap chk_link_flap
 	if want chcount; then
 		run_check ch_count-1 chk_ch_count 1
 		run_check ch_count-2 chk_ch_count 2
@@ -352,10 +550,26 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 		# back to a default login for what follows
 		[ -n "$BROKEN" ] || { srp_logout && DEV= && chk_login >/dev/null; }
 	fi
+	if want restart; then
+		if command -v target_restart >/dev/null 2>&1; then
+			run_check restart-reconnect chk_target_restart
+		else
+			echo "vmrig: $T has no target_restart: restart-reconnect not run"
+		fi
+	fi
+	if want reload; then
+		if command -v target_reload_add_lun >/dev/null 2>&1; then
+			run_check reload-add-lun chk_reload_add_lun
+			run_check reload-restore reload_cleanup
+		else
+			echo "vmrig: $T is not configured by a file with reload: reload-add-lun not run"
+		fi
+	fi
 	want perf && run_check perf chk_perf
 	target_extra_checks
 	run_check logout chk_logout
 	run_check stop chk_stop
+	command -v target_final_checks >/dev/null 2>&1 && target_final_checks
 	report "INFO ${T}_suite_seconds=$(elapsed "$t_target")"
 done
 # ----------------------------------------------------------- compare ----

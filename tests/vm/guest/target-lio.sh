@@ -8,9 +8,17 @@
 #                    TGT_VENDOR                expected INQUIRY vendor id
 #                    TGT_EXT_SG                1 if it fetches external
 #                                              descriptor tables (optional)
+#                    TGT_LUN0_WCE              WCE bit LUN 0 must report
+#                                              in the caching mode page
 #                  and on failure sets WHY and returns 1.
 #   target_stop    tear it down (must work after a partial start).
 #   target_extra_checks   target-specific checks run after the common ones.
+# and optionally (suite.sh skips the checks that need them, saying so):
+#   target_restart        stop and start the target, initiator logged in
+#   target_reload_add_lun / target_reload_restore   add LUN $TGT_HOT_LUN
+#                         ($TGT_HOT_LUN_BYTES) by a configuration reload,
+#                         and go back to the original layout
+#   target_final_checks   checks after target_stop (e.g. the target's log)
 #
 # LIO facts used here (shared vm-rig.md, srp-facts.md 4.1): RDMA/CM listens
 # only once discovery_auth/rdma_cm_port is set; ib_srpt wants the target
@@ -45,6 +53,9 @@ target_start() {
 	echo "VMRIG-LIO-0" >$LIO_DEV/wwn/vpd_unit_serial ||
 		fail "vpd_unit_serial" || return 1
 	echo 1 >$LIO_DEV/enable || fail "enable backstore" || return 1
+	# the WCE bit the caching mode page must show (suite.sh mode-sense)
+	TGT_LUN0_WCE=$(cat $LIO_DEV/attrib/emulate_write_cache) ||
+		fail "read emulate_write_cache" || return 1
 
 	# The fabric's configfs group appears on mkdir (LIO loads the fabric).
 	mkdir -p $LIO/srpt || fail "mkdir $LIO/srpt" || return 1
