@@ -30,9 +30,9 @@
  *    is unlinked from its nexus by a message back to the main thread.  A
  *    reference count keeps the channel struct alive while messages are in
  *    flight.
- *  - task management aborts commands of the nexus on the worker that
- *    received it (ib_srp itself completes the other channels' commands
- *    of a reset LUN, srp-facts 1.6).
+ *  - task management aborts the commands of the nexus's live channels
+ *    on the worker that received it directly and on the other workers by
+ *    message; the TM response waits for all of them (srp_tmf.c).
  * The loopback fabric is single-threaded, so unit tests run every
  * thread role on one loop; the messages still go through loop_send().
  */

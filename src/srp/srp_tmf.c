@@ -24,21 +24,25 @@
  * them after the initiator saw the TM complete.  Commands whose response
  * is already being sent (RDMA_WRITE/SEND_RSP) are complete, not aborted.
  *
- * Scope: the live channels of the nexus on the worker that received the
- * TMF (srp_engine.h "Threading").  Channels already disconnecting (the
- * initiator reconnected, srp-facts 2.6) are out of scope: their commands
- * get no response anyway and finish with their channel, and the new
- * channel's TM response must not wait for the old channel's backend I/O
- * or drain (ib_srp gives a TMF SRP_ABORT_TIMEOUT_MS, 5 s, then escalates
- * to a host reset, i.e. yet another reconnect).  Commands of OTHER nexuses on a reset LUN
- * are not aborted: they complete normally and those nexuses get the
- * 29/03 unit attention from scsi_lu_reset().  SAM-5 would abort them
- * (silently with TAS = 0, which is what the control mode page reports),
- * leaving their initiators to time out; finishing them is the gentler
- * choice until a cross-worker abort exists.
+ * Scope: every live channel of the nexus, on every worker (the other
+ * workers by message, see "other workers" below).  Channels already
+ * disconnecting (the initiator reconnected, srp-facts 2.6) are out of
+ * scope: their commands get no response anyway and finish with their
+ * channel, and the new channel's TM response must not wait for the old
+ * channel's backend I/O or drain (ib_srp gives a TMF SRP_ABORT_TIMEOUT_MS,
+ * 5 s, then escalates to a host reset, i.e. yet another reconnect).
+ * Commands of OTHER nexuses on a reset LUN are not aborted: they complete
+ * normally and those nexuses get the 29/03 unit attention from
+ * scsi_lu_reset().  SAM-5 would abort them (silently with TAS = 0, which
+ * is what the control mode page reports), leaving their initiators to
+ * time out; finishing them is the gentler choice.
  */
+#include <stdlib.h>
+
 #include "log.h"
+#include "loop.h"
 #include "srp/srp_int.h"
+#include "util.h"
 
 static bool srp_tmf_abortable(const struct srp_req *r)
 {
@@ -66,28 +70,42 @@ static void srp_tmf_abort(struct srp_req *tmf, struct srp_req *victim)
 }
 
 /*
- * Channels in scope: the TMF's own, then the other channels of its nexus
- * on the same worker (worker-owned list, see srp_engine.h "Threading").
+ * The channels a TMF looks at on one worker: own (the channel that
+ * received it, first; NULL on the other workers), then every other live
+ * channel of the nexus on the worker's list (worker-owned, see
+ * srp_engine.h "Threading").  The walk never comes back to own: it ends
+ * at the end of the list.
  */
-static struct srp_channel *srp_tmf_next_ch(struct srp_req *tmf,
+struct srp_tmf_scope {
+	struct srp_worker *w;
+	struct srp_nexus *nx;
+	struct srp_channel *own;
+};
+
+static struct srp_channel *srp_tmf_next_ch(const struct srp_tmf_scope *s,
 					   struct srp_channel *ch)
 {
-	if (!ch)
-		return tmf->ch;
-	ch = ch == tmf->ch ? tmf->ch->w->channels : ch->next_in_worker;
-	while (ch && (ch == tmf->ch || ch->nexus != tmf->ch->nexus ||
+	if (!ch && s->own)
+		return s->own;
+	ch = !ch || ch == s->own ? s->w->channels : ch->next_in_worker;
+	while (ch && (ch == s->own || ch->nexus != s->nx ||
 		      ch->state >= SRP_CH_DISCONNECTING))
 		ch = ch->next_in_worker;
 	return ch;
 }
 
-/* Mark the victims (all first; running them may free slots). */
-static void srp_tmf_collect(struct srp_req *tmf, bool by_tag)
+/*
+ * Mark the victims of tmf (the TMF itself, or its proxy on another
+ * worker) in scope, all first: running them may free slots.  ABORT TASK
+ * stops at the first match; true if it found one.
+ */
+static bool srp_tmf_collect(struct srp_req *tmf, const struct srp_tmf_scope *s)
 {
+	bool by_tag = tmf->tmi.func == SRP_TSK_ABORT_TASK;
 	struct srp_channel *ch = NULL;
 	struct srp_req *r;
 
-	while ((ch = srp_tmf_next_ch(tmf, ch))) {
+	while ((ch = srp_tmf_next_ch(s, ch))) {
 		for (r = ch->active; r; r = r->next_active) {
 			if (r == tmf || !srp_tmf_abortable(r))
 				continue;
@@ -99,9 +117,10 @@ static void srp_tmf_collect(struct srp_req *tmf, bool by_tag)
 			}
 			srp_tmf_abort(tmf, r);
 			if (by_tag)
-				return;
+				return true;
 		}
 	}
+	return false;
 }
 
 /*
@@ -110,7 +129,8 @@ static void srp_tmf_collect(struct srp_req *tmf, bool by_tag)
  * EXECUTING ones when SCSI completes them.  Restart after each: ending
  * one may run others.
  */
-static void srp_tmf_run_victims(struct srp_req *tmf)
+static void srp_tmf_run_victims(struct srp_req *tmf,
+				const struct srp_tmf_scope *s)
 {
 	struct srp_channel *ch;
 	struct srp_req *r;
@@ -118,7 +138,7 @@ static void srp_tmf_run_victims(struct srp_req *tmf)
 	do {
 		r = NULL;
 		ch = NULL;
-		while (!r && (ch = srp_tmf_next_ch(tmf, ch)))
+		while (!r && (ch = srp_tmf_next_ch(s, ch)))
 			for (r = ch->active; r; r = r->next_active)
 				if (r->tmf == tmf &&
 				    r->state != SRP_REQ_EXECUTING &&
@@ -129,18 +149,117 @@ static void srp_tmf_run_victims(struct srp_req *tmf)
 	} while (r);
 }
 
+/* ---- other workers ------------------------------------------------------ */
+
+/*
+ * The nexus's channels may sit on several workers (logins are spread
+ * round robin, and ib_srp sends LUN RESET on its channel 0 whatever
+ * channel the I/O runs on).  Commands of the other workers must be
+ * aborted too before the TM response goes out: ib_srp completes the
+ * LUN's outstanding commands itself once the TMF succeeded and reuses
+ * their tags, so a late response of an old command would complete a new
+ * one (SAM-5 7.1: the function completes after the tasks are aborted).
+ *
+ * The worker that received the TMF sends each other worker a
+ * srp_tmf_remote; there a proxy request stands in for the TMF as the
+ * victims' ->tmf, and when the last of them has ended the message goes
+ * back and counts as one victim of the real TMF.  TMFs are rare: one
+ * allocation per worker and TMF.  The engine's worker list is only
+ * changed at start-up and shut-down, with no channel left, so reading
+ * it from a worker is safe.
+ */
+struct srp_tmf_remote {
+	struct srp_req proxy; /* ->ch NULL marks a proxy */
+	struct srp_req *tmf; /* home worker's */
+	struct srp_worker *home, *w;
+	struct srp_nexus *nx;
+	bool busy; /* collecting or running victims */
+};
+
+static void srp_tmf_remote_done_msg(void *arg)
+{
+	struct srp_tmf_remote *rm = arg;
+	struct srp_req *tmf = rm->tmf;
+
+	free(rm);
+	if (--tmf->tmf_victims == 0)
+		srp_req_process(tmf);
+}
+
+static void srp_tmf_remote_reply(struct srp_tmf_remote *rm)
+{
+	if (loop_send(rm->home->loop, srp_tmf_remote_done_msg, rm))
+		pr_err("TMF tag %#llx: cannot answer the worker that received it",
+		       (unsigned long long)rm->proxy.tmi.tag);
+}
+
+/* On one of the other workers. */
+static void srp_tmf_remote_msg(void *arg)
+{
+	struct srp_tmf_remote *rm = arg;
+	struct srp_tmf_scope s = { .w = rm->w, .nx = rm->nx, .own = NULL };
+
+	rm->busy = true;
+	srp_tmf_collect(&rm->proxy, &s);
+	srp_tmf_run_victims(&rm->proxy, &s);
+	rm->busy = false;
+	if (!rm->proxy.tmf_victims)
+		srp_tmf_remote_reply(rm);
+}
+
+/*
+ * Ask every other worker to abort the TMF's victims among its channels
+ * of the nexus; each answer is one more victim to wait for.
+ */
+static void srp_tmf_broadcast(struct srp_req *tmf)
+{
+	struct srp_worker *home = tmf->ch->w;
+
+	for (struct srp_worker *w = home->engine->workers; w; w = w->next) {
+		struct srp_tmf_remote *rm;
+
+		if (w == home)
+			continue;
+		rm = calloc(1, sizeof(*rm));
+		if (!rm) {
+			tmf->tm_code = SRP_TSK_MGMT_FAILED;
+			continue;
+		}
+		rm->proxy.tmi = tmf->tmi;
+		rm->tmf = tmf;
+		rm->home = home;
+		rm->w = w;
+		rm->nx = tmf->ch->nexus;
+		tmf->tmf_victims++;
+		if (loop_send(w->loop, srp_tmf_remote_msg, rm)) {
+			tmf->tmf_victims--;
+			free(rm);
+			tmf->tm_code = SRP_TSK_MGMT_FAILED;
+		}
+	}
+}
+
 void srp_tmf_victim_done(struct srp_req *victim)
 {
 	struct srp_req *tmf = victim->tmf;
+	struct srp_tmf_remote *rm;
 
 	victim->tmf = NULL;
-	if (--tmf->tmf_victims == 0)
+	if (--tmf->tmf_victims)
+		return;
+	if (tmf->ch) {
 		srp_req_process(tmf);
+		return;
+	}
+	rm = container_of(tmf, struct srp_tmf_remote, proxy);
+	if (!rm->busy)
+		srp_tmf_remote_reply(rm);
 }
 
 void srp_req_start_tmf(struct srp_req *req)
 {
 	struct srp_channel *ch = req->ch;
+	struct srp_tmf_scope s = { .w = ch->w, .nx = ch->nexus, .own = ch };
 	int ret;
 
 	ch->w->stats.tmfs++;
@@ -162,7 +281,9 @@ void srp_req_start_tmf(struct srp_req *req)
 	req->tm_code = SRP_TSK_MGMT_SUCCESS;
 	switch (req->tmi.func) {
 	case SRP_TSK_ABORT_TASK:
-		srp_tmf_collect(req, true);
+		/* Usually on the command's own channel: look there first. */
+		if (!srp_tmf_collect(req, &s))
+			srp_tmf_broadcast(req);
 		break;
 	case SRP_TSK_ABORT_TASK_SET:
 	case SRP_TSK_LUN_RESET:
@@ -170,7 +291,8 @@ void srp_req_start_tmf(struct srp_req *req)
 			req->tm_code = SRP_TSK_MGMT_INVALID_FIELDS;
 			break;
 		}
-		srp_tmf_collect(req, false);
+		srp_tmf_collect(req, &s);
+		srp_tmf_broadcast(req);
 		if (req->tmi.func == SRP_TSK_LUN_RESET)
 			scsi_lu_reset(ch->nexus->itn, req->tmi.lun);
 		break;
@@ -187,7 +309,7 @@ void srp_req_start_tmf(struct srp_req *req)
 	req->state = SRP_REQ_TMF_WAIT;
 	/* Keep the TMF in TMF_WAIT while victims run (some end now). */
 	req->in_process = true;
-	srp_tmf_run_victims(req);
+	srp_tmf_run_victims(req, &s);
 	req->in_process = false;
 run:
 	srp_req_process(req);

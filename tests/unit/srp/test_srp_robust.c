@@ -66,7 +66,7 @@ static struct {
 	unsigned int completed;
 	unsigned int held; /* waiting for hold_release() */
 	uint8_t *disk;
-	struct srptd_backend_ctx *ctx;
+	struct srptd_backend_ctx *ctx[4]; /* one per worker */
 } hold;
 
 static void hold_kick(struct srptd_backend_ctx *ctx)
@@ -89,7 +89,11 @@ static int hold_ctx_create(unsigned int depth, struct srptd_backend_ctx **out)
 		free(ctx);
 		return -errno;
 	}
-	hold.ctx = ctx;
+	for (unsigned int i = 0; i < ARRAY_SIZE(hold.ctx); i++)
+		if (!hold.ctx[i]) {
+			hold.ctx[i] = ctx;
+			break;
+		}
 	*out = ctx;
 	return 0;
 }
@@ -98,8 +102,9 @@ static void hold_ctx_destroy(struct srptd_backend_ctx *ctx)
 {
 	assert_int_equal(ctx->n, 0);
 	close(ctx->efd);
-	if (hold.ctx == ctx)
-		hold.ctx = NULL;
+	for (unsigned int i = 0; i < ARRAY_SIZE(hold.ctx); i++)
+		if (hold.ctx[i] == ctx)
+			hold.ctx[i] = NULL;
 	free(ctx);
 }
 
@@ -171,15 +176,17 @@ static int hold_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
 
 static void hold_release(void)
 {
-	struct srptd_backend_ctx *ctx = hold.ctx;
-
 	hold.on = false;
 	hold.held = 0;
-	if (!ctx)
-		return;
-	for (unsigned int i = 0; i < ctx->n; i++)
-		ctx->held[i] = false;
-	hold_kick(ctx);
+	for (unsigned int k = 0; k < ARRAY_SIZE(hold.ctx); k++) {
+		struct srptd_backend_ctx *ctx = hold.ctx[k];
+
+		if (!ctx)
+			continue;
+		for (unsigned int i = 0; i < ctx->n; i++)
+			ctx->held[i] = false;
+		hold_kick(ctx);
+	}
 }
 
 static int hold_probe(void)
@@ -204,7 +211,7 @@ struct env {
 	struct srp_engine *e;
 	struct fabric *f;
 	struct fabric_cq *icq;
-	struct srp_worker *w;
+	struct srp_worker *w, *w2;
 	struct srp_target *t;
 	struct srptd_bdev bdev;
 	struct scsi_lu *lu;
@@ -213,6 +220,7 @@ struct env {
 
 static bool g_srq; /* second pass: shared receive queue */
 static bool g_tight; /* one 1 MiB command of buffers, small SQ */
+static bool g_two_workers; /* logins alternate between two workers */
 
 static void ti_params(struct srp_ti_params *p, uint8_t ini)
 {
@@ -290,6 +298,10 @@ static int setup_common(void **state)
 	assert_int_equal(scsi_lu_create(&env->bdev, &lp, &env->lu), 0);
 	assert_int_equal(srp_worker_create(env->e, env->f, env->loop, &env->w),
 			 0);
+	if (g_two_workers)
+		assert_int_equal(srp_worker_create(env->e, env->f, env->loop,
+						   &env->w2),
+				 0);
 	tp.name = "t1";
 	tp.id_ext = ID_EXT;
 	tp.ioc_guid = IOC_GUID;
@@ -306,12 +318,22 @@ static int setup_common(void **state)
 static int setup(void **state)
 {
 	g_tight = false;
+	g_two_workers = false;
 	return setup_common(state);
 }
 
 static int setup_tight(void **state)
 {
 	g_tight = true;
+	g_two_workers = false;
+	return setup_common(state);
+}
+
+/* Two workers on one loop: a nexus's channels alternate between them. */
+static int setup_two_workers(void **state)
+{
+	g_tight = false;
+	g_two_workers = true;
 	return setup_common(state);
 }
 
@@ -335,6 +357,7 @@ static int teardown(void **state)
 	for (int i = 0; i < 4; i++)
 		srp_ti_destroy(env->ti[i]);
 	srp_worker_destroy(env->w);
+	srp_worker_destroy(env->w2);
 	srp_engine_destroy(env->e);
 	env->f->ops->cq_destroy(env->icq);
 	fabric_loop_destroy(env->f);
@@ -811,6 +834,45 @@ static void test_lun_reset_other_channel(void **state)
 }
 
 /*
+ * ABORT TASK sent on another channel than the command's, the two
+ * channels on different workers: the command is still found and
+ * aborted, and the TM response waits for it.
+ */
+static void test_abort_task_other_worker(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *a, *b;
+	static struct srp_ti_cmd w[2], tm;
+	unsigned int want = 2;
+
+	ti_params(&p, 4);
+	a = login(env, 0, &p);
+	p.multi = true;
+	b = login(env, 1, &p);
+	clear_ua(env, a);
+	hold.on = true;
+	for (int i = 0; i < 2; i++) {
+		prep_write(&w[i], 4000 + i * 8, 4096, i * 4096, SRP_TI_IMM, 0);
+		assert_int_equal(srp_ti_submit(b, &w[i]), 0);
+	}
+	assert_true(srp_ti_run_until(env->loop, held_at_least, &want, 5000));
+	hold.on = false;
+	memset(&tm, 0, sizeof(tm));
+	assert_int_equal(srp_ti_tmf(a, &tm, SRP_TSK_ABORT_TASK, 0, w[1].tag),
+			 0);
+	run_rounds(env, 20);
+	assert_false(tm.done);
+	hold_release();
+	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
+	assert_true(srp_ti_run_until(env->loop, cmd_done, &w[0], 5000));
+	assert_int_equal(w[0].status, SAM_STAT_GOOD);
+	run_rounds(env, 20);
+	assert_false(w[1].done);
+}
+
+/*
  * Reconnect storm: ten SINGLE re-logins in a row, each leaving WRITEs of
  * the previous channel in the backend.  Every login is accepted (a
  * refused one is what ib_srp reports as "Connection 0/N failed"), the
@@ -885,6 +947,8 @@ int main(void)
 		T(test_lun_reset_behind_full_sq, setup_tight),
 		T(test_abort_task_buffer_waiter, setup_tight),
 		T(test_lun_reset_other_channel, setup),
+		T(test_lun_reset_other_channel, setup_two_workers),
+		T(test_abort_task_other_worker, setup_two_workers),
 		T(test_relogin_storm, setup),
 	};
 	int fails;
