@@ -60,6 +60,24 @@ static bool srp_tmf_abortable(const struct srp_req *r)
 	return r->state >= SRP_REQ_NEW && r->state <= SRP_REQ_EXECUTING;
 }
 
+/*
+ * A command whose response is on its way (RDMA_WRITE/SEND_RSP) is
+ * complete, not aborted, but the TM response still waits until its SEND
+ * completed: on another channel (another QP) nothing orders the two, and
+ * a response arriving after the TM response could meet a tag the
+ * initiator already reused (ib_srp's error handler completes the LUN's
+ * commands once the TMF succeeded).  On the TMF's own QP it goes first
+ * anyway.
+ */
+static bool srp_tmf_answering(const struct srp_req *r)
+{
+	if (r->opcode != SRP_CMD || r->aborted || r->tmf)
+		return false;
+	if (r->ch->state >= SRP_CH_DISCONNECTING)
+		return false;
+	return r->state == SRP_REQ_RDMA_WRITE || r->state == SRP_REQ_SEND_RSP;
+}
+
 static void srp_tmf_abort(struct srp_req *tmf, struct srp_req *victim)
 {
 	victim->aborted = true;
@@ -107,7 +125,9 @@ static bool srp_tmf_collect(struct srp_req *tmf, const struct srp_tmf_scope *s)
 
 	while ((ch = srp_tmf_next_ch(s, ch))) {
 		for (r = ch->active; r; r = r->next_active) {
-			if (r == tmf || !srp_tmf_abortable(r))
+			bool abort = srp_tmf_abortable(r);
+
+			if (r == tmf || (!abort && !srp_tmf_answering(r)))
 				continue;
 			if (by_tag) {
 				if (r->ci.tag != tmf->tmi.task_tag)
@@ -115,7 +135,13 @@ static bool srp_tmf_collect(struct srp_req *tmf, const struct srp_tmf_scope *s)
 			} else if (r->ci.lun_err || r->ci.lun != tmf->tmi.lun) {
 				continue;
 			}
-			srp_tmf_abort(tmf, r);
+			if (abort) {
+				srp_tmf_abort(tmf, r);
+			} else {
+				/* Not aborted: wait for its response. */
+				r->tmf = tmf;
+				tmf->tmf_victims++;
+			}
 			if (by_tag)
 				return true;
 		}
@@ -140,7 +166,7 @@ static void srp_tmf_run_victims(struct srp_req *tmf,
 		ch = NULL;
 		while (!r && (ch = srp_tmf_next_ch(s, ch)))
 			for (r = ch->active; r; r = r->next_active)
-				if (r->tmf == tmf &&
+				if (r->tmf == tmf && r->aborted &&
 				    r->state != SRP_REQ_EXECUTING &&
 				    !r->wr_pending)
 					break;

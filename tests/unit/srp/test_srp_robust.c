@@ -329,6 +329,13 @@ static int setup_tight(void **state)
 	return setup_common(state);
 }
 
+static int setup_tight_two_workers(void **state)
+{
+	g_tight = true;
+	g_two_workers = true;
+	return setup_common(state);
+}
+
 /* Two workers on one loop: a nexus's channels alternate between them. */
 static int setup_two_workers(void **state)
 {
@@ -872,6 +879,63 @@ static void test_abort_task_other_worker(void **state)
 	assert_false(w[1].done);
 }
 
+static struct srp_ti_cmd g_reads[4];
+static int g_reads_done_at_tm = -1;
+
+static void tm_snapshot(struct srp_ti_cmd *tm)
+{
+	g_reads_done_at_tm = 0;
+	for (int i = 0; i < 4; i++)
+		g_reads_done_at_tm += g_reads[i].done;
+}
+
+/*
+ * READs of channel 1 sending their data-in through a send queue of 8
+ * when a LUN RESET arrives on channel 0: they are complete, not aborted,
+ * and the TM response (another QP, nothing orders the two) goes out only
+ * after their responses did.
+ */
+static void test_lun_reset_after_answers_in_flight(void **state)
+{
+	struct env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *a, *b;
+	static struct srp_ti_cmd tm;
+	unsigned int want = 4;
+
+	ti_params(&p, 6);
+	a = login(env, 0, &p);
+	p.multi = true;
+	b = login(env, 1, &p);
+	clear_ua(env, a);
+	hold.on = true;
+	for (int i = 0; i < 4; i++) {
+		memset(&g_reads[i], 0, sizeof(g_reads[i]));
+		cdb_rw10(g_reads[i].cdb, false, i * 256, 256);
+		g_reads[i].dir = 2;
+		g_reads[i].desc = SRP_TI_INDIRECT;
+		g_reads[i].ndesc = 16;
+		g_reads[i].mem_off = i * 131072;
+		g_reads[i].len = 131072;
+		assert_int_equal(srp_ti_submit(b, &g_reads[i]), 0);
+	}
+	assert_true(srp_ti_run_until(env->loop, held_at_least, &want, 5000));
+	memset(&tm, 0, sizeof(tm));
+	tm.cb = tm_snapshot;
+	g_reads_done_at_tm = -1;
+	/* The backend answers all four; their 4 x 17 WRs queue for 7 slots. */
+	hold_release();
+	loop_run_once(env->loop, 1);
+	assert_int_equal(
+		srp_ti_tmf(a, &tm, SRP_TSK_LUN_RESET, 0, SRP_TAG_NO_REQ), 0);
+	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
+	assert_int_equal(g_reads_done_at_tm, 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(g_reads[i].status, SAM_STAT_GOOD);
+	assert_int_equal(srp_ti_credits(b), SRP_DEFAULT_REQ_LIM);
+}
+
 /*
  * Reconnect storm: ten SINGLE re-logins in a row, each leaving WRITEs of
  * the previous channel in the backend.  Every login is accepted (a
@@ -949,6 +1013,9 @@ int main(void)
 		T(test_lun_reset_other_channel, setup),
 		T(test_lun_reset_other_channel, setup_two_workers),
 		T(test_abort_task_other_worker, setup_two_workers),
+		T(test_lun_reset_after_answers_in_flight, setup_tight),
+		T(test_lun_reset_after_answers_in_flight,
+		  setup_tight_two_workers),
 		T(test_relogin_storm, setup),
 	};
 	int fails;
