@@ -14,8 +14,8 @@
 #   reload   a LUN added by a configuration reload (target_reload_add_lun)
 #            appears after a rescan; the layout is restored afterwards
 #   flap     (only when named; not part of "all") veth0 down/up during fio
-#            with ib_srp reconnecting: the rig does not recover from it
-#            today (README "Checks"), for LIO as for srptd
+#            with ib_srp reconnecting: the rig does not recover from a flap
+#            under I/O today (README "Checks"), for LIO as for srptd
 #   chcount  logins with ch_count=1 and ch_count=2
 #   opts     logins with queue_size=8, cmd_sg_entries=255, max_sect=64, and
 #            ib_srp use_imm_data=0 / never_register=1 (indirect and external
@@ -325,9 +325,10 @@ chk_remove_port_during_io() {
 
 # Link flap: the netdev under rxe0 goes down and up during fio; ib_srp
 # must reconnect (reconnect_delay) and fio finish with its verify clean.
-# Only run when named (--checks flap): on rxe in kernel 6.1 no RDMA/CM
-# connection on rxe0 succeeds after the flap, whatever the target, and
-# the I/O in flight waits for the SCSI timeouts (minutes).
+# Only run when named (--checks flap): on rxe in kernel 6.1, after a flap
+# under a live session neither ib_srp's reconnect nor a new login on rxe0
+# succeeds, whatever the target (README "Checks"), and the I/O in flight
+# waits for the SCSI timeouts (minutes).
 chk_link_flap() {
 	need_disk || return 1
 	srp_reconnect_delay 2 || return 1
