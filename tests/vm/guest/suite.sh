@@ -357,8 +357,17 @@ chk_target_restart() {
 	srp_reconnect_delay 2 || return 1
 	pattern_write restart 208M || return 1
 	_d0=$(dmesg | wc -l)
-	target_restart || fail "restart: $WHY" || return 1
-	srp_wait_running "$_d0" 60 || return 1
+	# Without the target or the session nothing later can pass: fail
+	# the rest fast (BROKEN) instead of each waiting for its timeouts.
+	if ! target_restart; then
+		BROKEN="${PFX}restart-reconnect (target did not start again)"
+		fail "restart: $WHY"
+		return 1
+	fi
+	if ! srp_wait_running "$_d0" 60; then
+		BROKEN="${PFX}restart-reconnect (no reconnect)"
+		return 1
+	fi
 	pattern_verify restart 208M || return 1
 	fio_short restart-after
 }
@@ -391,7 +400,7 @@ chk_reload_add_lun() {
 
 reload_cleanup() {
 	_sdev=/sys/class/scsi_device/$SRP_HOST:0:0:$TGT_HOT_LUN/device
-	[ -e $_sdev/delete ] && echo 1 >$_sdev/delete
+	[ -e $_sdev/delete ] && timeout 30 sh -c "echo 1 >$_sdev/delete"
 	target_reload_restore || return 1
 	# back to a usable LUN 0 (the target may log us out again)
 	wait_for 60 sh -c "grep -qx running $(rport)/state && timeout 10 sg_turs /dev/$DEV" ||
