@@ -21,6 +21,9 @@
 #include "srp/srp_engine.h"
 #include "util.h"
 
+#define DAEMON_AUTO_WORKERS_MAX 16
+#define DAEMON_SRQ_MIN_PER_WORKER 512u
+
 /* One running SRP target and what it was built from. */
 struct daemon_target {
 	char name[64];
@@ -46,8 +49,8 @@ struct daemon_srp {
 	struct srp_engine *engine;
 	struct fabric *fabric;
 	struct daemon_worker *workers;
-	unsigned int n_workers;
-	unsigned int cfg_workers; /* daemon.workers at start; 0 = per CPU */
+	unsigned int n_workers; /* started */
+	unsigned int want_workers; /* from daemon.workers at start */
 	uint64_t node_guid;
 	struct daemon_target *targets;
 	unsigned int n_targets;
@@ -79,6 +82,22 @@ static void srp_params_from_config(const struct config *cfg,
 	p->srq_size = cfg->fabric.srq_size;
 }
 
+/*
+ * daemon.workers, or one per online CPU up to DAEMON_AUTO_WORKERS_MAX:
+ * every worker holds a data pool and an SRQ share per HCA, and a few
+ * workers already outrun an HCA (srp-loopback-bench: > 1M IOPS each).
+ */
+static unsigned int daemon_srp_worker_count(const struct config *cfg)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cfg->daemon.workers)
+		return cfg->daemon.workers;
+	if (cpus < 1)
+		return 1;
+	return MIN((unsigned int)cpus, DAEMON_AUTO_WORKERS_MAX);
+}
+
 int daemon_srp_create(struct loop *loop, const struct config *cfg,
 		      struct daemon_srp **out)
 {
@@ -90,8 +109,16 @@ int daemon_srp_create(struct loop *loop, const struct config *cfg,
 	if (!s)
 		return -ENOMEM;
 	s->loop = loop;
-	s->cfg_workers = cfg->daemon.workers;
+	s->want_workers = daemon_srp_worker_count(cfg);
 	srp_params_from_config(cfg, &p);
+	/*
+	 * fabric.srq_size counts the receives of one HCA, as ib_srpt's
+	 * srpt_srq_size does; each worker has its own SRQ per HCA (no
+	 * cross-thread reposts), so it gets its share, with a floor that
+	 * keeps a few channels' credits covered.
+	 */
+	p.srq_size = MAX(cfg->fabric.srq_size / s->want_workers,
+			 MIN(cfg->fabric.srq_size, DAEMON_SRQ_MIN_PER_WORKER));
 	/* Logins, targets and CM events stay on the daemon's loop. */
 	p.main_loop = loop;
 	ret = srp_engine_create(&p, &s->engine);
@@ -180,9 +207,7 @@ static void daemon_srp_workers_stop(struct daemon_srp *s)
  */
 static int daemon_srp_workers_start(struct daemon_srp *s)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned int n = s->cfg_workers ? s->cfg_workers :
-					  (cpus > 0 ? (unsigned int)cpus : 1);
+	unsigned int n = s->want_workers;
 	int ret;
 
 	s->workers = calloc(n, sizeof(*s->workers));

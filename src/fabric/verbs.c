@@ -58,13 +58,16 @@
 #define V_PDATA_MAX 256
 #define V_DRAIN_TIMEOUT_S 10
 /*
- * Entries per CQ part at least: a QP in error flushes every outstanding
- * WR into the CQ, and an overrun CQ takes down every QP on it, so
- * qp_create reserves sq_depth + rq_depth + 2 entries and refuses (-ENOMEM)
- * beyond the capacity.  The engine's ~650 entries per channel give about
- * 50 channels per worker and device at 32768.
+ * Entries per CQ part at least (capped by the device's max_cqe): a QP in
+ * error flushes every outstanding WR into the CQ, and an overrun CQ takes
+ * down every QP on it, so qp_create reserves sq_depth + rq_depth + 2
+ * entries (an SRQ reserves its depth once) and refuses (-ENOMEM) beyond
+ * the capacity.  The engine's ~530 entries per channel with an SRQ give
+ * about 120 channels per worker and device at 65536 (4 MiB of 64-byte
+ * CQEs), room for old and new channels side by side during a reconnect
+ * storm; Soft-RoCE caps it at 32767 (~60 channels).
  */
-#define V_CQ_MIN_ENTRIES 32768
+#define V_CQ_MIN_ENTRIES 65536
 /* qp_num -> connection table of an SRQ part (power of two, QPs per part
  * at most half of it). */
 #define V_QPMAP_SIZE 4096u
