@@ -337,6 +337,10 @@ static void srp_ch_established(void *ctx)
 
 static void srp_ch_start_drain(struct srp_channel *ch)
 {
+	/* Peer-initiated too: nothing of this channel is answered any more
+	 * (as srp_channel_disconnect() marks it). */
+	for (struct srp_req *r = ch->active; r; r = r->next_active)
+		r->aborted = true;
 	srp_ch_set_state(ch, SRP_CH_DISCONNECTING);
 	srp_ch_set_state(ch, SRP_CH_DRAINING);
 	if (!ch->drain_started) {
