@@ -48,7 +48,7 @@ if [ "${SRPTD_SKIP_VM:-0}" != 1 ]; then
 	# The same daemon under ASan+UBSan on the real verbs data path.
 	stage "VM suite: srptd under ASan+UBSan"
 	tests/vm/run.sh --no-deps --target srptd --srptd build-asan/src/srptd \
-		--checks scsi,fio,reset,relogin,chcount
+		--checks scsi,fio,reset,relogin,chcount,remove,restart,reload
 	# The verbs fabric on its own: smoke, SRP on it, device hot-plug.
 	stage "VM: verbs fabric tests (ASan+UBSan)"
 	tests/unit/fabric/verbs_vm_tests.sh build-asan --no-deps

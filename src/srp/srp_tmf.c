@@ -15,8 +15,13 @@
  *    SUPPORTED (LIO answers the same; srptd never establishes ACA since
  *    it reports NormACA = 0).
  *
- * Aborted commands get no SRP_RSP (ib_srpt suppresses it too, and ib_srp
- * completes them itself when the TM succeeds); their credits go back with
+ * Aborted commands get no SRP_RSP (SAM-5: the nexus that sent the TMF gets
+ * no status for them; ib_srpt suppresses it too).  Linux 6.1's ib_srp does
+ * not complete them when LUN RESET succeeds: a reset from SCSI error
+ * handling already owns them (it tried ABORT TASK first), but one from an
+ * ioctl (sg_reset -d) while I/O runs leaves them to time out (30 s) and
+ * then sends ABORT TASK, which finds nothing and completes (the VM suite's
+ * lun-reset-during-io shows it).  Their credits go back with
  * the next response (srp-facts 1.12), at the latest the TM response.  The
  * TM response is sent only when every aborted command has finished,
  * including backend I/O in flight (EXECUTING commands cannot be recalled
