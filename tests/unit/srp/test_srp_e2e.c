@@ -29,24 +29,7 @@
 #include "srptd/srp_proto.h"
 #include "util.h"
 
-#define ID_EXT 0x0002c90300a1b2c3ULL
-#define IOC_GUID 0x0002c90300a1b2c4ULL
-#define DEV_SIZE (64ULL << 20)
-#define MIB (1u << 20)
-
-struct env {
-	struct loop *loop;
-	struct srp_engine *e;
-	struct fabric *f;
-	struct fabric_cq *icq;
-	struct srp_worker *w, *w2;
-	struct srp_target *t;
-	struct srptd_bdev bdev;
-	struct scsi_lu *lu;
-	char dir[256];
-	char path[300];
-	struct srp_ti *ti[4];
-};
+#include "srp_env.h"
 
 static const char *g_engine = "sync";
 static uint32_t g_req_lim;
@@ -56,30 +39,16 @@ static bool g_no_ext; /* allow_ext_table = false */
 
 static void ti_params(struct srp_ti_params *p, uint8_t ini)
 {
-	srp_ti_params_default(p);
-	srp_target_port_id(ID_EXT, IOC_GUID, p->target_port_id);
-	memset(p->initiator_port_id, 0, 16);
-	p->initiator_port_id[15] = ini;
-	p->mem_size = 4 * MIB;
+	srp_env_ti_params(p, ini, 4 * MIB);
 }
 
-static bool ti_settled(void *arg)
-{
-	return srp_ti_state(arg) != SRP_TI_CONNECTING;
-}
-
-static struct srp_ti *login(struct env *env, int idx,
+static struct srp_ti *login(struct srp_env *env, int idx,
 			    const struct srp_ti_params *p)
 {
-	struct srp_ti *ti;
-
-	assert_int_equal(srp_ti_create(env->f, env->icq, p, &ti), 0);
-	env->ti[idx] = ti;
-	assert_true(srp_ti_run_until(env->loop, ti_settled, ti, 5000));
-	return ti;
+	return srp_env_login(env, idx, p);
 }
 
-static struct srp_ti *login_default(struct env *env, int idx)
+static struct srp_ti *login_default(struct srp_env *env, int idx)
 {
 	struct srp_ti_params p;
 
@@ -89,17 +58,13 @@ static struct srp_ti *login_default(struct env *env, int idx)
 
 static int setup_engine(void **state, const char *engine)
 {
-	struct env *env = calloc(1, sizeof(*env));
+	struct srp_env *env = calloc(1, sizeof(*env));
 	struct srp_engine_params ep;
-	struct srp_target_params tp = { 0 };
 	struct srptd_bdev_params bp = { 0 };
-	struct scsi_lu_params lp = { 0 };
-	struct scsi_lun_entry view;
 	const struct srptd_backend_ops *used;
 	const char *base = getenv("SRPTD_BUILD_DIR");
 
 	assert_non_null(env);
-	assert_int_equal(loop_create(&env->loop), 0);
 	srp_engine_params_default(&ep);
 	ep.chunk_size = 64 * 1024;
 	ep.chunks = 128;
@@ -117,12 +82,7 @@ static int setup_engine(void **state, const char *engine)
 		ep.sq_depth = 8;
 		ep.max_rd_atomic = 2;
 	}
-	assert_int_equal(srp_engine_create(&ep, &env->e), 0);
-	assert_int_equal(fabric_loop_create(env->loop, &srp_engine_listener,
-					    env->e, &env->f),
-			 0);
-	assert_int_equal(
-		env->f->ops->cq_create(env->f, env->loop, 1024, &env->icq), 0);
+	srp_env_start(env, &ep, 1024);
 
 	bp.name = "e2e";
 	bp.size = DEV_SIZE;
@@ -137,26 +97,7 @@ static int setup_engine(void **state, const char *engine)
 	}
 	assert_int_equal(
 		srptd_backend_open(&env->bdev, engine, NULL, &bp, &used), 0);
-	lp.vendor = "SRPTD";
-	lp.product = "E2E DISK";
-	lp.revision = "0001";
-	lp.max_xfer_bytes = MIB;
-	assert_int_equal(scsi_lu_create(&env->bdev, &lp, &env->lu), 0);
-	assert_int_equal(srp_worker_create(env->e, env->f, env->loop, &env->w),
-			 0);
-	if (g_two_workers)
-		assert_int_equal(srp_worker_create(env->e, env->f, env->loop,
-						   &env->w2),
-				 0);
-	tp.name = "t1";
-	tp.id_ext = ID_EXT;
-	tp.ioc_guid = IOC_GUID;
-	tp.unknown_default_map = true;
-	assert_int_equal(srp_target_create(env->e, &tp, &env->t), 0);
-	view.lun = 0;
-	view.lu = env->lu;
-	view.read_only = false;
-	assert_int_equal(srp_target_set_luns(env->t, &view, 1), 0);
+	srp_env_export(env, "E2E DISK", g_two_workers);
 	*state = env;
 	return 0;
 }
@@ -207,30 +148,11 @@ static int setup_no_ext(void **state)
 	return setup(state);
 }
 
-static bool all_down(void *arg)
-{
-	struct env *env = arg;
-
-	return srp_engine_idle(env->e);
-}
-
 static int teardown(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 
-	for (int i = 0; i < 4; i++)
-		if (env->ti[i] && srp_ti_state(env->ti[i]) == SRP_TI_LOGGED_IN)
-			srp_ti_disconnect(env->ti[i]);
-	assert_true(srp_ti_run_until(env->loop, all_down, env, 5000));
-	fabric_loop_run(env->f);
-	for (int i = 0; i < 4; i++)
-		srp_ti_destroy(env->ti[i]);
-	srp_worker_destroy(env->w);
-	srp_worker_destroy(env->w2);
-	srp_engine_destroy(env->e);
-	env->f->ops->cq_destroy(env->icq);
-	fabric_loop_destroy(env->f);
-	scsi_lu_destroy(env->lu);
+	srp_env_stop(env);
 	srptd_backend_close(&env->bdev);
 	if (env->path[0]) {
 		unlink(env->path);
@@ -239,25 +161,6 @@ static int teardown(void **state)
 	loop_destroy(env->loop);
 	free(env);
 	return 0;
-}
-
-static bool cmd_done(void *arg)
-{
-	return ((struct srp_ti_cmd *)arg)->done;
-}
-
-static void run_cmd(struct env *env, struct srp_ti *ti, struct srp_ti_cmd *c)
-{
-	assert_int_equal(srp_ti_submit(ti, c), 0);
-	assert_true(srp_ti_run_until(env->loop, cmd_done, c, 10000));
-}
-
-static void cdb_rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks)
-{
-	memset(cdb, 0, 16);
-	cdb[0] = write ? 0x2a : 0x28;
-	put_be32(cdb + 2, lba);
-	put_be16(cdb + 7, blocks);
 }
 
 static void fill_pattern(uint8_t *p, uint32_t len, uint32_t seed)
@@ -270,7 +173,7 @@ static void fill_pattern(uint8_t *p, uint32_t len, uint32_t seed)
 
 static void test_login_accept(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	struct srp_engine_stats st;
 
@@ -287,7 +190,7 @@ static void test_login_accept(void **state)
 
 static void test_login_rdma_cm_layout(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 
 	ti_params(&p, 2);
@@ -297,7 +200,7 @@ static void test_login_rdma_cm_layout(void **state)
 
 static void test_login_reject_target(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 	struct srp_ti *ti;
 
@@ -311,7 +214,7 @@ static void test_login_reject_target(void **state)
 
 static void test_login_reject_iu_len(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 	struct srp_ti *ti;
 
@@ -327,7 +230,7 @@ static void test_login_reject_iu_len(void **state)
 
 static void test_inquiry(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	struct srp_ti_cmd c = { 0 };
 	uint8_t *d = srp_ti_mem(ti);
@@ -337,7 +240,7 @@ static void test_inquiry(void **state)
 	c.dir = 2;
 	c.desc = SRP_TI_DIRECT;
 	c.len = 96;
-	run_cmd(env, ti, &c);
+	srp_env_run_cmd(env, ti, &c);
 	assert_int_equal(c.status, SAM_STAT_GOOD);
 	assert_int_equal(d[0] & 0x1f, 0); /* direct access block device */
 	assert_memory_equal(d + 8, "SRPTD   ", 8);
@@ -347,7 +250,7 @@ static void test_inquiry(void **state)
 
 static void test_read_capacity(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	struct srp_ti_cmd c = { 0 };
 	uint8_t *d = srp_ti_mem(ti);
@@ -357,21 +260,21 @@ static void test_read_capacity(void **state)
 	c.desc = SRP_TI_DIRECT;
 	c.len = 8;
 	/* The first command after login sees the power-on unit attention. */
-	run_cmd(env, ti, &c);
+	srp_env_run_cmd(env, ti, &c);
 	if (c.status == SAM_STAT_CHECK_CONDITION)
-		run_cmd(env, ti, &c);
+		srp_env_run_cmd(env, ti, &c);
 	assert_int_equal(c.status, SAM_STAT_GOOD);
 	assert_int_equal(get_be32(d), DEV_SIZE / 512 - 1);
 	assert_int_equal(get_be32(d + 4), 512);
 }
 
 /* Clear the power-on unit attention with TEST UNIT READY. */
-static void clear_ua(struct env *env, struct srp_ti *ti)
+static void clear_ua(struct srp_env *env, struct srp_ti *ti)
 {
 	struct srp_ti_cmd c = { 0 };
 
 	for (int i = 0; i < 3; i++) {
-		run_cmd(env, ti, &c);
+		srp_env_run_cmd(env, ti, &c);
 		if (c.status == SAM_STAT_GOOD)
 			return;
 	}
@@ -379,7 +282,7 @@ static void clear_ua(struct env *env, struct srp_ti *ti)
 }
 
 /* WRITE a 1 MiB pattern with one descriptor layout, READ it back. */
-static void write_read_mode(struct env *env, struct srp_ti *ti,
+static void write_read_mode(struct srp_env *env, struct srp_ti *ti,
 			    enum srp_ti_desc desc, unsigned int nd,
 			    unsigned int nd_iu, uint32_t len, uint32_t lba)
 {
@@ -387,24 +290,24 @@ static void write_read_mode(struct env *env, struct srp_ti *ti,
 	struct srp_ti_cmd w = { 0 }, r = { 0 };
 
 	fill_pattern(m, len, lba + desc);
-	cdb_rw10(w.cdb, true, lba, len / 512);
+	srp_env_cdb_rw10(w.cdb, true, lba, len / 512);
 	w.dir = 1;
 	w.desc = desc;
 	w.ndesc = nd;
 	w.ndesc_in_iu = nd_iu;
 	w.len = len;
-	run_cmd(env, ti, &w);
+	srp_env_run_cmd(env, ti, &w);
 	assert_int_equal(w.status, SAM_STAT_GOOD);
 	assert_int_equal(w.flags, 0);
 	memset(m + 2 * MIB, 0, len);
-	cdb_rw10(r.cdb, false, lba, len / 512);
+	srp_env_cdb_rw10(r.cdb, false, lba, len / 512);
 	r.dir = 2;
 	r.desc = desc == SRP_TI_IMM ? SRP_TI_DIRECT : desc;
 	r.ndesc = nd;
 	r.ndesc_in_iu = nd_iu;
 	r.mem_off = 2 * MIB;
 	r.len = len;
-	run_cmd(env, ti, &r);
+	srp_env_run_cmd(env, ti, &r);
 	assert_int_equal(r.status, SAM_STAT_GOOD);
 	assert_int_equal(r.flags, 0);
 	assert_memory_equal(m, m + 2 * MIB, len);
@@ -412,7 +315,7 @@ static void write_read_mode(struct env *env, struct srp_ti *ti,
 
 static void test_write_read_direct(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 
 	clear_ua(env, ti);
@@ -421,7 +324,7 @@ static void test_write_read_direct(void **state)
 
 static void test_write_read_indirect(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 
 	clear_ua(env, ti);
@@ -430,7 +333,7 @@ static void test_write_read_indirect(void **state)
 
 static void test_write_read_external_table(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	struct fabric_loop_stats st0, st1;
 
@@ -445,7 +348,7 @@ static void test_write_read_external_table(void **state)
 
 static void test_write_read_immediate(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	struct fabric_loop_stats st0, st1;
 
@@ -458,7 +361,7 @@ static void test_write_read_immediate(void **state)
 
 static void test_queue_depth_many_writes(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	static struct srp_ti_cmd c[64];
 	uint8_t *m = srp_ti_mem(ti);
@@ -468,7 +371,7 @@ static void test_queue_depth_many_writes(void **state)
 	fill_pattern(m, 4 * MIB, 77);
 	for (int i = 0; i < 64; i++) {
 		memset(&c[i], 0, sizeof(c[i]));
-		cdb_rw10(c[i].cdb, true, i * 128, 128);
+		srp_env_cdb_rw10(c[i].cdb, true, i * 128, 128);
 		c[i].dir = 1;
 		c[i].desc = SRP_TI_DIRECT;
 		c[i].mem_off = i * 65536;
@@ -476,8 +379,8 @@ static void test_queue_depth_many_writes(void **state)
 		assert_int_equal(srp_ti_submit(ti, &c[i]), 0);
 	}
 	for (int i = 0; i < 64; i++) {
-		assert_true(
-			srp_ti_run_until(env->loop, cmd_done, &c[i], 10000));
+		assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &c[i],
+					     10000));
 		assert_int_equal(c[i].status, SAM_STAT_GOOD);
 	}
 	assert_int_equal(srp_ti_credits(ti), SRP_DEFAULT_REQ_LIM);
@@ -487,12 +390,12 @@ static void test_queue_depth_many_writes(void **state)
 
 		memcpy(copy, m, MIB);
 		memset(m, 0, MIB);
-		cdb_rw10(r.cdb, false, 0, 2048);
+		srp_env_cdb_rw10(r.cdb, false, 0, 2048);
 		r.dir = 2;
 		r.desc = SRP_TI_INDIRECT;
 		r.ndesc = 5;
 		r.len = MIB;
-		run_cmd(env, ti, &r);
+		srp_env_run_cmd(env, ti, &r);
 		assert_int_equal(r.status, SAM_STAT_GOOD);
 		assert_memory_equal(m, copy, MIB);
 		free(copy);
@@ -501,47 +404,47 @@ static void test_queue_depth_many_writes(void **state)
 
 static void test_residuals(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	struct srp_ti_cmd c = { 0 };
 
 	clear_ua(env, ti);
 	/* Descriptor larger than the CDB's transfer: under. */
-	cdb_rw10(c.cdb, false, 0, 8);
+	srp_env_cdb_rw10(c.cdb, false, 0, 8);
 	c.dir = 2;
 	c.desc = SRP_TI_DIRECT;
 	c.len = 8192;
-	run_cmd(env, ti, &c);
+	srp_env_run_cmd(env, ti, &c);
 	assert_int_equal(c.status, SAM_STAT_GOOD);
 	assert_int_equal(c.flags, SRP_RSP_FLAG_DIUNDER);
 	assert_int_equal(c.data_in_res, 4096);
 	/* Descriptor smaller: over, data truncated. */
 	memset(&c, 0, sizeof(c));
-	cdb_rw10(c.cdb, false, 0, 8);
+	srp_env_cdb_rw10(c.cdb, false, 0, 8);
 	c.dir = 2;
 	c.desc = SRP_TI_DIRECT;
 	c.len = 1024;
-	run_cmd(env, ti, &c);
+	srp_env_run_cmd(env, ti, &c);
 	assert_int_equal(c.status, SAM_STAT_GOOD);
 	assert_int_equal(c.flags, SRP_RSP_FLAG_DIOVER);
 	assert_int_equal(c.data_in_res, 3072);
 	/* Zero-length WRITE and READ (with or without descriptors): GOOD. */
 	for (int i = 0; i < 4; i++) {
 		memset(&c, 0, sizeof(c));
-		cdb_rw10(c.cdb, i % 2 == 0, 0, 0);
+		srp_env_cdb_rw10(c.cdb, i % 2 == 0, 0, 0);
 		c.dir = i < 2 ? 0 : (i % 2 == 0 ? 1 : 2);
 		c.desc = SRP_TI_DIRECT;
 		c.len = c.dir ? 512 : 0;
-		run_cmd(env, ti, &c);
+		srp_env_run_cmd(env, ti, &c);
 		assert_int_equal(c.status, SAM_STAT_GOOD);
 	}
 	/* WRITE with less data-out than the CDB: refused. */
 	memset(&c, 0, sizeof(c));
-	cdb_rw10(c.cdb, true, 0, 8);
+	srp_env_cdb_rw10(c.cdb, true, 0, 8);
 	c.dir = 1;
 	c.desc = SRP_TI_DIRECT;
 	c.len = 1024;
-	run_cmd(env, ti, &c);
+	srp_env_run_cmd(env, ti, &c);
 	assert_int_equal(c.status, SAM_STAT_CHECK_CONDITION);
 	assert_true(c.sense_len >= 14);
 	assert_int_equal(c.sense[2] & 0xf, 0x05);
@@ -556,7 +459,7 @@ static bool ti_down(void *arg)
 
 static void test_malformed_descriptor(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	uint8_t iu[64] = { 0 };
 	struct srp_ti_cmd c = { 0 };
@@ -584,28 +487,28 @@ static void test_malformed_descriptor(void **state)
 	c.cdb[4] = 36;
 	c.dir = 2;
 	c.len = 36;
-	run_cmd(env, ti, &c);
+	srp_env_run_cmd(env, ti, &c);
 	assert_int_equal(c.status, SAM_STAT_GOOD);
 	assert_int_equal(srp_ti_state(ti), SRP_TI_LOGGED_IN);
 }
 
 static void test_bad_lun(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	struct srp_ti_cmd c = { 0 };
 
 	clear_ua(env, ti);
 	c.lun = 5; /* not mapped */
 	c.cdb[0] = 0x00;
-	run_cmd(env, ti, &c);
+	srp_env_run_cmd(env, ti, &c);
 	assert_int_equal(c.status, SAM_STAT_CHECK_CONDITION);
 	assert_int_equal(c.sense[2] & 0xf, 0x05);
 }
 
 static void test_invalid_iu_type_logout(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	uint8_t iu[16] = { 0x55 };
 
@@ -616,35 +519,35 @@ static void test_invalid_iu_type_logout(void **state)
 
 static void test_i_logout(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	uint8_t iu[16] = { SRP_I_LOGOUT };
 
 	assert_int_equal(srp_ti_send_raw(ti, iu, 16), 0);
 	assert_true(srp_ti_run_until(env->loop, ti_down, ti, 5000));
-	assert_true(srp_ti_run_until(env->loop, all_down, env, 5000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_idle, env, 5000));
 }
 
 static void test_engine_stop_sends_t_logout(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 
 	srp_engine_stop(env->e);
 	assert_true(srp_ti_run_until(env->loop, ti_down, ti, 5000));
 	assert_true(srp_ti_got_t_logout(ti));
-	assert_true(srp_ti_run_until(env->loop, all_down, env, 5000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_idle, env, 5000));
 }
 
 static void test_target_remove_sends_t_logout(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 
 	srp_target_remove(env->t);
 	assert_true(srp_ti_run_until(env->loop, ti_down, ti, 5000));
 	assert_true(srp_ti_got_t_logout(ti));
-	assert_true(srp_ti_run_until(env->loop, all_down, env, 5000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_idle, env, 5000));
 }
 
 /* ---- task management ---------------------------------------------------------- */
@@ -653,7 +556,7 @@ static void submit_writes(struct srp_ti *ti, struct srp_ti_cmd *c, int n)
 {
 	for (int i = 0; i < n; i++) {
 		memset(&c[i], 0, sizeof(c[i]));
-		cdb_rw10(c[i].cdb, true, i * 256, 256);
+		srp_env_cdb_rw10(c[i].cdb, true, i * 256, 256);
 		c[i].dir = 1;
 		c[i].desc = SRP_TI_DIRECT;
 		c[i].mem_off = i * 131072;
@@ -664,7 +567,7 @@ static void submit_writes(struct srp_ti *ti, struct srp_ti_cmd *c, int n)
 
 static void test_lun_reset_inflight(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	struct srp_ti_cmd c[16], tm = { 0 }, after = { 0 };
 	struct srp_engine_stats st;
@@ -673,7 +576,7 @@ static void test_lun_reset_inflight(void **state)
 	submit_writes(ti, c, 16);
 	assert_int_equal(
 		srp_ti_tmf(ti, &tm, SRP_TSK_LUN_RESET, 0, SRP_TAG_NO_REQ), 0);
-	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 10000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &tm, 10000));
 	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
 	/* Run a while longer: aborted commands never answer. */
 	for (int i = 0; i < 20; i++)
@@ -687,13 +590,13 @@ static void test_lun_reset_inflight(void **state)
 	assert_int_equal(st.aborted, 16);
 	/* The LU still works. */
 	after.cdb[0] = 0x00;
-	run_cmd(env, ti, &after);
+	srp_env_run_cmd(env, ti, &after);
 	assert_int_equal(after.status, SAM_STAT_GOOD);
 }
 
 static void test_abort_task(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	struct srp_ti_cmd c[2], tm = { 0 }, tm2 = { 0 };
 
@@ -701,9 +604,10 @@ static void test_abort_task(void **state)
 	submit_writes(ti, c, 2);
 	assert_int_equal(srp_ti_tmf(ti, &tm, SRP_TSK_ABORT_TASK, 0, c[1].tag),
 			 0);
-	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 10000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &tm, 10000));
 	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
-	assert_true(srp_ti_run_until(env->loop, cmd_done, &c[0], 10000));
+	assert_true(
+		srp_ti_run_until(env->loop, srp_env_cmd_done, &c[0], 10000));
 	assert_int_equal(c[0].status, SAM_STAT_GOOD);
 	for (int i = 0; i < 20; i++)
 		loop_run_once(env->loop, 1);
@@ -711,14 +615,14 @@ static void test_abort_task(void **state)
 	/* Unknown tag: nothing to abort, FUNCTION COMPLETE (SAM-5 7.2). */
 	assert_int_equal(srp_ti_tmf(ti, &tm2, SRP_TSK_ABORT_TASK, 0, 0x4242),
 			 0);
-	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm2, 10000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &tm2, 10000));
 	assert_int_equal(tm2.tm_code, SRP_TSK_MGMT_SUCCESS);
 	assert_int_equal(srp_ti_credits(ti), SRP_DEFAULT_REQ_LIM);
 }
 
 static void test_tmf_unsupported(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	const uint8_t funcs[] = { SRP_TSK_CLEAR_TASK_SET, SRP_TSK_CLEAR_ACA,
 				  0x77 };
@@ -727,21 +631,22 @@ static void test_tmf_unsupported(void **state)
 		struct srp_ti_cmd tm = { 0 };
 
 		assert_int_equal(srp_ti_tmf(ti, &tm, funcs[i], 0, 0), 0);
-		assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+		assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &tm,
+					     5000));
 		assert_int_equal(tm.tm_code, SRP_TSK_MGMT_FUNC_NOT_SUPP);
 	}
 }
 
 static void test_abort_task_set(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	struct srp_ti_cmd c[4], tm = { 0 };
 
 	clear_ua(env, ti);
 	submit_writes(ti, c, 4);
 	assert_int_equal(srp_ti_tmf(ti, &tm, SRP_TSK_ABORT_TASK_SET, 0, 0), 0);
-	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 10000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &tm, 10000));
 	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
 	assert_int_equal(tm.req_lim_delta, 5);
 }
@@ -753,7 +658,7 @@ static void test_abort_task_set(void **state)
  */
 static void test_lun_reset_executing(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 	struct srp_ti *a, *b;
 	struct srp_ti_cmd c[8], tm = { 0 }, ua = { 0 };
@@ -768,7 +673,7 @@ static void test_lun_reset_executing(void **state)
 	srp_engine_get_stats(env->e, &st0);
 	for (int i = 0; i < 8; i++) {
 		memset(&c[i], 0, sizeof(c[i]));
-		cdb_rw10(c[i].cdb, false, i * 256, 256);
+		srp_env_cdb_rw10(c[i].cdb, false, i * 256, 256);
 		c[i].dir = 2;
 		c[i].mem_off = i * 131072;
 		c[i].len = 131072;
@@ -776,7 +681,7 @@ static void test_lun_reset_executing(void **state)
 	}
 	assert_int_equal(
 		srp_ti_tmf(a, &tm, SRP_TSK_LUN_RESET, 0, SRP_TAG_NO_REQ), 0);
-	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 10000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &tm, 10000));
 	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
 	/* Every victim had finished (in the backend) before the answer. */
 	srp_engine_get_stats(env->e, &st);
@@ -785,7 +690,7 @@ static void test_lun_reset_executing(void **state)
 	for (int i = 0; i < 8; i++)
 		assert_false(c[i].done);
 	/* The other nexus gets the reset unit attention. */
-	run_cmd(env, b, &ua);
+	srp_env_run_cmd(env, b, &ua);
 	assert_int_equal(ua.status, SAM_STAT_CHECK_CONDITION);
 	assert_true(ua.sense_len >= 14);
 	if (ua.sense[0] == 0x70 || ua.sense[0] == 0x71) {
@@ -803,7 +708,7 @@ static void test_lun_reset_executing(void **state)
 
 static void test_credits_respected(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	static struct srp_ti_cmd c[200];
 	int n = 0;
@@ -818,7 +723,8 @@ static void test_credits_respected(void **state)
 	}
 	assert_int_equal(n, SRP_DEFAULT_REQ_LIM - 1);
 	for (int i = 0; i < n; i++) {
-		assert_true(srp_ti_run_until(env->loop, cmd_done, &c[i], 5000));
+		assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &c[i],
+					     5000));
 		assert_int_equal(c[i].status, SAM_STAT_GOOD);
 	}
 	assert_int_equal(srp_ti_credits(ti), SRP_DEFAULT_REQ_LIM);
@@ -826,7 +732,7 @@ static void test_credits_respected(void **state)
 
 static void test_credits_exceeded(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 	struct srp_ti *ti;
 	struct srp_ti_cmd c[6];
@@ -840,14 +746,15 @@ static void test_credits_exceeded(void **state)
 	clear_ua(env, ti);
 	for (int i = 0; i < 6; i++) {
 		memset(&c[i], 0, sizeof(c[i]));
-		cdb_rw10(c[i].cdb, false, 0, 1);
+		srp_env_cdb_rw10(c[i].cdb, false, 0, 1);
 		c[i].dir = 2;
 		c[i].mem_off = i * 512;
 		c[i].len = 512;
 		assert_int_equal(srp_ti_submit(ti, &c[i]), 0);
 	}
 	for (int i = 0; i < 6; i++) {
-		assert_true(srp_ti_run_until(env->loop, cmd_done, &c[i], 5000));
+		assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &c[i],
+					     5000));
 		if (c[i].status == SAM_STAT_GOOD) {
 			good++;
 			assert_true(c[i].req_lim_delta >= 1);
@@ -868,7 +775,7 @@ static void test_credits_exceeded(void **state)
 
 static void test_multichannel(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 	struct srp_ti *a, *b, *c;
 	struct srp_engine_stats st;
@@ -887,7 +794,7 @@ static void test_multichannel(void **state)
 	assert_int_equal(st.nexuses, 1);
 	/* Both channels carry I/O. */
 	clear_ua(env, b);
-	run_cmd(env, a, &cmd);
+	srp_env_run_cmd(env, a, &cmd);
 	/* A SINGLE login of the same nexus closes the others. */
 	p.multi = false;
 	c = login(env, 2, &p);
@@ -908,7 +815,7 @@ static void test_multichannel(void **state)
 
 static void test_disconnect_with_io_inflight(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	struct srp_ti_cmd c[16];
 
@@ -916,7 +823,7 @@ static void test_disconnect_with_io_inflight(void **state)
 	submit_writes(ti, c, 16);
 	loop_run_once(env->loop, 0);
 	srp_ti_disconnect(ti);
-	assert_true(srp_ti_run_until(env->loop, all_down, env, 10000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_idle, env, 10000));
 }
 
 /*
@@ -927,7 +834,7 @@ static void test_disconnect_with_io_inflight(void **state)
  */
 static void test_tight_resources(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 	struct srp_ti *ti;
 	static struct srp_ti_cmd c[6];
@@ -944,7 +851,7 @@ static void test_tight_resources(void **state)
 	fill_pattern(m, 6 * MIB, 4242);
 	for (int i = 0; i < 6; i++) {
 		memset(&c[i], 0, sizeof(c[i]));
-		cdb_rw10(c[i].cdb, true, 10000 + i * 2048, 2048);
+		srp_env_cdb_rw10(c[i].cdb, true, 10000 + i * 2048, 2048);
 		c[i].dir = 1;
 		c[i].desc = SRP_TI_EXTERNAL;
 		c[i].ndesc = 100;
@@ -954,8 +861,8 @@ static void test_tight_resources(void **state)
 		assert_int_equal(srp_ti_submit(ti, &c[i]), 0);
 	}
 	for (int i = 0; i < 6; i++) {
-		assert_true(
-			srp_ti_run_until(env->loop, cmd_done, &c[i], 10000));
+		assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &c[i],
+					     10000));
 		assert_int_equal(c[i].status, SAM_STAT_GOOD);
 	}
 	copy = malloc(6 * MIB);
@@ -963,7 +870,7 @@ static void test_tight_resources(void **state)
 	memset(m, 0, 6 * MIB);
 	for (int i = 0; i < 6; i++) {
 		memset(&c[i], 0, sizeof(c[i]));
-		cdb_rw10(c[i].cdb, false, 10000 + i * 2048, 2048);
+		srp_env_cdb_rw10(c[i].cdb, false, 10000 + i * 2048, 2048);
 		c[i].dir = 2;
 		c[i].desc = SRP_TI_INDIRECT;
 		c[i].ndesc = 60;
@@ -972,8 +879,8 @@ static void test_tight_resources(void **state)
 		assert_int_equal(srp_ti_submit(ti, &c[i]), 0);
 	}
 	for (int i = 0; i < 6; i++) {
-		assert_true(
-			srp_ti_run_until(env->loop, cmd_done, &c[i], 10000));
+		assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &c[i],
+					     10000));
 		assert_int_equal(c[i].status, SAM_STAT_GOOD);
 	}
 	assert_memory_equal(m, copy, 6 * MIB);
@@ -993,7 +900,7 @@ static void test_tight_resources(void **state)
  */
 static void test_random_ius(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 	struct srp_ti *ti = NULL;
 	uint8_t iu[600];
@@ -1016,7 +923,7 @@ static void test_random_ius(void **state)
 		if (!ti || srp_ti_state(ti) != SRP_TI_LOGGED_IN) {
 			if (ti) {
 				assert_true(srp_ti_run_until(
-					env->loop, all_down, env, 5000));
+					env->loop, srp_env_idle, env, 5000));
 				srp_ti_destroy(ti);
 				env->ti[0] = NULL;
 				relogins++;
@@ -1031,7 +938,7 @@ static void test_random_ius(void **state)
 				c.cdb[4] = 36;
 				c.dir = 2;
 				c.len = 36;
-				run_cmd(env, ti, &c);
+				srp_env_run_cmd(env, ti, &c);
 			}
 			va = (uintptr_t)srp_ti_mem(ti);
 			rkey = srp_ti_mem_rkey(ti);
@@ -1106,7 +1013,7 @@ static void test_random_ius(void **state)
  */
 static void test_two_workers(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 	struct srp_ti *a, *b, *c;
 	struct srp_engine_stats st;
@@ -1123,7 +1030,7 @@ static void test_two_workers(void **state)
 	write_read_mode(env, b, SRP_TI_INDIRECT, 4, 4, MIB, 4096);
 	assert_int_equal(
 		srp_ti_tmf(b, &tm, SRP_TSK_LUN_RESET, 0, SRP_TAG_NO_REQ), 0);
-	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &tm, 5000));
 	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
 	srp_engine_get_stats(env->e, &st);
 	assert_int_equal(st.channels, 2);
@@ -1144,18 +1051,18 @@ static void test_two_workers(void **state)
  */
 static void test_external_table_disabled(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	struct srp_ti_cmd c = { 0 };
 
 	clear_ua(env, ti);
-	cdb_rw10(c.cdb, false, 0, 64);
+	srp_env_cdb_rw10(c.cdb, false, 0, 64);
 	c.dir = 2;
 	c.desc = SRP_TI_EXTERNAL;
 	c.ndesc = 20;
 	c.ndesc_in_iu = 2;
 	c.len = 32768;
-	run_cmd(env, ti, &c);
+	srp_env_run_cmd(env, ti, &c);
 	assert_int_equal(c.status, SAM_STAT_CHECK_CONDITION);
 	assert_int_equal(c.sense[2] & 0xf, 0x05);
 	assert_int_equal(srp_ti_state(ti), SRP_TI_LOGGED_IN);
@@ -1194,7 +1101,7 @@ static bool sustain_finished(void *arg)
  */
 static void test_sustained_qd_no_rnr(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	static struct srp_ti_cmd c[127];
 	struct sustain s = { .ti = ti, .left = 20000 };
@@ -1204,7 +1111,7 @@ static void test_sustained_qd_no_rnr(void **state)
 	fabric_loop_get_stats(env->f, &st0);
 	for (int i = 0; i < 127; i++) {
 		memset(&c[i], 0, sizeof(c[i]));
-		cdb_rw10(c[i].cdb, false, i * 8, 8);
+		srp_env_cdb_rw10(c[i].cdb, false, i * 8, 8);
 		c[i].dir = 2;
 		c[i].mem_off = i * 4096;
 		c[i].len = 4096;
@@ -1266,7 +1173,7 @@ static bool rl_done(void *arg)
  */
 static void test_random_logins(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct fabric_qp_attr attr = { .sq_depth = 8,
 				       .rq_depth = 8,
 				       .max_sge = 1 };
@@ -1312,7 +1219,7 @@ static void test_random_logins(void **state)
 		fabric_loop_run(env->f);
 		env->f->ops->qp_destroy(qp);
 	}
-	assert_true(srp_ti_run_until(env->loop, all_down, env, 5000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_idle, env, 5000));
 	print_message("random logins: %u of 400 accepted\n", accepted);
 	assert_true(accepted > 0);
 }

@@ -38,10 +38,7 @@
 #include "srptd/srp_proto.h"
 #include "util.h"
 
-#define ID_EXT 0x0002c90300a1b2c3ULL
-#define IOC_GUID 0x0002c90300a1b2c4ULL
-#define DEV_SIZE (64ULL << 20)
-#define MIB (1u << 20)
+#include "srp_env.h"
 
 /* ---- hold backend ------------------------------------------------------- */
 
@@ -206,34 +203,13 @@ static const struct srptd_backend_ops hold_ops = {
 
 /* ---- environment ---------------------------------------------------------- */
 
-struct env {
-	struct loop *loop;
-	struct srp_engine *e;
-	struct fabric *f;
-	struct fabric_cq *icq;
-	struct srp_worker *w, *w2;
-	struct srp_target *t;
-	struct srptd_bdev bdev;
-	struct scsi_lu *lu;
-	struct srp_ti *ti[4];
-};
-
 static bool g_srq; /* second pass: shared receive queue */
 static bool g_tight; /* one 1 MiB command of buffers, small SQ */
 static bool g_two_workers; /* logins alternate between two workers */
 
 static void ti_params(struct srp_ti_params *p, uint8_t ini)
 {
-	srp_ti_params_default(p);
-	srp_target_port_id(ID_EXT, IOC_GUID, p->target_port_id);
-	memset(p->initiator_port_id, 0, 16);
-	p->initiator_port_id[15] = ini;
-	p->mem_size = 8 * MIB;
-}
-
-static bool ti_settled(void *arg)
-{
-	return srp_ti_state(arg) != SRP_TI_CONNECTING;
+	srp_env_ti_params(p, ini, 8 * MIB);
 }
 
 static bool ti_down(void *arg)
@@ -241,31 +217,21 @@ static bool ti_down(void *arg)
 	return srp_ti_state(arg) == SRP_TI_DISCONNECTED;
 }
 
-static struct srp_ti *login(struct env *env, int idx,
+static struct srp_ti *login(struct srp_env *env, int idx,
 			    const struct srp_ti_params *p)
 {
-	struct srp_ti *ti;
-
-	assert_null(env->ti[idx]);
-	assert_int_equal(srp_ti_create(env->f, env->icq, p, &ti), 0);
-	env->ti[idx] = ti;
-	assert_true(srp_ti_run_until(env->loop, ti_settled, ti, 5000));
-	return ti;
+	return srp_env_login(env, idx, p);
 }
 
 static int setup_common(void **state)
 {
-	struct env *env = calloc(1, sizeof(*env));
+	struct srp_env *env = calloc(1, sizeof(*env));
 	struct srp_engine_params ep;
-	struct srp_target_params tp = { 0 };
-	struct scsi_lu_params lp = { 0 };
-	struct scsi_lun_entry view;
 
 	assert_non_null(env);
 	memset(&hold, 0, sizeof(hold));
 	hold.disk = calloc(1, DEV_SIZE);
 	assert_non_null(hold.disk);
-	assert_int_equal(loop_create(&env->loop), 0);
 	srp_engine_params_default(&ep);
 	ep.chunk_size = 64 * 1024;
 	ep.chunks = 128;
@@ -277,12 +243,7 @@ static int setup_common(void **state)
 		ep.sq_depth = 8;
 		ep.max_rd_atomic = 2;
 	}
-	assert_int_equal(srp_engine_create(&ep, &env->e), 0);
-	assert_int_equal(fabric_loop_create(env->loop, &srp_engine_listener,
-					    env->e, &env->f),
-			 0);
-	assert_int_equal(
-		env->f->ops->cq_create(env->f, env->loop, 4096, &env->icq), 0);
+	srp_env_start(env, &ep, 4096);
 
 	env->bdev.ops = &hold_ops;
 	env->bdev.name = (char *)"hold";
@@ -291,26 +252,7 @@ static int setup_common(void **state)
 	env->bdev.block_size = 512;
 	env->bdev.phys_block_size = 512;
 	env->bdev.write_cache = true;
-	lp.vendor = "SRPTD";
-	lp.product = "HOLD DISK";
-	lp.revision = "0001";
-	lp.max_xfer_bytes = MIB;
-	assert_int_equal(scsi_lu_create(&env->bdev, &lp, &env->lu), 0);
-	assert_int_equal(srp_worker_create(env->e, env->f, env->loop, &env->w),
-			 0);
-	if (g_two_workers)
-		assert_int_equal(srp_worker_create(env->e, env->f, env->loop,
-						   &env->w2),
-				 0);
-	tp.name = "t1";
-	tp.id_ext = ID_EXT;
-	tp.ioc_guid = IOC_GUID;
-	tp.unknown_default_map = true;
-	assert_int_equal(srp_target_create(env->e, &tp, &env->t), 0);
-	view.lun = 0;
-	view.lu = env->lu;
-	view.read_only = false;
-	assert_int_equal(srp_target_set_luns(env->t, &view, 1), 0);
+	srp_env_export(env, "HOLD DISK", g_two_workers);
 	*state = env;
 	return 0;
 }
@@ -344,31 +286,12 @@ static int setup_two_workers(void **state)
 	return setup_common(state);
 }
 
-static bool all_down(void *arg)
-{
-	struct env *env = arg;
-
-	return srp_engine_idle(env->e);
-}
-
 static int teardown(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 
 	hold_release();
-	for (int i = 0; i < 4; i++)
-		if (env->ti[i] && srp_ti_state(env->ti[i]) == SRP_TI_LOGGED_IN)
-			srp_ti_disconnect(env->ti[i]);
-	assert_true(srp_ti_run_until(env->loop, all_down, env, 5000));
-	fabric_loop_run(env->f);
-	for (int i = 0; i < 4; i++)
-		srp_ti_destroy(env->ti[i]);
-	srp_worker_destroy(env->w);
-	srp_worker_destroy(env->w2);
-	srp_engine_destroy(env->e);
-	env->f->ops->cq_destroy(env->icq);
-	fabric_loop_destroy(env->f);
-	scsi_lu_destroy(env->lu);
+	srp_env_stop(env);
 	loop_destroy(env->loop);
 	free(hold.disk);
 	hold.disk = NULL;
@@ -378,37 +301,18 @@ static int teardown(void **state)
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static bool cmd_done(void *arg)
-{
-	return ((struct srp_ti_cmd *)arg)->done;
-}
-
-static void run_cmd(struct env *env, struct srp_ti *ti, struct srp_ti_cmd *c)
-{
-	assert_int_equal(srp_ti_submit(ti, c), 0);
-	assert_true(srp_ti_run_until(env->loop, cmd_done, c, 10000));
-}
-
 /* Clear the power-on unit attention with TEST UNIT READY. */
-static void clear_ua(struct env *env, struct srp_ti *ti)
+static void clear_ua(struct srp_env *env, struct srp_ti *ti)
 {
 	struct srp_ti_cmd c = { 0 };
 
 	for (int i = 0; i < 3; i++) {
 		memset(&c, 0, sizeof(c));
-		run_cmd(env, ti, &c);
+		srp_env_run_cmd(env, ti, &c);
 		if (c.status == SAM_STAT_GOOD)
 			return;
 	}
 	fail_msg("TEST UNIT READY keeps failing: %#x", c.status);
-}
-
-static void cdb_rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks)
-{
-	memset(cdb, 0, 16);
-	cdb[0] = write ? 0x2a : 0x28;
-	put_be32(cdb + 2, lba);
-	put_be16(cdb + 7, blocks);
 }
 
 static void fill(uint8_t *p, uint32_t len, uint8_t v)
@@ -422,7 +326,7 @@ static void prep_write(struct srp_ti_cmd *c, uint32_t lba, uint32_t len,
 		       unsigned int ndesc)
 {
 	memset(c, 0, sizeof(*c));
-	cdb_rw10(c->cdb, true, lba, len / 512);
+	srp_env_cdb_rw10(c->cdb, true, lba, len / 512);
 	c->dir = 1;
 	c->desc = desc;
 	c->ndesc = ndesc;
@@ -434,7 +338,7 @@ static void prep_read(struct srp_ti_cmd *c, uint32_t lba, uint32_t len,
 		      uint32_t mem_off)
 {
 	memset(c, 0, sizeof(*c));
-	cdb_rw10(c->cdb, false, lba, len / 512);
+	srp_env_cdb_rw10(c->cdb, false, lba, len / 512);
 	c->dir = 2;
 	c->desc = SRP_TI_DIRECT;
 	c->mem_off = mem_off;
@@ -446,13 +350,13 @@ static bool held_at_least(void *arg)
 	return hold.held >= *(unsigned int *)arg;
 }
 
-static void run_rounds(struct env *env, int n)
+static void run_rounds(struct srp_env *env, int n)
 {
 	for (int i = 0; i < n; i++)
 		loop_run_once(env->loop, 1);
 }
 
-static unsigned int engine_channels(struct env *env)
+static unsigned int engine_channels(struct srp_env *env)
 {
 	struct srp_engine_stats st;
 
@@ -460,7 +364,7 @@ static unsigned int engine_channels(struct env *env)
 	return st.channels;
 }
 
-static bool channels_le(struct env *env, unsigned int n)
+static bool channels_le(struct srp_env *env, unsigned int n)
 {
 	for (int i = 0; i < 2000 && engine_channels(env) > n; i++)
 		loop_run_once(env->loop, 1);
@@ -479,7 +383,7 @@ static bool channels_le(struct env *env, unsigned int n)
  */
 static void test_relogin_while_old_channels_drain(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 	struct srp_ti *a0, *a1, *b0, *b1;
 	static struct srp_ti_cmd old[16], c[8];
@@ -529,11 +433,11 @@ static void test_relogin_while_old_channels_drain(void **state)
 		fill(srp_ti_mem(ti) + MIB + i * 4096, 4096, 0x10 + i);
 		prep_write(&c[i], 5000 + i * 8, 4096, MIB + i * 4096,
 			   SRP_TI_DIRECT, 1);
-		run_cmd(env, ti, &c[i]);
+		srp_env_run_cmd(env, ti, &c[i]);
 		assert_int_equal(c[i].status, SAM_STAT_GOOD);
 	}
 	prep_read(&c[4], 5000, 4096, 2 * MIB);
-	run_cmd(env, b0, &c[4]);
+	srp_env_run_cmd(env, b0, &c[4]);
 	assert_int_equal(c[4].status, SAM_STAT_GOOD);
 	assert_int_equal(m[2 * MIB], 0x10);
 
@@ -553,7 +457,7 @@ static void test_relogin_while_old_channels_drain(void **state)
 	assert_int_equal(srp_ti_state(b1), SRP_TI_LOGGED_IN);
 	/* And they keep working. */
 	prep_read(&c[5], 1000, 4096, 3 * MIB);
-	run_cmd(env, b1, &c[5]);
+	srp_env_run_cmd(env, b1, &c[5]);
 	assert_int_equal(c[5].status, SAM_STAT_GOOD);
 	assert_int_equal(srp_ti_mem(b1)[3 * MIB], 0xa0);
 }
@@ -567,7 +471,7 @@ static void test_relogin_while_old_channels_drain(void **state)
  */
 static void test_relogin_after_disconnect_then_reset(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 	struct srp_ti *a, *b;
 	static struct srp_ti_cmd old[8], tm, c;
@@ -592,7 +496,7 @@ static void test_relogin_after_disconnect_then_reset(void **state)
 	memset(&tm, 0, sizeof(tm));
 	assert_int_equal(
 		srp_ti_tmf(b, &tm, SRP_TSK_LUN_RESET, 0, SRP_TAG_NO_REQ), 0);
-	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &tm, 5000));
 	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
 	assert_int_equal(tm.req_lim_delta, 1);
 	/* The old channel is still there until its commands complete. */
@@ -601,7 +505,7 @@ static void test_relogin_after_disconnect_then_reset(void **state)
 	assert_true(channels_le(env, 1));
 	clear_ua(env, b);
 	memset(&c, 0, sizeof(c));
-	run_cmd(env, b, &c);
+	srp_env_run_cmd(env, b, &c);
 	assert_int_equal(c.status, SAM_STAT_GOOD);
 	assert_int_equal(srp_ti_credits(b), SRP_DEFAULT_REQ_LIM);
 }
@@ -616,7 +520,7 @@ static void test_relogin_after_disconnect_then_reset(void **state)
  */
 static void test_lun_reset_with_buffer_waiters(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 	struct srp_ti *ti;
 	static struct srp_ti_cmd w[4], tm, c;
@@ -641,7 +545,7 @@ static void test_lun_reset_with_buffer_waiters(void **state)
 	/* Not before the backend gave the executing one back (SAM-5 7.1). */
 	assert_false(tm.done);
 	hold_release();
-	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &tm, 5000));
 	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
 	assert_int_equal(tm.req_lim_delta, 5);
 	run_rounds(env, 20);
@@ -651,9 +555,9 @@ static void test_lun_reset_with_buffer_waiters(void **state)
 	assert_int_equal(srp_ti_credits(ti), SRP_DEFAULT_REQ_LIM);
 	/* The pool came back: a new 1 MiB WRITE runs. */
 	prep_write(&c, 100000, MIB, 4 * MIB, SRP_TI_DIRECT, 1);
-	run_cmd(env, ti, &c);
+	srp_env_run_cmd(env, ti, &c);
 	if (c.status == SAM_STAT_CHECK_CONDITION) /* the reset's UA */
-		run_cmd(env, ti, &c);
+		srp_env_run_cmd(env, ti, &c);
 	assert_int_equal(c.status, SAM_STAT_GOOD);
 }
 
@@ -665,7 +569,7 @@ static void test_lun_reset_with_buffer_waiters(void **state)
  */
 static void test_lun_reset_with_rdma_reads(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 	struct srp_ti *ti;
 	static struct srp_ti_cmd w[6], tm, c;
@@ -684,7 +588,7 @@ static void test_lun_reset_with_rdma_reads(void **state)
 	memset(&tm, 0, sizeof(tm));
 	assert_int_equal(
 		srp_ti_tmf(ti, &tm, SRP_TSK_LUN_RESET, 0, SRP_TAG_NO_REQ), 0);
-	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &tm, 5000));
 	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
 	run_rounds(env, 20);
 	/* Whatever was aborted got no response; the rest answered GOOD. */
@@ -694,9 +598,9 @@ static void test_lun_reset_with_rdma_reads(void **state)
 	assert_int_equal(srp_ti_credits(ti), SRP_DEFAULT_REQ_LIM);
 	assert_int_equal(srp_ti_state(ti), SRP_TI_LOGGED_IN);
 	memset(&c, 0, sizeof(c));
-	run_cmd(env, ti, &c);
+	srp_env_run_cmd(env, ti, &c);
 	if (c.status == SAM_STAT_CHECK_CONDITION)
-		run_cmd(env, ti, &c);
+		srp_env_run_cmd(env, ti, &c);
 	assert_int_equal(c.status, SAM_STAT_GOOD);
 }
 
@@ -707,7 +611,7 @@ static void test_lun_reset_with_rdma_reads(void **state)
  */
 static void test_lun_reset_behind_full_sq(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 	struct srp_ti *ti;
 	static struct srp_ti_cmd r[8], tm, c;
@@ -719,7 +623,7 @@ static void test_lun_reset_behind_full_sq(void **state)
 	hold.on = true;
 	for (int i = 0; i < 8; i++) {
 		memset(&r[i], 0, sizeof(r[i]));
-		cdb_rw10(r[i].cdb, false, i * 256, 256);
+		srp_env_cdb_rw10(r[i].cdb, false, i * 256, 256);
 		r[i].dir = 2;
 		r[i].desc = SRP_TI_INDIRECT;
 		r[i].ndesc = 16;
@@ -734,15 +638,16 @@ static void test_lun_reset_behind_full_sq(void **state)
 	loop_run_once(env->loop, 1);
 	assert_int_equal(
 		srp_ti_tmf(ti, &tm, SRP_TSK_LUN_RESET, 0, SRP_TAG_NO_REQ), 0);
-	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &tm, 5000));
 	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
 	for (int i = 0; i < 8; i++) {
-		assert_true(srp_ti_run_until(env->loop, cmd_done, &r[i], 5000));
+		assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &r[i],
+					     5000));
 		assert_int_equal(r[i].status, SAM_STAT_GOOD);
 	}
 	assert_int_equal(srp_ti_credits(ti), SRP_DEFAULT_REQ_LIM);
 	memset(&c, 0, sizeof(c));
-	run_cmd(env, ti, &c);
+	srp_env_run_cmd(env, ti, &c);
 	assert_int_equal(c.status, SAM_STAT_GOOD);
 }
 
@@ -753,7 +658,7 @@ static void test_lun_reset_behind_full_sq(void **state)
  */
 static void test_abort_task_buffer_waiter(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 	struct srp_ti *ti;
 	static struct srp_ti_cmd w[2], tm;
@@ -772,11 +677,11 @@ static void test_abort_task_buffer_waiter(void **state)
 	memset(&tm, 0, sizeof(tm));
 	assert_int_equal(srp_ti_tmf(ti, &tm, SRP_TSK_ABORT_TASK, 0, w[1].tag),
 			 0);
-	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &tm, 5000));
 	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
 	assert_false(w[0].done);
 	hold_release();
-	assert_true(srp_ti_run_until(env->loop, cmd_done, &w[0], 5000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &w[0], 5000));
 	assert_int_equal(w[0].status, SAM_STAT_GOOD);
 	run_rounds(env, 20);
 	assert_false(w[1].done);
@@ -797,7 +702,7 @@ static void test_abort_task_buffer_waiter(void **state)
  */
 static void test_lun_reset_other_channel(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 	struct srp_ti *a, *b;
 	static struct srp_ti_cmd w[5], tm, c;
@@ -822,7 +727,7 @@ static void test_lun_reset_other_channel(void **state)
 	run_rounds(env, 20);
 	assert_false(tm.done);
 	hold_release();
-	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &tm, 5000));
 	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
 	assert_int_equal(tm.req_lim_delta, 1);
 	run_rounds(env, 20);
@@ -830,10 +735,10 @@ static void test_lun_reset_other_channel(void **state)
 		assert_false(w[i].done);
 	/* b's credits come back with b's next response. */
 	memset(&c, 0, sizeof(c));
-	run_cmd(env, b, &c);
+	srp_env_run_cmd(env, b, &c);
 	if (c.status == SAM_STAT_CHECK_CONDITION) {
 		memset(&c, 0, sizeof(c));
-		run_cmd(env, b, &c);
+		srp_env_run_cmd(env, b, &c);
 	}
 	assert_int_equal(c.status, SAM_STAT_GOOD);
 	assert_int_equal(srp_ti_credits(a), SRP_DEFAULT_REQ_LIM);
@@ -847,7 +752,7 @@ static void test_lun_reset_other_channel(void **state)
  */
 static void test_abort_task_other_worker(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 	struct srp_ti *a, *b;
 	static struct srp_ti_cmd w[2], tm;
@@ -871,9 +776,9 @@ static void test_abort_task_other_worker(void **state)
 	run_rounds(env, 20);
 	assert_false(tm.done);
 	hold_release();
-	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &tm, 5000));
 	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
-	assert_true(srp_ti_run_until(env->loop, cmd_done, &w[0], 5000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &w[0], 5000));
 	assert_int_equal(w[0].status, SAM_STAT_GOOD);
 	run_rounds(env, 20);
 	assert_false(w[1].done);
@@ -897,7 +802,7 @@ static void tm_snapshot(struct srp_ti_cmd *tm)
  */
 static void test_lun_reset_after_answers_in_flight(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 	struct srp_ti *a, *b;
 	static struct srp_ti_cmd tm;
@@ -911,7 +816,7 @@ static void test_lun_reset_after_answers_in_flight(void **state)
 	hold.on = true;
 	for (int i = 0; i < 4; i++) {
 		memset(&g_reads[i], 0, sizeof(g_reads[i]));
-		cdb_rw10(g_reads[i].cdb, false, i * 256, 256);
+		srp_env_cdb_rw10(g_reads[i].cdb, false, i * 256, 256);
 		g_reads[i].dir = 2;
 		g_reads[i].desc = SRP_TI_INDIRECT;
 		g_reads[i].ndesc = 16;
@@ -928,7 +833,7 @@ static void test_lun_reset_after_answers_in_flight(void **state)
 	loop_run_once(env->loop, 1);
 	assert_int_equal(
 		srp_ti_tmf(a, &tm, SRP_TSK_LUN_RESET, 0, SRP_TAG_NO_REQ), 0);
-	assert_true(srp_ti_run_until(env->loop, cmd_done, &tm, 5000));
+	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &tm, 5000));
 	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
 	assert_int_equal(g_reads_done_at_tm, 4);
 	for (int i = 0; i < 4; i++)
@@ -945,7 +850,7 @@ static void test_lun_reset_after_answers_in_flight(void **state)
  */
 static void test_relogin_storm(void **state)
 {
-	struct env *env = *state;
+	struct srp_env *env = *state;
 	struct srp_ti_params p;
 	struct srp_ti *ti[2] = { NULL, NULL };
 	static struct srp_ti_cmd w[10][4], c;
@@ -989,12 +894,12 @@ static void test_relogin_storm(void **state)
 			assert_false(w[k][i].done);
 	/* The last channel's own WRITEs answer normally. */
 	for (int i = 0; i < 4; i++) {
-		assert_true(
-			srp_ti_run_until(env->loop, cmd_done, &w[9][i], 5000));
+		assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done,
+					     &w[9][i], 5000));
 		assert_int_equal(w[9][i].status, SAM_STAT_GOOD);
 	}
 	memset(&c, 0, sizeof(c));
-	run_cmd(env, ti[1], &c);
+	srp_env_run_cmd(env, ti[1], &c);
 	assert_int_equal(c.status, SAM_STAT_GOOD);
 	assert_int_equal(srp_ti_credits(ti[1]), SRP_DEFAULT_REQ_LIM);
 }
