@@ -308,6 +308,7 @@ void srp_build_sense(uint8_t *sense, uint8_t *len, uint8_t key, uint8_t asc,
 /* srp_tmf.c */
 void srp_req_start_tmf(struct srp_req *req);
 void srp_tmf_victim_done(struct srp_req *victim);
+void srp_tmf_preempt_abort(void *arg, uint64_t lun);
 
 /* srp_worker.c */
 int srp_worker_get_chunks(struct srp_worker *w, struct srp_req *req,

@@ -263,6 +263,13 @@ static int srp_nexus_create(struct srp_target *t,
 		free(nx);
 		return ret;
 	}
+	/* PREEMPT AND ABORT by another nexus aborts this one's tasks. */
+	ret = scsi_itn_set_abort_cb(nx->itn, srp_tmf_preempt_abort, nx);
+	if (ret) {
+		scsi_itn_destroy(nx->itn);
+		free(nx);
+		return ret;
+	}
 	nx->next = t->nexuses;
 	t->nexuses = nx;
 	t->engine->stats.nexuses++;

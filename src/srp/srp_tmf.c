@@ -219,6 +219,11 @@ static void srp_tmf_remote_done_msg(void *arg)
 
 static void srp_tmf_remote_reply(struct srp_tmf_remote *rm)
 {
+	if (!rm->home) {
+		/* A PREEMPT AND ABORT: nobody waits for an answer. */
+		free(rm);
+		return;
+	}
 	if (loop_send(rm->home->loop, srp_tmf_remote_done_msg, rm))
 		pr_err("TMF tag %#llx: cannot answer the worker that received it",
 		       (unsigned long long)rm->proxy.tmi.tag);
@@ -266,6 +271,42 @@ static void srp_tmf_broadcast(struct srp_req *tmf)
 			tmf->tmf_victims--;
 			free(rm);
 			tmf->tm_code = SRP_TSK_MGMT_FAILED;
+		}
+	}
+}
+
+/*
+ * PERSISTENT RESERVE OUT PREEMPT AND ABORT from another nexus removed the
+ * registration of nexus arg (SPC-4 5.9.11.5): its tasks for lun are
+ * aborted as for ABORT TASK SET, on every worker holding its channels,
+ * without any TM response (nobody asked; the initiator learns from the
+ * REGISTRATIONS PREEMPTED unit attention and its command timeouts, as
+ * fence_scsi expects).  Registered with scsi_itn_set_abort_cb(): runs on
+ * the worker executing the PR OUT with the LU's lock held, so it only
+ * posts messages.  The nexus is only compared with channels' ->nexus,
+ * never dereferenced over there, so one that goes meanwhile is harmless.
+ */
+void srp_tmf_preempt_abort(void *arg, uint64_t lun)
+{
+	struct srp_nexus *nx = arg;
+
+	for (struct srp_worker *w = nx->target->engine->workers; w;
+	     w = w->next) {
+		struct srp_tmf_remote *rm = calloc(1, sizeof(*rm));
+
+		if (!rm) {
+			pr_err("nexus %s: PREEMPT AND ABORT: out of memory",
+			       nx->name);
+			continue;
+		}
+		rm->proxy.tmi.func = SRP_TSK_ABORT_TASK_SET;
+		rm->proxy.tmi.lun = lun;
+		rm->w = w;
+		rm->nx = nx;
+		if (loop_send(w->loop, srp_tmf_remote_msg, rm)) {
+			pr_err("nexus %s: PREEMPT AND ABORT: cannot reach a worker",
+			       nx->name);
+			free(rm);
 		}
 	}
 }

@@ -35,6 +35,7 @@
 #include "srp/srp_engine.h"
 #include "srp/srp_iu.h"
 #include "srptd/backend.h"
+#include "srptd/scsi_proto.h"
 #include "srptd/srp_proto.h"
 #include "util.h"
 
@@ -904,6 +905,80 @@ static void test_relogin_storm(void **state)
 	assert_int_equal(srp_ti_credits(ti[1]), SRP_DEFAULT_REQ_LIM);
 }
 
+/*
+ * PERSISTENT RESERVE OUT PREEMPT AND ABORT (SPC-4 5.9.11.5), the fencing
+ * fence_scsi does: initiator a holds the reservation with writes in the
+ * backend, initiator b preempts it.  a's commands are aborted (no
+ * response once the backend finishes them), a learns of it from
+ * REGISTRATIONS PREEMPTED, and its credits come back.
+ */
+static void pr_out(struct srp_env *env, struct srp_ti *ti, uint8_t sa,
+		   uint8_t type, uint64_t key, uint64_t sa_key)
+{
+	struct srp_ti_cmd c = { 0 };
+	uint8_t *prm = srp_ti_mem(ti) + 2 * MIB;
+
+	memset(prm, 0, SCSI_PR_OUT_PARAM_LEN);
+	put_be64(prm, key);
+	put_be64(prm + 8, sa_key);
+	c.cdb[0] = SCSI_OP_PERSISTENT_RESERVE_OUT;
+	c.cdb[1] = sa;
+	c.cdb[2] = type;
+	put_be32(c.cdb + 5, SCSI_PR_OUT_PARAM_LEN);
+	c.dir = 1;
+	c.desc = SRP_TI_DIRECT;
+	c.mem_off = 2 * MIB;
+	c.len = SCSI_PR_OUT_PARAM_LEN;
+	srp_env_run_cmd(env, ti, &c);
+	assert_int_equal(c.status, SAM_STAT_GOOD);
+}
+
+static void test_preempt_and_abort(void **state)
+{
+	struct srp_env *env = *state;
+	struct srp_ti_params p;
+	struct srp_ti *a, *b;
+	static struct srp_ti_cmd w[4], c;
+	struct srp_engine_stats st0, st;
+	unsigned int want = 4;
+
+	ti_params(&p, 5);
+	a = login(env, 0, &p);
+	ti_params(&p, 6);
+	b = login(env, 1, &p);
+	assert_int_equal(srp_ti_state(b), SRP_TI_LOGGED_IN);
+	clear_ua(env, a);
+	clear_ua(env, b);
+	pr_out(env, a, 0x00 /* REGISTER */, 0, 0, 0xaa);
+	pr_out(env, b, 0x00, 0, 0, 0xbb);
+	pr_out(env, a, 0x01 /* RESERVE */, 0x01 /* write exclusive */, 0xaa, 0);
+	srp_engine_get_stats(env->e, &st0);
+	hold.on = true;
+	for (int i = 0; i < 4; i++) {
+		prep_write(&w[i], 4000 + i * 8, 4096, i * 4096, SRP_TI_IMM, 0);
+		assert_int_equal(srp_ti_submit(a, &w[i]), 0);
+	}
+	assert_true(srp_ti_run_until(env->loop, held_at_least, &want, 5000));
+	hold.on = false;
+	pr_out(env, b, 0x05 /* PREEMPT AND ABORT */, 0x01, 0xbb, 0xaa);
+	hold_release();
+	run_rounds(env, 50);
+	for (int i = 0; i < 4; i++)
+		assert_false(w[i].done);
+	srp_engine_get_stats(env->e, &st);
+	assert_int_equal(st.aborted - st0.aborted, 4);
+	/* a's next command reports the preemption, then a works again. */
+	memset(&c, 0, sizeof(c));
+	srp_env_run_cmd(env, a, &c);
+	assert_int_equal(c.status, SAM_STAT_CHECK_CONDITION);
+	assert_int_equal(c.sense[12], 0x2a);
+	assert_int_equal(c.sense[13], 0x05);
+	memset(&c, 0, sizeof(c));
+	srp_env_run_cmd(env, a, &c);
+	assert_int_equal(c.status, SAM_STAT_GOOD);
+	assert_int_equal(srp_ti_credits(a), SRP_DEFAULT_REQ_LIM);
+}
+
 #define T(fn, su) cmocka_unit_test_setup_teardown(fn, su, teardown)
 
 int main(void)
@@ -922,6 +997,8 @@ int main(void)
 		T(test_lun_reset_after_answers_in_flight,
 		  setup_tight_two_workers),
 		T(test_relogin_storm, setup),
+		T(test_preempt_and_abort, setup),
+		T(test_preempt_and_abort, setup_two_workers),
 	};
 	int fails;
 
