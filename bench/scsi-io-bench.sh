@@ -41,6 +41,12 @@ MODE=${MODE:-}
 
 die() { echo "scsi-io-bench: $*" >&2; exit 1; }
 
+# The default binary is rebuilt first: a stale one would measure old code.
+if [ "$BENCH" = "$BUILD_DIR/bench/srptd-io-bench" ] &&
+	[ -f "$BUILD_DIR/CMakeCache.txt" ]; then
+	cmake --build "$BUILD_DIR" --target srptd-io-bench -j2 >/dev/null ||
+		die "build of srptd-io-bench failed"
+fi
 [ -x "$BENCH" ] || die "$BENCH not built (cmake --build $BUILD_DIR --target srptd-io-bench)"
 command -v fio >/dev/null || die "fio not installed (apt-get install fio)"
 

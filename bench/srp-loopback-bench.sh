@@ -33,11 +33,13 @@ BENCH=$BUILD_DIR/bench/srp-loopback-bench
 
 die() { echo "srp-loopback-bench: $*" >&2; exit 1; }
 
-if [ ! -x "$BENCH" ]; then
-	echo "# building $BENCH (Release)" >&2
+# Always (re)build: a stale binary would measure old code.
+if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+	echo "# configuring $BUILD_DIR (Release)" >&2
 	cmake -S "$SRC_DIR" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build "$BUILD_DIR" --target srp-loopback-bench -j2 >/dev/null
 fi
+cmake --build "$BUILD_DIR" --target srp-loopback-bench -j2 >/dev/null ||
+	die "build of srp-loopback-bench failed"
 [ -x "$BENCH" ] || die "$BENCH not built"
 grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "$BUILD_DIR/CMakeCache.txt" ||
 	echo "# warning: $BUILD_DIR is not a Release build" >&2
