@@ -247,31 +247,45 @@ static void srp_tmf_remote_msg(void *arg)
  * Ask every other worker to abort the TMF's victims among its channels
  * of the nexus; each answer is one more victim to wait for.
  */
+/*
+ * Post a proxy of tmi to worker w for nx's channels there.  It answers
+ * tmf on worker home when its victims have ended; with no home nobody
+ * waits and it just goes.  0 or -errno (nothing posted).
+ */
+static int srp_tmf_remote_post(struct srp_worker *w, struct srp_nexus *nx,
+			       const struct srp_tsk_mgmt_info *tmi,
+			       struct srp_req *tmf, struct srp_worker *home)
+{
+	struct srp_tmf_remote *rm = calloc(1, sizeof(*rm));
+	int ret;
+
+	if (!rm)
+		return -ENOMEM;
+	rm->proxy.tmi = *tmi;
+	rm->tmf = tmf;
+	rm->home = home;
+	rm->w = w;
+	rm->nx = nx;
+	ret = loop_send(w->loop, srp_tmf_remote_msg, rm);
+	if (ret)
+		free(rm);
+	return ret;
+}
+
 static void srp_tmf_broadcast(struct srp_req *tmf)
 {
 	struct srp_worker *home = tmf->ch->w;
 
 	for (struct srp_worker *w = home->engine->workers; w; w = w->next) {
-		struct srp_tmf_remote *rm;
-
 		if (w == home)
 			continue;
-		rm = calloc(1, sizeof(*rm));
-		if (!rm) {
+		/* The answer is a message to this thread: it cannot come
+		 * before the count below. */
+		if (srp_tmf_remote_post(w, tmf->ch->nexus, &tmf->tmi, tmf,
+					home))
 			tmf->tm_code = SRP_TSK_MGMT_FAILED;
-			continue;
-		}
-		rm->proxy.tmi = tmf->tmi;
-		rm->tmf = tmf;
-		rm->home = home;
-		rm->w = w;
-		rm->nx = tmf->ch->nexus;
-		tmf->tmf_victims++;
-		if (loop_send(w->loop, srp_tmf_remote_msg, rm)) {
-			tmf->tmf_victims--;
-			free(rm);
-			tmf->tm_code = SRP_TSK_MGMT_FAILED;
-		}
+		else
+			tmf->tmf_victims++;
 	}
 }
 
@@ -289,26 +303,13 @@ static void srp_tmf_broadcast(struct srp_req *tmf)
 void srp_tmf_preempt_abort(void *arg, uint64_t lun)
 {
 	struct srp_nexus *nx = arg;
+	struct srp_tsk_mgmt_info tmi = { .func = SRP_TSK_ABORT_TASK_SET,
+					 .lun = lun };
 
-	for (struct srp_worker *w = nx->target->engine->workers; w;
-	     w = w->next) {
-		struct srp_tmf_remote *rm = calloc(1, sizeof(*rm));
-
-		if (!rm) {
-			pr_err("nexus %s: PREEMPT AND ABORT: out of memory",
-			       nx->name);
-			continue;
-		}
-		rm->proxy.tmi.func = SRP_TSK_ABORT_TASK_SET;
-		rm->proxy.tmi.lun = lun;
-		rm->w = w;
-		rm->nx = nx;
-		if (loop_send(w->loop, srp_tmf_remote_msg, rm)) {
-			pr_err("nexus %s: PREEMPT AND ABORT: cannot reach a worker",
-			       nx->name);
-			free(rm);
-		}
-	}
+	for (struct srp_worker *w = nx->target->engine->workers; w; w = w->next)
+		if (srp_tmf_remote_post(w, nx, &tmi, NULL, NULL))
+			pr_err("nexus %s: PREEMPT AND ABORT of LUN %llu not posted to a worker",
+			       nx->name, (unsigned long long)lun);
 }
 
 void srp_tmf_victim_done(struct srp_req *victim)
