@@ -160,6 +160,19 @@ struct fabric_srq_attr {
 	uint32_t align_off;
 };
 
+/*
+ * Layout of an array of receive buffers of buf_size bytes in one region
+ * (an SRQ's, a channel's ring): buffer i starts at i * stride + *pad, so
+ * that its byte align_off (where immediate data starts) is 512-byte
+ * aligned for O_DIRECT; returns stride.
+ */
+static inline size_t fabric_recv_buf_layout(uint32_t buf_size,
+					    uint32_t align_off, size_t *pad)
+{
+	*pad = (512 - align_off % 512) % 512;
+	return (*pad + buf_size + 511) / 512 * 512;
+}
+
 /* Queue-pair sizing (ibv_qp_init_attr.cap + max_rd_atomic). */
 struct fabric_qp_attr {
 	unsigned int sq_depth; /* send-queue WRs outstanding at most */

@@ -617,11 +617,11 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 	 * data, as ib_srpt does, srp-facts 1.9), then send buffers, tables
 	 * and the control buffer.
 	 */
-	recv_off = ch->lim.imm_data_offset ?
-			   (512 - ch->lim.imm_data_offset % 512) % 512 :
-			   0;
+	recv_stride = fabric_recv_buf_layout(
+		ch->it_iu_len, ch->lim.imm_data_offset, &recv_off);
 	/* With an SRQ the receive buffers are the worker's. */
-	recv_stride = srq ? 0 : ALIGN_UP(recv_off + ch->it_iu_len, (size_t)512);
+	if (srq)
+		recv_stride = 0;
 	table_len = e->p.allow_ext_table ?
 			    ALIGN_UP((size_t)e->p.max_table_entries * 16, 64) :
 			    0;
