@@ -753,6 +753,17 @@ static int lf_drain(struct fabric_qp *q)
 static void lf_copy(const struct fabric_sge *sge, unsigned int n, void *flat,
 		    bool to_flat);
 
+/* Post b: the newest of the FIFO. */
+static void lf_srq_append(struct fabric_srq *srq, struct lf_srq_buf *b)
+{
+	b->next = NULL;
+	if (srq->tail)
+		srq->tail->next = b;
+	else
+		srq->head = b;
+	srq->tail = b;
+}
+
 static int lf_srq_create(struct fabric_cq *cq, const struct fabric_srq_attr *a,
 			 struct fabric_srq **out)
 {
@@ -770,8 +781,7 @@ static int lf_srq_create(struct fabric_cq *cq, const struct fabric_srq_attr *a,
 	srq->lf = lf;
 	srq->cq = cq;
 	srq->attr = *a;
-	pad = (512 - a->align_off % 512) % 512;
-	stride = ALIGN_UP(pad + a->buf_size, (size_t)512);
+	stride = fabric_recv_buf_layout(a->buf_size, a->align_off, &pad);
 	srq->mem_len = ALIGN_UP(stride * a->depth, (size_t)4096);
 	srq->mem = mmap(NULL, srq->mem_len, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -789,11 +799,7 @@ static int lf_srq_create(struct fabric_cq *cq, const struct fabric_srq_attr *a,
 
 		b->pub.addr = srq->mem + i * stride + pad;
 		b->pub.size = a->buf_size;
-		if (srq->tail)
-			srq->tail->next = b;
-		else
-			srq->head = b;
-		srq->tail = b;
+		lf_srq_append(srq, b);
 	}
 	*out = srq;
 	return 0;
@@ -828,12 +834,7 @@ static void lf_srq_put(struct fabric_srq *srq, struct lf_srq_buf *b)
 	}
 	b->lent = false;
 	srq->lent--;
-	b->next = NULL;
-	if (srq->tail)
-		srq->tail->next = b;
-	else
-		srq->head = b;
-	srq->tail = b;
+	lf_srq_append(srq, b);
 	if (!srq->rnr_waiting)
 		return;
 	srq->rnr_waiting = false;

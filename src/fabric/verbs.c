@@ -190,7 +190,6 @@ struct vsrq_dev {
 	struct vsrq_buf *bufs;
 	unsigned int depth; /* buffers (min of the attr and max_srq_wr) */
 	unsigned int lent; /* given to users, not yet back */
-	unsigned int idle; /* neither posted nor lent (post failed) */
 	unsigned int cq_reserved;
 	atomic_uint *qpn_keys; /* 0 free, V_QPMAP_TOMB deleted */
 	_Atomic(struct fabric_conn_req *) *qpn_conns;
@@ -846,7 +845,6 @@ static void vsrq_post(struct vsrq_dev *sd, struct vsrq_buf *b)
 
 	if (ret) {
 		/* Kept aside until the part goes (device in error). */
-		sd->idle++;
 		pr_err_ratelimited("verbs %s: ibv_post_srq_recv: %s",
 				   sd->cd->dev->name, strerror(ret));
 	}
@@ -914,8 +912,8 @@ static int vsrq_dev_setup(struct fabric_srq *srq, struct vcq_dev *cd)
 	}
 	sd->cq_reserved = sd->depth;
 	/* Byte align_off of each buffer on a 512-byte boundary. */
-	pad = (512 - srq->attr.align_off % 512) % 512;
-	stride = ALIGN_UP(pad + srq->attr.buf_size, (size_t)512);
+	stride = fabric_recv_buf_layout(srq->attr.buf_size, srq->attr.align_off,
+					&pad);
 	sd->mem_len = ALIGN_UP(stride * sd->depth, (size_t)4096);
 	sd->mem = mmap(NULL, sd->mem_len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -971,9 +969,7 @@ static void vsrq_dispatch(struct vsrq_buf *b, const struct ibv_wc *wc)
 	if (st != FABRIC_WC_SUCCESS) {
 		/* Flushed: the SRQ itself is in error (device fatal), keep
 		 * the buffer aside.  Other errors end that QP only. */
-		if (st == FABRIC_WC_WR_FLUSH_ERR) {
-			sd->idle++;
-		} else {
+		if (st != FABRIC_WC_WR_FLUSH_ERR) {
 			vdev_log(LOG_WARNING, sd->cd->dev,
 				 "qp 0x%x: SRQ receive completion: %s",
 				 wc->qp_num, ibv_wc_status_str(wc->status));
@@ -1335,11 +1331,9 @@ static void v_srq_repost(struct fabric_srq *srq, struct fabric_srq_buf *buf)
 	}
 	b->lent = false;
 	sd->lent--;
-	if (atomic_load(&sd->cd->dev->state) != VD_ACTIVE) {
-		sd->idle++; /* the device is going: no new receives */
-		return;
-	}
-	vsrq_post(sd, b);
+	/* A device going away takes no new receives: kept aside. */
+	if (atomic_load(&sd->cd->dev->state) == VD_ACTIVE)
+		vsrq_post(sd, b);
 }
 
 /* ---- queue pairs ----------------------------------------------------- */
