@@ -69,6 +69,7 @@ static uint64_t fp_add(uint64_t h, const void *data, size_t len)
 }
 
 static void srp_params_from_config(const struct config *cfg,
+				   unsigned int workers,
 				   struct srp_engine_params *p)
 {
 	srp_engine_params_default(p);
@@ -79,7 +80,14 @@ static void srp_params_from_config(const struct config *cfg,
 	if (cfg->fabric.send_queue_size)
 		p->sq_depth = cfg->fabric.send_queue_size;
 	p->use_srq = cfg->fabric.use_srq;
-	p->srq_size = cfg->fabric.srq_size;
+	/*
+	 * fabric.srq_size counts the receives of one HCA, as ib_srpt's
+	 * srpt_srq_size does; each worker has its own SRQ per HCA (no
+	 * cross-thread reposts), so it gets its share, with a floor that
+	 * keeps a few channels' credits covered.
+	 */
+	p->srq_size = MAX(cfg->fabric.srq_size / workers,
+			  MIN(cfg->fabric.srq_size, DAEMON_SRQ_MIN_PER_WORKER));
 }
 
 /*
@@ -110,15 +118,7 @@ int daemon_srp_create(struct loop *loop, const struct config *cfg,
 		return -ENOMEM;
 	s->loop = loop;
 	s->want_workers = daemon_srp_worker_count(cfg);
-	srp_params_from_config(cfg, &p);
-	/*
-	 * fabric.srq_size counts the receives of one HCA, as ib_srpt's
-	 * srpt_srq_size does; each worker has its own SRQ per HCA (no
-	 * cross-thread reposts), so it gets its share, with a floor that
-	 * keeps a few channels' credits covered.
-	 */
-	p.srq_size = MAX(cfg->fabric.srq_size / s->want_workers,
-			 MIN(cfg->fabric.srq_size, DAEMON_SRQ_MIN_PER_WORKER));
+	srp_params_from_config(cfg, s->want_workers, &p);
 	/* Logins, targets and CM events stay on the daemon's loop. */
 	p.main_loop = loop;
 	ret = srp_engine_create(&p, &s->engine);
