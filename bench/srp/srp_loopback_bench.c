@@ -17,8 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "fabric/fabric_loop.h"
-#include "fabric/srp_test_initiator.h"
+#include "fabric_loop.h"
+#include "srp_test_initiator.h"
 #include "log.h"
 #include "loop.h"
 #include "scsi/scsi.h"

@@ -3,7 +3,7 @@
  * Fabric ops table: everything the SRP engine needs from an RDMA transport,
  * expressed in verbs terms so that it maps 1:1 onto libibverbs + librdmacm
  * (issue 5) and onto the loopback fabric used by tests and benchmarks
- * (fabric_loop.c).
+ * (tests/lib/fabric_loop.c).
  *
  *   fabric        one HCA protection domain + its CM listener(s)
  *                 (ibv_context/ibv_pd + rdma_cm_id listeners)

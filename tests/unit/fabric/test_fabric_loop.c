@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "fabric/fabric_loop.h"
+#include "fabric_loop.h"
 #include "loop.h"
 
 #define MAXWC 64

@@ -19,8 +19,8 @@
 
 #include <cmocka.h>
 
-#include "fabric/fabric_loop.h"
-#include "fabric/srp_test_initiator.h"
+#include "fabric_loop.h"
+#include "srp_test_initiator.h"
 #include "loop.h"
 #include "scsi/scsi.h"
 #include "srp/srp_engine.h"

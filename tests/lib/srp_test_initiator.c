@@ -1,20 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * Test SRP initiator (see srp_test_initiator.h).  Behaves like ib_srp
- * where it matters to the target: login private data, one credit kept for
- * task management (srp-facts 1.12), TM tags with bit 31 set (1.6),
- * immediate data at offset 68 (1.9), descriptors of 16 bytes pointing at
- * registered memory.  Tags are slot | generation << 16 so a response is
+ * Test SRP initiator (see srp_test_initiator.h).  Behaves like Linux
+ * ib_srp where it matters to the target: login private data, one credit of
+ * the request limit (SRP r16a SRP_LOGIN_RSP and SRP_RSP REQUEST LIMIT
+ * DELTA) kept back for task management, TM tags with bit 31 set so they
+ * never collide with command tags, immediate data at offset 68 of the
+ * SRP_CMD (the immediate-data extension, include/srptd/srp_proto.h),
+ * memory descriptors of 16 bytes pointing at registered memory.  Tags are slot | generation << 16 so a response is
  * matched without a search.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fabric/fabric_loop.h"
-#include "fabric/srp_test_initiator.h"
+#include "fabric_loop.h"
 #include "loop.h"
 #include "srp/srp_iu.h"
+#include "srp_test_initiator.h"
 #include "srptd/srp_proto.h"
 #include "util.h"
 

@@ -30,7 +30,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "fabric/fabric_loop.h"
+#include "fabric_loop.h"
 #include "log.h"
 #include "loop.h"
 #include "util.h"
@@ -639,7 +639,9 @@ int fabric_loop_connect(struct fabric *f, struct fabric_cq *cq,
 	req->info.private_data_len = len;
 	req->info.rdma_cm_format = rdma_cm_format;
 	req->info.responder_resources = responder_resources;
-	req->info.initiator_depth = 0; /* ib_srp (srp-facts 2.3) */
+	/* Like ib_srp: the initiator serves no RDMA READs, so its REQ offers
+	 * the target no initiator depth (IBA 12.6.5, REQ). */
+	req->info.initiator_depth = 0;
 	snprintf(req->info.peer_name, sizeof(req->info.peer_name), "loop-qp-%p",
 		 (void *)qp);
 	memset(req->info.peer_gid, 0, 16);
@@ -689,7 +691,8 @@ static int lf_accept(struct fabric_conn_req *req, struct fabric_qp *q,
 	}
 	qp->peer = active;
 	active->peer = qp;
-	/* ib_srpt's REP offers responder_resources 4 (srp-facts 2.2). */
+	/* The REP offers responder resources 4, as the kernel's ib_srpt does;
+	 * it bounds the initiator's RDMA READs towards us (IBA 12.6.8, REP). */
 	active->peer_resp_res = 4;
 	qp->state = LFQ_RTS;
 	active->state = LFQ_RTS;

@@ -1,0 +1,26 @@
+# Layering guard, run with cmake -P each time a layer library is linked
+# (src/CMakeLists.txt): fails if a source or header under DIR includes a
+# header of a layer it must not see.
+#   DIR     directory to scan (recursively, *.c and *.h)
+#   FORBID  semicolon-separated include prefixes, e.g. "srp/;scsi/"
+if(NOT DIR OR NOT FORBID)
+	message(FATAL_ERROR "SrptdLayerCheck: DIR and FORBID are required")
+endif()
+string(REPLACE "," ";" FORBID "${FORBID}")
+file(GLOB_RECURSE _files ${DIR}/*.c ${DIR}/*.h)
+set(_bad "")
+foreach(_f ${_files})
+	file(STRINGS ${_f} _incs REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
+	foreach(_i ${_incs})
+		foreach(_p ${FORBID})
+			if(_i MATCHES "\"${_p}")
+				file(RELATIVE_PATH _r ${DIR} ${_f})
+				list(APPEND _bad "${_r}: ${_i}")
+			endif()
+		endforeach()
+	endforeach()
+endforeach()
+if(_bad)
+	list(JOIN _bad "\n  " _msg)
+	message(FATAL_ERROR "layering: ${DIR} must not include ${FORBID}:\n  ${_msg}")
+endif()
