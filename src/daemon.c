@@ -15,7 +15,7 @@
 #include <infiniband/verbs.h>
 #include <systemd/sd-daemon.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "daemon.h"
 #include "daemon_srp.h"
 #include "devices.h"

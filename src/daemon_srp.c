@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <infiniband/verbs.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "daemon_srp.h"
 #include "devices.h"
 #include "fabric/verbs.h"

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "daemon.h"
 #include "log.h"
 #include "srptd/version.h"

@@ -3,7 +3,7 @@
  * Configuration: /etc/srptd.conf (libconfig) plus include_dir/ *.conf drop-ins
  * merged in name order, parsed into one immutable, fully validated struct.
  * Reload builds a new struct and swaps it in; nothing ever mutates a loaded
- * config.  Schema: man/srptd.conf.5 and shared ecosystem.md 2.1.
+ * config.  Schema: man/srptd.conf.5.
  */
 #ifndef SRPTD_CONFIG_H
 #define SRPTD_CONFIG_H
@@ -178,7 +178,7 @@ int config_lun_view(const struct config_target *t, const uint8_t gid[16],
 
 /*
  * The target a login addresses: the 16-byte target port ID is id_ext
- * followed by ioc_guid (srp-facts.md 2.1).  "auto" stands for node_guid,
+ * followed by ioc_guid (SRP r16a, SRP_LOGIN_REQ).  "auto" stands for node_guid,
  * the node GUID of the first HCA (srptd.conf(5)).  NULL if none matches;
  * with several matches (two "auto" targets) the first in file order.
  */

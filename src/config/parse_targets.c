@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Pass 3 of the loader: the targets lists, their LUN maps and initiator
+ * groups (lun_map entries may name a device from any file).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/internal.h"
+#include "util.h"
+
+static int cfg_parse_lun_map(struct cfg_ctx *ctx, const config_setting_t *l,
+			     const char *who, struct config_lun **luns,
+			     unsigned int *n_luns)
+{
+	const struct config *cfg = ctx->cfg;
+	struct config_lun *arr;
+	int *lines;
+	unsigned int n = 0;
+	char where[160];
+	int ret = 0;
+
+	cfg_fmt(where, sizeof(where), "%s lun_map", who);
+	if (!cfg_is_list(ctx, l, where))
+		return -EINVAL;
+	arr = calloc(config_setting_length(l) + 1, sizeof(*arr));
+	lines = calloc(config_setting_length(l) + 1, sizeof(*lines));
+	if (!arr || !lines) {
+		free(arr);
+		free(lines);
+		cfg_err(ctx, l, "out of memory");
+		return -ENOMEM;
+	}
+	for (int i = 0; i < config_setting_length(l); i++) {
+		const config_setting_t *g = config_setting_get_elem(l, i);
+		const config_setting_t *lun_s = NULL, *dev_s = NULL;
+		struct config_lun e = { 0 };
+		bool bad = false;
+		char dev[64] = "";
+
+		if (!cfg_is_group(ctx, g, where)) {
+			ret = -EINVAL;
+			continue;
+		}
+		for (int j = 0; j < config_setting_length(g); j++) {
+			const config_setting_t *s =
+				config_setting_get_elem(g, j);
+			const char *k = config_setting_name(s);
+			char w[200];
+
+			cfg_fmt(w, sizeof(w), "%s %s", where, k);
+			if (!strcmp(k, "lun")) {
+				uint32_t v;
+
+				lun_s = s;
+				if (cfg_get_uint(ctx, s, w, 0, CFG_MAX_LUN, &v))
+					bad = true;
+				else
+					e.lun = v;
+			} else if (!strcmp(k, "device")) {
+				dev_s = s;
+				if (cfg_get_str(ctx, s, w, dev, sizeof(dev)))
+					bad = true;
+			} else if (!strcmp(k, "read_only")) {
+				if (cfg_get_bool(ctx, s, w, &e.read_only))
+					bad = true;
+			} else {
+				cfg_unknown(ctx, s, where);
+				bad = true;
+			}
+		}
+		if (!lun_s) {
+			cfg_err(ctx, g, "%s: entry without \"lun\"", where);
+			bad = true;
+		}
+		if (!dev_s) {
+			cfg_err(ctx, g, "%s: entry without \"device\"", where);
+			bad = true;
+		} else if (dev[0]) {
+			const struct config_device *d =
+				config_find_device(cfg, dev);
+
+			if (!d) {
+				cfg_err(ctx, dev_s,
+					"%s device: unknown device \"%s\"",
+					where, dev);
+				bad = true;
+			} else {
+				e.device = (unsigned int)(d - cfg->devices);
+				/* A read-only device is read-only everywhere. */
+				e.read_only |= d->read_only;
+			}
+		}
+		if (bad) {
+			ret = -EINVAL;
+			continue;
+		}
+		for (unsigned int j = 0; j < n; j++) {
+			if (arr[j].lun != e.lun)
+				continue;
+			cfg_err(ctx, lun_s,
+				"%s: LUN %" PRIu64
+				" is mapped twice (first at %s:%d)",
+				where, e.lun, cfg_file_of(ctx, lun_s),
+				lines[j]);
+			bad = true;
+			ret = -EINVAL;
+			break;
+		}
+		if (bad)
+			continue;
+		lines[n] = cfg_line_of(lun_s);
+		arr[n++] = e;
+	}
+	free(lines);
+	free(*luns);
+	*luns = arr;
+	*n_luns = n;
+	return ret;
+}
+
+static int cfg_parse_initiators(struct cfg_ctx *ctx, const config_setting_t *s,
+				const char *where, struct config_group *grp)
+{
+	void *arr;
+	int n, ret;
+
+	ret = cfg_alloc_elems(ctx, s, where, "an array of GIDs",
+			      sizeof(*grp->initiators), &arr, &n);
+	if (ret)
+		return ret;
+	free(grp->initiators);
+	grp->initiators = arr;
+	grp->n_initiators = 0;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		const char *v;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			ret = cfg_expect(ctx, e, where, "a GID string");
+			continue;
+		}
+		v = config_setting_get_string(e);
+		if (config_parse_gid(v, grp->initiators[grp->n_initiators])) {
+			cfg_err(ctx, e,
+				"%s: \"%s\" is not a GID (expected 8 groups of 4 hex digits separated by ':')",
+				where, v);
+			ret = -EINVAL;
+			continue;
+		}
+		grp->n_initiators++;
+	}
+	return ret;
+}
+
+/* Where each GID of a target was first seen, for duplicate reports. */
+struct cfg_gid_seen {
+	uint8_t gid[16];
+	const char *group;
+	int line;
+};
+
+static void cfg_parse_group(struct cfg_ctx *ctx, const config_setting_t *g,
+			    const char *twho, struct config_target *t,
+			    struct cfg_gid_seen **seen, unsigned int *n_seen,
+			    int *group_lines)
+{
+	struct config_group *grp = &t->groups[t->n_groups];
+	const config_setting_t *ns, *ini_s = NULL;
+	char who[160], where[200];
+
+	memset(grp, 0, sizeof(*grp));
+	if (!cfg_is_group(ctx, g, "groups"))
+		return;
+	ns = cfg_member(g, "name");
+	if (!ns) {
+		cfg_err(ctx, g, "%s group #%u: missing \"name\"", twho,
+			t->n_groups + 1);
+		return;
+	}
+	cfg_fmt(where, sizeof(where), "%s group name", twho);
+	if (cfg_get_name(ctx, ns, where, grp->name, sizeof(grp->name)))
+		return;
+	for (unsigned int i = 0; i < t->n_groups; i++) {
+		if (strcmp(t->groups[i].name, grp->name))
+			continue;
+		cfg_err(ctx, ns,
+			"%s: duplicate group name \"%s\" (first defined at %s:%d)",
+			twho, grp->name, cfg_file_of(ctx, ns), group_lines[i]);
+		return;
+	}
+	cfg_fmt(who, sizeof(who), "%s group \"%s\"", twho, grp->name);
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *s = config_setting_get_elem(g, i);
+		const char *k = config_setting_name(s);
+
+		cfg_fmt(where, sizeof(where), "%s %s", who, k);
+		if (!strcmp(k, "name")) {
+			continue;
+		} else if (!strcmp(k, "initiators")) {
+			ini_s = s;
+			cfg_parse_initiators(ctx, s, where, grp);
+		} else if (!strcmp(k, "lun_map")) {
+			cfg_parse_lun_map(ctx, s, who, &grp->luns,
+					  &grp->n_luns);
+		} else {
+			cfg_unknown(ctx, s, who);
+		}
+	}
+	/* One initiator, one view: a GID may appear in one group only. */
+	for (unsigned int i = 0; ini_s && i < grp->n_initiators; i++) {
+		struct cfg_gid_seen *ns2;
+		bool dup = false;
+
+		for (unsigned int j = 0; j < *n_seen && !dup; j++) {
+			char gs[40];
+
+			if (memcmp((*seen)[j].gid, grp->initiators[i], 16))
+				continue;
+			config_format_gid(grp->initiators[i], gs);
+			cfg_err(ctx, ini_s,
+				"%s initiators: %s is already in group \"%s\" (%s:%d)",
+				who, gs, (*seen)[j].group,
+				cfg_file_of(ctx, ini_s), (*seen)[j].line);
+			dup = true;
+		}
+		if (dup)
+			continue;
+		ns2 = realloc(*seen, (*n_seen + 1) * sizeof(**seen));
+		if (!ns2)
+			continue;
+		*seen = ns2;
+		memcpy(ns2[*n_seen].gid, grp->initiators[i], 16);
+		ns2[*n_seen].group = grp->name;
+		ns2[*n_seen].line = cfg_line_of(ini_s);
+		(*n_seen)++;
+	}
+	group_lines[t->n_groups] = cfg_line_of(ns);
+	t->n_groups++;
+}
+
+static int cfg_get_guid_setting(struct cfg_ctx *ctx, const config_setting_t *s,
+				const char *where, bool *is_auto, uint64_t *v)
+{
+	const char *str;
+
+	if (config_setting_type(s) == CONFIG_TYPE_INT64) {
+		*is_auto = false;
+		*v = (uint64_t)config_setting_get_int64(s);
+		return 0;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return cfg_expect(ctx, s, where, "a GUID string or \"auto\"");
+	str = config_setting_get_string(s);
+	if (!strcmp(str, "auto")) {
+		*is_auto = true;
+		*v = 0;
+		return 0;
+	}
+	if (config_parse_guid(str, v)) {
+		cfg_err(ctx, s,
+			"%s: \"%s\" is not a GUID (expected \"auto\", 16 hex digits or xxxx:xxxx:xxxx:xxxx)",
+			where, str);
+		return -EINVAL;
+	}
+	*is_auto = false;
+	return 0;
+}
+
+void cfg_target_free(struct config_target *t)
+{
+	for (unsigned int g = 0; g < t->n_groups; g++) {
+		free(t->groups[g].initiators);
+		free(t->groups[g].luns);
+	}
+	free(t->groups);
+	free(t->luns);
+	free(t->ports);
+}
+
+/* Port selectors "*", "hca", "hca:N": can a and b name the same port? */
+static bool cfg_port_overlap(const char *a, const char *b)
+{
+	size_t la = strcspn(a, ":"), lb = strcspn(b, ":");
+
+	if (!strcmp(a, "*") || !strcmp(b, "*"))
+		return true;
+	if (la != lb || strncmp(a, b, la))
+		return false;
+	return !a[la] || !b[lb] || !strcmp(a + la, b + lb);
+}
+
+/*
+ * Same target port ID on a shared port?  "auto" equals "auto" (both are
+ * the first HCA's node GUID); "auto" against an explicit GUID is only
+ * known at run time and is not an error here.
+ */
+static bool cfg_same_identity(const struct config_target *a,
+			      const struct config_target *b)
+{
+	bool overlap = false;
+
+	if (a->id_ext_auto != b->id_ext_auto ||
+	    a->ioc_guid_auto != b->ioc_guid_auto)
+		return false;
+	if ((!a->id_ext_auto && a->id_ext != b->id_ext) ||
+	    (!a->ioc_guid_auto && a->ioc_guid != b->ioc_guid))
+		return false;
+	for (unsigned int i = 0; i < a->n_ports && !overlap; i++)
+		for (unsigned int j = 0; j < b->n_ports && !overlap; j++)
+			overlap = cfg_port_overlap(a->ports[i], b->ports[j]);
+	return overlap;
+}
+
+static void cfg_parse_target(struct cfg_ctx *ctx, const config_setting_t *g,
+			     unsigned int idx)
+{
+	struct config *cfg = ctx->cfg;
+	const config_setting_t *ns;
+	struct config_target t = {
+		.id_ext_auto = true,
+		.ioc_guid_auto = true,
+		.unknown_initiators = CONFIG_UNKNOWN_DENY,
+	};
+	struct cfg_gid_seen *seen = NULL;
+	unsigned int n_seen = 0;
+	int *group_lines = NULL;
+	bool id_bad = false; /* no identity checks on top of a GUID error */
+	char who[96], where[160];
+
+	if (!cfg_is_group(ctx, g, "targets"))
+		return;
+	t.line = cfg_line_of(g);
+	cfg_fmt(t.file, sizeof(t.file), "%s", cfg_file_of(ctx, g));
+	ns = cfg_member(g, "name");
+	if (!ns) {
+		cfg_err(ctx, g, "target #%u: missing \"name\"", idx + 1);
+		cfg_fmt(who, sizeof(who), "target #%u", idx + 1);
+	} else if (cfg_get_name(ctx, ns, "target name", t.name,
+				sizeof(t.name))) {
+		cfg_fmt(who, sizeof(who), "target #%u", idx + 1);
+		ns = NULL;
+	} else {
+		cfg_fmt(who, sizeof(who), "target \"%s\"", t.name);
+	}
+	t.ports = calloc(1, sizeof(*t.ports));
+	if (!t.ports) {
+		cfg_err(ctx, g, "out of memory");
+		return;
+	}
+	strcpy(t.ports[0], "*");
+	t.n_ports = 1;
+
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *s = config_setting_get_elem(g, i);
+		const char *k = config_setting_name(s);
+
+		cfg_fmt(where, sizeof(where), "%s %s", who, k);
+		if (!strcmp(k, "name")) {
+			continue;
+		} else if (!strcmp(k, "id_ext")) {
+			id_bad |= cfg_get_guid_setting(ctx, s, where,
+						       &t.id_ext_auto,
+						       &t.id_ext) != 0;
+		} else if (!strcmp(k, "ioc_guid")) {
+			id_bad |= cfg_get_guid_setting(ctx, s, where,
+						       &t.ioc_guid_auto,
+						       &t.ioc_guid) != 0;
+		} else if (!strcmp(k, "ports")) {
+			cfg_get_ports(ctx, s, where, &t.ports, &t.n_ports);
+		} else if (!strcmp(k, "unknown_initiators")) {
+			char v[32];
+
+			if (cfg_get_str(ctx, s, where, v, sizeof(v)))
+				continue;
+			if (!strcmp(v, "deny"))
+				t.unknown_initiators = CONFIG_UNKNOWN_DENY;
+			else if (!strcmp(v, "default-map"))
+				t.unknown_initiators =
+					CONFIG_UNKNOWN_DEFAULT_MAP;
+			else
+				cfg_err(ctx, s,
+					"%s: unknown policy \"%s\" (\"deny\" or \"default-map\")",
+					where, v);
+		} else if (!strcmp(k, "lun_map")) {
+			cfg_parse_lun_map(ctx, s, who, &t.luns, &t.n_luns);
+		} else if (!strcmp(k, "groups")) {
+			int n;
+
+			if (!cfg_is_list(ctx, s, where))
+				continue;
+			n = config_setting_length(s);
+			free(t.groups);
+			free(group_lines);
+			t.n_groups = 0;
+			t.groups = calloc(n + 1, sizeof(*t.groups));
+			group_lines = calloc(n + 1, sizeof(*group_lines));
+			if (!t.groups || !group_lines) {
+				cfg_err(ctx, s, "out of memory");
+				continue;
+			}
+			for (int j = 0; j < n; j++)
+				cfg_parse_group(ctx,
+						config_setting_get_elem(s, j),
+						who, &t, &seen, &n_seen,
+						group_lines);
+		} else {
+			cfg_unknown(ctx, s, who);
+		}
+	}
+	free(seen);
+	free(group_lines);
+
+	if (!ns)
+		goto drop;
+	for (unsigned int i = 0; i < cfg->n_targets; i++) {
+		const struct config_target *o = &cfg->targets[i];
+
+		if (strcmp(o->name, t.name))
+			continue;
+		cfg_err(ctx, ns,
+			"duplicate target name \"%s\" (first defined at %s:%d)",
+			t.name, o->file, o->line);
+		goto drop;
+	}
+	for (unsigned int i = 0; !id_bad && i < cfg->n_targets; i++) {
+		const struct config_target *o = &cfg->targets[i];
+
+		if (!cfg_same_identity(o, &t))
+			continue;
+		/* A login could never reach the second one. */
+		cfg_err(ctx, g,
+			"target \"%s\": same id_ext and ioc_guid as target \"%s\" (%s:%d) on the same ports; give one an explicit id_ext",
+			t.name, o->name, o->file, o->line);
+		break;
+	}
+	if (cfg->n_targets == ctx->targets_cap) {
+		unsigned int cap = ctx->targets_cap ? 2 * ctx->targets_cap : 4;
+		struct config_target *nt;
+
+		nt = realloc(cfg->targets, cap * sizeof(*nt));
+		if (!nt) {
+			cfg_err(ctx, g, "out of memory");
+			goto drop;
+		}
+		cfg->targets = nt;
+		ctx->targets_cap = cap;
+	}
+	cfg->targets[cfg->n_targets++] = t;
+	return;
+drop:
+	cfg_target_free(&t);
+}
+
+void cfg_pass_targets(struct cfg_ctx *ctx)
+{
+	const config_setting_t *l =
+		cfg_member(config_root_setting(&ctx->cur->lc), "targets");
+
+	if (!l || config_setting_type(l) != CONFIG_TYPE_LIST)
+		return;
+	for (int i = 0; i < config_setting_length(l); i++)
+		cfg_parse_target(ctx, config_setting_get_elem(l, i),
+				 (unsigned int)i);
+}
