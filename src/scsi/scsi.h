@@ -212,6 +212,19 @@ int scsi_task_parse(struct scsi_task *t);
 void scsi_task_execute(struct scsi_task *t);
 
 /*
+ * Status and sense for an error the transport found itself, instead of
+ * parsing or executing t (a malformed IU or data descriptor, a request
+ * beyond the transport's limits, a full queue).  Sets t->status, the sense
+ * data (only for CHECK CONDITION: key and asc_ascq, ASC << 8 | ASCQ) and
+ * data_in_len = 0, like an error the SCSI layer raises itself, so that
+ * every sense of a logical unit has the same format.  t->itn and t->lun
+ * must be set (t->lun SCSI_LUN_INVALID when the LUN field is unusable).
+ * Call on the task's worker thread.
+ */
+void scsi_task_set_error(struct scsi_task *t, uint8_t status, uint8_t key,
+			 uint16_t asc_ascq);
+
+/*
  * Task management (SAM-5 7): LOGICAL UNIT RESET received on itn for lun.
  * Aborting tasks (this nexus's and others') is the transport's job; the
  * SCSI layer does the LU part: it queues BUS DEVICE RESET FUNCTION

@@ -171,6 +171,33 @@ static void scsi_task_set_sense(struct scsi_task *t, enum scsi_sr sr)
 }
 
 /*
+ * The sense format follows the D_SENSE bit of the control mode page, a
+ * mode page of one logical unit (SPC-4 4.5.1: the logical unit returns
+ * descriptor format when its D_SENSE is one, fixed format otherwise).  An
+ * error that concerns no logical unit of the nexus's view (a LUN field
+ * that cannot be decoded or addresses no LU) has no D_SENSE to follow, so
+ * it gets fixed format, the default every initiator accepts.
+ */
+void scsi_task_set_error(struct scsi_task *t, uint8_t status, uint8_t key,
+			 uint16_t asc_ascq)
+{
+	struct scsi_view_ent *ve = NULL;
+	bool desc = false;
+
+	if (t->itn && t->lun != SCSI_LUN_INVALID)
+		ve = scsi_itn_find(t->itn, t->lun);
+	if (ve && ve->lu)
+		desc = atomic_load_explicit(&ve->lu->d_sense,
+					    memory_order_relaxed);
+	t->status = status;
+	t->sense_len = 0;
+	t->data_in_len = 0;
+	if (status == SAM_STAT_CHECK_CONDITION)
+		scsi_build_sense(t->sense, &t->sense_len, desc, key, asc_ascq,
+				 NULL);
+}
+
+/*
  * Copy len bytes between buf and the task buffer at byte offset off
  * (clipped to buf_len), towards the iovs when to_iov.  Returns the bytes
  * copied.

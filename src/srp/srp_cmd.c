@@ -38,30 +38,18 @@
 #define ASC_LUN_NOT_SUPPORTED 0x25
 #define ASC_INVALID_FIELD_IN_IU 0x0e /* ASCQ 0x03 */
 
-/* Fixed-format sense data (SPC-4 4.5.3), 18 bytes. */
-void srp_build_sense(uint8_t *sense, uint8_t *len, uint8_t key, uint8_t asc,
-		     uint8_t ascq)
-{
-	memset(sense, 0, 18);
-	sense[0] = 0x70;
-	sense[2] = key;
-	sense[7] = 10;
-	sense[12] = asc;
-	sense[13] = ascq;
-	*len = 18;
-}
-
+/*
+ * An error found here becomes the command's status and sense, built by
+ * the SCSI layer in the format of the LU's D_SENSE (scsi_task_set_error()),
+ * so that an initiator that asked for descriptor sense gets it from SRP
+ * errors too.
+ */
 static void srp_req_fail(struct srp_req *req, uint8_t status, uint8_t key,
 			 uint8_t asc, uint8_t ascq)
 {
-	struct scsi_task *t = &req->task;
-
 	req->early_status = true;
-	t->status = status;
-	t->sense_len = 0;
-	t->data_in_len = 0;
-	if (status == SAM_STAT_CHECK_CONDITION)
-		srp_build_sense(t->sense, &t->sense_len, key, asc, ascq);
+	scsi_task_set_error(&req->task, status, key,
+			    (uint16_t)(asc << 8 | ascq));
 }
 
 static void srp_task_complete(struct scsi_task *t)
@@ -101,6 +89,12 @@ void srp_req_start_cmd(struct srp_req *req)
 	ret = srp_cmd_decode(req->recv->buf, req->recv->len, &ch->lim,
 			     &req->ci);
 	t->tag = req->ci.tag;
+	/*
+	 * Known before any error is reported: the sense format of an error
+	 * found here is the D_SENSE of this LUN's logical unit.  The decoder
+	 * fills the LUN of every IU that is not truncated.
+	 */
+	t->lun = req->ci.lun_err ? SCSI_LUN_INVALID : req->ci.lun;
 	if (ret) {
 		if (req->recv->len < 16 || ret == -SRP_IU_ETRUNC) {
 			/* No tag to answer: the IU is unusable. */
@@ -140,7 +134,6 @@ void srp_req_start_cmd(struct srp_req *req)
 	if (req->ci.cdb_len > 16)
 		memcpy(t->cdb + 16, req->ci.cdb + 16, req->ci.cdb_len - 16);
 	t->cdb_len = req->ci.cdb_len;
-	t->lun = req->ci.lun;
 	if (scsi_task_parse(t) > 0) {
 		/* Status and sense already set by the SCSI layer. */
 		req->early_status = true;

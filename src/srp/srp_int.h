@@ -302,8 +302,6 @@ void srp_req_process(struct srp_req *req);
 void srp_req_rdma_done(struct srp_req *req, enum fabric_wc_status st);
 void srp_req_send_done(struct srp_req *req, enum fabric_wc_status st);
 void srp_req_kill(struct srp_req *req);
-void srp_build_sense(uint8_t *sense, uint8_t *len, uint8_t key, uint8_t asc,
-		     uint8_t ascq);
 
 /* srp_tmf.c */
 void srp_req_start_tmf(struct srp_req *req);
