@@ -2,7 +2,8 @@
 #   make            configure + build (build/)
 #   make test       build + all unit tests (normal build)
 #   make check      what CI runs: format check, normal + sanitizer builds
-#                   with unit and daemon tests, fuzzers, VM suite
+#                   with unit and daemon tests, gcc/clang build matrix
+#                   (-Werror), fuzzers, VM suite
 #   make install    cmake --install build
 BUILD ?= build
 ASAN_BUILD ?= build-asan
@@ -43,4 +44,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-matrix

@@ -341,8 +341,9 @@ static uint64_t fp_view(uint64_t h, const struct scsi_lun_entry *v,
 }
 
 /*
- * Build (or only fingerprint, when e == NULL) the target ct.  Returns
- * 0 / -errno; *fp receives the fingerprint.
+ * Build (or, when !create, only fingerprint) the target ct.  Returns
+ * 0 / -errno; *fp receives the fingerprint on every path, but it is
+ * complete only when 0 is returned.
  */
 static int build_target(struct daemon_srp *s, const struct config *cfg,
 			const struct device_set *devs,
@@ -359,8 +360,10 @@ static int build_target(struct daemon_srp *s, const struct config *cfg,
 	for (unsigned int g = 0; g < ct->n_groups; g++)
 		max = MAX(max, ct->groups[g].n_luns);
 	view = calloc(max ? max : 1, sizeof(*view));
-	if (!view)
-		return -ENOMEM;
+	if (!view) {
+		ret = -ENOMEM;
+		goto out;
+	}
 
 	tp.name = ct->name;
 	tp.id_ext = ct->id_ext_auto ? s->node_guid : ct->id_ext;
@@ -441,11 +444,24 @@ static void daemon_srp_sync_targets(struct daemon_srp *s,
 		uint64_t fp;
 
 		snprintf(next[i].name, sizeof(next[i].name), "%s", ct->name);
-		build_target(s, cfg, devs, ct, i, false, NULL, &fp);
 		for (unsigned int j = 0; j < s->n_targets; j++)
 			if (s->targets[j].t &&
 			    !strcmp(s->targets[j].name, ct->name))
 				old = &s->targets[j];
+		if (build_target(s, cfg, devs, ct, i, false, NULL, &fp)) {
+			/*
+			 * Out of memory: without a fingerprint we cannot
+			 * tell whether it changed, so leave it as it runs
+			 * (or absent); the next reload tries again.
+			 */
+			tgt_log(LOG_ERR, ct->name,
+				"out of memory; keeping the target as it runs");
+			if (old) {
+				next[i] = *old;
+				old->t = NULL;
+			}
+			continue;
+		}
 		if (old && old->fingerprint == fp) {
 			next[i] = *old;
 			old->t = NULL;
