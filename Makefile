@@ -5,12 +5,14 @@
 #                   with unit and daemon tests, gcc/clang build matrix
 #                   (-Werror), fuzzers, VM suite
 #   make install    cmake --install build
+#   make coverage   host line coverage of src/ per file (build-cov/, gcovr)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+COV_BUILD ?= build-cov
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all build test asan-test check format format-check install run clean
+.PHONY: all build test asan-test check coverage format format-check install run clean
 
 all: build
 
@@ -31,6 +33,9 @@ asan-test:
 check:
 	scripts/check.sh
 
+coverage:
+	JOBS=$(JOBS) scripts/coverage.sh $(COV_BUILD)
+
 format:
 	scripts/format.sh
 
@@ -44,4 +49,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-matrix
+	rm -rf $(BUILD) $(ASAN_BUILD) $(COV_BUILD) build-matrix
