@@ -211,6 +211,14 @@ bool config_device_equal(const struct config_device *a,
 void config_dump(const struct config *cfg, FILE *f);
 
 /*
+ * The i-th key of the configuration schema (0, 1, ... in table order) as a
+ * dotted path: "fabric.queue_depth", "devices.size", "targets.groups.name";
+ * the entries of every lun_map are "lun_map.lun" etc.  0, -ENOENT past the
+ * last key, or -ENAMETOOLONG.
+ */
+int config_key_path(unsigned int i, char *buf, size_t size);
+
+/*
  * Value parsers shared with srptadm and the control socket; 0 or -EINVAL
  * (-ERANGE for a size that overflows 64 bits).
  */

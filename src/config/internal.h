@@ -9,6 +9,7 @@
 #include <libconfig.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "config/config.h"
@@ -42,6 +43,118 @@ struct cfg_ctx {
 
 extern const char *const cfg_engine_names[CONFIG_ENGINE_COUNT];
 extern const char *const cfg_component_names[LOG_C_COUNT];
+
+/*
+ * The key table.  Every setting srptd accepts is one struct cfg_key in one
+ * section table (keys.c); parsing, defaults, the dump and the reload diff
+ * of the scalar keys are driven by it, and the documentation test
+ * (tests/unit/config/test_config_keys.c) checks it against srptd.conf(5)
+ * and conf/srptd.conf.  Structured keys (lists of groups, GIDs) name their
+ * type here and keep dedicated code.
+ */
+enum cfg_type {
+	CFG_T_VERSION, /* unsigned int, must be 1 */
+	CFG_T_BOOL, /* bool */
+	CFG_T_U32, /* uint32_t (or unsigned int) within min..max */
+	CFG_T_NAME, /* char[size]: 1..size-1 of [A-Za-z0-9_.:-] */
+	CFG_T_PATH, /* char[size]: absolute path ("" with CFG_K_EMPTY_OK) */
+	CFG_T_ADDRESS, /* char[size]: "" or an address, kept as text */
+	CFG_T_LOG_LEVEL, /* int, LOG_ERR..LOG_DEBUG */
+	CFG_T_LOG_COMPONENTS, /* unsigned int, 1 << LOG_C_x */
+	CFG_T_PORTS, /* char (*)[64] at off, unsigned int count at off_n */
+	CFG_T_LISTEN, /* struct config_listen * at off, count at off_n */
+	CFG_T_ENGINE, /* enum config_engine */
+	CFG_T_FALLBACK, /* enum config_engine[] at off, count at off_n */
+	CFG_T_SIZE, /* uint64_t bytes, integer or "512M" */
+	CFG_T_BLOCK_SIZE, /* uint32_t: 512 or 4096 (0 = unset) */
+	CFG_T_ASCII, /* char[size], printable (CFG_K_SPACES: with spaces) */
+	CFG_T_NAA, /* char[33], NAA 6 name in lower case */
+	CFG_T_GUID, /* uint64_t at off, bool "auto" at off_n */
+	CFG_T_POLICY, /* enum config_unknown_policy */
+	/* Dedicated code (parse_targets.c); listed for completeness. */
+	CFG_T_LIST, /* a list of groups: devices, targets, groups */
+	CFG_T_LUN_MAP, /* a list of LUN entries */
+	CFG_T_GIDS, /* an array of GIDs */
+	CFG_T_LUN, /* a LUN number 0..CFG_MAX_LUN */
+	CFG_T_DEVICE_REF, /* the name of a device */
+};
+
+/* What a reload does when the value changed (srptd.conf(5) RELOAD). */
+enum cfg_reload {
+	CFG_RELOAD_LIVE, /* the new value is used at once */
+	CFG_RELOAD_RESTART, /* reported, keeps its old value until restart */
+	CFG_RELOAD_REOPEN, /* the device is closed and opened again */
+	CFG_RELOAD_RELOGIN, /* the target's initiators are logged out */
+};
+
+#define CFG_K_EMPTY_OK (1u << 0) /* CFG_T_PATH: "" is allowed */
+#define CFG_K_MAIN_ONLY (1u << 1) /* only in the main file */
+#define CFG_K_SPACES (1u << 2) /* CFG_T_ASCII: spaces allowed */
+#define CFG_K_ID (1u << 3) /* the entry's name, parsed before the rest */
+#define CFG_K_FROM_BACKEND (1u << 4) /* default: backend_defaults.<key> */
+#define CFG_K_DUMP_IF_SET (1u << 5) /* dump only a non-zero/non-empty value */
+#define CFG_K_DUMP_INLINE (1u << 6) /* dump the key's group on one line */
+
+struct cfg_key {
+	const char *path; /* within its section: "fabric.rdma_cm.listen" */
+	enum cfg_type type;
+	size_t off; /* offsetof() into the section's struct */
+	size_t off_n; /* second field: array count, GUID "auto" flag */
+	size_t size; /* character buffers */
+	long long min, max; /* CFG_T_U32 */
+	long long def; /* default of numbers and booleans */
+	const char *def_s; /* default of strings and names */
+	const char *const *def_list; /* default of arrays, NULL-terminated */
+	enum cfg_reload reload;
+	unsigned int flags;
+	/* CFG_T_LIST, CFG_T_LUN_MAP: the entries' section and size. */
+	const struct cfg_section *sub;
+	size_t elem_size;
+};
+
+/* Most keys of a section entry (a device, a target, ...). */
+#define CFG_MAX_SECTION_KEYS 24
+
+/* A section: the keys of one struct (struct config, a device, ...). */
+struct cfg_section {
+	const char *path; /* "" (top level), "devices", "lun_map", ... */
+	const struct cfg_key *keys;
+	unsigned int n_keys;
+};
+
+extern const struct cfg_section cfg_top, cfg_devices, cfg_targets, cfg_groups,
+	cfg_lun_entries;
+
+/* keys.c */
+const struct cfg_key *cfg_key_find(const struct cfg_section *sec,
+				   const char *path);
+/* Is path a group of the section (a prefix of some key's path)? */
+bool cfg_key_is_group(const struct cfg_section *sec, const char *path);
+static inline void *cfg_key_ptr(const struct cfg_key *k, void *base)
+{
+	return (char *)base + k->off;
+}
+static inline const void *cfg_key_cptr(const struct cfg_key *k,
+				       const void *base)
+{
+	return (const char *)base + k->off;
+}
+/*
+ * Set every key of sec in the zeroed base to its default (CFG_K_FROM_BACKEND
+ * keys: cfg's backend_defaults); 0 or -ENOMEM.
+ */
+int cfg_keys_default(const struct cfg_section *sec, void *base,
+		     const struct config *cfg);
+
+/* parse.c: parse setting s as key k into base; 0 or -EINVAL. */
+int cfg_key_parse(struct cfg_ctx *ctx, const struct cfg_key *k,
+		  const config_setting_t *s, const char *where, void *base);
+
+/* diff.c: same value of key k in a and b? */
+bool cfg_key_equal(const struct cfg_key *k, const void *a, const void *b);
+
+/* dump.c */
+void cfg_put_str(FILE *f, const char *s);
 
 /* errors.c */
 void cfg_fmt(char *buf, size_t size, const char *fmt, ...) SRPTD_PRINTF(3, 4);
@@ -86,6 +199,13 @@ int cfg_alloc_elems(struct cfg_ctx *ctx, const config_setting_t *s,
 		    void **out, int *n);
 int cfg_get_ports(struct cfg_ctx *ctx, const config_setting_t *s,
 		  const char *where, char (**ports)[64], unsigned int *n_ports);
+int cfg_get_guid_setting(struct cfg_ctx *ctx, const config_setting_t *s,
+			 const char *where, bool *is_auto, uint64_t *v);
+int cfg_get_policy(struct cfg_ctx *ctx, const config_setting_t *s,
+		   const char *where, enum config_unknown_policy *out);
+int cfg_get_listen_list(struct cfg_ctx *ctx, const config_setting_t *s,
+			const char *where, struct config_listen **listen,
+			unsigned int *n_listen);
 
 /* parse.c */
 bool cfg_is_group(struct cfg_ctx *ctx, const config_setting_t *s,
@@ -95,6 +215,16 @@ bool cfg_is_list(struct cfg_ctx *ctx, const config_setting_t *s,
 void cfg_unknown(struct cfg_ctx *ctx, const config_setting_t *s,
 		 const char *where);
 const config_setting_t *cfg_member(const config_setting_t *g, const char *name);
+/*
+ * The settings of group g, a section entry (a device, a target, ...):
+ * skips CFG_K_ID keys, parses the others into base with where = "<who>
+ * <key>", reports unknown ones "in <who>".  seen[i] receives the setting
+ * of sec->keys[i] (NULL if absent), rc[i] its parse result; both hold
+ * CFG_MAX_SECTION_KEYS entries.
+ */
+void cfg_parse_entry(struct cfg_ctx *ctx, const config_setting_t *g,
+		     const struct cfg_section *sec, const char *who, void *base,
+		     const config_setting_t **seen, int *rc);
 /* Pass 1: top-level keys and the scalar sections of one file. */
 void cfg_pass_sections(struct cfg_ctx *ctx, bool main_file);
 

@@ -25,62 +25,6 @@
 
 #include "config/internal.h"
 #include "log.h"
-#include "srptd/version.h"
-
-static void cfg_defaults(struct config *cfg)
-{
-	struct config_daemon *d = &cfg->daemon;
-	struct config_fabric *f = &cfg->fabric;
-	struct config_backend_defaults *b = &cfg->backend;
-
-	cfg->version = 1;
-	d->log_level = LOG_INFO;
-	d->log_components = 0;
-	cfg_fmt(d->control_socket, sizeof(d->control_socket), "%s/srptd.sock",
-		SRPTD_RUNDIR);
-	strcpy(d->control_group, "root");
-	d->workers = 0;
-	cfg_fmt(d->include_dir, sizeof(d->include_dir), "%s",
-		SRPTD_DEFAULT_INCLUDE_DIR);
-	d->metrics_listen[0] = 0;
-
-	f->ib_cm_enabled = true;
-	f->rdma_cm_enabled = true;
-	f->dm_agent = true;
-	f->max_req_size = 8276;
-	f->max_rsp_size = 256;
-	f->max_rdma_size = 1u << 20;
-	f->queue_depth = 128;
-	/* Channels' QPs attach to a shared receive queue (srptd.conf(5)
-	 * use_srq; ib_srpt defaults to per-channel queues instead). */
-	f->use_srq = true;
-	f->srq_size = 4095;
-	f->send_queue_size = 0;
-
-	b->engine = CONFIG_ENGINE_IO_URING;
-	b->fallback[0] = CONFIG_ENGINE_AIO;
-	b->fallback[1] = CONFIG_ENGINE_SYNC;
-	b->n_fallback = 2;
-	b->direct_io = true;
-}
-
-static int cfg_defaults_alloc(struct config *cfg)
-{
-	struct config_fabric *f = &cfg->fabric;
-
-	f->ports = calloc(1, sizeof(*f->ports));
-	f->listen = calloc(2, sizeof(*f->listen));
-	if (!f->ports || !f->listen)
-		return -ENOMEM;
-	strcpy(f->ports[0], "*");
-	f->n_ports = 1;
-	strcpy(f->listen[0].addr, "0.0.0.0");
-	f->listen[0].port = 5000;
-	strcpy(f->listen[1].addr, "::");
-	f->listen[1].port = 5000;
-	f->n_listen = 2;
-	return 0;
-}
 
 /* Read and parse one file; errors are recorded.  Returns 0 or -errno. */
 static int cfg_read_file(struct cfg_ctx *ctx, struct cfg_file *cf)
@@ -248,12 +192,13 @@ int config_load(const char *path, const char *include_dir_override,
 	*out = NULL;
 	ctx.cfg = calloc(1, sizeof(*ctx.cfg));
 	ctx.files = calloc(1, sizeof(*ctx.files));
-	if (!ctx.cfg || !ctx.files || cfg_defaults_alloc(ctx.cfg)) {
+	/* Defaults: every key of the table (keys.c). */
+	if (!ctx.cfg || !ctx.files ||
+	    cfg_keys_default(&cfg_top, ctx.cfg, ctx.cfg)) {
 		cfg_err_at(&ctx, path, 0, "out of memory");
 		ret = -ENOMEM;
 		goto out;
 	}
-	cfg_defaults(ctx.cfg);
 	cfg_fmt(ctx.cfg->path, sizeof(ctx.cfg->path), "%s", path);
 	if (strlen(path) >= sizeof(ctx.files[0].name)) {
 		cfg_err_at(&ctx, path, 0, "path too long");

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * Pass 1 of the loader: top-level keys and the daemon, fabric and
- * backend_defaults groups (a later file overrides an earlier one key by
- * key).
+ * Parsing driven by the key table (keys.c): one value of any key type, the
+ * settings of a section entry, and pass 1 of the loader, the top-level
+ * keys and the daemon, fabric and backend_defaults groups (a later file
+ * overrides an earlier one key by key).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -52,136 +54,10 @@ void cfg_unknown(struct cfg_ctx *ctx, const config_setting_t *s,
 		cfg_err(ctx, s, "unknown setting \"%s\"", name ? name : "?");
 }
 
-static void cfg_parse_metrics(struct cfg_ctx *ctx, const config_setting_t *g)
+int cfg_get_listen_list(struct cfg_ctx *ctx, const config_setting_t *s,
+			const char *where, struct config_listen **listen,
+			unsigned int *n_listen)
 {
-	struct config_daemon *d = &ctx->cfg->daemon;
-
-	if (!cfg_is_group(ctx, g, "daemon.metrics"))
-		return;
-	for (int i = 0; i < config_setting_length(g); i++) {
-		const config_setting_t *s = config_setting_get_elem(g, i);
-		const char *k = config_setting_name(s);
-		struct config_listen l;
-		char tmp[64];
-
-		if (!strcmp(k, "listen")) {
-			if (cfg_get_str(ctx, s, "daemon.metrics.listen", tmp,
-					sizeof(tmp)))
-				continue;
-			if (tmp[0] &&
-			    cfg_get_listen(ctx, s, "daemon.metrics.listen", &l))
-				continue;
-			cfg_copy(d->metrics_listen, sizeof(d->metrics_listen),
-				 tmp);
-		} else {
-			cfg_unknown(ctx, s, "daemon.metrics");
-		}
-	}
-}
-
-static void cfg_parse_daemon(struct cfg_ctx *ctx, const config_setting_t *g,
-			     bool main_file)
-{
-	struct config_daemon *d = &ctx->cfg->daemon;
-
-	if (!cfg_is_group(ctx, g, "daemon"))
-		return;
-	for (int i = 0; i < config_setting_length(g); i++) {
-		const config_setting_t *s = config_setting_get_elem(g, i);
-		const char *k = config_setting_name(s);
-		char tmp[256];
-
-		if (!strcmp(k, "log_level")) {
-			int lvl;
-
-			if (cfg_get_str(ctx, s, "daemon.log_level", tmp,
-					sizeof(tmp)))
-				continue;
-			lvl = log_level_parse(tmp);
-			if (lvl < 0)
-				cfg_err(ctx, s,
-					"daemon.log_level: unknown level \"%s\" (error, warning, notice, info or debug)",
-					tmp);
-			else
-				d->log_level = lvl;
-		} else if (!strcmp(k, "log_components")) {
-			unsigned int mask = 0;
-			bool bad = false;
-
-			if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
-			    config_setting_type(s) != CONFIG_TYPE_LIST) {
-				cfg_expect(ctx, s, "daemon.log_components",
-					   "an array of component names");
-				continue;
-			}
-			for (int j = 0; j < config_setting_length(s); j++) {
-				const config_setting_t *e =
-					config_setting_get_elem(s, j);
-				int c;
-
-				if (cfg_get_str(ctx, e, "daemon.log_components",
-						tmp, sizeof(tmp))) {
-					bad = true;
-					continue;
-				}
-				c = log_component_parse(tmp);
-				if (c < 0) {
-					cfg_err(ctx, e,
-						"daemon.log_components: unknown component \"%s\" (core, config, cm, dm, srp, scsi, backend, ctl, fabric)",
-						tmp);
-					bad = true;
-					continue;
-				}
-				mask |= 1u << c;
-			}
-			if (!bad)
-				d->log_components = mask;
-		} else if (!strcmp(k, "control_socket")) {
-			cfg_get_abspath(ctx, s, "daemon.control_socket",
-					d->control_socket,
-					sizeof(d->control_socket), false);
-		} else if (!strcmp(k, "control_group")) {
-			cfg_get_name(ctx, s, "daemon.control_group",
-				     d->control_group,
-				     sizeof(d->control_group));
-		} else if (!strcmp(k, "workers")) {
-			cfg_get_uint(ctx, s, "daemon.workers", 0,
-				     CFG_MAX_WORKERS, &d->workers);
-		} else if (!strcmp(k, "include_dir")) {
-			if (!main_file)
-				cfg_err(ctx, s,
-					"daemon.include_dir: can only be set in the main configuration file");
-			else
-				cfg_get_abspath(ctx, s, "daemon.include_dir",
-						d->include_dir,
-						sizeof(d->include_dir), true);
-		} else if (!strcmp(k, "metrics")) {
-			cfg_parse_metrics(ctx, s);
-		} else {
-			cfg_unknown(ctx, s, "daemon");
-		}
-	}
-}
-
-static void cfg_parse_ib_cm(struct cfg_ctx *ctx, const config_setting_t *g)
-{
-	if (!cfg_is_group(ctx, g, "fabric.ib_cm"))
-		return;
-	for (int i = 0; i < config_setting_length(g); i++) {
-		const config_setting_t *s = config_setting_get_elem(g, i);
-
-		if (!strcmp(config_setting_name(s), "enabled"))
-			cfg_get_bool(ctx, s, "fabric.ib_cm.enabled",
-				     &ctx->cfg->fabric.ib_cm_enabled);
-		else
-			cfg_unknown(ctx, s, "fabric.ib_cm");
-	}
-}
-
-static int cfg_get_listen_list(struct cfg_ctx *ctx, const config_setting_t *s)
-{
-	struct config_fabric *f = &ctx->cfg->fabric;
-	const char *where = "fabric.rdma_cm.listen";
 	struct config_listen *arr;
 	int n, ret;
 
@@ -209,153 +85,256 @@ static int cfg_get_listen_list(struct cfg_ctx *ctx, const config_setting_t *s)
 		free(arr);
 		return ret;
 	}
-	free(f->listen);
-	f->listen = arr;
-	f->n_listen = (unsigned int)n;
+	free(*listen);
+	*listen = arr;
+	*n_listen = (unsigned int)n;
 	return 0;
 }
 
-static void cfg_parse_rdma_cm(struct cfg_ctx *ctx, const config_setting_t *g)
+static int cfg_get_log_level(struct cfg_ctx *ctx, const config_setting_t *s,
+			     const char *where, int *out)
 {
-	if (!cfg_is_group(ctx, g, "fabric.rdma_cm"))
-		return;
-	for (int i = 0; i < config_setting_length(g); i++) {
-		const config_setting_t *s = config_setting_get_elem(g, i);
-		const char *k = config_setting_name(s);
+	char tmp[256];
+	int lvl;
 
-		if (!strcmp(k, "enabled"))
-			cfg_get_bool(ctx, s, "fabric.rdma_cm.enabled",
-				     &ctx->cfg->fabric.rdma_cm_enabled);
-		else if (!strcmp(k, "listen"))
-			cfg_get_listen_list(ctx, s);
-		else
-			cfg_unknown(ctx, s, "fabric.rdma_cm");
+	if (cfg_get_str(ctx, s, where, tmp, sizeof(tmp)))
+		return -EINVAL;
+	lvl = log_level_parse(tmp);
+	if (lvl < 0) {
+		cfg_err(ctx, s,
+			"%s: unknown level \"%s\" (error, warning, notice, info or debug)",
+			where, tmp);
+		return -EINVAL;
 	}
+	*out = lvl;
+	return 0;
 }
 
-/* Numeric fabric keys: name, offset, range (see srptd.conf(5)). */
-static const struct cfg_fabric_num {
-	const char *key;
-	size_t off;
-	long long min, max;
-} cfg_fabric_nums[] = {
-	/*
-	 * SRP_CMD is 48 bytes + 20 of additional CDB/descriptor header; Linux
-	 * asks for 8260-byte IUs with immediate data (srptd.conf(5)), the
-	 * kernel target's default is 8276.
-	 */
-	{ "max_req_size", offsetof(struct config_fabric, max_req_size), 68,
-	  65536 },
-	/* SRP_RSP header is 36 bytes; + 4 of response data (ib_srpt min). */
-	{ "max_rsp_size", offsetof(struct config_fabric, max_rsp_size), 40,
-	  4096 },
-	{ "max_rdma_size", offsetof(struct config_fabric, max_rdma_size), 4096,
-	  16 << 20 },
-	{ "queue_depth", offsetof(struct config_fabric, queue_depth), 2, 4096 },
-	{ "srq_size", offsetof(struct config_fabric, srq_size), 4, 65535 },
-	{ "send_queue_size", offsetof(struct config_fabric, send_queue_size), 0,
-	  65535 },
-};
-
-static void cfg_parse_fabric(struct cfg_ctx *ctx, const config_setting_t *g)
+static int cfg_get_log_components(struct cfg_ctx *ctx,
+				  const config_setting_t *s, const char *where,
+				  unsigned int *out)
 {
-	struct config_fabric *f = &ctx->cfg->fabric;
+	unsigned int mask = 0;
+	bool bad = false;
+	char tmp[256];
 
-	if (!cfg_is_group(ctx, g, "fabric"))
-		return;
-	for (int i = 0; i < config_setting_length(g); i++) {
-		const config_setting_t *s = config_setting_get_elem(g, i);
-		const char *k = config_setting_name(s);
-		char where[64];
-		bool done = false;
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
+		return cfg_expect(ctx, s, where, "an array of component names");
+	for (int j = 0; j < config_setting_length(s); j++) {
+		const config_setting_t *e = config_setting_get_elem(s, j);
+		int c;
 
-		cfg_fmt(where, sizeof(where), "fabric.%s", k);
-		for (size_t j = 0; j < ARRAY_SIZE(cfg_fabric_nums); j++) {
-			const struct cfg_fabric_num *n = &cfg_fabric_nums[j];
-
-			if (strcmp(k, n->key))
-				continue;
-			cfg_get_uint(ctx, s, where, n->min, n->max,
-				     (uint32_t *)((char *)f + n->off));
-			done = true;
-		}
-		if (done)
+		if (cfg_get_str(ctx, e, where, tmp, sizeof(tmp))) {
+			bad = true;
 			continue;
-		if (!strcmp(k, "ports"))
-			cfg_get_ports(ctx, s, where, &f->ports, &f->n_ports);
-		else if (!strcmp(k, "ib_cm"))
-			cfg_parse_ib_cm(ctx, s);
-		else if (!strcmp(k, "rdma_cm"))
-			cfg_parse_rdma_cm(ctx, s);
-		else if (!strcmp(k, "dm_agent"))
-			cfg_get_bool(ctx, s, where, &f->dm_agent);
-		else if (!strcmp(k, "use_srq"))
-			cfg_get_bool(ctx, s, where, &f->use_srq);
-		else
-			cfg_unknown(ctx, s, "fabric");
+		}
+		c = log_component_parse(tmp);
+		if (c < 0) {
+			cfg_err(ctx, e,
+				"%s: unknown component \"%s\" (core, config, cm, dm, srp, scsi, backend, ctl, fabric)",
+				where, tmp);
+			bad = true;
+			continue;
+		}
+		mask |= 1u << c;
 	}
-	/* send_queue_size 0 = auto; a set value must hold one queue's worth. */
+	if (bad)
+		return -EINVAL;
+	*out = mask;
+	return 0;
 }
 
-static void cfg_parse_backend(struct cfg_ctx *ctx, const config_setting_t *g)
+/* "" (off) or an address, kept as written. */
+static int cfg_get_address(struct cfg_ctx *ctx, const config_setting_t *s,
+			   const char *where, char *buf, size_t size)
 {
-	struct config_backend_defaults *b = &ctx->cfg->backend;
+	struct config_listen l;
+	char tmp[256];
 
-	if (!cfg_is_group(ctx, g, "backend_defaults"))
-		return;
+	if (cfg_get_str(ctx, s, where, tmp, MIN(size, sizeof(tmp))))
+		return -EINVAL;
+	if (tmp[0] && cfg_get_listen(ctx, s, where, &l))
+		return -EINVAL;
+	cfg_copy(buf, size, tmp);
+	return 0;
+}
+
+static int cfg_get_version(struct cfg_ctx *ctx, const config_setting_t *s,
+			   const char *where, unsigned int *out)
+{
+	uint32_t v;
+
+	if (cfg_get_uint(ctx, s, where, 0, INT_MAX, &v))
+		return -EINVAL;
+	if (v != 1) {
+		cfg_err(ctx, s,
+			"%s: unsupported version %u (this srptd reads version 1)",
+			where, v);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int cfg_get_block_size(struct cfg_ctx *ctx, const config_setting_t *s,
+			      const char *where, uint32_t *out)
+{
+	long long v = 0;
+
+	if (cfg_get_int(ctx, s, where, &v))
+		return -EINVAL;
+	if (v != 512 && v != 4096) {
+		cfg_err(ctx, s, "%s: %lld is not supported (512 or 4096)",
+			where, v);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* NAA 6: IEEE Registered Extended, 16 bytes (SPC-4 7.8.6.6.4). */
+static int cfg_get_naa(struct cfg_ctx *ctx, const config_setting_t *s,
+		       const char *where, char *naa)
+{
+	char tmp[64];
+	bool ok;
+
+	if (cfg_get_str(ctx, s, where, tmp, sizeof(tmp)))
+		return -EINVAL;
+	ok = strlen(tmp) == 32 && tmp[0] == '6';
+	for (int j = 0; ok && j < 32; j++)
+		ok = hex_digit_value(tmp[j]) >= 0;
+	if (!ok) {
+		cfg_err(ctx, s,
+			"%s: \"%s\" is not an NAA 6 identifier (32 hex digits starting with 6)",
+			where, tmp);
+		return -EINVAL;
+	}
+	for (int j = 0; j < 32; j++)
+		naa[j] = (char)tolower((unsigned char)tmp[j]);
+	naa[32] = 0;
+	return 0;
+}
+
+int cfg_key_parse(struct cfg_ctx *ctx, const struct cfg_key *k,
+		  const config_setting_t *s, const char *where, void *base)
+{
+	void *p = cfg_key_ptr(k, base);
+	void *p2 = (char *)base + k->off_n;
+
+	switch (k->type) {
+	case CFG_T_VERSION:
+		return cfg_get_version(ctx, s, where, p);
+	case CFG_T_BOOL:
+		return cfg_get_bool(ctx, s, where, p);
+	case CFG_T_U32:
+		return cfg_get_uint(ctx, s, where, k->min, k->max, p);
+	case CFG_T_NAME:
+		return cfg_get_name(ctx, s, where, p, k->size);
+	case CFG_T_PATH:
+		return cfg_get_abspath(ctx, s, where, p, k->size,
+				       k->flags & CFG_K_EMPTY_OK);
+	case CFG_T_ADDRESS:
+		return cfg_get_address(ctx, s, where, p, k->size);
+	case CFG_T_LOG_LEVEL:
+		return cfg_get_log_level(ctx, s, where, p);
+	case CFG_T_LOG_COMPONENTS:
+		return cfg_get_log_components(ctx, s, where, p);
+	case CFG_T_PORTS:
+		return cfg_get_ports(ctx, s, where, p, p2);
+	case CFG_T_LISTEN:
+		return cfg_get_listen_list(ctx, s, where, p, p2);
+	case CFG_T_ENGINE:
+		return cfg_get_engine(ctx, s, where, p);
+	case CFG_T_FALLBACK:
+		return cfg_get_fallback(ctx, s, where, p, p2);
+	case CFG_T_SIZE:
+		return cfg_get_size(ctx, s, where, p);
+	case CFG_T_BLOCK_SIZE:
+		return cfg_get_block_size(ctx, s, where, p);
+	case CFG_T_ASCII:
+		return cfg_get_ascii(ctx, s, where, p, k->size,
+				     k->flags & CFG_K_SPACES);
+	case CFG_T_NAA:
+		return cfg_get_naa(ctx, s, where, p);
+	case CFG_T_GUID:
+		return cfg_get_guid_setting(ctx, s, where, p2, p);
+	case CFG_T_POLICY:
+		return cfg_get_policy(ctx, s, where, p);
+	case CFG_T_LIST:
+		return cfg_is_list(ctx, s, where) ? 0 : -EINVAL;
+	default: /* lun_map, GIDs, LUN entries: dedicated code */
+		break;
+	}
+	cfg_err(ctx, s, "%s: internal error: key type %d", where, k->type);
+	return -EINVAL;
+}
+
+void cfg_parse_entry(struct cfg_ctx *ctx, const config_setting_t *g,
+		     const struct cfg_section *sec, const char *who, void *base,
+		     const config_setting_t **seen, int *rc)
+{
+	for (unsigned int i = 0; i < CFG_MAX_SECTION_KEYS; i++) {
+		seen[i] = NULL;
+		rc[i] = 0;
+	}
 	for (int i = 0; i < config_setting_length(g); i++) {
 		const config_setting_t *s = config_setting_get_elem(g, i);
-		const char *k = config_setting_name(s);
+		const char *name = config_setting_name(s);
+		const struct cfg_key *k = cfg_key_find(sec, name);
+		char where[200];
+		unsigned int idx;
 
-		if (!strcmp(k, "engine"))
-			cfg_get_engine(ctx, s, "backend_defaults.engine",
-				       &b->engine);
-		else if (!strcmp(k, "fallback"))
-			cfg_get_fallback(ctx, s, "backend_defaults.fallback",
-					 b->fallback, &b->n_fallback);
-		else if (!strcmp(k, "direct_io"))
-			cfg_get_bool(ctx, s, "backend_defaults.direct_io",
-				     &b->direct_io);
-		else
-			cfg_unknown(ctx, s, "backend_defaults");
+		if (!k) {
+			cfg_unknown(ctx, s, who);
+			continue;
+		}
+		idx = (unsigned int)(k - sec->keys);
+		seen[idx] = s;
+		if (k->flags & CFG_K_ID)
+			continue;
+		cfg_fmt(where, sizeof(where), "%s %s", who, name);
+		rc[idx] = cfg_key_parse(ctx, k, s, where, base);
 	}
 }
 
-/* Pass 1: top-level keys and the scalar sections of one file. */
+/*
+ * The settings of group g at prefix ("" for the top level) of the top
+ * section: keys are parsed into the config, groups recursed into.
+ */
+static void cfg_parse_group(struct cfg_ctx *ctx, const config_setting_t *g,
+			    const char *prefix, bool main_file)
+{
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *s = config_setting_get_elem(g, i);
+		const char *name = config_setting_name(s);
+		const struct cfg_key *k;
+		char path[128];
+
+		cfg_fmt(path, sizeof(path), "%s%s%s", prefix,
+			prefix[0] ? "." : "", name);
+		k = cfg_key_find(&cfg_top, path);
+		if (k && (k->flags & CFG_K_MAIN_ONLY) && !main_file)
+			cfg_err(ctx, s,
+				"%s: can only be set in the main configuration file",
+				path);
+		else if (k)
+			cfg_key_parse(ctx, k, s, path, ctx->cfg);
+		else if (cfg_key_is_group(&cfg_top, path))
+			cfg_is_group(ctx, s, path) &&
+				(cfg_parse_group(ctx, s, path, main_file), 1);
+		else
+			cfg_unknown(ctx, s, prefix[0] ? prefix : NULL);
+	}
+}
+
 void cfg_pass_sections(struct cfg_ctx *ctx, bool main_file)
 {
 	const config_setting_t *root = config_root_setting(&ctx->cur->lc);
-	bool have_version = false;
 
-	for (int i = 0; i < config_setting_length(root); i++) {
-		const config_setting_t *s = config_setting_get_elem(root, i);
-		const char *k = config_setting_name(s);
-
-		if (!strcmp(k, "version")) {
-			uint32_t v;
-
-			have_version = true;
-			if (cfg_get_uint(ctx, s, "version", 0, INT_MAX, &v))
-				continue;
-			if (v != 1)
-				cfg_err(ctx, s,
-					"version: unsupported version %u (this srptd reads version 1)",
-					v);
-		} else if (!strcmp(k, "daemon")) {
-			cfg_parse_daemon(ctx, s, main_file);
-		} else if (!strcmp(k, "fabric")) {
-			cfg_parse_fabric(ctx, s);
-		} else if (!strcmp(k, "backend_defaults")) {
-			cfg_parse_backend(ctx, s);
-		} else if (!strcmp(k, "devices")) {
-			cfg_is_list(ctx, s, "devices");
-		} else if (!strcmp(k, "targets")) {
-			cfg_is_list(ctx, s, "targets");
-		} else {
-			cfg_unknown(ctx, s, NULL);
-		}
-	}
-	if (main_file && !have_version)
+	cfg_parse_group(ctx, root, "", main_file);
+	if (main_file && !cfg_member(root, "version"))
 		cfg_err_at(
 			ctx, ctx->cur->name, 0,
 			"missing \"version = 1;\" (required in the main file)");

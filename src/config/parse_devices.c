@@ -3,7 +3,6 @@
  * Pass 2 of the loader: the devices lists.  Engine defaults come from the
  * merged backend_defaults, so this pass follows pass 1 over every file.
  */
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,26 +10,28 @@
 #include "config/internal.h"
 #include "util.h"
 
+/* The setting of device key name in g's entry, NULL if absent. */
+static const config_setting_t *cfg_seen(const config_setting_t *const *seen,
+					const char *name)
+{
+	return seen[cfg_key_find(&cfg_devices, name) - cfg_devices.keys];
+}
+
 static void cfg_parse_device(struct cfg_ctx *ctx, const config_setting_t *g,
 			     unsigned int idx)
 {
 	struct config *cfg = ctx->cfg;
-	const struct config_backend_defaults *b = &cfg->backend;
-	const config_setting_t *ns, *path_s = NULL, *size_s = NULL;
-	const config_setting_t *create_s = NULL;
-	struct config_device d = {
-		.engine = b->engine,
-		.n_fallback = b->n_fallback,
-		.write_cache = true,
-		.direct_io = b->direct_io,
-		.vendor = "SRPTD",
-		.product = "VIRTUAL-DISK",
-		.revision = "0001",
-	};
-	char who[96], where[128];
-	bool bad = false, size_ok = false;
+	const config_setting_t *seen[CFG_MAX_SECTION_KEYS];
+	int rc[CFG_MAX_SECTION_KEYS];
+	const config_setting_t *ns, *path_s, *size_s, *create_s;
+	struct config_device d = { 0 };
+	char who[96];
+	bool bad = false, size_ok;
 
-	memcpy(d.fallback, b->fallback, sizeof(d.fallback));
+	if (cfg_keys_default(&cfg_devices, &d, cfg)) {
+		cfg_err(ctx, g, "out of memory");
+		return;
+	}
 	d.line = cfg_line_of(g);
 	cfg_fmt(d.file, sizeof(d.file), "%s", cfg_file_of(ctx, g));
 
@@ -48,81 +49,12 @@ static void cfg_parse_device(struct cfg_ctx *ctx, const config_setting_t *g,
 	} else {
 		cfg_fmt(who, sizeof(who), "device \"%s\"", d.name);
 	}
-
-	for (int i = 0; i < config_setting_length(g); i++) {
-		const config_setting_t *s = config_setting_get_elem(g, i);
-		const char *k = config_setting_name(s);
-
-		cfg_fmt(where, sizeof(where), "%s %s", who, k);
-		if (!strcmp(k, "name")) {
-			continue;
-		} else if (!strcmp(k, "path")) {
-			path_s = s;
-			cfg_get_abspath(ctx, s, where, d.path, sizeof(d.path),
-					false);
-		} else if (!strcmp(k, "engine")) {
-			cfg_get_engine(ctx, s, where, &d.engine);
-		} else if (!strcmp(k, "fallback")) {
-			cfg_get_fallback(ctx, s, where, d.fallback,
-					 &d.n_fallback);
-		} else if (!strcmp(k, "size")) {
-			size_s = s;
-			size_ok = !cfg_get_size(ctx, s, where, &d.size);
-		} else if (!strcmp(k, "block_size")) {
-			long long v = 0;
-
-			if (cfg_get_int(ctx, s, where, &v))
-				continue;
-			if (v != 512 && v != 4096)
-				cfg_err(ctx, s,
-					"%s: %lld is not supported (512 or 4096)",
-					where, v);
-			else
-				d.block_size = (uint32_t)v;
-		} else if (!strcmp(k, "create")) {
-			create_s = s;
-			cfg_get_bool(ctx, s, where, &d.create);
-		} else if (!strcmp(k, "write_cache")) {
-			cfg_get_bool(ctx, s, where, &d.write_cache);
-		} else if (!strcmp(k, "read_only")) {
-			cfg_get_bool(ctx, s, where, &d.read_only);
-		} else if (!strcmp(k, "direct_io")) {
-			cfg_get_bool(ctx, s, where, &d.direct_io);
-		} else if (!strcmp(k, "serial")) {
-			cfg_get_ascii(ctx, s, where, d.serial, sizeof(d.serial),
-				      false);
-		} else if (!strcmp(k, "naa")) {
-			char tmp[64];
-			bool ok;
-
-			if (cfg_get_str(ctx, s, where, tmp, sizeof(tmp)))
-				continue;
-			/* NAA 6: IEEE Registered Extended, 16 bytes (SPC-4 7.8.6.6.4) */
-			ok = strlen(tmp) == 32 && tmp[0] == '6';
-			for (int j = 0; ok && j < 32; j++)
-				ok = hex_digit_value(tmp[j]) >= 0;
-			if (!ok) {
-				cfg_err(ctx, s,
-					"%s: \"%s\" is not an NAA 6 identifier (32 hex digits starting with 6)",
-					where, tmp);
-				continue;
-			}
-			for (int j = 0; j < 32; j++)
-				d.naa[j] = (char)tolower((unsigned char)tmp[j]);
-			d.naa[32] = 0;
-		} else if (!strcmp(k, "vendor")) {
-			cfg_get_ascii(ctx, s, where, d.vendor, sizeof(d.vendor),
-				      true);
-		} else if (!strcmp(k, "product")) {
-			cfg_get_ascii(ctx, s, where, d.product,
-				      sizeof(d.product), true);
-		} else if (!strcmp(k, "revision")) {
-			cfg_get_ascii(ctx, s, where, d.revision,
-				      sizeof(d.revision), true);
-		} else {
-			cfg_unknown(ctx, s, who);
-		}
-	}
+	cfg_parse_entry(ctx, g, &cfg_devices, who, &d, seen, rc);
+	path_s = cfg_seen(seen, "path");
+	size_s = cfg_seen(seen, "size");
+	create_s = cfg_seen(seen, "create");
+	size_ok = size_s &&
+		  !rc[cfg_key_find(&cfg_devices, "size") - cfg_devices.keys];
 
 	/* Combinations. */
 	if (d.engine == CONFIG_ENGINE_NULL) {

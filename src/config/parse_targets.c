@@ -47,27 +47,27 @@ static int cfg_parse_lun_map(struct cfg_ctx *ctx, const config_setting_t *l,
 		for (int j = 0; j < config_setting_length(g); j++) {
 			const config_setting_t *s =
 				config_setting_get_elem(g, j);
-			const char *k = config_setting_name(s);
+			const char *name = config_setting_name(s);
+			const struct cfg_key *k =
+				cfg_key_find(&cfg_lun_entries, name);
 			char w[200];
+			uint32_t v;
 
-			cfg_fmt(w, sizeof(w), "%s %s", where, k);
-			if (!strcmp(k, "lun")) {
-				uint32_t v;
-
+			cfg_fmt(w, sizeof(w), "%s %s", where, name);
+			if (!k) {
+				cfg_unknown(ctx, s, where);
+				bad = true;
+			} else if (k->type == CFG_T_LUN) {
 				lun_s = s;
-				if (cfg_get_uint(ctx, s, w, 0, CFG_MAX_LUN, &v))
+				if (cfg_get_uint(ctx, s, w, k->min, k->max, &v))
 					bad = true;
 				else
 					e.lun = v;
-			} else if (!strcmp(k, "device")) {
+			} else if (k->type == CFG_T_DEVICE_REF) {
 				dev_s = s;
 				if (cfg_get_str(ctx, s, w, dev, sizeof(dev)))
 					bad = true;
-			} else if (!strcmp(k, "read_only")) {
-				if (cfg_get_bool(ctx, s, w, &e.read_only))
-					bad = true;
-			} else {
-				cfg_unknown(ctx, s, where);
+			} else if (cfg_key_parse(ctx, k, s, w, &e)) {
 				bad = true;
 			}
 		}
@@ -194,20 +194,19 @@ static void cfg_parse_group(struct cfg_ctx *ctx, const config_setting_t *g,
 	cfg_fmt(who, sizeof(who), "%s group \"%s\"", twho, grp->name);
 	for (int i = 0; i < config_setting_length(g); i++) {
 		const config_setting_t *s = config_setting_get_elem(g, i);
-		const char *k = config_setting_name(s);
+		const char *name = config_setting_name(s);
+		const struct cfg_key *k = cfg_key_find(&cfg_groups, name);
 
-		cfg_fmt(where, sizeof(where), "%s %s", who, k);
-		if (!strcmp(k, "name")) {
-			continue;
-		} else if (!strcmp(k, "initiators")) {
+		cfg_fmt(where, sizeof(where), "%s %s", who, name);
+		if (!k) {
+			cfg_unknown(ctx, s, who);
+		} else if (k->type == CFG_T_GIDS) {
 			ini_s = s;
 			cfg_parse_initiators(ctx, s, where, grp);
-		} else if (!strcmp(k, "lun_map")) {
+		} else if (k->type == CFG_T_LUN_MAP) {
 			cfg_parse_lun_map(ctx, s, who, &grp->luns,
 					  &grp->n_luns);
-		} else {
-			cfg_unknown(ctx, s, who);
-		}
+		} /* else the name, parsed above */
 	}
 	/* One initiator, one view: a GID may appear in one group only. */
 	for (unsigned int i = 0; ini_s && i < grp->n_initiators; i++) {
@@ -239,34 +238,6 @@ static void cfg_parse_group(struct cfg_ctx *ctx, const config_setting_t *g,
 	}
 	group_lines[t->n_groups] = cfg_line_of(ns);
 	t->n_groups++;
-}
-
-static int cfg_get_guid_setting(struct cfg_ctx *ctx, const config_setting_t *s,
-				const char *where, bool *is_auto, uint64_t *v)
-{
-	const char *str;
-
-	if (config_setting_type(s) == CONFIG_TYPE_INT64) {
-		*is_auto = false;
-		*v = (uint64_t)config_setting_get_int64(s);
-		return 0;
-	}
-	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return cfg_expect(ctx, s, where, "a GUID string or \"auto\"");
-	str = config_setting_get_string(s);
-	if (!strcmp(str, "auto")) {
-		*is_auto = true;
-		*v = 0;
-		return 0;
-	}
-	if (config_parse_guid(str, v)) {
-		cfg_err(ctx, s,
-			"%s: \"%s\" is not a GUID (expected \"auto\", 16 hex digits or xxxx:xxxx:xxxx:xxxx)",
-			where, str);
-		return -EINVAL;
-	}
-	*is_auto = false;
-	return 0;
 }
 
 void cfg_target_free(struct config_target *t)
@@ -319,11 +290,7 @@ static void cfg_parse_target(struct cfg_ctx *ctx, const config_setting_t *g,
 {
 	struct config *cfg = ctx->cfg;
 	const config_setting_t *ns;
-	struct config_target t = {
-		.id_ext_auto = true,
-		.ioc_guid_auto = true,
-		.unknown_initiators = CONFIG_UNKNOWN_DENY,
-	};
+	struct config_target t = { 0 };
 	struct cfg_gid_seen *seen = NULL;
 	unsigned int n_seen = 0;
 	int *group_lines = NULL;
@@ -345,48 +312,25 @@ static void cfg_parse_target(struct cfg_ctx *ctx, const config_setting_t *g,
 	} else {
 		cfg_fmt(who, sizeof(who), "target \"%s\"", t.name);
 	}
-	t.ports = calloc(1, sizeof(*t.ports));
-	if (!t.ports) {
+	if (cfg_keys_default(&cfg_targets, &t, cfg)) {
 		cfg_err(ctx, g, "out of memory");
+		cfg_target_free(&t);
 		return;
 	}
-	strcpy(t.ports[0], "*");
-	t.n_ports = 1;
 
 	for (int i = 0; i < config_setting_length(g); i++) {
 		const config_setting_t *s = config_setting_get_elem(g, i);
-		const char *k = config_setting_name(s);
+		const char *name = config_setting_name(s);
+		const struct cfg_key *k = cfg_key_find(&cfg_targets, name);
 
-		cfg_fmt(where, sizeof(where), "%s %s", who, k);
-		if (!strcmp(k, "name")) {
+		cfg_fmt(where, sizeof(where), "%s %s", who, name);
+		if (!k) {
+			cfg_unknown(ctx, s, who);
+		} else if (k->flags & CFG_K_ID) {
 			continue;
-		} else if (!strcmp(k, "id_ext")) {
-			id_bad |= cfg_get_guid_setting(ctx, s, where,
-						       &t.id_ext_auto,
-						       &t.id_ext) != 0;
-		} else if (!strcmp(k, "ioc_guid")) {
-			id_bad |= cfg_get_guid_setting(ctx, s, where,
-						       &t.ioc_guid_auto,
-						       &t.ioc_guid) != 0;
-		} else if (!strcmp(k, "ports")) {
-			cfg_get_ports(ctx, s, where, &t.ports, &t.n_ports);
-		} else if (!strcmp(k, "unknown_initiators")) {
-			char v[32];
-
-			if (cfg_get_str(ctx, s, where, v, sizeof(v)))
-				continue;
-			if (!strcmp(v, "deny"))
-				t.unknown_initiators = CONFIG_UNKNOWN_DENY;
-			else if (!strcmp(v, "default-map"))
-				t.unknown_initiators =
-					CONFIG_UNKNOWN_DEFAULT_MAP;
-			else
-				cfg_err(ctx, s,
-					"%s: unknown policy \"%s\" (\"deny\" or \"default-map\")",
-					where, v);
-		} else if (!strcmp(k, "lun_map")) {
+		} else if (k->type == CFG_T_LUN_MAP) {
 			cfg_parse_lun_map(ctx, s, who, &t.luns, &t.n_luns);
-		} else if (!strcmp(k, "groups")) {
+		} else if (k->type == CFG_T_LIST) { /* groups */
 			int n;
 
 			if (!cfg_is_list(ctx, s, where))
@@ -406,8 +350,9 @@ static void cfg_parse_target(struct cfg_ctx *ctx, const config_setting_t *g,
 						config_setting_get_elem(s, j),
 						who, &t, &seen, &n_seen,
 						group_lines);
-		} else {
-			cfg_unknown(ctx, s, who);
+		} else if (cfg_key_parse(ctx, k, s, where, &t) &&
+			   k->type == CFG_T_GUID) {
+			id_bad = true;
 		}
 	}
 	free(seen);

@@ -622,3 +622,53 @@ int cfg_get_ports(struct cfg_ctx *ctx, const config_setting_t *s,
 	*n_ports = (unsigned int)n;
 	return 0;
 }
+
+/* GUID string, 64-bit integer or "auto" (is_auto set, v 0). */
+int cfg_get_guid_setting(struct cfg_ctx *ctx, const config_setting_t *s,
+			 const char *where, bool *is_auto, uint64_t *v)
+{
+	const char *str;
+
+	if (config_setting_type(s) == CONFIG_TYPE_INT64) {
+		*is_auto = false;
+		*v = (uint64_t)config_setting_get_int64(s);
+		return 0;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return cfg_expect(ctx, s, where, "a GUID string or \"auto\"");
+	str = config_setting_get_string(s);
+	if (!strcmp(str, "auto")) {
+		*is_auto = true;
+		*v = 0;
+		return 0;
+	}
+	if (config_parse_guid(str, v)) {
+		cfg_err(ctx, s,
+			"%s: \"%s\" is not a GUID (expected \"auto\", 16 hex digits or xxxx:xxxx:xxxx:xxxx)",
+			where, str);
+		return -EINVAL;
+	}
+	*is_auto = false;
+	return 0;
+}
+
+/* A target's policy for initiators in none of its groups. */
+int cfg_get_policy(struct cfg_ctx *ctx, const config_setting_t *s,
+		   const char *where, enum config_unknown_policy *out)
+{
+	char v[32];
+
+	if (cfg_get_str(ctx, s, where, v, sizeof(v)))
+		return -EINVAL;
+	if (!strcmp(v, "deny")) {
+		*out = CONFIG_UNKNOWN_DENY;
+	} else if (!strcmp(v, "default-map")) {
+		*out = CONFIG_UNKNOWN_DEFAULT_MAP;
+	} else {
+		cfg_err(ctx, s,
+			"%s: unknown policy \"%s\" (\"deny\" or \"default-map\")",
+			where, v);
+		return -EINVAL;
+	}
+	return 0;
+}
