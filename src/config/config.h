@@ -43,11 +43,8 @@ struct config_listen {
 struct config_daemon {
 	int log_level; /* LOG_ERR..LOG_DEBUG */
 	unsigned int log_components; /* bitmask of 1 << LOG_C_x; 0 = all */
-	char control_socket[108];
-	char control_group[64];
 	unsigned int workers; /* 0 = auto */
 	char include_dir[256];
-	char metrics_listen[64]; /* "" = off */
 };
 
 struct config_fabric {
@@ -57,7 +54,6 @@ struct config_fabric {
 	bool rdma_cm_enabled;
 	unsigned int n_listen;
 	struct config_listen *listen;
-	bool dm_agent;
 	uint32_t max_req_size; /* bytes, 68..65536, default 8276 */
 	uint32_t max_rsp_size;
 	uint32_t max_rdma_size;
@@ -190,9 +186,9 @@ const struct config_target *config_find_target_by_id(const struct config *cfg,
 /*
  * Reload support (srptd.conf(5) RELOAD).  Calls cb once for every setting
  * that differs between old and new and only takes effect after a restart
- * (the fabric group, daemon.workers, daemon.control_socket,
- * daemon.metrics.listen), with its name ("fabric.queue_depth"); cb may be
- * NULL.  Returns how many there are.
+ * (the keys whose reload policy in src/config/keys.c is "restart": the
+ * fabric group and daemon.workers), with its name ("fabric.queue_depth");
+ * cb may be NULL.  Returns how many there are.
  */
 unsigned int config_restart_changes(const struct config *old,
 				    const struct config *new,

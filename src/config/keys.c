@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "config/internal.h"
-#include "srptd/version.h"
+#include "srptd/version.h" /* SRPTD_DEFAULT_INCLUDE_DIR */
 
 #define TOP(m) offsetof(struct config, m)
 #define DEV(m) offsetof(struct config_device, m)
@@ -27,20 +27,12 @@ static const struct cfg_key cfg_top_keys[] = {
 	  .def_s = "info" },
 	{ "daemon.log_components", CFG_T_LOG_COMPONENTS,
 	  TOP(daemon.log_components), .def_list = LIST(NULL) },
-	{ "daemon.control_socket", CFG_T_PATH, TOP(daemon.control_socket),
-	  .size = BUF(struct config, daemon.control_socket),
-	  .def_s = SRPTD_RUNDIR "/srptd.sock", .reload = CFG_RELOAD_RESTART },
-	{ "daemon.control_group", CFG_T_NAME, TOP(daemon.control_group),
-	  .size = BUF(struct config, daemon.control_group), .def_s = "root" },
 	{ "daemon.workers", CFG_T_U32, TOP(daemon.workers), .min = 0,
 	  .max = CFG_MAX_WORKERS, .def = 0, .reload = CFG_RELOAD_RESTART },
 	{ "daemon.include_dir", CFG_T_PATH, TOP(daemon.include_dir),
 	  .size = BUF(struct config, daemon.include_dir),
 	  .def_s = SRPTD_DEFAULT_INCLUDE_DIR,
 	  .flags = CFG_K_EMPTY_OK | CFG_K_MAIN_ONLY },
-	{ "daemon.metrics.listen", CFG_T_ADDRESS, TOP(daemon.metrics_listen),
-	  .size = BUF(struct config, daemon.metrics_listen), .def_s = "",
-	  .reload = CFG_RELOAD_RESTART },
 	/* The fabric is set up once at start: every change needs a restart. */
 	{ "fabric.ports", CFG_T_PORTS, TOP(fabric.ports), TOP(fabric.n_ports),
 	  .def_list = LIST("*"), .reload = CFG_RELOAD_RESTART },
@@ -52,8 +44,6 @@ static const struct cfg_key cfg_top_keys[] = {
 	/* Port 5000 is the convention of the kernel's ib_srpt target. */
 	{ "fabric.rdma_cm.listen", CFG_T_LISTEN, TOP(fabric.listen),
 	  TOP(fabric.n_listen), .def_list = LIST("0.0.0.0:5000", "[::]:5000"),
-	  .reload = CFG_RELOAD_RESTART },
-	{ "fabric.dm_agent", CFG_T_BOOL, TOP(fabric.dm_agent), .def = true,
 	  .reload = CFG_RELOAD_RESTART },
 	/*
 	 * SRP_CMD is 48 bytes + 20 of additional CDB/descriptor header; Linux

@@ -56,7 +56,6 @@ version = 1;
 daemon: {
   log_level = "info";
   include_dir = "$TMP/conf.d";
-  control_socket = "$TMP/srptd.sock";
 };
 devices = (
   { name = "null0"; engine = "null"; size = "1G"; }$( [ -n "$1" ] && printf ',\n  { name = "%s"; engine = "null"; size = "2G"; },\n  { name = "gone"; path = "%s/absent.img"; engine = "sync"; }' "$1" "$TMP")

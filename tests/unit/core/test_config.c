@@ -157,12 +157,8 @@ static void test_minimal_defaults(void **state)
 	assert_string_equal(cfg->path, fixture("valid_minimal.conf"));
 	assert_int_equal(cfg->daemon.log_level, LOG_INFO);
 	assert_int_equal(cfg->daemon.log_components, 0);
-	assert_string_equal(cfg->daemon.control_socket,
-			    "/run/srptd/srptd.sock");
-	assert_string_equal(cfg->daemon.control_group, "root");
 	assert_int_equal(cfg->daemon.workers, 0);
 	assert_string_equal(cfg->daemon.include_dir, "/nonexistent");
-	assert_string_equal(cfg->daemon.metrics_listen, "");
 	assert_int_equal(f->n_ports, 1);
 	assert_string_equal(f->ports[0], "*");
 	assert_true(f->ib_cm_enabled);
@@ -172,7 +168,6 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(f->listen[0].port, 5000);
 	assert_string_equal(f->listen[1].addr, "::");
 	assert_int_equal(f->listen[1].port, 5000);
-	assert_true(f->dm_agent);
 	/* Linux's ib_srp asks for 8260-byte IUs when immediate data is on. */
 	assert_int_equal(f->max_req_size, 8276);
 	assert_int_equal(f->max_rsp_size, 256);
@@ -233,10 +228,7 @@ static void test_full_values(void **state)
 	assert_int_equal(cfg->daemon.log_components,
 			 1u << LOG_C_CM | 1u << LOG_C_SCSI |
 				 1u << LOG_C_FABRIC);
-	assert_string_equal(cfg->daemon.control_socket, "/tmp/srptd-test.sock");
-	assert_string_equal(cfg->daemon.control_group, "srptd");
 	assert_int_equal(cfg->daemon.workers, 3);
-	assert_string_equal(cfg->daemon.metrics_listen, "127.0.0.1:9687");
 
 	assert_int_equal(f->n_ports, 2);
 	assert_string_equal(f->ports[0], "mlx5_0:1");
@@ -248,7 +240,6 @@ static void test_full_values(void **state)
 	assert_int_equal(f->listen[0].port, 5555);
 	assert_string_equal(f->listen[1].addr, "fe80::1");
 	assert_int_equal(f->listen[1].port, 5556);
-	assert_false(f->dm_agent);
 	assert_int_equal(f->max_req_size, 8260);
 	assert_int_equal(f->max_rsp_size, 512);
 	assert_int_equal(f->max_rdma_size, 65536);
@@ -280,7 +271,7 @@ static void test_full_values(void **state)
 	assert_string_equal(d->product, "Fast Disk");
 	assert_string_equal(d->revision, "1.2");
 	assert_string_equal(d->file, fixture("valid_full.conf"));
-	assert_int_equal(d->line, 31);
+	assert_int_equal(d->line, 27);
 
 	/* Defaults from backend_defaults and the per-device defaults. */
 	d = dev(cfg, "img");
@@ -598,7 +589,7 @@ static const struct bad_fixture {
 	    "@/bad_guid.conf:6: target \"t3\" id_ext: \"automatic\" is not a GUID (expected \"auto\", 16 hex digits or xxxx:xxxx:xxxx:xxxx)",
 	    NULL } },
 	{ "bad_listen.conf",
-	  { "@/bad_listen.conf:2: daemon.metrics.listen: invalid address \"localhost:9687\" (expected \"IPv4:port\" or \"[IPv6]:port\")",
+	  { "@/bad_listen.conf:2: unknown setting \"metrics\" in daemon",
 	    "@/bad_listen.conf:5: fabric.rdma_cm.listen: invalid address \"0.0.0.0\" (expected \"IPv4:port\" or \"[IPv6]:port\")",
 	    "@/bad_listen.conf:5: fabric.rdma_cm.listen: invalid address \"::1:5000\" (expected \"IPv4:port\" or \"[IPv6]:port\")",
 	    "@/bad_listen.conf:5: fabric.rdma_cm.listen: invalid address \"[::1]:0\" (expected \"IPv4:port\" or \"[IPv6]:port\")",
@@ -667,8 +658,8 @@ static const struct bad_fixture {
 	    "@/bad_sizes.conf:12: target \"t\" lun_map lun: integer does not fit in 32 bits; add the L suffix (64-bit) or write it as a string",
 	    NULL } },
 	{ "bad_strings.conf",
-	  { "@/bad_strings.conf:3: daemon.control_socket: \"srptd.sock\" is not an absolute path",
-	    "@/bad_strings.conf:4: daemon.control_group: must not be empty",
+	  { "@/bad_strings.conf:3: unknown setting \"control_socket\" in daemon",
+	    "@/bad_strings.conf:4: unknown setting \"control_group\" in daemon",
 	    "@/bad_strings.conf:5: daemon.include_dir: \"srptd.d\" is not an absolute path",
 	    "@/bad_strings.conf:9: device \"d0\" vendor: too long (at most 8 characters)",
 	    "@/bad_strings.conf:10: device \"d0\" product: too long (at most 16 characters)",
@@ -679,9 +670,9 @@ static const struct bad_fixture {
 	{ "bad_types.conf",
 	  { "@/bad_types.conf:3: daemon.workers: expected an integer, got a string",
 	    "@/bad_types.conf:4: daemon.log_components: expected an array of component names, got a string",
-	    "@/bad_types.conf:5: daemon.control_socket: expected a string, got an integer",
+	    "@/bad_types.conf:5: unknown setting \"control_socket\" in daemon",
 	    "@/bad_types.conf:8: fabric.use_srq: expected true or false, got an integer",
-	    "@/bad_types.conf:9: fabric.dm_agent: expected true or false, got a string",
+	    "@/bad_types.conf:9: unknown setting \"dm_agent\" in fabric",
 	    "@/bad_types.conf:10: fabric.queue_depth: expected an integer, got a number with a fraction",
 	    "@/bad_types.conf:11: fabric.ports: expected an array of port names, got a string",
 	    "@/bad_types.conf:13: devices: expected a list ( { ... }, ... ), got a group",
@@ -689,7 +680,7 @@ static const struct bad_fixture {
 	{ "bad_unknown_keys.conf",
 	  { "@/bad_unknown_keys.conf:2: unknown setting \"colour\"",
 	    "@/bad_unknown_keys.conf:4: unknown setting \"log_levle\" in daemon",
-	    "@/bad_unknown_keys.conf:5: unknown setting \"port\" in daemon.metrics",
+	    "@/bad_unknown_keys.conf:5: unknown setting \"metrics\" in daemon",
 	    "@/bad_unknown_keys.conf:8: unknown setting \"service_id\" in fabric.ib_cm",
 	    "@/bad_unknown_keys.conf:9: unknown setting \"backlog\" in fabric.rdma_cm",
 	    "@/bad_unknown_keys.conf:10: unknown setting \"qdepth\" in fabric",
@@ -833,7 +824,6 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 		assert_int_equal(a->fabric.listen[i].port,
 				 b->fabric.listen[i].port);
 	}
-	assert_int_equal(a->fabric.dm_agent, b->fabric.dm_agent);
 	assert_int_equal(a->fabric.max_req_size, b->fabric.max_req_size);
 	assert_int_equal(a->fabric.max_rsp_size, b->fabric.max_rsp_size);
 	assert_int_equal(a->fabric.max_rdma_size, b->fabric.max_rdma_size);
