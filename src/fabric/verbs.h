@@ -8,19 +8,14 @@
  * the device's lkey when a WR is posted (so the SRP engine registers its
  * pools once and never cares which HCA a channel is on).  A fabric_cq is
  * one ibv_cq + completion channel per device, all watched by the worker's
- * struct loop.
+ * struct loop; a fabric_srq is one ibv_srq per device of its CQ.
  *
- * Threads (fabric.h contract): the CM event channel and the devices' async
- * event fds are watched by the main loop given to fabric_verbs_create();
- * conn_request runs there.  qp_create/post_recv/accept/reject may be called
- * from that thread (or the thread owning the CQ) until accept() returns;
- * afterwards the QP belongs to the thread of its CQ's loop: post_*,
- * disconnect, drain and qp_destroy are called there, and the CM events of
- * the connection (ESTABLISHED, DISCONNECTED, ...) are forwarded there with
- * loop_send().  cq_create must be called on the CQ loop's thread or before
- * that loop runs.
+ * Threads: the fabric.h contract, where the main thread is the loop given
+ * to fabric_verbs_create() (CM events, device events, conn_request) and a
+ * QP belongs to its CQ's thread once accepted.  The rules in full, with
+ * object lifetimes and hot plug: src/fabric/verbs/verbs_int.h.
  *
- * Login paths (design.md "Connection management", srp-facts 2.2-2.4):
+ * Login paths (doc/verbs.md "Login paths"):
  *  - RDMA/CM: AF_INET/AF_INET6 listeners in RDMA_PS_TCP; the 56-byte
  *    srp_login_req_rdma arrives as private data (rdma_cm_format = true);
  *  - IB/CM: an AF_IB listener with service id 0x00000000013F0000 | port
@@ -28,27 +23,14 @@
  *    64-byte SRP_LOGIN_REQ arrives as private data.  Only created when a
  *    selected port has the InfiniBand link layer.
  *
- * Teardown without IBV_EVENT_QP_LAST_WQE_REACHED (Soft-RoCE never sends
- * it): drain() moves the QP to error and posts a marker send and receive;
- * their flush completions mean every earlier WR has completed.
- *
- * Hot plug: the main loop rescans the device list every 2 s (librdmacm
- * keeps its own list; rxe sends no event when its device is deleted, the
- * kernel just waits for every process to close it).  A device that
- * vanished (or reported DEVICE_FATAL / DEVICE_REMOVAL) takes no new QPs;
- * its connections are reported disconnected; once they are destroyed its
- * CQ parts (on each worker, via loop_send), MR parts and PD are released
- * and librdmacm closes the context, so "rdma link delete" completes.  A
- * new device is probed, gets every MR registered and a part in every CQ,
- * and takes logins.  Limitation: when the LAST device goes away,
- * librdmacm's device resync stops early (no device at all) and never
- * closes the old context, so unregistering the last rxe device blocks
- * while srptd runs (drivers that disassociate, e.g. mlx5, do not wait).
- *
- * Shared receive queues (fabric.h srq_create): one ibv_srq per CQ part,
- * i.e. per worker and device, with its buffers registered on that
- * device's PD; completions are matched to their QP by qp_num.  Created
- * and released with the CQ part, so they follow device hot plug.
+ * Devices may come and go while the fabric runs (doc/verbs.md "Device
+ * removal"): a device that vanished takes no new QPs, its connections are
+ * reported disconnected and, once they are destroyed, everything the
+ * fabric holds on it is released so its removal completes; a new device
+ * is probed, gets every MR and a part in every CQ, and takes logins.
+ * Limitation: unregistering the LAST rxe device blocks while srptd runs
+ * (librdmacm never closes its context; drivers that disassociate, e.g.
+ * mlx5, do not wait).
  *
  * Not tested: IB/CM (AF_IB) logins are implemented but Soft-RoCE has no
  * IB link layer.
@@ -94,7 +76,8 @@ struct fabric_verbs_params {
 	void *port_event_ctx;
 };
 
-/* IB/CM service ids userspace may listen on (srp-facts 2.4, RDMA_IB_IP_PS_IB). */
+/* IB/CM service ids userspace may listen on (RDMA_PS_IB << 16; doc/verbs.md
+ * "Login paths"). */
 #define FABRIC_VERBS_IB_SID_BASE 0x00000000013F0000ULL
 
 /*

@@ -19,8 +19,8 @@
 uint64_t fabric_verbs_ib_service_id(uint16_t port)
 {
 	/* The kernel CMA accepts AF_IB listens only inside its port spaces;
-	 * RDMA_PS_IB = 0x013F, the low 16 bits are the port (cma.c
-	 * cma_select_ib_ps, srp-facts 2.4). */
+	 * RDMA_PS_IB = 0x013F, the low 16 bits are the port (doc/verbs.md
+	 * "Login paths"). */
 	return FABRIC_VERBS_IB_SID_BASE | port;
 }
 
@@ -402,7 +402,8 @@ int v_accept(struct fabric_conn_req *c, struct fabric_qp *qp, const void *pdata,
 	cp.flow_control = 1;
 	cp.rnr_retry_count = 7; /* ib_srpt: infinite RNR retry */
 	vc_set_state(c, VC_ACCEPTED);
-	/* rdma_accept moves the QP to RTR and RTS (srp-facts 2.4). */
+	/* rdma_accept moves the QP to RTR and RTS (rdma_accept(3),
+	 * doc/verbs.md "Accept and reject"). */
 	if (rdma_accept(c->id, &cp)) {
 		int ret = -errno;
 
@@ -424,7 +425,8 @@ int v_reject(struct fabric_conn_req *c, struct fabric_qp *qp, const void *pdata,
 	if (!c || (qp && &c->base != qp) || c->state > VC_QP)
 		return -EINVAL;
 	/* REJ private data max 148 bytes (IBA 12.6.7); rdma_reject uses
-	 * IB_CM_REJ_CONSUMER_DEFINED, which ib_srp parses (srp-facts 2.4). */
+	 * IB_CM_REJ_CONSUMER_DEFINED, which ib_srp parses (doc/verbs.md
+	 * "Accept and reject"). */
 	if (len > 148)
 		len = 148;
 	if (rdma_reject(c->id, pdata, len)) {

@@ -176,8 +176,8 @@ static void vc_msg_fn(void *arg)
 		break;
 	case VM_DISCONNECTED:
 		/* Peer DREQ: answer with DREP (rdma_disconnect) unless we
-		 * started the disconnect (srp-facts 2.5); either way the QP
-		 * is in error now. */
+		 * started the disconnect (doc/verbs.md "Connection
+		 * states"); either way the QP is in error now. */
 		if (c->state < VC_DISCONNECTING && c->id &&
 		    c->state >= VC_ACCEPTED) {
 			if (rdma_disconnect(c->id))

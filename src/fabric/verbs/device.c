@@ -357,8 +357,9 @@ static void v_async_cb(void *arg, uint32_t events)
 			break;
 		case IBV_EVENT_COMM_EST: {
 			/* A receive completed before the RTU: tell the CM
-			 * (rdma_notify(3), srp-facts 2.2 step 7).  The QP
-			 * cannot be destroyed before this event is acked. */
+			 * (rdma_notify(3), doc/verbs.md "Accept and
+			 * reject").  The QP cannot be destroyed before this
+			 * event is acked. */
 			struct fabric_conn_req *c = ev.element.qp->qp_context;
 
 			if (c && c->id)

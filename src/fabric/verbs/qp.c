@@ -41,8 +41,8 @@ int v_qp_create(struct fabric_conn_req *c, struct fabric_cq *cq,
 	    !h->send_done || !h->rdma_done || !h->established ||
 	    !h->disconnected || !h->drained)
 		return -EINVAL;
-	/* IBA 9.7.7 / srp-facts 2.7: our READ depth may not exceed what the
-	 * initiator offered. */
+	/* Our READ depth may not exceed what the initiator offered
+	 * (doc/verbs.md "Responder resources and initiator depth"). */
 	if (attr->max_rd_atomic > c->info.responder_resources)
 		return -EINVAL;
 	if (atomic_load(&d->state) != VD_ACTIVE || atomic_load(&c->peer_gone))
@@ -117,7 +117,8 @@ int v_qp_create(struct fabric_conn_req *c, struct fabric_cq *cq,
 		ia.srq = sd->isrq;
 	} else {
 		ia.cap.max_recv_wr = rq_depth + 1;
-		/* One SGE per receive: the whole IU (srp-facts 2.2 step 4). */
+		/* One SGE per receive: the whole IU (doc/verbs.md
+		 * "Receives"). */
 		ia.cap.max_recv_sge = 1;
 	}
 	ia.sq_sig_all = 0;

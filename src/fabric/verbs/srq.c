@@ -189,7 +189,7 @@ int vsrq_dev_setup(struct fabric_srq *srq, struct vcq_dev *cd)
 	memset(&ia, 0, sizeof(ia));
 	ia.srq_context = sd;
 	ia.attr.max_wr = sd->depth;
-	ia.attr.max_sge = 1; /* the whole IU (srp-facts 2.2 step 4) */
+	ia.attr.max_sge = 1; /* the whole IU (doc/verbs.md "Receives") */
 	sd->isrq = ibv_create_srq(d->pd, &ia);
 	if (!sd->isrq) {
 		ret = errno ? -errno : -ENOMEM;

@@ -90,9 +90,10 @@
  * last of them is freed (conn.c vc_free), the main thread sends every CQ
  * thread a message to release its part (and so its SRQ part); the last
  * part released sends the main thread the final step: MR parts, async fd
- * and PD released, state RELEASED, and librdmacm's reference dropped at
- * the next list refresh so the kernel can finish unregistering the
- * device (doc/verbs.md "Device removal").
+ * and PD released, state RELEASED, and a device list refresh that drops
+ * librdmacm's reference (it is kept while any device is REMOVING), so the
+ * kernel can finish unregistering the device (doc/verbs.md "Device
+ * removal").
  */
 #ifndef SRPTD_FABRIC_VERBS_INT_H
 #define SRPTD_FABRIC_VERBS_INT_H
