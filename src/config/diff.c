@@ -22,7 +22,10 @@ bool cfg_key_equal(const struct cfg_key *k, const void *a, const void *b)
 	case CFG_T_BOOL:
 		return *(const bool *)pa == *(const bool *)pb;
 	case CFG_T_SIZE:
+	case CFG_T_LUN:
 		return *(const uint64_t *)pa == *(const uint64_t *)pb;
+	case CFG_T_DEVICE_REF:
+		return *(const unsigned int *)pa == *(const unsigned int *)pb;
 	case CFG_T_LOG_LEVEL:
 		return *(const int *)pa == *(const int *)pb;
 	case CFG_T_LOG_COMPONENTS:
@@ -64,9 +67,12 @@ bool cfg_key_equal(const struct cfg_key *k, const void *a, const void *b)
 		return *(const bool *)((const char *)a + k->off_n) ==
 			       *(const bool *)((const char *)b + k->off_n) &&
 		       *(const uint64_t *)pa == *(const uint64_t *)pb;
-	default: /* lists: compared by their owners (daemon.c, devices.c) */
-		return true;
+	case CFG_T_LIST:
+	case CFG_T_LUN_MAP:
+	case CFG_T_GIDS:
+		break; /* compared by their owners (daemon.c, devices.c) */
 	}
+	return true;
 }
 
 unsigned int config_restart_changes(const struct config *old,
