@@ -1,6 +1,7 @@
 # Thin wrapper around CMake so the README commands stay short.
 #   make            configure + build (build/)
-#   make test       build + all unit tests (normal build)
+#   make test       build + all unit tests (normal build); skipped tests
+#                   are listed with their reasons (scripts/ctest.sh)
 #   make check      what CI runs: format check, normal + sanitizer builds
 #                   with unit and daemon tests, gcc/clang build matrix
 #                   (-Werror), fuzzers, VM suite
@@ -23,12 +24,12 @@ build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS)
 
 test: build
-	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+	scripts/ctest.sh $(BUILD) -j$(JOBS)
 
 asan-test:
 	cmake -S . -B $(ASAN_BUILD) -DSRPTD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS)
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
-	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
+	scripts/ctest.sh $(ASAN_BUILD) -j$(JOBS)
 
 check:
 	scripts/check.sh

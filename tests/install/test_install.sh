@@ -5,7 +5,7 @@
 # Usage: test_install.sh BUILD_DIR
 set -u
 BUILD=${1:?usage: test_install.sh BUILD_DIR}
-DEST=$(mktemp -d /tmp/srptd-install-test.XXXXXX)
+DEST=$(mktemp -d "${TMPDIR:-/tmp}/srptd-install-test.XXXXXX")
 trap 'rm -rf "$DEST"' EXIT
 passed=0
 failed=0

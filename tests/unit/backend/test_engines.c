@@ -17,6 +17,7 @@
 
 #include "util.h"
 #include "bs_test_util.h"
+#include "test_skip.h"
 
 #define DEV_SIZE (4u << 20)
 
@@ -76,9 +77,8 @@ static void fx_open(struct fx *fx, uint32_t bs, bool ro, bool dio, bool wc)
 
 	/* e.g. io_uring blocked by a container's seccomp policy. */
 	if (fx->probe_ret) {
-		print_message("engine %s unavailable here: %s\n", fx->ops->name,
-			      strerror(-fx->probe_ret));
-		skip();
+		SRPTD_SKIP("engine %s unavailable here: %s", fx->ops->name,
+			   strerror(-fx->probe_ret));
 	}
 	if (fx->opened)
 		fx->ops->close(&fx->bdev);
@@ -278,8 +278,7 @@ static void test_discard_reads_zeroes(void **state)
 
 	fx_open(fx, 4096, false, false, true);
 	if (!fx->bdev.can_discard) {
-		print_message("filesystem of %s cannot punch holes\n", fx->dir);
-		skip();
+		SRPTD_SKIP("filesystem of %s cannot punch holes", fx->dir);
 	}
 	assert_true(fx->bdev.discard_zeroes);
 	assert_true(fx->bdev.discard_granularity >= 512);
@@ -308,8 +307,7 @@ static void test_write_zeroes_fallback(void **state)
 	int fd;
 
 	if (!mkdtemp(dir)) {
-		print_message("no /dev/shm: %s\n", strerror(errno));
-		skip();
+		SRPTD_SKIP("no /dev/shm: %s", strerror(errno));
 	}
 	snprintf(fx->path, sizeof(fx->path), "%s/dev.img", dir);
 	fd = open(fx->path, O_RDWR | O_CREAT, 0600);
@@ -320,8 +318,7 @@ static void test_write_zeroes_fallback(void **state)
 	    errno != EOPNOTSUPP) {
 		close(fd);
 		bst_rm_rf(dir);
-		print_message("/dev/shm supports ZERO_RANGE: no fallback\n");
-		skip();
+		SRPTD_SKIP("/dev/shm supports ZERO_RANGE: no fallback");
 	}
 	close(fd);
 	fx_open(fx, 512, false, false, false);
@@ -567,9 +564,7 @@ static void test_direct_io(void **state)
 
 	fx_open(fx, 4096, false, true, true);
 	if (!fx->bdev.direct_io) {
-		print_message("O_DIRECT refused by the filesystem of %s\n",
-			      fx->dir);
-		skip();
+		SRPTD_SKIP("O_DIRECT refused by the filesystem of %s", fx->dir);
 	}
 	rw_patterns(fx, 4096, true);
 	assert_true(fx->bdev.direct_io);
@@ -595,9 +590,7 @@ static void test_direct_misaligned(void **state)
 
 	fx_open(fx, 512, false, true, true);
 	if (!fx->bdev.direct_io) {
-		print_message("O_DIRECT refused by the filesystem of %s\n",
-			      fx->dir);
-		skip();
+		SRPTD_SKIP("O_DIRECT refused by the filesystem of %s", fx->dir);
 	}
 	bst_fill(buf, 4096, 8192, 11);
 	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE,
@@ -850,8 +843,7 @@ static void test_fixed_buffers(void **state)
 	assert_non_null(fx->ops->register_buffers);
 	ret = fx->ops->register_buffers(fx->c.ctx, &reg, 1);
 	if (ret == -ENOMEM || ret == -EPERM) {
-		print_message("cannot register buffers: %s\n", strerror(-ret));
-		skip();
+		SRPTD_SKIP("cannot register buffers: %s", strerror(-ret));
 	}
 	assert_int_equal(ret, 0);
 	bst_fill(pool + 8192, 65536, 1 << 20, 8);
@@ -913,5 +905,5 @@ int main(void)
 	fails += cmocka_run_group_tests_name("io_uring", uring, NULL, NULL);
 	fails += cmocka_run_group_tests_name("aio", aio, NULL, NULL);
 	fails += cmocka_run_group_tests_name("sync", sync, NULL, NULL);
-	return fails;
+	return srptd_test_status(fails);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "scsi_fixture.h"
+#include "test_skip.h"
 #include "util.h"
 
 #define NBLK 4096
@@ -532,7 +533,7 @@ static void test_unmap(void **state)
 	unsigned int i;
 
 	if (!s->f.bdev[0].can_discard)
-		skip();
+		SRPTD_SKIP("filesystem of %s cannot punch holes", s->f.dir);
 	sf_fill(junk, 64 * s->bs, 4);
 	sf_pwrite(&s->f, 0, 512 * s->bs, junk, 64 * s->bs);
 	memset(prm, 0, sizeof(prm));
@@ -880,5 +881,5 @@ int main(void)
 			teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return srptd_test_status(cmocka_run_group_tests(tests, NULL, NULL));
 }
