@@ -14,10 +14,13 @@
 #   --accel A       tcg (default) or kvm
 #   --no-deps       do not run scripts/install-deps.sh --vm
 #
-# Output: the guest's "PASS name" / "FAIL name: reason" / "INFO k=v" lines,
-# the console log if anything failed, and as the last line
-# "N passed, N failed".  Exit 0 only if every check passed and at least one
-# ran.  Artefacts of the last runs: tests/vm/.cache/runs/.
+# Output: the guest's "PASS name" / "FAIL name: reason" / "SKIP name: why" /
+# "INFO k=v" lines, the console log if anything failed, and as the last line
+# "N passed, N failed, N skipped".  Exit 0 only if nothing failed and at
+# least one check passed, in every mode: a guest script that exits non-zero
+# is a failure (guest/init), one that reports nothing too.  A skipped check
+# fails the run when SRPTD_TEST_NO_SKIP=1 (scripts/check.sh sets it;
+# doc/testing.md).  Artefacts of the last runs: tests/vm/.cache/runs/.
 set -euo pipefail
 
 # The whole script is one function, read completely before it runs, so
@@ -191,12 +194,14 @@ log "qemu exited with $qrc after $(secs "$t_boot") s"
 tr -d '\r' <"$run/results.log" >"$run/results.txt" || :
 pass=0
 failn=0
+skipn=0
 ended=0
 demo_out=0
 while IFS= read -r line; do
 	case $line in
 	PASS\ *) pass=$((pass + 1)); echo "$line" ;;
 	FAIL\ *) failn=$((failn + 1)); echo "$line" ;;
+	SKIP\ *) skipn=$((skipn + 1)); echo "$line" ;;
 	INFO\ *) echo "$line" ;;
 	END) ended=1 ;;
 	*) [ "$mode" = suite ] || echo "$line" ;;
@@ -206,8 +211,12 @@ if [ "$ended" = 0 ]; then
 	echo "FAIL vm: guest did not finish (qemu exit $qrc; crash, hang or watchdog)"
 	failn=$((failn + 1))
 fi
-if [ "$mode" = suite ] && [ $((pass + failn)) = 0 ]; then
-	echo "FAIL vm: no check ran"
+if [ "$pass" = 0 ] && [ "$failn" = 0 ]; then
+	echo "FAIL vm: no check passed or failed (mode $mode)"
+	failn=$((failn + 1))
+fi
+if [ "$skipn" -gt 0 ] && [ "${SRPTD_TEST_NO_SKIP:-0}" = 1 ]; then
+	echo "FAIL vm: $skipn check(s) skipped; SRPTD_TEST_NO_SKIP=1 counts a skip as a failure"
 	failn=$((failn + 1))
 fi
 if [ "$failn" -gt 0 ]; then
@@ -218,8 +227,8 @@ if [ "$failn" -gt 0 ]; then
 	echo "----- end of logs -----"
 fi
 log "total $(secs "$t_start") s"
-echo "$pass passed, $failn failed"
-if [ "$failn" = 0 ] && { [ "$pass" -gt 0 ] || [ "$mode" != suite ]; }; then
+echo "$pass passed, $failn failed, $skipn skipped"
+if [ "$failn" = 0 ] && [ "$pass" -gt 0 ]; then
 	exit 0
 fi
 exit 1

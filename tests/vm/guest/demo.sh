@@ -52,4 +52,4 @@ show fio --name=demo-randread --filename="/dev/$DEV" --direct=1 \
 show sh -c 'dmesg | grep -i srp | tail -n 8'
 srp_logout || out "logout: $WHY"
 target_stop || out "target stop: $WHY"
-out "demo done"
+out "PASS demo: logged in and showed the disk"

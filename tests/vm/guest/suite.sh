@@ -564,7 +564,7 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 			run_check never_register-ext-sg chk_srp_param never_register=1 \
 				cmd_sg_entries=1,allow_ext_sg=1 64k 8 16M
 		else
-			echo "vmrig: $T does not fetch external descriptor tables: never_register-ext-sg not run"
+			report "SKIP $T/never_register-ext-sg: $T does not fetch external descriptor tables"
 		fi
 		# back to a default login for what follows
 		[ -n "$BROKEN" ] || { srp_logout && DEV= && chk_login >/dev/null; }
@@ -573,7 +573,7 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 		if command -v target_restart >/dev/null 2>&1; then
 			run_check restart-reconnect chk_target_restart
 		else
-			echo "vmrig: $T has no target_restart: restart-reconnect not run"
+			report "SKIP $T/restart-reconnect: $T has no target_restart"
 		fi
 	fi
 	if want reload; then
@@ -581,7 +581,7 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 			run_check reload-add-lun chk_reload_add_lun
 			run_check reload-restore reload_cleanup
 		else
-			echo "vmrig: $T is not configured by a file with reload: reload-add-lun not run"
+			report "SKIP $T/reload-add-lun: $T is not configured by a file with reload"
 		fi
 	fi
 	want perf && run_check perf chk_perf
