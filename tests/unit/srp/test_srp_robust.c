@@ -574,6 +574,7 @@ static void test_lun_reset_with_rdma_reads(void **state)
 	struct srp_ti_params p;
 	struct srp_ti *ti;
 	static struct srp_ti_cmd w[6], tm, c;
+	int aborted = 0;
 
 	ti_params(&p, 1);
 	p.responder_resources = 2;
@@ -592,10 +593,28 @@ static void test_lun_reset_with_rdma_reads(void **state)
 	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &tm, 5000));
 	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
 	run_rounds(env, 20);
-	/* Whatever was aborted got no response; the rest answered GOOD. */
-	for (int i = 0; i < 6; i++)
-		if (w[i].done)
+	/*
+	 * Whatever was aborted got no response and left its blocks as they
+	 * were (zero); the rest answered GOOD and wrote theirs.  The reset
+	 * must have caught at least one WRITE, or this checks nothing.
+	 */
+	for (int i = 0; i < 6; i++) {
+		const uint8_t *blk = hold.disk + (30000 + i * 128) * 512ULL;
+
+		if (w[i].done) {
 			assert_int_equal(w[i].status, SAM_STAT_GOOD);
+			assert_int_equal(blk[0], 0x55);
+			assert_int_equal(blk[65535], 0x55);
+			continue;
+		}
+		aborted++;
+		for (unsigned int b = 0; b < 65536; b++)
+			if (blk[b])
+				fail_msg("aborted WRITE %d reached the medium "
+					 "(byte %u is %#x)",
+					 i, b, blk[b]);
+	}
+	assert_true(aborted > 0);
 	assert_int_equal(srp_ti_credits(ti), SRP_DEFAULT_REQ_LIM);
 	assert_int_equal(srp_ti_state(ti), SRP_TI_LOGGED_IN);
 	memset(&c, 0, sizeof(c));
