@@ -22,7 +22,7 @@ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DSRPTD_WERROR=OFF \
 cmake --build "$BUILD" -j"$JOBS"
 find "$BUILD" -name '*.gcda' -delete
 rc=0
-ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS" || rc=$?
+ctest --test-dir "$BUILD" --no-tests=error --output-on-failure -j"$JOBS" || rc=$?
 
 mkdir -p "$BUILD/coverage"
 # Only src/: what the installed programs run.  gcovr runs gcov itself on

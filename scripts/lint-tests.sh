@@ -40,7 +40,7 @@ for f in $(git ls-files 'tests/daemon/*.sh' 'tests/install/*.sh'); do
 done
 
 # 4. Every ctest run treats "no tests" as an error.
-hits=$(git grep -nE '(^|[[:space:];|&])ctest[[:space:]]' -- Makefile \
+hits=$(git grep -nE '(^|[[:space:];|&(])ctest[[:space:]]+-' -- Makefile \
 	'scripts/*.sh' 'tests/*.sh' | grep -v -- '--no-tests=error' |
 	grep -vE '^[^:]+:[0-9]+:[[:space:]]*#')
 [ -z "$hits" ] || err "ctest without --no-tests=error (use scripts/ctest.sh):
