@@ -58,6 +58,9 @@ struct srp_ti {
 	uint32_t send_stride;
 	uint8_t raw_buf[8192];
 	unsigned int raw_idx;
+	/* The last responses no command of ours was waiting for. */
+	struct srp_ti_cmd stray[4];
+	unsigned int n_stray;
 };
 
 void srp_ti_params_default(struct srp_ti_params *p)
@@ -118,22 +121,13 @@ uint32_t srp_ti_mem_rkey(const struct srp_ti *ti)
 
 /* ---- completions ----------------------------------------------------------- */
 
-static void srp_ti_handle_rsp(struct srp_ti *ti, const uint8_t *b, uint32_t len)
+/* Status, sense and response data of the SRP_RSP in b into c. */
+static void srp_ti_decode_rsp(struct srp_ti_cmd *c, const uint8_t *b,
+			      uint32_t len)
 {
 	const struct srp_rsp *r = (const void *)b;
-	uint64_t tag = get_be64(r->tag);
-	unsigned int slot = tag & 0xffff;
-	struct srp_ti_cmd *c;
 	uint32_t rlen, slen;
 
-	ti->credits += get_be32(r->req_lim_delta);
-	if (slot >= ti->p.slots || !ti->slots[slot].cmd ||
-	    ti->slots[slot].cmd->tag != tag)
-		return; /* stale (aborted) */
-	c = ti->slots[slot].cmd;
-	ti->slots[slot].cmd = NULL;
-	ti->free_slots[ti->n_free++] = slot;
-	ti->inflight--;
 	c->req_lim_delta = get_be32(r->req_lim_delta);
 	c->status = r->status;
 	c->flags = r->flags;
@@ -150,9 +144,45 @@ static void srp_ti_handle_rsp(struct srp_ti *ti, const uint8_t *b, uint32_t len)
 		slen = len > 36 + rlen ? len - 36 - rlen : 0;
 	c->sense_len = MIN(slen, sizeof(c->sense));
 	memcpy(c->sense, b + 36 + rlen, c->sense_len);
+}
+
+static void srp_ti_handle_rsp(struct srp_ti *ti, const uint8_t *b, uint32_t len)
+{
+	const struct srp_rsp *r = (const void *)b;
+	uint64_t tag = get_be64(r->tag);
+	unsigned int slot = tag & 0xffff;
+	struct srp_ti_cmd *c;
+
+	ti->credits += get_be32(r->req_lim_delta);
+	if (slot >= ti->p.slots || !ti->slots[slot].cmd ||
+	    ti->slots[slot].cmd->tag != tag) {
+		/* A raw IU's, or a stale (aborted) command's. */
+		c = &ti->stray[ti->n_stray++ % ARRAY_SIZE(ti->stray)];
+		memset(c, 0, sizeof(*c));
+		c->tag = tag;
+		srp_ti_decode_rsp(c, b, len);
+		c->done = true;
+		return;
+	}
+	c = ti->slots[slot].cmd;
+	ti->slots[slot].cmd = NULL;
+	ti->free_slots[ti->n_free++] = slot;
+	ti->inflight--;
+	srp_ti_decode_rsp(c, b, len);
 	c->done = true;
 	if (c->cb)
 		c->cb(c);
+}
+
+bool srp_ti_stray_rsp(const struct srp_ti *ti, uint64_t tag,
+		      struct srp_ti_cmd *out)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(ti->stray); i++)
+		if (ti->stray[i].done && ti->stray[i].tag == tag) {
+			*out = ti->stray[i];
+			return true;
+		}
+	return false;
 }
 
 static void srp_ti_recv_done(void *ctx, uint64_t wr_id,

@@ -97,6 +97,12 @@ int srp_ti_tmf(struct srp_ti *ti, struct srp_ti_cmd *c, uint8_t func,
 	       uint64_t lun, uint64_t task_tag);
 /* Send len raw bytes as an IU (no credit accounting). */
 int srp_ti_send_raw(struct srp_ti *ti, const void *iu, uint32_t len);
+/*
+ * The response with tag that no command of ours was waiting for (a raw
+ * IU's; the last four are kept): true and *out filled if it arrived.
+ */
+bool srp_ti_stray_rsp(const struct srp_ti *ti, uint64_t tag,
+		      struct srp_ti_cmd *out);
 void srp_ti_disconnect(struct srp_ti *ti);
 
 /*

@@ -24,6 +24,7 @@
 #include "loop.h"
 #include "scsi/scsi.h"
 #include "srp/srp_engine.h"
+#include "srp/srp_int.h" /* struct srp_worker: which worker a channel is on */
 #include "srp/srp_iu.h"
 #include "srptd/backend.h"
 #include "srptd/srp_proto.h"
@@ -457,23 +458,57 @@ static bool ti_down(void *arg)
 	return srp_ti_state(arg) == SRP_TI_DISCONNECTED;
 }
 
+struct stray_wait {
+	struct srp_ti *ti;
+	uint64_t tag;
+	struct srp_ti_cmd rsp;
+};
+
+static bool stray_arrived(void *arg)
+{
+	struct stray_wait *w = arg;
+
+	return srp_ti_stray_rsp(w->ti, w->tag, &w->rsp);
+}
+
+/* Sense key, ASC and ASCQ of a response, fixed or descriptor format. */
+static void assert_sense(const struct srp_ti_cmd *c, uint8_t key, uint8_t asc,
+			 uint8_t ascq)
+{
+	assert_true(c->sense_len >= 14);
+	if (c->sense[0] == 0x70 || c->sense[0] == 0x71) {
+		assert_int_equal(c->sense[2] & 0xf, key);
+		assert_int_equal(c->sense[12], asc);
+		assert_int_equal(c->sense[13], ascq);
+	} else {
+		assert_int_equal(c->sense[1] & 0xf, key);
+		assert_int_equal(c->sense[2], asc);
+		assert_int_equal(c->sense[3], ascq);
+	}
+}
+
 static void test_malformed_descriptor(void **state)
 {
 	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 	uint8_t iu[64] = { 0 };
 	struct srp_ti_cmd c = { 0 };
+	struct stray_wait w = { .ti = ti, .tag = 0xdead };
 
 	clear_ua(env, ti);
-	/* Reserved DATA-IN format 5: CHECK CONDITION, channel stays up.
-	 * The raw IU reuses a tag the initiator does not track; check the
-	 * target's health with the next command instead. */
+	/* Reserved DATA-IN format 5: CHECK CONDITION, ILLEGAL REQUEST,
+	 * INVALID FIELD IN INFORMATION UNIT, channel stays up.  The raw IU
+	 * carries a tag the initiator does not track: its reply is a stray
+	 * response. */
 	iu[0] = SRP_CMD;
 	iu[5] = 0x05;
 	put_be64(iu + 8, 0xdead);
 	iu[32] = 0x12;
 	iu[36] = 36;
 	assert_int_equal(srp_ti_send_raw(ti, iu, 64), 0);
+	assert_true(srp_ti_run_until(env->loop, stray_arrived, &w, 5000));
+	assert_int_equal(w.rsp.status, SAM_STAT_CHECK_CONDITION);
+	assert_sense(&w.rsp, 0x05, 0x0e, 0x03);
 	/* Indirect with a table length that is not a multiple of 16. */
 	memset(iu, 0, sizeof(iu));
 	iu[0] = SRP_CMD;
@@ -795,6 +830,7 @@ static void test_multichannel(void **state)
 	/* Both channels carry I/O. */
 	clear_ua(env, b);
 	srp_env_run_cmd(env, a, &cmd);
+	assert_int_equal(cmd.status, SAM_STAT_GOOD);
 	/* A SINGLE login of the same nexus closes the others. */
 	p.multi = false;
 	c = login(env, 2, &p);
@@ -1018,6 +1054,8 @@ static void test_two_workers(void **state)
 	struct srp_ti *a, *b, *c;
 	struct srp_engine_stats st;
 	struct srp_ti_cmd tm = { 0 };
+	struct srp_worker *wa, *wb;
+	uint64_t cmds, cmds2;
 
 	ti_params(&p, 5);
 	p.multi = true;
@@ -1025,9 +1063,23 @@ static void test_two_workers(void **state)
 	b = login(env, 1, &p);
 	assert_int_equal(srp_ti_state(a), SRP_TI_LOGGED_IN);
 	assert_int_equal(srp_ti_state(b), SRP_TI_LOGGED_IN);
+	/* One channel on each worker. */
+	assert_int_equal(env->w->n_channels, 1);
+	assert_int_equal(env->w2->n_channels, 1);
 	clear_ua(env, a);
+	/* Exactly one worker executes a's I/O, the other one b's. */
+	cmds = env->w->stats.cmds;
+	cmds2 = env->w2->stats.cmds;
 	write_read_mode(env, a, SRP_TI_DIRECT, 1, 1, MIB, 0);
+	assert_true((env->w->stats.cmds > cmds) !=
+		    (env->w2->stats.cmds > cmds2));
+	wa = env->w->stats.cmds > cmds ? env->w : env->w2;
+	wb = wa == env->w ? env->w2 : env->w;
+	cmds = wa->stats.cmds;
+	cmds2 = wb->stats.cmds;
 	write_read_mode(env, b, SRP_TI_INDIRECT, 4, 4, MIB, 4096);
+	assert_int_equal(wa->stats.cmds, cmds);
+	assert_true(wb->stats.cmds > cmds2);
 	assert_int_equal(
 		srp_ti_tmf(b, &tm, SRP_TSK_LUN_RESET, 0, SRP_TAG_NO_REQ), 0);
 	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &tm, 5000));
