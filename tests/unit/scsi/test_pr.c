@@ -222,19 +222,21 @@ static const struct expect table[] = {
 	{ SCSI_OP_REQUEST_SENSE, "AAAAAA", "AAAAAA" },
 };
 
-static void check_table(struct sf *f, unsigned int ti, bool registered)
+/* Nexus itn, registered or not, against reservation type types[ti]. */
+static void check_table(struct sf *f, unsigned int itn, unsigned int ti,
+			bool registered)
 {
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(table); i++) {
 		char want = (registered ? table[i].reg : table[i].unreg)[ti];
-		int st = cmd_status(f, 1, table[i].op);
+		int st = cmd_status(f, itn, table[i].op);
 
 		if ((want == 'C') != (st == SAM_STAT_RESERVATION_CONFLICT))
-			print_error("type %u op 0x%02x %s: status 0x%02x\n",
-				    types[ti], table[i].op,
-				    registered ? "registered" : "unregistered",
-				    st);
+			print_error(
+				"type %u op 0x%02x nexus %u %s: status 0x%02x\n",
+				types[ti], table[i].op, itn,
+				registered ? "registered" : "unregistered", st);
 		assert_int_equal(st, want == 'C' ?
 					     SAM_STAT_RESERVATION_CONFLICT :
 					     SAM_STAT_GOOD);
@@ -254,11 +256,12 @@ static void test_conflict_table(void **state)
 		assert_int_equal(prout(f, 0, SCSI_PROUT_RESERVE, types[ti], 0xa,
 				       0),
 				 SAM_STAT_GOOD);
-		check_table(f, ti, false);
+		check_table(f, 1, ti, false);
 		assert_int_equal(prout(f, 1, SCSI_PROUT_REGISTER, 0, 0, 0xb),
 				 SAM_STAT_GOOD);
-		check_table(f, ti, true);
+		check_table(f, 1, ti, true);
 		/* Nexus 2 (unregistered) sees the same as 1 did. */
+		check_table(f, 2, ti, false);
 		assert_int_equal(prout(f, 0, SCSI_PROUT_CLEAR, 0, 0xa, 0),
 				 SAM_STAT_GOOD);
 		/* CLEAR told nexus 1 (a registrant) by UA. */
