@@ -713,8 +713,11 @@ static void test_strerror(void **state)
 	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
 		assert_string_not_equal(srp_iu_strerror(-errs[i]),
 					"invalid IU");
-		for (j = i + 1; j < sizeof(errs) / sizeof(errs[0]); j++)
+		for (j = i + 1; j < sizeof(errs) / sizeof(errs[0]); j++) {
 			assert_int_not_equal(errs[i], errs[j]);
+			assert_string_not_equal(srp_iu_strerror(-errs[i]),
+						srp_iu_strerror(-errs[j]));
+		}
 	}
 	assert_string_equal(srp_iu_strerror(-EIO), "invalid IU");
 }
