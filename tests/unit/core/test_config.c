@@ -944,12 +944,17 @@ static void test_dump_text(void **state)
 	struct config *cfg = load_ok(fixture("valid_full.conf"), NULL);
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f;
 
+	/* The fixture's first target has id_ext 0x0002c903000f1366. */
+	assert_true(cfg->targets[0].id_ext == 0x0002c903000f1366ULL);
+	cfg->targets[0].id_ext = 0x0002c90300abcdefULL;
+	f = open_memstream(&buf, &len);
 	assert_non_null(f);
 	config_dump(cfg, f);
 	fclose(f);
-	assert_non_null(strstr(buf, "id_ext = \"0x0002c903000f1366\";"));
+	assert_non_null(strstr(buf, "id_ext = \"0x0002c90300abcdef\";"));
+	assert_null(strstr(buf, "id_ext = \"0x0002c903000f1366\";"));
 	assert_non_null(strstr(buf, "size = 4398046511104L;"));
 	assert_non_null(strstr(
 		buf,
