@@ -231,6 +231,17 @@ void cfg_pass_sections(struct cfg_ctx *ctx, bool main_file);
 /* parse_devices.c: pass 2. */
 void cfg_pass_devices(struct cfg_ctx *ctx);
 
+/*
+ * validate.c: checks across the keys of a device (seen and rc as from
+ * cfg_parse_entry(); a null device gets block size 512), and a target's
+ * identity against the targets before it.
+ */
+void cfg_check_device(struct cfg_ctx *ctx, const config_setting_t *g,
+		      const char *who, struct config_device *d,
+		      const config_setting_t *const *seen, const int *rc);
+void cfg_check_identity(struct cfg_ctx *ctx, const config_setting_t *g,
+			const struct config_target *t);
+
 /* parse_targets.c: pass 3. */
 void cfg_pass_targets(struct cfg_ctx *ctx);
 void cfg_target_free(struct config_target *t);

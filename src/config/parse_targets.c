@@ -251,40 +251,6 @@ void cfg_target_free(struct config_target *t)
 	free(t->ports);
 }
 
-/* Port selectors "*", "hca", "hca:N": can a and b name the same port? */
-static bool cfg_port_overlap(const char *a, const char *b)
-{
-	size_t la = strcspn(a, ":"), lb = strcspn(b, ":");
-
-	if (!strcmp(a, "*") || !strcmp(b, "*"))
-		return true;
-	if (la != lb || strncmp(a, b, la))
-		return false;
-	return !a[la] || !b[lb] || !strcmp(a + la, b + lb);
-}
-
-/*
- * Same target port ID on a shared port?  "auto" equals "auto" (both are
- * the first HCA's node GUID); "auto" against an explicit GUID is only
- * known at run time and is not an error here.
- */
-static bool cfg_same_identity(const struct config_target *a,
-			      const struct config_target *b)
-{
-	bool overlap = false;
-
-	if (a->id_ext_auto != b->id_ext_auto ||
-	    a->ioc_guid_auto != b->ioc_guid_auto)
-		return false;
-	if ((!a->id_ext_auto && a->id_ext != b->id_ext) ||
-	    (!a->ioc_guid_auto && a->ioc_guid != b->ioc_guid))
-		return false;
-	for (unsigned int i = 0; i < a->n_ports && !overlap; i++)
-		for (unsigned int j = 0; j < b->n_ports && !overlap; j++)
-			overlap = cfg_port_overlap(a->ports[i], b->ports[j]);
-	return overlap;
-}
-
 static void cfg_parse_target(struct cfg_ctx *ctx, const config_setting_t *g,
 			     unsigned int idx)
 {
@@ -370,17 +336,8 @@ static void cfg_parse_target(struct cfg_ctx *ctx, const config_setting_t *g,
 			t.name, o->file, o->line);
 		goto drop;
 	}
-	for (unsigned int i = 0; !id_bad && i < cfg->n_targets; i++) {
-		const struct config_target *o = &cfg->targets[i];
-
-		if (!cfg_same_identity(o, &t))
-			continue;
-		/* A login could never reach the second one. */
-		cfg_err(ctx, g,
-			"target \"%s\": same id_ext and ioc_guid as target \"%s\" (%s:%d) on the same ports; give one an explicit id_ext",
-			t.name, o->name, o->file, o->line);
-		break;
-	}
+	if (!id_bad)
+		cfg_check_identity(ctx, g, &t);
 	if (cfg->n_targets == ctx->targets_cap) {
 		unsigned int cap = ctx->targets_cap ? 2 * ctx->targets_cap : 4;
 		struct config_target *nt;
