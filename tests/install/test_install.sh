@@ -42,9 +42,10 @@ check "example config installed as /etc/srptd.conf" test -f "$DEST/etc/srptd.con
 check "drop-in directory created" test -d "$DEST/etc/srptd.d"
 check "rdma modules-load file installed" grep -qx rdma_ucm "$DEST/etc/rdma/modules/srptd.conf"
 check "installed config validates" "$DEST$SBIN/srptd" --check-config "$DEST/etc/srptd.conf"
-# A second install keeps an admin's edited /etc/srptd.conf.
+# A second install succeeds and keeps an admin's edited /etc/srptd.conf.
 echo "# edited" >>"$DEST/etc/srptd.conf"
-DESTDIR=$DEST cmake --install "$BUILD" >/dev/null 2>&1
+check "reinstall over an existing install succeeds" \
+	env DESTDIR="$DEST" cmake --install "$BUILD"
 check "reinstall keeps an edited /etc/srptd.conf" grep -qx "# edited" "$DEST/etc/srptd.conf"
 
 echo "$passed passed, $failed failed"
