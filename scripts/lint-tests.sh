@@ -46,5 +46,20 @@ hits=$(git grep -nE '(^|[[:space:];|&(])ctest[[:space:]]+-' -- Makefile \
 [ -z "$hits" ] || err "ctest without --no-tests=error (use scripts/ctest.sh):
 $hits"
 
+# 5. A VM check that does not run says so with a result line (SKIP or
+#    FAIL, tests/vm/README.md), never only on the console; and every guest
+#    script reports results (run.sh fails a run that reported none).
+vm=$(git ls-files 'tests/vm/guest/*.sh' 'tests/unit/*_vm.sh')
+hits=$(for f in $vm; do
+	grep -nHiE '(echo|printf|out)[[:space:]].*(not run([^[:alnum:]]|$)|skip(ped|ping)?([^_[:alnum:]]|$))' "$f" |
+		grep -vE '(report|out)[[:space:]]+"(SKIP|FAIL) '
+done)
+[ -z "$hits" ] || err "VM check not run without a SKIP/FAIL result line:
+$hits"
+for f in $(git ls-files 'tests/unit/*_vm.sh'); do
+	grep -qE 'report|run_check' "$f" ||
+		err "$f reports no result (report / run_check, tests/vm/guest/lib.sh)"
+done
+
 [ "$bad" = 0 ] && echo "lint-tests: OK"
 exit "$bad"
