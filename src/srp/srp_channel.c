@@ -144,13 +144,11 @@ static struct srp_req *srp_req_get(struct srp_channel *ch, struct srp_recv *rv)
 	if (!r)
 		return NULL;
 	ch->free_reqs = r->next_free;
-	r->state = SRP_REQ_NEW;
+	srp_req_set_state(r, SRP_REQ_NEW);
 	r->recv = rv;
 	r->table = rv->table;
-	r->in_process = r->wr_pending = r->aborted = r->fabric_err = false;
-	r->no_credit = r->table_done = r->data_out_done = false;
-	r->write_started = false;
-	r->on_wait = r->early_status = false;
+	r->in_process = r->wr_pending = r->aborted = false;
+	r->no_credit = r->on_wait = r->early_status = false;
 	r->nchunks = 0;
 	r->buf_len = r->xfer_done = r->xfer_total = 0;
 	r->do_desc_len = r->di_desc_len = 0;
@@ -190,7 +188,7 @@ void srp_channel_req_done(struct srp_req *r)
 	if (r->recv)
 		srp_channel_repost(ch, r->recv);
 	r->recv = NULL;
-	r->state = SRP_REQ_FREE;
+	srp_req_set_state(r, SRP_REQ_FREE);
 	r->next_free = ch->free_reqs;
 	ch->free_reqs = r;
 	if (ch->state == SRP_CH_DRAINING && ch->drained && !ch->n_active &&
@@ -673,7 +671,7 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 		struct srp_req *r = &ch->reqs[i];
 
 		r->ch = ch;
-		r->state = SRP_REQ_FREE;
+		r->state = SRP_REQ_FREE; /* the initial state */
 		r->rsp = ch->mem + off;
 		off += ALIGN_UP((size_t)ch->ti_iu_len, 64);
 		r->iov = &ch->iovs[(size_t)i * ch->max_chunks];

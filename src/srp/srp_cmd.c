@@ -1,28 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * SRP_CMD execution: the request state machine (states in srp_int.h).
+ * SRP_CMD: decoding the IU, moving data, building the SRP_RSP.  The
+ * steps here are called by srp_req_process() (srp_req.c, the request
+ * life cycle and the only place that changes a request's state); the
+ * completion events record what happened and call it again.
  *
- *   NEW -> NEED_BUFFER -> RDMA_READ -> READY_TO_EXECUTE -> EXECUTING ->
- *   RDMA_WRITE -> SEND_RSP -> DONE
- *
- * srp_req_process() is the only place that moves a request; it loops while
- * the state changes (the shape of SPDK's nvmf_rdma_request_process(),
- * model-codebases.md 1).  Its first step sends requests of a dying channel
- * or aborted by task management to DONE as soon as no work request of
- * theirs is outstanding.  Events (RDMA completions, SCSI completion, a
- * freed resource) only record what happened and call it again.
- *
- * Data movement (srp-facts 2.8, design.md "Data path"): data-out is
- * fetched with chains of RDMA READs, only the last of each batch
- * signalled, at most the channel's RDMA READ depth in flight; data-in goes
- * out as RDMA WRITEs chained in front of the SEND of the SRP_RSP, only the
- * SEND signalled.  Immediate data is used in place in the receive buffer.
- * An external indirect table (more descriptors than the IU carries) is
- * fetched by one RDMA READ first.
+ * Data movement (SRP r16a 5.6: the target moves all data by RDMA on the
+ * descriptors of the SRP_CMD): data-out is fetched with chains of RDMA
+ * READs, only the last of each batch signalled, at most the channel's
+ * RDMA READ depth in flight; data-in goes out as RDMA WRITEs chained in
+ * front of the SEND of the SRP_RSP, only the SEND signalled (the send
+ * queue executes them in order, so the SEND completing means the data
+ * went too).  Immediate data is used in place in the receive buffer.  An
+ * external indirect table (more descriptors than the IU carries) is
+ * fetched by one RDMA READ first (READ_TABLE).
  *
  * Errors in the IU never crash or hang: they become an SRP_RSP with CHECK
  * CONDITION and sense (ILLEGAL REQUEST, INVALID FIELD IN COMMAND
- * INFORMATION UNIT for malformed descriptors, as LIO answers them).
+ * INFORMATION UNIT for malformed descriptors, as LIO answers them), built
+ * by the SCSI layer in the LU's sense format (scsi_task_set_error()).
  */
 #include <errno.h>
 #include <string.h>
@@ -52,30 +48,19 @@ static void srp_req_fail(struct srp_req *req, uint8_t status, uint8_t key,
 			    (uint16_t)(asc << 8 | ascq));
 }
 
-static void srp_task_complete(struct scsi_task *t)
-{
-	struct srp_req *req = t->transport_priv;
-
-	req->state = SRP_REQ_RDMA_WRITE;
-	/* Synchronous completion inside scsi_task_execute(): the running
-	 * srp_req_process() sees the new state. */
-	if (!req->in_process)
-		srp_req_process(req);
-}
-
 /* Decode the IU and decide what moves; called once per SRP_CMD. */
 void srp_req_start_cmd(struct srp_req *req)
 {
 	struct srp_channel *ch = req->ch;
 	struct srp_engine *e = ch->engine;
 	struct scsi_task *t = &req->task;
-	const struct srp_cmd_dir *dir;
+	const struct srp_cmd_dir *dir = &req->ci.din;
 	int ret;
 
 	ch->w->stats.cmds++;
 	t->itn = ch->nexus->itn;
 	t->worker = ch->w->sw;
-	t->complete = srp_task_complete;
+	t->complete = srp_req_task_done;
 	t->transport_priv = req;
 	t->status = SAM_STAT_GOOD;
 	t->sense_len = 0;
@@ -161,18 +146,11 @@ void srp_req_start_cmd(struct srp_req *req)
 		if (dir->fmt == SRP_DATA_DESC_IMM) {
 			req->iov[0].iov_base = req->recv->buf + dir->imm_off;
 			req->iov[0].iov_len = t->xfer_len;
-			req->data_out_done = true;
-			req->table_done = true;
 			req->buf_len = 0; /* no chunks needed */
-		} else if (!t->xfer_len) {
-			/* WRITE of zero blocks: nothing to fetch. */
-			req->data_out_done = true;
-			req->table_done = true;
-		} else {
-			req->table_done = !dir->ext_table;
-			if (dir->fmt == SRP_DATA_DESC_DIRECT &&
-			    srp_cmd_get_desc(req->recv->buf, dir, 0, &req->d0))
-				req->d0.len = 0;
+			req->xfer_total = 0; /* nothing to fetch */
+		} else if (t->xfer_len && dir->fmt == SRP_DATA_DESC_DIRECT &&
+			   srp_cmd_get_desc(req->recv->buf, dir, 0, &req->d0)) {
+			req->d0.len = 0;
 		}
 	} else if (t->dir == SCSI_DIR_READ) {
 		dir = &req->ci.din;
@@ -180,13 +158,9 @@ void srp_req_start_cmd(struct srp_req *req)
 		    srp_cmd_get_desc(req->recv->buf, dir, 0, &req->d0))
 			req->d0.len = 0;
 		req->buf_len = t->xfer_len;
-		req->table_done = !dir->ext_table || !t->xfer_len;
-		req->data_out_done = true;
-	} else {
-		req->data_out_done = true;
-		req->table_done = true;
 	}
-	if (!req->table_done &&
+	/* READ_TABLE will fetch it (srp_req.c): bounded by the table room. */
+	if (t->dir != SCSI_DIR_NONE && t->xfer_len && dir->ext_table &&
 	    dir->table_cnt > ch->engine->p.max_table_entries) {
 		srp_req_fail(req, SAM_STAT_CHECK_CONDITION, SK_ILLEGAL_REQUEST,
 			     ASC_INVALID_FIELD_IN_IU, 0x03);
@@ -328,64 +302,80 @@ static void srp_req_posted(struct srp_req *req, unsigned int rd,
 static void srp_post_failed(struct srp_req *req, int ret)
 {
 	pr_err_ratelimited("channel %u: post_send: %d", req->ch->id, ret);
-	req->fabric_err = true;
 	req->aborted = true;
 	srp_channel_disconnect(req->ch);
 }
 
-/* RDMA_READ step: table first, then data-out.  True if it moved on. */
-static void srp_req_step_read(struct srp_req *req)
+/*
+ * No RDMA READ slot or no send queue room: queue on the channel's READ
+ * wait list (srp_ch_kick_waiters() runs it again).  True if it must wait.
+ */
+static bool srp_req_wait_rd(struct srp_req *req)
+{
+	struct srp_channel *ch = req->ch;
+
+	if (ch->rd_avail && ch->sq_avail)
+		return false;
+	if (!req->on_wait)
+		srp_channel_wait(&ch->rd_wait_head, &ch->rd_wait_tail, req);
+	return true;
+}
+
+/* READ_TABLE step: one RDMA READ of the external descriptor table. */
+void srp_req_step_table(struct srp_req *req)
 {
 	struct srp_channel *ch = req->ch;
 	struct srp_worker *w = ch->w;
 	const struct srp_cmd_dir *dir = srp_req_dir(req);
+	struct fabric_send_wr *wr = &w->wrs[0];
+	struct fabric_sge *sg = &w->sges[0];
+	int ret;
+
+	if (req->wr_pending || srp_req_wait_rd(req))
+		return;
+	sg->addr = (uintptr_t)req->table;
+	sg->length = dir->table.len;
+	sg->lkey = ch->mr->lkey;
+	wr->wr_id = (uintptr_t)req;
+	wr->opcode = FABRIC_WR_RDMA_READ;
+	wr->signaled = true;
+	wr->num_sge = 1;
+	wr->sg_list = sg;
+	wr->remote_addr = dir->table.va;
+	wr->rkey = dir->table.key;
+	wr->next = NULL;
+	ret = fabric_post_send(ch->qp, wr);
+	if (ret) {
+		srp_post_failed(req, ret);
+		return;
+	}
+	srp_req_posted(req, 1, 1);
+}
+
+/* RDMA_READ step: data-out, in batches bounded by the READ depth. */
+void srp_req_step_read(struct srp_req *req)
+{
+	struct srp_channel *ch = req->ch;
+	struct srp_worker *w = ch->w;
 	unsigned int n, max;
 	uint32_t bytes;
 	int ret;
 
 	if (req->wr_pending)
 		return;
-	if (req->table_done && req->data_out_done) {
-		req->state = SRP_REQ_READY_TO_EXECUTE;
+	if (req->xfer_done >= req->xfer_total) {
+		srp_req_set_state(req, SRP_REQ_READY_TO_EXECUTE);
 		return;
 	}
-	if (!ch->rd_avail || !ch->sq_avail) {
-		if (!req->on_wait)
-			srp_channel_wait(&ch->rd_wait_head, &ch->rd_wait_tail,
-					 req);
+	if (srp_req_wait_rd(req))
 		return;
-	}
-	if (!req->table_done) {
-		struct fabric_send_wr *wr = &w->wrs[0];
-		struct fabric_sge *sg = &w->sges[0];
-
-		sg->addr = (uintptr_t)req->table;
-		sg->length = dir->table.len;
-		sg->lkey = ch->mr->lkey;
-		wr->wr_id = (uintptr_t)req;
-		wr->opcode = FABRIC_WR_RDMA_READ;
-		wr->signaled = true;
-		wr->num_sge = 1;
-		wr->sg_list = sg;
-		wr->remote_addr = dir->table.va;
-		wr->rkey = dir->table.key;
-		wr->next = NULL;
-		ret = fabric_post_send(ch->qp, wr);
-		if (ret) {
-			srp_post_failed(req, ret);
-			return;
-		}
-		srp_req_posted(req, 1, 1);
-		return;
-	}
 	max = MIN(MIN(ch->rd_avail, ch->sq_avail), SRP_SCRATCH_WRS);
 	n = srp_build_rdma(req, FABRIC_WR_RDMA_READ, max, &bytes);
 	if (!n) {
 		/* Descriptors shorter than announced (external table). */
-		req->data_out_done = true;
 		srp_req_fail(req, SAM_STAT_CHECK_CONDITION, SK_ILLEGAL_REQUEST,
 			     ASC_INVALID_FIELD_IN_IU, 0x03);
-		req->state = SRP_REQ_RDMA_WRITE;
+		srp_req_set_state(req, SRP_REQ_RDMA_WRITE);
 		return;
 	}
 	w->wrs[n - 1].signaled = true;
@@ -398,14 +388,13 @@ static void srp_req_step_read(struct srp_req *req)
 	srp_req_posted(req, n, n);
 }
 
-/* After the external table arrived: its real data length. */
+/* The external table arrived: its real data length, then the data. */
 static void srp_req_table_fetched(struct srp_req *req)
 {
 	const struct srp_cmd_dir *dir = srp_req_dir(req);
 	struct srp_data_desc d;
 	uint64_t sum = 0;
 
-	req->table_done = true;
 	for (uint32_t i = 0; i < dir->table_cnt; i++) {
 		srp_req_get_desc(req, dir, i, &d);
 		sum += d.len;
@@ -414,15 +403,16 @@ static void srp_req_table_fetched(struct srp_req *req)
 	if (req->task.dir == SCSI_DIR_WRITE) {
 		req->do_desc_len = sum;
 		if (sum < req->task.xfer_len) {
-			req->data_out_done = true;
 			srp_req_fail(req, SAM_STAT_CHECK_CONDITION,
 				     SK_ILLEGAL_REQUEST,
 				     ASC_INVALID_FIELD_IN_IU, 0x03);
-			req->state = SRP_REQ_RDMA_WRITE;
+			srp_req_set_state(req, SRP_REQ_RDMA_WRITE);
+			return;
 		}
 	} else {
 		req->di_desc_len = sum;
 	}
+	srp_req_set_state(req, SRP_REQ_RDMA_READ);
 }
 
 static void srp_req_build_rsp(struct srp_req *req)
@@ -463,7 +453,7 @@ static void srp_req_build_rsp(struct srp_req *req)
 }
 
 /* RDMA_WRITE step: data-in batches, then the SEND of the response. */
-static void srp_req_step_write(struct srp_req *req)
+void srp_req_step_write(struct srp_req *req)
 {
 	struct srp_channel *ch = req->ch;
 	struct srp_worker *w = ch->w;
@@ -530,7 +520,7 @@ static void srp_req_step_write(struct srp_req *req)
 	}
 	req->xfer_done += bytes;
 	srp_req_posted(req, 0, n + 1);
-	req->state = SRP_REQ_SEND_RSP;
+	srp_req_set_state(req, SRP_REQ_SEND_RSP);
 }
 
 void srp_req_rdma_done(struct srp_req *req, enum fabric_wc_status st)
@@ -543,7 +533,6 @@ void srp_req_rdma_done(struct srp_req *req, enum fabric_wc_status st)
 		if (st != FABRIC_WC_WR_FLUSH_ERR)
 			pr_err_ratelimited("channel %u: RDMA failed: %s",
 					   ch->id, fabric_wc_status_str(st));
-		req->fabric_err = true;
 		req->aborted = true;
 		srp_channel_disconnect(ch);
 		return;
@@ -552,11 +541,8 @@ void srp_req_rdma_done(struct srp_req *req, enum fabric_wc_status st)
 	ch->rd_avail += req->rd_slots;
 	ch->sq_avail += req->sq_slots;
 	req->rd_slots = req->sq_slots = 0;
-	if (req->state == SRP_REQ_RDMA_READ && !req->table_done)
+	if (req->state == SRP_REQ_READ_TABLE)
 		srp_req_table_fetched(req);
-	else if (req->state == SRP_REQ_RDMA_READ &&
-		 req->xfer_done >= req->xfer_total)
-		req->data_out_done = true;
 	srp_req_process(req);
 	srp_ch_kick_waiters(ch);
 }
@@ -569,7 +555,6 @@ void srp_req_send_done(struct srp_req *req, enum fabric_wc_status st)
 		if (st != FABRIC_WC_WR_FLUSH_ERR)
 			pr_err_ratelimited("channel %u: send failed: %s",
 					   ch->id, fabric_wc_status_str(st));
-		req->fabric_err = true;
 		req->aborted = true;
 		srp_channel_disconnect(ch);
 		return;
@@ -577,125 +562,7 @@ void srp_req_send_done(struct srp_req *req, enum fabric_wc_status st)
 	req->wr_pending = false;
 	ch->sq_avail += req->sq_slots;
 	req->sq_slots = 0;
-	req->state = SRP_REQ_DONE;
+	srp_req_set_state(req, SRP_REQ_DONE);
 	srp_req_process(req);
 	srp_ch_kick_waiters(ch);
-}
-
-/* Channel lost and drained, or aborted: end without a response. */
-void srp_req_kill(struct srp_req *req)
-{
-	req->aborted = true;
-	srp_req_process(req);
-}
-
-static void srp_req_unwait(struct srp_req *req)
-{
-	struct srp_channel *ch = req->ch;
-
-	if (!req->on_wait)
-		return;
-	switch (req->state) {
-	case SRP_REQ_NEED_BUFFER:
-		srp_worker_unwait(ch->w, req);
-		break;
-	case SRP_REQ_RDMA_READ:
-		srp_channel_unwait(&ch->rd_wait_head, &ch->rd_wait_tail, req);
-		break;
-	default:
-		srp_channel_unwait(&ch->sq_wait_head, &ch->sq_wait_tail, req);
-		break;
-	}
-}
-
-void srp_req_process(struct srp_req *req)
-{
-	struct srp_channel *ch = req->ch;
-	enum srp_req_state prev;
-
-	if (req->in_process)
-		return;
-	req->in_process = true;
-	do {
-		prev = req->state;
-		/*
-		 * Aborted (TMF), or the channel is going away: stop at the
-		 * first point where no WR of ours is outstanding and SCSI
-		 * does not own the task.  No response is sent.
-		 */
-		if ((req->aborted || ch->state >= SRP_CH_DISCONNECTING) &&
-		    req->state != SRP_REQ_EXECUTING &&
-		    req->state != SRP_REQ_TMF_WAIT && !req->wr_pending) {
-			if (ch->state >= SRP_CH_DISCONNECTING)
-				req->aborted = true;
-			srp_req_unwait(req);
-			req->state = SRP_REQ_DONE;
-		}
-		switch (req->state) {
-		case SRP_REQ_FREE:
-			break;
-		case SRP_REQ_NEW:
-			if (req->opcode == SRP_TSK_MGMT)
-				req->state = SRP_REQ_TMF_WAIT;
-			else if (req->early_status)
-				req->state = SRP_REQ_RDMA_WRITE;
-			else
-				req->state = SRP_REQ_NEED_BUFFER;
-			break;
-		case SRP_REQ_NEED_BUFFER:
-			if (srp_worker_get_chunks(ch->w, req, req->buf_len))
-				break;
-			req->state = SRP_REQ_RDMA_READ;
-			break;
-		case SRP_REQ_RDMA_READ:
-			srp_req_step_read(req);
-			break;
-		case SRP_REQ_READY_TO_EXECUTE: {
-			struct scsi_task *t = &req->task;
-
-			if (t->dir == SCSI_DIR_WRITE &&
-			    req->ci.dout.fmt == SRP_DATA_DESC_IMM) {
-				t->iovcnt = 1;
-			} else {
-				t->iovcnt = req->nchunks;
-			}
-			t->iov = req->iov;
-			t->buf_len = t->xfer_len;
-			req->state = SRP_REQ_EXECUTING;
-			scsi_task_execute(t);
-			break;
-		}
-		case SRP_REQ_EXECUTING:
-			break;
-		case SRP_REQ_TMF_WAIT:
-			if (!req->tmf_victims)
-				req->state = SRP_REQ_RDMA_WRITE;
-			break;
-		case SRP_REQ_RDMA_WRITE:
-			if (!req->write_started) {
-				/* Data-in to send: what SCSI produced, capped by
-				 * the descriptors (residual reports the rest). */
-				req->write_started = true;
-				req->xfer_done = 0;
-				req->xfer_total = 0;
-				if (req->opcode == SRP_CMD &&
-				    !req->early_status &&
-				    req->task.dir == SCSI_DIR_READ)
-					req->xfer_total =
-						MIN(req->task.data_in_len,
-						    req->di_desc_len);
-			}
-			srp_req_step_write(req);
-			break;
-		case SRP_REQ_SEND_RSP:
-			break;
-		case SRP_REQ_DONE:
-			req->in_process = false;
-			if (req->aborted)
-				ch->w->stats.aborted++;
-			srp_channel_req_done(req);
-			return; /* req (and maybe ch) is gone */
-		}
-	} while (req->state != prev);
-	req->in_process = false;
 }

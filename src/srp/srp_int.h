@@ -2,7 +2,8 @@
 /*
  * Internal structures of the SRP engine, shared by srp_target.c (targets,
  * nexuses, login), srp_channel.c (channel state, receive ring, credits),
- * srp_cmd.c (request state machine), srp_tmf.c (task management) and
+ * srp_req.c (request life cycle), srp_cmd.c (SRP_CMD decoding, data
+ * movement, response), srp_tmf.c (task management) and
  * srp_worker.c (worker, data buffer pool).
  */
 #ifndef SRPTD_SRP_INT_H
@@ -111,18 +112,23 @@ struct srp_engine {
 };
 
 /*
- * Request states (SRP_CMD path; TSK_MGMT uses NEW -> TMF_WAIT ->
- * RDMA_WRITE -> SEND_RSP -> DONE).  One process function,
- * srp_req_process() in srp_cmd.c, moves a request forward while it can.
+ * Request states; the life cycle, its events and the allowed transitions
+ * are in srp_req.c, the only place that changes a request's state
+ * (srp_req_set_state()).
  */
 enum srp_req_state {
 	SRP_REQ_FREE, /* in the channel's pool */
 	SRP_REQ_NEW, /* IU received and decoded, nothing allocated yet */
 	SRP_REQ_NEED_BUFFER, /* waiting for data chunks of the worker pool */
 	/*
-	 * Fetching from initiator memory by RDMA READ: the external
-	 * descriptor table if any, then the data-out; bounded by the
-	 * channel's RDMA READ depth.
+	 * Fetching the external descriptor table (more descriptors than the
+	 * IU carries) by one RDMA READ into the receive's table buffer.
+	 */
+	SRP_REQ_READ_TABLE,
+	/*
+	 * Fetching the data-out from initiator memory by RDMA READs,
+	 * bounded by the channel's RDMA READ depth; done when xfer_done
+	 * reaches xfer_total with no READ outstanding.
 	 */
 	SRP_REQ_RDMA_READ,
 	SRP_REQ_READY_TO_EXECUTE, /* data-out in place, hand to SCSI */
@@ -135,6 +141,7 @@ enum srp_req_state {
 	SRP_REQ_RDMA_WRITE,
 	SRP_REQ_SEND_RSP, /* SRP_RSP posted, waiting for its completion */
 	SRP_REQ_DONE, /* release buffers, repost the receive, free */
+	SRP_REQ_N_STATES
 };
 
 /*
@@ -162,20 +169,18 @@ struct srp_req {
 	struct srp_channel *ch;
 	struct srp_recv *recv; /* IU buffer, reposted when done */
 	uint8_t opcode;
+	/* Attributes that are not states: why each is orthogonal to the
+	 * state is explained in srp_req.c. */
 	bool in_process; /* srp_req_process() running: no recursion */
 	bool wr_pending; /* a signalled WR of ours is outstanding */
 	bool aborted; /* by TMF or channel loss: no response */
-	bool fabric_err; /* a WR of ours failed */
 	bool no_credit; /* arrived beyond the granted credits */
-	bool table_done; /* external table fetched */
-	bool data_out_done;
-	bool write_started; /* RDMA_WRITE entered: xfer_* reset */
 	bool on_wait; /* on a wait list (buffer, rd, sq) */
 	/* Decoded IU. */
 	struct srp_cmd_info ci;
 	struct srp_tsk_mgmt_info tmi;
 	struct srp_data_desc d0; /* the direct descriptor, if any */
-	/* Error found before execution: respond with this status/sense. */
+	/* Status/sense set before execution: respond without data. */
 	bool early_status;
 	/* Transfer bookkeeping. */
 	uint32_t do_desc_len, di_desc_len; /* what descriptors provide */
@@ -296,12 +301,21 @@ void srp_channel_wait(struct srp_req **head, struct srp_req **tail,
 void srp_channel_unwait(struct srp_req **head, struct srp_req **tail,
 			struct srp_req *r);
 
-/* srp_cmd.c */
-void srp_req_start_cmd(struct srp_req *req);
+/* srp_req.c: the request life cycle */
+const char *srp_req_state_name(enum srp_req_state s);
+bool srp_req_transition_allowed(enum srp_req_state from, enum srp_req_state to);
+bool srp_req_set_state(struct srp_req *req, enum srp_req_state s);
 void srp_req_process(struct srp_req *req);
+void srp_req_task_done(struct scsi_task *t);
+void srp_req_kill(struct srp_req *req);
+
+/* srp_cmd.c: SRP_CMD decoding, data movement, the response */
+void srp_req_start_cmd(struct srp_req *req);
+void srp_req_step_table(struct srp_req *req);
+void srp_req_step_read(struct srp_req *req);
+void srp_req_step_write(struct srp_req *req);
 void srp_req_rdma_done(struct srp_req *req, enum fabric_wc_status st);
 void srp_req_send_done(struct srp_req *req, enum fabric_wc_status st);
-void srp_req_kill(struct srp_req *req);
 
 /* srp_tmf.c */
 void srp_req_start_tmf(struct srp_req *req);

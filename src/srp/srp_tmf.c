@@ -379,7 +379,7 @@ void srp_req_start_tmf(struct srp_req *req)
 		 "channel %u: TMF %#x lun %llu tag %#llx: %u victims", ch->id,
 		 req->tmi.func, (unsigned long long)req->tmi.lun,
 		 (unsigned long long)req->tmi.task_tag, req->tmf_victims);
-	req->state = SRP_REQ_TMF_WAIT;
+	srp_req_set_state(req, SRP_REQ_TMF_WAIT);
 	/* Keep the TMF in TMF_WAIT while victims run (some end now). */
 	req->in_process = true;
 	srp_tmf_run_victims(req, &s);

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The life cycle of one SRP request (an SRP_CMD or SRP_TSK_MGMT IU held
+ * by a channel): its states, the one function that moves it between them
+ * (srp_req_set_state(), checked against srp_req_next[]), and the one
+ * function that drives it forward (srp_req_process()).
+ *
+ * SRP_CMD:
+ *   FREE -> NEW -> NEED_BUFFER -> [READ_TABLE ->] RDMA_READ ->
+ *   READY_TO_EXECUTE -> EXECUTING -> RDMA_WRITE -> SEND_RSP -> DONE -> FREE
+ * An error found before execution (srp_cmd.c srp_req_fail(), or a status
+ * the SCSI layer set at parse) goes NEW -> RDMA_WRITE; descriptors found
+ * short while fetching go READ_TABLE/RDMA_READ -> RDMA_WRITE.
+ * SRP_TSK_MGMT: FREE -> NEW -> TMF_WAIT -> RDMA_WRITE -> SEND_RSP -> DONE.
+ *
+ * Events (each records what happened, then calls srp_req_process()):
+ *  - the IU arrived: srp_req_start_cmd() / srp_req_start_tmf();
+ *  - a resource came back: chunks (srp_worker.c), RDMA READ depth or send
+ *    queue room (srp_cmd.c srp_ch_kick_waiters());
+ *  - a signalled work request completed: srp_req_rdma_done(),
+ *    srp_req_send_done() (srp_cmd.c);
+ *  - SCSI completed the task: srp_req_task_done();
+ *  - the victims of a TMF ended: srp_tmf_victim_done() (srp_tmf.c);
+ *  - abort: task management marks the request aborted (srp_tmf.c), the
+ *    channel's disconnect marks every request aborted, its drain ends
+ *    them (srp_req_kill()).
+ *
+ * Abort and disconnect may arrive in any state.  The first step of
+ * srp_req_process() ends an aborted request (or any request of a
+ * disconnecting channel) at the first point where neither the fabric
+ * (wr_pending) nor SCSI (EXECUTING) nor a TMF's victims (TMF_WAIT) hold
+ * it: straight to DONE, without a response (SAM-5 7.1: an aborted task
+ * gets no status).  tests/unit/srp/test_srp_req.c walks every state.
+ *
+ * Attributes of a request that are not its state (struct srp_req):
+ *  - aborted: no response will be sent.  Orthogonal: an abort arrives in
+ *    any state and the request still has to pass the states where the
+ *    fabric or SCSI hold it before it can end; a state of its own would
+ *    have to be one per holder (aborted-executing, aborted-reading, ...).
+ *  - wr_pending: the fabric holds a signalled WR of the request, whose
+ *    completion comes back.  Orthogonal to the step that posted it
+ *    (READ_TABLE, RDMA_READ, RDMA_WRITE, SEND_RSP) and cleared by a
+ *    drain without a completion.
+ *  - on_wait: queued on the wait list of the resource its state needs
+ *    (NEED_BUFFER: worker chunks, READ_TABLE/RDMA_READ: RDMA READ depth,
+ *    RDMA_WRITE: send queue room); a request in those states is not
+ *    queued while the resource is there.
+ *  - in_process: srp_req_process() is on the stack (an event raised from
+ *    inside it, e.g. a synchronous SCSI completion, must not recurse).
+ *  - no_credit: arrived beyond the granted credits (how it came in).
+ *  - early_status: status and sense are set before execution (how it is
+ *    answered: no data moves, residuals count everything).
+ */
+#include <string.h>
+
+#include "log.h"
+#include "srp/srp_int.h"
+#include "util.h"
+
+#define B(s) (1u << (s))
+
+static const char *const srp_req_state_names[SRP_REQ_N_STATES] = {
+	[SRP_REQ_FREE] = "FREE",
+	[SRP_REQ_NEW] = "NEW",
+	[SRP_REQ_NEED_BUFFER] = "NEED_BUFFER",
+	[SRP_REQ_READ_TABLE] = "READ_TABLE",
+	[SRP_REQ_RDMA_READ] = "RDMA_READ",
+	[SRP_REQ_READY_TO_EXECUTE] = "READY_TO_EXECUTE",
+	[SRP_REQ_EXECUTING] = "EXECUTING",
+	[SRP_REQ_TMF_WAIT] = "TMF_WAIT",
+	[SRP_REQ_RDMA_WRITE] = "RDMA_WRITE",
+	[SRP_REQ_SEND_RSP] = "SEND_RSP",
+	[SRP_REQ_DONE] = "DONE",
+};
+
+/*
+ * The allowed transitions: srp_req_next[from] has bit to set.  DONE is
+ * reachable from every state that no fabric completion, SCSI completion
+ * or TMF victim holds by itself (the abort step of srp_req_process());
+ * EXECUTING and TMF_WAIT always go on to RDMA_WRITE, whose abort step
+ * then ends an aborted request.
+ */
+static const uint16_t srp_req_next[SRP_REQ_N_STATES] = {
+	[SRP_REQ_FREE] = B(SRP_REQ_NEW),
+	[SRP_REQ_NEW] = B(SRP_REQ_NEED_BUFFER) | B(SRP_REQ_TMF_WAIT) |
+			B(SRP_REQ_RDMA_WRITE) | B(SRP_REQ_DONE),
+	[SRP_REQ_NEED_BUFFER] = B(SRP_REQ_READ_TABLE) | B(SRP_REQ_RDMA_READ) |
+				B(SRP_REQ_DONE),
+	[SRP_REQ_READ_TABLE] = B(SRP_REQ_RDMA_READ) | B(SRP_REQ_RDMA_WRITE) |
+			       B(SRP_REQ_DONE),
+	[SRP_REQ_RDMA_READ] = B(SRP_REQ_READY_TO_EXECUTE) |
+			      B(SRP_REQ_RDMA_WRITE) | B(SRP_REQ_DONE),
+	[SRP_REQ_READY_TO_EXECUTE] = B(SRP_REQ_EXECUTING) | B(SRP_REQ_DONE),
+	[SRP_REQ_EXECUTING] = B(SRP_REQ_RDMA_WRITE),
+	[SRP_REQ_TMF_WAIT] = B(SRP_REQ_RDMA_WRITE),
+	[SRP_REQ_RDMA_WRITE] = B(SRP_REQ_SEND_RSP) | B(SRP_REQ_DONE),
+	[SRP_REQ_SEND_RSP] = B(SRP_REQ_DONE),
+	[SRP_REQ_DONE] = B(SRP_REQ_FREE),
+};
+
+const char *srp_req_state_name(enum srp_req_state s)
+{
+	return (unsigned int)s < SRP_REQ_N_STATES ? srp_req_state_names[s] :
+						    "?";
+}
+
+bool srp_req_transition_allowed(enum srp_req_state from,
+				enum srp_req_state to)
+{
+	if ((unsigned int)from >= SRP_REQ_N_STATES ||
+	    (unsigned int)to >= SRP_REQ_N_STATES)
+		return false;
+	return srp_req_next[from] & B(to);
+}
+
+/*
+ * The one place a request's state changes.  A transition the table does
+ * not allow is a bug: it is refused (the request stays where it is) and
+ * logged.  Entry actions of a state are done here.
+ */
+bool srp_req_set_state(struct srp_req *req, enum srp_req_state s)
+{
+	if (!srp_req_transition_allowed(req->state, s)) {
+		pr_err("request tag %#llx: illegal transition %s -> %s",
+		       (unsigned long long)req->ci.tag,
+		       srp_req_state_name(req->state), srp_req_state_name(s));
+		return false;
+	}
+	req->state = s;
+	if (s == SRP_REQ_RDMA_WRITE) {
+		/* Data-in to send: what SCSI produced, capped by the
+		 * descriptors (the residual reports the rest). */
+		req->xfer_done = 0;
+		req->xfer_total = 0;
+		if (req->opcode == SRP_CMD && !req->early_status &&
+		    req->task.dir == SCSI_DIR_READ)
+			req->xfer_total =
+				MIN(req->task.data_in_len, req->di_desc_len);
+	}
+	return true;
+}
+
+/* SCSI completed the task (scsi_task.complete, on the worker thread). */
+void srp_req_task_done(struct scsi_task *t)
+{
+	struct srp_req *req = t->transport_priv;
+
+	srp_req_set_state(req, SRP_REQ_RDMA_WRITE);
+	/* Synchronous completion inside scsi_task_execute(): the running
+	 * srp_req_process() sees the new state. */
+	if (!req->in_process)
+		srp_req_process(req);
+}
+
+/* Channel lost and drained, or aborted: end without a response. */
+void srp_req_kill(struct srp_req *req)
+{
+	req->aborted = true;
+	srp_req_process(req);
+}
+
+/* Off the wait list of the resource its state waits for. */
+static void srp_req_unwait(struct srp_req *req)
+{
+	struct srp_channel *ch = req->ch;
+
+	if (!req->on_wait)
+		return;
+	switch (req->state) {
+	case SRP_REQ_NEED_BUFFER:
+		srp_worker_unwait(ch->w, req);
+		break;
+	case SRP_REQ_READ_TABLE:
+	case SRP_REQ_RDMA_READ:
+		srp_channel_unwait(&ch->rd_wait_head, &ch->rd_wait_tail, req);
+		break;
+	default:
+		srp_channel_unwait(&ch->sq_wait_head, &ch->sq_wait_tail, req);
+		break;
+	}
+}
+
+/* Does the command fetch an external descriptor table first? */
+static bool srp_req_needs_table(const struct srp_req *req)
+{
+	const struct scsi_task *t = &req->task;
+
+	if (t->dir == SCSI_DIR_NONE || !t->xfer_len)
+		return false;
+	return t->dir == SCSI_DIR_WRITE ? req->ci.dout.ext_table :
+					  req->ci.din.ext_table;
+}
+
+static void srp_req_execute(struct srp_req *req)
+{
+	struct scsi_task *t = &req->task;
+
+	if (t->dir == SCSI_DIR_WRITE && req->ci.dout.fmt == SRP_DATA_DESC_IMM)
+		t->iovcnt = 1;
+	else
+		t->iovcnt = req->nchunks;
+	t->iov = req->iov;
+	t->buf_len = t->xfer_len;
+	srp_req_set_state(req, SRP_REQ_EXECUTING);
+	scsi_task_execute(t);
+}
+
+/*
+ * Move req forward while it can: loops while the state changes, returns
+ * when the request waits for an event.  The only caller of the steps.
+ */
+void srp_req_process(struct srp_req *req)
+{
+	struct srp_channel *ch = req->ch;
+	enum srp_req_state prev;
+
+	if (req->in_process)
+		return;
+	req->in_process = true;
+	do {
+		prev = req->state;
+		/*
+		 * Aborted (TMF), or the channel is going away: stop at the
+		 * first point where no WR of ours is outstanding and SCSI
+		 * does not own the task.  No response is sent.
+		 */
+		if ((req->aborted || ch->state >= SRP_CH_DISCONNECTING) &&
+		    req->state != SRP_REQ_FREE &&
+		    req->state != SRP_REQ_EXECUTING &&
+		    req->state != SRP_REQ_TMF_WAIT && !req->wr_pending) {
+			if (ch->state >= SRP_CH_DISCONNECTING)
+				req->aborted = true;
+			srp_req_unwait(req);
+			if (req->state != SRP_REQ_DONE)
+				srp_req_set_state(req, SRP_REQ_DONE);
+		}
+		switch (req->state) {
+		case SRP_REQ_FREE:
+			break;
+		case SRP_REQ_NEW:
+			if (req->opcode == SRP_TSK_MGMT)
+				srp_req_set_state(req, SRP_REQ_TMF_WAIT);
+			else if (req->early_status)
+				srp_req_set_state(req, SRP_REQ_RDMA_WRITE);
+			else
+				srp_req_set_state(req, SRP_REQ_NEED_BUFFER);
+			break;
+		case SRP_REQ_NEED_BUFFER:
+			if (srp_worker_get_chunks(ch->w, req, req->buf_len))
+				break;
+			srp_req_set_state(req, srp_req_needs_table(req) ?
+						       SRP_REQ_READ_TABLE :
+						       SRP_REQ_RDMA_READ);
+			break;
+		case SRP_REQ_READ_TABLE:
+			srp_req_step_table(req);
+			break;
+		case SRP_REQ_RDMA_READ:
+			srp_req_step_read(req);
+			break;
+		case SRP_REQ_READY_TO_EXECUTE:
+			srp_req_execute(req);
+			break;
+		case SRP_REQ_EXECUTING:
+			break;
+		case SRP_REQ_TMF_WAIT:
+			if (!req->tmf_victims)
+				srp_req_set_state(req, SRP_REQ_RDMA_WRITE);
+			break;
+		case SRP_REQ_RDMA_WRITE:
+			srp_req_step_write(req);
+			break;
+		case SRP_REQ_SEND_RSP:
+			break;
+		case SRP_REQ_DONE:
+			req->in_process = false;
+			if (req->aborted)
+				ch->w->stats.aborted++;
+			srp_channel_req_done(req);
+			return; /* req (and maybe ch) is gone */
+		case SRP_REQ_N_STATES:
+			break;
+		}
+	} while (req->state != prev);
+	req->in_process = false;
+}
