@@ -10,17 +10,18 @@
  *   LIVE         established() (or the first IU, whichever comes first).
  *   DISCONNECTING  we or the peer started a disconnect; IUs are dropped.
  *   DRAINING     disconnected(): drain() the QP; requests finish without
- *                responses (srp-facts 2.5: responses of dying channels
- *                go nowhere), executing ones when the backend is done.
+ *                responses (a response on a disconnected channel
+ *                cannot reach the initiator, which fails them
+ *                itself), executing ones when the backend is done.
  *   RELEASED     drained() and no request left: QP destroyed, memory
  *                freed, unlinked.
  *
- * Credits (SRP r16a 5.4 / srp-facts 1.12): the login grants req_lim; each
+ * Credits (SRP r16a 5.4): the login grants req_lim; each
  * SRP_CMD and SRP_TSK_MGMT consumes one, each response returns 1 plus the
  * credits of requests that ended without a response (aborted tasks).  The
  * receive ring holds req_lim + SRP_RQ_SPARE buffers, so an initiator that
  * sends beyond its credits is detected rather than stalled: such a
- * request gets SAM status TASK SET FULL (srp-facts 1.12: SCSI-level
+ * request gets SAM status TASK SET FULL (SAM-5 5.3: SCSI-level
  * back-pressure), or FUNCTION FAILED for a TSK_MGMT, with req_lim_delta 0
  * because it consumed no credit.  Beyond the spare buffers the RC
  * receiver-not-ready flow control stalls the initiator.
@@ -408,7 +409,7 @@ void srp_channel_disconnect(struct srp_channel *ch)
 
 /*
  * Target logout (SRP r16a 6.7): send SRP_T_LOGOUT, then disconnect once
- * the send completed.  ib_srp only logs it (srp-facts 1.5).
+ * the send completed.  Linux's ib_srp only logs it.
  */
 void srp_channel_logout(struct srp_channel *ch, uint32_t reason)
 {
@@ -611,8 +612,8 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 
 	/*
 	 * One region: receive buffers placed so that byte imm_data_offset
-	 * of each lands on a 512-byte boundary (O_DIRECT-ready immediate
-	 * data, as ib_srpt does, srp-facts 1.9), then send buffers, tables
+	 * of each lands on a 512-byte boundary (immediate data used in
+	 * place is then ready for O_DIRECT), then send buffers, tables
 	 * and the control buffer.
 	 */
 	recv_stride = fabric_recv_buf_layout(

@@ -506,7 +506,7 @@ void srp_req_step_write(struct srp_req *req)
 		w->wrs[n - 1].next = send;
 	/*
 	 * The response returns a credit, and a credit stands for a posted
-	 * receive (srp-facts 1.12): nothing of the IU is needed any more
+	 * receive (SRP r16a 5.4): nothing of the IU is needed any more
 	 * (descriptors are in the WRs, immediate data was consumed), so
 	 * repost its buffer before the response can reach the initiator,
 	 * or its next command could meet an empty receive queue (RNR).

@@ -26,7 +26,7 @@ struct srp_nexus;
 
 /* Receives beyond the granted credits: room for I_LOGOUT, CRED_RSP and
  * AER_RSP (which need no credit) and for detecting an initiator that
- * sends more requests than it was granted (srp-facts 1.11/1.12). */
+ * sends more requests than it was granted (SRP r16a 5.4). */
 #define SRP_RQ_SPARE 4
 /* Scratch WRs built per post call. */
 #define SRP_SCRATCH_WRS 32
@@ -204,14 +204,15 @@ struct srp_req {
 };
 
 /*
- * Channel states, forward only (srp_ch_set_state()), after ib_srpt's
- * enum rdma_ch_state (srp-facts 2.5).
+ * Channel states, forward only (srp_ch_set_state()), with the stages
+ * of Linux's ib_srpt channels.
  */
 enum srp_ch_state {
 	/*
 	 * Login accepted, QP created, receives posted, REP sent; waiting for
 	 * RTU.  An IU received now (initiator sent right after the REP)
-	 * counts as establishment (rdma_notify, srp-facts 2.2 step 7).
+	 * counts as establishment, as the verbs communication-established
+	 * event would.
 	 */
 	SRP_CH_CONNECTING,
 	/* Established: IUs are processed. */
@@ -243,7 +244,7 @@ struct srp_channel {
 	uint32_t it_iu_len; /* receive buffer size */
 	uint32_t ti_iu_len; /* send buffer size */
 	struct srp_cmd_limits lim;
-	/* Credits (srp-facts 1.12). */
+	/* Credits (SRP r16a 5.4). */
 	uint32_t req_lim; /* granted: requests outstanding at most */
 	uint32_t outstanding; /* credited requests not yet answered */
 	uint32_t withheld; /* credits to return with the next response */

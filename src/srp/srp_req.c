@@ -104,8 +104,7 @@ const char *srp_req_state_name(enum srp_req_state s)
 						    "?";
 }
 
-bool srp_req_transition_allowed(enum srp_req_state from,
-				enum srp_req_state to)
+bool srp_req_transition_allowed(enum srp_req_state from, enum srp_req_state to)
 {
 	if ((unsigned int)from >= SRP_REQ_N_STATES ||
 	    (unsigned int)to >= SRP_REQ_N_STATES)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * SRP_TSK_MGMT (SRP r16a 6.9, SAM-5 7; srp-facts 1.6).
+ * SRP_TSK_MGMT (SRP r16a 6.9, SAM-5 7).
  *
  * Functions:
  *  - ABORT TASK: the command with task_tag on this I_T nexus is aborted.
@@ -22,7 +22,7 @@
  * ioctl (sg_reset -d) while I/O runs leaves them to time out (30 s) and
  * then sends ABORT TASK, which finds nothing and completes (the VM suite's
  * lun-reset-during-io shows it).  Their credits go back with
- * the next response (srp-facts 1.12), at the latest the TM response.  The
+ * the next response (SRP r16a 5.4), at the latest the TM response.  The
  * TM response is sent only when every aborted command has finished,
  * including backend I/O in flight (EXECUTING commands cannot be recalled
  * from the backend: we wait for their completion), so no data moves for
@@ -31,7 +31,7 @@
  *
  * Scope: every live channel of the nexus, on every worker (the other
  * workers by message, see "other workers" below).  Channels already
- * disconnecting (the initiator reconnected, srp-facts 2.6) are out of
+ * disconnecting (the initiator reconnected after an error) are out of
  * scope: their commands get no response anyway and finish with their
  * channel, and the new channel's TM response must not wait for the old
  * channel's backend I/O or drain (ib_srp gives a TMF SRP_ABORT_TIMEOUT_MS,
