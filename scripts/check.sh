@@ -3,13 +3,15 @@
 #   1. clang-format check, test lint (scripts/lint-tests.sh)
 #   2. normal build (-Werror) + every ctest test (unit, daemon)
 #   3. ASan+UBSan build + every ctest test
-#   4. build matrix: gcc and clang x Debug, RelWithDebInfo, Release, each
+#   4. ThreadSanitizer build + every ctest test, the SRP loopback suites
+#      with several workers
+#   5. build matrix: gcc and clang x Debug, RelWithDebInfo, Release, each
 #      with -Werror (builds only, in build-matrix/<cc>-<type>)
-#   5. libFuzzer harnesses, bounded time each
-#   6. the VM suites: real verbs (Soft-RoCE) and the Linux ib_srp initiator
+#   6. libFuzzer harnesses, bounded time each
+#   7. the VM suites: real verbs (Soft-RoCE) and the Linux ib_srp initiator
 #      against srptd (normal and sanitizer builds), and the verbs fabric tests
 # Stages run in order and the first failure stops the run (exit 1).
-# SRPTD_SKIP_VM=1 leaves out stage 6 for quick local runs; CI never sets it.
+# SRPTD_SKIP_VM=1 leaves out stage 7 for quick local runs; CI never sets it.
 # A skipped test fails the run (scripts/ctest.sh, doc/testing.md): the CI
 # machine has every dependency.  SRPTD_TEST_NO_SKIP=0 only lists them, for a
 # local machine that lacks some; CI never sets it.
@@ -44,6 +46,19 @@ cmake -S . -B build-asan -DSRPTD_TESTS=ON -DSRPTD_SANITIZE=ON \
 cmake --build build-asan -j"$JOBS"
 stage "tests (ASan+UBSan build)"
 scripts/ctest.sh build-asan -j"$JOBS"
+
+stage "build (ThreadSanitizer)"
+cmake -S . -B build-tsan -DSRPTD_TESTS=ON -DSRPTD_TSAN=ON -DSRPTD_WERROR=ON \
+	>/dev/null
+cmake --build build-tsan -j"$JOBS"
+stage "tests (ThreadSanitizer build, 3 SRP workers)"
+# Logins spread round robin over 3 workers in the SRP loopback suites
+# (tests/unit/srp/srp_env.h).  halt_on_error: the first report fails the
+# test.  ASLR off (setarch -R): TSan's fixed shadow layout does not fit
+# every kernel's mmap randomisation (vm.mmap_rnd_bits > 28), and this
+# way the stage runs the same on every machine.
+SRPTD_TEST_WORKERS=3 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	setarch "$(uname -m)" -R scripts/ctest.sh build-tsan -j"$JOBS"
 
 # Every compiler and build type a packager may use must build warning
 # free: optimisation levels change what -Wmaybe-uninitialized and friends

@@ -104,7 +104,7 @@ CONF
 # --- fds open at exit (valgrind) ---------------------------------------
 if [ "$MODE" = fds-at-exit ]; then
 	command -v valgrind >/dev/null || skip_all "valgrind not installed"
-	nm "$SRPTD" 2>/dev/null | grep -q __asan_init &&
+	nm "$SRPTD" 2>/dev/null | grep -qE '__(asan|tsan)_init' &&
 		skip_all "$SRPTD is a sanitizer build; valgrind cannot run it"
 	write_good ""
 	valgrind -q --track-fds=yes --log-file="$TMP/vg" \

@@ -2,8 +2,9 @@
 /*
  * Shared fixture of the SRP loopback tests (test_srp_e2e.c,
  * test_srp_robust.c): an engine on the loopback fabric, one or two
- * workers on the test's loop, target "t1" exporting one LU as LUN 0, and
- * up to four test initiators.  Header-only (static inline) so that each
+ * workers on the test's loop (more with SRPTD_TEST_WORKERS, see
+ * srp_env_export()), target "t1" exporting one LU as LUN 0, and up to
+ * four test initiators.  Header-only (static inline) so that each
  * test stays one source file.
  */
 #ifndef SRPTD_TEST_SRP_ENV_H
@@ -13,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -29,6 +31,7 @@
 #define IOC_GUID 0x0002c90300a1b2c4ULL
 #define DEV_SIZE (64ULL << 20)
 #define MIB (1u << 20)
+#define SRP_ENV_MAX_WORKERS 4
 
 struct srp_env {
 	struct loop *loop;
@@ -36,6 +39,7 @@ struct srp_env {
 	struct fabric *f;
 	struct fabric_cq *icq;
 	struct srp_worker *w, *w2;
+	struct srp_worker *w_more[SRP_ENV_MAX_WORKERS - 2]; /* workers 3.. */
 	struct srp_target *t;
 	struct srptd_bdev bdev; /* opened by the test */
 	struct scsi_lu *lu;
@@ -87,10 +91,36 @@ static inline void srp_env_start(struct srp_env *env,
 			 0);
 }
 
-/* env->bdev as LUN 0 of target t1 (any initiator), on one or two workers. */
+/*
+ * How many workers a test gets: exactly two when it asks for two (it
+ * checks where channels land), else one, or SRPTD_TEST_WORKERS (at most
+ * SRP_ENV_MAX_WORKERS) so that a whole suite runs with logins spread
+ * round robin over several workers (scripts/check.sh, ThreadSanitizer
+ * stage).
+ */
+static inline unsigned int srp_env_workers(bool two_workers)
+{
+	const char *s = getenv("SRPTD_TEST_WORKERS");
+	int n = s ? atoi(s) : 1;
+
+	if (two_workers)
+		return 2;
+	assert_in_range(n, 1, SRP_ENV_MAX_WORKERS);
+	return (unsigned int)n;
+}
+
+/* Where worker i of a test lives: w, w2, then w_more[]. */
+static inline struct srp_worker **srp_env_worker_slot(struct srp_env *env,
+						      unsigned int i)
+{
+	return i == 0 ? &env->w : i == 1 ? &env->w2 : &env->w_more[i - 2];
+}
+
+/* env->bdev as LUN 0 of target t1 (any initiator), on srp_env_workers(). */
 static inline void srp_env_export(struct srp_env *env, const char *product,
 				  bool two_workers)
 {
+	unsigned int n_workers = srp_env_workers(two_workers);
 	struct srp_target_params tp = { 0 };
 	struct scsi_lu_params lp = { 0 };
 	struct scsi_lun_entry view;
@@ -100,11 +130,9 @@ static inline void srp_env_export(struct srp_env *env, const char *product,
 	lp.revision = "0001";
 	lp.max_xfer_bytes = MIB;
 	assert_int_equal(scsi_lu_create(&env->bdev, &lp, &env->lu), 0);
-	assert_int_equal(srp_worker_create(env->e, env->f, env->loop, &env->w),
-			 0);
-	if (two_workers)
+	for (unsigned int i = 0; i < n_workers; i++)
 		assert_int_equal(srp_worker_create(env->e, env->f, env->loop,
-						   &env->w2),
+						   srp_env_worker_slot(env, i)),
 				 0);
 	tp.name = "t1";
 	tp.id_ext = ID_EXT;
@@ -137,8 +165,8 @@ static inline void srp_env_stop(struct srp_env *env)
 	fabric_loop_run(env->f);
 	for (int i = 0; i < 4; i++)
 		srp_ti_destroy(env->ti[i]);
-	srp_worker_destroy(env->w);
-	srp_worker_destroy(env->w2);
+	for (unsigned int i = 0; i < SRP_ENV_MAX_WORKERS; i++)
+		srp_worker_destroy(*srp_env_worker_slot(env, i));
 	srp_engine_destroy(env->e);
 	env->f->ops->cq_destroy(env->icq);
 	fabric_loop_destroy(env->f);
