@@ -32,9 +32,9 @@ struct daemon_target {
 };
 
 /*
- * One I/O worker thread (design.md "Threads"): its own loop running the
- * SRP worker (CQ, SRQ, data pool, SCSI/backend contexts) and the channels
- * the login path hands to it round robin.
+ * One I/O worker thread (doc/architecture.md "Threads and ownership"): its
+ * own loop running the SRP worker (CQ, SRQ, data pool, SCSI/backend
+ * contexts) and the channels the login path hands to it round robin.
  */
 struct daemon_worker {
 	struct loop *loop;

@@ -4,10 +4,10 @@
  * first RDMA device is there, retried until then) and the SRP targets built
  * from the config and the open devices.  Main thread only.
  *
- * Threads: this revision runs one worker, on the main loop: CM events,
- * completions and backend completions are all dispatched by the main
- * thread's epoll.  Per-CPU workers (design.md "Threads") follow once the
- * engine hands channels to worker loops at login.
+ * Threads: CM events, logins and targets stay on the main loop; each of
+ * daemon.workers I/O worker threads runs its own loop with its SRP worker
+ * and the channels handed to it at login (doc/architecture.md "Threads
+ * and ownership").
  */
 #ifndef SRPTD_DAEMON_SRP_H
 #define SRPTD_DAEMON_SRP_H

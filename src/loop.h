@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * Event loop: one per thread (the main thread and each worker).  epoll for
- * fds, timerfd-backed timers, and an eventfd-backed message queue that is
- * the only way other threads hand work to this loop (design.md: messages,
- * not locks).  Everything except loop_send() must be called from the thread
- * running the loop.
+ * fds, timerfd-backed timers, and an eventfd-backed message queue that is the
+ * only way other threads hand work to this loop (messages, not locks:
+ * doc/architecture.md "Threads and ownership").  Everything except
+ * loop_send() must be called from the thread running the loop.
  */
 #ifndef SRPTD_LOOP_H
 #define SRPTD_LOOP_H

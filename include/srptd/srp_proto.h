@@ -10,7 +10,7 @@
  * viewed through these structs at any alignment without undefined
  * behaviour.  The _Static_asserts after each struct pin size and offsets to
  * the SRP r16a tables (same values as Linux include/scsi/srp.h; see
- * /work/shared/docs/srp-facts.md section 1 for the per-field notes).
+ * doc/srp-protocol.md sections 1-10 for what the fields mean).
  */
 #ifndef SRPTD_SRP_PROTO_H
 #define SRPTD_SRP_PROTO_H
@@ -79,8 +79,8 @@ enum srp_data_desc_fmt {
 
 /*
  * T_LOGOUT reasons (SRP r16a T_LOGOUT table; values per third-party SRP
- * headers, moderately certain, see srp-facts 1.5).  Linux ib_srp only logs
- * a T_LOGOUT.
+ * headers, moderately certain, see doc/srp-protocol.md 10).  Linux ib_srp
+ * only logs a T_LOGOUT.
  */
 #define SRP_T_LOGOUT_NO_REASON 0
 #define SRP_T_LOGOUT_INACTIVE 1
@@ -134,7 +134,7 @@ enum srp_data_desc_fmt {
 
 /*
  * SRP_LOGIN_REQ, IB/CM layout: 64 bytes at offset 0 of the CM REQ private
- * data (SRP r16a LOGIN_REQ table; srp-facts 1.2).
+ * data (SRP r16a LOGIN_REQ table; doc/srp-protocol.md 2).
  */
 struct srp_login_req {
 	uint8_t opcode; /* SRP_LOGIN_REQ */
@@ -163,7 +163,7 @@ _Static_assert(offsetof(struct srp_login_req, target_port_id) == 48, "tgt");
  * SRP login request as carried by the RDMA/CM (IP port spaces): the CMA
  * header takes 36 of the 92 REQ private-data bytes, leaving 56, so Linux
  * reorders the same fields into 56 bytes (include/scsi/srp.h
- * srp_login_req_rdma; srp-facts 2.3).  Note opcode at byte 11.
+ * srp_login_req_rdma; doc/srp-protocol.md 2).  Note opcode at byte 11.
  */
 struct srp_login_req_rdma {
 	uint8_t tag[8];
@@ -271,7 +271,7 @@ _Static_assert(offsetof(struct srp_tsk_mgmt, task_tag) == 32, "task tag");
 /*
  * SRP_CMD fixed part (48 bytes), followed by add_cdb_len additional CDB
  * bytes and then the DATA-OUT descriptor(s), then the DATA-IN
- * descriptor(s) (SRP r16a SRP_CMD table; srp-facts 1.7).
+ * descriptor(s) (SRP r16a SRP_CMD table; doc/srp-protocol.md 6).
  */
 struct srp_cmd {
 	uint8_t opcode; /* SRP_CMD */
@@ -319,7 +319,7 @@ _Static_assert(offsetof(struct srp_direct_buf, len) == 12, "len");
  * by data_{out,in}_desc_cnt direct descriptors.  table_desc describes the
  * complete descriptor table in initiator memory (len = 16 * entries); when
  * the IU holds fewer entries than that the table is "external" and would
- * have to be fetched with an RDMA READ (srp-facts 1.8).
+ * have to be fetched with an RDMA READ (doc/srp-protocol.md 6).
  */
 struct srp_indirect_buf {
 	struct srp_direct_buf table_desc;
@@ -414,7 +414,7 @@ _Static_assert(sizeof(struct srp_aer_rsp) == 16, "SRP_AER_RSP size");
 _Static_assert(offsetof(struct srp_aer_rsp, tag) == 8, "tag");
 
 /*
- * Limits used by Linux ib_srp / ib_srpt (srp-facts 1.9, 2.7):
+ * Limits used by Linux ib_srp / ib_srpt (doc/srp-protocol.md 5, 15):
  * ib_srp asks for imm_data_offset 68 = 48 + 16 (max additional CDB it
  * reserves) + 4 (srp_imm_buf) and, with max_imm_data 8192, a
  * req_it_iu_len of 8260.  ib_srpt's default max request size is 8276 =
@@ -429,10 +429,10 @@ _Static_assert(offsetof(struct srp_aer_rsp, tag) == 8, "tag");
 #define SRP_MIN_IT_IU_LEN 64 /* SRP_CMD + one direct descriptor */
 
 /*
- * LUN values decoded from the 8-byte SAM LUN (srp-facts 6).  Ordinary LUNs
- * are 0..16383 (peripheral bus 0 or flat addressing); the REPORT LUNS
- * well-known LUN (extended addressing C1 01) decodes to the value Linux
- * uses for it, which lies outside that range.
+ * LUN values decoded from the 8-byte SAM LUN (doc/srp-protocol.md 11).
+ * Ordinary LUNs are 0..16383 (peripheral bus 0 or flat addressing); the
+ * REPORT LUNS well-known LUN (extended addressing C1 01) decodes to the value
+ * Linux uses for it, which lies outside that range.
  */
 #define SRP_LUN_MAX 16383
 #define SRP_LUN_WLUN_REPORT_LUNS 0xc101

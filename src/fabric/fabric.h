@@ -155,7 +155,7 @@ struct fabric_srq_attr {
 	/*
 	 * Byte align_off of every buffer starts on a 512-byte boundary, so
 	 * that immediate data at that IU offset can go to O_DIRECT storage
-	 * without a copy (srp-facts 1.9; ib_srp uses offset 68).
+	 * without a copy (doc/srp-protocol.md 5; ib_srp uses offset 68).
 	 */
 	uint32_t align_off;
 };
@@ -188,7 +188,7 @@ struct fabric_qp_attr {
 	/*
 	 * RDMA READs this QP may have in flight (max_rd_atomic / the CM's
 	 * initiator_depth).  Must not exceed the peer's responder_resources
-	 * (fabric_conn_info); ib_srp offers 4 (srp-facts 2.7).
+	 * (fabric_conn_info); ib_srp offers 4 (doc/srp-protocol.md 12).
 	 */
 	unsigned int max_rd_atomic;
 };
@@ -199,7 +199,8 @@ struct fabric_conn_info {
 	const void *private_data; /* the login request */
 	unsigned int private_data_len;
 	/* true: 56-byte srp_login_req_rdma (RDMA/CM IP port space);
-	 * false: 64-byte SRP_LOGIN_REQ (IB/CM, AF_IB) (srp-facts 2.2/2.3). */
+	 * false: 64-byte SRP_LOGIN_REQ (IB/CM, AF_IB) (doc/srp-protocol.md
+	 * 2). */
 	bool rdma_cm_format;
 	unsigned int responder_resources; /* peer accepts this many READs */
 	unsigned int initiator_depth;
@@ -264,7 +265,8 @@ struct fabric_caps {
 	size_t max_mr_size;
 	/*
 	 * iWARP: memory an RDMA READ lands in must be registered with
-	 * FABRIC_ACCESS_REMOTE_WRITE too (SPDK does the same, srp-facts 7.3).
+	 * FABRIC_ACCESS_REMOTE_WRITE too (SPDK does the same,
+	 * doc/srp-protocol.md 12).
 	 */
 	bool read_sink_remote_write;
 };

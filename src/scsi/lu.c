@@ -16,7 +16,10 @@
 #include "scsi/scsi_int.h"
 #include "util.h"
 
-/* IEEE company id in derived NAA 6 designators (srp-facts.md 5.2). */
+/*
+ * IEEE company id in derived NAA 6 designators: the OpenFabrics id LIO
+ * uses too, so WWIDs look familiar (doc/scsi-commands.md "VPD pages").
+ */
 #define SCSI_NAA_COMPANY_ID 0x001405u
 
 static uint64_t scsi_fnv1a(const char *s, uint64_t h)

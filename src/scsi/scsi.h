@@ -73,12 +73,13 @@ void scsi_lu_capacity_changed(struct scsi_lu *lu);
 void scsi_itn_luns_changed(struct scsi_itn *itn);
 
 /*
- * LUN addressing (SAM-5 4.7, srp-facts.md 6).  scsi_lun_decode() turns the
- * 8-byte LUN of an SRP_CMD / SRP_TSK_MGMT into scsi_task.lun: peripheral
- * (bus 0) and flat addressing give 0..16383, the REPORT LUNS well-known LUN
- * gives SCSI_LUN_WLUN_REPORT_LUNS, anything else SCSI_LUN_INVALID (the
- * command then fails with LOGICAL UNIT NOT SUPPORTED).  scsi_lun_encode()
- * is what REPORT LUNS returns: peripheral below 256, flat above.
+ * LUN addressing (SAM-5 4.7, doc/srp-protocol.md 11).  scsi_lun_decode()
+ * turns the 8-byte LUN of an SRP_CMD / SRP_TSK_MGMT into scsi_task.lun:
+ * peripheral (bus 0) and flat addressing give 0..16383, the REPORT LUNS
+ * well-known LUN gives SCSI_LUN_WLUN_REPORT_LUNS, anything else
+ * SCSI_LUN_INVALID (the command then fails with LOGICAL UNIT NOT SUPPORTED).
+ * scsi_lun_encode() is what REPORT LUNS returns: peripheral below 256, flat
+ * above.
  */
 #define SCSI_LUN_WLUN_REPORT_LUNS 0xc101ull
 #define SCSI_LUN_INVALID UINT64_MAX

@@ -4,7 +4,7 @@
  * attention, reservation conflict, per-opcode field/range validation),
  * execute (handler), and the one place that turns a sense reason into
  * status and sense data.  Model: LIO's sbc_parse_cdb()/sense_reason_t and
- * tgt's opcode table (model-codebases.md rule 4).
+ * tgt's opcode table.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * the fabric ops table (src/fabric/fabric.h) and the SCSI task API
  * (src/scsi/scsi.h).
  *
- * Objects (design.md "Objects"):
+ * Objects (doc/architecture.md "Objects"):
  *   srp_engine   one per daemon: login parameters, targets, workers
  *   srp_target   SRP target port identity (id_ext, ioc_guid), default LUN
  *                map and initiator groups -> the LUN view of a login

@@ -2,7 +2,7 @@
 /*
  * SRP information unit decoding (initiator -> target) and encoding
  * (target -> initiator).  See srp_iu.h for the contracts and
- * /work/shared/docs/srp-facts.md section 1 for the layouts.
+ * doc/srp-protocol.md sections 1-10 for the layouts.
  *
  * Every received length is untrusted: all offsets are computed in 64-bit
  * (or size_t) arithmetic and compared with the received length before a
@@ -390,7 +390,7 @@ int srp_rsp_encode(void *buf, size_t cap, const struct srp_rsp_info *r,
 		put_be32(rsp->resp_data_len, rlen);
 		memcpy(data, r->resp_data, rlen);
 	}
-	/* Sense follows the response data (srp-facts 1.10). */
+	/* Sense follows the response data (doc/srp-protocol.md 7). */
 	if (slen) {
 		rsp->flags |= SRP_RSP_FLAG_SNSVALID;
 		put_be32(rsp->sense_data_len, slen);

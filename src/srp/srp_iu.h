@@ -59,10 +59,10 @@ const char *srp_iu_strerror(int err);
 int srp_iu_opcode(const void *iu, size_t len);
 
 /*
- * SAM LUN (8 bytes, srp-facts 6) to srptd LUN number: peripheral device
- * addressing with bus 0 (00 nn) gives 0..255, flat space (01b, 14 bits)
- * gives 0..16383, extended C1 01 gives SRP_LUN_WLUN_REPORT_LUNS.  Second
- * to fourth level bytes (2..7) must be zero.  Anything else:
+ * SAM LUN (8 bytes, doc/srp-protocol.md 11) to srptd LUN number: peripheral
+ * device addressing with bus 0 (00 nn) gives 0..255, flat space (01b, 14
+ * bits) gives 0..16383, extended C1 01 gives SRP_LUN_WLUN_REPORT_LUNS.
+ * Second to fourth level bytes (2..7) must be zero.  Anything else:
  * -SRP_IU_ELUN (the engine answers ILLEGAL REQUEST, LOGICAL UNIT NOT
  * SUPPORTED).
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * SRP login request parsing and the accept/reject decision (SRP r16a
- * LOGIN_REQ/LOGIN_RSP/LOGIN_REJ; srp-facts sections 1.2-1.4, 1.9, 2.1-2.3).
+ * LOGIN_REQ/LOGIN_RSP/LOGIN_REJ; doc/srp-protocol.md 2-5).
  * Pure logic: the engine supplies what it looked up (struct
  * srp_login_state) and sends what srp_login_build_rsp/rej produce.
  */
@@ -20,8 +20,9 @@ int srp_login_parse(const void *pd, size_t len, enum srp_login_layout layout,
 	out->layout = layout;
 
 	/*
-	 * Both layouts carry the same fields in a different order (srp-facts
-	 * 1.2 / 2.3); r is either struct, and the fields are read by name.
+	 * Both layouts carry the same fields in a different order
+	 * (doc/srp-protocol.md 2); r is either struct, and the fields are
+	 * read by name.
 	 */
 #define SRP_LOGIN_REQ_COPY(r)                                               \
 	do {                                                                \
@@ -225,7 +226,7 @@ void srp_login_decide(const struct srp_login_req_info *req,
 	d->rsp_flags = d->mc_result;
 
 	/*
-	 * Immediate data (SRP-2, srp-facts 1.9): the data must start after
+	 * Immediate data (doc/srp-protocol.md 5): the data must start after
 	 * the fixed SRP_CMD and a 4-byte immediate descriptor, within the
 	 * configured maximum offset and inside the IU the initiator asked
 	 * for.  Otherwise accept the login without it; ib_srp then falls

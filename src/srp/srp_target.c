@@ -2,15 +2,15 @@
 /*
  * SRP engine, targets, I_T nexuses and the login path.
  *
- * Login (srp-facts 2.2-2.6, srp_login.h flow): parse the private data,
+ * Login (doc/srp-protocol.md 2-4, srp_login.h flow): parse the private data,
  * find the target by target port id, find the nexus (initiator port id +
  * target port id) and the initiator's LUN view (group match on port id or
- * GID, else the default map if the target allows unknown initiators),
- * decide, then for an accept: a SINGLE login disconnects every other
- * channel of the nexus (ib_srp logs in channel 0 with SINGLE after a
- * reconnect, srp-facts 2.6), a MULTI login joins the nexus; the channel is
- * created on the next worker (round robin), its receives posted, and the
- * REP sent with the LOGIN_RSP.
+ * GID, else the default map if the target allows unknown initiators), decide,
+ * then for an accept: a SINGLE login disconnects every other channel of the
+ * nexus (ib_srp logs in channel 0 with SINGLE after a reconnect,
+ * doc/srp-protocol.md 4), a MULTI login joins the nexus; the channel is
+ * created on the next worker (round robin), its receives posted, and the REP
+ * sent with the LOGIN_RSP.
  *
  * The nexus keeps its scsi_itn (unit attentions, reservations key) while
  * any channel exists; it is freed with its last channel.
@@ -425,7 +425,7 @@ static void srp_engine_conn_request(void *ctx, struct fabric_conn_req *creq,
 	if (!d.accept)
 		goto reject;
 	if (d.terminate_existing && nx) {
-		/* SINGLE: close the others without waiting (srp-facts 2.6). */
+		/* SINGLE: close the others now (doc/srp-protocol.md 4). */
 		for (ch = nx->channels; ch; ch = ch->next_in_nexus) {
 			if (ch->main_disc)
 				continue;

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * SRP worker: one thread's fabric CQ, SCSI execution context and data
- * buffer pool (design.md "Threads").  The pool is allocated and registered
- * once; a command takes whole chunks from a free stack and returns them
- * when done, so nothing is allocated per command.  Commands that find the
- * pool empty wait in FIFO order (SPDK NEED_BUFFER).
+ * SRP worker: one thread's fabric CQ, SCSI execution context and data buffer
+ * pool (doc/architecture.md "Threads and ownership").  The pool is allocated
+ * and registered once; a command takes whole chunks from a free stack and
+ * returns them when done, so nothing is allocated per command.  Commands that
+ * find the pool empty wait in FIFO order (SPDK NEED_BUFFER).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -107,7 +107,8 @@ int srp_worker_create(struct srp_engine *e, struct fabric *f, struct loop *loop,
 	if (e->p.use_srq) {
 		/* One SRQ per worker and device (SPDK: per poll group),
 		 * buffers for the largest IU a login may negotiate, placed
-		 * for ib_srp's immediate data offset (srp-facts 1.9). */
+		 * for ib_srp's immediate data offset (doc/srp-protocol.md
+		 * 5). */
 		struct fabric_srq_attr sa = {
 			.depth = e->p.srq_size ? e->p.srq_size : 4095,
 			.buf_size = e->p.login.max_req_size,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 """Write the fuzz seed corpus: IUs as Linux ib_srp sends them (layouts from
-/work/shared/docs/srp-facts.md 1.2-1.9, 2.3), each prefixed with the
+doc/srp-protocol.md 2-8), each prefixed with the
 harness's selector byte(s).  Re-run after changing a seed; the outputs are
 committed so the fuzz script needs no Python."""
 import os

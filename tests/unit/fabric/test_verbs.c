@@ -69,7 +69,7 @@ static void test_wc_status(void **state)
 
 static void test_service_id(void **state)
 {
-	/* srp-facts 2.4: RDMA_IB_IP_PS_IB | port. */
+	/* doc/srp-protocol.md 12: RDMA_IB_IP_PS_IB | port. */
 	assert_true(fabric_verbs_ib_service_id(0) == 0x00000000013F0000ULL);
 	assert_true(fabric_verbs_ib_service_id(0x0d2e) ==
 		    0x00000000013F0D2EULL);

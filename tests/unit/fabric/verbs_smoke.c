@@ -479,7 +479,7 @@ static int cli_connect(struct cli *c, enum smoke_mode mode,
 	lg.mode = mode;
 	cp.private_data = &lg;
 	cp.private_data_len = sizeof(lg);
-	/* What ib_srp offers (srp-facts 2.3). */
+	/* What ib_srp offers (doc/srp-protocol.md 12). */
 	cp.responder_resources = 4;
 	cp.initiator_depth = 0;
 	cp.flow_control = 1;

@@ -50,7 +50,7 @@ fio_verify() {
 }
 
 # perf NAME ARGS: fio for 10 s; IOPS and bandwidth as INFO lines
-# (figures only: rxe under TCG, see vm-rig.md).
+# (figures only: rxe under TCG, see tests/vm/README.md).
 perf() {
 	_pn=$1
 	shift

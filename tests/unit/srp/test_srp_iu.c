@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * SRP IU decode/encode against hand-built byte arrays.  Expected bytes are
- * written from the offsets in srp-facts.md section 1 (SRP r16a tables),
+ * written from the offsets in doc/srp-protocol.md (SRP r16a tables),
  * never produced by the encoders under test.
  */
 #include <stdarg.h>

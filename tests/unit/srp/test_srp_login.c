@@ -2,7 +2,7 @@
 /*
  * SRP login: both private-data layouts, the accept/reject matrix, immediate
  * data and multichannel negotiation, LOGIN_RSP/REJ bytes, identity
- * strings.  Login requests are hand-built from srp-facts.md 1.2 and 2.3.
+ * strings.  Login requests are hand-built from doc/srp-protocol.md 2.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -178,7 +178,7 @@ static void test_accept_default_linux(void **state)
 	assert_false(d.terminate_existing);
 	assert_int_equal(d.rsp_flags, 0x80);
 
-	/* LOGIN_RSP bytes (srp-facts 1.3). */
+	/* LOGIN_RSP bytes (doc/srp-protocol.md 3). */
 	memset(exp, 0, sizeof(exp));
 	exp[0] = 0xc0;
 	exp[7] = 128; /* req_lim_delta */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * SRP wire structs: sizes, offsets and constant values against the tables
- * in srp-facts.md section 1 (SRP r16a / include/scsi/srp.h), and that the
+ * in doc/srp-protocol.md (SRP r16a / include/scsi/srp.h), and that the
  * byte-array fields give the big-endian byte order on the wire at any
  * buffer alignment.
  */

@@ -559,7 +559,7 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 		# ...and, with one descriptor per command, external tables the
 		# target must fetch with RDMA READ.  Only for targets that say
 		# they can: LIO ib_srpt answers such commands with BUSY forever
-		# (srp-facts.md 1.8) and the I/O hangs until the SCSI timeouts.
+		# (doc/srp-protocol.md 6) and the I/O hangs until the SCSI timeouts.
 		if [ "${TGT_EXT_SG:-0}" = 1 ]; then
 			run_check never_register-ext-sg chk_srp_param never_register=1 \
 				cmd_sg_entries=1,allow_ext_sg=1 64k 8 16M

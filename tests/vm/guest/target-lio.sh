@@ -20,11 +20,12 @@
 #                         and go back to the original layout
 #   target_final_checks   checks after target_stop (e.g. the target's log)
 #
-# LIO facts used here (shared vm-rig.md, srp-facts.md 4.1): RDMA/CM listens
-# only once discovery_auth/rdma_cm_port is set; ib_srpt wants the target
-# port id to be srpt_service_guid twice; login needs a node ACL named by the
-# initiator port id on the GID-named port; VPD pages need vpd_unit_serial
-# set before the LUN is exported; rmdir the srpt tree before rmmod.
+# LIO facts used here (tests/vm/README.md "Facts the rig relies on"):
+# RDMA/CM listens only once discovery_auth/rdma_cm_port is set; ib_srpt
+# wants the target port id to be srpt_service_guid twice; login needs a
+# node ACL named by the initiator port id on the GID-named port; VPD pages
+# need vpd_unit_serial set before the LUN is exported; rmdir the srpt tree
+# before rmmod.
 
 CFS=/sys/kernel/config
 LIO=$CFS/target
