@@ -1,6 +1,7 @@
 #!/bin/sh
 # The whole test suite, as CI runs it (README's second command):
-#   1. clang-format check, test lint (scripts/lint-tests.sh)
+#   1. clang-format check, test lint (scripts/lint-tests.sh), docs lint
+#      (scripts/lint-docs.sh: citations, README's layout table)
 #   2. normal build (-Werror) + every ctest test (unit, daemon)
 #   3. ASan+UBSan build + every ctest test
 #   4. ThreadSanitizer build + every ctest test, the SRP loopback suites
@@ -33,6 +34,9 @@ scripts/format.sh --check
 
 stage "test lint (doc/testing.md)"
 scripts/lint-tests.sh
+
+stage "docs lint (citations, README layout table)"
+scripts/lint-docs.sh
 
 stage "build (RelWithDebInfo, -Werror)"
 cmake -S . -B build -DSRPTD_TESTS=ON -DSRPTD_WERROR=ON >/dev/null
