@@ -136,62 +136,12 @@ void srp_channel_repost(struct srp_channel *ch, struct srp_recv *rv)
 				   ret);
 }
 
-/* ---- request pool ---------------------------------------------------- */
-
-static struct srp_req *srp_req_get(struct srp_channel *ch, struct srp_recv *rv)
+/*
+ * A request of ch went back to the pool (srp_req.c): the last one of a
+ * drained channel lets it go.
+ */
+void srp_channel_req_freed(struct srp_channel *ch)
 {
-	struct srp_req *r = ch->free_reqs;
-
-	if (!r)
-		return NULL;
-	ch->free_reqs = r->next_free;
-	srp_req_set_state(r, SRP_REQ_NEW);
-	r->recv = rv;
-	r->table = rv->table;
-	r->in_process = r->wr_pending = r->aborted = false;
-	r->no_credit = r->on_wait = r->early_status = false;
-	r->nchunks = 0;
-	r->buf_len = r->xfer_done = r->xfer_total = 0;
-	r->do_desc_len = r->di_desc_len = 0;
-	r->rd_slots = r->sq_slots = 0;
-	r->tmf = NULL;
-	r->tmf_victims = 0;
-	r->prev_active = NULL;
-	r->next_active = ch->active;
-	if (ch->active)
-		ch->active->prev_active = r;
-	ch->active = r;
-	ch->n_active++;
-	return r;
-}
-
-/* Called by srp_req_process() in DONE. */
-void srp_channel_req_done(struct srp_req *r)
-{
-	struct srp_channel *ch = r->ch;
-
-	if (r->nchunks)
-		srp_worker_put_chunks(ch->w, r);
-	if (r->aborted && !r->no_credit && ch->state < SRP_CH_DISCONNECTING) {
-		/* No response: return its credit with the next one. */
-		ch->withheld++;
-		ch->outstanding--;
-	}
-	if (r->tmf)
-		srp_tmf_victim_done(r);
-	if (r->prev_active)
-		r->prev_active->next_active = r->next_active;
-	else
-		ch->active = r->next_active;
-	if (r->next_active)
-		r->next_active->prev_active = r->prev_active;
-	ch->n_active--;
-	if (r->recv)
-		srp_channel_repost(ch, r->recv);
-	r->recv = NULL;
-	srp_req_set_state(r, SRP_REQ_FREE);
-	r->next_free = ch->free_reqs;
-	ch->free_reqs = r;
 	if (ch->state == SRP_CH_DRAINING && ch->drained && !ch->n_active &&
 	    !ch->walking)
 		srp_channel_release(ch);
@@ -262,7 +212,7 @@ static void srp_ch_recv_done(void *ctx, uint64_t wr_id,
 	switch (op) {
 	case SRP_CMD:
 	case SRP_TSK_MGMT:
-		r = srp_req_get(ch, rv);
+		r = srp_req_alloc(ch, rv);
 		if (!r) {
 			/* Cannot happen: one request per receive buffer. */
 			pr_err("channel %u: request pool empty", ch->id);

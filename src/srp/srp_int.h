@@ -294,7 +294,7 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 void srp_channel_accepted(struct srp_channel *ch);
 void srp_channel_disconnect(struct srp_channel *ch);
 void srp_channel_logout(struct srp_channel *ch, uint32_t reason);
-void srp_channel_req_done(struct srp_req *req);
+void srp_channel_req_freed(struct srp_channel *ch);
 void srp_channel_repost(struct srp_channel *ch, struct srp_recv *rv);
 uint32_t srp_channel_take_credits(struct srp_channel *ch, struct srp_req *r);
 void srp_channel_wait(struct srp_req **head, struct srp_req **tail,
@@ -306,6 +306,7 @@ void srp_channel_unwait(struct srp_req **head, struct srp_req **tail,
 const char *srp_req_state_name(enum srp_req_state s);
 bool srp_req_transition_allowed(enum srp_req_state from, enum srp_req_state to);
 bool srp_req_set_state(struct srp_req *req, enum srp_req_state s);
+struct srp_req *srp_req_alloc(struct srp_channel *ch, struct srp_recv *rv);
 void srp_req_process(struct srp_req *req);
 void srp_req_task_done(struct scsi_task *t);
 void srp_req_kill(struct srp_req *req);

@@ -14,7 +14,8 @@
  * SRP_TSK_MGMT: FREE -> NEW -> TMF_WAIT -> RDMA_WRITE -> SEND_RSP -> DONE.
  *
  * Events (each records what happened, then calls srp_req_process()):
- *  - the IU arrived: srp_req_start_cmd() / srp_req_start_tmf();
+ *  - the IU arrived (srp_channel.c takes a request, srp_req_alloc()):
+ *    srp_req_start_cmd() / srp_req_start_tmf();
  *  - a resource came back: chunks (srp_worker.c), RDMA READ depth or send
  *    queue room (srp_cmd.c srp_ch_kick_waiters());
  *  - a signalled work request completed: srp_req_rdma_done(),
@@ -137,6 +138,69 @@ bool srp_req_set_state(struct srp_req *req, enum srp_req_state s)
 				MIN(req->task.data_in_len, req->di_desc_len);
 	}
 	return true;
+}
+
+/* ---- the channel's request pool: FREE <-> NEW, DONE -> FREE ---------- */
+
+/* A request for the IU in rv, NEW; NULL if the pool is empty. */
+struct srp_req *srp_req_alloc(struct srp_channel *ch, struct srp_recv *rv)
+{
+	struct srp_req *r = ch->free_reqs;
+
+	if (!r)
+		return NULL;
+	ch->free_reqs = r->next_free;
+	srp_req_set_state(r, SRP_REQ_NEW);
+	r->recv = rv;
+	r->table = rv->table;
+	r->in_process = r->wr_pending = r->aborted = false;
+	r->no_credit = r->on_wait = r->early_status = false;
+	r->nchunks = 0;
+	r->buf_len = r->xfer_done = r->xfer_total = 0;
+	r->do_desc_len = r->di_desc_len = 0;
+	r->rd_slots = r->sq_slots = 0;
+	r->tmf = NULL;
+	r->tmf_victims = 0;
+	r->prev_active = NULL;
+	r->next_active = ch->active;
+	if (ch->active)
+		ch->active->prev_active = r;
+	ch->active = r;
+	ch->n_active++;
+	return r;
+}
+
+/*
+ * DONE: give back what the request holds (chunks, its credit if it was
+ * not answered, its TMF's wait, the receive) and return it to the pool.
+ */
+static void srp_req_free(struct srp_req *r)
+{
+	struct srp_channel *ch = r->ch;
+
+	if (r->nchunks)
+		srp_worker_put_chunks(ch->w, r);
+	if (r->aborted && !r->no_credit && ch->state < SRP_CH_DISCONNECTING) {
+		/* No response: return its credit with the next one. */
+		ch->withheld++;
+		ch->outstanding--;
+	}
+	if (r->tmf)
+		srp_tmf_victim_done(r);
+	if (r->prev_active)
+		r->prev_active->next_active = r->next_active;
+	else
+		ch->active = r->next_active;
+	if (r->next_active)
+		r->next_active->prev_active = r->prev_active;
+	ch->n_active--;
+	if (r->recv)
+		srp_channel_repost(ch, r->recv);
+	r->recv = NULL;
+	srp_req_set_state(r, SRP_REQ_FREE);
+	r->next_free = ch->free_reqs;
+	ch->free_reqs = r;
+	srp_channel_req_freed(ch);
 }
 
 /* SCSI completed the task (scsi_task.complete, on the worker thread). */
@@ -275,7 +339,7 @@ void srp_req_process(struct srp_req *req)
 			req->in_process = false;
 			if (req->aborted)
 				ch->w->stats.aborted++;
-			srp_channel_req_done(req);
+			srp_req_free(req);
 			return; /* req (and maybe ch) is gone */
 		case SRP_REQ_N_STATES:
 			break;

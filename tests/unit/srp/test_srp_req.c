@@ -346,10 +346,48 @@ static void test_no_abort_no_end(void **state)
 	free(x);
 }
 
+/* FREE -> NEW: a request from the pool starts clean, then goes back. */
+static void test_pool(void **state)
+{
+	struct fx *x = fx_new(SRP_REQ_FREE, SRP_CMD);
+	struct srp_recv rv = { 0 };
+	struct srp_req *r;
+
+	x->ch.active = NULL;
+	x->ch.n_active = 0;
+	x->ch.free_reqs = &x->r;
+	/* Left over from its previous life. */
+	x->r.aborted = x->r.wr_pending = x->r.no_credit = true;
+	x->r.on_wait = x->r.early_status = x->r.in_process = true;
+	x->r.xfer_done = x->r.xfer_total = 99;
+	r = srp_req_alloc(&x->ch, &rv);
+	assert_ptr_equal(r, &x->r);
+	assert_int_equal(r->state, SRP_REQ_NEW);
+	assert_false(r->aborted || r->wr_pending || r->no_credit ||
+		     r->on_wait || r->early_status || r->in_process);
+	assert_int_equal(r->xfer_done + r->xfer_total, 0);
+	assert_ptr_equal(x->ch.active, r);
+	assert_int_equal(x->ch.n_active, 1);
+	assert_null(srp_req_alloc(&x->ch, &rv)); /* pool empty */
+	/* Answered: back to the pool, its receive reposted (none here). */
+	r->recv = NULL;
+	assert_true(srp_req_set_state(r, SRP_REQ_RDMA_WRITE));
+	assert_true(srp_req_set_state(r, SRP_REQ_SEND_RSP));
+	r->wr_pending = true;
+	r->sq_slots = 1;
+	x->ch.sq_avail--;
+	srp_req_send_done(r, FABRIC_WC_SUCCESS);
+	assert_int_equal(r->state, SRP_REQ_FREE);
+	assert_ptr_equal(x->ch.free_reqs, r);
+	assert_int_equal(x->ch.n_active, 0);
+	free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_transition_table),
+		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_rdma_write_entry),
 		cmocka_unit_test(test_abort_in_every_state),
 		cmocka_unit_test(test_disconnect_in_every_state),
