@@ -9,6 +9,7 @@
 #                   (-Werror), fuzzers, VM suite
 #   make install    cmake --install build
 #   make coverage   host line coverage of src/ per file (build-cov/, gcovr)
+#   make coverage-vm  the same with the VM suite's counters added
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
@@ -16,7 +17,7 @@ COV_BUILD ?= build-cov
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all build test asan-test tsan-test check coverage format format-check install run clean
+.PHONY: all build test asan-test tsan-test check coverage coverage-vm format format-check install run clean
 
 all: build
 
@@ -46,6 +47,9 @@ check:
 
 coverage:
 	JOBS=$(JOBS) scripts/coverage.sh $(COV_BUILD)
+
+coverage-vm:
+	JOBS=$(JOBS) scripts/coverage.sh --vm $(COV_BUILD)
 
 format:
 	scripts/format.sh

@@ -13,6 +13,9 @@
 #   --timeout SEC   guest watchdog (default 900); qemu is killed 120 s later
 #   --accel A       tcg (default) or kvm
 #   --no-deps       do not run scripts/install-deps.sh --vm
+#   --gcov DIR      the binary was built with gcc --coverage in build
+#                   directory DIR: the guest adds its line counters to
+#                   DIR's .gcda files (scripts/coverage.sh --vm)
 #
 # Output: the guest's "PASS name" / "FAIL name: reason" / "SKIP name: why" /
 # "INFO k=v" lines, the console log if anything failed, and as the last line
@@ -45,6 +48,7 @@ checks=all
 wd=900
 accel=tcg
 deps=1
+gcov=
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -58,6 +62,7 @@ while [ $# -gt 0 ]; do
 	--timeout) wd=$2; shift ;;
 	--accel) accel=$2; shift ;;
 	--no-deps) deps=0 ;;
+	--gcov) gcov=$(realpath "$2"); shift ;;
 	-h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
@@ -170,6 +175,13 @@ if [ -n "$srptd" ]; then
 	mkdir -p "$ov/etc"
 	printf '/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n' >"$ov/etc/ld.so.conf"
 fi
+if [ -n "$gcov" ]; then
+	# libgcov adds to an existing .gcda at exit, so the host's files go to
+	# the guest's GCOV_PREFIX (/gcov) and come back with the guest's counts.
+	mkdir -p "$ov/gcov"
+	(cd / && find "${gcov#/}" -name '*.gcda' -print0 |
+		tar -c --null -T - -f -) | tar -x -C "$ov/gcov" -f -
+fi
 mkcpio "$ov" "$run/overlay.cpio"
 cat "$base" "$run/overlay.cpio" >"$run/initrd.cpio"
 rm -rf "$ov"
@@ -177,6 +189,11 @@ rm -rf "$ov"
 # -------------------------------------------------------------- boot ----
 append="console=ttyS0 panic=-1 mitigations=off vmrig.mode=$mode"
 append="$append vmrig.targets=$target vmrig.wd=$wd vmrig.checks=$checks"
+serial3=()
+if [ -n "$gcov" ]; then
+	append="$append vmrig.gcov=1" # counters come back on ttyS2
+	serial3=(-serial "file:$run/gcov.log")
+fi
 log "booting ($accel, watchdog ${wd} s, target $target, mode $mode, run dir $run)"
 t_boot=$(date +%s.%N)
 set +e
@@ -184,11 +201,21 @@ timeout -k 10 $((wd + 120)) qemu-system-x86_64 -accel "$accel" \
 	-m 2048 -smp 2 -nodefaults -nographic -no-reboot -monitor none \
 	-kernel "$kdir/vmlinux" -initrd "$run/initrd.cpio" -append "$append" \
 	-serial "file:$run/console.log" -serial "file:$run/results.log" \
-	</dev/null >"$run/qemu.log" 2>&1
+	"${serial3[@]}" </dev/null >"$run/qemu.log" 2>&1
 qrc=$?
 set -e
 rm -f "$run/initrd.cpio"
 log "qemu exited with $qrc after $(secs "$t_boot") s"
+if [ -n "$gcov" ]; then
+	mkdir -p "$run/gcov"
+	if base64 -d <"$run/gcov.log" | tar -x -C "$run/gcov" -f - &&
+		[ -d "$run/gcov$gcov" ]; then
+		cp -r "$run/gcov$gcov/." "$gcov/"
+		log "gcov: $(find "$run/gcov$gcov" -name '*.gcda' | wc -l) .gcda files back in $gcov"
+	else
+		log "gcov: no counters came back from the guest"
+	fi
+fi
 
 # ----------------------------------------------------------- results ----
 tr -d '\r' <"$run/results.log" >"$run/results.txt" || :
