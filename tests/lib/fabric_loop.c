@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * Loopback fabric (see fabric_loop.h).
+ * Loopback fabric (see fabric_loop.h): its objects and the fabric_ops
+ * callbacks; the wire engine that runs posted work is fabric_loop_wire.c,
+ * the structures both share are in fabric_loop_int.h.
  *
  * Model:
  *  - One MR table per fabric; lkey == rkey == (slot + 1) << 8 | generation,
@@ -30,161 +32,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "fabric_loop.h"
+#include "fabric_loop_int.h"
 #include "log.h"
 #include "loop.h"
 #include "util.h"
 
-#define LF_KEY_GEN_BITS 8
-#define LF_REQ_PDATA_MAX 92 /* IB CM REQ private data */
-#define LF_REP_PDATA_MAX 196 /* IB CM REP */
-#define LF_REJ_PDATA_MAX 148 /* IB CM REJ */
-#define LF_ENGINE_ROUNDS 32
-
-struct lf_mr {
-	struct fabric_mr base;
-	unsigned int slot;
-};
-
-enum lf_qp_state {
-	LFQ_INIT, /* created, not connected (receives may be posted) */
-	LFQ_RTS, /* connected */
-	LFQ_ERROR, /* disconnected or failed: everything flushes */
-};
-
-struct lf_swr {
-	uint64_t wr_id;
-	enum fabric_wr_opcode opcode;
-	bool signaled;
-	bool over_depth; /* RDMA READ beyond max_rd_atomic: NAKed */
-	unsigned int num_sge;
-	uint64_t remote_addr;
-	uint32_t rkey;
-	struct fabric_sge sge[FABRIC_MAX_SGE];
-};
-
-enum lf_wc_kind {
-	LFW_RECV,
-	LFW_SEND,
-	LFW_RDMA,
-	LFW_ESTABLISHED,
-	LFW_CONNECT_DONE,
-	LFW_DISCONNECTED,
-	LFW_DRAINED,
-};
-
-struct lf_srq_buf {
-	struct fabric_srq_buf pub;
-	bool lent;
-	struct lf_srq_buf *next; /* posted FIFO */
-};
-
-struct fabric_srq {
-	struct loop_fabric *lf;
-	struct fabric_cq *cq;
-	struct fabric_srq_attr attr;
-	uint8_t *mem;
-	size_t mem_len;
-	struct fabric_mr *mr;
-	struct lf_srq_buf *bufs;
-	struct lf_srq_buf *head, *tail; /* posted, oldest first */
-	unsigned int lent, nr_qps;
-	bool rnr_waiting; /* a SEND found it empty */
-};
-
-struct lf_wc {
-	struct lf_qp *qp; /* NULL: entry of a destroyed QP, skipped */
-	struct fabric_srq *srq; /* RECV lending an SRQ buffer (wr_id) */
-	uint64_t wr_id;
-	uint8_t kind;
-	uint8_t status;
-	uint32_t byte_len;
-	int conn_status;
-	void *pdata; /* CONNECT_DONE: malloc'ed copy */
-	unsigned int pdata_len;
-};
-
-struct fabric_cq {
-	struct loop_fabric *lf;
-	struct lf_wc *ring;
-	unsigned int cap, head, count;
-	unsigned int nr_qps;
-	struct fabric_cq *next_cq; /* fabric's list of all CQs */
-};
-
-struct lf_qp {
-	struct fabric_qp base;
-	struct loop_fabric *lf;
-	const struct fabric_qp_handlers *h;
-	struct fabric_cq *cq;
-	struct fabric_qp_attr attr;
-	enum lf_qp_state state;
-	struct lf_qp *peer;
-	unsigned int peer_resp_res; /* READs the peer lets us have */
-	struct lf_swr *sq;
-	unsigned int sq_head, sq_count;
-	struct fabric_recv_wr *rq;
-	unsigned int rq_head, rq_count;
-	unsigned int reads_outstanding;
-	bool on_run_list;
-	bool disconnect_reported;
-	struct lf_qp *next_run;
-	struct lf_qp *next_qp; /* fabric's list of all QPs */
-};
-
-/*
- * A successful signalled SEND or RDMA WRITE completes at the requester
- * only when the responder's ACK comes back, i.e. after the data landed
- * (and the peer may already have seen and answered it).  The loopback
- * delivers such completions one engine round after execution, so a peer
- * reacting to a received IU runs before the sender sees its completion,
- * as on a wire.
- */
-struct lf_def {
-	struct lf_qp *qp; /* NULL: QP gone */
-	uint64_t wr_id;
-	uint8_t kind;
-};
-
-struct fabric_conn_req {
-	struct lf_qp *active;
-	struct fabric_conn_info info;
-	uint8_t pdata[LF_REQ_PDATA_MAX];
-	struct fabric_conn_req *next;
-};
-
-struct loop_fabric {
-	struct fabric base;
-	struct loop *loop;
-	int doorbell;
-	bool rung, running, more;
-	struct lf_mr **mrs;
-	unsigned int mr_cap;
-	uint8_t *mr_gen;
-	struct lf_qp *run_head, *run_tail;
-	struct fabric_conn_req *reqs_head, *reqs_tail; /* undelivered */
-	struct fabric_cq *cqs;
-	struct lf_qp *qps;
-	unsigned int nr_objs; /* QPs + CQs + MRs alive */
-	struct fabric_loop_stats stats;
-	/* Requester-side completions waiting for their "ACK" (a round). */
-	struct lf_def *def;
-	unsigned int n_def, def_cap;
-};
-
 static const struct fabric_ops lf_ops;
 
-static struct loop_fabric *lf_of(struct fabric *f)
-{
-	return container_of(f, struct loop_fabric, base);
-}
-
-static struct lf_qp *lq_of(struct fabric_qp *qp)
-{
-	return container_of(qp, struct lf_qp, base);
-}
-
-static void lf_kick(struct loop_fabric *lf)
+void lf_kick(struct loop_fabric *lf)
 {
 	uint64_t one = 1;
 
@@ -265,9 +120,8 @@ static void lf_mr_dereg(struct fabric_mr *m)
  * with the needed access; NULL is what the HCA reports as a protection or
  * remote access error.
  */
-static struct lf_mr *lf_mr_check(struct loop_fabric *lf, uint32_t key,
-				 uint64_t addr, uint64_t len,
-				 unsigned int access)
+struct lf_mr *lf_mr_check(struct loop_fabric *lf, uint32_t key, uint64_t addr,
+			  uint64_t len, unsigned int access)
 {
 	unsigned int slot = (key >> LF_KEY_GEN_BITS) - 1;
 	struct lf_mr *mr;
@@ -368,8 +222,8 @@ static struct lf_wc *lf_cq_push(struct fabric_cq *cq)
 	return wc;
 }
 
-static void lf_complete(struct lf_qp *qp, enum lf_wc_kind kind, uint64_t wr_id,
-			enum fabric_wc_status st, uint32_t byte_len)
+void lf_complete(struct lf_qp *qp, enum lf_wc_kind kind, uint64_t wr_id,
+		 enum fabric_wc_status st, uint32_t byte_len)
 {
 	struct lf_wc *wc = lf_cq_push(qp->cq);
 
@@ -402,7 +256,7 @@ static void lf_run_list_add(struct lf_qp *qp)
 
 /* ---- QP error and flush ------------------------------------------------ */
 
-static enum lf_wc_kind lf_swr_kind(const struct lf_swr *w)
+enum lf_wc_kind lf_swr_kind(const struct lf_swr *w)
 {
 	return w->opcode == FABRIC_WR_SEND ? LFW_SEND : LFW_RDMA;
 }
@@ -451,7 +305,7 @@ static void lf_def_deliver_qp(struct lf_qp *qp)
 		}
 }
 
-static void lf_qp_error(struct lf_qp *qp)
+void lf_qp_error(struct lf_qp *qp)
 {
 	struct lf_qp *peer = qp->peer;
 
@@ -703,8 +557,8 @@ static int lf_accept(struct fabric_conn_req *req, struct fabric_qp *q,
 	return 0;
 }
 
-static int lf_reject(struct fabric_conn_req *req, struct fabric_qp *q,
-		     const void *pdata, unsigned int len)
+int lf_reject(struct fabric_conn_req *req, struct fabric_qp *q,
+	      const void *pdata, unsigned int len)
 {
 	struct lf_qp *active = req->active;
 
@@ -752,9 +606,6 @@ static int lf_drain(struct fabric_qp *q)
 }
 
 /* ---- shared receive queues --------------------------------------------- */
-
-static void lf_copy(const struct fabric_sge *sge, unsigned int n, void *flat,
-		    bool to_flat);
 
 /* Post b: the newest of the FIFO. */
 static void lf_srq_append(struct fabric_srq *srq, struct lf_srq_buf *b)
@@ -828,7 +679,7 @@ static void lf_srq_destroy(struct fabric_srq *srq)
 }
 
 /* Post b again; SENDs stalled on an empty SRQ may proceed. */
-static void lf_srq_put(struct fabric_srq *srq, struct lf_srq_buf *b)
+void lf_srq_put(struct fabric_srq *srq, struct lf_srq_buf *b)
 {
 	if (!b->lent) {
 		pr_err("fabric loop: SRQ buffer %p given back twice",
@@ -855,8 +706,8 @@ static void lf_srq_repost(struct fabric_srq *srq, struct fabric_srq_buf *buf)
  * A SEND of total bytes reaches peer, a QP on an SRQ: take the oldest
  * posted buffer.  false: none posted (RNR, the sender waits).
  */
-static bool lf_srq_deliver(struct lf_qp *peer, struct lf_swr *w, uint64_t total,
-			   enum fabric_wc_status *st)
+bool lf_srq_deliver(struct lf_qp *peer, struct lf_swr *w, uint64_t total,
+		    enum fabric_wc_status *st)
 {
 	struct fabric_srq *srq = peer->attr.srq;
 	struct lf_srq_buf *b = srq->head;
@@ -970,352 +821,6 @@ static int lf_post_send(struct fabric_qp *q, struct fabric_send_wr *wr,
 	if (qp->state == LFQ_RTS)
 		lf_run_list_add(qp);
 	return 0;
-}
-
-/* ---- the wire engine ----------------------------------------------------- */
-
-/*
- * Check a local SGE list (lkey, bounds, access); total length in *total.
- */
-static bool lf_sges_ok(struct loop_fabric *lf, const struct fabric_sge *sge,
-		       unsigned int n, unsigned int access, uint64_t *total)
-{
-	uint64_t t = 0;
-
-	for (unsigned int i = 0; i < n; i++) {
-		if (!lf_mr_check(lf, sge[i].lkey, sge[i].addr, sge[i].length,
-				 access))
-			return false;
-		t += sge[i].length;
-	}
-	*total = t;
-	return true;
-}
-
-/* Copy between an SGE list and one contiguous range. */
-static void lf_copy(const struct fabric_sge *sge, unsigned int n, void *flat,
-		    bool to_flat)
-{
-	uint8_t *p = flat;
-
-	for (unsigned int i = 0; i < n; i++) {
-		void *a = (void *)(uintptr_t)sge[i].addr;
-
-		if (to_flat)
-			memcpy(p, a, sge[i].length);
-		else
-			memcpy(a, p, sge[i].length);
-		p += sge[i].length;
-	}
-}
-
-/*
- * Execute one WR at the head of qp's SQ.  Returns false when the QP must
- * wait (RNR) or stopped (error).
- */
-static bool lf_exec_one(struct lf_qp *qp)
-{
-	struct loop_fabric *lf = qp->lf;
-	struct lf_swr *w = &qp->sq[qp->sq_head];
-	struct lf_qp *peer = qp->peer;
-	enum fabric_wc_status st = FABRIC_WC_SUCCESS;
-	uint64_t total;
-
-	if (!peer || peer->state != LFQ_RTS) {
-		lf_complete(qp, lf_swr_kind(w), w->wr_id,
-			    FABRIC_WC_RETRY_EXC_ERR, 0);
-		goto fatal;
-	}
-	switch (w->opcode) {
-	case FABRIC_WR_SEND: {
-		struct fabric_recv_wr *r;
-
-		if (peer->attr.srq) {
-			if (!lf_sges_ok(lf, w->sge, w->num_sge, 0, &total)) {
-				st = FABRIC_WC_LOC_PROT_ERR;
-				break;
-			}
-			if (!lf_srq_deliver(peer, w, total, &st))
-				return false;
-			break;
-		}
-		if (!peer->rq_count) {
-			lf->stats.rnr_waits++;
-			return false; /* RNR NAK, retried forever */
-		}
-		if (!lf_sges_ok(lf, w->sge, w->num_sge, 0, &total)) {
-			st = FABRIC_WC_LOC_PROT_ERR;
-			break;
-		}
-		r = &peer->rq[peer->rq_head];
-		if (total > r->sge.length) {
-			/* Receiver: local length error; sender: NAK. */
-			lf_complete(peer, LFW_RECV, r->wr_id,
-				    FABRIC_WC_LOC_LEN_ERR, 0);
-			peer->rq_head =
-				(peer->rq_head + 1) % peer->attr.rq_depth;
-			peer->rq_count--;
-			st = FABRIC_WC_REM_INV_REQ_ERR;
-			break;
-		}
-		if (!lf_mr_check(lf, r->sge.lkey, r->sge.addr, total,
-				 FABRIC_ACCESS_LOCAL_WRITE)) {
-			lf_complete(peer, LFW_RECV, r->wr_id,
-				    FABRIC_WC_LOC_PROT_ERR, 0);
-			peer->rq_head =
-				(peer->rq_head + 1) % peer->attr.rq_depth;
-			peer->rq_count--;
-			st = FABRIC_WC_REM_INV_REQ_ERR;
-			break;
-		}
-		lf_copy(w->sge, w->num_sge, (void *)(uintptr_t)r->sge.addr,
-			true);
-		lf_complete(peer, LFW_RECV, r->wr_id, FABRIC_WC_SUCCESS,
-			    (uint32_t)total);
-		peer->rq_head = (peer->rq_head + 1) % peer->attr.rq_depth;
-		peer->rq_count--;
-		lf->stats.sends++;
-		break;
-	}
-	case FABRIC_WR_RDMA_WRITE:
-		if (!lf_sges_ok(lf, w->sge, w->num_sge, 0, &total)) {
-			st = FABRIC_WC_LOC_PROT_ERR;
-			break;
-		}
-		if (total && !lf_mr_check(lf, w->rkey, w->remote_addr, total,
-					  FABRIC_ACCESS_REMOTE_WRITE)) {
-			st = FABRIC_WC_REM_ACCESS_ERR;
-			break;
-		}
-		lf_copy(w->sge, w->num_sge, (void *)(uintptr_t)w->remote_addr,
-			true);
-		lf->stats.rdma_writes++;
-		lf->stats.bytes_written += total;
-		break;
-	case FABRIC_WR_RDMA_READ:
-		qp->reads_outstanding--;
-		if (w->over_depth) {
-			st = FABRIC_WC_REM_INV_REQ_ERR;
-			break;
-		}
-		if (!lf_sges_ok(lf, w->sge, w->num_sge,
-				FABRIC_ACCESS_LOCAL_WRITE, &total)) {
-			st = FABRIC_WC_LOC_PROT_ERR;
-			break;
-		}
-		if (total && !lf_mr_check(lf, w->rkey, w->remote_addr, total,
-					  FABRIC_ACCESS_REMOTE_READ)) {
-			st = FABRIC_WC_REM_ACCESS_ERR;
-			break;
-		}
-		lf_copy(w->sge, w->num_sge, (void *)(uintptr_t)w->remote_addr,
-			false);
-		lf->stats.rdma_reads++;
-		lf->stats.bytes_read += total;
-		break;
-	}
-	if (st != FABRIC_WC_SUCCESS) {
-		lf_complete(qp, lf_swr_kind(w), w->wr_id, st, 0);
-		goto fatal;
-	}
-	if (w->signaled && w->opcode != FABRIC_WR_RDMA_READ) {
-		struct lf_def *d;
-
-		if (lf->n_def == lf->def_cap) {
-			unsigned int ncap = lf->def_cap ? lf->def_cap * 2 : 256;
-
-			d = realloc(lf->def, ncap * sizeof(*d));
-			if (!d) {
-				pr_err("fabric loop: out of memory");
-				abort();
-			}
-			lf->def = d;
-			lf->def_cap = ncap;
-		}
-		d = &lf->def[lf->n_def++];
-		d->qp = qp;
-		d->wr_id = w->wr_id;
-		d->kind = lf_swr_kind(w);
-	} else if (w->signaled) {
-		lf_complete(qp, lf_swr_kind(w), w->wr_id, st, 0);
-	}
-	qp->sq_head = (qp->sq_head + 1) % qp->attr.sq_depth;
-	qp->sq_count--;
-	return true;
-fatal:
-	qp->sq_head = (qp->sq_head + 1) % qp->attr.sq_depth;
-	qp->sq_count--;
-	lf_qp_error(qp);
-	return false;
-}
-
-static bool lf_run_qps(struct loop_fabric *lf)
-{
-	struct lf_qp *qp;
-	bool progress = false;
-
-	while ((qp = lf->run_head)) {
-		lf->run_head = qp->next_run;
-		if (!lf->run_head)
-			lf->run_tail = NULL;
-		qp->on_run_list = false;
-		while (qp->state == LFQ_RTS && qp->sq_count) {
-			if (!lf_exec_one(qp))
-				break;
-			progress = true;
-		}
-	}
-	return progress;
-}
-
-static bool lf_run_reqs(struct loop_fabric *lf)
-{
-	struct fabric_conn_req *req;
-	bool progress = false;
-
-	while ((req = lf->reqs_head)) {
-		lf->reqs_head = req->next;
-		if (!lf->reqs_head)
-			lf->reqs_tail = NULL;
-		req->next = NULL;
-		progress = true;
-		if (!req->active) {
-			free(req);
-			continue;
-		}
-		if (!lf->base.lh || !lf->base.lh->conn_request) {
-			lf_reject(req, NULL, NULL, 0);
-			continue;
-		}
-		lf->base.lh->conn_request(lf->base.lctx, req, &req->info);
-	}
-	return progress;
-}
-
-static void lf_dispatch(struct lf_wc *wc)
-{
-	struct lf_qp *qp = wc->qp;
-	const struct fabric_qp_handlers *h = qp->h;
-	void *ctx = qp->base.ctx;
-
-	switch (wc->kind) {
-	case LFW_RECV:
-		h->recv_done(ctx, wc->wr_id, wc->status, wc->byte_len);
-		break;
-	case LFW_SEND:
-		h->send_done(ctx, wc->wr_id, wc->status);
-		break;
-	case LFW_RDMA:
-		h->rdma_done(ctx, wc->wr_id, wc->status);
-		break;
-	case LFW_ESTABLISHED:
-		if (h->established)
-			h->established(ctx);
-		break;
-	case LFW_CONNECT_DONE:
-		h->connect_done(ctx, wc->conn_status, wc->pdata, wc->pdata_len);
-		break;
-	case LFW_DISCONNECTED:
-		if (h->disconnected)
-			h->disconnected(ctx);
-		break;
-	case LFW_DRAINED:
-		if (h->drained)
-			h->drained(ctx);
-		break;
-	}
-}
-
-static bool lf_run_cqs(struct loop_fabric *lf)
-{
-	bool progress = false;
-
-	for (struct fabric_cq *cq = lf->cqs; cq; cq = cq->next_cq) {
-		/* Only what is there now; new entries wait a round. */
-		unsigned int n = cq->count;
-
-		while (n-- && cq->count) {
-			struct lf_wc wc = cq->ring[cq->head];
-
-			cq->head = (cq->head + 1) % cq->cap;
-			cq->count--;
-			progress = true;
-			if (wc.qp)
-				lf_dispatch(&wc);
-			else if (wc.srq)
-				lf_srq_put(wc.srq,
-					   (struct lf_srq_buf *)(uintptr_t)
-						   wc.wr_id);
-			if (wc.pdata)
-				free(wc.pdata);
-		}
-	}
-	return progress;
-}
-
-/* ACKs of the previous round arrive. */
-static bool lf_run_deferred(struct loop_fabric *lf)
-{
-	unsigned int n = lf->n_def;
-
-	for (unsigned int i = 0; i < n; i++)
-		if (lf->def[i].qp)
-			lf_complete(lf->def[i].qp, lf->def[i].kind,
-				    lf->def[i].wr_id, FABRIC_WC_SUCCESS, 0);
-	lf->n_def = 0;
-	return n != 0;
-}
-
-static int lf_engine(struct loop_fabric *lf)
-{
-	int rounds = 0;
-
-	lf->running = true;
-	for (rounds = 0; rounds < LF_ENGINE_ROUNDS; rounds++) {
-		bool progress;
-
-		lf->more = false;
-		progress = lf_run_deferred(lf);
-		progress |= lf_run_qps(lf);
-		progress |= lf_run_reqs(lf);
-		progress |= lf_run_cqs(lf);
-		if (!progress && !lf->more)
-			break;
-	}
-	lf->running = false;
-	if (lf->more || lf->run_head || lf->reqs_head || lf->n_def) {
-		lf->more = false;
-		lf_kick(lf);
-	}
-	return rounds;
-}
-
-static void lf_doorbell_cb(void *arg, uint32_t events)
-{
-	struct loop_fabric *lf = arg;
-	uint64_t v;
-
-	if (read(lf->doorbell, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		pr_err("fabric loop: doorbell read: %m");
-	lf->rung = false;
-	lf_engine(lf);
-}
-
-int fabric_loop_run(struct fabric *f)
-{
-	struct loop_fabric *lf = lf_of(f);
-	int total = 0, n;
-
-	do {
-		n = lf_engine(lf);
-		total += n;
-	} while (n == LF_ENGINE_ROUNDS);
-	return total;
-}
-
-void fabric_loop_get_stats(struct fabric *f, struct fabric_loop_stats *s)
-{
-	*s = lf_of(f)->stats;
 }
 
 /* ---- instance -------------------------------------------------------------- */
