@@ -402,6 +402,8 @@ int v_accept(struct fabric_conn_req *c, struct fabric_qp *qp, const void *pdata,
 	cp.flow_control = 1;
 	cp.rnr_retry_count = 7; /* ib_srpt: infinite RNR retry */
 	vc_set_state(c, VC_ACCEPTED);
+	/* From here the QP belongs to its CQ's thread (struct vcq_dev). */
+	atomic_fetch_add_explicit(&c->cqd->handoff, 1, memory_order_release);
 	/* rdma_accept moves the QP to RTR and RTS (rdma_accept(3),
 	 * doc/verbs.md "Accept and reject"). */
 	if (rdma_accept(c->id, &cp)) {

@@ -134,6 +134,9 @@ static void vcq_poll(struct vcq_dev *cd)
 			vdev_log(LOG_ERR, cd->dev, "ibv_poll_cq: %d", n);
 			return;
 		}
+		if (n > 0) /* QPs accepted meanwhile (struct vcq_dev) */
+			(void)atomic_load_explicit(&cd->handoff,
+						   memory_order_acquire);
 		for (int i = 0; i < n; i++)
 			vcq_dispatch(cd, &wc[i]);
 		total += n;

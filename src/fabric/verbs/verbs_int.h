@@ -190,6 +190,17 @@ struct vcq_dev {
 	unsigned int unacked;
 	unsigned int cap; /* entries of icq */
 	atomic_uint reserved; /* entries reserved by QPs (any thread) */
+	/*
+	 * Hand-off of a QP to this CQ's thread: accept() adds 1 (release)
+	 * after the main thread's last write to the QP and before the REP
+	 * goes out; the CQ thread loads it (acquire) after every poll that
+	 * returned completions.  No completion of the QP can precede its
+	 * accept, so the load sees the add, and what the main thread set up
+	 * (connection, slots, the user's channel) happens before the
+	 * dispatch that reads it.  The order through the HCA alone is not a
+	 * happens-before relation C11 or ThreadSanitizer can see.
+	 */
+	atomic_uint handoff;
 	bool watched;
 };
 
