@@ -10,7 +10,8 @@
 #      with -Werror (builds only, in build-matrix/<cc>-<type>)
 #   6. libFuzzer harnesses, bounded time each
 #   7. the VM suites: real verbs (Soft-RoCE) and the Linux ib_srp initiator
-#      against srptd (normal and sanitizer builds), and the verbs fabric tests
+#      against srptd (normal, ASan+UBSan and TSan builds), and the verbs
+#      fabric tests
 # Stages run in order and the first failure stops the run (exit 1).
 # SRPTD_SKIP_VM=1 leaves out stage 7 for quick local runs; CI never sets it.
 # A skipped test fails the run (scripts/ctest.sh, doc/testing.md): the CI
@@ -89,6 +90,12 @@ if [ "${SRPTD_SKIP_VM:-0}" != 1 ]; then
 	# The same daemon under ASan+UBSan on the real verbs data path.
 	stage "VM suite: srptd under ASan+UBSan"
 	tests/vm/run.sh --no-deps --target srptd --srptd build-asan/src/srptd \
+		--checks scsi,fio,reset,relogin,chcount,remove,restart,reload
+	# And under ThreadSanitizer: only here do the I/O worker threads run
+	# beside the main thread (the loopback fabric is single-threaded).  A
+	# report fails log-clean and the stop check (exit status 66).
+	stage "VM suite: srptd under ThreadSanitizer"
+	tests/vm/run.sh --no-deps --target srptd --srptd build-tsan/src/srptd \
 		--checks scsi,fio,reset,relogin,chcount,remove,restart,reload
 	# The verbs fabric on its own: smoke, SRP on it, device hot-plug.
 	stage "VM: verbs fabric tests (ASan+UBSan)"
