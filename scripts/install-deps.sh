@@ -14,7 +14,7 @@ PKGS="build-essential cmake pkg-config git
 clang clang-format libclang-rt-14-dev
 libibverbs-dev librdmacm-dev libibumad-dev ibverbs-providers rdma-core
 liburing-dev libaio-dev libconfig-dev libcmocka-dev libsystemd-dev
-libjson-c-dev valgrind fio gcovr"
+libjson-c-dev valgrind fio gcovr python3"
 
 VM_PKGS="qemu-system-x86 busybox-static dash kmod iproute2 sg3-utils lsscsi
 xz-utils zstd cpio fio ibverbs-utils rdmacm-utils rdma-core srptools"

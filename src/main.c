@@ -41,6 +41,9 @@ static void usage(FILE *f)
  * daemon reports over a pipe that it started (or failed), so `srptd` in an
  * init script returns the real start-up result.  Returns the write end of
  * the pipe in the daemon (-1 on error in the parent's exit path).
+ * Line coverage (scripts/coverage.sh) never counts the parent's and the
+ * first child's lines: both leave with _exit, which writes no counters,
+ * and a --coverage build's fork() starts the child's counters at zero.
  */
 static int daemonize(void)
 {
