@@ -194,11 +194,34 @@ chk_modes() {
 fio_run() {
 	_fn=$1
 	shift
+	# allow_file_create=0: if the disk node is gone (a port removed too
+	# early), fio fails instead of creating a regular file in /dev that
+	# would hide the next login's device node.
 	timeout $FIO_TIMEOUT fio --name="$_fn" --filename="/dev/$DEV" \
-		--direct=1 --ioengine=libaio "$@" >"/tmp/fio-$_fn.out" 2>&1
+		--allow_file_create=0 --direct=1 --ioengine=libaio "$@" \
+		>"/tmp/fio-$_fn.out" 2>&1
 	_rc=$?
 	cat "/tmp/fio-$_fn.out"
 	return $_rc
+}
+
+# disk_writes: writes completed on the SRP disk so far (/sys/block/DEV/stat
+# field 5).  fio_writing PID W0: the background fio PID has completed writes
+# since the count W0 within 60 s, and still runs.  A fixed sleep is not
+# enough on a loaded host: fio may not have opened the disk yet when the
+# disruption starts.
+disk_writes() {
+	awk '{ print $5 }' "/sys/block/$DEV/stat"
+}
+
+fio_writing() {
+	if ! wait_for 60 sh -c "[ \$(awk '{ print \$5 }' /sys/block/$DEV/stat) -gt $2 ]"; then
+		kill "$1" 2>/dev/null
+		wait "$1"
+		fail "fio issued no write within 60 s"
+		return 1
+	fi
+	kill -0 "$1" 2>/dev/null || fail "fio ended before the disruption" || return 1
 }
 
 # chk_fio_verify BS DEPTH SIZE RW
@@ -211,11 +234,11 @@ chk_fio_verify() {
 
 chk_reset_during_io() {
 	need_disk || return 1
+	_w0=$(disk_writes)
 	fio_run reset --rw=randwrite --bs=4k --iodepth=16 --size=24M \
 		--offset=64M --verify=crc32c --verify_fatal=1 --do_verify=1 &
 	_pid=$!
-	sleep 3
-	kill -0 $_pid 2>/dev/null || fail "fio ended before the reset" || return 1
+	fio_writing $_pid "$_w0" || return 1
 	timeout 60 sg_reset -d "/dev/$DEV"
 	_rrc=$?
 	echo "vmrig: sg_reset -d rc=$_rrc"
@@ -302,11 +325,11 @@ chk_remove_port_during_io() {
 	# time-based, so that it is still running when the port goes however
 	# fast the machine is; its data is lost with the port anyway (what
 	# must survive is the pattern written before)
+	_w0=$(disk_writes)
 	fio_run remove-io --rw=randwrite --bs=4k --iodepth=16 --size=64M \
 		--offset=32M --time_based --runtime=60 &
 	_pid=$!
-	sleep 3
-	kill -0 $_pid 2>/dev/null || fail "fio ended before the port removal" || return 1
+	fio_writing $_pid "$_w0" || return 1
 	_h=$SRP_HOST
 	timeout 60 sh -c "echo 1 >$(rport)/delete" ||
 		fail "writing $(rport)/delete failed or blocked for 60 s" || return 1
@@ -332,11 +355,11 @@ chk_remove_port_during_io() {
 chk_link_flap() {
 	need_disk || return 1
 	srp_reconnect_delay 2 || return 1
+	_w0=$(disk_writes)
 	fio_run link-flap --rw=randwrite --bs=4k --iodepth=16 --size=32M \
 		--offset=32M --verify=crc32c --verify_fatal=1 --do_verify=1 &
 	_pid=$!
-	sleep 3
-	kill -0 $_pid 2>/dev/null || fail "fio ended before the link flap" || return 1
+	fio_writing $_pid "$_w0" || return 1
 	_d0=$(dmesg | wc -l)
 	ip link set veth0 down
 	sleep 2
