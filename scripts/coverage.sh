@@ -65,10 +65,24 @@ gcovr --root . --object-directory "$BUILD" --filter '^src/' \
 	echo "coverage.sh: gcovr failed" >&2
 	exit 1
 }
-awk '{ if ($1 == "File" || (NF >= 4 && $2 ~ /^[0-9]+$/))
-		printf "%-44s %6s %6s %5s\n", $1, $2, $3, $4
-	else
-		print substr($0, 1, 64) }' "$BUILD/coverage/coverage.txt"
+# Issue 10's targets: src/fabric/verbs/ (much of it runs only against a
+# real RDMA device, the VM suite) at least 70% of lines, every other file
+# of src/ at least 80%.  Files below are marked and counted; figures only,
+# the exit status stays ctest's.
+awk 'function target(f) { return f ~ /^src\/fabric\/verbs\// ? 70 : 80 }
+	$1 == "File" { printf "%-44s %6s %6s %5s\n", $1, $2, $3, $4; next }
+	NF >= 4 && $2 ~ /^[0-9]+$/ {
+		note = ""
+		if ($1 != "TOTAL" && $2 > 0 && 100 * $3 < target($1) * $2) {
+			note = "  below " target($1) "% target"
+			below++
+		}
+		printf "%-44s %6s %6s %5s%s\n", $1, $2, $3, $4, note
+		next
+	}
+	{ print substr($0, 1, 64) }
+	END { printf "coverage: %d file(s) below target (src/fabric/verbs/ 70%%, other src/ 80%%)\n", below }' \
+	"$BUILD/coverage/coverage.txt"
 echo "coverage: details in $BUILD/coverage/coverage.txt and index.html"
 [ "$rc" = 0 ] || echo "coverage.sh: a test run failed (rc $rc)" >&2
 exit "$rc"
