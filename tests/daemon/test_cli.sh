@@ -16,8 +16,7 @@ MODE=${2:-cli}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/srptd-cli-test.XXXXXX")
 PID=""
 LPID=""
-passed=0
-failed=0
+. "$(dirname "$0")/../lib/shtest.sh"
 
 cleanup() {
 	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
@@ -25,22 +24,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-ok() {
-	echo "PASS $1"
-	passed=$((passed + 1))
-}
-
-fail() {
-	echo "FAIL $1"
-	failed=$((failed + 1))
-}
-
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
-	exit
-}
 
 # expect NAME RC OUT ERR: the last run (run CMD...) exited RC, wrote
 # exactly OUT to stdout ("" = nothing) and its stderr matches the
@@ -104,10 +87,8 @@ CONF_OK="^$TMP/srptd.conf: configuration OK \(1 devices, 1 targets\)$"
 
 # --- systemd notification (python3 reads NOTIFY_SOCKET) ----------------
 if [ "$MODE" = systemd ]; then
-	PY=$(command -v python3) || {
-		echo "SKIP: python3 not installed (reads NOTIFY_SOCKET)"
-		exit 77
-	}
+	PY=$(command -v python3) ||
+		skip_all "python3 not installed (reads NOTIFY_SOCKET)"
 	# Prints every datagram on a line of its own, flushed, until it has
 	# seen STOPPING=1 or 30 s passed.
 	"$PY" - "$TMP/notify" >"$TMP/notes" <<'PY' &

@@ -15,42 +15,14 @@ MODE=${2:-lifecycle}
 SRC=${SRPTD_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/srptd-daemon-test.XXXXXX")
 PID=""
-passed=0
-failed=0
+SHTEST_LOG=$TMP/log
+. "$(dirname "$0")/../lib/shtest.sh"
 
 cleanup() {
 	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-ok() {
-	echo "PASS $1"
-	passed=$((passed + 1))
-}
-
-fail() {
-	echo "FAIL $1"
-	failed=$((failed + 1))
-	if [ -f "$TMP/log" ]; then
-		echo "--- srptd log ---"
-		cat "$TMP/log"
-		echo "---"
-	fi
-}
-
-# skip_all WHY: this run cannot check what it names; ctest shows "skipped".
-skip_all() {
-	echo "SKIP: $1"
-	exit 77
-}
-
-# finish: the summary line and the exit status.
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
-	exit
-}
 
 # wait_for PATTERN FILE SECONDS: poll until grep finds PATTERN.
 wait_for() {

@@ -1,0 +1,34 @@
+# Result helpers for the bash tests under tests/ (sourced; doc/testing.md):
+# "PASS name" / "FAIL name" lines, a closing "N passed, N failed" line, and
+# the exit status ctest reads (0 pass, 1 fail, 77 skipped).
+# SHTEST_LOG, if set to a file that exists, is printed after each FAIL.
+passed=0
+failed=0
+
+ok() {
+	echo "PASS $1"
+	passed=$((passed + 1))
+}
+
+fail() {
+	echo "FAIL $1"
+	failed=$((failed + 1))
+	if [ -n "${SHTEST_LOG:-}" ] && [ -f "$SHTEST_LOG" ]; then
+		echo "--- srptd log ---"
+		cat "$SHTEST_LOG"
+		echo "---"
+	fi
+}
+
+# skip_all WHY: this run cannot check what it names; ctest shows "skipped".
+skip_all() {
+	echo "SKIP: $1"
+	exit 77
+}
+
+# finish: the summary line and the exit status (no check at all fails).
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+	exit
+}
