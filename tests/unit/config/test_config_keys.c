@@ -39,6 +39,7 @@
 
 #include "config/config.h"
 #include "util.h"
+#include "test_fmt.h"
 
 #define MAX_KEYS 256
 #define MAX_PATH 128
@@ -51,19 +52,6 @@ struct keyset {
 };
 
 static char g_src[PATH_MAX];
-
-/* snprintf without truncation warnings: key paths are short. */
-static void xfmt(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void xfmt(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-}
 
 static int setup(void **state)
 {

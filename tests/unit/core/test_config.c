@@ -20,21 +20,9 @@
 
 #include "config/config.h"
 #include "log.h"
+#include "test_fmt.h"
 
 static char g_dir[PATH_MAX]; /* tests/data/config */
-
-/* snprintf without truncation warnings: paths here are short. */
-static void xfmt(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void xfmt(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-}
 static char g_src[PATH_MAX]; /* source tree */
 
 static int setup(void **state)
