@@ -368,11 +368,13 @@ static int build_target(struct daemon_srp *s, const struct config *cfg,
 	tp.name = ct->name;
 	tp.id_ext = ct->id_ext_auto ? s->node_guid : ct->id_ext;
 	tp.ioc_guid = ct->ioc_guid_auto ? s->node_guid : ct->ioc_guid;
+	tp.ioc_guid_per_hca = ct->ioc_guid_auto;
 	tp.unknown_default_map = ct->unknown_initiators ==
 				 CONFIG_UNKNOWN_DEFAULT_MAP;
 	tp.rel_tgt_port_id = index + 1;
 	h = fp_add(h, &tp.id_ext, 8);
 	h = fp_add(h, &tp.ioc_guid, 8);
+	h = fp_add(h, &tp.ioc_guid_per_hca, 1);
 	h = fp_add(h, &tp.unknown_default_map, 1);
 	h = fp_add(h, &tp.rel_tgt_port_id, 2);
 

@@ -193,9 +193,22 @@ struct fabric_qp_attr {
 	unsigned int max_rd_atomic;
 };
 
+/*
+ * One port of one RDMA device of a fabric: where a connection request
+ * arrived, or what a device management agent answers for.  A target's
+ * port identifiers may depend on it (doc/srp-protocol.md 2: with
+ * ioc_guid "auto" the node GUID of the HCA is one of them).
+ */
+struct fabric_port_ref {
+	char dev_name[64]; /* "mlx5_0", "rxe1" */
+	unsigned int port; /* 1-based HCA port number; 0 unknown */
+	uint64_t node_guid; /* the HCA's node GUID, host order; 0 unknown */
+};
+
 /* What a connection request carries (rdma_conn_param + addressing). */
 struct fabric_conn_info {
 	struct fabric *fabric; /* the fabric the request arrived on */
+	struct fabric_port_ref via; /* the device and port it came through */
 	const void *private_data; /* the login request */
 	unsigned int private_data_len;
 	/* true: 56-byte srp_login_req_rdma (RDMA/CM IP port space);

@@ -116,6 +116,13 @@ struct srp_target_params {
 	const char *name;
 	uint64_t id_ext;
 	uint64_t ioc_guid;
+	/*
+	 * ioc_guid "auto": the target also answers, on each HCA, to
+	 * (id_ext, that HCA's node GUID) -- what ib_srpt and a device
+	 * management agent advertise per HCA -- besides (id_ext, ioc_guid)
+	 * (doc/srp-protocol.md 2).
+	 */
+	bool ioc_guid_per_hca;
 	/* Initiators matching no group get the default map (else denied). */
 	bool unknown_default_map;
 	uint16_t rel_tgt_port_id; /* SCSI relative target port id */
@@ -123,6 +130,18 @@ struct srp_target_params {
 
 int srp_target_create(struct srp_engine *e, const struct srp_target_params *p,
 		      struct srp_target **out);
+/*
+ * The target port ids (id_ext || ioc_guid, 16 bytes each) under which t
+ * answers on the HCA port via: (id_ext, via's node GUID) first when
+ * ioc_guid_per_hca and the node GUID is known, then (id_ext, ioc_guid);
+ * never the same id twice.  A login through via must name one of them;
+ * a device management agent advertises them for via's HCA.  Returns how
+ * many were written to out.  Main thread.
+ */
+#define SRP_TARGET_MAX_PORT_IDS 2
+unsigned int srp_target_port_ids(const struct srp_target *t,
+				 const struct fabric_port_ref *via,
+				 uint8_t out[SRP_TARGET_MAX_PORT_IDS][16]);
 /* Default LUN map (copied). */
 int srp_target_set_luns(struct srp_target *t, const struct scsi_lun_entry *view,
 			unsigned int n);

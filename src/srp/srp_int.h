@@ -49,6 +49,7 @@ struct srp_target {
 	char name[64];
 	uint64_t id_ext, ioc_guid;
 	uint8_t port_id[16]; /* id_ext || ioc_guid */
+	bool ioc_guid_per_hca; /* see struct srp_target_params */
 	bool unknown_default_map;
 	uint16_t rel_tgt_port_id;
 	bool removed;

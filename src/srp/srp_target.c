@@ -135,12 +135,26 @@ int srp_target_create(struct srp_engine *e, const struct srp_target_params *p,
 	t->id_ext = p->id_ext;
 	t->ioc_guid = p->ioc_guid;
 	srp_target_port_id(p->id_ext, p->ioc_guid, t->port_id);
+	t->ioc_guid_per_hca = p->ioc_guid_per_hca;
 	t->unknown_default_map = p->unknown_default_map;
 	t->rel_tgt_port_id = p->rel_tgt_port_id ? p->rel_tgt_port_id : 1;
 	t->next = e->targets;
 	e->targets = t;
 	*out = t;
 	return 0;
+}
+
+unsigned int srp_target_port_ids(const struct srp_target *t,
+				 const struct fabric_port_ref *via,
+				 uint8_t out[SRP_TARGET_MAX_PORT_IDS][16])
+{
+	unsigned int n = 0;
+
+	if (t->ioc_guid_per_hca && via && via->node_guid &&
+	    via->node_guid != t->ioc_guid)
+		srp_target_port_id(t->id_ext, via->node_guid, out[n++]);
+	memcpy(out[n++], t->port_id, 16);
+	return n;
 }
 
 static int srp_view_copy(struct srp_lun_view *v,
@@ -374,9 +388,12 @@ static void srp_engine_conn_request(void *ctx, struct fabric_conn_req *creq,
 	struct srp_channel *ch;
 	struct srp_worker *w;
 	uint8_t(*ids)[16] = NULL;
-	unsigned int n_t = 0, i;
-	char ini[SRP_PORT_ID_STRLEN];
+	struct srp_target **owners = NULL;
+	unsigned int n_t = 0, n_ids = 0;
+	char ini[SRP_PORT_ID_STRLEN], tpid[SRP_PORT_ID_STRLEN] = "?";
 	uint8_t rsp[64];
+	/* accept() and reject() consume creq, and info with it. */
+	const struct fabric_port_ref via = info->via;
 	int ret, len;
 
 	ret = srp_login_parse(info->private_data, info->private_data_len,
@@ -389,13 +406,20 @@ static void srp_engine_conn_request(void *ctx, struct fabric_conn_req *creq,
 	}
 	srp_initiator_id_init(&iid, &req, info->peer_gid);
 	srp_port_id_str(req.initiator_port_id, ini, sizeof(ini));
+	srp_port_id_str(req.target_port_id, tpid, sizeof(tpid));
 
-	/* Acceptable target port ids: every target of the engine. */
+	/*
+	 * Acceptable target port ids: those of every target on the HCA the
+	 * request came through (srp_target_port_ids()); the first target
+	 * listing an id owns it.
+	 */
 	for (t = e->targets; t; t = t->next)
 		n_t++;
 	if (n_t) {
-		ids = calloc(n_t, 16);
-		if (!ids) {
+		ids = calloc((size_t)n_t * SRP_TARGET_MAX_PORT_IDS, 16);
+		owners = calloc((size_t)n_t * SRP_TARGET_MAX_PORT_IDS,
+				sizeof(*owners));
+		if (!ids || !owners) {
 			srp_login_decide(&req, &lp, NULL, &d);
 			srp_login_set_reject(
 				&d, SRP_LOGIN_REJ_INSUFFICIENT_RESOURCES,
@@ -403,14 +427,20 @@ static void srp_engine_conn_request(void *ctx, struct fabric_conn_req *creq,
 			goto reject;
 		}
 	}
-	for (i = 0, t = e->targets; t; t = t->next, i++)
-		memcpy(ids[i], t->port_id, 16);
+	for (t = e->targets; t; t = t->next) {
+		unsigned int k =
+			srp_target_port_ids(t, &info->via, &ids[n_ids]);
+
+		for (unsigned int j = 0; j < k; j++)
+			owners[n_ids + j] = t;
+		n_ids += k;
+	}
 	lp.target_port_ids = (const uint8_t(*)[16])ids;
-	lp.n_target_port_ids = n_t;
+	lp.n_target_port_ids = n_ids;
 	t = NULL;
-	for (i = 0, t = e->targets; t; t = t->next, i++)
-		if (!memcmp(t->port_id, req.target_port_id, 16))
-			break;
+	for (unsigned int j = 0; j < n_ids && !t; j++)
+		if (!memcmp(ids[j], req.target_port_id, 16))
+			t = owners[j];
 	if (t) {
 		nx = srp_nexus_find(t, req.initiator_port_id,
 				    req.target_port_id);
@@ -421,7 +451,9 @@ static void srp_engine_conn_request(void *ctx, struct fabric_conn_req *creq,
 	st.port_disabled = e->stopping || !e->workers;
 	srp_login_decide(&req, &lp, &st, &d);
 	free(ids);
+	free(owners);
 	ids = NULL;
+	owners = NULL;
 	if (!d.accept)
 		goto reject;
 	if (d.terminate_existing && nx) {
@@ -469,9 +501,10 @@ static void srp_engine_conn_request(void *ctx, struct fabric_conn_req *creq,
 		return;
 	}
 	e->stats.logins_accepted++;
-	pr_info("target %s: login from %s accepted: channel %u, %u credits, "
-		"it_iu_len %u%s%s",
-		t->name, ini, ch->id, d.req_lim, d.it_iu_len,
+	pr_info("target %s: login from %s to %s via %s port %u accepted: "
+		"channel %u, %u credits, it_iu_len %u%s%s",
+		t->name, ini, tpid, via.dev_name[0] ? via.dev_name : "?",
+		via.port, ch->id, d.req_lim, d.it_iu_len,
 		d.imm_data ? ", immediate data" : "",
 		d.mc_result == SRP_LOGIN_MC_TERMINATED ?
 			", old channels closed" :
@@ -480,9 +513,11 @@ static void srp_engine_conn_request(void *ctx, struct fabric_conn_req *creq,
 	return;
 reject:
 	free(ids);
+	free(owners);
 	e->stats.logins_rejected++;
-	pr_info("login rejected: %s (reason %#x)", d.why ? d.why : "?",
-		d.reject_reason);
+	pr_info("login rejected: %s (reason %#x; target port id %s via %s port %u)",
+		d.why ? d.why : "?", d.reject_reason, tpid,
+		via.dev_name[0] ? via.dev_name : "?", via.port);
 	srp_login_reject(f, creq, &d, e->p.login.buf_fmt);
 }
 

@@ -461,6 +461,22 @@ static void lf_qp_destroy(struct fabric_qp *q)
 
 /* ---- connection management --------------------------------------------- */
 
+int fabric_loop_add_device(struct fabric *f, const char *name,
+			   uint64_t node_guid, unsigned int *idx)
+{
+	struct loop_fabric *lf = lf_of(f);
+	struct fabric_port_ref *d;
+
+	if (lf->n_devs == LF_MAX_DEVS)
+		return -ENOSPC;
+	d = &lf->devs[lf->n_devs];
+	snprintf(d->dev_name, sizeof(d->dev_name), "%s", name);
+	d->port = 1;
+	d->node_guid = node_guid;
+	*idx = lf->n_devs++;
+	return 0;
+}
+
 int fabric_loop_connect(struct fabric *f, struct fabric_cq *cq,
 			const struct fabric_qp_attr *attr,
 			const struct fabric_qp_handlers *h, void *ctx,
@@ -468,11 +484,24 @@ int fabric_loop_connect(struct fabric *f, struct fabric_cq *cq,
 			bool rdma_cm_format, unsigned int responder_resources,
 			struct fabric_qp **out)
 {
+	return fabric_loop_connect_via(f, 0, cq, attr, h, ctx, pdata, len,
+				       rdma_cm_format, responder_resources,
+				       out);
+}
+
+int fabric_loop_connect_via(
+	struct fabric *f, unsigned int dev, struct fabric_cq *cq,
+	const struct fabric_qp_attr *attr, const struct fabric_qp_handlers *h,
+	void *ctx, const void *pdata, unsigned int len, bool rdma_cm_format,
+	unsigned int responder_resources, struct fabric_qp **out)
+{
 	struct loop_fabric *lf = lf_of(f);
 	struct fabric_conn_req *req;
 	struct lf_qp *qp;
 	int ret;
 
+	if (dev >= lf->n_devs)
+		return -EINVAL;
 	/* RDMA/CM prepends its 36-byte header to the REQ private data. */
 	if (len > (rdma_cm_format ? LF_REQ_PDATA_MAX - 36 : LF_REQ_PDATA_MAX))
 		return -EINVAL;
@@ -489,6 +518,7 @@ int fabric_loop_connect(struct fabric *f, struct fabric_cq *cq,
 	memcpy(req->pdata, pdata, len);
 	req->active = qp;
 	req->info.fabric = f;
+	req->info.via = lf->devs[dev];
 	req->info.private_data = req->pdata;
 	req->info.private_data_len = len;
 	req->info.rdma_cm_format = rdma_cm_format;
@@ -862,6 +892,11 @@ int fabric_loop_create(struct loop *loop,
 	lf->base.caps.max_sge = FABRIC_MAX_SGE;
 	lf->base.caps.max_rd_atomic = 16;
 	lf->base.caps.max_mr_size = (size_t)1 << 40;
+	snprintf(lf->devs[0].dev_name, sizeof(lf->devs[0].dev_name), "%s",
+		 FABRIC_LOOP_DEV0_NAME);
+	lf->devs[0].port = 1;
+	lf->devs[0].node_guid = FABRIC_LOOP_DEV0_GUID;
+	lf->n_devs = 1;
 	lf->doorbell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (lf->doorbell < 0) {
 		ret = -errno;

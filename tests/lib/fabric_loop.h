@@ -28,12 +28,31 @@ int fabric_loop_create(struct loop *loop,
 void fabric_loop_destroy(struct fabric *f);
 
 /*
+ * Simulated HCAs.  A new fabric has device 0, FABRIC_LOOP_DEV0_NAME port 1
+ * with node GUID FABRIC_LOOP_DEV0_GUID; add_device adds another (port 1)
+ * and sets *idx (-ENOSPC beyond four).  A connection request made through
+ * device idx reports it in fabric_conn_info.via, as the verbs fabric
+ * reports the HCA a request arrived on.
+ */
+#define FABRIC_LOOP_DEV0_NAME "loop0"
+#define FABRIC_LOOP_DEV0_GUID 0x0002c9030000f000ULL
+int fabric_loop_add_device(struct fabric *f, const char *name,
+			   uint64_t node_guid, unsigned int *idx);
+
+/*
  * Active side (the test initiator): create a QP on cq and send a
  * connection request carrying pdata (<= 92 bytes, the IB CM REQ private
- * data limit; <= 56 in RDMA/CM format).  responder_resources is how many
+ * data limit; <= 56 in RDMA/CM format) through device dev (0: the first;
+ * -EINVAL if there is no such device).  responder_resources is how many
  * RDMA READs the target may have in flight against this side.
- * h->connect_done runs with the target's answer.
+ * h->connect_done runs with the target's answer.  fabric_loop_connect()
+ * is fabric_loop_connect_via() device 0.
  */
+int fabric_loop_connect_via(
+	struct fabric *f, unsigned int dev, struct fabric_cq *cq,
+	const struct fabric_qp_attr *attr, const struct fabric_qp_handlers *h,
+	void *ctx, const void *pdata, unsigned int len, bool rdma_cm_format,
+	unsigned int responder_resources, struct fabric_qp **out);
 int fabric_loop_connect(struct fabric *f, struct fabric_cq *cq,
 			const struct fabric_qp_attr *attr,
 			const struct fabric_qp_handlers *h, void *ctx,

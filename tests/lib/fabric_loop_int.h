@@ -22,6 +22,7 @@
 #define LF_REP_PDATA_MAX 196 /* IB CM REP */
 #define LF_REJ_PDATA_MAX 148 /* IB CM REJ */
 #define LF_ENGINE_ROUNDS 32
+#define LF_MAX_DEVS 4 /* simulated HCAs (fabric_loop_add_device) */
 
 struct lf_mr {
 	struct fabric_mr base;
@@ -149,6 +150,9 @@ struct loop_fabric {
 	struct lf_qp *qps;
 	unsigned int nr_objs; /* QPs + CQs + MRs alive */
 	struct fabric_loop_stats stats;
+	/* Simulated HCAs: device 0 exists from the start. */
+	struct fabric_port_ref devs[LF_MAX_DEVS];
+	unsigned int n_devs;
 	/* Requester-side completions waiting for their "ACK" (a round). */
 	struct lf_def *def;
 	unsigned int n_def, def_cap;

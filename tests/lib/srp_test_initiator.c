@@ -352,9 +352,9 @@ int srp_ti_create(struct fabric *f, struct fabric_cq *cq,
 	attr.max_sge = 1;
 	attr.max_rd_atomic = 0;
 	len = srp_ti_build_login(ti, pd);
-	ret = fabric_loop_connect(f, cq, &attr, &srp_ti_handlers, ti, pd, len,
-				  p->rdma_cm_format, p->responder_resources,
-				  &ti->qp);
+	ret = fabric_loop_connect_via(f, p->device, cq, &attr, &srp_ti_handlers,
+				      ti, pd, len, p->rdma_cm_format,
+				      p->responder_resources, &ti->qp);
 	if (ret)
 		goto err;
 	for (unsigned int i = 0; i < ti->nrecv; i++) {

@@ -34,6 +34,8 @@ struct srp_ti_params {
 	bool multi; /* SRP_MULTICHAN_MULTI, else SINGLE */
 	bool imm; /* request immediate data at offset 68 */
 	bool rdma_cm_format; /* 56-byte login layout */
+	/* Loopback device to connect through (fabric_loop_add_device()). */
+	unsigned int device;
 	unsigned int responder_resources; /* default 4 */
 	unsigned int slots; /* commands in flight at most; default 256 */
 	size_t mem_size; /* registered data memory; default 4 MiB */

@@ -6,6 +6,7 @@
  * CM side of accept, reject and disconnect.  Login paths: doc/verbs.md.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <infiniband/ib.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -252,6 +253,12 @@ static void v_conn_request(struct verbs_fabric *vf, struct rdma_cm_event *ev)
 	if (len && ev->param.conn.private_data)
 		memcpy(c->pdata, ev->param.conn.private_data, len);
 	c->info.fabric = &vf->base;
+	if (c->dev) {
+		snprintf(c->info.via.dev_name, sizeof(c->info.via.dev_name),
+			 "%s", c->dev->name);
+		c->info.via.node_guid = be64toh(c->dev->attr.node_guid);
+	}
+	c->info.via.port = id->port_num;
 	c->info.private_data = c->pdata;
 	c->info.private_data_len = len;
 	c->info.rdma_cm_format = l ? l->rdma_cm_format : true;
