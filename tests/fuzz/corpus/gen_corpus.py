@@ -86,3 +86,21 @@ write("srp_login", "rdma_linux_default", b"\x03\x81" + login_rdma())
 write("srp_login", "rdma_multi", b"\x0f\x81" + login_rdma(flags=0x81))
 write("srp_login", "gid_string", b"fe80:0000:0000:0000:0002:c903:00a1:b2c3")
 write("srp_login", "port_id_string", b"0x00000000000000000002c90300a1b2c3")
+
+# --- fuzz_dm_mad: selector (port, slots), then the MAD as ibsrpdm sends it
+# (layout: doc/discovery.md "MAD framing") ---
+
+
+def dm_mad(method, attr, mod, tid=0x0000002a00000001):
+    return (bytes([1, 6, 1, method]) + bytes(4) + struct.pack(">Q", tid) +
+            struct.pack(">HHI", attr, 0, mod)).ljust(256, b"\0")
+
+
+# 0x0c: port 1, three slots
+write("dm_mad", "class_port_info", b"\x0c" + dm_mad(1, 0x0001, 0))
+write("dm_mad", "iou_info", b"\x0c" + dm_mad(1, 0x0010, 0))
+write("dm_mad", "ioc_profile_1", b"\x0c" + dm_mad(1, 0x0011, 1))
+write("dm_mad", "svc_entries_1", b"\x0c" + dm_mad(1, 0x0012, 0x00010000))
+write("dm_mad", "svc_entries_group", b"\x0c" + dm_mad(1, 0x0012, 0x00010300))
+write("dm_mad", "set_iou_info", b"\x0c" + dm_mad(2, 0x0010, 0))
+write("dm_mad", "iou_info_255", b"\x80" + dm_mad(1, 0x0010, 0))
