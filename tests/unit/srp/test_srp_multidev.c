@@ -129,9 +129,8 @@ static void test_auto_own_hca_guid(void **state)
 	/* What ib_srpt and srp_daemon use: the HCA's own node GUID. */
 	assert_int_equal(md_login(m, 0, m->dev1, 1, AUTO_ID_EXT, DEV1_GUID), 0);
 	md_tur(m, 0);
-	assert_int_equal(md_login(m, 1, 0, 2, AUTO_ID_EXT,
-				  FABRIC_LOOP_DEV0_GUID),
-			 0);
+	assert_int_equal(
+		md_login(m, 1, 0, 2, AUTO_ID_EXT, FABRIC_LOOP_DEV0_GUID), 0);
 	md_tur(m, 1);
 	srp_engine_get_stats(m->env.e, &st);
 	assert_int_equal(st.logins_accepted, 2);
