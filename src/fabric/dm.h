@@ -9,9 +9,18 @@
  * slot is an I/O controller with one service entry, named
  * "SRP.T10:<id_ext>", whose id is the IB/CM service id srptd listens on.
  *
- * Here: the table one port serves and the pure answer function
- * (src/fabric/dm/answer.c): a request MAD and that table in, the response
- * MAD out; no I/O, so unit tests and the fuzzer drive it directly.
+ * Three parts:
+ *  - the table one port serves and the pure answer function
+ *    (src/fabric/dm/answer.c): a request MAD and that table in, the
+ *    response MAD out; no I/O, so unit tests and the fuzzer drive it;
+ *  - the transport ops table: how the agent reaches each port's general
+ *    services interface (libibumad in src/fabric/dm/umad.c; a test shim
+ *    replaces it);
+ *  - the agent (src/fabric/dm/agent.c): registers for the DM class on
+ *    every InfiniBand port of the devices in its table, answers on the
+ *    main loop, follows table changes and devices that come and go.
+ *
+ * Threads: everything runs on the loop given to dm_agent_create().
  */
 #ifndef SRPTD_FABRIC_DM_H
 #define SRPTD_FABRIC_DM_H
@@ -70,5 +79,111 @@ struct dm_unit {
  */
 int dm_answer(const struct dm_unit *u, const void *req, size_t len,
 	      uint8_t rsp[DM_MAD_SIZE]);
+
+/* Where a MAD came from, and where its answer goes (ib_mad_addr). */
+struct dm_mad_addr {
+	uint32_t qpn; /* remote QP */
+	uint32_t qkey;
+	uint16_t lid; /* remote LID */
+	uint8_t sl;
+	uint8_t path_bits;
+	bool grh; /* a global route header: the fields below */
+	uint8_t gid_index; /* local GID table index */
+	uint8_t hop_limit;
+	uint8_t traffic_class;
+	uint32_t flow_label;
+	uint8_t gid[16]; /* remote GID, network order */
+	uint16_t pkey_index;
+};
+
+/* What the transport knows about a device. */
+struct dm_dev_info {
+	struct dm_dev_attr attr;
+	uint64_t node_guid; /* host order */
+	unsigned int n_ports; /* <= 64 */
+	uint64_t ib_ports; /* bit p-1: port p has the InfiniBand link layer */
+	/* bit p-1: PortInfo CapabilityMask of port p has IsDM (bit 19) */
+	uint64_t isdm_ports;
+};
+
+/*
+ * Transport to the ports' general services interface (QP1).  A port is
+ * reached through a pollable fd.  Every callback returns 0 (or the value
+ * said) or -errno.
+ */
+struct dm_transport_ops {
+	const char *name; /* "umad" */
+	/* The device's attributes and ports; -ENODEV when it is gone. */
+	int (*dev_query)(const char *dev, struct dm_dev_info *out);
+	/* Open port of dev; returns a non-blocking, pollable fd. */
+	int (*open)(const char *dev, unsigned int port);
+	/*
+	 * Register on fd for mgmt_class/class_version and the methods whose
+	 * bit is set in methods (bit m = method m); returns the agent id.
+	 * -EBUSY (or another error) when someone else holds them.
+	 */
+	int (*reg)(int fd, uint8_t mgmt_class, uint8_t class_version,
+		   uint64_t methods);
+	/*
+	 * Receive one MAD (up to len bytes) for one of fd's agents: returns
+	 * its length, the agent in *agent, the sender in *from; -EAGAIN when
+	 * none is queued.  A MAD whose length is 0 is a send completion or
+	 * timeout report, not a request.
+	 */
+	int (*recv)(int fd, void *mad, size_t len, int *agent,
+		    struct dm_mad_addr *from);
+	/* Send a MAD from agent to the address; no response is expected. */
+	int (*send)(int fd, int agent, const void *mad, size_t len,
+		    const struct dm_mad_addr *to);
+	/* Close fd: its registrations go with it. */
+	void (*close)(int fd);
+};
+
+/* libibumad + ibv_query_device (src/fabric/dm/umad.c). */
+extern const struct dm_transport_ops dm_umad_ops;
+
+/* The slots of one device, built by the daemon from its targets. */
+struct dm_device {
+	char name[64]; /* "mlx5_0" */
+	unsigned int n_slots;
+	const struct dm_ioc *slots;
+};
+
+/* What the agent serves: every device's slots and the common caps. */
+struct dm_table {
+	struct dm_ioc_caps caps;
+	unsigned int n_devs;
+	const struct dm_device *devs;
+};
+
+struct loop;
+struct dm_agent;
+
+struct dm_agent_params {
+	struct loop *loop;
+	const struct dm_transport_ops *ops; /* NULL: dm_umad_ops */
+	/* Port filter as fabric.ports ("*", "dev", "dev:port"); none: all. */
+	const char (*ports)[64];
+	unsigned int n_ports;
+	unsigned int retry_ms; /* ports that failed are retried; 0 = 5000 */
+};
+
+/* An agent serving an empty table (no port open yet). */
+int dm_agent_create(const struct dm_agent_params *p, struct dm_agent **out);
+/*
+ * Serve table t from now on (copied).  Ports are opened and registered,
+ * or closed, to match: every InfiniBand port, selected by the filter, of
+ * every device in t.  A port that cannot be opened or registered is
+ * logged and retried every retry_ms.  The change ID is bumped when the
+ * slots of a device already served, or the caps, change.  0 or -ENOMEM
+ * (the old table stays).
+ */
+int dm_agent_set_table(struct dm_agent *a, const struct dm_table *t);
+/* The IOUnitInfo change ID now. */
+uint16_t dm_agent_change_id(const struct dm_agent *a);
+/* Ports open and registered now. */
+unsigned int dm_agent_ports_serving(const struct dm_agent *a);
+/* Close every port and free the agent. */
+void dm_agent_destroy(struct dm_agent *a);
 
 #endif
