@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "daemon.h"
+#include "daemon_dm.h"
 #include "daemon_srp.h"
 #include "devices.h"
 #include "log.h"
@@ -41,6 +42,7 @@ struct daemon {
 	unsigned int n_rdma_devices;
 	struct device_set devices;
 	struct daemon_srp *srp;
+	struct daemon_dm *dm;
 	struct loop_timer *drain_timer;
 	unsigned int pending_drains; /* components still draining on stop */
 	int exit_code;
@@ -148,6 +150,7 @@ static void daemon_apply_srp(struct daemon *d)
 	if (ret && ret != -ENODEV)
 		sd_notifyf(0, "STATUS=RDMA fabric failed: %s; retrying",
 			   strerror(-ret));
+	daemon_dm_apply(d->dm, d->cfg, d->srp);
 }
 
 static void daemon_on_device_timer(void *arg)
@@ -157,6 +160,8 @@ static void daemon_on_device_timer(void *arg)
 	daemon_scan_rdma_devices(d);
 	if (!daemon_srp_fabric_up(d->srp) && d->n_rdma_devices)
 		daemon_apply_srp(d);
+	else /* devices may have come or gone (hot plug) */
+		daemon_dm_apply(d->dm, d->cfg, d->srp);
 	devices_reap(&d->devices);
 }
 
@@ -305,6 +310,7 @@ static void daemon_stop(struct daemon *d, const char *why)
 	 */
 	loop_timer_add(d->loop, DAEMON_STOP_TIMEOUT_MS, 0,
 		       daemon_on_stop_timeout, d, &d->stop_timer);
+	daemon_dm_stop(d->dm);
 	daemon_srp_stop(d->srp);
 	if (!daemon_srp_idle(d->srp)) {
 		d->pending_drains++;
@@ -412,6 +418,9 @@ int daemon_create(const struct daemon_opts *opts, struct config *cfg,
 		pr_err("cannot create the SRP engine: %s", strerror(-ret));
 		goto err;
 	}
+	ret = daemon_dm_create(d->loop, &d->dm);
+	if (ret)
+		goto err;
 
 	/* Force a first report even when there are no devices. */
 	d->n_rdma_devices = ~0u;
@@ -454,6 +463,7 @@ void daemon_destroy(struct daemon *d)
 	 * The SRP side and the storage are released only when every channel
 	 * is gone; after a stop timeout the process exits with them.
 	 */
+	daemon_dm_destroy(d->dm);
 	if (d->srp && daemon_srp_idle(d->srp)) {
 		daemon_srp_destroy(d->srp);
 		d->srp = NULL;

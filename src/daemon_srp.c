@@ -234,6 +234,17 @@ static int daemon_srp_workers_start(struct daemon_srp *s)
 	return 0;
 }
 
+/* IB/CM service id 0x13F0000 | port: the RDMA/CM port, 5000 by default. */
+static uint16_t daemon_srp_ib_cm_port(const struct config *cfg)
+{
+	return cfg->fabric.n_listen ? cfg->fabric.listen[0].port : 5000;
+}
+
+uint64_t daemon_srp_ib_service_id(const struct config *cfg)
+{
+	return fabric_verbs_ib_service_id(daemon_srp_ib_cm_port(cfg));
+}
+
 static int daemon_srp_fabric_start(struct daemon_srp *s,
 				   const struct config *cfg)
 {
@@ -257,9 +268,7 @@ static int daemon_srp_fabric_start(struct daemon_srp *s,
 		vp.n_listen = cfg->fabric.n_listen;
 	}
 	vp.ib_cm_enabled = cfg->fabric.ib_cm_enabled;
-	/* IB/CM service id 0x13F0000 | port: the RDMA/CM port, 5000 by default. */
-	vp.ib_cm_port = cfg->fabric.n_listen ? cfg->fabric.listen[0].port :
-					       5000;
+	vp.ib_cm_port = daemon_srp_ib_cm_port(cfg);
 	vp.ports = (const char(*)[64])cfg->fabric.ports;
 	vp.n_ports = cfg->fabric.n_ports;
 
@@ -513,6 +522,12 @@ int daemon_srp_apply(struct daemon_srp *s, const struct config *cfg,
 	}
 	daemon_srp_sync_targets(s, cfg, devs);
 	return 0;
+}
+
+const struct srp_target *daemon_srp_target(const struct daemon_srp *s,
+					   unsigned int i)
+{
+	return s->fabric && i < s->n_targets ? s->targets[i].t : NULL;
 }
 
 void daemon_srp_stop(struct daemon_srp *s)

@@ -19,6 +19,7 @@ struct config;
 struct device_set;
 struct loop;
 struct daemon_srp;
+struct srp_target;
 
 int daemon_srp_create(struct loop *loop, const struct config *cfg,
 		      struct daemon_srp **out);
@@ -35,6 +36,14 @@ bool daemon_srp_fabric_up(const struct daemon_srp *s);
  * devices it uses, names into buf; -1 while it is not up.
  */
 int daemon_srp_rdma_devices(const struct daemon_srp *s, char *buf, size_t len);
+/*
+ * The running SRP target built from cfg->targets[i] by the last apply, or
+ * NULL (not created, or the fabric is not up yet).
+ */
+const struct srp_target *daemon_srp_target(const struct daemon_srp *s,
+					   unsigned int i);
+/* The IB/CM service id logins reach srptd on (doc/verbs.md "Login paths"). */
+uint64_t daemon_srp_ib_service_id(const struct config *cfg);
 /* Start logging out every initiator; poll daemon_srp_idle(). */
 void daemon_srp_stop(struct daemon_srp *s);
 bool daemon_srp_idle(const struct daemon_srp *s);

@@ -54,6 +54,8 @@ struct config_fabric {
 	bool rdma_cm_enabled;
 	unsigned int n_listen;
 	struct config_listen *listen;
+	bool dm_agent; /* answer Device Management queries */
+	char dm_id_string[65]; /* IOControllerProfile ID string */
 	uint32_t max_req_size; /* bytes, 68..65536, default 8276 */
 	uint32_t max_rsp_size;
 	uint32_t max_rdma_size;

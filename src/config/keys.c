@@ -33,7 +33,8 @@ static const struct cfg_key cfg_top_keys[] = {
 	  .size = BUF(struct config, daemon.include_dir),
 	  .def_s = SRPTD_DEFAULT_INCLUDE_DIR,
 	  .flags = CFG_K_EMPTY_OK | CFG_K_MAIN_ONLY },
-	/* The fabric is set up once at start: every change needs a restart. */
+	/* The fabric is set up once at start: a change needs a restart (the
+	 * DM agent's keys aside). */
 	{ "fabric.ports", CFG_T_PORTS, TOP(fabric.ports), TOP(fabric.n_ports),
 	  .def_list = LIST("*"), .reload = CFG_RELOAD_RESTART },
 	{ "fabric.ib_cm.enabled", CFG_T_BOOL, TOP(fabric.ib_cm_enabled),
@@ -45,6 +46,16 @@ static const struct cfg_key cfg_top_keys[] = {
 	{ "fabric.rdma_cm.listen", CFG_T_LISTEN, TOP(fabric.listen),
 	  TOP(fabric.n_listen), .def_list = LIST("0.0.0.0:5000", "[::]:5000"),
 	  .reload = CFG_RELOAD_RESTART },
+	/*
+	 * The DM agent follows a reload (doc/discovery.md); 64 bytes is the
+	 * IOControllerProfile ID string field (IBA 16.3.3.4).
+	 */
+	{ "fabric.dm_agent", CFG_T_BOOL, TOP(fabric.dm_agent), .def = true,
+	  .reload = CFG_RELOAD_LIVE },
+	{ "fabric.dm_id_string", CFG_T_ASCII, TOP(fabric.dm_id_string),
+	  .size = BUF(struct config, fabric.dm_id_string),
+	  .def_s = "srptd SRP target", .reload = CFG_RELOAD_LIVE,
+	  .flags = CFG_K_SPACES },
 	/*
 	 * SRP_CMD is 48 bytes + 20 of additional CDB/descriptor header; Linux
 	 * asks for 8260-byte IUs with immediate data (srptd.conf(5)), the

@@ -17,8 +17,9 @@
  *    services interface (libibumad in src/fabric/dm/umad.c; a test shim
  *    replaces it);
  *  - the agent (src/fabric/dm/agent.c): registers for the DM class on
- *    every InfiniBand port of the devices in its table, answers on the
- *    main loop, follows table changes and devices that come and go.
+ *    every port of the devices in its table that has a MAD interface
+ *    (InfiniBand and RoCE, as the kernel target; not iWARP), answers on
+ *    the main loop, follows table changes and devices that come and go.
  *
  * Threads: everything runs on the loop given to dm_agent_create().
  */
@@ -101,6 +102,8 @@ struct dm_dev_info {
 	struct dm_dev_attr attr;
 	uint64_t node_guid; /* host order */
 	unsigned int n_ports; /* <= 64 */
+	/* bit p-1: port p has a MAD interface (QP1): InfiniBand or RoCE */
+	uint64_t mad_ports;
 	uint64_t ib_ports; /* bit p-1: port p has the InfiniBand link layer */
 	/* bit p-1: PortInfo CapabilityMask of port p has IsDM (bit 19) */
 	uint64_t isdm_ports;
@@ -172,7 +175,8 @@ struct dm_agent_params {
 int dm_agent_create(const struct dm_agent_params *p, struct dm_agent **out);
 /*
  * Serve table t from now on (copied).  Ports are opened and registered,
- * or closed, to match: every InfiniBand port, selected by the filter, of
+ * or closed, to match: every port with a MAD interface, selected by the
+ * filter, of
  * every device in t.  A port that cannot be opened or registered is
  * logged and retried every retry_ms.  The change ID is bumped when the
  * slots of a device already served, or the caps, change.  0 or -ENOMEM

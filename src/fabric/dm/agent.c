@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * The DM agent (src/fabric/dm.h): one registration for the Device
- * Management class per InfiniBand port of the devices in its table, each
+ * Management class per InfiniBand or RoCE port of the devices in its
+ * table, each
  * port's fd on the main loop, every request answered by dm_answer() and
  * sent back to the requester's address (doc/discovery.md "The Linux MAD
  * layer").
@@ -9,7 +10,7 @@
  * Objects, all owned by the agent, main loop only:
  *  - the table copy (struct dm_agent_dev per device: its slots and what
  *    the transport said about it), replaced whole by dm_agent_set_table;
- *  - struct dm_port, one per selected InfiniBand port of a device in the
+ *  - struct dm_port, one per selected MAD-capable port of a device in the
  *    table: SERVING (fd open, registered, watched) or FAILED (closed,
  *    retried by a timer).  port_transition() is the only place a port
  *    changes state and opens or closes its fd.
@@ -260,10 +261,14 @@ static struct dm_port *port_add(struct dm_agent *a, const char *dev,
 	return pt;
 }
 
-/* Nothing in the kernel set IsDM: the stock tools skip the port. */
+/*
+ * Nothing in the kernel set IsDM on an InfiniBand port: the stock tools
+ * skip it.  (They do not work on RoCE at all: no subnet administrator.)
+ */
 static void port_check_isdm(struct dm_port *pt, const struct dm_dev_info *in)
 {
-	if ((in->isdm_ports >> (pt->port - 1)) & 1) {
+	if (!((in->ib_ports >> (pt->port - 1)) & 1) ||
+	    ((in->isdm_ports >> (pt->port - 1)) & 1)) {
 		pt->isdm_warned = false;
 		return;
 	}
@@ -277,7 +282,8 @@ static void port_check_isdm(struct dm_port *pt, const struct dm_dev_info *in)
 
 /*
  * Make the ports match the table: query each device, open the selected
- * InfiniBand ports that are not serving, close those no longer wanted.
+ * ports with a MAD interface that are not serving, close those no longer
+ * wanted.
  * Anything that failed is retried by the timer.
  */
 static void reconcile(struct dm_agent *a)
@@ -301,7 +307,7 @@ static void reconcile(struct dm_agent *a)
 		     p <= MIN(dd->info.n_ports, DM_MAX_PORTS); p++) {
 			struct dm_port *pt;
 
-			if (!((dd->info.ib_ports >> (p - 1)) & 1) ||
+			if (!((dd->info.mad_ports >> (p - 1)) & 1) ||
 			    !port_selected(a, dd->d.name, p))
 				continue;
 			pt = port_find(a, dd->d.name, p);

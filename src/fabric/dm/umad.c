@@ -62,12 +62,19 @@ static int umad_dev_query(const char *dev, struct dm_dev_info *out)
 	memset(out, 0, sizeof(*out));
 	out->node_guid = be64toh(ca.node_guid);
 	out->n_ports = ca.numports > 0 ? (unsigned int)ca.numports : 0;
+	/* iWARP devices have no MADs (and no umad device). */
+	if (ca.node_type == IBV_NODE_RNIC) {
+		umad_release_ca(&ca);
+		umad_dev_attr(dev, &out->attr);
+		return 0;
+	}
 	/* ports[] is indexed by port number (0 is a switch's). */
 	for (int p = 1; p < UMAD_CA_MAX_PORTS && p <= ca.numports; p++) {
 		const umad_port_t *port = ca.ports[p];
 
 		if (!port)
 			continue;
+		out->mad_ports |= 1ull << (p - 1);
 		if (!strcmp(port->link_layer, "InfiniBand"))
 			out->ib_ports |= 1ull << (p - 1);
 		if (be32toh(port->capmask) & UMAD_CAP_IS_DM)

@@ -660,7 +660,7 @@ static const struct bad_fixture {
 	    "@/bad_types.conf:4: daemon.log_components: expected an array of component names, got a string",
 	    "@/bad_types.conf:5: unknown setting \"control_socket\" in daemon",
 	    "@/bad_types.conf:8: fabric.use_srq: expected true or false, got an integer",
-	    "@/bad_types.conf:9: unknown setting \"dm_agent\" in fabric",
+	    "@/bad_types.conf:9: fabric.dm_agent: expected true or false, got a string",
 	    "@/bad_types.conf:10: fabric.queue_depth: expected an integer, got a number with a fraction",
 	    "@/bad_types.conf:11: fabric.ports: expected an array of port names, got a string",
 	    "@/bad_types.conf:13: devices: expected a list ( { ... }, ... ), got a group",

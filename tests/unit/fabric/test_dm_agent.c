@@ -27,7 +27,8 @@
 struct fake_port {
 	const char *dev;
 	unsigned int port;
-	bool ib;
+	bool ib; /* InfiniBand link layer */
+	bool mad; /* a MAD interface: InfiniBand or RoCE, not iWARP */
 	bool isdm;
 	int reg_err; /* reg() fails with this while non-zero */
 	int fd; /* the agent's end; -1 when closed */
@@ -53,25 +54,36 @@ struct fake_tx {
 	uint8_t mad[DM_MAD_SIZE];
 };
 
-#define FAKE(d, p, ib_, dm)                                \
-	{                                                  \
-		.dev = d, .port = p, .ib = ib_, .isdm = dm \
+#define FAKE(d, p, ib_, mad_, dm)                                       \
+	{                                                               \
+		.dev = d, .port = p, .ib = ib_, .mad = mad_, .isdm = dm \
 	}
+/* Two IB ports; Soft-RoCE; one IB and one RoCE port; iWARP. */
 static struct fake_port g_ports[] = {
-	FAKE("mlx5_0", 1, true, true),	 FAKE("mlx5_0", 2, true, false),
-	FAKE("rxe0", 1, false, false),	 FAKE("mlx5_1", 1, true, true),
-	FAKE("mlx5_1", 2, false, false),
+	FAKE("mlx5_0", 1, true, true, true),
+	FAKE("mlx5_0", 2, true, true, false),
+	FAKE("rxe0", 1, false, true, false),
+	FAKE("mlx5_1", 1, true, true, true),
+	FAKE("mlx5_1", 2, false, true, false),
+	FAKE("iw0", 1, false, false, false),
 };
 #define N_FAKE (sizeof(g_ports) / sizeof(g_ports[0]))
 
-static bool g_gone[3]; /* mlx5_0, rxe0, mlx5_1 vanished */
+static bool g_gone[4]; /* mlx5_0, rxe0, mlx5_1, iw0 vanished */
 static struct fake_tx g_tx[16];
 static unsigned int g_n_tx;
 static unsigned int g_opens, g_closes;
 
 static int dev_index(const char *dev)
 {
-	return !strcmp(dev, "mlx5_0") ? 0 : !strcmp(dev, "rxe0") ? 1 : 2;
+	static const char *const names[] = { "mlx5_0", "rxe0", "mlx5_1",
+					     "iw0" };
+
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(dev, names[i]))
+			return i;
+	fail_msg("no device %s", dev);
+	return -1;
 }
 
 static struct fake_port *fake_find(const char *dev, unsigned int port)
@@ -105,6 +117,8 @@ static int fake_dev_query(const char *dev, struct dm_dev_info *out)
 		out->n_ports++;
 		if (g_ports[i].ib)
 			out->ib_ports |= 1ull << (g_ports[i].port - 1);
+		if (g_ports[i].mad)
+			out->mad_ports |= 1ull << (g_ports[i].port - 1);
 		if (g_ports[i].isdm)
 			out->isdm_ports |= 1ull << (g_ports[i].port - 1);
 	}
@@ -212,10 +226,11 @@ static struct dm_ioc g_slots[2] = {
 	  .service_id = 0x13f1388,
 	  .ports = 2 },
 };
-static struct dm_device g_devs[3] = {
+static struct dm_device g_devs[4] = {
 	{ "mlx5_0", 2, g_slots },
 	{ "rxe0", 2, g_slots },
 	{ "mlx5_1", 2, g_slots },
+	{ "iw0", 2, g_slots },
 };
 
 struct env {
@@ -260,7 +275,7 @@ static int setup_filter(void **state, const char (*ports)[64], unsigned int n)
 	p.n_ports = n;
 	p.retry_ms = 10;
 	assert_int_equal(dm_agent_create(&p, &e.a), 0);
-	e.t = table(3);
+	e.t = table(4);
 	*state = &e;
 	return 0;
 }
@@ -319,18 +334,19 @@ static void run(struct env *e)
 		;
 }
 
-static void test_registers_on_ib_ports(void **state)
+static void test_registers_on_mad_ports(void **state)
 {
 	struct env *e = *state;
 
 	assert_int_equal(dm_agent_ports_serving(e->a), 0);
 	assert_int_equal(dm_agent_set_table(e->a, &e->t), 0);
-	assert_int_equal(dm_agent_ports_serving(e->a), 3);
+	/* InfiniBand and RoCE ports, as the kernel target. */
+	assert_int_equal(dm_agent_ports_serving(e->a), 5);
 	for (unsigned int i = 0; i < N_FAKE; i++) {
 		struct fake_port *fp = &g_ports[i];
 
-		if (!fp->ib) {
-			assert_int_equal(fp->fd, -1); /* Ethernet: none */
+		if (!fp->mad) {
+			assert_int_equal(fp->fd, -1); /* iWARP: none */
 			continue;
 		}
 		assert_true(fp->fd >= 0);
@@ -434,7 +450,7 @@ static void test_ignores_non_requests(void **state)
 	assert_int_equal(write(fp->peer, &rx, sizeof(rx)), sizeof(rx));
 	run(e);
 	assert_int_equal(g_n_tx, 0);
-	assert_int_equal(dm_agent_ports_serving(e->a), 3);
+	assert_int_equal(dm_agent_ports_serving(e->a), 5);
 }
 
 static void test_change_id(void **state)
@@ -467,9 +483,9 @@ static void test_change_id(void **state)
 	assert_int_equal(dm_agent_ports_serving(e->a), 2);
 	assert_int_equal(dm_agent_change_id(e->a), 5);
 	/* Devices that appear are read for the first time: no bump. */
-	t = table(3);
+	t = table(4);
 	assert_int_equal(dm_agent_set_table(e->a, &t), 0);
-	assert_int_equal(dm_agent_ports_serving(e->a), 3);
+	assert_int_equal(dm_agent_ports_serving(e->a), 5);
 	assert_int_equal(dm_agent_change_id(e->a), 5);
 }
 
@@ -479,21 +495,22 @@ static void test_device_removed_from_table(void **state)
 	struct dm_table t = table(1);
 
 	assert_int_equal(dm_agent_set_table(e->a, &e->t), 0);
-	assert_int_equal(g_opens, 3);
+	assert_int_equal(g_opens, 5);
 	assert_int_equal(dm_agent_set_table(e->a, &t), 0);
 	assert_int_equal(dm_agent_ports_serving(e->a), 2);
 	assert_int_equal(fake_find("mlx5_1", 1)->fd, -1);
-	assert_int_equal(g_closes, 1);
+	assert_int_equal(fake_find("rxe0", 1)->fd, -1);
+	assert_int_equal(g_closes, 3);
 	/* An empty table closes everything. */
 	t.n_devs = 0;
 	assert_int_equal(dm_agent_set_table(e->a, &t), 0);
 	assert_int_equal(dm_agent_ports_serving(e->a), 0);
-	assert_int_equal(g_closes, 3);
+	assert_int_equal(g_closes, 5);
 }
 
 static int setup_one_port(void **state)
 {
-	static const char filter[2][64] = { "mlx5_0:2", "rxe0" };
+	static const char filter[2][64] = { "mlx5_0:2", "iw0" };
 
 	return setup_filter(state, filter, 2);
 }
@@ -503,7 +520,7 @@ static void test_port_filter(void **state)
 	struct env *e = *state;
 
 	assert_int_equal(dm_agent_set_table(e->a, &e->t), 0);
-	/* mlx5_0:2 only: rxe0 is selected but has no IB port. */
+	/* mlx5_0:2 only: iw0 is selected but has no MAD interface. */
 	assert_int_equal(dm_agent_ports_serving(e->a), 1);
 	assert_true(fake_find("mlx5_0", 2)->fd >= 0);
 	assert_int_equal(fake_find("mlx5_0", 1)->fd, -1);
@@ -525,12 +542,12 @@ static void test_register_fails_then_retried(void **state)
 	/* Someone else (the kernel target) holds the class. */
 	fp->reg_err = -EBUSY;
 	assert_int_equal(dm_agent_set_table(e->a, &e->t), 0);
-	assert_int_equal(dm_agent_ports_serving(e->a), 2);
+	assert_int_equal(dm_agent_ports_serving(e->a), 4);
 	assert_int_equal(fp->fd, -1); /* closed after the failed register */
 	loop_run_once(e->loop, 50);
-	assert_int_equal(dm_agent_ports_serving(e->a), 2);
+	assert_int_equal(dm_agent_ports_serving(e->a), 4);
 	fp->reg_err = 0;
-	wait_serving(e, 3);
+	wait_serving(e, 5);
 	assert_true(fp->fd >= 0);
 }
 
@@ -546,16 +563,16 @@ static void test_port_error_then_retried(void **state)
 	inject(fp, fp->agent_id, 0x01, 0x0010, 0, &from);
 	run(e);
 	assert_int_equal(g_n_tx, 0);
-	assert_int_equal(dm_agent_ports_serving(e->a), 2);
+	assert_int_equal(dm_agent_ports_serving(e->a), 4);
 	assert_int_equal(fp->fd, -1);
 	/* While the device is gone, retries fail quietly... */
 	g_gone[2] = true;
 	loop_run_once(e->loop, 50);
 	loop_run_once(e->loop, 50);
-	assert_int_equal(dm_agent_ports_serving(e->a), 2);
+	assert_int_equal(dm_agent_ports_serving(e->a), 3);
 	/* ...and it is served again when it is back. */
 	g_gone[2] = false;
-	wait_serving(e, 3);
+	wait_serving(e, 5);
 	assert_true(fp->fd >= 0);
 	inject(fp, fp->agent_id, 0x01, 0x0010, 0, &from);
 	run(e);
@@ -566,7 +583,7 @@ static void test_port_error_then_retried(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_registers_on_ib_ports,
+		cmocka_unit_test_setup_teardown(test_registers_on_mad_ports,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answers_to_sender, setup,
 						teardown),

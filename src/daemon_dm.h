@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The daemon's Device Management side: runs the DM agent
+ * (src/fabric/dm.h) when fabric.dm_agent is on, with one controller slot
+ * per configured target on every RDMA device the fabric uses
+ * (doc/discovery.md).  Main thread only.
+ */
+#ifndef SRPTD_DAEMON_DM_H
+#define SRPTD_DAEMON_DM_H
+
+struct config;
+struct daemon_srp;
+struct loop;
+struct daemon_dm;
+
+int daemon_dm_create(struct loop *loop, struct daemon_dm **out);
+/*
+ * Start, stop or update the agent to match cfg, the running targets of s
+ * and the fabric's devices.  Call after every daemon_srp_apply() and
+ * whenever the RDMA devices may have changed: it does nothing when none
+ * of that changed.
+ */
+void daemon_dm_apply(struct daemon_dm *dm, const struct config *cfg,
+		     const struct daemon_srp *s);
+/* Stop answering (shutdown). */
+void daemon_dm_stop(struct daemon_dm *dm);
+void daemon_dm_destroy(struct daemon_dm *dm);
+
+#endif
