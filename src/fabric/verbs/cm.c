@@ -81,6 +81,17 @@ static int v_listener_open(struct verbs_fabric *vf, struct vlistener *l)
 	if (rdma_create_id(vf->ech, &id, l,
 			   l->af_ib ? RDMA_PS_IB : RDMA_PS_TCP))
 		return -errno;
+	if (l->v6_only) {
+		int one = 1;
+
+		/* Next to an IPv4 listener on the same port (doc/verbs.md
+		 * "Login paths"). */
+		if (rdma_set_option(id, RDMA_OPTION_ID, RDMA_OPTION_ID_AFONLY,
+				    &one, sizeof(one))) {
+			ret = -errno;
+			goto fail;
+		}
+	}
 	if (rdma_bind_addr(id, (struct sockaddr *)&l->addr)) {
 		ret = -errno;
 		goto fail;
@@ -155,6 +166,18 @@ int v_listeners_setup(struct verbs_fabric *vf)
 			return -EINVAL;
 		}
 		l->rdma_cm_format = true;
+		for (unsigned int j = 0; j < p->n_listen; j++) {
+			struct sockaddr_storage o;
+			socklen_t olen;
+
+			if (l->addr.ss_family == AF_INET6 &&
+			    p->listen[j].port == p->listen[i].port &&
+			    !fabric_verbs_parse_addr(p->listen[j].addr,
+						     p->listen[j].port, &o,
+						     &olen) &&
+			    o.ss_family == AF_INET)
+				l->v6_only = true;
+		}
 		snprintf(l->name, sizeof(l->name), "%s%s%s:%u",
 			 l->addr.ss_family == AF_INET6 ? "[" : "",
 			 p->listen[i].addr,

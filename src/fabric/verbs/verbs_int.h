@@ -171,6 +171,9 @@ struct vlistener {
 	struct rdma_cm_id *id;
 	bool rdma_cm_format;
 	bool af_ib;
+	/* IPv6 only (RDMA_OPTION_ID_AFONLY): an IPv4 listener shares the
+	 * port, which a dual-stack bind would conflict with. */
+	bool v6_only;
 	struct sockaddr_storage addr;
 	char name[80];
 };
