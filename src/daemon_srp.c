@@ -2,6 +2,7 @@
 /*
  * The daemon's SRP side; see daemon_srp.h.
  */
+#include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
 #include <pthread.h>
@@ -44,6 +45,9 @@ struct daemon_worker {
 	unsigned int index;
 };
 
+/* Ports described at once (logs); more are served, just not listed. */
+#define DAEMON_MAX_PORTS 16
+
 struct daemon_srp {
 	struct loop *loop;
 	struct srp_engine *engine;
@@ -54,6 +58,14 @@ struct daemon_srp {
 	uint64_t node_guid;
 	struct daemon_target *targets;
 	unsigned int n_targets;
+	/* Login paths as started (fabric settings need a restart). */
+	struct fabric_verbs_listen *listen;
+	unsigned int n_listen;
+	bool ib_cm;
+	uint16_t ib_cm_port;
+	/* What was reported while the fabric could not start (log once). */
+	struct fabric_verbs_skips skips;
+	int start_err;
 };
 
 /* FNV-1a, enough to notice that a target's definition changed. */
@@ -245,11 +257,28 @@ uint64_t daemon_srp_ib_service_id(const struct config *cfg)
 	return fabric_verbs_ib_service_id(daemon_srp_ib_cm_port(cfg));
 }
 
+static void daemon_srp_dev_up(void *ctx, const char *dev);
+
+/* "rxe0:1 rxe1:1" into buf: the ports the fabric serves. */
+static void daemon_srp_ports_str(struct daemon_srp *s, char *buf, size_t len)
+{
+	struct fabric_verbs_port_info pi[DAEMON_MAX_PORTS];
+	unsigned int n = fabric_verbs_ports(s->fabric, pi, DAEMON_MAX_PORTS);
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (unsigned int i = 0; i < n && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s:%u%s", i ? " " : "",
+				pi[i].ref.dev_name, pi[i].ref.port,
+				pi[i].active ? "" : " (not active)");
+}
+
 static int daemon_srp_fabric_start(struct daemon_srp *s,
 				   const struct config *cfg)
 {
 	struct fabric_verbs_listen *listen = NULL;
 	struct fabric_verbs_params vp = { 0 };
+	char ports[256];
 	int ret;
 
 	ret = first_node_guid(&s->node_guid);
@@ -271,12 +300,21 @@ static int daemon_srp_fabric_start(struct daemon_srp *s,
 	vp.ib_cm_port = daemon_srp_ib_cm_port(cfg);
 	vp.ports = (const char(*)[64])cfg->fabric.ports;
 	vp.n_ports = cfg->fabric.n_ports;
+	vp.dev_up = daemon_srp_dev_up;
+	vp.port_event_ctx = s;
+	vp.skips = &s->skips;
 
 	ret = fabric_verbs_create(s->loop, &vp, &srp_engine_listener, s->engine,
 				  &s->fabric);
-	free(listen);
-	if (ret)
+	if (ret) {
+		free(listen);
 		return ret;
+	}
+	free(s->listen);
+	s->listen = listen;
+	s->n_listen = vp.n_listen;
+	s->ib_cm = vp.ib_cm_enabled;
+	s->ib_cm_port = vp.ib_cm_port;
 	ret = daemon_srp_workers_start(s);
 	if (ret) {
 		pr_err("cannot start the I/O workers: %s", strerror(-ret));
@@ -285,9 +323,10 @@ static int daemon_srp_fabric_start(struct daemon_srp *s,
 		s->fabric = NULL;
 		return ret;
 	}
+	daemon_srp_ports_str(s, ports, sizeof(ports));
 	pr_notice(
-		"fabric up: %u I/O worker(s), node GUID 0x%016llx; RDMA/CM %s, IB/CM %s (service id 0x%016llx)",
-		s->n_workers, (unsigned long long)s->node_guid,
+		"fabric up: serving %s; %u I/O worker(s), node GUID 0x%016llx; RDMA/CM %s, IB/CM %s (service id 0x%016llx)",
+		ports, s->n_workers, (unsigned long long)s->node_guid,
 		cfg->fabric.rdma_cm_enabled ? "on" : "off",
 		cfg->fabric.ib_cm_enabled ? "on" : "off",
 		(unsigned long long)fabric_verbs_ib_service_id(vp.ib_cm_port));
@@ -302,6 +341,109 @@ bool daemon_srp_fabric_up(const struct daemon_srp *s)
 int daemon_srp_rdma_devices(const struct daemon_srp *s, char *buf, size_t len)
 {
 	return s->fabric ? (int)fabric_verbs_devices(s->fabric, buf, len) : -1;
+}
+
+/* Does the listener l take logins to the IP address addr? */
+static bool daemon_srp_listens_on(const struct daemon_srp *s,
+				  const struct fabric_verbs_listen *l,
+				  const char *addr)
+{
+	struct sockaddr_storage a, b;
+	socklen_t len;
+
+	if (fabric_verbs_parse_addr(l->addr, l->port, &b, &len) ||
+	    fabric_verbs_parse_addr(addr, l->port, &a, &len))
+		return false;
+	if (b.ss_family == AF_INET) {
+		const struct sockaddr_in *bi = (const struct sockaddr_in *)&b;
+
+		return a.ss_family == AF_INET &&
+		       (bi->sin_addr.s_addr == htonl(INADDR_ANY) ||
+			bi->sin_addr.s_addr == ((const struct sockaddr_in *)&a)
+						       ->sin_addr.s_addr);
+	}
+	if (!IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&b)->sin6_addr))
+		return a.ss_family == AF_INET6 &&
+		       !memcmp(&((struct sockaddr_in6 *)&a)->sin6_addr,
+			       &((struct sockaddr_in6 *)&b)->sin6_addr, 16);
+	if (a.ss_family == AF_INET6)
+		return true;
+	/* "::" takes IPv4 too unless an IPv4 listener shares its port
+	 * (doc/verbs.md "Login paths"). */
+	for (unsigned int i = 0; i < s->n_listen; i++)
+		if (s->listen[i].port == l->port &&
+		    !strchr(s->listen[i].addr, ':'))
+			return false;
+	return true;
+}
+
+/*
+ * Log what an initiator writes to ib_srp's add_target to reach target dt
+ * through each port in use (of device dev only, if not NULL): its target
+ * port ids there (srp_target_port_ids(), doc/srp-protocol.md 2) with each
+ * address a listener takes, or the port GID on InfiniBand.
+ */
+static void daemon_srp_log_logins(struct daemon_srp *s,
+				  const struct daemon_target *dt,
+				  const char *dev)
+{
+	struct fabric_verbs_port_info pi[DAEMON_MAX_PORTS];
+	unsigned int n = fabric_verbs_ports(s->fabric, pi, DAEMON_MAX_PORTS);
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint8_t ids[SRP_TARGET_MAX_PORT_IDS][16];
+		unsigned int k, shown = 0;
+		char id[80], also[48] = "";
+
+		if (dev && strcmp(dev, pi[i].ref.dev_name))
+			continue;
+		k = srp_target_port_ids(dt->t, &pi[i].ref, ids);
+		snprintf(id, sizeof(id), "id_ext=%016llx,ioc_guid=%016llx",
+			 (unsigned long long)get_be64(ids[0]),
+			 (unsigned long long)get_be64(ids[0] + 8));
+		if (k > 1)
+			snprintf(also, sizeof(also), " (ioc_guid=%016llx too)",
+				 (unsigned long long)get_be64(ids[1] + 8));
+		if (pi[i].ib && s->ib_cm && pi[i].n_addrs) {
+			tgt_log(LOG_NOTICE, dt->name,
+				"via %s port %u: %s,dgid=%s,pkey=ffff,service_id=%016llx%s",
+				pi[i].ref.dev_name, pi[i].ref.port, id,
+				pi[i].addrs[0],
+				(unsigned long long)fabric_verbs_ib_service_id(
+					s->ib_cm_port),
+				also);
+			shown++;
+		}
+		for (unsigned int l = 0; l < s->n_listen; l++)
+			for (unsigned int a = 0; !pi[i].ib && a < pi[i].n_addrs;
+			     a++) {
+				bool v6 = strchr(pi[i].addrs[a], ':');
+
+				if (!daemon_srp_listens_on(s, &s->listen[l],
+							   pi[i].addrs[a]))
+					continue;
+				tgt_log(LOG_NOTICE, dt->name,
+					"via %s port %u: %s,dest=%s%s%s:%u%s",
+					pi[i].ref.dev_name, pi[i].ref.port, id,
+					v6 ? "[" : "", pi[i].addrs[a],
+					v6 ? "]" : "", s->listen[l].port, also);
+				shown++;
+			}
+		if (!shown)
+			tgt_log(LOG_NOTICE, dt->name,
+				"via %s port %u: %s; no address a listener takes yet",
+				pi[i].ref.dev_name, pi[i].ref.port, id);
+	}
+}
+
+/* A device was added while the fabric runs: its login strings. */
+static void daemon_srp_dev_up(void *ctx, const char *dev)
+{
+	struct daemon_srp *s = ctx;
+
+	for (unsigned int i = 0; i < s->n_targets; i++)
+		if (s->targets[i].t)
+			daemon_srp_log_logins(s, &s->targets[i], dev);
 }
 
 /*
@@ -491,6 +633,8 @@ static void daemon_srp_sync_targets(struct daemon_srp *s,
 		}
 		if (build_target(s, cfg, devs, ct, i, true, &next[i].t, &fp))
 			tgt_log(LOG_ERR, ct->name, "cannot create the target");
+		else
+			daemon_srp_log_logins(s, &next[i], NULL);
 		next[i].fingerprint = fp;
 	}
 	for (unsigned int j = 0; j < s->n_targets; j++) {
@@ -512,13 +656,18 @@ int daemon_srp_apply(struct daemon_srp *s, const struct config *cfg,
 
 	if (!s->fabric) {
 		ret = daemon_srp_fabric_start(s, cfg);
-		if (ret == -ENODEV)
-			return ret; /* the daemon reports the wait */
-		if (ret) {
-			pr_err("cannot start the RDMA fabric: %s",
-			       strerror(-ret));
-			return ret;
+		/* Each reason once; the daemon retries every second. */
+		if (ret && ret != s->start_err) {
+			if (ret == -ENODEV)
+				pr_notice(
+					"RDMA fabric not started: no usable RDMA device yet; waiting");
+			else
+				pr_err("cannot start the RDMA fabric: %s; retrying",
+				       strerror(-ret));
 		}
+		s->start_err = ret;
+		if (ret)
+			return ret;
 	}
 	daemon_srp_sync_targets(s, cfg, devs);
 	return 0;
@@ -552,5 +701,6 @@ void daemon_srp_destroy(struct daemon_srp *s)
 	if (s->fabric)
 		fabric_verbs_destroy(s->fabric);
 	srp_engine_destroy(s->engine);
+	free(s->listen);
 	free(s);
 }

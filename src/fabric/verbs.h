@@ -54,6 +54,38 @@ struct fabric_verbs_listen {
 /* Optional upcall for port state changes (ibv async events). */
 typedef void (*fabric_verbs_port_event_fn)(void *ctx, const char *dev,
 					   unsigned int port, bool active);
+/* Optional upcall: device dev was added while the fabric runs and is up. */
+typedef void (*fabric_verbs_dev_up_fn)(void *ctx, const char *dev);
+
+/*
+ * Devices seen but not used, and why: each reason is logged once, and
+ * "up" when the device later comes into use.  The caller keeps it across
+ * fabric_verbs_create() attempts that failed with -ENODEV.
+ */
+#define FABRIC_VERBS_MAX_SKIPS 16
+struct fabric_verbs_skips {
+	unsigned int n;
+	struct {
+		char dev[64]; /* "" = the fabric as a whole */
+		char why[96];
+	} e[FABRIC_VERBS_MAX_SKIPS];
+};
+
+/* One port in use (fabric_verbs_ports()). */
+#define FABRIC_VERBS_MAX_ADDRS 8
+struct fabric_verbs_port_info {
+	struct fabric_port_ref ref;
+	bool active; /* IBV_PORT_ACTIVE */
+	bool ib; /* InfiniBand link layer (IB/CM logins by GID) */
+	char state[16]; /* "active", "down", ... */
+	/*
+	 * What an initiator logs in to: IP addresses from the RoCE v2 GIDs
+	 * (link-local ones left out), or on InfiniBand the port GID as 32
+	 * hex digits (ib_srp's dgid=).
+	 */
+	unsigned int n_addrs;
+	char addrs[FABRIC_VERBS_MAX_ADDRS][48];
+};
 
 struct fabric_verbs_params {
 	/* RDMA/CM (IP) listeners; none when n_listen == 0. */
@@ -74,6 +106,8 @@ struct fabric_verbs_params {
 	unsigned int listen_retry_s;
 	fabric_verbs_port_event_fn port_event;
 	void *port_event_ctx;
+	fabric_verbs_dev_up_fn dev_up; /* ctx: port_event_ctx */
+	struct fabric_verbs_skips *skips; /* NULL: the fabric's own */
 };
 
 /* IB/CM service ids userspace may listen on (RDMA_PS_IB << 16; doc/verbs.md
@@ -102,6 +136,17 @@ void fabric_verbs_destroy(struct fabric *f);
  * returns how many.  Main thread.
  */
 unsigned int fabric_verbs_devices(struct fabric *f, char *buf, size_t len);
+
+/*
+ * The selected ports of the devices in use, at most max, into out;
+ * returns how many.  Reads port state and GID tables.  Main thread.
+ */
+unsigned int fabric_verbs_ports(struct fabric *f,
+				struct fabric_verbs_port_info *out,
+				unsigned int max);
+/* "rxe1 port 1: active, Ethernet, node GUID 0x..., addresses ..." */
+char *fabric_verbs_port_str(const struct fabric_verbs_port_info *pi, char *buf,
+			    size_t len);
 
 /* Helpers, exposed for unit tests. */
 uint64_t fabric_verbs_ib_service_id(uint16_t port);

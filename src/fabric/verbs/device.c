@@ -63,15 +63,73 @@ static bool v_port_selected(const struct fabric_verbs_params *p,
 	return false;
 }
 
+/*
+ * Why dev ("" = the fabric as a whole) is not in use: logged at lvl the
+ * first time, and again only when the reason changes; the rescan retries
+ * the device every V_SCAN_MS meanwhile (struct fabric_verbs_skips).
+ */
+static void v_skip(struct verbs_fabric *vf, int lvl, const char *dev,
+		   const char *why)
+{
+	struct fabric_verbs_skips *sk = vf->skips;
+	unsigned int i;
+
+	for (i = 0; i < sk->n; i++)
+		if (!strcmp(sk->e[i].dev, dev))
+			break;
+	if (i < sk->n && !strcmp(sk->e[i].why, why)) {
+		pr_debug(LOG_C_FABRIC, "verbs%s%s: still not used: %s",
+			 *dev ? " " : "", dev, why);
+		return;
+	}
+	if (*dev)
+		pr_log(lvl, LOG_C_FABRIC,
+		       "verbs %s: not used: %s (retried every %u s)", dev, why,
+		       V_SCAN_MS / 1000);
+	else
+		pr_log(lvl, LOG_C_FABRIC, "verbs: %s", why);
+	if (i == sk->n) {
+		if (sk->n == FABRIC_VERBS_MAX_SKIPS)
+			return; /* logged; not remembered */
+		sk->n++;
+	}
+	snprintf(sk->e[i].dev, sizeof(sk->e[i].dev), "%s", dev);
+	snprintf(sk->e[i].why, sizeof(sk->e[i].why), "%s", why);
+}
+
+/* dev is in use or gone: forget its reason, copied to was ("" if none). */
+static void v_unskip(struct verbs_fabric *vf, const char *dev, char *was,
+		     size_t len)
+{
+	struct fabric_verbs_skips *sk = vf->skips;
+
+	if (len)
+		was[0] = 0;
+	for (unsigned int i = 0; i < sk->n; i++) {
+		if (strcmp(sk->e[i].dev, dev))
+			continue;
+		if (len)
+			snprintf(was, len, "%s", sk->e[i].why);
+		sk->e[i] = sk->e[--sk->n];
+		return;
+	}
+}
+
 static void v_async_cb(void *arg, uint32_t events);
 
-/* Open slot d for ctx: ports through the filter, PD, async events.
- * -ENODEV: no selected port (or unusable); the slot stays FREE. */
+/*
+ * Open slot d for ctx: ports through the filter, PD, async events.
+ * With why set and the slot left FREE: -ENOENT when fabric.ports selects
+ * none of its ports (the admin's choice), -ENODEV when it is unusable.
+ * Logs nothing above info: the caller reports (v_skip, v_dev_log_up).
+ */
 static int v_dev_probe(struct verbs_fabric *vf, struct vdev *d,
-		       struct ibv_context *ctx)
+		       struct ibv_context *ctx, char *why, size_t why_len)
 {
 	const char *name = ibv_get_device_name(ctx->device);
 	unsigned int idx = d->idx;
+	unsigned int n_sel = 0;
+	int err;
 
 	memset(d, 0, sizeof(*d));
 	d->idx = idx;
@@ -79,8 +137,9 @@ static int v_dev_probe(struct verbs_fabric *vf, struct vdev *d,
 	atomic_init(&d->state, VD_FREE);
 	snprintf(d->name, sizeof(d->name), "%s", name ? name : "?");
 	d->ctx = ctx;
-	if (ibv_query_device(ctx, &d->attr)) {
-		vdev_log(LOG_WARNING, d, "ibv_query_device: %m; skipped");
+	err = ibv_query_device(ctx, &d->attr); /* returns an errno */
+	if (err) {
+		snprintf(why, why_len, "ibv_query_device: %s", strerror(err));
 		return -ENODEV;
 	}
 	d->nports = d->attr.phys_port_cnt;
@@ -89,25 +148,29 @@ static int v_dev_probe(struct verbs_fabric *vf, struct vdev *d,
 
 		if (!v_port_selected(&vf->p, d->name, p))
 			continue;
-		if (ibv_query_port(ctx, p, &pa)) {
-			vdev_log(LOG_WARNING, d, "port %u: query: %m", p);
+		n_sel++;
+		err = ibv_query_port(ctx, p, &pa);
+		if (err) {
+			snprintf(why, why_len, "port %u: ibv_query_port: %s", p,
+				 strerror(err));
 			continue;
 		}
 		d->port_mask |= 1u << p;
 		if (pa.link_layer == IBV_LINK_LAYER_INFINIBAND ||
 		    pa.link_layer == IBV_LINK_LAYER_UNSPECIFIED)
 			d->ib_port_mask |= 1u << p;
-		vdev_log(LOG_INFO, d, "port %u: %s, link layer %s", p,
-			 ibv_port_state_str(pa.state),
-			 pa.link_layer == IBV_LINK_LAYER_ETHERNET ?
-				 "Ethernet" :
-				 "InfiniBand");
+	}
+	if (!n_sel) {
+		snprintf(why, why_len,
+			 "none of its %u port(s) is selected by fabric.ports",
+			 d->nports);
+		return -ENOENT;
 	}
 	if (!d->port_mask)
-		return -ENODEV;
+		return -ENODEV; /* why: the failed port query */
 	d->pd = ibv_alloc_pd(ctx);
 	if (!d->pd) {
-		vdev_log(LOG_ERR, d, "ibv_alloc_pd: %m; skipped");
+		snprintf(why, why_len, "ibv_alloc_pd: %s", strerror(errno));
 		return -ENODEV;
 	}
 	if (set_nonblock(ctx->async_fd) == 0 &&
@@ -117,7 +180,7 @@ static int v_dev_probe(struct verbs_fabric *vf, struct vdev *d,
 	else
 		vdev_log(LOG_WARNING, d, "async events not watched");
 	vdev_log(LOG_INFO, d,
-		 "in use: max_qp_wr %d max_sge %d max_qp_init_rd_atom %d",
+		 "limits: max_qp_wr %d max_sge %d max_qp_init_rd_atom %d",
 		 d->attr.max_qp_wr, d->attr.max_sge,
 		 d->attr.max_qp_init_rd_atom);
 	return 0;
@@ -225,8 +288,14 @@ void v_dev_remove(struct vdev *d, const char *why)
 /* A device appeared: probe it, register every MR, add it to every CQ. */
 static void v_dev_add(struct verbs_fabric *vf, struct ibv_context *ctx)
 {
+	const char *name = ibv_get_device_name(ctx->device);
 	struct vdev *d = NULL;
+	char why[96];
 	unsigned int i;
+	int ret;
+
+	if (!name)
+		name = "?";
 
 	for (i = 0; i < V_MAX_DEVS; i++) {
 		int st = atomic_load(&vf->devs[i].state);
@@ -237,14 +306,18 @@ static void v_dev_add(struct verbs_fabric *vf, struct ibv_context *ctx)
 		}
 	}
 	if (!d) {
-		v_log(LOG_WARNING, "device %s ignored: %u devices in use",
-		      ibv_get_device_name(ctx->device), V_MAX_DEVS);
+		snprintf(why, sizeof(why), "%u devices in use already",
+			 V_MAX_DEVS);
+		v_skip(vf, LOG_WARNING, name, why);
 		return;
 	}
 	d->idx = i;
-	if (v_dev_probe(vf, d, ctx)) {
+	ret = v_dev_probe(vf, d, ctx, why, sizeof(why));
+	if (ret) {
 		v_dev_unprobe(vf, d);
 		atomic_store(&d->state, VD_FREE);
+		v_skip(vf, ret == -ENOENT ? LOG_NOTICE : LOG_WARNING, name,
+		       why);
 		return;
 	}
 	pthread_mutex_lock(&vf->lock);
@@ -252,6 +325,8 @@ static void v_dev_add(struct verbs_fabric *vf, struct ibv_context *ctx)
 		pthread_mutex_unlock(&vf->lock);
 		v_dev_unprobe(vf, d);
 		atomic_store(&d->state, VD_FREE);
+		v_skip(vf, LOG_WARNING, name,
+		       "cannot register the memory regions on it");
 		return;
 	}
 	d->nconns = 0;
@@ -263,7 +338,10 @@ static void v_dev_add(struct verbs_fabric *vf, struct ibv_context *ctx)
 		if (vcq_msg_send(cq, d, true))
 			vdev_log(LOG_ERR, d, "cannot add it to a CQ");
 	pthread_mutex_unlock(&vf->lock);
-	vdev_log(LOG_NOTICE, d, "device added");
+	v_unskip(vf, name, why, sizeof(why));
+	v_dev_log_up(d, why[0] ? why : NULL);
+	if (vf->p.dev_up)
+		vf->p.dev_up(vf->p.port_event_ctx, d->name);
 }
 
 /*
@@ -293,6 +371,19 @@ void v_refresh_devices(struct verbs_fabric *vf)
 			found |= list[k] == d->ctx;
 		if (!found)
 			v_dev_remove(d, "device gone");
+	}
+	/* A device that left and comes back is reported afresh. */
+	for (unsigned int j = 0; j < vf->skips->n;) {
+		const char *dev = vf->skips->e[j].dev;
+		bool found = !*dev;
+
+		for (int k = 0; k < n && !found; k++)
+			found = !strcmp(dev,
+					ibv_get_device_name(list[k]->device));
+		if (found)
+			j++;
+		else
+			v_unskip(vf, dev, NULL, 0);
 	}
 	for (int k = 0; k < n; k++)
 		if (!v_find_dev(vf, list[k]))
@@ -402,11 +493,11 @@ void v_devices_close(struct verbs_fabric *vf)
 int v_devices_open(struct verbs_fabric *vf)
 {
 	struct fabric_caps *caps = &vf->base.caps;
-	int n = 0;
+	int n = 0, ret;
 
 	vf->rdma_devs = rdma_get_devices(&n);
 	if (!vf->rdma_devs || n <= 0) {
-		v_log(LOG_NOTICE, "no RDMA device present");
+		v_skip(vf, LOG_NOTICE, "", "no RDMA device present");
 		v_devices_close(vf);
 		return -ENODEV;
 	}
@@ -417,14 +508,20 @@ int v_devices_open(struct verbs_fabric *vf)
 	caps->max_mr_size = SIZE_MAX;
 	for (int i = 0; i < n && vf->ndev < V_MAX_DEVS; i++) {
 		struct vdev *d = &vf->devs[vf->ndev];
+		char why[96];
 
 		d->idx = vf->ndev;
-		if (v_dev_probe(vf, d, vf->rdma_devs[i])) {
+		ret = v_dev_probe(vf, d, vf->rdma_devs[i], why, sizeof(why));
+		if (ret) {
 			v_dev_unprobe(vf, d);
+			v_skip(vf, ret == -ENOENT ? LOG_NOTICE : LOG_WARNING,
+			       d->name, why);
 			continue;
 		}
 		atomic_store(&d->state, VD_ACTIVE);
 		vf->ndev++;
+		v_unskip(vf, d->name, why, sizeof(why));
+		v_dev_log_up(d, why[0] ? why : NULL);
 		caps->max_qp_wr = umin(caps->max_qp_wr, d->attr.max_qp_wr);
 		caps->max_sge = umin(caps->max_sge, d->attr.max_sge);
 		caps->max_rd_atomic =
@@ -436,11 +533,12 @@ int v_devices_open(struct verbs_fabric *vf)
 			caps->read_sink_remote_write = true;
 	}
 	if (!vf->ndev) {
-		v_log(LOG_NOTICE,
-		      "no RDMA device port matches the port filter");
+		v_skip(vf, LOG_WARNING, "",
+		       "no RDMA device can be used (reasons above)");
 		v_devices_close(vf);
 		return -ENODEV;
 	}
+	v_unskip(vf, "", NULL, 0);
 	return 0;
 }
 

@@ -72,6 +72,7 @@ int fabric_verbs_create(struct loop *main_loop,
 		       p->n_ports * sizeof(*vf->ports_cfg));
 		vf->p.ports = (const char(*)[64])vf->ports_cfg;
 	}
+	vf->skips = p->skips ? p->skips : &vf->own_skips;
 	vf->base.ops = &verbs_ops;
 	vf->base.lh = lh;
 	vf->base.lctx = lctx;

@@ -15,6 +15,7 @@
  *   srq.c     shared receive queues and their qp_num table
  *   qp.c      QP create / destroy / drain, posting sends, RDMA and receives
  *   mr.c      memory registration and the lkey handle table
+ *   port.c    what the ports in use are: state, link layer, addresses
  *
  * Threads.  There are two kinds:
  *  - the main thread runs the loop given to fabric_verbs_create(): the CM
@@ -355,6 +356,8 @@ struct verbs_fabric {
 	_Atomic(struct vmr *) *mrs; /* V_MAX_MRS entries */
 	unsigned int mr_hint; /* first handle to try */
 	struct fabric_conn_req *conns;
+	struct fabric_verbs_skips own_skips;
+	struct fabric_verbs_skips *skips; /* p.skips or &own_skips */
 };
 
 /* Messages to a connection's CQ thread (conn.c). */
@@ -420,6 +423,11 @@ void v_scan_cb(void *arg);
 void v_dev_remove(struct vdev *d, const char *why);
 void v_dev_release_cqs(void *arg);
 void v_dev_release_finish(void *arg);
+
+/* port.c (main thread) */
+int v_port_info(struct vdev *d, unsigned int port,
+		struct fabric_verbs_port_info *pi);
+void v_dev_log_up(struct vdev *d, const char *was);
 
 /* cm.c (main thread, but accept/reject/disconnect: see above) */
 void v_cm_fd_cb(void *arg, uint32_t events);

@@ -12,7 +12,9 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -165,6 +167,61 @@ static void test_no_device(void **state)
 	loop_destroy(loop);
 }
 
+/* Lines of f containing needle. */
+static int count_lines(FILE *f, const char *needle)
+{
+	char line[512];
+	int n = 0;
+
+	rewind(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	return n;
+}
+
+/*
+ * The daemon retries a fabric that found no device every second, keeping
+ * the skip memory: the reason is logged once, not at every attempt.
+ */
+static void test_no_device_logged_once(void **state)
+{
+	static const struct fabric_listener_handlers lh = {
+		.conn_request = conn_request_unused,
+	};
+	struct fabric_verbs_skips sk = { 0 };
+	struct fabric_verbs_params p = { .skips = &sk };
+	struct fabric *f = NULL;
+	struct loop *loop;
+	FILE *cap = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	int n_mem, n_all;
+
+	assert_non_null(cap);
+	assert_true(saved >= 0);
+	assert_int_equal(loop_create(&loop), 0);
+	fflush(stderr);
+	assert_true(dup2(fileno(cap), STDERR_FILENO) >= 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(fabric_verbs_create(loop, &p, &lh, NULL, &f),
+				 -ENODEV);
+	fflush(stderr);
+	n_mem = count_lines(cap, "no RDMA device present");
+	/* Without the caller's memory every attempt reports it. */
+	p.skips = NULL;
+	assert_int_equal(fabric_verbs_create(loop, &p, &lh, NULL, &f), -ENODEV);
+	fflush(stderr);
+	n_all = count_lines(cap, "no RDMA device present");
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	fclose(cap);
+	assert_int_equal(n_mem, 1);
+	assert_int_equal(n_all, 2);
+	assert_int_equal(sk.n, 1);
+	assert_string_equal(sk.e[0].dev, "");
+	assert_string_equal(sk.e[0].why, "no RDMA device present");
+	loop_destroy(loop);
+}
+
 static void test_bad_params(void **state)
 {
 	static const struct fabric_listener_handlers lh = {
@@ -196,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_port_match),
 		cmocka_unit_test(test_parse_addr),
 		cmocka_unit_test(test_no_device),
+		cmocka_unit_test(test_no_device_logged_once),
 		cmocka_unit_test(test_bad_params),
 	};
 
