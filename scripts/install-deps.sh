@@ -17,7 +17,8 @@ liburing-dev libaio-dev libconfig-dev libcmocka-dev libsystemd-dev
 libjson-c-dev valgrind fio gcovr python3"
 
 VM_PKGS="qemu-system-x86 busybox-static dash kmod iproute2 sg3-utils lsscsi
-xz-utils zstd cpio fio ibverbs-utils rdmacm-utils rdma-core srptools"
+xz-utils zstd cpio fio ibverbs-utils rdmacm-utils rdma-core srptools
+multipath-tools udev dmsetup e2fsprogs"
 
 want="$PKGS"
 [ "${1:-}" = "--vm" ] && want="$PKGS $VM_PKGS"

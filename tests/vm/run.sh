@@ -11,6 +11,11 @@
 #   --exec FILE     run FILE (sh) in the guest instead of the suite
 #   --checks LIST   comma list of check groups (default all; see suite.sh)
 #   --timeout SEC   guest watchdog (default 900); qemu is killed 120 s later
+#   --repeat N      run each multipath scenario N times (--checks
+#                   multipath; default 1)
+#   --mp-seconds S  fio time per multipath scenario run (default 45)
+#   --mp-scsi-timeout S  SCSI command timeout of the multipath path disks
+#                   (default 30, sd's default; blktests' srp group uses 1)
 #   --accel A       tcg (default) or kvm
 #   --no-deps       do not run scripts/install-deps.sh --vm
 #   --gcov DIR      the binary was built with gcc --coverage in build
@@ -49,6 +54,9 @@ wd=900
 accel=tcg
 deps=1
 gcov=
+repeat=1
+mpsec=45
+mptmo=30
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -62,6 +70,9 @@ while [ $# -gt 0 ]; do
 	--timeout) wd=$2; shift ;;
 	--accel) accel=$2; shift ;;
 	--no-deps) deps=0 ;;
+	--repeat) repeat=$2; shift ;;
+	--mp-seconds) mpsec=$2; shift ;;
+	--mp-scsi-timeout) mptmo=$2; shift ;;
 	--gcov) gcov=$(realpath "$2"); shift ;;
 	-h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -134,7 +145,8 @@ key=$({
 	echo "$kver $kpkgver"
 	dpkg-query -W busybox-static dash kmod iproute2 ibverbs-utils \
 		ibverbs-providers libibverbs1 librdmacm1 libibumad3 rdmacm-utils fio sg3-utils \
-		lsscsi util-linux coreutils libc6 2>/dev/null
+		lsscsi util-linux coreutils libc6 multipath-tools udev dmsetup \
+		libdevmapper1.02.1 e2fsprogs 2>/dev/null
 } | sha256sum | cut -c1-16)
 base=$cache/initramfs-$kver-$key.cpio
 if [ ! -s "$base" ]; then
@@ -189,6 +201,7 @@ rm -rf "$ov"
 # -------------------------------------------------------------- boot ----
 append="console=ttyS0 panic=-1 mitigations=off vmrig.mode=$mode"
 append="$append vmrig.targets=$target vmrig.wd=$wd vmrig.checks=$checks"
+append="$append vmrig.repeat=$repeat vmrig.mpsec=$mpsec vmrig.mptmo=$mptmo"
 serial3=()
 if [ -n "$gcov" ]; then
 	append="$append vmrig.gcov=1" # counters come back on ttyS2

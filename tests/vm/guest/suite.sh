@@ -20,6 +20,10 @@
 #   opts     logins with queue_size=8, cmd_sg_entries=255, max_sect=64, and
 #            ib_srp use_imm_data=0 / never_register=1 (indirect and external
 #            descriptor tables), each with verified I/O
+#   multipath (only when named; not part of "all") dm-multipath over two
+#            paths (rxe0 IPv4, rxe1 IPv6) with multipathd and udev: fio
+#            verify on the map while the paths log out and in (raw, ext4)
+#            and while sg_reset -d/-b alternate on each path (multipath.sh)
 #   perf     4K random read IOPS and 1M sequential read MiB/s (INFO lines)
 #   compare  (with both lio and srptd in VMRIG_TARGETS; also run by "perf")
 #            both targets up at once, 4K random reads alternating between
@@ -27,6 +31,7 @@
 # fabric/* checks (Soft-RoCE up, userspace verbs and RDMA/CM work) always run.
 # The target's own checks (target_extra_checks) always run.
 . /vm/lib.sh
+. /vm/multipath.sh
 
 FIO_TIMEOUT=150
 
@@ -610,6 +615,7 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 	want perf && run_check perf chk_perf
 	target_extra_checks
 	run_check logout chk_logout
+	want_named multipath && mp_checks
 	run_check stop chk_stop
 	command -v target_final_checks >/dev/null 2>&1 && target_final_checks
 	report "INFO ${T}_suite_seconds=$(elapsed "$t_target")"
@@ -678,4 +684,5 @@ if has_target lio && has_target srptd && { want compare || want perf; }; then
 	compare_cleanup
 fi
 
+mp_summary
 report "INFO suite_seconds=$(elapsed "$t_suite")"

@@ -21,7 +21,9 @@ trap 'rm -rf "$stage"' EXIT
 MODULES="rdma_rxe ib_core ib_uverbs rdma_cm rdma_ucm ib_cm iw_cm ib_umad
 ib_srp scsi_transport_srp sd_mod sg ib_srpt target_core_mod target_core_file
 target_core_iblock veth configfs crc32c_generic crc32c-intel crc32_generic
-crc32-pclmul brd"
+crc32-pclmul brd
+dm_mod dm_multipath dm_service_time dm_round_robin dm_queue_length
+scsi_dh_alua scsi_dh_emc scsi_dh_rdac ext4"
 
 # Host binaries copied with their ldd libraries.
 BINARIES="/usr/bin/dash /usr/bin/kmod /usr/sbin/ip /usr/bin/rdma
@@ -35,6 +37,21 @@ BINARIES="/usr/bin/dash /usr/bin/kmod /usr/sbin/ip /usr/bin/rdma
 /usr/lib/x86_64-linux-gnu/librdmacm.so.1
 /usr/lib/x86_64-linux-gnu/libibumad.so.3"
 
+# The multipath group (guest/multipath.sh): Debian's multipath-tools with
+# its dlopen()ed checker and prioritizer plug-ins, device-mapper's dmsetup,
+# and udev, which multipathd needs for the uevents of paths coming and
+# going and for the WWIDs (scsi_id) it groups paths by; mke2fs for the
+# filesystem on the map.
+MP_BINARIES="/usr/sbin/multipath /usr/sbin/multipathd /usr/sbin/dmsetup
+/usr/bin/udevadm /usr/lib/udev/scsi_id /usr/sbin/mke2fs
+$(ls /usr/lib/multipath/*.so)"
+# Only the rules that name block devices and device-mapper maps and run
+# multipath; the others (RDMA, srp_daemon, drivers, input) would start
+# services or load modules behind the suite's back.
+MP_RULES="50-udev-default.rules 55-dm.rules 56-dm-mpath.rules 60-block.rules
+60-persistent-storage.rules 60-persistent-storage-dm.rules
+60-multipath.rules 95-dm-notify.rules"
+
 merged_root "$stage"
 mkdir -p "$stage/proc" "$stage/sys" "$stage/dev" "$stage/tmp" "$stage/run" \
 	"$stage/mnt" "$stage/etc/libibverbs.d" "$stage/root"
@@ -42,6 +59,16 @@ mkdir -p "$stage/proc" "$stage/sys" "$stage/dev" "$stage/tmp" "$stage/run" \
 # shellcheck disable=SC2086
 copy_elf "$stage" $BINARIES
 cp /etc/libibverbs.d/rxe.driver "$stage/etc/libibverbs.d/"
+# shellcheck disable=SC2086
+copy_elf "$stage" $MP_BINARIES
+# udevadm is systemd-udevd when called by that name
+mkdir -p "$stage/usr/lib/systemd"
+ln -sf ../../bin/udevadm "$stage/usr/lib/systemd/systemd-udevd"
+ln -sf mke2fs "$stage/usr/sbin/mkfs.ext4"
+mkdir -p "$stage/usr/lib/udev/rules.d" "$stage/etc/udev"
+for r in $MP_RULES; do
+	cp "/usr/lib/udev/rules.d/$r" "$stage/usr/lib/udev/rules.d/"
+done
 ln -sf dash "$stage/usr/bin/sh"
 for t in modprobe insmod rmmod lsmod depmod modinfo; do
 	ln -sf ../bin/kmod "$stage/usr/sbin/$t"
