@@ -201,6 +201,9 @@ static void port_readable(void *arg, uint32_t events)
 	for (unsigned int i = 0; i < DM_RECV_BUDGET; i++) {
 		memset(&from, 0, sizeof(from));
 		len = a->ops->recv(pt->fd, mad, sizeof(mad), &agent, &from);
+		if ((len == -EAGAIN || len == -EINTR) &&
+		    (events & (EPOLLERR | EPOLLHUP)))
+			len = -EIO; /* nothing queued, and it will not do */
 		if (len == -EAGAIN || len == -EINTR)
 			return;
 		if (len == -ENOSPC)
@@ -213,10 +216,6 @@ static void port_readable(void *arg, uint32_t events)
 		if (len == 0 || agent != pt->agent_id)
 			continue;
 		answer_one(pt, mad, len, &from);
-	}
-	if (events & (EPOLLERR | EPOLLHUP)) {
-		port_transition(pt, DM_PORT_FAILED, -EIO);
-		arm_retry(a);
 	}
 }
 

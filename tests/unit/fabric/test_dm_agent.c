@@ -172,6 +172,8 @@ static int fake_recv(int fd, void *mad, size_t len, int *agent,
 	n = read(fd, &rx, sizeof(rx));
 	if (n < 0)
 		return -errno;
+	if (n == 0) /* the test hung up: nothing to read, EPOLLHUP */
+		return -EAGAIN;
 	assert_int_equal(n, sizeof(rx));
 	assert_true(len >= (size_t)rx.len);
 	memcpy(mad, rx.mad, (size_t)rx.len);
@@ -200,7 +202,8 @@ static void fake_close(int fd)
 	struct fake_port *fp = fake_by_fd(fd);
 
 	close(fp->fd);
-	close(fp->peer);
+	if (fp->peer >= 0)
+		close(fp->peer);
 	fp->fd = fp->peer = -1;
 	g_closes++;
 }
@@ -580,6 +583,23 @@ static void test_port_error_then_retried(void **state)
 	assert_int_equal(g_tx[0].fd, fp->fd);
 }
 
+/* The fd reports a hang-up with nothing to read (device gone). */
+static void test_port_hangup_then_retried(void **state)
+{
+	struct env *e = *state;
+	struct fake_port *fp = fake_find("mlx5_0", 2);
+
+	assert_int_equal(dm_agent_set_table(e->a, &e->t), 0);
+	close(fp->peer);
+	fp->peer = -1;
+	loop_run_once(e->loop, 0);
+	assert_int_equal(dm_agent_ports_serving(e->a), 4);
+	assert_int_equal(fp->fd, -1);
+	/* The retry opens it again; no busy loop in between. */
+	wait_serving(e, 5);
+	assert_true(fp->fd >= 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -598,6 +618,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_register_fails_then_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_port_error_then_retried,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_port_hangup_then_retried,
 						setup, teardown),
 	};
 
