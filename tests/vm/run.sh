@@ -9,6 +9,8 @@
 #                   if it exists)
 #   --demo          boot, log in, show what the initiator sees; no checks
 #   --exec FILE     run FILE (sh) in the guest instead of the suite
+#   --copy FILE     also put executable FILE (and its libraries) in the
+#                   guest's /usr/local/bin; repeatable (test clients)
 #   --checks LIST   comma list of check groups (default all; see suite.sh)
 #   --timeout SEC   guest watchdog (default 900); qemu is killed 120 s later
 #   --repeat N      run each multipath scenario N times (--checks
@@ -49,6 +51,7 @@ target=$DEFAULT_TARGET
 srptd=
 mode=suite
 exec_file=
+copies=()
 checks=all
 wd=900
 accel=tcg
@@ -66,6 +69,7 @@ while [ $# -gt 0 ]; do
 	--srptd=*) srptd=${1#*=} ;;
 	--demo) mode=demo ;;
 	--exec) mode=exec; exec_file=$2; shift ;;
+	--copy) copies+=("$(realpath "$2")"); shift ;;
 	--checks) checks=$2; shift ;;
 	--timeout) wd=$2; shift ;;
 	--accel) accel=$2; shift ;;
@@ -179,6 +183,12 @@ cp "$here"/guest/*.sh "$here"/guest/*.in "$ov/vm/" 2>/dev/null || :
 if [ -n "$exec_file" ]; then
 	cp "$exec_file" "$ov/vm/exec.sh"
 fi
+for _c in "${copies[@]}"; do
+	[ -x "$_c" ] || { echo "run.sh: --copy $_c: not an executable" >&2; exit 2; }
+	mkdir -p "$ov/usr/local/bin"
+	cp "$_c" "$ov/usr/local/bin/"
+	copy_libs "$ov" "$_c"
+done
 if [ -n "$srptd" ]; then
 	mkdir -p "$ov/usr/sbin"
 	cp "$srptd" "$ov/usr/sbin/srptd"

@@ -7,10 +7,13 @@
 #                        on the verbs fabric: login, dd, fio verify, logout
 #   verbs_hotplug_vm.sh  rdma link delete/add under the target, port events
 #                        (twice: per-channel receive queues, then an SRQ)
+#   dm_vm.sh             srptd's Device Management agent over the kernel
+#                        MAD stack: dm_query's ibsrpdm-style lines, reload
+#                        turning the agent off and on
 #
 # Usage: tests/unit/fabric/verbs_vm_tests.sh BUILD_DIR [run.sh options]
-# BUILD_DIR must contain tests/unit/fabric/verbs_smoke and verbs_srp_target
-# (cmake --build BUILD_DIR --target verbs_smoke verbs_srp_target).
+# BUILD_DIR must contain tests/unit/fabric/verbs_smoke, verbs_srp_target
+# and dm_query, and src/srptd (cmake --build BUILD_DIR).
 # Exit 0 only if every run passed.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,4 +41,10 @@ for t in smoke:verbs_smoke srp:verbs_srp_target hotplug:verbs_srp_target \
 	"$top/tests/vm/run.sh" --srptd "$exe" \
 		--exec "$script" --timeout 600 "$@" || rc=1
 done
+for exe in "$build/src/srptd" "$bin/dm_query"; do
+	[ -x "$exe" ] || { echo "verbs_vm_tests: $exe missing" >&2; exit 2; }
+done
+echo "=== dm_vm.sh"
+"$top/tests/vm/run.sh" --srptd "$build/src/srptd" --copy "$bin/dm_query" \
+	--exec "$here/dm_vm.sh" --timeout 600 "$@" || rc=1
 exit $rc

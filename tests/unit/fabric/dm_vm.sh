@@ -1,0 +1,84 @@
+# Guest side: srptd's Device Management agent over the kernel MAD stack on
+# Soft-RoCE (dash).  dm_query performs ibsrpdm's query sequence on QP1 of
+# each rxe port, addressed by GID (doc/discovery.md), and prints the
+# ibsrpdm-style line, compared here with srptd's configuration.  From the
+# host:
+#   tests/vm/run.sh --srptd build/src/srptd \
+#       --copy build/tests/unit/fabric/dm_query \
+#       --exec tests/unit/fabric/dm_vm.sh
+. /vm/lib.sh
+PFX=dm/
+QUERY=/usr/local/bin/dm_query
+SID=00000000013f1388 # IB/CM service id 0x13F0000 | 5000
+
+setup() {
+	setup_fabric || return 1
+	. /vm/target-srptd.sh
+	TGT_IOC_GUID=$TGT_NODE_GUID
+	mkdir -p $SRPTD_DIR/conf.d
+	# IB/CM on (the agent advertises its service id), ioc_guid "auto":
+	# each HCA reports its own node GUID.
+	gen_conf true || return 1
+	modprobe ib_umad || fail "modprobe ib_umad" || return 1
+	: >$SRPTD_LOG
+	srptd_launch || return 1
+	wait_for 15 grep -q "dm rxe1:1: answering" $SRPTD_LOG ||
+		fail "the agent does not answer: $(grep ' dm' $SRPTD_LOG | tail -n 3)"
+}
+
+# gen_conf true|false: the test config with fabric.dm_agent set.
+gen_conf() {
+	srptd_gen_conf -e 's|ib_cm: { enabled = false; };|ib_cm: { enabled = true; };|' \
+		-e 's|ioc_guid = "[^"]*";|ioc_guid = "auto";|' \
+		-e "s|ports = \[ \"\*\" \];|ports = [ \"*\" ]; dm_agent = $1; dm_id_string = \"srptd VM test\";|" ||
+		fail "cannot write $SRPTD_CONF"
+}
+
+# expect DEV: dm_query DEV 1 prints exactly the line for the target.
+expect() {
+	_guid=$(nocolon "$(cat /sys/class/infiniband/$1/node_guid)")
+	_gid=$(nocolon "$(cat /sys/class/infiniband/$1/ports/1/gids/0)")
+	_want="id_ext=$TGT_ID_EXT,ioc_guid=$_guid,dgid=$_gid,pkey=ffff,service_id=$SID"
+	_got=$($QUERY $1 1 2>/tmp/dm_query.err) ||
+		fail "dm_query $1 failed ($?): $_got $(tr '\n' ' ' </tmp/dm_query.err)" ||
+		return 1
+	cat /tmp/dm_query.err
+	echo "vmrig: dm_query $1: $_got"
+	[ "$_got" = "$_want" ] || fail "dm_query $1: got '$_got', want '$_want'"
+}
+
+reload() {
+	_n=$(grep -c "configuration generation .* applied" $SRPTD_LOG)
+	gen_conf $1 || return 1
+	kill -HUP $SRPTD_PID
+	wait_for 10 sh -c "[ \$(grep -c 'configuration generation .* applied' $SRPTD_LOG) -gt $_n ]" ||
+		fail "reload not applied"
+}
+
+agent_off() {
+	reload false || return 1
+	grep -q "Device Management agent off" $SRPTD_LOG ||
+		fail "no 'agent off' in the log" || return 1
+	# No agent: the kernel MAD layer answers "unsupported" itself.
+	_got=$($QUERY rxe0 1 2>/tmp/dm_query.err)
+	_rc=$?
+	echo "vmrig: dm_query rxe0 with the agent off: $_rc $_got"
+	[ $_rc = 2 ] && [ "$_got" = "status 0x000c" ] ||
+		fail "agent off: dm_query says ($_rc) '$_got' $(tr '\n' ' ' </tmp/dm_query.err)"
+}
+
+agent_on_again() {
+	reload true || return 1
+	wait_for 10 grep -q "dm rxe0:1: answering" $SRPTD_LOG ||
+		fail "the agent does not answer again" || return 1
+	expect rxe0
+}
+
+run_check setup setup
+run_check rxe0 expect rxe0
+run_check rxe1 expect rxe1
+run_check id-string grep -q "ID srptd VM test" /tmp/dm_query.err
+run_check agent-off agent_off
+run_check agent-on agent_on_again
+grep -E " dm|Device Management" $SRPTD_LOG | head -40
+run_check stop srptd_sigterm
