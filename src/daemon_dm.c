@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * The daemon's discovery side: the Device Management agent and the IB/CM
- * login strings; see daemon_dm.h.
+ * The daemon's Device Management side; see daemon_dm.h.
  *
  * The agent's table is rebuilt from scratch on every apply: for each RDMA
  * device the fabric uses, slot n is cfg->targets[n-1], advertised with the
@@ -22,7 +21,6 @@
 #include "daemon_dm.h"
 #include "daemon_srp.h"
 #include "fabric/dm.h"
-#include "fabric/ib_login.h"
 #include "fabric/verbs.h"
 #include "log.h"
 #include "srp/srp_engine.h"
@@ -34,7 +32,6 @@ struct daemon_dm {
 	struct loop *loop;
 	struct dm_agent *agent;
 	bool ib_cm_off_logged;
-	uint64_t logins_fp; /* of the login strings last logged; 0 none */
 	/* The table last given to the agent (owned). */
 	struct dm_table last;
 	struct dm_device *devs;
@@ -178,103 +175,6 @@ static int build_table(const struct config *cfg, const struct daemon_srp *s,
 	return 0;
 }
 
-/* FNV-1a, enough to notice that the login strings changed. */
-static uint64_t fp_add(uint64_t h, const char *s)
-{
-	for (; *s; s++) {
-		h ^= (uint8_t)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-static bool port_selected(const struct config *cfg, const char *dev,
-			  unsigned int port)
-{
-	for (unsigned int k = 0; k < cfg->fabric.n_ports; k++)
-		if (fabric_verbs_port_match(cfg->fabric.ports[k], dev, port))
-			return true;
-	return !cfg->fabric.n_ports;
-}
-
-/*
- * For every running target on every InfiniBand port it is exported on,
- * the add_target string of an IB/CM login (srptd(8) LOGINS), where
- * discovery cannot help (doc/discovery.md "The IsDM bit").  Logged again
- * only when they change.  emit: log them (else only fingerprint).
- */
-static uint64_t login_strings(const struct config *cfg,
-			      const struct daemon_srp *s, bool emit)
-{
-	char names[DAEMON_DM_MAX_DEVS * 65] = "", *save = NULL, *name;
-	uint64_t sid = daemon_srp_ib_service_id(cfg);
-	uint64_t h = 0xcbf29ce484222325ULL;
-	struct fabric_ib_port ports[8];
-	struct ibv_device **list;
-	int n_list = 0;
-
-	list = ibv_get_device_list(&n_list);
-	if (!list)
-		n_list = 0;
-	daemon_srp_rdma_devices(s, names, sizeof(names));
-	for (name = strtok_r(names, " ", &save); name;
-	     name = strtok_r(NULL, " ", &save)) {
-		struct fabric_port_ref via = { .port = 1 };
-		int n = fabric_ib_ports(FABRIC_SYSFS_IB, name, ports,
-					ARRAY_SIZE(ports));
-
-		snprintf(via.dev_name, sizeof(via.dev_name), "%s", name);
-		via.node_guid = node_guid_of(list, n_list, name);
-		for (int k = 0; k < n; k++) {
-			if (!port_selected(cfg, name, ports[k].port))
-				continue;
-			for (unsigned int i = 0; i < cfg->n_targets; i++) {
-				const struct srp_target *tg =
-					daemon_srp_target(s, i);
-				uint8_t ids[SRP_TARGET_MAX_PORT_IDS][16];
-				char line[FABRIC_IB_LOGIN_LEN];
-
-				if (!tg ||
-				    !((target_ports(&cfg->targets[i], name) >>
-				       (ports[k].port - 1)) &
-				      1))
-					continue;
-				srp_target_port_ids(tg, &via, ids);
-				fabric_ib_login_string(line, sizeof(line),
-						       get_be64(ids[0]),
-						       get_be64(ids[0] + 8),
-						       &ports[k], sid);
-				h = fp_add(fp_add(h, cfg->targets[i].name),
-					   line);
-				if (emit)
-					tgt_log(LOG_NOTICE,
-						cfg->targets[i].name,
-						"IB/CM login via %s:%u: %s",
-						name, ports[k].port, line);
-			}
-		}
-	}
-	if (list)
-		ibv_free_device_list(list);
-	return h;
-}
-
-static void log_login_strings(struct daemon_dm *dm, const struct config *cfg,
-			      const struct daemon_srp *s)
-{
-	uint64_t fp;
-
-	if (!cfg->fabric.ib_cm_enabled || !daemon_srp_fabric_up(s)) {
-		dm->logins_fp = 0;
-		return;
-	}
-	fp = login_strings(cfg, s, false);
-	if (fp == dm->logins_fp)
-		return;
-	dm->logins_fp = fp;
-	login_strings(cfg, s, true);
-}
-
 static bool table_equal(const struct dm_table *a, const struct dm_table *b)
 {
 	if (a->n_devs != b->n_devs ||
@@ -316,7 +216,6 @@ void daemon_dm_apply(struct daemon_dm *dm, const struct config *cfg,
 	struct dm_ioc *slots;
 	struct dm_table t;
 
-	log_login_strings(dm, cfg, s);
 	/* Without IB/CM, no service to advertise: the agent stays off. */
 	if (cfg->fabric.dm_agent && !cfg->fabric.ib_cm_enabled &&
 	    !dm->ib_cm_off_logged)

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * The daemon's discovery side: runs the DM agent (src/fabric/dm.h) when
- * fabric.dm_agent is on, with one controller slot per configured target
- * on every RDMA device the fabric uses (doc/discovery.md), and logs the
- * IB/CM login string of every target on every InfiniBand port (whether
- * or not discovery can reach the port).  Main thread only.
+ * The daemon's Device Management side: runs the DM agent
+ * (src/fabric/dm.h) when fabric.dm_agent is on, with one controller slot
+ * per configured target on every RDMA device the fabric uses
+ * (doc/discovery.md).  Main thread only.
  */
 #ifndef SRPTD_DAEMON_DM_H
 #define SRPTD_DAEMON_DM_H
@@ -17,7 +16,7 @@ struct daemon_dm;
 int daemon_dm_create(struct loop *loop, struct daemon_dm **out);
 /*
  * Start, stop or update the agent to match cfg, the running targets of s
- * and the fabric's devices; log the login strings when they changed.  Call after every daemon_srp_apply() and
+ * and the fabric's devices.  Call after every daemon_srp_apply() and
  * whenever the RDMA devices may have changed: it does nothing when none
  * of that changed.
  */
