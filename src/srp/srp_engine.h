@@ -168,6 +168,9 @@ struct srp_engine_stats {
 	uint64_t credit_violations;
 	uint64_t aborted;
 	uint64_t bad_ius;
+	/* Held now by requests of every channel: leak detectors. */
+	uint64_t reqs_active; /* requests not FREE */
+	uint64_t chunks_in_use; /* data buffer chunks */
 	unsigned int channels;
 	unsigned int nexuses;
 };

@@ -167,6 +167,7 @@ struct srp_req *srp_req_alloc(struct srp_channel *ch, struct srp_recv *rv)
 		ch->active->prev_active = r;
 	ch->active = r;
 	ch->n_active++;
+	ch->w->stats.reqs_active++;
 	return r;
 }
 
@@ -194,6 +195,7 @@ static void srp_req_free(struct srp_req *r)
 	if (r->next_active)
 		r->next_active->prev_active = r->prev_active;
 	ch->n_active--;
+	ch->w->stats.reqs_active--;
 	if (r->recv)
 		srp_channel_repost(ch, r->recv);
 	r->recv = NULL;

@@ -93,6 +93,8 @@ void srp_engine_get_stats(const struct srp_engine *e,
 		s->credit_violations += w->stats.credit_violations;
 		s->aborted += w->stats.aborted;
 		s->bad_ius += w->stats.bad_ius;
+		s->reqs_active += w->stats.reqs_active;
+		s->chunks_in_use += w->stats.chunks_in_use;
 	}
 }
 

@@ -203,6 +203,7 @@ int srp_worker_get_chunks(struct srp_worker *w, struct srp_req *req,
 		len -= l;
 	}
 	req->nchunks = n;
+	w->stats.chunks_in_use += n;
 	return 0;
 }
 
@@ -216,6 +217,7 @@ void srp_worker_put_chunks(struct srp_worker *w, struct srp_req *req)
 {
 	for (unsigned int i = 0; i < req->nchunks; i++)
 		w->free_chunks[w->n_free++] = req->iov[i].iov_base;
+	w->stats.chunks_in_use -= req->nchunks;
 	req->nchunks = 0;
 	/* Wake waiters in order while chunks last. */
 	while (w->buf_wait_head) {

@@ -238,7 +238,7 @@ void lf_complete(struct lf_qp *qp, enum lf_wc_kind kind, uint64_t wr_id,
 		qp->lf->stats.error_wcs++;
 }
 
-static void lf_run_list_add(struct lf_qp *qp)
+void lf_run_list_add(struct lf_qp *qp)
 {
 	struct loop_fabric *lf = qp->lf;
 

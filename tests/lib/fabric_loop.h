@@ -63,6 +63,28 @@ int fabric_loop_connect(struct fabric *f, struct fabric_cq *cq,
 /* Run the wire engine until nothing moves (tests); returns rounds run. */
 int fabric_loop_run(struct fabric *f);
 
+/*
+ * Faults for race tests (fabric_loop_fault.c).  qp is the active side (a
+ * test initiator's QP); "peer" is the target's QP of that connection.
+ *
+ * Stop (hold) or resume executing the work requests the peer posts: RDMA
+ * READs stay outstanding, RDMA WRITEs and the SEND of a response stay
+ * unsent, so the target can be caught with a request mid RDMA or with
+ * its response in flight.  Completions already due still arrive.
+ */
+void fabric_loop_hold_peer(struct fabric_qp *qp, bool hold);
+/*
+ * The peer's QP fails (an asynchronous QP error): its posted work
+ * flushes and both sides see the connection go, without a DREQ.
+ */
+void fabric_loop_fail_peer(struct fabric_qp *qp);
+/*
+ * The host of qp is gone without a word (power off, cable pulled): the
+ * peer notices only when its next work request finds no ACK (retries
+ * exhausted), as an RC QP does.
+ */
+void fabric_loop_vanish(struct fabric_qp *qp);
+
 struct fabric_loop_stats {
 	uint64_t sends;
 	uint64_t rdma_writes;

@@ -5,7 +5,9 @@
  *                       requests), the fabric_ops callbacks that post work
  *                       and the instance;
  *   fabric_loop_wire.c  the wire engine that executes posted work requests
- *                       and dispatches completions from the owning loop.
+ *                       and dispatches completions from the owning loop;
+ *   fabric_loop_fault.c faults a test injects (a held send queue, a QP
+ *                       error, a host that vanished).
  * The model and the threading rule are in fabric_loop.c and fabric_loop.h.
  */
 #ifndef SRPTD_FABRIC_LOOP_INT_H
@@ -111,6 +113,10 @@ struct lf_qp {
 	unsigned int reads_outstanding;
 	bool on_run_list;
 	bool disconnect_reported;
+	/* Test faults (fabric_loop_fault.c): its send queue does not run;
+	 * the host behind it is gone (its peer's next WR fails). */
+	bool held;
+	bool gone;
 	struct lf_qp *next_run;
 	struct lf_qp *next_qp; /* fabric's list of all QPs */
 };
@@ -170,6 +176,7 @@ static inline struct lf_qp *lq_of(struct fabric_qp *qp)
 
 /* fabric_loop.c: objects and the fabric_ops callbacks */
 void lf_kick(struct loop_fabric *lf);
+void lf_run_list_add(struct lf_qp *qp);
 struct lf_mr *lf_mr_check(struct loop_fabric *lf, uint32_t key, uint64_t addr,
 			  uint64_t len, unsigned int access);
 void lf_complete(struct lf_qp *qp, enum lf_wc_kind kind, uint64_t wr_id,

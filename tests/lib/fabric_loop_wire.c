@@ -62,7 +62,8 @@ static bool lf_exec_one(struct lf_qp *qp)
 	enum fabric_wc_status st = FABRIC_WC_SUCCESS;
 	uint64_t total;
 
-	if (!peer || peer->state != LFQ_RTS) {
+	/* No ACK from a peer that went away: retries exhausted. */
+	if (!peer || peer->state != LFQ_RTS || peer->gone) {
 		lf_complete(qp, lf_swr_kind(w), w->wr_id,
 			    FABRIC_WC_RETRY_EXC_ERR, 0);
 		goto fatal;
@@ -200,7 +201,7 @@ static bool lf_run_qps(struct loop_fabric *lf)
 		if (!lf->run_head)
 			lf->run_tail = NULL;
 		qp->on_run_list = false;
-		while (qp->state == LFQ_RTS && qp->sq_count) {
+		while (qp->state == LFQ_RTS && qp->sq_count && !qp->held) {
 			if (!lf_exec_one(qp))
 				break;
 			progress = true;

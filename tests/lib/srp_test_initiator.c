@@ -185,6 +185,16 @@ bool srp_ti_stray_rsp(const struct srp_ti *ti, uint64_t tag,
 	return false;
 }
 
+unsigned int srp_ti_strays(const struct srp_ti *ti)
+{
+	return ti->n_stray;
+}
+
+struct fabric_qp *srp_ti_qp(struct srp_ti *ti)
+{
+	return ti->qp;
+}
+
 static void srp_ti_recv_done(void *ctx, uint64_t wr_id,
 			     enum fabric_wc_status st, uint32_t len)
 {

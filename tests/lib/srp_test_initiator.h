@@ -105,6 +105,10 @@ int srp_ti_send_raw(struct srp_ti *ti, const void *iu, uint32_t len);
  */
 bool srp_ti_stray_rsp(const struct srp_ti *ti, uint64_t tag,
 		      struct srp_ti_cmd *out);
+/* Responses that matched no command waiting for one (stale or raw). */
+unsigned int srp_ti_strays(const struct srp_ti *ti);
+/* The initiator's QP (for the loopback's faults, fabric_loop.h). */
+struct fabric_qp *srp_ti_qp(struct srp_ti *ti);
 void srp_ti_disconnect(struct srp_ti *ti);
 
 /*
