@@ -418,6 +418,11 @@ void scsi_lu_reset(struct scsi_itn *itn, uint64_t lun)
 	pthread_mutex_unlock(&lu->lock);
 }
 
+bool scsi_itn_has_lun(struct scsi_itn *itn, uint64_t lun)
+{
+	return scsi_itn_find(itn, lun) != NULL;
+}
+
 /* ---- workers ---- */
 
 int scsi_worker_create(unsigned int depth, struct scsi_worker **out)

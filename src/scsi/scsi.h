@@ -234,6 +234,11 @@ void scsi_task_set_error(struct scsi_task *t, uint8_t status, uint8_t key,
  * (SPC-4 5.9.1).  Callable from any thread.
  */
 void scsi_lu_reset(struct scsi_itn *itn, uint64_t lun);
+/*
+ * Does itn see a logical unit at lun?  (A task management function for a
+ * LUN it does not see fails, doc/srp-protocol.md section 9.)
+ */
+bool scsi_itn_has_lun(struct scsi_itn *itn, uint64_t lun);
 
 /* SAM status codes. */
 #define SAM_STAT_GOOD 0x00

@@ -1,33 +1,34 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * SRP_TSK_MGMT (SRP r16a 6.9, SAM-5 7).
+ * SRP_TSK_MGMT (SRP r16a 6.9, SAM-5 7).  What it guarantees, and the
+ * Linux ib_srp behaviour behind each rule, is doc/srp-protocol.md 16.
  *
- * Functions:
- *  - ABORT TASK: the command with task_tag on this I_T nexus is aborted.
- *    A tag that matches nothing (the command already answered) completes
- *    with FUNCTION COMPLETE as SAM-5 7.2 requires; ib_srp only sends ABORT
- *    TASK for commands it still owns.
+ * Functions (a LUN the nexus does not see: FUNCTION FAILED; a LUN field
+ * that does not decode: INVALID FIELDS):
+ *  - ABORT TASK: the command of this I_T_L nexus with task_tag is
+ *    aborted.  A tag that matches nothing (the command already answered)
+ *    completes with FUNCTION COMPLETE as SAM-5 7.2 requires.
  *  - ABORT TASK SET: every command of this I_T_L nexus is aborted.
- *  - LUN RESET: every command of this I_T_L nexus is aborted, then the
- *    SCSI layer resets the logical unit (scsi_lu_reset(): aborts what it
- *    owns, queues the reset unit attention for the other nexuses).
+ *  - LOGICAL UNIT RESET: nothing of this nexus is aborted: the TM
+ *    response waits until every command of the LUN on this nexus has
+ *    been answered, then the SCSI layer resets the logical unit's state
+ *    (scsi_lu_reset(): the 29/03 unit attention for the other nexuses).
+ *    Linux's ib_srp does not complete the commands a reset sent from an
+ *    ioctl (sg_reset -d) leaves outstanding, so a silently aborted one
+ *    would time out there and fail with DID_TIME_OUT.
  *  - CLEAR TASK SET, CLEAR ACA and unknown functions: FUNCTION NOT
  *    SUPPORTED (LIO answers the same; srptd never establishes ACA since
  *    it reports NormACA = 0).
  *
  * Aborted commands get no SRP_RSP (SAM-5: the nexus that sent the TMF gets
- * no status for them; ib_srpt suppresses it too).  Linux 6.1's ib_srp does
- * not complete them when LUN RESET succeeds: a reset from SCSI error
- * handling already owns them (it tried ABORT TASK first), but one from an
- * ioctl (sg_reset -d) while I/O runs leaves them to time out (30 s) and
- * then sends ABORT TASK, which finds nothing and completes (the VM suite's
- * lun-reset-during-io shows it).  Their credits go back with
- * the next response (SRP r16a 5.4), at the latest the TM response.  The
- * TM response is sent only when every aborted command has finished,
- * including backend I/O in flight (EXECUTING commands cannot be recalled
- * from the backend: we wait for their completion), so no data moves for
- * them after the initiator saw the TM complete.  Commands whose response
- * is already being sent (RDMA_WRITE/SEND_RSP) are complete, not aborted.
+ * no status for them; ib_srp has already given up their tags and may have
+ * reused them).  Their credits go back with the next response (SRP r16a
+ * 5.4), at the latest the TM response.  The TM response is sent only when
+ * every aborted command has finished, including backend I/O in flight
+ * (EXECUTING commands cannot be recalled from the backend: we wait for
+ * their completion), so no data moves for them after the initiator saw
+ * the TM complete.  Commands whose response is already being sent
+ * (RDMA_WRITE/SEND_RSP) are complete, not aborted.
  *
  * Scope: every live channel of the nexus, on every worker (the other
  * workers by message, see "other workers" below).  Channels already
@@ -41,6 +42,10 @@
  * scsi_lu_reset().  SAM-5 would abort them (silently with TAS = 0, which
  * is what the control mode page reports), leaving their initiators to
  * time out; finishing them is the gentler choice.
+ *
+ * A command is held by one TMF at a time (->tmf): a second TMF that finds
+ * it held (ib_srp sends one TMF at a time per target port and waits 5 s
+ * for it, so only after a timeout) neither aborts it nor waits for it.
  */
 #include <stdlib.h>
 
@@ -121,10 +126,18 @@ static struct srp_channel *srp_tmf_next_ch(const struct srp_tmf_scope *s,
  * Mark the victims of tmf (the TMF itself, or its proxy on another
  * worker) in scope, all first: running them may free slots.  ABORT TASK
  * stops at the first match; true if it found one.
+ *
+ * ABORT TASK and ABORT TASK SET abort what has not started to answer.
+ * LOGICAL UNIT RESET aborts nothing of its own nexus: it waits until
+ * every command of the LUN has been answered (doc/srp-protocol.md 16):
+ * Linux's ib_srp leaves the commands a reset from an ioctl did not own
+ * outstanding, and a command that gets no response times out there
+ * (DID_TIME_OUT).
  */
 static bool srp_tmf_collect(struct srp_req *tmf, const struct srp_tmf_scope *s)
 {
 	bool by_tag = tmf->tmi.func == SRP_TSK_ABORT_TASK;
+	bool drain = tmf->tmi.func == SRP_TSK_LUN_RESET;
 	struct srp_channel *ch = NULL;
 	struct srp_req *r;
 
@@ -134,13 +147,12 @@ static bool srp_tmf_collect(struct srp_req *tmf, const struct srp_tmf_scope *s)
 
 			if (r == tmf || (!abort && !srp_tmf_answering(r)))
 				continue;
-			if (by_tag) {
-				if (r->ci.tag != tmf->tmi.task_tag)
-					continue;
-			} else if (r->ci.lun_err || r->ci.lun != tmf->tmi.lun) {
+			/* SAM-5 7.2: the task of this I_T_L nexus with the tag. */
+			if (r->ci.lun_err || r->ci.lun != tmf->tmi.lun)
 				continue;
-			}
-			if (abort) {
+			if (by_tag && r->ci.tag != tmf->tmi.task_tag)
+				continue;
+			if (abort && !drain) {
 				srp_tmf_abort(tmf, r);
 			} else {
 				/* Not aborted: wait for its response. */
@@ -354,17 +366,23 @@ void srp_req_start_tmf(struct srp_req *req)
 	req->tm_code = SRP_TSK_MGMT_SUCCESS;
 	switch (req->tmi.func) {
 	case SRP_TSK_ABORT_TASK:
-		/* Usually on the command's own channel: look there first. */
-		if (!srp_tmf_collect(req, &s))
-			srp_tmf_broadcast(req);
-		break;
 	case SRP_TSK_ABORT_TASK_SET:
 	case SRP_TSK_LUN_RESET:
 		if (req->tmi.lun_err) {
 			req->tm_code = SRP_TSK_MGMT_INVALID_FIELDS;
 			break;
 		}
-		srp_tmf_collect(req, &s);
+		/* SAM-5 7.1: no such logical unit for this nexus. */
+		if (!scsi_itn_has_lun(ch->nexus->itn, req->tmi.lun)) {
+			req->tm_code = SRP_TSK_MGMT_FAILED;
+			break;
+		}
+		/* ABORT TASK: usually on the command's own channel. */
+		if (req->tmi.func == SRP_TSK_ABORT_TASK &&
+		    srp_tmf_collect(req, &s))
+			break;
+		if (req->tmi.func != SRP_TSK_ABORT_TASK)
+			srp_tmf_collect(req, &s);
 		srp_tmf_broadcast(req);
 		if (req->tmi.func == SRP_TSK_LUN_RESET)
 			scsi_lu_reset(ch->nexus->itn, req->tmi.lun);
