@@ -53,5 +53,7 @@ bool loop_stopping(const struct loop *l);
 
 /* Monotonic milliseconds. */
 uint64_t loop_now_ms(void);
+/* Monotonic nanoseconds: one clock for every thread (CLOCK_MONOTONIC). */
+uint64_t loop_now_ns(void);
 
 #endif

@@ -221,6 +221,7 @@ static void srp_ch_recv_done(void *ctx, uint64_t wr_id,
 			return;
 		}
 		r->opcode = op;
+		r->arrived_ns = loop_now_ns();
 		if (ch->outstanding >= ch->req_lim) {
 			r->no_credit = true;
 			ch->w->stats.credit_violations++;

@@ -195,6 +195,12 @@ struct srp_req {
 	unsigned int sq_slots; /* SQ WRs of the outstanding batch */
 	uint8_t *rsp; /* send buffer (channel region) */
 	uint32_t rsp_len;
+	/*
+	 * When the IU arrived (loop_now_ns(), one clock for every worker):
+	 * a TMF's victims are the commands that arrived before it, on any
+	 * channel and worker (doc/srp-protocol.md 16).
+	 */
+	uint64_t arrived_ns;
 	uint8_t tm_code; /* TSK_MGMT response code */
 	unsigned int tmf_victims; /* TMF_WAIT: aborted tasks pending */
 	struct srp_req *tmf; /* victim: the TMF waiting for us */

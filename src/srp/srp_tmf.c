@@ -147,6 +147,10 @@ static bool srp_tmf_collect(struct srp_req *tmf, const struct srp_tmf_scope *s)
 
 			if (r == tmf || (!abort && !srp_tmf_answering(r)))
 				continue;
+			/* Arrived after the TMF (on another worker, before its
+			 * message): a new task, not in the task set. */
+			if (r->arrived_ns > tmf->arrived_ns)
+				continue;
 			/* SAM-5 7.2: the task of this I_T_L nexus with the tag. */
 			if (r->ci.lun_err || r->ci.lun != tmf->tmi.lun)
 				continue;
@@ -274,6 +278,7 @@ static int srp_tmf_remote_post(struct srp_worker *w, struct srp_nexus *nx,
 	if (!rm)
 		return -ENOMEM;
 	rm->proxy.tmi = *tmi;
+	rm->proxy.arrived_ns = tmf ? tmf->arrived_ns : loop_now_ns();
 	rm->tmf = tmf;
 	rm->home = home;
 	rm->w = w;

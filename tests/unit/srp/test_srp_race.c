@@ -84,12 +84,14 @@ static const char *tmf_name(uint8_t f)
 
 /* Initiator memory and LBAs of the commands of a case. */
 #define MEM_BLK 0u
-#define MEM_V (2 * MIB)
-#define MEM_N (3 * MIB)
+#define MEM_V MIB
+#define MEM_N (MIB + 256 * 1024)
+#define MEM_SIZE (2 * MIB) /* small: the initiator clears it per login */
 #define LBA_BLK 0u
 #define LBA_V 4096u
 #define LBA_N 8192u
 #define LBA_BY 12288u
+#define DISK_USED (8 * MIB) /* every LBA above is below it */
 
 /* A command and when its response came (0: not yet). */
 struct rcmd {
@@ -98,6 +100,8 @@ struct rcmd {
 };
 
 static unsigned int g_seq;
+static struct srp_engine *g_engine; /* the running case's engine */
+static uint8_t *g_disk;
 
 static void rcmd_done(struct srp_ti_cmd *c)
 {
@@ -124,8 +128,12 @@ static int setup(void **state)
 
 	assert_non_null(env);
 	memset(&hold, 0, sizeof(hold));
-	hold.disk = calloc(1, DEV_SIZE);
-	assert_non_null(hold.disk);
+	/* One disk for every case: only its first 8 MiB are ever used. */
+	if (!g_disk)
+		g_disk = calloc(1, DEV_SIZE);
+	assert_non_null(g_disk);
+	memset(g_disk, 0, DISK_USED);
+	hold.disk = g_disk;
 	g_seq = 0;
 	srp_engine_params_default(&ep);
 	/* One 1 MiB command fills the pool; small send queue and READ
@@ -147,6 +155,7 @@ static int setup(void **state)
 	env->bdev.write_cache = true;
 	srp_env_export(env, "RACE DISK", false);
 	rc->env = env;
+	g_engine = env->e;
 	return 0;
 }
 
@@ -161,7 +170,6 @@ static int teardown(void **state)
 			fabric_loop_hold_peer(srp_ti_qp(env->ti[i]), false);
 	srp_env_stop(env);
 	loop_destroy(env->loop);
-	free(hold.disk);
 	hold.disk = NULL;
 	free(env);
 	rc->env = NULL;
@@ -194,7 +202,7 @@ static struct srp_ti *login(struct srp_env *env, int idx, uint8_t ini,
 	struct srp_ti_params p;
 	struct srp_ti *ti;
 
-	srp_env_ti_params(&p, ini, 4 * MIB);
+	srp_env_ti_params(&p, ini, MEM_SIZE);
 	p.imm = true;
 	p.multi = multi;
 	ti = srp_env_login(env, idx, &p);
@@ -388,6 +396,16 @@ static bool st_pending_work(enum vstate st)
 
 /* ---- task management x command state ------------------------------------------ */
 
+/* The target received one more TMF than counted in *arg. */
+static bool tmf_received(void *arg)
+{
+	const struct srp_engine_stats *st0 = arg;
+	struct srp_engine_stats st;
+
+	srp_engine_get_stats(g_engine, &st);
+	return st.tmfs > st0->tmfs;
+}
+
 static void test_tmf_race(void **state)
 {
 	struct rcase *rc = *state;
@@ -414,13 +432,18 @@ static void test_tmf_race(void **state)
 	stage(env, cv, rc->st, &v, &blk, &has_blk);
 	srp_engine_get_stats(env->e, &st0);
 
-	/* The TMF on channel 0 (where ib_srp sends it), then new commands
-	 * on both channels right behind it. */
+	/*
+	 * The TMF on channel 0 (where ib_srp sends it), then, as soon as
+	 * the target has it, new commands on both channels: they may reach
+	 * a channel on another worker before the TMF's message does, and
+	 * are still not in the task set it aborts.
+	 */
 	task_tag = rc->func == SRP_TSK_ABORT_TASK ? v.c.tag : SRP_TAG_NO_REQ;
 	memset(&tm, 0, sizeof(tm));
 	tm.c.cb = rcmd_done;
 	tm.c.priv = &tm;
 	assert_int_equal(srp_ti_tmf(a0, &tm.c, rc->func, 0, task_tag), 0);
+	assert_true(srp_ti_run_until(env->loop, tmf_received, &st0, 5000));
 	prep_write(a0, &n0, LBA_N, 4096, MEM_N, SRP_TI_DIRECT, 1, 0xd1);
 	rc_submit(a0, &n0);
 	if (rc->two) {
@@ -771,5 +794,6 @@ int main(void)
 						       "receive rings",
 						 tests, n, NULL, NULL);
 	}
+	free(g_disk);
 	return fails;
 }
