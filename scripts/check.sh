@@ -90,13 +90,13 @@ if [ "${SRPTD_SKIP_VM:-0}" != 1 ]; then
 	# The same daemon under ASan+UBSan on the real verbs data path.
 	stage "VM suite: srptd under ASan+UBSan"
 	tests/vm/run.sh --no-deps --target srptd --srptd build-asan/src/srptd \
-		--checks scsi,fio,reset,relogin,chcount,remove,restart,reload
+		--checks scsi,fio,reset,relogin,chcount,remove,restart,reload,multidev
 	# And under ThreadSanitizer: only here do the I/O worker threads run
 	# beside the main thread (the loopback fabric is single-threaded).  A
 	# report fails log-clean and the stop check (exit status 66).
 	stage "VM suite: srptd under ThreadSanitizer"
 	tests/vm/run.sh --no-deps --target srptd --srptd build-tsan/src/srptd \
-		--checks scsi,fio,reset,relogin,chcount,remove,restart,reload
+		--checks scsi,fio,reset,relogin,chcount,remove,restart,reload,multidev
 	# The verbs fabric on its own: smoke, SRP on it, device hot-plug.
 	stage "VM: verbs fabric tests (ASan+UBSan)"
 	tests/unit/fabric/verbs_vm_tests.sh build-asan --no-deps

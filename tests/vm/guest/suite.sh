@@ -17,6 +17,10 @@
 #            with ib_srp reconnecting: the rig does not recover from a flap
 #            under I/O today (README "Checks"), for LIO as for srptd
 #   chcount  logins with ch_count=1 and ch_count=2
+#   multidev every device and address: logins through rxe0 and rxe1 to
+#            each one's IPv4 and IPv6 address with that device's node
+#            GUID as ioc_guid, verified I/O, and a foreign ioc_guid
+#            rejected (multidev.sh)
 #   opts     logins with queue_size=8, cmd_sg_entries=255, max_sect=64, and
 #            ib_srp use_imm_data=0 / never_register=1 (indirect and external
 #            descriptor tables), each with verified I/O
@@ -32,6 +36,7 @@
 # The target's own checks (target_extra_checks) always run.
 . /vm/lib.sh
 . /vm/multipath.sh
+. /vm/multidev.sh
 
 FIO_TIMEOUT=150
 
@@ -540,7 +545,9 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 		continue
 	fi
 	unset -f target_extra_checks target_final_checks target_diag \
-		target_restart target_reload_add_lun target_reload_restore 2>/dev/null
+		target_restart target_reload_add_lun target_reload_restore \
+		target_md_allow target_md_cleanup target_md_log_checks 2>/dev/null
+	TGT_MD_GUID=own
 	. "/vm/target-$T.sh"
 	run_check start chk_start
 	if [ "$CHECK_OK" = 0 ]; then
@@ -572,6 +579,7 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 	want relogin && run_check relogin-20x-verify chk_relogin 20
 	want remove && run_check remove-port-during-io chk_remove_port_during_io
 	want_named flap && run_check link-flap chk_link_flap
+	want multidev && md_checks
 	if want chcount; then
 		run_check ch_count-1 chk_ch_count 1
 		run_check ch_count-2 chk_ch_count 2

@@ -47,6 +47,10 @@ target_start() {
 	_g=$(nocolon "${_g#0x}")
 	TGT_ID_EXT=$_g
 	TGT_IOC_GUID=$_g
+	# multidev.sh: ib_srpt checks both halves of the target port id
+	# against this one GUID on every HCA (probe, 6 Dec 2026).
+	TGT_MD_GUID=$_g
+	TGT_MD_GUID_WHY="ib_srpt accepts only srpt_service_guid ($_g) as ioc_guid on every HCA: a login through rxe1 with rxe1's node GUID is rejected (0x10003); its logins use srpt_service_guid"
 
 	mkdir -p $LIO_DEV || fail "mkdir fileio backstore" || return 1
 	echo "fd_dev_name=$LIO_DIR/vmdisk0,fd_dev_size=$TGT_LUN0_BYTES" \
@@ -106,4 +110,20 @@ target_stop() {
 
 target_extra_checks() {
 	:
+}
+
+# multidev.sh: ib_srpt takes a login through another HCA port only on
+# that port's own GID-named configfs port, with a node ACL for the
+# initiator port id; the LUN is the same backstore.
+target_md_allow() {
+	_tpg=$LIO/srpt/0x$(nocolon "$(cat /sys/class/infiniband/$1/ports/1/gids/0)")/tpgt_1
+	if ! [ -d $_tpg/lun/lun_0 ]; then
+		mkdir -p $_tpg/lun/lun_0 || fail "mkdir $_tpg/lun/lun_0" || return 1
+		ln -s $LIO_DEV $_tpg/lun/lun_0/vmdisk0 || fail "link lun_0 on $1" || return 1
+		echo 1 >$_tpg/enable || fail "enable tpg on $1" || return 1
+	fi
+	_acl=$_tpg/acls/0x$2
+	[ -d $_acl/lun_0 ] && return 0
+	mkdir -p $_acl/lun_0 || fail "mkdir acl 0x$2" || return 1
+	ln -s $_tpg/lun/lun_0 $_acl/lun_0/lun_0 || fail "map lun_0 for 0x$2" || return 1
 }

@@ -9,8 +9,10 @@
 #              (log in /tmp/srptd/srptd.log, shown on the console on failure)
 #   ready      an RDMA/CM listener on $TGT_ADDR:$TGT_PORT (rdma resource show
 #              cm_id) within SRPTD_START_TIMEOUT seconds
-#   identity   id_ext 5352505444564d31, ioc_guid 005352fffe500001 (rxe0's
-#              node GUID), set explicitly in the config
+#   identity   id_ext 5352505444564d31, ioc_guid "auto": 005352fffe500001
+#              (rxe0's node GUID) on every device, and on rxe1 also
+#              rxe1's node GUID (multidev.sh)
+#   listeners  the default pair 0.0.0.0:5000 and [::]:5000
 #   stop       SIGTERM; must exit 0 within 10 s
 SRPTD_BIN=/usr/sbin/srptd
 SRPTD_DIR=/tmp/srptd
@@ -246,6 +248,22 @@ chk_srptd_vpd_supported() {
 	_o=$(timeout 30 sg_vpd -p 0 -r "/dev/$DEV" | od -An -tx1 | tr -s ' \n' ' ')
 	[ "$_o" = " 00 00 00 07 00 80 83 86 b0 b1 b2 " ] ||
 		fail "VPD 0x00 lists [$_o], expected 00 80 83 86 b0 b1 b2" || return 1
+}
+
+# multidev.sh: what srptd logged about the two devices at start (the
+# IPv6 addresses come later, so only the IPv4 login strings are there).
+chk_srptd_md_log() {
+	for _l in "fabric up: serving rxe0:1 rxe1:1;" \
+		"verbs rxe1: up: node GUID 0x$MD_GUID1" \
+		"verbs rxe1 port 1: active, Ethernet, node GUID 0x$MD_GUID1, addresses $VETH1_ADDR" \
+		"target vmrig: via rxe0 port 1: id_ext=$TGT_ID_EXT,ioc_guid=$MD_GUID0,dest=$VETH0_ADDR:$TGT_PORT" \
+		"target vmrig: via rxe1 port 1: id_ext=$TGT_ID_EXT,ioc_guid=$MD_GUID1,dest=$VETH1_ADDR:$TGT_PORT (ioc_guid=$MD_GUID0 too)"; do
+		grep -qF "$_l" $SRPTD_LOG || fail "srptd did not log '$_l'" || return 1
+	done
+}
+
+target_md_log_checks() {
+	run_check multidev/log-devices-and-logins chk_srptd_md_log
 }
 
 target_extra_checks() {
