@@ -209,7 +209,11 @@ cat "$base" "$run/overlay.cpio" >"$run/initrd.cpio"
 rm -rf "$ov"
 
 # -------------------------------------------------------------- boot ----
-append="console=ttyS0 panic=-1 mitigations=off vmrig.mode=$mode"
+# log_buf_len: the guest finds a command's kernel messages by counting
+# dmesg lines before it (lib.sh srp_login, suite.sh); once the default
+# 256 KiB ring wraps the count stops growing and those messages are lost
+# (a lio,srptd run wrapped it 230 s in and missed an "Already connected").
+append="console=ttyS0 panic=-1 mitigations=off log_buf_len=16M vmrig.mode=$mode"
 append="$append vmrig.targets=$target vmrig.wd=$wd vmrig.checks=$checks"
 append="$append vmrig.repeat=$repeat vmrig.mpsec=$mpsec vmrig.mptmo=$mptmo"
 serial3=()
