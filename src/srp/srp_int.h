@@ -202,8 +202,10 @@ struct srp_req {
 	 */
 	uint64_t arrived_ns;
 	uint8_t tm_code; /* TSK_MGMT response code */
-	unsigned int tmf_victims; /* TMF_WAIT: aborted tasks pending */
-	struct srp_req *tmf; /* victim: the TMF waiting for us */
+	unsigned int tmf_victims; /* TMF_WAIT: victims not yet ended */
+	/* The TMF (or proxy) waiting for this request to end; for a TMF,
+	 * a later TMF waiting for it (srp_tmf.c srp_tmf_hold()). */
+	struct srp_req *tmf;
 	struct scsi_task task;
 	struct srp_req *next_wait;
 	struct srp_req *next_active, *prev_active;

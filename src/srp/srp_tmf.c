@@ -43,9 +43,9 @@
  * is what the control mode page reports), leaving their initiators to
  * time out; finishing them is the gentler choice.
  *
- * A command is held by one TMF at a time (->tmf): a second TMF that finds
- * it held (ib_srp sends one TMF at a time per target port and waits 5 s
- * for it, so only after a timeout) neither aborts it nor waits for it.
+ * A second TMF for a command a first one still waits for (ib_srp sends
+ * one TMF at a time per target port and waits 5 s for it, so only after
+ * a timeout) aborts it if it is an abort and waits too (srp_tmf_hold()).
  */
 #include <stdlib.h>
 
@@ -54,47 +54,44 @@
 #include "srp/srp_int.h"
 #include "util.h"
 
-static bool srp_tmf_abortable(const struct srp_req *r)
+/*
+ * A command of the task set a TMF looks at: not yet answered, on a live
+ * channel.  A dying channel's commands are already aborted (no response
+ * will go out), whether we or the initiator started the disconnect; they
+ * end with their channel.  Waiting for them would tie the TM response,
+ * and a new channel of a re-login, to the old channel's backend I/O and
+ * drain.
+ */
+static bool srp_tmf_in_set(const struct srp_req *r)
 {
-	if (r->opcode != SRP_CMD || r->aborted || r->tmf)
+	if (r->opcode != SRP_CMD || r->ch->state >= SRP_CH_DISCONNECTING)
 		return false;
-	/*
-	 * A dying channel's commands are already aborted (no response will
-	 * go out), whether we or the initiator started the disconnect; they
-	 * end with their channel.  Waiting for them would tie the TM
-	 * response, and a new channel of a re-login, to the old channel's
-	 * backend I/O and drain.
-	 */
-	if (r->ch->state >= SRP_CH_DISCONNECTING)
-		return false;
-	return r->state >= SRP_REQ_NEW && r->state <= SRP_REQ_EXECUTING;
+	return (r->state >= SRP_REQ_NEW && r->state <= SRP_REQ_EXECUTING) ||
+	       r->state == SRP_REQ_RDMA_WRITE || r->state == SRP_REQ_SEND_RSP;
 }
 
 /*
- * A command whose response is on its way (RDMA_WRITE/SEND_RSP) is
- * complete, not aborted, but the TM response still waits until its SEND
- * completed: on another channel (another QP) nothing orders the two, and
- * a response arriving after the TM response could meet a tag the
- * initiator already reused (ib_srp's error handler completes the LUN's
- * commands once the TMF succeeded).  On the TMF's own QP it goes first
- * anyway.
+ * tmf waits until victim ended.  A command whose response is on its way
+ * (RDMA_WRITE/SEND_RSP) is complete, not aborted, but the TM response
+ * still waits until its SEND completed: on another channel (another QP)
+ * nothing orders the two, and a response arriving after the TM response
+ * could meet a tag the initiator already reused.
+ *
+ * A victim holds one waiter (->tmf).  One that another TMF already holds
+ * (a LUN RESET waiting for it, then ABORT TASK once ib_srp's 5 s ran
+ * out) makes tmf wait for the last TMF of that chain instead, which ends
+ * after the victim did; the chain stays on this worker (a victim's
+ * waiter is a TMF or a proxy of its own worker).
  */
-static bool srp_tmf_answering(const struct srp_req *r)
+static void srp_tmf_hold(struct srp_req *tmf, struct srp_req *victim)
 {
-	if (r->opcode != SRP_CMD || r->aborted || r->tmf)
-		return false;
-	if (r->ch->state >= SRP_CH_DISCONNECTING)
-		return false;
-	return r->state == SRP_REQ_RDMA_WRITE || r->state == SRP_REQ_SEND_RSP;
-}
+	struct srp_req *x;
 
-static void srp_tmf_abort(struct srp_req *tmf, struct srp_req *victim)
-{
-	victim->aborted = true;
-	victim->tmf = tmf;
+	for (x = victim; x->tmf; x = x->tmf)
+		if (x->tmf == tmf)
+			return; /* already waiting for that chain */
+	x->tmf = tmf;
 	tmf->tmf_victims++;
-	pr_debug(LOG_C_SRP, "abort tag %#llx (state %d)",
-		 (unsigned long long)victim->ci.tag, victim->state);
 }
 
 /*
@@ -143,9 +140,7 @@ static bool srp_tmf_collect(struct srp_req *tmf, const struct srp_tmf_scope *s)
 
 	while ((ch = srp_tmf_next_ch(s, ch))) {
 		for (r = ch->active; r; r = r->next_active) {
-			bool abort = srp_tmf_abortable(r);
-
-			if (r == tmf || (!abort && !srp_tmf_answering(r)))
+			if (r == tmf || !srp_tmf_in_set(r))
 				continue;
 			/* Arrived after the TMF (on another worker, before its
 			 * message): a new task, not in the task set. */
@@ -156,13 +151,15 @@ static bool srp_tmf_collect(struct srp_req *tmf, const struct srp_tmf_scope *s)
 				continue;
 			if (by_tag && r->ci.tag != tmf->tmi.task_tag)
 				continue;
-			if (abort && !drain) {
-				srp_tmf_abort(tmf, r);
-			} else {
-				/* Not aborted: wait for its response. */
-				r->tmf = tmf;
-				tmf->tmf_victims++;
+			if (!drain && !r->aborted &&
+			    r->state <= SRP_REQ_EXECUTING) {
+				r->aborted = true;
+				pr_debug(LOG_C_SRP,
+					 "abort tag %#llx (state %d)",
+					 (unsigned long long)r->ci.tag,
+					 r->state);
 			}
+			srp_tmf_hold(tmf, r);
 			if (by_tag)
 				return true;
 		}
@@ -171,13 +168,12 @@ static bool srp_tmf_collect(struct srp_req *tmf, const struct srp_tmf_scope *s)
 }
 
 /*
- * End the victims that no event would wake (waiting for a buffer, READ
- * depth or SQ room); those with a WR outstanding end at its completion,
- * EXECUTING ones when SCSI completes them.  Restart after each: ending
- * one may run others.
+ * End the aborted commands in scope that no event would wake (waiting
+ * for a buffer, READ depth or SQ room), whichever TMF aborted them;
+ * those with a WR outstanding end at its completion, EXECUTING ones when
+ * SCSI completes them.  Restart after each: ending one may run others.
  */
-static void srp_tmf_run_victims(struct srp_req *tmf,
-				const struct srp_tmf_scope *s)
+static void srp_tmf_run_victims(const struct srp_tmf_scope *s)
 {
 	struct srp_channel *ch;
 	struct srp_req *r;
@@ -187,9 +183,9 @@ static void srp_tmf_run_victims(struct srp_req *tmf,
 		ch = NULL;
 		while (!r && (ch = srp_tmf_next_ch(s, ch)))
 			for (r = ch->active; r; r = r->next_active)
-				if (r->tmf == tmf && r->aborted &&
+				if (r->opcode == SRP_CMD && r->aborted &&
 				    r->state != SRP_REQ_EXECUTING &&
-				    !r->wr_pending)
+				    !r->wr_pending && !r->in_process)
 					break;
 		if (r)
 			srp_req_process(r);
@@ -235,6 +231,9 @@ static void srp_tmf_remote_done_msg(void *arg)
 
 static void srp_tmf_remote_reply(struct srp_tmf_remote *rm)
 {
+	/* A later TMF of this worker waiting for this one goes first. */
+	if (rm->proxy.tmf)
+		srp_tmf_victim_done(&rm->proxy);
 	if (!rm->home) {
 		/* A PREEMPT AND ABORT: nobody waits for an answer. */
 		free(rm);
@@ -253,7 +252,7 @@ static void srp_tmf_remote_msg(void *arg)
 
 	rm->busy = true;
 	srp_tmf_collect(&rm->proxy, &s);
-	srp_tmf_run_victims(&rm->proxy, &s);
+	srp_tmf_run_victims(&s);
 	rm->busy = false;
 	if (!rm->proxy.tmf_victims)
 		srp_tmf_remote_reply(rm);
@@ -405,7 +404,7 @@ void srp_req_start_tmf(struct srp_req *req)
 	srp_req_set_state(req, SRP_REQ_TMF_WAIT);
 	/* Keep the TMF in TMF_WAIT while victims run (some end now). */
 	req->in_process = true;
-	srp_tmf_run_victims(req, &s);
+	srp_tmf_run_victims(&s);
 	req->in_process = false;
 run:
 	srp_req_process(req);

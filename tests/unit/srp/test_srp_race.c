@@ -537,6 +537,82 @@ static void test_tmf_race(void **state)
 	no_leaks(env);
 }
 
+/* ---- two task management functions for one command ---------------------------- */
+
+/*
+ * A second TMF for a command that a first one already waits for (ib_srp:
+ * a LUN RESET from sg_reset whose 5 s ran out, then ABORT TASK from
+ * error handling for the same command): both answer only after the
+ * command ended; it gets no response if either aborts it, else it is
+ * answered before both; credits exact.  rc->func is the first, rc->st
+ * indexes the second in tmfs[] (only the first, second and fourth:
+ * the supported ones).
+ */
+static void test_tmf_overlap(void **state)
+{
+	struct rcase *rc = *state;
+	struct srp_env *env = rc->env;
+	struct srp_ti *a0, *a1;
+	static struct rcmd v, t1, t2;
+	struct srp_engine_stats st0;
+	uint8_t f2 = tmfs[rc->st];
+	bool aborted;
+
+	a0 = login(env, 0, 1, false);
+	a1 = rc->two ? login(env, 1, 1, true) : a0;
+	clear_ua(env, a0);
+	hold.on = true;
+	prep_write(a1, &v, LBA_V, 4096, MEM_V, SRP_TI_DIRECT, 1, 0xa4);
+	rc_submit(a1, &v);
+	wait_held(env, 1);
+	hold.on = false;
+	srp_engine_get_stats(env->e, &st0);
+	memset(&t1, 0, sizeof(t1));
+	t1.c.cb = rcmd_done;
+	t1.c.priv = &t1;
+	assert_int_equal(srp_ti_tmf(a0, &t1.c, rc->func, 0,
+				    rc->func == SRP_TSK_ABORT_TASK ?
+					    v.c.tag :
+					    SRP_TAG_NO_REQ),
+			 0);
+	assert_true(srp_ti_run_until(env->loop, tmf_received, &st0, 5000));
+	srp_engine_get_stats(env->e, &st0);
+	memset(&t2, 0, sizeof(t2));
+	t2.c.cb = rcmd_done;
+	t2.c.priv = &t2;
+	assert_int_equal(srp_ti_tmf(a1, &t2.c, f2, 0,
+				    f2 == SRP_TSK_ABORT_TASK ? v.c.tag :
+							       SRP_TAG_NO_REQ),
+			 0);
+	assert_true(srp_ti_run_until(env->loop, tmf_received, &st0, 5000));
+	run_rounds(env, 20);
+	assert_false(t1.c.done);
+	assert_false(t2.c.done);
+	hold_release();
+	rc_wait(env, &t1);
+	rc_wait(env, &t2);
+	assert_int_equal(t1.c.tm_code, SRP_TSK_MGMT_SUCCESS);
+	assert_int_equal(t2.c.tm_code, SRP_TSK_MGMT_SUCCESS);
+	run_rounds(env, 20);
+	aborted = rc->func != SRP_TSK_LUN_RESET || f2 != SRP_TSK_LUN_RESET;
+	if (aborted) {
+		assert_false(v.c.done);
+	} else {
+		assert_true(v.c.done);
+		assert_int_equal(v.c.status, SAM_STAT_GOOD);
+		assert_true(v.seq < t1.seq && v.seq < t2.seq);
+	}
+	assert_true(blocks_are(LBA_V, 4096, 0xa4));
+	assert_false(tur_saw_reset_ua(env, a0));
+	if (rc->two)
+		assert_false(tur_saw_reset_ua(env, a1));
+	assert_int_equal(srp_ti_credits(a0), SRP_DEFAULT_REQ_LIM);
+	assert_int_equal(srp_ti_credits(a1), SRP_DEFAULT_REQ_LIM);
+	assert_int_equal(srp_ti_strays(a0), 0);
+	assert_int_equal(srp_ti_strays(a1), 0);
+	no_leaks(env);
+}
+
 /* ---- wrong task management functions -------------------------------------------- */
 
 /*
@@ -761,6 +837,25 @@ static unsigned int build(bool srq)
 					 st_name[s],
 					 two ? "two channels" : "one channel");
 				n = add(n, test_tmf_race, &rc);
+			}
+	for (int two = 0; two < 2; two++)
+		for (unsigned int f = 0; f < N_TMF; f++)
+			for (unsigned int g = 0; g < N_TMF; g++) {
+				if (tmfs[f] == SRP_TSK_CLEAR_TASK_SET ||
+				    tmfs[f] == SRP_TSK_CLEAR_ACA ||
+				    tmfs[g] == SRP_TSK_CLEAR_TASK_SET ||
+				    tmfs[g] == SRP_TSK_CLEAR_ACA)
+					continue;
+				memset(&rc, 0, sizeof(rc));
+				rc.func = tmfs[f];
+				rc.st = g;
+				rc.two = two;
+				rc.srq = srq;
+				snprintf(rc.name, sizeof(rc.name),
+					 "%s then %s, %s", tmf_name(tmfs[f]),
+					 tmf_name(tmfs[g]),
+					 two ? "two channels" : "one channel");
+				n = add(n, test_tmf_overlap, &rc);
 			}
 	memset(&rc, 0, sizeof(rc));
 	rc.srq = srq;
