@@ -394,6 +394,9 @@ static bool st_pending_work(enum vstate st)
 	       st == ST_SENDING || st == ST_BUFFER || st == ST_RD_WAIT;
 }
 
+static bool ti_down(void *arg);
+static bool channels_le(struct srp_env *env, unsigned int n);
+
 /* ---- task management x command state ------------------------------------------ */
 
 /* The target received one more TMF than counted in *arg. */
@@ -610,6 +613,81 @@ static void test_tmf_overlap(void **state)
 	assert_int_equal(srp_ti_credits(a1), SRP_DEFAULT_REQ_LIM);
 	assert_int_equal(srp_ti_strays(a0), 0);
 	assert_int_equal(srp_ti_strays(a1), 0);
+	no_leaks(env);
+}
+
+/* ---- a channel lost while a TMF waits ------------------------------------------- */
+
+/*
+ * Two channels, a WRITE in the backend on channel 1, a TMF (rc->func) on
+ * channel 0 waiting for it; then one channel goes (rc->two: channel 1,
+ * the victim's; else channel 0, the TMF's) by the initiator's DREQ.
+ * Nothing hangs: the TM response still comes on a surviving channel 0,
+ * nothing is answered on a lost channel, the WRITE the backend held
+ * reaches the medium, everything is freed and the nexus keeps working.
+ */
+static void test_tmf_channel_lost(void **state)
+{
+	struct rcase *rc = *state;
+	struct srp_env *env = rc->env;
+	struct srp_ti *a0, *a1, *lost, *kept;
+	static struct rcmd v, tm, c;
+	struct srp_engine_stats st0;
+
+	a0 = login(env, 0, 1, false);
+	a1 = login(env, 1, 1, true);
+	clear_ua(env, a0);
+	hold.on = true;
+	prep_write(a1, &v, LBA_V, 4096, MEM_V, SRP_TI_DIRECT, 1, 0xa4);
+	rc_submit(a1, &v);
+	wait_held(env, 1);
+	hold.on = false;
+	srp_engine_get_stats(env->e, &st0);
+	memset(&tm, 0, sizeof(tm));
+	tm.c.cb = rcmd_done;
+	tm.c.priv = &tm;
+	assert_int_equal(srp_ti_tmf(a0, &tm.c, rc->func, 0,
+				    rc->func == SRP_TSK_ABORT_TASK ?
+					    v.c.tag :
+					    SRP_TAG_NO_REQ),
+			 0);
+	assert_true(srp_ti_run_until(env->loop, tmf_received, &st0, 5000));
+	lost = rc->two ? a1 : a0;
+	kept = rc->two ? a0 : a1;
+	srp_ti_disconnect(lost);
+	assert_true(srp_ti_run_until(env->loop, ti_down, lost, 5000));
+	run_rounds(env, 20);
+	/*
+	 * A TMF leaves a dying channel's commands to their channel (they
+	 * get no response anyway): one whose other worker saw the channel
+	 * die before the TMF's message may answer before the backend is
+	 * done; none may answer on a lost channel.
+	 */
+	if (!rc->two)
+		assert_false(tm.c.done);
+	hold_release();
+	if (rc->two) {
+		rc_wait(env, &tm);
+		assert_int_equal(tm.c.tm_code, SRP_TSK_MGMT_SUCCESS);
+	}
+	assert_true(channels_le(env, 1));
+	if (!rc->two)
+		assert_false(tm.c.done);
+	/* LUN RESET aborts nothing: on a surviving channel, answered. */
+	if (!rc->two && rc->func == SRP_TSK_LUN_RESET) {
+		rc_wait(env, &v);
+		assert_int_equal(v.c.status, SAM_STAT_GOOD);
+	} else {
+		assert_false(v.c.done);
+	}
+	/* It was in the backend: on the medium. */
+	assert_true(blocks_are(LBA_V, 4096, 0xa4));
+	prep_write(kept, &c, LBA_N, 4096, MEM_N, SRP_TI_DIRECT, 1, 0xd4);
+	rc_submit(kept, &c);
+	rc_wait(env, &c);
+	assert_int_equal(c.c.status, SAM_STAT_GOOD);
+	assert_int_equal(srp_ti_credits(kept), SRP_DEFAULT_REQ_LIM);
+	assert_int_equal(srp_ti_strays(kept), 0);
 	no_leaks(env);
 }
 
@@ -857,6 +935,21 @@ static unsigned int build(bool srq)
 					 two ? "two channels" : "one channel");
 				n = add(n, test_tmf_overlap, &rc);
 			}
+	for (int two = 0; two < 2; two++)
+		for (unsigned int f = 0; f < N_TMF; f++) {
+			if (tmfs[f] == SRP_TSK_CLEAR_TASK_SET ||
+			    tmfs[f] == SRP_TSK_CLEAR_ACA)
+				continue;
+			memset(&rc, 0, sizeof(rc));
+			rc.func = tmfs[f];
+			rc.two = two;
+			rc.srq = srq;
+			snprintf(rc.name, sizeof(rc.name), "%s, then %s lost",
+				 tmf_name(tmfs[f]),
+				 two ? "the victim's channel" :
+				       "the TMF's channel");
+			n = add(n, test_tmf_channel_lost, &rc);
+		}
 	memset(&rc, 0, sizeof(rc));
 	rc.srq = srq;
 	snprintf(rc.name, sizeof(rc.name), "wrong tags and LUNs");
