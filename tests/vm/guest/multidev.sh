@@ -126,6 +126,45 @@ chk_md_foreign() {
 	WHY=
 }
 
+# The issue's own setup, as a hot add: a third device named like the
+# reporter's (rig0p_rxe) on a new veth pair with an IPv6 address only,
+# created while the target runs.  The target must bring it up by itself
+# (srptd logs it up with its address and the target's add_target string
+# for it), take a login through it to its IPv6 address with its own node
+# GUID, and let it go again (rdma link delete returns within 30 s).
+MD_HOT_DEV=rig0p_rxe
+MD_HOT_ADDR6=fd00:5352::3
+md_hot_remove() {
+	if rdma link show "$MD_HOT_DEV/1" >/dev/null 2>&1; then
+		timeout 30 rdma link delete "$MD_HOT_DEV" ||
+			fail "rdma link delete $MD_HOT_DEV blocked or failed" || return 1
+	fi
+	ip link del veth2 2>/dev/null
+	return 0
+}
+
+chk_md_hot_add() {
+	ip link add veth2 address 02:53:52:50:00:03 type veth \
+		peer name veth3 address 02:53:52:50:00:04 || fail "veth2 pair" || return 1
+	ip addr add $MD_HOT_ADDR6/64 dev veth2 nodad
+	ip link set veth2 up
+	ip link set veth3 up
+	rdma link add $MD_HOT_DEV type rxe netdev veth2 || fail "rdma link add $MD_HOT_DEV" || return 1
+	wait_for 20 sh -c "ibv_devinfo -d $MD_HOT_DEV | grep -q PORT_ACTIVE" ||
+		fail "$MD_HOT_DEV port not ACTIVE after 20 s" || return 1
+	_g=$(nocolon "$(cat /sys/class/infiniband/$MD_HOT_DEV/node_guid)")
+	_hex=$(printf 'fd00:5352:0000:0000:0000:0000:0000:%04x' "0x${MD_HOT_ADDR6##*:}")
+	wait_for 10 sh -c "cat /sys/class/infiniband/$MD_HOT_DEV/ports/1/gids/* 2>/dev/null | grep -q '^$_hex\$'" ||
+		fail "$MD_HOT_ADDR6 not in $MD_HOT_DEV's GID table" || return 1
+	if command -v target_md_hot_logged >/dev/null 2>&1; then
+		target_md_hot_logged $MD_HOT_DEV "$_g" $MD_HOT_ADDR6 || return 1
+	fi
+	wait_for 10 test -e /sys/class/infiniband_srp/srp-$MD_HOT_DEV-1 ||
+		fail "ib_srp has no srp-$MD_HOT_DEV-1" || return 1
+	chk_md_path $MD_HOT_DEV $MD_HOT_ADDR6 "$_g" 4 || return 1
+	md_hot_remove
+}
+
 md_checks() {
 	run_check multidev/setup md_setup
 	[ "$CHECK_OK" = 1 ] || return 0
@@ -143,6 +182,10 @@ md_checks() {
 	run_check multidev/rxe1-ipv4 chk_md_path rxe1 $VETH1_ADDR $_g1 2
 	run_check multidev/rxe1-ipv6 chk_md_path rxe1 $VETH1_ADDR6 $_g1 3
 	run_check multidev/foreign-ioc-guid-rejected chk_md_foreign rxe1 $VETH1_ADDR
+	if command -v target_md_hot_logged >/dev/null 2>&1; then
+		run_check multidev/hot-added-ipv6-only-device chk_md_hot_add
+		md_hot_remove
+	fi
 	if command -v target_md_log_checks >/dev/null 2>&1; then
 		target_md_log_checks
 	fi

@@ -546,7 +546,8 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 	fi
 	unset -f target_extra_checks target_final_checks target_diag \
 		target_restart target_reload_add_lun target_reload_restore \
-		target_md_allow target_md_cleanup target_md_log_checks 2>/dev/null
+		target_md_allow target_md_cleanup target_md_log_checks \
+		target_md_hot_logged 2>/dev/null
 	TGT_MD_GUID=own
 	. "/vm/target-$T.sh"
 	run_check start chk_start
