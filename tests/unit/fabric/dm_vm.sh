@@ -7,6 +7,7 @@
 #       --copy build/tests/unit/fabric/dm_query \
 #       --exec tests/unit/fabric/dm_vm.sh
 . /vm/lib.sh
+# Counters below have names of their own: lib.sh's wait_for uses _n.
 PFX=dm/
 QUERY=/usr/local/bin/dm_query
 SID=00000000013f1388 # IB/CM service id 0x13F0000 | 5000
@@ -48,10 +49,10 @@ expect() {
 }
 
 reload() {
-	_n=$(grep -c "configuration generation .* applied" $SRPTD_LOG)
+	_rl_n=$(grep -c "configuration generation .* applied" $SRPTD_LOG)
 	gen_conf $1 || return 1
 	kill -HUP $SRPTD_PID
-	wait_for 10 sh -c "[ \$(grep -c 'configuration generation .* applied' $SRPTD_LOG) -gt $_n ]" ||
+	wait_for 10 sh -c "[ \$(grep -c 'configuration generation .* applied' $SRPTD_LOG) -gt $_rl_n ]" ||
 		fail "reload not applied"
 }
 
@@ -74,11 +75,53 @@ agent_on_again() {
 	expect rxe0
 }
 
+# hotplug: rxe1 goes away under srptd (its port is closed, rxe0 keeps
+# answering) and comes back (registered again, answers).
+hotplug() {
+	_hp_n=$(grep -c "dm rxe1:1: answering" $SRPTD_LOG)
+	timeout 60 rdma link delete rxe1 || fail "rdma link delete rxe1" ||
+		return 1
+	wait_for 30 grep -qE "dm rxe1:1: (no longer answering|the port failed)" $SRPTD_LOG ||
+		fail "rxe1's port not closed: $(grep ' dm' $SRPTD_LOG | tail -n 3)" ||
+		return 1
+	expect rxe0 || return 1
+	rdma link add rxe1 type rxe netdev veth1 || fail "rdma link add rxe1" ||
+		return 1
+	wait_for 20 sh -c "ibv_devinfo -d rxe1 | grep -q PORT_ACTIVE" ||
+		fail "rxe1 not ACTIVE again" || return 1
+	wait_for 30 sh -c "[ \$(grep -c 'dm rxe1:1: answering' $SRPTD_LOG) -gt $_hp_n ]" ||
+		fail "rxe1 not answered again: $(grep ' dm' $SRPTD_LOG | tail -n 3)" ||
+		return 1
+	expect rxe1
+}
+
+# kernel_target: with the kernel's SRP target (ib_srpt) holding the DM
+# class on the ports, srptd cannot register and says so; once it is
+# unloaded, srptd's retry takes the ports (doc/discovery.md).
+kernel_target() {
+	reload false || return 1
+	modprobe ib_srpt || fail "modprobe ib_srpt" || return 1
+	_kt_n=$(grep -c "dm rxe0:1: answering" $SRPTD_LOG)
+	reload true || return 1
+	wait_for 10 grep -q "dm rxe0:1: cannot register the DM class" $SRPTD_LOG ||
+		fail "no registration failure logged: $(grep ' dm' $SRPTD_LOG | tail -n 3)"
+	_rc=$?
+	grep "cannot register the DM class" $SRPTD_LOG | tail -n 2
+	rmmod ib_srpt || fail "rmmod ib_srpt" || return 1
+	[ $_rc = 0 ] || return 1
+	wait_for 20 sh -c "[ \$(grep -c 'dm rxe0:1: answering' $SRPTD_LOG) -gt $_kt_n ]" ||
+		fail "not answering after ib_srpt went: $(grep ' dm' $SRPTD_LOG | tail -n 3)" ||
+		return 1
+	expect rxe0
+}
+
 run_check setup setup
 run_check rxe0 expect rxe0
 run_check rxe1 expect rxe1
 run_check id-string grep -q "ID srptd VM test" /tmp/dm_query.err
 run_check agent-off agent_off
 run_check agent-on agent_on_again
+run_check hotplug hotplug
+run_check kernel-target kernel_target
 grep -E " dm|Device Management" $SRPTD_LOG | head -40
 run_check stop srptd_sigterm
