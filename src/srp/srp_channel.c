@@ -43,7 +43,8 @@
 #include "srp/srp_int.h"
 #include "util.h"
 
-#define SRP_CTL_WR_TAG 1ULL /* wr_id low bit: channel control send */
+#define SRP_CTL_WR_TAG 1ULL /* wr_id low bits: T_LOGOUT send */
+#define SRP_CRED_WR_TAG 2ULL /* SRP_CRED_REQ send */
 
 static const char *const srp_ch_state_names[] = {
 	[SRP_CH_CONNECTING] = "CONNECTING",
@@ -147,6 +148,51 @@ void srp_channel_req_freed(struct srp_channel *ch)
 		srp_channel_release(ch);
 }
 
+/*
+ * Credits of aborted commands go back with the channel's next response
+ * (srp_channel_take_credits()).  When no request of the channel will
+ * answer any more, nothing would carry them, and an initiator whose
+ * commands here were all aborted (by a TMF on another channel, by
+ * PREEMPT AND ABORT) would wait for credits forever (doc/srp-protocol.md
+ * 16).  Then an SRP_CRED_REQ (SRP r16a) carries them; the initiator
+ * answers with an SRP_CRED_RSP, which needs no credit and lands in a
+ * spare receive (SRP_RQ_SPARE).  One at a time, in an ordinary send
+ * queue slot: with none free a WR is outstanding, and its request checks
+ * again when it ends.  Called whenever a request went back to the pool.
+ */
+void srp_channel_return_credits(struct srp_channel *ch)
+{
+	struct fabric_send_wr wr = { 0 };
+	struct fabric_sge sge;
+	int len;
+
+	if (!ch->withheld || ch->state != SRP_CH_LIVE || ch->cred_pending ||
+	    !ch->sq_avail)
+		return;
+	for (struct srp_req *r = ch->active; r; r = r->next_active)
+		if (!r->aborted && r->state != SRP_REQ_SEND_RSP)
+			return; /* its response will carry them */
+	len = srp_cred_req_encode(ch->cred_buf, 64, 0, ch->withheld, 0);
+	if (len <= 0)
+		return;
+	sge.addr = (uintptr_t)ch->cred_buf;
+	sge.length = len;
+	sge.lkey = ch->mr->lkey;
+	wr.wr_id = (uintptr_t)ch | SRP_CRED_WR_TAG;
+	wr.opcode = FABRIC_WR_SEND;
+	wr.signaled = true;
+	wr.num_sge = 1;
+	wr.sg_list = &sge;
+	if (fabric_post_send(ch->qp, &wr)) {
+		pr_err_ratelimited("channel %u: cannot post SRP_CRED_REQ",
+				   ch->id);
+		return;
+	}
+	ch->sq_avail--;
+	ch->cred_pending = true;
+	ch->withheld = 0;
+}
+
 /* ---- receive path ------------------------------------------------------ */
 
 /*
@@ -244,7 +290,9 @@ static void srp_ch_recv_done(void *ctx, uint64_t wr_id,
 		return;
 	case SRP_CRED_RSP:
 	case SRP_AER_RSP:
-		/* Answers to requests srptd never sends; no credit used. */
+		/* No credit used: CRED_RSP answers our SRP_CRED_REQ
+		 * (srp_channel_return_credits()), AER_RSP a request srptd
+		 * never sends. */
 		srp_channel_repost(ch, rv);
 		return;
 	default:
@@ -267,6 +315,22 @@ static void srp_ch_send_done(void *ctx, uint64_t wr_id,
 		ch->ctl_pending = false;
 		if (ch->state <= SRP_CH_DISCONNECTING && ch->qp)
 			ch->qp->fabric->ops->disconnect(ch->qp);
+		return;
+	}
+	if (wr_id & SRP_CRED_WR_TAG) {
+		ch->cred_pending = false;
+		ch->sq_avail++;
+		if (st != FABRIC_WC_SUCCESS) {
+			if (st != FABRIC_WC_WR_FLUSH_ERR) {
+				pr_err_ratelimited(
+					"channel %u: SRP_CRED_REQ failed: %s",
+					ch->id, fabric_wc_status_str(st));
+				srp_channel_disconnect(ch);
+			}
+			return;
+		}
+		srp_channel_return_credits(ch); /* more may have come */
+		srp_ch_kick_waiters(ch);
 		return;
 	}
 	srp_req_send_done((struct srp_req *)(uintptr_t)wr_id, st);
@@ -577,7 +641,7 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 			    0;
 	ch->mem_len = recv_stride * ch->n_recvs +
 		      ALIGN_UP((size_t)ch->ti_iu_len, 64) * ch->n_reqs +
-		      table_len * ch->n_recvs + 64;
+		      table_len * ch->n_recvs + 128;
 	ch->mem_len = ALIGN_UP(ch->mem_len, (size_t)4096);
 	ch->mem = mmap(NULL, ch->mem_len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -635,6 +699,7 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 		off += table_len;
 	}
 	ch->ctl_buf = ch->mem + off;
+	ch->cred_buf = ch->ctl_buf + 64;
 
 	attr.sq_depth = ch->sq_depth;
 	attr.rq_depth = srq ? 0 : ch->n_recvs;

@@ -267,7 +267,7 @@ static unsigned int srp_build_rdma(struct srp_req *req,
 }
 
 /* Resources came back: let waiting requests of the channel try again. */
-static void srp_ch_kick_waiters(struct srp_channel *ch)
+void srp_ch_kick_waiters(struct srp_channel *ch)
 {
 	unsigned int budget;
 

@@ -278,6 +278,8 @@ struct srp_channel {
 	unsigned int n_active;
 	uint8_t *ctl_buf; /* T_LOGOUT */
 	bool ctl_pending;
+	uint8_t *cred_buf; /* SRP_CRED_REQ (srp_channel_return_credits()) */
+	bool cred_pending; /* an SRP_CRED_REQ is on the send queue */
 	bool drain_started, drained;
 	bool walking; /* iterating requests: release deferred */
 	bool logout_sent;
@@ -304,6 +306,7 @@ void srp_channel_accepted(struct srp_channel *ch);
 void srp_channel_disconnect(struct srp_channel *ch);
 void srp_channel_logout(struct srp_channel *ch, uint32_t reason);
 void srp_channel_req_freed(struct srp_channel *ch);
+void srp_channel_return_credits(struct srp_channel *ch);
 void srp_channel_repost(struct srp_channel *ch, struct srp_recv *rv);
 uint32_t srp_channel_take_credits(struct srp_channel *ch, struct srp_req *r);
 void srp_channel_wait(struct srp_req **head, struct srp_req **tail,
@@ -327,6 +330,7 @@ void srp_req_step_read(struct srp_req *req);
 void srp_req_step_write(struct srp_req *req);
 void srp_req_rdma_done(struct srp_req *req, enum fabric_wc_status st);
 void srp_req_send_done(struct srp_req *req, enum fabric_wc_status st);
+void srp_ch_kick_waiters(struct srp_channel *ch);
 
 /* srp_tmf.c */
 void srp_req_start_tmf(struct srp_req *req);

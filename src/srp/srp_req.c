@@ -202,6 +202,7 @@ static void srp_req_free(struct srp_req *r)
 	srp_req_set_state(r, SRP_REQ_FREE);
 	r->next_free = ch->free_reqs;
 	ch->free_reqs = r;
+	srp_channel_return_credits(ch);
 	srp_channel_req_freed(ch);
 }
 

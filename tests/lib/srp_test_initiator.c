@@ -58,6 +58,7 @@ struct srp_ti {
 	uint32_t send_stride;
 	uint8_t raw_buf[8192];
 	unsigned int raw_idx;
+	unsigned int cred_reqs; /* SRP_CRED_REQs received */
 	/* The last responses no command of ours was waiting for. */
 	struct srp_ti_cmd stray[4];
 	unsigned int n_stray;
@@ -185,6 +186,23 @@ bool srp_ti_stray_rsp(const struct srp_ti *ti, uint64_t tag,
 	return false;
 }
 
+/* SRP r16a: take the credits, answer with SRP_CRED_RSP (no credit). */
+static void srp_ti_cred_req(struct srp_ti *ti, const uint8_t *b)
+{
+	uint8_t rsp[16] = { SRP_CRED_RSP };
+
+	ti->credits += get_be32(b + 4);
+	ti->cred_reqs++;
+	memcpy(rsp + 8, b + 8, 8);
+	if (ti->state == SRP_TI_LOGGED_IN)
+		srp_ti_send_raw(ti, rsp, sizeof(rsp));
+}
+
+unsigned int srp_ti_cred_reqs(const struct srp_ti *ti)
+{
+	return ti->cred_reqs;
+}
+
 unsigned int srp_ti_strays(const struct srp_ti *ti)
 {
 	return ti->n_stray;
@@ -208,6 +226,8 @@ static void srp_ti_recv_done(void *ctx, uint64_t wr_id,
 		srp_ti_handle_rsp(ti, b, len);
 	else if (len >= 16 && b[0] == SRP_T_LOGOUT)
 		ti->t_logout = true;
+	else if (len >= 16 && b[0] == SRP_CRED_REQ)
+		srp_ti_cred_req(ti, b);
 	if (ti->state == SRP_TI_LOGGED_IN)
 		fabric_post_recv(ti->qp, wr);
 }

@@ -105,6 +105,8 @@ int srp_ti_send_raw(struct srp_ti *ti, const void *iu, uint32_t len);
  */
 bool srp_ti_stray_rsp(const struct srp_ti *ti, uint64_t tag,
 		      struct srp_ti_cmd *out);
+/* SRP_CRED_REQs received (each answered with an SRP_CRED_RSP). */
+unsigned int srp_ti_cred_reqs(const struct srp_ti *ti);
 /* Responses that matched no command waiting for one (stale or raw). */
 unsigned int srp_ti_strays(const struct srp_ti *ti);
 /* The initiator's QP (for the loopback's faults, fabric_loop.h). */

@@ -523,6 +523,20 @@ static void test_tmf_race(void **state)
 	}
 	srp_engine_get_stats(env->e, &st);
 	assert_int_equal(st.aborted - st0.aborted, want_aborted);
+	/*
+	 * Every credit is back without another command: an aborted one's
+	 * with a later response, or, when no response of its channel is
+	 * left to carry it, with an SRP_CRED_REQ (ABORT TASK (SET) on
+	 * channel 0 ended channel 1's last command).
+	 */
+	run_rounds(env, 20);
+	assert_int_equal(srp_ti_credits(a0), SRP_DEFAULT_REQ_LIM);
+	assert_int_equal(srp_ti_credits(a1), SRP_DEFAULT_REQ_LIM);
+	assert_int_equal(srp_ti_credits(b), SRP_DEFAULT_REQ_LIM);
+	if (rc->two && aborts && rc->st == ST_BACKEND)
+		assert_true(srp_ti_cred_reqs(a1) > 0);
+	if (!rc->two)
+		assert_int_equal(srp_ti_cred_reqs(a0), 0);
 
 	/* The unit attention of a reset goes to the other nexus only. */
 	assert_false(tur_saw_reset_ua(env, a0));

@@ -9,9 +9,10 @@
  *    at once without a response, or, when the fabric, SCSI or a TMF's
  *    victims hold it, when they let go;
  *  - channel disconnect arriving in every state, then the drain.
- * A request of a channel with no fabric behind it: nothing here posts a
- * work request (the steps that would are never reached by an aborted
- * request, which is what is checked).
+ * A request of a channel whose fabric only records what is posted: no
+ * step of an aborted request posts a work request (what is checked); the
+ * channel itself posts an SRP_CRED_REQ for the aborted request's credit
+ * when nothing else would carry it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -59,12 +60,39 @@ static const uint8_t expected[NS][NS] = {
 _Static_assert(SRP_REQ_DONE == 10 && SRP_REQ_N_STATES == 11,
 	       "the expected table lists every state");
 
-/* One channel (LIVE, no fabric) on one worker, holding one request. */
+/* One channel (LIVE) on one worker, holding one request. */
 struct fx {
 	struct srp_engine e;
 	struct srp_worker w;
 	struct srp_channel ch;
 	struct srp_req r;
+	struct fabric f;
+	struct fabric_qp qp;
+	struct fabric_mr mr;
+	uint8_t cred_buf[64];
+	unsigned int posted; /* send WRs posted */
+	uint8_t posted_iu[16]; /* the last SEND's first bytes */
+};
+
+/* The fabric: records each posted SEND, completes nothing. */
+static int fx_post_send(struct fabric_qp *qp, struct fabric_send_wr *wr,
+			struct fabric_send_wr **bad)
+{
+	struct fx *x = container_of(qp, struct fx, qp);
+
+	for (; wr; wr = wr->next) {
+		x->posted++;
+		if (wr->opcode == FABRIC_WR_SEND && wr->num_sge == 1)
+			memcpy(x->posted_iu,
+			       (const void *)(uintptr_t)wr->sg_list->addr,
+			       MIN(wr->sg_list->length, 16u));
+	}
+	return 0;
+}
+
+static const struct fabric_ops fx_ops = {
+	.name = "record",
+	.post_send = fx_post_send,
 };
 
 static struct fx *fx_new(enum srp_req_state s, uint8_t opcode)
@@ -87,6 +115,11 @@ static struct fx *fx_new(enum srp_req_state s, uint8_t opcode)
 	x->r.opcode = opcode;
 	x->r.state = s; /* placed, as if it had got there */
 	x->r.task.transport_priv = &x->r;
+	x->f.ops = &fx_ops;
+	x->qp.fabric = &x->f;
+	x->ch.qp = &x->qp;
+	x->ch.mr = &x->mr;
+	x->ch.cred_buf = x->cred_buf;
 	return x;
 }
 
@@ -272,11 +305,18 @@ static void test_abort_in_every_state(void **state)
 			release_holder(x, si);
 		}
 		assert_ended(x);
-		/* Its credit goes back with the next response. */
-		assert_int_equal(x->ch.withheld, 1);
+		/*
+		 * Its credit goes back at once in an SRP_CRED_REQ (nothing
+		 * else of the channel will answer), the only WR posted; every
+		 * other slot came back.
+		 */
+		assert_int_equal(x->ch.withheld, 0);
 		assert_int_equal(x->ch.outstanding, 0);
-		/* Nothing was posted, every slot came back. */
-		assert_int_equal(x->ch.sq_avail, x->ch.sq_depth);
+		assert_int_equal(x->posted, 1);
+		assert_int_equal(x->posted_iu[0], SRP_CRED_REQ);
+		assert_int_equal(get_be32(x->posted_iu + 4), 1);
+		assert_true(x->ch.cred_pending);
+		assert_int_equal(x->ch.sq_avail, x->ch.sq_depth - 1);
 		assert_int_equal(x->ch.rd_avail, x->ch.rd_depth);
 		free(x);
 	}
@@ -325,6 +365,7 @@ static void test_disconnect_in_every_state(void **state)
 		}
 		assert_ended(x);
 		assert_int_equal(x->ch.withheld, 0);
+		assert_int_equal(x->posted, 0);
 		free(x);
 	}
 }
