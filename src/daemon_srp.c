@@ -395,7 +395,8 @@ static void daemon_srp_log_logins(struct daemon_srp *s,
 		unsigned int k, shown = 0;
 		char id[80], also[48] = "";
 
-		if (dev && strcmp(dev, pi[i].ref.dev_name))
+		if ((dev && strcmp(dev, pi[i].ref.dev_name)) ||
+		    !srp_target_on_port(dt->t, &pi[i].ref))
 			continue;
 		k = srp_target_port_ids(dt->t, &pi[i].ref, ids);
 		snprintf(id, sizeof(id), "id_ext=%016llx,ioc_guid=%016llx",
@@ -520,12 +521,16 @@ static int build_target(struct daemon_srp *s, const struct config *cfg,
 	tp.id_ext = ct->id_ext_auto ? s->node_guid : ct->id_ext;
 	tp.ioc_guid = ct->ioc_guid_auto ? s->node_guid : ct->ioc_guid;
 	tp.ioc_guid_per_hca = ct->ioc_guid_auto;
+	tp.ports = (const char(*)[64])ct->ports;
+	tp.n_ports = ct->n_ports;
 	tp.unknown_default_map = ct->unknown_initiators ==
 				 CONFIG_UNKNOWN_DEFAULT_MAP;
 	tp.rel_tgt_port_id = index + 1;
 	h = fp_add(h, &tp.id_ext, 8);
 	h = fp_add(h, &tp.ioc_guid, 8);
 	h = fp_add(h, &tp.ioc_guid_per_hca, 1);
+	h = fp_add(h, &tp.n_ports, sizeof(tp.n_ports));
+	h = fp_add(h, ct->ports, (size_t)ct->n_ports * sizeof(*ct->ports));
 	h = fp_add(h, &tp.unknown_default_map, 1);
 	h = fp_add(h, &tp.rel_tgt_port_id, 2);
 

@@ -49,6 +49,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct loop;
 struct fabric;
@@ -204,6 +205,34 @@ struct fabric_port_ref {
 	unsigned int port; /* 1-based HCA port number; 0 unknown */
 	uint64_t node_guid; /* the HCA's node GUID, host order; 0 unknown */
 };
+
+/*
+ * Does the port selector filter select port of device dev?  Selectors as
+ * srptd.conf(5) writes them: "*" (every port), "hca" (all its ports),
+ * "hca:*" or "hca:N" (1-based port number).
+ */
+static inline bool fabric_port_match(const char *filter, const char *dev,
+				     unsigned int port)
+{
+	const char *colon = strrchr(filter, ':');
+	size_t n = colon ? (size_t)(colon - filter) : strlen(filter);
+	unsigned long pn = 0;
+
+	if (!strcmp(filter, "*"))
+		return true;
+	if (n != strlen(dev) || strncmp(filter, dev, n))
+		return false;
+	if (!colon || !strcmp(colon + 1, "*"))
+		return true;
+	if (!colon[1])
+		return false;
+	for (const char *c = colon + 1; *c; c++) {
+		if (*c < '0' || *c > '9' || pn > 65535)
+			return false;
+		pn = pn * 10 + (unsigned long)(*c - '0');
+	}
+	return pn == port;
+}
 
 /* What a connection request carries (rdma_conn_param + addressing). */
 struct fabric_conn_info {

@@ -123,6 +123,13 @@ struct srp_target_params {
 	 * (doc/srp-protocol.md 2).
 	 */
 	bool ioc_guid_per_hca;
+	/*
+	 * The HCA ports the target is reachable on, as port selectors
+	 * (fabric_port_match()); none = every port.  A login through
+	 * another port is not for this target (srptd.conf(5) targets.ports).
+	 */
+	const char (*ports)[64];
+	unsigned int n_ports;
 	/* Initiators matching no group get the default map (else denied). */
 	bool unknown_default_map;
 	uint16_t rel_tgt_port_id; /* SCSI relative target port id */
@@ -142,6 +149,12 @@ int srp_target_create(struct srp_engine *e, const struct srp_target_params *p,
 unsigned int srp_target_port_ids(const struct srp_target *t,
 				 const struct fabric_port_ref *via,
 				 uint8_t out[SRP_TARGET_MAX_PORT_IDS][16]);
+/*
+ * Is t reachable through the HCA port via (its ports selectors)?  A port
+ * the fabric could not name (empty dev_name) only matches "*".
+ */
+bool srp_target_on_port(const struct srp_target *t,
+			const struct fabric_port_ref *via);
 /* Default LUN map (copied). */
 int srp_target_set_luns(struct srp_target *t, const struct scsi_lun_entry *view,
 			unsigned int n);

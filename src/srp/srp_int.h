@@ -50,6 +50,8 @@ struct srp_target {
 	uint64_t id_ext, ioc_guid;
 	uint8_t port_id[16]; /* id_ext || ioc_guid */
 	bool ioc_guid_per_hca; /* see struct srp_target_params */
+	char (*ports)[64]; /* selectors; n_ports == 0: every port */
+	unsigned int n_ports;
 	bool unknown_default_map;
 	uint16_t rel_tgt_port_id;
 	bool removed;

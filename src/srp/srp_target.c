@@ -67,6 +67,7 @@ static void srp_target_free(struct srp_target *t)
 		free(g);
 	}
 	free(t->view.luns);
+	free(t->ports);
 	free(t);
 }
 
@@ -138,12 +139,33 @@ int srp_target_create(struct srp_engine *e, const struct srp_target_params *p,
 	t->ioc_guid = p->ioc_guid;
 	srp_target_port_id(p->id_ext, p->ioc_guid, t->port_id);
 	t->ioc_guid_per_hca = p->ioc_guid_per_hca;
+	if (p->n_ports) {
+		t->ports = calloc(p->n_ports, sizeof(*t->ports));
+		if (!t->ports) {
+			free(t);
+			return -ENOMEM;
+		}
+		memcpy(t->ports, p->ports, p->n_ports * sizeof(*t->ports));
+		t->n_ports = p->n_ports;
+	}
 	t->unknown_default_map = p->unknown_default_map;
 	t->rel_tgt_port_id = p->rel_tgt_port_id ? p->rel_tgt_port_id : 1;
 	t->next = e->targets;
 	e->targets = t;
 	*out = t;
 	return 0;
+}
+
+bool srp_target_on_port(const struct srp_target *t,
+			const struct fabric_port_ref *via)
+{
+	if (!t->n_ports)
+		return true;
+	for (unsigned int i = 0; i < t->n_ports; i++)
+		if (fabric_port_match(t->ports[i], via ? via->dev_name : "",
+				      via ? via->port : 0))
+			return true;
+	return false;
 }
 
 unsigned int srp_target_port_ids(const struct srp_target *t,
@@ -430,8 +452,12 @@ static void srp_engine_conn_request(void *ctx, struct fabric_conn_req *creq,
 		}
 	}
 	for (t = e->targets; t; t = t->next) {
-		unsigned int k =
-			srp_target_port_ids(t, &info->via, &ids[n_ids]);
+		unsigned int k;
+
+		/* targets.ports: not reachable through this port. */
+		if (!srp_target_on_port(t, &info->via))
+			continue;
+		k = srp_target_port_ids(t, &info->via, &ids[n_ids]);
 
 		for (unsigned int j = 0; j < k; j++)
 			owners[n_ids + j] = t;

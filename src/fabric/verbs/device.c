@@ -15,26 +15,7 @@
 bool fabric_verbs_port_match(const char *filter, const char *dev,
 			     unsigned int port)
 {
-	size_t n;
-	const char *colon;
-	char *end;
-	unsigned long pn;
-
-	if (!strcmp(filter, "*"))
-		return true;
-	colon = strrchr(filter, ':');
-	n = colon ? (size_t)(colon - filter) : strlen(filter);
-	if (n != strlen(dev) || strncmp(filter, dev, n))
-		return false;
-	if (!colon)
-		return true;
-	if (!strcmp(colon + 1, "*"))
-		return true;
-	errno = 0;
-	pn = strtoul(colon + 1, &end, 10);
-	if (errno || end == colon + 1 || *end)
-		return false;
-	return pn == port;
+	return fabric_port_match(filter, dev, port);
 }
 
 /* The device slot of a librdmacm context (not a released one). */

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,6 +203,66 @@ static void test_two_ids_two_nexuses(void **state)
 	md_tur(m, 1);
 }
 
+/* A target with ports selectors: what a login through each HCA reaches. */
+static struct srp_target *md_target_on(struct md_env *m, const char *name,
+				       uint64_t id, const char *sel,
+				       bool with_lun0)
+{
+	struct srp_target_params tp = { 0 };
+	struct scsi_lun_entry view = { 0 };
+	struct srp_target *t;
+	char ports[1][64];
+
+	snprintf(ports[0], sizeof(ports[0]), "%s", sel);
+	tp.name = name;
+	tp.id_ext = id;
+	tp.ioc_guid = id;
+	tp.ports = (const char(*)[64])ports;
+	tp.n_ports = 1;
+	tp.unknown_default_map = true;
+	assert_int_equal(srp_target_create(m->env.e, &tp, &t), 0);
+	view.lu = m->env.lu;
+	if (with_lun0)
+		assert_int_equal(srp_target_set_luns(t, &view, 1), 0);
+	return t;
+}
+
+static void test_target_ports(void **state)
+{
+	struct md_env *m = *state;
+	struct fabric_port_ref via = { .dev_name = "loop1", .port = 1 };
+	struct srp_target *t;
+	struct srp_ti_cmd c = { 0 };
+
+	/* Reachable on loop1 only (srptd.conf(5) targets.ports). */
+	t = md_target_on(m, "only1", 0x1111, "loop1:1", true);
+	assert_true(srp_target_on_port(t, &via));
+	via.port = 2;
+	assert_false(srp_target_on_port(t, &via));
+	assert_false(srp_target_on_port(t, NULL));
+	assert_true(srp_target_on_port(m->env.t, NULL)); /* no selectors */
+	assert_int_equal(md_login(m, 0, 0, 1, 0x1111, 0x1111),
+			 SRP_LOGIN_REJ_UNABLE_ASSOCIATE_CHANNEL);
+	assert_int_equal(md_login(m, 0, m->dev1, 1, 0x1111, 0x1111), 0);
+	md_tur(m, 0);
+	/*
+	 * One id on two targets with disjoint ports (allowed by the config
+	 * check): each HCA reaches its own target.  "on0" exports no LUN,
+	 * so a TEST UNIT READY through it fails; "on1" exports LUN 0.
+	 */
+	md_target_on(m, "on0", 0x2222, "loop0", false);
+	md_target_on(m, "on1", 0x2222, "loop1", true);
+	assert_int_equal(md_login(m, 1, m->dev1, 2, 0x2222, 0x2222), 0);
+	md_tur(m, 1);
+	assert_int_equal(md_login(m, 2, 0, 3, 0x2222, 0x2222), 0);
+	srp_env_run_cmd(&m->env, m->env.ti[2], &c);
+	if (c.status == 0x02 && (c.sense[2] & 0x0f) == 0x06) {
+		memset(&c, 0, sizeof(c));
+		srp_env_run_cmd(&m->env, m->env.ti[2], &c);
+	}
+	assert_int_equal(c.status, 0x02); /* LUN 0 not on "on0" */
+}
+
 static void test_port_ids(void **state)
 {
 	struct md_env *m = *state;
@@ -243,6 +304,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_ids_two_nexuses, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_port_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_target_ports, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
