@@ -230,6 +230,7 @@ mp_mark() {
 	MP_FIO_RUNS=0
 	MP_FIO_FAILED=0
 	MP_FIO_ERR=
+	MP_FIO_MAX=0
 }
 
 # mp_dmesg_count PATTERN: dmesg lines matching PATTERN since mp_mark (by
@@ -241,7 +242,7 @@ mp_dmesg_count() {
 
 # mp_figures NAME EXTRA: INFO line for this target, kept for mp_summary.
 mp_figures() {
-	_f="fio_runs=$MP_FIO_RUNS fio_failed=$MP_FIO_FAILED"
+	_f="fio_runs=$MP_FIO_RUNS fio_failed=$MP_FIO_FAILED fio_max_s=$MP_FIO_MAX"
 	_f="$_f path_failures=$(mp_dmesg_count 'multipath.*Failing path')"
 	_f="$_f reinstated=$(tail -n +$((MP_L0 + 1)) /tmp/multipathd.log | grep -c reinstated)"
 	_f="$_f did_time_out=$(mp_dmesg_count 'DID_TIME_OUT')"
@@ -261,8 +262,13 @@ mp_fio_loop() {
 	_mt0=$(now)
 	while [ "$(awk -v a="$_mt0" -v b="$(now)" -v s="$_secs" 'BEGIN { print (b - a < s) }')" = 1 ]; do
 		MP_FIO_RUNS=$((MP_FIO_RUNS + 1))
+		_r0=$(now)
 		timeout $FIO_TIMEOUT fio --name="$_nm" "$@" >/tmp/fio-$_nm.out 2>&1
 		_rc=$?
+		# the longest run: a stall (commands waiting for their timeout)
+		# shows here even when every run ends clean
+		_rs=$(awk -v a="$_r0" -v b="$(now)" 'BEGIN { printf "%d", b - a + 0.5 }')
+		[ "$_rs" -gt "$MP_FIO_MAX" ] && MP_FIO_MAX=$_rs
 		if [ $_rc != 0 ]; then
 			MP_FIO_FAILED=$((MP_FIO_FAILED + 1))
 			cat /tmp/fio-$_nm.out
