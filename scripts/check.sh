@@ -97,6 +97,13 @@ if [ "${SRPTD_SKIP_VM:-0}" != 1 ]; then
 	stage "VM suite: srptd under ThreadSanitizer"
 	tests/vm/run.sh --no-deps --target srptd --srptd build-tsan/src/srptd \
 		--checks scsi,fio,reset,relogin,chcount,remove,restart,reload,multidev
+	# Failover under load (issue 18): dm-multipath over two paths, paths
+	# logged out and in, LUN resets, fio verifying; LIO and srptd in the
+	# same boot so that their figures compare (tests/vm/README.md "The
+	# multipath group").
+	stage "VM suite: multipath failover, LIO and srptd"
+	tests/vm/run.sh --no-deps --target lio,srptd --srptd build/src/srptd \
+		--checks multipath
 	# The verbs fabric on its own: smoke, SRP on it, device hot-plug.
 	stage "VM: verbs fabric tests (ASan+UBSan)"
 	tests/unit/fabric/verbs_vm_tests.sh build-asan --no-deps
