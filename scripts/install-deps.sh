@@ -2,7 +2,8 @@
 # Install everything srptd needs to build, test and run its VM suite on
 # Debian 12.  Idempotent; needs root.  Usage: scripts/install-deps.sh [--vm]
 #   (no flag)  build + unit tests + fuzzers + benchmarks
-#   --vm       also what tests/vm needs (qemu, guest userspace)
+#   --vm       also what tests/vm needs (qemu, guest userspace, the VM
+#              kernel's headers for contrib/srptd-isdm)
 set -eu
 
 if [ "$(id -u)" != 0 ]; then
@@ -21,7 +22,18 @@ xz-utils zstd cpio fio ibverbs-utils rdmacm-utils rdma-core srptools
 multipath-tools udev dmsetup e2fsprogs"
 
 want="$PKGS"
-[ "${1:-}" = "--vm" ] && want="$PKGS $VM_PKGS"
+if [ "${1:-}" = "--vm" ]; then
+	# contrib/srptd-isdm is built against the headers of the kernel the VM
+	# suite boots: linux-image-amd64's dependency (tests/vm/run.sh).
+	kimg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1)
+	if [ -z "$kimg" ]; then
+		apt-get update -qq
+		kimg=$(apt-cache depends linux-image-amd64 |
+			sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1)
+	fi
+	want="$PKGS $VM_PKGS linux-headers-${kimg#linux-image-}"
+fi
 
 missing=""
 for p in $want; do
