@@ -153,6 +153,14 @@ static void daemon_apply_srp(struct daemon *d)
 	daemon_dm_apply(d->dm, d->cfg, d->srp);
 }
 
+/* A port went up or down: the DM agent re-checks its ports (IsDM). */
+static void daemon_on_port_event(void *arg)
+{
+	struct daemon *d = arg;
+
+	daemon_dm_port_event(d->dm);
+}
+
 static void daemon_on_device_timer(void *arg)
 {
 	struct daemon *d = arg;
@@ -421,6 +429,7 @@ int daemon_create(const struct daemon_opts *opts, struct config *cfg,
 	ret = daemon_dm_create(d->loop, &d->dm);
 	if (ret)
 		goto err;
+	daemon_srp_on_port_event(d->srp, daemon_on_port_event, d);
 
 	/* Force a first report even when there are no devices. */
 	d->n_rdma_devices = ~0u;

@@ -239,6 +239,8 @@ void daemon_dm_apply(struct daemon_dm *dm, const struct config *cfg,
 	if (dm->devs && table_equal(&t, &dm->last)) {
 		free(devs);
 		free(slots);
+		/* Nothing else may have changed the ports' IsDM bit. */
+		dm_agent_refresh(dm->agent);
 		return;
 	}
 	if (dm_agent_set_table(dm->agent, &t)) {
@@ -255,4 +257,10 @@ void daemon_dm_apply(struct daemon_dm *dm, const struct config *cfg,
 		MIN(cfg->n_targets, DM_MAX_SLOTS), t.n_devs,
 		dm_agent_ports_serving(dm->agent),
 		dm_agent_change_id(dm->agent));
+}
+
+void daemon_dm_port_event(struct daemon_dm *dm)
+{
+	if (dm && dm->agent)
+		dm_agent_refresh(dm->agent);
 }

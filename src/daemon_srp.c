@@ -66,6 +66,9 @@ struct daemon_srp {
 	/* What was reported while the fabric could not start (log once). */
 	struct fabric_verbs_skips skips;
 	int start_err;
+	/* daemon_srp_on_port_event() */
+	void (*port_event_fn)(void *ctx);
+	void *port_event_fn_ctx;
 };
 
 /* FNV-1a, enough to notice that a target's definition changed. */
@@ -258,6 +261,8 @@ uint64_t daemon_srp_ib_service_id(const struct config *cfg)
 }
 
 static void daemon_srp_dev_up(void *ctx, const char *dev);
+static void daemon_srp_port_event(void *ctx, const char *dev, unsigned int port,
+				  bool active);
 
 /* "rxe0:1 rxe1:1" into buf: the ports the fabric serves. */
 static void daemon_srp_ports_str(struct daemon_srp *s, char *buf, size_t len)
@@ -301,6 +306,7 @@ static int daemon_srp_fabric_start(struct daemon_srp *s,
 	vp.ports = (const char(*)[64])cfg->fabric.ports;
 	vp.n_ports = cfg->fabric.n_ports;
 	vp.dev_up = daemon_srp_dev_up;
+	vp.port_event = daemon_srp_port_event;
 	vp.port_event_ctx = s;
 	vp.skips = &s->skips;
 
@@ -435,6 +441,26 @@ static void daemon_srp_log_logins(struct daemon_srp *s,
 				"via %s port %u: %s; no address a listener takes yet",
 				pi[i].ref.dev_name, pi[i].ref.port, id);
 	}
+}
+
+void daemon_srp_on_port_event(struct daemon_srp *s, void (*fn)(void *ctx),
+			      void *ctx)
+{
+	s->port_event_fn = fn;
+	s->port_event_fn_ctx = ctx;
+}
+
+/* A port went up or down: whoever asked hears of it. */
+static void daemon_srp_port_event(void *ctx, const char *dev, unsigned int port,
+				  bool active)
+{
+	struct daemon_srp *s = ctx;
+
+	(void)dev;
+	(void)port;
+	(void)active;
+	if (s->port_event_fn)
+		s->port_event_fn(s->port_event_fn_ctx);
 }
 
 /* A device was added while the fabric runs: its login strings. */

@@ -44,6 +44,12 @@ const struct srp_target *daemon_srp_target(const struct daemon_srp *s,
 					   unsigned int i);
 /* The IB/CM service id logins reach srptd on (doc/verbs.md "Login paths"). */
 uint64_t daemon_srp_ib_service_id(const struct config *cfg);
+/*
+ * fn(ctx) is called on the main loop after a port of the fabric changed
+ * state (ibv async events), e.g. for the DM agent to re-check its ports.
+ */
+void daemon_srp_on_port_event(struct daemon_srp *s, void (*fn)(void *ctx),
+			      void *ctx);
 /* Start logging out every initiator; poll daemon_srp_idle(). */
 void daemon_srp_stop(struct daemon_srp *s);
 bool daemon_srp_idle(const struct daemon_srp *s);

@@ -187,6 +187,13 @@ int dm_agent_set_table(struct dm_agent *a, const struct dm_table *t);
 uint16_t dm_agent_change_id(const struct dm_agent *a);
 /* Ports open and registered now. */
 unsigned int dm_agent_ports_serving(const struct dm_agent *a);
+/*
+ * Query the devices again and re-check every port: open those that came,
+ * close those that went, and warn once per port whose capability mask
+ * lacks IsDM (doc/discovery.md "The IsDM bit").  For port events and
+ * changes no event reports (a module setting the bit).
+ */
+void dm_agent_refresh(struct dm_agent *a);
 /* Close every port and free the agent. */
 void dm_agent_destroy(struct dm_agent *a);
 

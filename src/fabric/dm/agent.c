@@ -261,13 +261,21 @@ static struct dm_port *port_add(struct dm_agent *a, const char *dev,
 }
 
 /*
- * Nothing in the kernel set IsDM on an InfiniBand port: the stock tools
- * skip it.  (They do not work on RoCE at all: no subnet administrator.)
+ * Nothing in the kernel set IsDM on the port: the stock tools, which ask
+ * the subnet administrator for ports with it, skip it.  Only the kernel
+ * can set it (doc/discovery.md "The IsDM bit"), so the warning names the
+ * helper module and the login strings srptd logs.  Once per port while
+ * the bit stays clear; checked again by every reconcile().
  */
 static void port_check_isdm(struct dm_port *pt, const struct dm_dev_info *in)
 {
-	if (!((in->ib_ports >> (pt->port - 1)) & 1) ||
-	    ((in->isdm_ports >> (pt->port - 1)) & 1)) {
+	bool ib = (in->ib_ports >> (pt->port - 1)) & 1;
+
+	if ((in->isdm_ports >> (pt->port - 1)) & 1) {
+		if (pt->isdm_warned)
+			port_log(
+				LOG_INFO, pt,
+				"the port now advertises Device Management (IsDM)");
 		pt->isdm_warned = false;
 		return;
 	}
@@ -276,7 +284,10 @@ static void port_check_isdm(struct dm_port *pt, const struct dm_dev_info *in)
 	pt->isdm_warned = true;
 	port_log(
 		LOG_WARNING, pt,
-		"the port does not advertise Device Management (PortInfo CapabilityMask bit 19 is clear): ibsrpdm and srp_daemon will not query it; log in with an explicit add_target string (srptd(8) DISCOVERY)");
+		"IsDM (PortInfo CapabilityMask bit 19) is clear: ibsrpdm and srp_daemon will not see this port; load the srptd-isdm module (modprobe srptd_isdm) or log in with the login string logged for each target (\"via %s port %u: ...\"; srptd(8) DISCOVERY)%s",
+		pt->dev, pt->port,
+		ib ? "" :
+		     "; on RoCE they find nothing anyway: no subnet administrator");
 }
 
 /*
@@ -430,6 +441,11 @@ int dm_agent_set_table(struct dm_agent *a, const struct dm_table *t)
 	}
 	reconcile(a);
 	return 0;
+}
+
+void dm_agent_refresh(struct dm_agent *a)
+{
+	reconcile(a);
 }
 
 uint16_t dm_agent_change_id(const struct dm_agent *a)

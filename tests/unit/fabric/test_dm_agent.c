@@ -2,7 +2,7 @@
 /*
  * The DM agent (src/fabric/dm/agent.c) over a fake transport: which ports
  * it registers on, where answers go, the change ID, the port filter,
- * failures and retries, devices that come and go.
+ * failures and retries, devices that come and go, the IsDM warning.
  *
  * The fake's ports are SOCK_SEQPACKET socket pairs: the agent gets one
  * end as the port's fd, the test writes "received MADs" (struct fake_rx)
@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "fabric/dm.h"
+#include "log.h"
 #include "loop.h"
 
 struct fake_port {
@@ -600,6 +601,89 @@ static void test_port_hangup_then_retried(void **state)
 	assert_true(fp->fd >= 0);
 }
 
+/* What the agent logs during fn(a), through a temporary file as stderr. */
+static void logged(struct dm_agent *a, void (*fn)(struct dm_agent *a),
+		   char *buf, size_t len)
+{
+	FILE *f = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
+
+	assert_non_null(f);
+	assert_true(saved >= 0);
+	fflush(stderr);
+	assert_true(dup2(fileno(f), STDERR_FILENO) >= 0);
+	fn(a);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(f);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = 0;
+	fclose(f);
+}
+
+static unsigned int count(const char *hay, const char *needle)
+{
+	unsigned int n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+static struct dm_table g_isdm_table;
+
+static void isdm_set_table(struct dm_agent *a)
+{
+	assert_int_equal(dm_agent_set_table(a, &g_isdm_table), 0);
+}
+
+#define ISDM_WARN(port) \
+	"dm " port ": IsDM (PortInfo CapabilityMask bit 19) is clear"
+#define ISDM_BACK(port) "dm " port ": the port now advertises Device Management"
+
+/*
+ * One warning per MAD port without IsDM, naming the module and the login
+ * strings; none again while it stays clear; an info line when the bit
+ * appears (module loaded), a new warning when it goes.
+ */
+static void test_isdm_warning(void **state)
+{
+	struct env *e = *state;
+	char buf[8192];
+
+	log_init("test_dm_agent", LOG_SINK_STDERR);
+	log_set_level(LOG_INFO);
+	g_isdm_table = e->t;
+	logged(e->a, isdm_set_table, buf, sizeof(buf));
+	assert_int_equal(count(buf, ISDM_WARN("mlx5_0:2")), 1);
+	assert_int_equal(count(buf, ISDM_WARN("mlx5_1:2")), 1);
+	assert_int_equal(count(buf, ISDM_WARN("rxe0:1")), 1);
+	/* Not mlx5_0:1 nor mlx5_1:1 (IsDM set), not iw0 (no MADs). */
+	assert_int_equal(count(buf, ": IsDM (PortInfo"), 3);
+	assert_non_null(strstr(buf, "modprobe srptd_isdm"));
+	assert_non_null(strstr(buf, "via mlx5_0 port 2: ..."));
+	/* InfiniBand: no RoCE remark; RoCE: the remark. */
+	assert_int_equal(count(buf, "no subnet administrator"), 2);
+
+	logged(e->a, dm_agent_refresh, buf, sizeof(buf));
+	assert_int_equal(count(buf, "IsDM"), 0);
+
+	g_ports[1].isdm = true; /* mlx5_0:2: the module set it */
+	logged(e->a, dm_agent_refresh, buf, sizeof(buf));
+	assert_int_equal(count(buf, ISDM_BACK("mlx5_0:2")), 1);
+	assert_int_equal(count(buf, "IsDM"), 1);
+	logged(e->a, dm_agent_refresh, buf, sizeof(buf));
+	assert_int_equal(count(buf, "IsDM"), 0);
+
+	g_ports[1].isdm = false; /* unloaded */
+	logged(e->a, dm_agent_refresh, buf, sizeof(buf));
+	assert_int_equal(count(buf, ISDM_WARN("mlx5_0:2")), 1);
+	assert_int_equal(count(buf, "IsDM"), 1);
+	assert_int_equal(dm_agent_ports_serving(e->a), 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -621,6 +705,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_port_hangup_then_retried,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_isdm_warning, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
