@@ -7,15 +7,14 @@
  * target port id the target answers to on that device
  * (srp_target_port_ids(): with ioc_guid "auto", that HCA's node GUID) and
  * present on the ports its targets.ports selects.  A target that is not
- * running keeps its slot, empty.  The agent only hears of a table that
- * differs from the last one.
+ * running keeps its slot, empty.  A device whose node GUID the fabric
+ * does not know yet is left out.  The agent only hears of a table that
+ * differs from the last one; otherwise it only re-checks its ports.
  */
-#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <infiniband/verbs.h>
 
 #include "config/config.h"
 #include "daemon_dm.h"
@@ -73,15 +72,6 @@ void daemon_dm_destroy(struct daemon_dm *dm)
 	free(dm);
 }
 
-/* Node GUID of the RDMA device called name (host order), 0 if unknown. */
-static uint64_t node_guid_of(struct ibv_device **list, int n, const char *name)
-{
-	for (int i = 0; i < n; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), name))
-			return be64toh(ibv_get_device_guid(list[i]));
-	return 0;
-}
-
 /* Ports of dev that target ct is exported on (targets.ports). */
 static uint64_t target_ports(const struct config_target *ct, const char *dev)
 {
@@ -120,10 +110,8 @@ static int build_table(const struct config *cfg, const struct daemon_srp *s,
 	unsigned int n_slots = MIN(cfg->n_targets, DM_MAX_SLOTS), n_devs = 0;
 	char names[DAEMON_DM_MAX_DEVS * 65] = "", *save = NULL, *name;
 	uint64_t sid = daemon_srp_ib_service_id(cfg);
-	struct ibv_device **list;
 	struct dm_device *devs;
 	struct dm_ioc *slots;
-	int n_list = 0;
 
 	devs = calloc(DAEMON_DM_MAX_DEVS, sizeof(*devs));
 	slots = calloc((size_t)DAEMON_DM_MAX_DEVS * (n_slots ? n_slots : 1),
@@ -133,9 +121,6 @@ static int build_table(const struct config *cfg, const struct daemon_srp *s,
 		free(slots);
 		return -ENOMEM;
 	}
-	list = ibv_get_device_list(&n_list);
-	if (!list)
-		n_list = 0;
 	daemon_srp_rdma_devices(s, names, sizeof(names));
 	for (name = strtok_r(names, " ", &save);
 	     name && n_devs < DAEMON_DM_MAX_DEVS;
@@ -144,9 +129,16 @@ static int build_table(const struct config *cfg, const struct daemon_srp *s,
 		struct dm_ioc *ds = &slots[(size_t)n_devs * n_slots];
 		struct fabric_port_ref via = { .port = 1 };
 
+		/*
+		 * The GUID the fabric opened the device with: the one its
+		 * targets answer to there.  Unknown (no port yet): left out,
+		 * rather than advertised with another HCA's IOC GUID.
+		 */
+		via.node_guid = daemon_srp_node_guid(s, name);
+		if (!via.node_guid)
+			continue;
 		snprintf(d->name, sizeof(d->name), "%s", name);
 		snprintf(via.dev_name, sizeof(via.dev_name), "%s", name);
-		via.node_guid = node_guid_of(list, n_list, name);
 		for (unsigned int i = 0; i < n_slots; i++) {
 			const struct srp_target *tg = daemon_srp_target(s, i);
 			uint8_t ids[SRP_TARGET_MAX_PORT_IDS][16];
@@ -164,8 +156,6 @@ static int build_table(const struct config *cfg, const struct daemon_srp *s,
 		d->slots = ds;
 		n_devs++;
 	}
-	if (list)
-		ibv_free_device_list(list);
 	memset(t, 0, sizeof(*t));
 	build_caps(cfg, &t->caps);
 	t->n_devs = n_devs;

@@ -349,6 +349,20 @@ int daemon_srp_rdma_devices(const struct daemon_srp *s, char *buf, size_t len)
 	return s->fabric ? (int)fabric_verbs_devices(s->fabric, buf, len) : -1;
 }
 
+uint64_t daemon_srp_node_guid(const struct daemon_srp *s, const char *dev)
+{
+	struct fabric_verbs_port_info pi[DAEMON_MAX_PORTS];
+	unsigned int n;
+
+	if (!s->fabric)
+		return 0;
+	n = fabric_verbs_ports(s->fabric, pi, DAEMON_MAX_PORTS);
+	for (unsigned int i = 0; i < n; i++)
+		if (!strcmp(pi[i].ref.dev_name, dev) && pi[i].ref.node_guid)
+			return pi[i].ref.node_guid;
+	return 0;
+}
+
 /* Does the listener l take logins to the IP address addr? */
 static bool daemon_srp_listens_on(const struct daemon_srp *s,
 				  const struct fabric_verbs_listen *l,

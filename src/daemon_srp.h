@@ -37,6 +37,11 @@ bool daemon_srp_fabric_up(const struct daemon_srp *s);
  */
 int daemon_srp_rdma_devices(const struct daemon_srp *s, char *buf, size_t len);
 /*
+ * Node GUID (host order) of RDMA device dev as the fabric opened it, 0 if
+ * the fabric has no port of it.
+ */
+uint64_t daemon_srp_node_guid(const struct daemon_srp *s, const char *dev);
+/*
  * The running SRP target built from cfg->targets[i] by the last apply, or
  * NULL (not created, or the fabric is not up yet).
  */
