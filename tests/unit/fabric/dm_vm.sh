@@ -5,12 +5,18 @@
 # host:
 #   tests/vm/run.sh --srptd build/src/srptd \
 #       --copy build/tests/unit/fabric/dm_query \
+#       --copy build/contrib/srptd-isdm/srptd_isdm.ko \
 #       --exec tests/unit/fabric/dm_vm.sh
+# The srptd_isdm module (contrib/srptd-isdm, built by its build-test.sh)
+# must set IsDM (cap_mask bit 19) on each rxe port while loaded, and
+# srptd warns about a port exactly while the bit is clear.
 . /vm/lib.sh
 # Counters below have names of their own: lib.sh's wait_for uses _n.
 PFX=dm/
 QUERY=/usr/local/bin/dm_query
 SID=00000000013f1388 # IB/CM service id 0x13F0000 | 5000
+ISDM_KO=/usr/local/bin/srptd_isdm.ko
+ISDM_WARN="IsDM (PortInfo CapabilityMask bit 19) is clear"
 
 setup() {
 	setup_fabric || return 1
@@ -115,13 +121,65 @@ kernel_target() {
 	expect rxe0
 }
 
+# isdm_bit DEV: 1 if port 1 of DEV has IsDM (0x00080000) in its cap_mask.
+isdm_bit() {
+	echo $((($(cat /sys/class/infiniband/$1/ports/1/cap_mask) >> 19) & 1))
+}
+
+# isdm_warned N: srptd warned exactly N times about each rxe port.
+isdm_warned() {
+	for _d in rxe0 rxe1; do
+		_c=$(grep -c "dm $_d:1: $ISDM_WARN" $SRPTD_LOG)
+		[ "$_c" = "$1" ] ||
+			fail "$_d: $_c IsDM warnings, want $1" || return 1
+	done
+}
+
+# isdm_module: the bit comes with the module and goes with it; srptd
+# notices both while running (its 5 s re-check), and started with the
+# module loaded it does not warn at all.
+isdm_module() {
+	for _d in rxe0 rxe1; do
+		[ $(isdm_bit $_d) = 0 ] ||
+			fail "$_d has IsDM before the module" || return 1
+	done
+	insmod $ISDM_KO || fail "insmod $ISDM_KO" || return 1
+	dmesg | grep "srptd_isdm: port" | tail -n 2
+	for _d in rxe0 rxe1; do
+		echo "vmrig: $_d cap_mask with srptd_isdm: $(cat /sys/class/infiniband/$_d/ports/1/cap_mask)"
+		[ $(isdm_bit $_d) = 1 ] ||
+			fail "$_d: no IsDM with the module loaded" || return 1
+		wait_for 15 grep -q "dm $_d:1: the port now advertises Device Management" $SRPTD_LOG ||
+			fail "srptd did not notice IsDM on $_d" || return 1
+	done
+	srptd_sigterm || return 1
+	: >$SRPTD_LOG
+	srptd_launch || return 1
+	wait_for 15 grep -q "dm rxe1:1: answering" $SRPTD_LOG ||
+		fail "the agent does not answer after the restart" || return 1
+	expect rxe0 || return 1
+	isdm_warned 0 || return 1
+	rmmod srptd_isdm || fail "rmmod srptd_isdm" || return 1
+	for _d in rxe0 rxe1; do
+		echo "vmrig: $_d cap_mask after rmmod: $(cat /sys/class/infiniband/$_d/ports/1/cap_mask)"
+		[ $(isdm_bit $_d) = 0 ] ||
+			fail "$_d keeps IsDM after rmmod" || return 1
+		wait_for 15 grep -q "dm $_d:1: $ISDM_WARN" $SRPTD_LOG ||
+			fail "no IsDM warning for $_d after rmmod" || return 1
+	done
+	grep "$ISDM_WARN" $SRPTD_LOG | head -n 1
+	isdm_warned 1
+}
+
 run_check setup setup
 run_check rxe0 expect rxe0
 run_check rxe1 expect rxe1
 run_check id-string grep -q "ID srptd VM test" /tmp/dm_query.err
+run_check isdm-warning isdm_warned 1
 run_check agent-off agent_off
 run_check agent-on agent_on_again
 run_check hotplug hotplug
 run_check kernel-target kernel_target
+run_check isdm-module isdm_module
 grep -E " dm|Device Management" $SRPTD_LOG | head -40
 run_check stop srptd_sigterm

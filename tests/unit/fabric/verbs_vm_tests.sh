@@ -9,7 +9,9 @@
 #                        (twice: per-channel receive queues, then an SRQ)
 #   dm_vm.sh             srptd's Device Management agent over the kernel
 #                        MAD stack: dm_query's ibsrpdm-style lines, reload
-#                        turning the agent off and on
+#                        turning the agent off and on; the srptd_isdm
+#                        module (contrib/srptd-isdm, built here against
+#                        the VM kernel's headers) and srptd's IsDM warning
 #
 # Usage: tests/unit/fabric/verbs_vm_tests.sh BUILD_DIR [run.sh options]
 # BUILD_DIR must contain tests/unit/fabric/verbs_smoke, verbs_srp_target
@@ -44,7 +46,11 @@ done
 for exe in "$build/src/srptd" "$bin/dm_query"; do
 	[ -x "$exe" ] || { echo "verbs_vm_tests: $exe missing" >&2; exit 2; }
 done
+echo "=== srptd_isdm.ko"
+"$top/contrib/srptd-isdm/build-test.sh" "$build/contrib/srptd-isdm" ||
+	exit 1
 echo "=== dm_vm.sh"
 "$top/tests/vm/run.sh" --srptd "$build/src/srptd" --copy "$bin/dm_query" \
+	--copy "$build/contrib/srptd-isdm/srptd_isdm.ko" \
 	--exec "$here/dm_vm.sh" --timeout 600 "$@" || rc=1
 exit $rc
