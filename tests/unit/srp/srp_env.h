@@ -194,4 +194,21 @@ static inline void srp_env_cdb_rw10(uint8_t *cdb, bool write, uint32_t lba,
 	put_be16(cdb + 7, blocks);
 }
 
+/* Channels the engine holds (live or still draining). */
+static inline unsigned int srp_env_channels(struct srp_env *env)
+{
+	struct srp_engine_stats st;
+
+	srp_engine_get_stats(env->e, &st);
+	return st.channels;
+}
+
+/* Run the loop until the engine holds at most n channels; true if so. */
+static inline bool srp_env_channels_le(struct srp_env *env, unsigned int n)
+{
+	for (int i = 0; i < 2000 && srp_env_channels(env) > n; i++)
+		loop_run_once(env->loop, 1);
+	return srp_env_channels(env) <= n;
+}
+
 #endif

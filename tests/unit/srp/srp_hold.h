@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * The "hold" backend of the SRP loopback tests (test_srp_robust.c,
- * test_srp_race.c): I/Os submitted while hold.on is set stay in the
- * backend until hold_release(), as on a loaded host, so a test can catch
- * a command while the backend owns it.  Header-only, like srp_env.h.
+ * test_srp_race.c, test_srp_chloss.c): I/Os submitted while hold.on is
+ * set stay in the backend until hold_release(), as on a loaded host, so
+ * a test can catch a command while the backend owns it.  Header-only, like srp_env.h.
  */
 #ifndef SRPTD_TEST_SRP_HOLD_H
 #define SRPTD_TEST_SRP_HOLD_H
@@ -184,5 +184,11 @@ static const struct srptd_backend_ops hold_ops = {
 	.ctx_poll = hold_ctx_poll,
 	.submit = hold_submit,
 };
+
+/* srp_ti_run_until() condition: at least *(unsigned int *)arg I/Os held. */
+static inline bool hold_held_at_least(void *arg)
+{
+	return hold.held >= *(unsigned int *)arg;
+}
 
 #endif

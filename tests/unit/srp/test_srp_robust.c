@@ -187,30 +187,10 @@ static void prep_read(struct srp_ti_cmd *c, uint32_t lba, uint32_t len,
 	c->len = len;
 }
 
-static bool held_at_least(void *arg)
-{
-	return hold.held >= *(unsigned int *)arg;
-}
-
 static void run_rounds(struct srp_env *env, int n)
 {
 	for (int i = 0; i < n; i++)
 		loop_run_once(env->loop, 1);
-}
-
-static unsigned int engine_channels(struct srp_env *env)
-{
-	struct srp_engine_stats st;
-
-	srp_engine_get_stats(env->e, &st);
-	return st.channels;
-}
-
-static bool channels_le(struct srp_env *env, unsigned int n)
-{
-	for (int i = 0; i < 2000 && engine_channels(env) > n; i++)
-		loop_run_once(env->loop, 1);
-	return engine_channels(env) <= n;
 }
 
 /* ---- re-login while the old channels drain ----------------------------------- */
@@ -248,7 +228,8 @@ static void test_relogin_while_old_channels_drain(void **state)
 			   SRP_TI_DIRECT, 1);
 		assert_int_equal(srp_ti_submit(ti, &old[i]), 0);
 	}
-	assert_true(srp_ti_run_until(env->loop, held_at_least, &want, 5000));
+	assert_true(
+		srp_ti_run_until(env->loop, hold_held_at_least, &want, 5000));
 	hold.on = false;
 	before = hold.completed;
 
@@ -264,7 +245,7 @@ static void test_relogin_while_old_channels_drain(void **state)
 	assert_true(srp_ti_run_until(env->loop, ti_down, a0, 5000));
 	assert_true(srp_ti_run_until(env->loop, ti_down, a1, 5000));
 	/* The old channels still exist: their WRITEs are in the backend. */
-	assert_int_equal(engine_channels(env), 4);
+	assert_int_equal(srp_env_channels(env), 4);
 	assert_int_equal(hold.completed, before);
 
 	/* The new channels work while the old ones drain. */
@@ -285,7 +266,7 @@ static void test_relogin_while_old_channels_drain(void **state)
 
 	/* The backend finishes the old WRITEs: no response anywhere. */
 	hold_release();
-	assert_true(channels_le(env, 2));
+	assert_true(srp_env_channels_le(env, 2));
 	run_rounds(env, 20);
 	for (int i = 0; i < 16; i++)
 		assert_false(old[i].done);
@@ -328,13 +309,14 @@ static void test_relogin_after_disconnect_then_reset(void **state)
 			   1);
 		assert_int_equal(srp_ti_submit(a, &old[i]), 0);
 	}
-	assert_true(srp_ti_run_until(env->loop, held_at_least, &want, 5000));
+	assert_true(
+		srp_ti_run_until(env->loop, hold_held_at_least, &want, 5000));
 	hold.on = false;
 	srp_ti_disconnect(a);
 	run_rounds(env, 5);
 	b = login(env, 1, &p);
 	assert_int_equal(srp_ti_state(b), SRP_TI_LOGGED_IN);
-	assert_int_equal(engine_channels(env), 2);
+	assert_int_equal(srp_env_channels(env), 2);
 	memset(&tm, 0, sizeof(tm));
 	assert_int_equal(
 		srp_ti_tmf(b, &tm, SRP_TSK_LUN_RESET, 0, SRP_TAG_NO_REQ), 0);
@@ -342,9 +324,9 @@ static void test_relogin_after_disconnect_then_reset(void **state)
 	assert_int_equal(tm.tm_code, SRP_TSK_MGMT_SUCCESS);
 	assert_int_equal(tm.req_lim_delta, 1);
 	/* The old channel is still there until its commands complete. */
-	assert_int_equal(engine_channels(env), 2);
+	assert_int_equal(srp_env_channels(env), 2);
 	hold_release();
-	assert_true(channels_le(env, 1));
+	assert_true(srp_env_channels_le(env, 1));
 	clear_ua(env, b);
 	memset(&c, 0, sizeof(c));
 	srp_env_run_cmd(env, b, &c);
@@ -378,7 +360,8 @@ static void test_abort_task_set_with_buffer_waiters(void **state)
 			   16);
 		assert_int_equal(srp_ti_submit(ti, &w[i]), 0);
 	}
-	assert_true(srp_ti_run_until(env->loop, held_at_least, &want, 5000));
+	assert_true(
+		srp_ti_run_until(env->loop, hold_held_at_least, &want, 5000));
 	run_rounds(env, 10);
 	assert_int_equal(hold.submitted, 1); /* the others wait for buffers */
 	memset(&tm, 0, sizeof(tm));
@@ -491,7 +474,8 @@ static void test_lun_reset_behind_full_sq(void **state)
 		r[i].len = 131072;
 		assert_int_equal(srp_ti_submit(ti, &r[i]), 0);
 	}
-	assert_true(srp_ti_run_until(env->loop, held_at_least, &want, 5000));
+	assert_true(
+		srp_ti_run_until(env->loop, hold_held_at_least, &want, 5000));
 	/* All complete at once: 8 x 16 RDMA WRITEs compete for 7 slots. */
 	hold_release();
 	memset(&tm, 0, sizeof(tm));
@@ -532,7 +516,8 @@ static void test_abort_task_buffer_waiter(void **state)
 		prep_write(&w[i], i * 2048, MIB, i * MIB, SRP_TI_DIRECT, 1);
 		assert_int_equal(srp_ti_submit(ti, &w[i]), 0);
 	}
-	assert_true(srp_ti_run_until(env->loop, held_at_least, &want, 5000));
+	assert_true(
+		srp_ti_run_until(env->loop, hold_held_at_least, &want, 5000));
 	run_rounds(env, 10);
 	memset(&tm, 0, sizeof(tm));
 	assert_int_equal(srp_ti_tmf(ti, &tm, SRP_TSK_ABORT_TASK, 0, w[1].tag),
@@ -580,7 +565,8 @@ static void test_lun_reset_other_channel(void **state)
 		prep_write(&w[i], 3000 + i * 8, 4096, i * 4096, SRP_TI_IMM, 0);
 		assert_int_equal(srp_ti_submit(b, &w[i]), 0);
 	}
-	assert_true(srp_ti_run_until(env->loop, held_at_least, &want, 5000));
+	assert_true(
+		srp_ti_run_until(env->loop, hold_held_at_least, &want, 5000));
 	hold.on = false;
 	memset(&tm, 0, sizeof(tm));
 	assert_int_equal(
@@ -631,7 +617,8 @@ static void test_abort_task_other_worker(void **state)
 		prep_write(&w[i], 4000 + i * 8, 4096, i * 4096, SRP_TI_IMM, 0);
 		assert_int_equal(srp_ti_submit(b, &w[i]), 0);
 	}
-	assert_true(srp_ti_run_until(env->loop, held_at_least, &want, 5000));
+	assert_true(
+		srp_ti_run_until(env->loop, hold_held_at_least, &want, 5000));
 	hold.on = false;
 	memset(&tm, 0, sizeof(tm));
 	assert_int_equal(srp_ti_tmf(a, &tm, SRP_TSK_ABORT_TASK, 0, w[1].tag),
@@ -687,7 +674,8 @@ static void test_lun_reset_after_answers_in_flight(void **state)
 		g_reads[i].len = 131072;
 		assert_int_equal(srp_ti_submit(b, &g_reads[i]), 0);
 	}
-	assert_true(srp_ti_run_until(env->loop, held_at_least, &want, 5000));
+	assert_true(
+		srp_ti_run_until(env->loop, hold_held_at_least, &want, 5000));
 	memset(&tm, 0, sizeof(tm));
 	tm.cb = tm_snapshot;
 	g_reads_done_at_tm = -1;
@@ -744,14 +732,14 @@ static void test_relogin_storm(void **state)
 			assert_int_equal(srp_ti_submit(ti[k % 2], &w[k][i]), 0);
 		}
 		want += 4;
-		assert_true(srp_ti_run_until(env->loop, held_at_least, &want,
-					     5000));
+		assert_true(srp_ti_run_until(env->loop, hold_held_at_least,
+					     &want, 5000));
 		hold.on = false;
 	}
 	/* One live channel, nine dying ones still holding WRITEs. */
-	assert_int_equal(engine_channels(env), 10);
+	assert_int_equal(srp_env_channels(env), 10);
 	hold_release();
-	assert_true(channels_le(env, 1));
+	assert_true(srp_env_channels_le(env, 1));
 	for (int k = 0; k < 9; k++)
 		for (int i = 0; i < 4; i++)
 			assert_false(w[k][i].done);
@@ -820,7 +808,8 @@ static void test_preempt_and_abort(void **state)
 		prep_write(&w[i], 4000 + i * 8, 4096, i * 4096, SRP_TI_IMM, 0);
 		assert_int_equal(srp_ti_submit(a, &w[i]), 0);
 	}
-	assert_true(srp_ti_run_until(env->loop, held_at_least, &want, 5000));
+	assert_true(
+		srp_ti_run_until(env->loop, hold_held_at_least, &want, 5000));
 	hold.on = false;
 	pr_out(env, b, 0x05 /* PREEMPT AND ABORT */, 0x01, 0xbb, 0xaa);
 	hold_release();
