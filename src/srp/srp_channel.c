@@ -149,6 +149,30 @@ void srp_channel_req_freed(struct srp_channel *ch)
 }
 
 /*
+ * Post one target-initiated IU (SRP_CRED_REQ, SRP_T_LOGOUT) from the
+ * channel's own buffer as a signalled SEND; tag (SRP_CTL_WR_TAG or
+ * SRP_CRED_WR_TAG) tells its completion apart.  0 or -errno.
+ */
+static int srp_ch_post_ctl(struct srp_channel *ch, void *buf, int len,
+			   uint64_t tag)
+{
+	struct fabric_sge sge = {
+		.addr = (uintptr_t)buf,
+		.length = len,
+		.lkey = ch->mr->lkey,
+	};
+	struct fabric_send_wr wr = {
+		.wr_id = (uintptr_t)ch | tag,
+		.opcode = FABRIC_WR_SEND,
+		.signaled = true,
+		.num_sge = 1,
+		.sg_list = &sge,
+	};
+
+	return fabric_post_send(ch->qp, &wr);
+}
+
+/*
  * Credits of aborted commands go back with the channel's next response
  * (srp_channel_take_credits()).  When no request of the channel will
  * answer any more, nothing would carry them, and an initiator whose
@@ -162,8 +186,6 @@ void srp_channel_req_freed(struct srp_channel *ch)
  */
 void srp_channel_return_credits(struct srp_channel *ch)
 {
-	struct fabric_send_wr wr = { 0 };
-	struct fabric_sge sge;
 	int len;
 
 	if (!ch->withheld || ch->state != SRP_CH_LIVE || ch->cred_pending ||
@@ -175,15 +197,7 @@ void srp_channel_return_credits(struct srp_channel *ch)
 	len = srp_cred_req_encode(ch->cred_buf, 64, 0, ch->withheld, 0);
 	if (len <= 0)
 		return;
-	sge.addr = (uintptr_t)ch->cred_buf;
-	sge.length = len;
-	sge.lkey = ch->mr->lkey;
-	wr.wr_id = (uintptr_t)ch | SRP_CRED_WR_TAG;
-	wr.opcode = FABRIC_WR_SEND;
-	wr.signaled = true;
-	wr.num_sge = 1;
-	wr.sg_list = &sge;
-	if (fabric_post_send(ch->qp, &wr)) {
+	if (srp_ch_post_ctl(ch, ch->cred_buf, len, SRP_CRED_WR_TAG)) {
 		pr_err_ratelimited("channel %u: cannot post SRP_CRED_REQ",
 				   ch->id);
 		return;
@@ -428,8 +442,6 @@ void srp_channel_disconnect(struct srp_channel *ch)
  */
 void srp_channel_logout(struct srp_channel *ch, uint32_t reason)
 {
-	struct fabric_send_wr wr = { 0 };
-	struct fabric_sge sge;
 	int len;
 
 	if (ch->state > SRP_CH_LIVE || ch->logout_sent) {
@@ -438,19 +450,9 @@ void srp_channel_logout(struct srp_channel *ch, uint32_t reason)
 	}
 	ch->logout_sent = true;
 	len = srp_t_logout_encode(ch->ctl_buf, 64, 0, reason, 0);
-	if (len > 0) {
-		sge.addr = (uintptr_t)ch->ctl_buf;
-		sge.length = len;
-		sge.lkey = ch->mr->lkey;
-		wr.wr_id = (uintptr_t)ch | SRP_CTL_WR_TAG;
-		wr.opcode = FABRIC_WR_SEND;
-		wr.signaled = true;
-		wr.num_sge = 1;
-		wr.sg_list = &sge;
-		/* Slot reserved at creation (sq_depth includes it). */
-		if (!fabric_post_send(ch->qp, &wr))
-			ch->ctl_pending = true;
-	}
+	/* Slot reserved at creation (sq_depth includes it). */
+	if (len > 0 && !srp_ch_post_ctl(ch, ch->ctl_buf, len, SRP_CTL_WR_TAG))
+		ch->ctl_pending = true;
 	srp_channel_disconnect(ch);
 }
 
