@@ -185,6 +185,18 @@ static const struct srptd_backend_ops hold_ops = {
 	.submit = hold_submit,
 };
 
+/* A 512-byte-block device of size bytes served by the hold backend. */
+static inline void hold_bdev_init(struct srptd_bdev *bdev, uint64_t size)
+{
+	bdev->ops = &hold_ops;
+	bdev->name = (char *)"hold";
+	bdev->fd = -1;
+	bdev->size = size;
+	bdev->block_size = 512;
+	bdev->phys_block_size = 512;
+	bdev->write_cache = true;
+}
+
 /* srp_ti_run_until() condition: at least *(unsigned int *)arg I/Os held. */
 static inline bool hold_held_at_least(void *arg)
 {

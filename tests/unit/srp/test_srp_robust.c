@@ -87,13 +87,7 @@ static int setup_common(void **state)
 	}
 	srp_env_start(env, &ep, 4096);
 
-	env->bdev.ops = &hold_ops;
-	env->bdev.name = (char *)"hold";
-	env->bdev.fd = -1;
-	env->bdev.size = DEV_SIZE;
-	env->bdev.block_size = 512;
-	env->bdev.phys_block_size = 512;
-	env->bdev.write_cache = true;
+	hold_bdev_init(&env->bdev, DEV_SIZE);
 	srp_env_export(env, "HOLD DISK", g_two_workers);
 	*state = env;
 	return 0;
