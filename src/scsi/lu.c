@@ -82,6 +82,14 @@ static void scsi_copy_ascii(char *dst, size_t size, const char *src,
 	dst[n] = 0;
 }
 
+/* Statistics keys (scsi_lu_stats_id()): 64 bits never wrap. */
+static atomic_uint_fast64_t scsi_lu_next_stats_id = 1;
+
+uint64_t scsi_lu_stats_id(const struct scsi_lu *lu)
+{
+	return lu->stats_id;
+}
+
 int scsi_lu_create(struct srptd_bdev *bdev, const struct scsi_lu_params *p,
 		   struct scsi_lu **out)
 {
@@ -94,6 +102,7 @@ int scsi_lu_create(struct srptd_bdev *bdev, const struct scsi_lu_params *p,
 	if (!lu)
 		return -ENOMEM;
 	lu->bdev = bdev;
+	lu->stats_id = atomic_fetch_add(&scsi_lu_next_stats_id, 1);
 	scsi_copy_ascii(lu->vendor, sizeof(lu->vendor), p ? p->vendor : NULL,
 			"SRPTD");
 	scsi_copy_ascii(lu->product, sizeof(lu->product), p ? p->product : NULL,

@@ -53,6 +53,12 @@ int scsi_lu_create(struct srptd_bdev *bdev, const struct scsi_lu_params *p,
 		   struct scsi_lu **out);
 void scsi_lu_destroy(struct scsi_lu *lu);
 /*
+ * A key for lu's statistics: unique in the process, never 0 and never
+ * reused (a pointer may be, once an LU is destroyed), so counters kept
+ * after a device went cannot be mistaken for a new one's.
+ */
+uint64_t scsi_lu_stats_id(const struct scsi_lu *lu);
+/*
  * Is any I_T nexus still attached to lu (its view contains it)?  The
  * daemon closes a device removed from the config only once this is false.
  */
@@ -196,6 +202,11 @@ struct scsi_task {
  * without executing and without moving data.
  */
 int scsi_task_parse(struct scsi_task *t);
+/*
+ * After scsi_task_parse() (whatever it returned): scsi_lu_stats_id() of
+ * the logical unit the task addresses, 0 if its LUN is not in the view.
+ */
+uint64_t scsi_task_lu_stats_id(struct scsi_task *t);
 
 /*
  * Execute a parsed task (parse returned 0).  t->complete runs exactly once

@@ -172,6 +172,7 @@ struct scsi_range {
 
 struct scsi_lu {
 	struct srptd_bdev *bdev;
+	uint64_t stats_id; /* scsi_lu_stats_id() */
 	char vendor[9];
 	char product[17];
 	char revision[5];

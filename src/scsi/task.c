@@ -383,6 +383,13 @@ int scsi_task_parse(struct scsi_task *t)
 	return 1;
 }
 
+uint64_t scsi_task_lu_stats_id(struct scsi_task *t)
+{
+	struct scsi_cmd *c = scsi_cmd(t);
+
+	return c->lu ? c->lu->stats_id : 0;
+}
+
 /* Release what a task held, set status and sense, and complete it. */
 void scsi_task_finish(struct scsi_task *t, enum scsi_sr sr)
 {

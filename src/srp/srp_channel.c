@@ -605,6 +605,7 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 	ch->w = w;
 	ch->nexus = nx;
 	atomic_init(&ch->refs, 1);
+	srp_stats_channel_init(ch);
 	ch->id = ++next_id;
 	ch->state = SRP_CH_CONNECTING;
 	ch->it_iu_len = d->it_iu_len;

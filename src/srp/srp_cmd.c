@@ -119,7 +119,9 @@ void srp_req_start_cmd(struct srp_req *req)
 	if (req->ci.cdb_len > 16)
 		memcpy(t->cdb + 16, req->ci.cdb + 16, req->ci.cdb_len - 16);
 	t->cdb_len = req->ci.cdb_len;
-	if (scsi_task_parse(t) > 0) {
+	ret = scsi_task_parse(t);
+	req->lu_id = scsi_task_lu_stats_id(t);
+	if (ret > 0) {
 		/* Status and sense already set by the SCSI layer. */
 		req->early_status = true;
 		goto run;
@@ -520,6 +522,7 @@ void srp_req_step_write(struct srp_req *req)
 	}
 	req->xfer_done += bytes;
 	srp_req_posted(req, 0, n + 1);
+	srp_stats_responded(req, req->xfer_done);
 	srp_req_set_state(req, SRP_REQ_SEND_RSP);
 }
 

@@ -19,6 +19,7 @@
 #include "srp/srp_engine.h"
 #include "srp/srp_iu.h"
 #include "srp/srp_login.h"
+#include "srp/srp_stats.h"
 
 struct loop;
 struct srp_channel;
@@ -30,6 +31,25 @@ struct srp_nexus;
 #define SRP_RQ_SPARE 4
 /* Scratch WRs built per post call. */
 #define SRP_SCRATCH_WRS 32
+
+/*
+ * Counters of one channel for one logical unit (srp_stats.c): the first
+ * is embedded in the channel, more are appended by its worker the first
+ * time a command for another logical unit completes, and published with
+ * a release store so that the main thread can walk the list.
+ */
+struct srp_stats_ent {
+	uint64_t lu_id; /* scsi_lu_stats_id(); 0 = no logical unit */
+	struct srp_io_stats io; /* worker-written, relaxed */
+	struct srp_stats_ent *_Atomic next;
+};
+
+/* Totals folded from released channels, per logical unit; main-owned. */
+struct srp_stats_fold {
+	uint64_t lu_id;
+	struct srp_io_stats io;
+	struct srp_stats_fold *next;
+};
 
 struct srp_lun_view {
 	struct scsi_lun_entry *luns;
@@ -58,6 +78,8 @@ struct srp_target {
 	struct srp_lun_view view;
 	struct srp_group *groups;
 	struct srp_nexus *nexuses;
+	/* Counters of its freed nexuses (main-owned, srp_stats.c). */
+	struct srp_stats_fold *st_retired;
 	struct srp_target *next;
 };
 
@@ -69,11 +91,16 @@ struct srp_nexus {
 	struct scsi_itn *itn;
 	struct srp_channel *channels;
 	unsigned int n_channels; /* not yet RELEASED */
+	/* Counters of its released channels (main-owned, srp_stats.c). */
+	struct srp_stats_fold *st_retired;
 	struct srp_nexus *next;
 };
 
 struct srp_worker {
 	struct srp_engine *engine;
+	unsigned int index; /* creation order: the worker label of stats */
+	/* Counters of its released channels (main-owned, srp_stats.c). */
+	struct srp_io_stats st_retired;
 	struct fabric *fabric;
 	struct loop *loop;
 	struct fabric_cq *cq;
@@ -111,6 +138,14 @@ struct srp_engine {
 	struct srp_worker *workers;
 	struct srp_worker *next_worker; /* round robin */
 	struct srp_engine_stats stats;
+	unsigned int n_workers; /* created so far: the next worker's index */
+	/*
+	 * Removed targets whose nexuses still drain (srp_target_remove()):
+	 * their counters stay in the totals until they are folded.
+	 */
+	struct srp_target *dying;
+	/* Counters of freed targets (main-owned, srp_stats.c). */
+	struct srp_stats_fold *st_retired;
 	bool stopping;
 };
 
@@ -203,6 +238,8 @@ struct srp_req {
 	 * channel and worker (doc/srp-protocol.md 16).
 	 */
 	uint64_t arrived_ns;
+	/* Logical unit of the command for statistics (0: none). */
+	uint64_t lu_id;
 	uint8_t tm_code; /* TSK_MGMT response code */
 	unsigned int tmf_victims; /* TMF_WAIT: victims not yet ended */
 	/* The TMF (or proxy) waiting for this request to end; for a TMF,
@@ -286,6 +323,12 @@ struct srp_channel {
 	bool walking; /* iterating requests: release deferred */
 	bool logout_sent;
 	/*
+	 * I/O counters per logical unit (srp_stats.c), written by the
+	 * worker; st_last is the entry of the last command (worker-only).
+	 */
+	struct srp_stats_ent st_head;
+	struct srp_stats_ent *st_last;
+	/*
 	 * Lifetime across threads: 1 reference for the nexus membership
 	 * (dropped on the main thread after release), 1 per message in
 	 * flight between threads.  The struct is freed at 0.
@@ -356,5 +399,14 @@ void srp_channel_free(struct srp_channel *ch);
 
 /* srp_target.c */
 void srp_nexus_channel_released_msg(void *arg);
+
+/* srp_stats.c: counting on the worker, folding on the main thread */
+void srp_stats_responded(struct srp_req *req, uint32_t data_in);
+void srp_stats_aborted(struct srp_req *req);
+void srp_stats_channel_init(struct srp_channel *ch);
+void srp_stats_fold_channel(struct srp_channel *ch);
+void srp_stats_fold_nexus(struct srp_nexus *nx);
+void srp_stats_fold_target(struct srp_target *t);
+void srp_stats_free_folds(struct srp_stats_fold **list);
 
 #endif

@@ -161,6 +161,7 @@ struct srp_req *srp_req_alloc(struct srp_channel *ch, struct srp_recv *rv)
 	r->rd_slots = r->sq_slots = 0;
 	r->tmf = NULL;
 	r->tmf_victims = 0;
+	r->lu_id = 0;
 	r->prev_active = NULL;
 	r->next_active = ch->active;
 	if (ch->active)
@@ -340,8 +341,10 @@ void srp_req_process(struct srp_req *req)
 			break;
 		case SRP_REQ_DONE:
 			req->in_process = false;
-			if (req->aborted)
+			if (req->aborted) {
 				ch->w->stats.aborted++;
+				srp_stats_aborted(req);
+			}
 			srp_req_free(req);
 			return; /* req (and maybe ch) is gone */
 		case SRP_REQ_N_STATES:

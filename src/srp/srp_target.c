@@ -59,7 +59,15 @@ int srp_engine_create(const struct srp_engine_params *p,
 static void srp_target_free(struct srp_target *t)
 {
 	struct srp_group *g;
+	struct srp_target **pp;
 
+	/* Its devices' counters stay in the engine's totals. */
+	srp_stats_fold_target(t);
+	for (pp = &t->engine->dying; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
 	while ((g = t->groups)) {
 		t->groups = g->next;
 		free(g->initiators);
@@ -81,6 +89,9 @@ void srp_engine_destroy(struct srp_engine *e)
 		e->targets = t->next;
 		srp_target_free(t);
 	}
+	while ((t = e->dying))
+		srp_target_free(t);
+	srp_stats_free_folds(&e->st_retired);
 	free(e);
 }
 
@@ -249,6 +260,9 @@ void srp_target_remove(struct srp_target *t)
 		srp_target_free(t);
 		return;
 	}
+	/* Counted until its last nexus goes (srp_stats.c). */
+	t->next = e->dying;
+	e->dying = t;
 	srp_target_logout_all(t);
 }
 
@@ -336,6 +350,7 @@ static void srp_nexus_put_channel(struct srp_nexus *nx, struct srp_channel *ch)
 		}
 	scsi_itn_destroy(nx->itn);
 	t->engine->stats.nexuses--;
+	srp_stats_fold_nexus(nx);
 	free(nx);
 	if (t->removed && !t->nexuses)
 		srp_target_free(t);
@@ -351,6 +366,7 @@ void srp_nexus_channel_released_msg(void *arg)
 	struct srp_engine *e = ch->engine;
 
 	e->stats.channels--;
+	srp_stats_fold_channel(ch);
 	srp_nexus_put_channel(ch->nexus, ch);
 	srp_channel_put(ch);
 }

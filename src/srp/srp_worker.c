@@ -66,6 +66,7 @@ int srp_worker_create(struct srp_engine *e, struct fabric *f, struct loop *loop,
 	if (!w)
 		return -ENOMEM;
 	w->engine = e;
+	w->index = e->n_workers++;
 	w->fabric = f;
 	w->loop = loop;
 	w->chunk_size = e->p.chunk_size;

@@ -103,6 +103,7 @@ static struct fx *fx_new(enum srp_req_state s, uint8_t opcode)
 	x->w.engine = &x->e;
 	x->ch.engine = &x->e;
 	x->ch.w = &x->w;
+	srp_stats_channel_init(&x->ch); /* as srp_channel_create() */
 	x->ch.state = SRP_CH_LIVE;
 	x->ch.n_reqs = 1;
 	x->ch.req_lim = 1;
