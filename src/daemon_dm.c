@@ -2,14 +2,15 @@
 /*
  * The daemon's Device Management side; see daemon_dm.h.
  *
- * The agent's table is rebuilt from scratch on every apply: for each RDMA
- * device the fabric uses, slot n is cfg->targets[n-1], advertised with the
- * target port id the target answers to on that device
- * (srp_target_port_ids(): with ioc_guid "auto", that HCA's node GUID) and
- * present on the ports its targets.ports selects.  A target that is not
- * running keeps its slot, empty.  A device whose node GUID the fabric
- * does not know yet is left out.  The agent only hears of a table that
- * differs from the last one; otherwise it only re-checks its ports.
+ * The agent's table (src/daemon_dm_table.c) is rebuilt from scratch on
+ * every apply.  With the verbs fabric up: on each RDMA device the fabric
+ * uses, a target that is not running keeps its slot, empty; a device
+ * whose node GUID the fabric does not know yet is left out.  Without it
+ * (no verbs device can be opened, or none yet): on each device the MAD
+ * stack (libibumad) lists, every configured target, since the agent needs
+ * only the umad ports and their attributes (doc/discovery.md).  The agent
+ * only hears of a table that differs from the last one; otherwise it only
+ * re-checks its ports.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,23 +19,18 @@
 
 #include "config/config.h"
 #include "daemon_dm.h"
+#include "daemon_dm_table.h"
 #include "daemon_srp.h"
 #include "fabric/dm.h"
-#include "fabric/verbs.h"
 #include "log.h"
-#include "srp/srp_engine.h"
 #include "util.h"
-
-#define DAEMON_DM_MAX_DEVS 16
 
 struct daemon_dm {
 	struct loop *loop;
 	struct dm_agent *agent;
 	bool ib_cm_off_logged;
-	/* The table last given to the agent (owned). */
-	struct dm_table last;
-	struct dm_device *devs;
-	struct dm_ioc *slots; /* n_devs * n_slots */
+	bool no_verbs; /* the table last given came from the MAD stack */
+	struct daemon_dm_table last; /* the table last given to the agent */
 };
 
 int daemon_dm_create(struct loop *loop, struct daemon_dm **out)
@@ -48,22 +44,13 @@ int daemon_dm_create(struct loop *loop, struct daemon_dm **out)
 	return 0;
 }
 
-static void dm_table_free(struct daemon_dm *dm)
-{
-	free(dm->devs);
-	free(dm->slots);
-	dm->devs = NULL;
-	dm->slots = NULL;
-	memset(&dm->last, 0, sizeof(dm->last));
-}
-
 void daemon_dm_stop(struct daemon_dm *dm)
 {
 	if (!dm || !dm->agent)
 		return;
 	dm_agent_destroy(dm->agent);
 	dm->agent = NULL;
-	dm_table_free(dm);
+	daemon_dm_table_free(&dm->last);
 }
 
 void daemon_dm_destroy(struct daemon_dm *dm)
@@ -72,113 +59,56 @@ void daemon_dm_destroy(struct daemon_dm *dm)
 	free(dm);
 }
 
-/* Ports of dev that target ct is exported on (targets.ports). */
-static uint64_t target_ports(const struct config_target *ct, const char *dev)
+static bool target_running(const void *ctx, unsigned int i)
 {
-	uint64_t mask = 0;
-
-	for (unsigned int p = 1; p <= 64; p++)
-		for (unsigned int k = 0; k < ct->n_ports; k++)
-			if (fabric_verbs_port_match(ct->ports[k], dev, p))
-				mask |= 1ull << (p - 1);
-	return mask;
-}
-
-static void build_caps(const struct config *cfg, struct dm_ioc_caps *caps)
-{
-	struct srp_engine_params ep;
-
-	/* What a channel gets: credits, READs in flight (the engine's). */
-	srp_engine_params_default(&ep);
-	memset(caps, 0, sizeof(*caps));
-	caps->send_queue_depth = (uint16_t)MIN(cfg->fabric.queue_depth, 0xffff);
-	caps->rdma_read_depth = (uint8_t)MIN(ep.max_rd_atomic, 0xff);
-	caps->send_size = cfg->fabric.max_req_size;
-	caps->rdma_size = cfg->fabric.max_rdma_size;
-	snprintf(caps->id_string, sizeof(caps->id_string), "%s",
-		 cfg->fabric.dm_id_string);
+	return daemon_srp_target(ctx, i) != NULL;
 }
 
 /*
- * The table for cfg and s into *t (devs and slots allocated); 0 or
- * -ENOMEM.  Devices: those the fabric uses, at most DAEMON_DM_MAX_DEVS.
+ * The devices the verbs fabric uses, each with the node GUID it opened
+ * the device with: the one its targets answer to there.  A device whose
+ * GUID is not known yet (no port yet) is left out, rather than
+ * advertised with another HCA's IOC GUID.
  */
-static int build_table(const struct config *cfg, const struct daemon_srp *s,
-		       struct dm_table *t, struct dm_device **devs_out,
-		       struct dm_ioc **slots_out)
+static unsigned int fabric_devices(const struct daemon_srp *s,
+				   struct daemon_dm_dev *devs)
 {
-	unsigned int n_slots = MIN(cfg->n_targets, DM_MAX_SLOTS), n_devs = 0;
 	char names[DAEMON_DM_MAX_DEVS * 65] = "", *save = NULL, *name;
-	uint64_t sid = daemon_srp_ib_service_id(cfg);
-	struct dm_device *devs;
-	struct dm_ioc *slots;
+	unsigned int n = 0;
 
-	devs = calloc(DAEMON_DM_MAX_DEVS, sizeof(*devs));
-	slots = calloc((size_t)DAEMON_DM_MAX_DEVS * (n_slots ? n_slots : 1),
-		       sizeof(*slots));
-	if (!devs || !slots) {
-		free(devs);
-		free(slots);
-		return -ENOMEM;
-	}
 	daemon_srp_rdma_devices(s, names, sizeof(names));
-	for (name = strtok_r(names, " ", &save);
-	     name && n_devs < DAEMON_DM_MAX_DEVS;
+	for (name = strtok_r(names, " ", &save); name && n < DAEMON_DM_MAX_DEVS;
 	     name = strtok_r(NULL, " ", &save)) {
-		struct dm_device *d = &devs[n_devs];
-		struct dm_ioc *ds = &slots[(size_t)n_devs * n_slots];
-		struct fabric_port_ref via = { .port = 1 };
-
-		/*
-		 * The GUID the fabric opened the device with: the one its
-		 * targets answer to there.  Unknown (no port yet): left out,
-		 * rather than advertised with another HCA's IOC GUID.
-		 */
-		via.node_guid = daemon_srp_node_guid(s, name);
-		if (!via.node_guid)
+		devs[n].node_guid = daemon_srp_node_guid(s, name);
+		if (!devs[n].node_guid)
 			continue;
-		snprintf(d->name, sizeof(d->name), "%s", name);
-		snprintf(via.dev_name, sizeof(via.dev_name), "%s", name);
-		for (unsigned int i = 0; i < n_slots; i++) {
-			const struct srp_target *tg = daemon_srp_target(s, i);
-			uint8_t ids[SRP_TARGET_MAX_PORT_IDS][16];
-
-			if (!tg)
-				continue; /* not running: an empty slot */
-			/* The first id is the one for this HCA. */
-			srp_target_port_ids(tg, &via, ids);
-			ds[i].id_ext = get_be64(ids[0]);
-			ds[i].guid = get_be64(ids[0] + 8);
-			ds[i].service_id = sid;
-			ds[i].ports = target_ports(&cfg->targets[i], name);
-		}
-		d->n_slots = n_slots;
-		d->slots = ds;
-		n_devs++;
+		snprintf(devs[n].name, sizeof(devs[n].name), "%s", name);
+		n++;
 	}
-	memset(t, 0, sizeof(*t));
-	build_caps(cfg, &t->caps);
-	t->n_devs = n_devs;
-	t->devs = devs;
-	*devs_out = devs;
-	*slots_out = slots;
-	return 0;
+	return n;
 }
 
-static bool table_equal(const struct dm_table *a, const struct dm_table *b)
+/*
+ * The table for cfg: from the verbs fabric's devices and running targets
+ * when it is up; otherwise from the devices the MAD stack lists, every
+ * configured target present (the agent needs no verbs device).
+ */
+static int build_table(const struct config *cfg, const struct daemon_srp *s,
+		       struct daemon_dm_table *t, bool *no_verbs)
 {
-	if (a->n_devs != b->n_devs ||
-	    memcmp(&a->caps, &b->caps, sizeof(a->caps)))
-		return false;
-	for (unsigned int i = 0; i < a->n_devs; i++) {
-		const struct dm_device *x = &a->devs[i], *y = &b->devs[i];
+	struct daemon_dm_dev devs[DAEMON_DM_MAX_DEVS];
+	uint64_t sid = daemon_srp_ib_service_id(cfg), first;
+	int n;
 
-		if (strcmp(x->name, y->name) || x->n_slots != y->n_slots ||
-		    (x->n_slots && memcmp(x->slots, y->slots,
-					  x->n_slots * sizeof(*x->slots))))
-			return false;
-	}
-	return true;
+	*no_verbs = !daemon_srp_fabric_up(s);
+	if (!*no_verbs)
+		return daemon_dm_table_build(cfg, devs, fabric_devices(s, devs),
+					     daemon_srp_first_guid(s), sid,
+					     target_running, s, t);
+	n = daemon_dm_mad_devices(&dm_umad_ops, devs, DAEMON_DM_MAX_DEVS,
+				  &first);
+	return daemon_dm_table_build(cfg, devs, n > 0 ? (unsigned int)n : 0,
+				     first, sid, NULL, NULL, t);
 }
 
 static int start_agent(struct daemon_dm *dm, const struct config *cfg)
@@ -202,9 +132,9 @@ static int start_agent(struct daemon_dm *dm, const struct config *cfg)
 void daemon_dm_apply(struct daemon_dm *dm, const struct config *cfg,
 		     const struct daemon_srp *s)
 {
-	struct dm_device *devs;
-	struct dm_ioc *slots;
-	struct dm_table t;
+	struct daemon_dm_table t;
+	char ports[256];
+	bool no_verbs;
 
 	/* Without IB/CM, no service to advertise: the agent stays off. */
 	if (cfg->fabric.dm_agent && !cfg->fabric.ib_cm_enabled &&
@@ -213,8 +143,7 @@ void daemon_dm_apply(struct daemon_dm *dm, const struct config *cfg,
 			"fabric.dm_agent is on but fabric.ib_cm.enabled is off: no Device Management agent (it advertises IB/CM logins)");
 	dm->ib_cm_off_logged = cfg->fabric.dm_agent &&
 			       !cfg->fabric.ib_cm_enabled;
-	if (!cfg->fabric.dm_agent || !cfg->fabric.ib_cm_enabled ||
-	    !daemon_srp_fabric_up(s)) {
+	if (!cfg->fabric.dm_agent || !cfg->fabric.ib_cm_enabled) {
 		if (dm->agent)
 			pr_info("Device Management agent off");
 		daemon_dm_stop(dm);
@@ -222,30 +151,31 @@ void daemon_dm_apply(struct daemon_dm *dm, const struct config *cfg,
 	}
 	if (!dm->agent && start_agent(dm, cfg))
 		return;
-	if (build_table(cfg, s, &t, &devs, &slots)) {
+	if (build_table(cfg, s, &t, &no_verbs)) {
 		pr_err("Device Management agent: out of memory; keeping its table");
 		return;
 	}
-	if (dm->devs && table_equal(&t, &dm->last)) {
-		free(devs);
-		free(slots);
+	if (dm->last.devs && no_verbs == dm->no_verbs &&
+	    daemon_dm_table_equal(&t, &dm->last)) {
+		daemon_dm_table_free(&t);
 		/* Nothing else may have changed the ports' IsDM bit. */
 		dm_agent_refresh(dm->agent);
 		return;
 	}
-	if (dm_agent_set_table(dm->agent, &t)) {
+	if (dm_agent_set_table(dm->agent, &t.t)) {
 		pr_err("Device Management agent: out of memory; keeping its table");
-		free(devs);
-		free(slots);
+		daemon_dm_table_free(&t);
 		return;
 	}
-	dm_table_free(dm);
+	daemon_dm_table_free(&dm->last);
 	memcpy(&dm->last, &t, sizeof(t)); /* padding too: table_equal */
-	dm->devs = devs;
-	dm->slots = slots;
-	pr_info("Device Management agent: %u controller slot(s) on %u RDMA device(s), %u port(s) answering, change ID %u",
-		MIN(cfg->n_targets, DM_MAX_SLOTS), t.n_devs,
-		dm_agent_ports_serving(dm->agent),
+	dm->no_verbs = no_verbs;
+	dm_agent_ports_str(dm->agent, ports, sizeof(ports));
+	pr_info("Device Management agent: serving %s%s; %u controller slot(s) on %u RDMA device(s), change ID %u",
+		ports[0] ? ports : "no port yet",
+		no_verbs ? " (no verbs fabric: devices from the MAD stack)" :
+			   "",
+		MIN(cfg->n_targets, DM_MAX_SLOTS), t.t.n_devs,
 		dm_agent_change_id(dm->agent));
 }
 

@@ -2,7 +2,8 @@
 /*
  * The daemon's Device Management side: runs the DM agent
  * (src/fabric/dm.h) when fabric.dm_agent is on, with one controller slot
- * per configured target on every RDMA device the fabric uses
+ * per configured target on every RDMA device the fabric uses, or, while
+ * the verbs fabric is not up, on every device the MAD stack lists
  * (doc/discovery.md).  Main thread only.
  */
 #ifndef SRPTD_DAEMON_DM_H
@@ -16,7 +17,7 @@ struct daemon_dm;
 int daemon_dm_create(struct loop *loop, struct daemon_dm **out);
 /*
  * Start, stop or update the agent to match cfg, the running targets of s
- * and the fabric's devices.  Call after every daemon_srp_apply() and
+ * and the fabric's devices (the MAD stack's while the fabric is down).  Call after every daemon_srp_apply() and
  * whenever the RDMA devices may have changed: when none of that changed
  * it only re-checks the ports (their IsDM bit: nothing reports a module
  * setting it).

@@ -349,6 +349,11 @@ int daemon_srp_rdma_devices(const struct daemon_srp *s, char *buf, size_t len)
 	return s->fabric ? (int)fabric_verbs_devices(s->fabric, buf, len) : -1;
 }
 
+uint64_t daemon_srp_first_guid(const struct daemon_srp *s)
+{
+	return s->fabric ? s->node_guid : 0;
+}
+
 uint64_t daemon_srp_node_guid(const struct daemon_srp *s, const char *dev)
 {
 	struct fabric_verbs_port_info pi[DAEMON_MAX_PORTS];

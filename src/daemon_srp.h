@@ -42,6 +42,11 @@ int daemon_srp_rdma_devices(const struct daemon_srp *s, char *buf, size_t len);
  */
 uint64_t daemon_srp_node_guid(const struct daemon_srp *s, const char *dev);
 /*
+ * What id_ext "auto" stands for: the node GUID of the first RDMA device
+ * when the fabric came up; 0 while it is not up.
+ */
+uint64_t daemon_srp_first_guid(const struct daemon_srp *s);
+/*
  * The running SRP target built from cfg->targets[i] by the last apply, or
  * NULL (not created, or the fabric is not up yet).
  */

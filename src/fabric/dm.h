@@ -116,6 +116,12 @@ struct dm_dev_info {
  */
 struct dm_transport_ops {
 	const char *name; /* "umad" */
+	/*
+	 * Names of the devices the MAD stack knows, in its order, up to max
+	 * into names; returns how many (0: none).  Needs no verbs device:
+	 * what the daemon serves when its verbs fabric is not up.
+	 */
+	int (*dev_list)(char (*names)[64], unsigned int max);
 	/* The device's attributes and ports; -ENODEV when it is gone. */
 	int (*dev_query)(const char *dev, struct dm_dev_info *out);
 	/* Open port of dev; returns a non-blocking, pollable fd. */
@@ -187,6 +193,8 @@ int dm_agent_set_table(struct dm_agent *a, const struct dm_table *t);
 uint16_t dm_agent_change_id(const struct dm_agent *a);
 /* Ports open and registered now. */
 unsigned int dm_agent_ports_serving(const struct dm_agent *a);
+/* The ports open and registered now, "dev:port dev:port", into buf. */
+void dm_agent_ports_str(const struct dm_agent *a, char *buf, size_t len);
 /*
  * Query the devices again and re-check every port: open those that came,
  * close those that went, and warn once per port whose capability mask

@@ -462,6 +462,21 @@ unsigned int dm_agent_ports_serving(const struct dm_agent *a)
 	return n;
 }
 
+void dm_agent_ports_str(const struct dm_agent *a, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (!len)
+		return;
+	buf[0] = 0;
+	for (unsigned int i = 0; i < a->n_ports && off < len; i++)
+		if (a->ports[i]->state == DM_PORT_SERVING)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s:%u",
+						off ? " " : "",
+						a->ports[i]->dev,
+						a->ports[i]->port);
+}
+
 int dm_agent_create(const struct dm_agent_params *p, struct dm_agent **out)
 {
 	struct dm_agent *a = calloc(1, sizeof(*a));

@@ -11,10 +11,12 @@
 #include <infiniband/umad.h>
 #include <infiniband/verbs.h>
 #include <stdalign.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fabric/dm.h"
 #include "log.h"
+#include "util.h"
 
 /* PortInfo CapabilityMask IsDeviceManagementSupported (IBA 14.2.5.6). */
 #define UMAD_CAP_IS_DM 0x00080000u
@@ -49,6 +51,19 @@ static void umad_dev_attr(const char *dev, struct dm_dev_attr *out)
 		break;
 	}
 	ibv_free_device_list(list);
+}
+
+static int umad_dev_list(char (*names)[64], unsigned int max)
+{
+	char cas[UMAD_MAX_DEVICES][UMAD_CA_NAME_LEN];
+	int n = umad_get_cas_names(cas, UMAD_MAX_DEVICES);
+
+	if (n < 0)
+		return n;
+	n = MIN(n, (int)max);
+	for (int i = 0; i < n; i++)
+		snprintf(names[i], 64, "%.*s", UMAD_CA_NAME_LEN, cas[i]);
+	return n;
 }
 
 static int umad_dev_query(const char *dev, struct dm_dev_info *out)
@@ -189,6 +204,7 @@ static void umad_do_close(int fd)
 
 const struct dm_transport_ops dm_umad_ops = {
 	.name = "umad",
+	.dev_list = umad_dev_list,
 	.dev_query = umad_dev_query,
 	.open = umad_open,
 	.reg = umad_reg,
