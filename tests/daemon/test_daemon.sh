@@ -24,16 +24,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for PATTERN FILE SECONDS: poll until grep finds PATTERN.
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -q -- "$1" "$2" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # running PID: the process exists and has not exited.  A daemon that
 # exited stays a zombie until its new parent (PID 1, or a subreaper) reaps
 # it, which some container inits do only every few seconds; kill -0

@@ -26,6 +26,16 @@ skip_all() {
 	exit 77
 }
 
+# wait_for PATTERN FILE SECONDS: poll until grep finds PATTERN.
+wait_for() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -q -- "$1" "$2" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # finish: the summary line and the exit status (no check at all fails).
 finish() {
 	echo "$passed passed, $failed failed"

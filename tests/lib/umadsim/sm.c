@@ -8,8 +8,10 @@
  * PortInfoRecord and NodeRecord Get/GetTable, and PathRecord Get
  * between two known LIDs on P_Key 0xffff.  Every other MAD is carried to
  * the port with the destination LID, its address rewritten to the
- * sender's as the receiving kernel would report it.  Runs until
- * SIGTERM/SIGINT.
+ * sender's as the receiving kernel would report it.  A port stays on the
+ * subnet after its process closes it (as an HCA does when its umad user
+ * goes); a Get or Set to it is then answered for it with status 0x000C,
+ * as its MAD layer would.  Runs until SIGTERM/SIGINT.
  */
 #include <endian.h>
 #include <errno.h>
@@ -38,12 +40,18 @@
 #define ATTR_PORT_INFO_REC 0x0012
 #define ATTR_PATH_REC 0x0035
 #define METHOD_GET 0x01
+#define METHOD_SET 0x02
 #define METHOD_GET_TABLE 0x12
 #define SA_STATUS_NO_RECORDS 0x0300 /* ERR_NO_RECORDS, IBA 15.2.1.1 */
 #define MAD_STATUS_UNSUP 0x000c
 #define PORT_INFO_REC_SIZE 72 /* 68 bytes, in units of 8 */
 #define NODE_REC_SIZE 112 /* 108 bytes, in units of 8 */
 
+/*
+ * A port of the subnet: fd > 0 while a process has it open (umad), -1
+ * once that process closed it (the port stays on the subnet, as an HCA
+ * does when its umad user goes), 0 for an unused slot.
+ */
 struct port {
 	int fd;
 	struct umadsim_hello h;
@@ -101,12 +109,18 @@ static uint64_t get64(const uint8_t *p)
 	return be64toh(v);
 }
 
+/* The port with LID lid: one a process has open first. */
 static struct port *port_by_lid(uint16_t lid)
 {
-	for (int i = 0; i < MAX_PORTS; i++)
+	struct port *closed = NULL;
+
+	for (int i = 0; i < MAX_PORTS; i++) {
 		if (ports[i].fd > 0 && ports[i].h.lid == lid)
 			return &ports[i];
-	return NULL;
+		if (ports[i].fd < 0 && ports[i].h.lid == lid)
+			closed = &ports[i];
+	}
+	return closed;
 }
 
 /* PortInfoRecord (IBA 15.2.5.3): LID, port, then PortInfo (14.2.5.6). */
@@ -188,7 +202,7 @@ static size_t sa_answer(const uint8_t *msg, size_t len, uint8_t *out)
 		for (int i = 0; i < MAX_PORTS && (n + 1) * rec <= room; i++) {
 			uint8_t *r = rsp + SA_HDR + n * rec;
 
-			if (ports[i].fd <= 0 ||
+			if (!ports[i].fd ||
 			    !sa_match(attr, &ports[i], req + SA_HDR, comp,
 				      attr_mod))
 				continue;
@@ -249,6 +263,18 @@ static void route(struct port *from, uint8_t *msg, size_t len)
 	to = port_by_lid(dlid);
 	if (!to)
 		return; /* lost, as on a fabric: the sender times out */
+	if (to->fd < 0) {
+		/* Nobody has the port open: its MAD layer rejects a Get or
+		 * Set (IBA 13.4.7 status 0x000C); anything else is dropped. */
+		if (msg[HDR + 3] != METHOD_GET && msg[HDR + 3] != METHOD_SET)
+			return;
+		msg[HDR + 3] |= 0x80;
+		put16(msg + HDR + 4, MAD_STATUS_UNSUP);
+		um->addr.lid = htobe16(to->h.lid);
+		um->addr.qpn = htobe32(1);
+		(void)send(from->fd, msg, len, 0);
+		return;
+	}
 	um->addr.lid = htobe16(from->h.lid);
 	um->addr.qpn = htobe32(1);
 	if (um->addr.grh_present) {
@@ -256,6 +282,48 @@ static void route(struct port *from, uint8_t *msg, size_t len)
 		put64(um->addr.gid + 8, from->h.port_guid);
 	}
 	(void)send(to->fd, msg, len, 0);
+}
+
+/*
+ * A process opened a port (fd): its hello names it.  It takes the slot
+ * of the same LID if the port is on the subnet already, else a free one.
+ */
+static void port_connect(int fd)
+{
+	struct umadsim_hello h;
+	struct port *p;
+
+	if (fd < 0)
+		return;
+	if (recv(fd, &h, sizeof(h), 0) != sizeof(h) ||
+	    h.magic != UMADSIM_HELLO_MAGIC) {
+		close(fd);
+		return;
+	}
+	p = port_by_lid(h.lid);
+	if (p && p->fd > 0)
+		p = NULL; /* a second process on the port: a slot of its own */
+	for (int i = 0; i < MAX_PORTS && !p; i++)
+		if (!ports[i].fd)
+			p = &ports[i];
+	if (!p) {
+		close(fd);
+		return;
+	}
+	p->fd = fd;
+	p->h = h;
+}
+
+/*
+ * The process that had port p open closed it: the port stays on the
+ * subnet, unless another process still has the same LID open.
+ */
+static void port_disconnect(struct port *p)
+{
+	close(p->fd);
+	p->fd = 0;
+	if (!port_by_lid(p->h.lid))
+		p->fd = -1;
 }
 
 int main(int argc, char **argv)
@@ -297,21 +365,8 @@ int main(int argc, char **argv)
 			break;
 		if (r <= 0)
 			continue;
-		if (pfd[0].revents & POLLIN) {
-			int fd = accept(lfd, NULL, NULL);
-			int i;
-
-			for (i = 0; i < MAX_PORTS && ports[i].fd > 0; i++)
-				;
-			if (fd >= 0 &&
-			    (i == MAX_PORTS ||
-			     recv(fd, &ports[i].h, sizeof(ports[i].h), 0) !=
-				     sizeof(ports[i].h) ||
-			     ports[i].h.magic != UMADSIM_HELLO_MAGIC))
-				close(fd);
-			else if (fd >= 0)
-				ports[i].fd = fd;
-		}
+		if (pfd[0].revents & POLLIN)
+			port_connect(accept(lfd, NULL, NULL));
 		for (int i = 0; i < MAX_PORTS; i++) {
 			ssize_t n;
 
@@ -319,8 +374,7 @@ int main(int argc, char **argv)
 				continue;
 			n = recv(ports[i].fd, msg, sizeof(msg), 0);
 			if (n <= 0) {
-				close(ports[i].fd);
-				ports[i].fd = 0;
+				port_disconnect(&ports[i]);
 				continue;
 			}
 			route(&ports[i], msg, (size_t)n);
