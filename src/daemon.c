@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 #include <infiniband/verbs.h>
 #include <systemd/sd-daemon.h>
@@ -23,11 +24,18 @@
 #include "log.h"
 #include "loop.h"
 #include "srptd/version.h"
+#include "status.h"
 
 /* How long an orderly shutdown may take before we exit regardless. */
 #define DAEMON_STOP_TIMEOUT_MS 10000
 /* How often to look for RDMA devices while there are none. */
 #define DAEMON_DEVICE_POLL_MS 5000
+/*
+ * How often STATUS= is recomputed: logins and logouts show up in
+ * `systemctl status` within this, and a login storm costs the service
+ * manager at most one message per interval.
+ */
+#define DAEMON_STATUS_MS 1000
 
 struct daemon {
 	enum daemon_state state;
@@ -39,6 +47,8 @@ struct daemon {
 	sigset_t sigmask_old;
 	struct loop_timer *stop_timer;
 	struct loop_timer *device_timer;
+	struct loop_timer *status_timer;
+	char status[256]; /* the last summary sent as STATUS= */
 	unsigned int n_rdma_devices;
 	struct device_set devices;
 	struct daemon_srp *srp;
@@ -87,23 +97,47 @@ static void daemon_apply_logging(struct daemon *d)
 	log_set_components(d->cfg->daemon.log_components);
 }
 
+/* LUN map entries of every target and initiator group. */
+static unsigned int daemon_count_luns(const struct config *cfg)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < cfg->n_targets; i++) {
+		const struct config_target *t = &cfg->targets[i];
+
+		n += t->n_luns;
+		for (unsigned int g = 0; g < t->n_groups; g++)
+			n += t->groups[g].n_luns;
+	}
+	return n;
+}
+
+/*
+ * Send the summary as STATUS= (sd_notify(3)) if it changed since the last
+ * one, so that the periodic refresh costs nothing while nothing happens.
+ */
 static void daemon_status(struct daemon *d)
 {
-	char status[256];
+	struct status_info si = { .rdma_devices = "" };
+	char devs[128] = "", line[sizeof(d->status)];
 
-	if (d->n_rdma_devices)
-		snprintf(
-			status, sizeof(status),
-			"%u RDMA device(s), %u device(s), %u target(s), config generation %llu",
-			d->n_rdma_devices, d->cfg->n_devices, d->cfg->n_targets,
-			(unsigned long long)d->generation);
-	else
-		snprintf(
-			status, sizeof(status),
-			"waiting for RDMA devices; %u device(s), %u target(s), config generation %llu",
-			d->cfg->n_devices, d->cfg->n_targets,
-			(unsigned long long)d->generation);
-	sd_notifyf(0, "STATUS=%s", status);
+	if (d->n_rdma_devices && d->n_rdma_devices != ~0u &&
+	    daemon_srp_rdma_devices(d->srp, devs, sizeof(devs)) > 0)
+		si.rdma_devices = devs;
+	si.targets = d->cfg->n_targets;
+	si.luns = daemon_count_luns(d->cfg);
+	daemon_srp_sessions(d->srp, &si.sessions, &si.channels);
+	si.generation = d->generation;
+	status_format(&si, line, sizeof(line));
+	if (!strcmp(line, d->status))
+		return;
+	memcpy(d->status, line, sizeof(d->status));
+	sd_notifyf(0, "STATUS=%s", line);
+}
+
+static void daemon_on_status_timer(void *arg)
+{
+	daemon_status(arg);
 }
 
 /*
@@ -208,18 +242,28 @@ static void daemon_reload(struct daemon *d)
 {
 	struct config_errors *errs;
 	struct config *cfg = NULL;
+	struct timespec now;
 	int ret;
 
 	if (d->state != DAEMON_RUNNING)
 		return;
 	daemon_set_state(d, DAEMON_RELOADING);
-	sd_notify(0, "RELOADING=1");
+	/*
+	 * sd_notify(3): RELOADING=1 must be followed by READY=1 once the
+	 * reload is over, whatever its outcome.  MONOTONIC_USEC (the
+	 * CLOCK_MONOTONIC time of the request) is what Type=notify-reload
+	 * (systemd 253+) requires; older managers ignore it.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+		   (unsigned long long)now.tv_sec * 1000000ull +
+			   (unsigned long long)now.tv_nsec / 1000ull);
 	pr_notice("reloading configuration from %s", d->opts.config_path);
 
 	errs = calloc(1, sizeof(*errs));
 	if (!errs) {
 		pr_err("reload failed: out of memory; keeping the running configuration");
-		goto out;
+		goto out_ready;
 	}
 	ret = config_load(d->opts.config_path, NULL, &cfg, errs);
 	if (ret) {
@@ -260,7 +304,6 @@ static void daemon_reload(struct daemon *d)
 	daemon_status(d);
 out_ready:
 	sd_notify(0, "READY=1");
-out:
 	daemon_set_state(d, DAEMON_RUNNING);
 }
 
@@ -302,14 +345,24 @@ static void daemon_on_drain_timer(void *arg)
 
 static void daemon_stop(struct daemon *d, const char *why)
 {
+	unsigned int sessions, channels;
+
 	if (d->state >= DAEMON_STOPPING)
 		return;
 	daemon_set_state(d, DAEMON_STOPPING);
-	sd_notify(0, "STOPPING=1");
+	daemon_srp_sessions(d->srp, &sessions, &channels);
+	sd_notifyf(
+		0,
+		"STOPPING=1\nSTATUS=stopping (%s): logging out %u session(s)",
+		why, sessions);
 	pr_notice("shutting down (%s)", why);
 	if (d->device_timer) {
 		loop_timer_cancel(d->loop, d->device_timer);
 		d->device_timer = NULL;
+	}
+	if (d->status_timer) {
+		loop_timer_cancel(d->loop, d->status_timer);
+		d->status_timer = NULL;
 	}
 	/*
 	 * Channels send SRP_T_LOGOUT, disconnect and drain their in-flight
@@ -438,6 +491,10 @@ int daemon_create(const struct daemon_opts *opts, struct config *cfg,
 	ret = loop_timer_add(d->loop, DAEMON_DEVICE_POLL_MS,
 			     DAEMON_DEVICE_POLL_MS, daemon_on_device_timer, d,
 			     &d->device_timer);
+	if (ret)
+		goto err;
+	ret = loop_timer_add(d->loop, DAEMON_STATUS_MS, DAEMON_STATUS_MS,
+			     daemon_on_status_timer, d, &d->status_timer);
 	if (ret)
 		goto err;
 

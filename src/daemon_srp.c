@@ -729,6 +729,12 @@ const struct srp_target *daemon_srp_target(const struct daemon_srp *s,
 	return s->fabric && i < s->n_targets ? s->targets[i].t : NULL;
 }
 
+void daemon_srp_sessions(const struct daemon_srp *s, unsigned int *sessions,
+			 unsigned int *channels)
+{
+	srp_engine_sessions(s->engine, sessions, channels);
+}
+
 void daemon_srp_stop(struct daemon_srp *s)
 {
 	srp_engine_stop(s->engine);

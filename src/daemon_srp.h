@@ -60,6 +60,9 @@ uint64_t daemon_srp_ib_service_id(const struct config *cfg);
  */
 void daemon_srp_on_port_event(struct daemon_srp *s, void (*fn)(void *ctx),
 			      void *ctx);
+/* I_T nexuses logged in now and their channels (engine counters). */
+void daemon_srp_sessions(const struct daemon_srp *s, unsigned int *sessions,
+			 unsigned int *channels);
 /* Start logging out every initiator; poll daemon_srp_idle(). */
 void daemon_srp_stop(struct daemon_srp *s);
 bool daemon_srp_idle(const struct daemon_srp *s);

@@ -189,5 +189,12 @@ struct srp_engine_stats {
 };
 void srp_engine_get_stats(const struct srp_engine *e,
 			  struct srp_engine_stats *s);
+/*
+ * Main thread: nexuses and channels logged in now.  Unlike
+ * srp_engine_get_stats() it reads no worker counters, so it may run
+ * periodically without racing the workers.
+ */
+void srp_engine_sessions(const struct srp_engine *e, unsigned int *nexuses,
+			 unsigned int *channels);
 
 #endif

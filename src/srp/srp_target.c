@@ -110,6 +110,13 @@ void srp_engine_get_stats(const struct srp_engine *e,
 	}
 }
 
+void srp_engine_sessions(const struct srp_engine *e, unsigned int *nexuses,
+			 unsigned int *channels)
+{
+	*nexuses = e->stats.nexuses;
+	*channels = e->stats.channels;
+}
+
 bool srp_engine_idle(const struct srp_engine *e)
 {
 	return e->stats.channels == 0;

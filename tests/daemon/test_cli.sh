@@ -5,14 +5,10 @@
 # must report through its exit status (the daemon tells the waiting parent
 # over a pipe).  The failures are provoked with a file descriptor limit
 # (ulimit -n) so low that the pipe or the event loop cannot be created.
-# With "systemd" as second argument it runs, instead, srptd --systemd with
-# NOTIFY_SOCKET on a datagram socket that python3 reads: READY=1 after
-# start-up, STOPPING=1 on SIGTERM, exit 0.  That mode exits 77 (skipped,
-# doc/testing.md) when python3 is missing.
-# Usage: test_cli.sh PATH/TO/srptd [systemd]
+# srptd --systemd's notifications: test_notify.sh.
+# Usage: test_cli.sh PATH/TO/srptd
 set -u
-SRPTD=${1:?usage: test_cli.sh SRPTD_BINARY [systemd]}
-MODE=${2:-cli}
+SRPTD=${1:?usage: test_cli.sh SRPTD_BINARY}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/srptd-cli-test.XXXXXX")
 PID=""
 LPID=""
@@ -84,70 +80,6 @@ targets = (
 );
 CONF
 CONF_OK="^$TMP/srptd.conf: configuration OK \(1 devices, 1 targets\)$"
-
-# --- systemd notification (python3 reads NOTIFY_SOCKET) ----------------
-if [ "$MODE" = systemd ]; then
-	PY=$(command -v python3) ||
-		skip_all "python3 not installed (reads NOTIFY_SOCKET)"
-	# Prints every datagram on a line of its own, flushed, until it has
-	# seen STOPPING=1 or 30 s passed.
-	"$PY" - "$TMP/notify" >"$TMP/notes" <<'PY' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(30)
-while True:
-    msg = s.recv(4096).decode()
-    print(msg.replace("\n", " "), flush=True)
-    if "STOPPING=1" in msg.split("\n"):
-        break
-PY
-	LPID=$!
-	for ((i = 0; i < 50; i++)); do
-		[ -S "$TMP/notify" ] && break
-		sleep 0.1
-	done
-	NOTIFY_SOCKET=$TMP/notify "$SRPTD" --systemd -c "$TMP/srptd.conf" \
-		>"$TMP/out" 2>"$TMP/err" &
-	PID=$!
-	for ((i = 0; i < 100; i++)); do
-		grep -qw "READY=1" "$TMP/notes" && break
-		sleep 0.1
-	done
-	if grep -qw "READY=1" "$TMP/notes" && kill -0 "$PID" 2>/dev/null; then
-		ok "--systemd: READY=1 on NOTIFY_SOCKET after start-up"
-	else
-		fail "--systemd: READY=1 on NOTIFY_SOCKET after start-up: [$(cat "$TMP/notes")] $(cat "$TMP/err")"
-	fi
-	grep -q "STATUS=.*config generation 1" "$TMP/notes" &&
-		ok "--systemd: STATUS= names the configuration generation" ||
-		fail "--systemd: STATUS= names the configuration generation: [$(cat "$TMP/notes")]"
-	kill -TERM "$PID"
-	rc=124
-	for ((i = 0; i < 100; i++)); do
-		if ! kill -0 "$PID" 2>/dev/null; then
-			wait "$PID"
-			rc=$?
-			break
-		fi
-		sleep 0.1
-	done
-	PID=""
-	[ "$rc" = 0 ] && ok "--systemd: SIGTERM exits 0" ||
-		fail "--systemd: SIGTERM exits 0 (rc=$rc)"
-	wait "$LPID"
-	LPID=""
-	grep -qx "STOPPING=1" "$TMP/notes" &&
-		ok "--systemd: STOPPING=1 on SIGTERM" ||
-		fail "--systemd: STOPPING=1 on SIGTERM: [$(cat "$TMP/notes")]"
-	# The journal sink: stderr lines with sd-daemon(3) priority
-	# prefixes, which the journal parses (notice = <5>).
-	grep -qx "<5>ready (configuration generation 1)" "$TMP/err" &&
-		! grep -qv "^<[0-7]>" "$TMP/err" &&
-		ok "--systemd: log lines carry journal priority prefixes" ||
-		fail "--systemd: log lines carry journal priority prefixes: $(cat "$TMP/err")"
-	finish
-fi
 
 # --- options -----------------------------------------------------------
 run "$SRPTD" --help
