@@ -8,12 +8,14 @@
 #      with several workers
 #   5. build matrix: gcc and clang x Debug, RelWithDebInfo, Release, each
 #      with -Werror (builds only, in build-matrix/<cc>-<type>)
-#   6. libFuzzer harnesses, bounded time each
-#   7. the VM suites: real verbs (Soft-RoCE) and the Linux ib_srp initiator
+#   6. Debian packages: dpkg-buildpackage from a copy of the tree, unpacked
+#      into a scratch root and checked (tests/install/test_packages.sh)
+#   7. libFuzzer harnesses, bounded time each
+#   8. the VM suites: real verbs (Soft-RoCE) and the Linux ib_srp initiator
 #      against srptd (normal, ASan+UBSan and TSan builds), and the verbs
 #      fabric tests
 # Stages run in order and the first failure stops the run (exit 1).
-# SRPTD_SKIP_VM=1 leaves out stage 7 for quick local runs; CI never sets it.
+# SRPTD_SKIP_VM=1 leaves out stage 8 for quick local runs; CI never sets it.
 # A skipped test fails the run (scripts/ctest.sh, doc/testing.md): the CI
 # machine has every dependency.  SRPTD_TEST_NO_SKIP=0 only lists them, for a
 # local machine that lacks some; CI never sets it.
@@ -76,6 +78,12 @@ for cc in gcc clang; do
 		cmake --build "build-matrix/$cc-$type" -j"$JOBS"
 	done
 done
+
+# What a Debian admin installs (debian/, README "Debian packages").  The
+# tests ran above: nocheck.  About 2 minutes, lintian included.
+stage "Debian packages: build, unpack into a scratch root, check"
+DEB_BUILD_OPTIONS="nocheck parallel=$JOBS" scripts/build-packages.sh build-deb
+tests/install/test_packages.sh build-deb
 
 if [ -x scripts/run-fuzzers.sh ]; then
 	stage "fuzzers (${FUZZ_SECONDS} s each)"

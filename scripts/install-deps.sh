@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install everything srptd needs to build, test and run its VM suite on
 # Debian 12.  Idempotent; needs root.  Usage: scripts/install-deps.sh [--vm]
-#   (no flag)  build + unit tests + fuzzers + benchmarks
+#   (no flag)  build + unit tests + fuzzers + benchmarks + Debian packages
+#              (debian/control's Build-Depends, lintian)
 #   --vm       also what tests/vm needs (qemu, guest userspace, the VM
 #              kernel's headers for contrib/srptd-isdm)
 set -eu
@@ -15,7 +16,8 @@ PKGS="build-essential cmake pkg-config git
 clang clang-format libclang-rt-14-dev
 libibverbs-dev librdmacm-dev libibumad-dev ibverbs-providers rdma-core
 liburing-dev libaio-dev libconfig-dev libcmocka-dev libsystemd-dev
-libjson-c-dev valgrind fio gcovr python3"
+libjson-c-dev valgrind fio gcovr python3
+dpkg-dev debhelper dh-dkms lintian"
 
 VM_PKGS="qemu-system-x86 busybox-static dash kmod iproute2 sg3-utils lsscsi
 xz-utils zstd cpio fio ibverbs-utils rdmacm-utils rdma-core srptools

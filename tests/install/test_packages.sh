@@ -1,0 +1,81 @@
+#!/bin/bash
+# The Debian packages built by scripts/build-packages.sh, unpacked into a
+# scratch root (dpkg-deb -x: no maintainer script touches this machine):
+# everything test_install.sh checks for `cmake --install`
+# (install_checks.sh) at Debian's paths, plus what only a package has --
+# conffiles, the unit installed but not enabled, the programs run, the
+# DKMS source tree, versions that agree with CMakeLists.txt -- and lintian
+# finds no error.
+# Usage: test_packages.sh DEB_DIR
+set -u
+DEBS=${1:?usage: test_packages.sh DEB_DIR}
+ROOT=$(mktemp -d "${TMPDIR:-/tmp}/srptd-pkg-test.XXXXXX")
+trap 'rm -rf "$ROOT"' EXIT
+here=$(dirname "$0")
+top=$(cd "$here/../.." && pwd)
+. "$here/../lib/shtest.sh"
+. "$here/install_checks.sh"
+
+version=$(sed -n 's/^project(srptd VERSION \([^ )]*\).*/\1/p' "$top/CMakeLists.txt")
+deb=$DEBS/srptd_${version}_$(dpkg --print-architecture).deb
+dkms=$DEBS/srptd-isdm-dkms_${version}_all.deb
+check "srptd_${version} package built (debian/changelog = CMakeLists.txt version)" \
+	test -f "$deb"
+check "srptd-isdm-dkms_${version} package built" test -f "$dkms"
+[ -f "$deb" ] && [ -f "$dkms" ] || finish
+for d in "$deb" "$dkms"; do
+	dpkg-deb -x "$d" "$ROOT" || fail "dpkg-deb -x $d"
+done
+dpkg-deb -e "$deb" "$ROOT/DEBIAN"
+
+check_installed "$ROOT" /usr /lib/systemd/system/srptd.service
+check "srptd --version runs and names the version" \
+	grep -qF "$version" <("$ROOT/usr/sbin/srptd" --version 2>&1)
+# srptadm and its man page and completion, once the tree has it.
+if [ -e "$top/man/srptadm.8" ]; then
+	adm=$(find "$ROOT/usr/bin" "$ROOT/usr/sbin" -name srptadm 2>/dev/null | head -n 1)
+	check "srptadm packaged" test -n "$adm"
+	check "srptadm --help runs" "${adm:-false}" --help
+	check "srptadm(8) packaged" test -f "$ROOT/usr/share/man/man8/srptadm.8.gz"
+fi
+if [ -e "$top/contrib/bash-completion/srptadm" ]; then
+	check "bash completion packaged" \
+		test -f "$ROOT/usr/share/bash-completion/completions/srptadm"
+fi
+check "/etc/srptd.conf is a conffile" grep -qx /etc/srptd.conf "$ROOT/DEBIAN/conffiles"
+check "/etc/rdma/modules/srptd.conf is a conffile" \
+	grep -qx /etc/rdma/modules/srptd.conf "$ROOT/DEBIAN/conffiles"
+check "example config also in /usr/share/doc/srptd/examples" \
+	cmp "$ROOT/etc/srptd.conf" "$ROOT/usr/share/doc/srptd/examples/srptd.conf"
+check "documentation in /usr/share/doc/srptd" \
+	test -f "$ROOT/usr/share/doc/srptd/architecture.md.gz"
+# debian/rules: installed, not enabled (the example config exports a LUN
+# to every initiator).  dh_installsystemd --no-enable guards its enable
+# with debian-installed: only a unit an admin enabled is enabled again.
+check "postinst does not enable srptd.service on install" \
+	grep -q "deb-systemd-helper debian-installed 'srptd.service'" \
+	"$ROOT/DEBIAN/postinst"
+
+isdm=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/contrib/srptd-isdm/dkms.conf")
+src=$ROOT/usr/src/srptd-isdm-$isdm
+check "DKMS source tree in /usr/src/srptd-isdm-$isdm" \
+	test -f "$src/srptd_isdm.c" -a -f "$src/Kbuild" -a -f "$src/Makefile"
+check "DKMS tree's dkms.conf is contrib/srptd-isdm's" \
+	cmp "$src/dkms.conf" "$top/contrib/srptd-isdm/dkms.conf"
+check "srptd-isdm-dkms depends on dkms" \
+	grep -qw dkms <(dpkg-deb -f "$dkms" Depends)
+
+if command -v lintian >/dev/null; then
+	changes=$(ls "$DEBS"/*.changes 2>/dev/null | head -n 1)
+	out=$(lintian --fail-on error ${changes:-"$deb" "$dkms"} 2>&1)
+	rc=$?
+	out=$(grep -v '^running with root privileges' <<<"$out")
+	[ "$rc" = 0 ] && ! grep -q '^E:' <<<"$out" && ok "lintian: no errors" ||
+		fail "lintian: no errors (exit $rc)"
+	# Warnings and notes are listed, not counted.
+	[ -z "$out" ] || sed 's/^/  lintian: /' <<<"$out"
+else
+	fail "lintian not installed (scripts/install-deps.sh --pkg)"
+fi
+
+finish
