@@ -71,4 +71,14 @@ verify_unit() {
 	else
 		fail "systemd-analyze verify: the unit is clean: $out"
 	fi
+	# The hardening of systemd/srptd.service.in: exposure 2.7 with
+	# systemd 252 (7.7 before it).  A change that weakens it fails here.
+	out=$(systemd-analyze security --offline=yes --root="$root" \
+		--threshold=$UNIT_MAX_EXPOSURE "${unit##*/}" 2>&1)
+	if [ $? = 0 ]; then
+		ok "systemd-analyze security: exposure at most $UNIT_MAX_EXPOSURE/100"
+	else
+		fail "systemd-analyze security: exposure at most $UNIT_MAX_EXPOSURE/100: $(tail -n 1 <<<"$out")"
+	fi
 }
+UNIT_MAX_EXPOSURE=27

@@ -12,6 +12,12 @@
 #   --copy FILE     also put executable FILE (and its libraries) in the
 #                   guest's /usr/local/bin; repeatable (test clients)
 #   --checks LIST   comma list of check groups (default all; see suite.sh)
+#   --srptd-caps L  run srptd (root) with only these capabilities, as the
+#                   unit's CapabilityBoundingSet= does: comma list without
+#                   the cap_ prefix (ipc_lock,net_admin) or "none"; via
+#                   setpriv, with RLIMIT_MEMLOCK unlimited (LimitMEMLOCK=)
+#   --srptd-strace  run srptd under strace -f; at each stop an INFO line
+#                   lists the system calls it made (SystemCallFilter=)
 #   --timeout SEC   guest watchdog (default 900); qemu is killed 120 s later
 #   --repeat N      run each multipath scenario N times (--checks
 #                   multipath; default 1)
@@ -60,6 +66,8 @@ gcov=
 repeat=1
 mpsec=45
 mptmo=30
+srptd_caps=
+srptd_strace=0
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -71,6 +79,8 @@ while [ $# -gt 0 ]; do
 	--exec) mode=exec; exec_file=$2; shift ;;
 	--copy) copies+=("$(realpath "$2")"); shift ;;
 	--checks) checks=$2; shift ;;
+	--srptd-caps) srptd_caps=$2; shift ;;
+	--srptd-strace) srptd_strace=1 ;;
 	--timeout) wd=$2; shift ;;
 	--accel) accel=$2; shift ;;
 	--no-deps) deps=0 ;;
@@ -183,6 +193,9 @@ cp "$here"/guest/*.sh "$here"/guest/*.in "$ov/vm/" 2>/dev/null || :
 if [ -n "$exec_file" ]; then
 	cp "$exec_file" "$ov/vm/exec.sh"
 fi
+# setpriv (util-linux) is not in the base image: only these runs need it.
+[ -n "$srptd_caps" ] && copies+=(/usr/bin/setpriv)
+[ "$srptd_strace" = 1 ] && copies+=(/usr/bin/strace)
 for _c in "${copies[@]}"; do
 	[ -x "$_c" ] || { echo "run.sh: --copy $_c: not an executable" >&2; exit 2; }
 	mkdir -p "$ov/usr/local/bin"
@@ -216,6 +229,8 @@ rm -rf "$ov"
 append="console=ttyS0 panic=-1 mitigations=off log_buf_len=16M vmrig.mode=$mode"
 append="$append vmrig.targets=$target vmrig.wd=$wd vmrig.checks=$checks"
 append="$append vmrig.repeat=$repeat vmrig.mpsec=$mpsec vmrig.mptmo=$mptmo"
+[ -n "$srptd_caps" ] && append="$append vmrig.srptdcaps=$srptd_caps"
+[ "$srptd_strace" = 1 ] && append="$append vmrig.srptdstrace=1"
 serial3=()
 if [ -n "$gcov" ]; then
 	append="$append vmrig.gcov=1" # counters come back on ttyS2

@@ -27,6 +27,9 @@ TGT_VENDOR=SRPTD
 # table, SRP r16a 5.5.2.6): suite.sh runs never_register-ext-sg.
 TGT_EXT_SG=1
 SRPTD_PID=${SRPTD_PID:-} # kept if this file is sourced again
+# The shell's child to wait for: srptd, or strace running it (strace exits
+# with srptd's status).
+SRPTD_CHILD=${SRPTD_CHILD:-}
 
 srptd_log_tail() {
 	tail -n "${1:-5}" $SRPTD_LOG 2>/dev/null | tr '\n' ' ' | cut -c1-400
@@ -42,16 +45,61 @@ srptd_gen_conf() {
 	mv $SRPTD_CONF.new $SRPTD_CONF
 }
 
+# srptd_exec ARGS...: exec srptd (under strace -f when VMRIG_SRPTD_STRACE
+# is 1: run.sh --srptd-strace), with only the capabilities
+# VMRIG_SRPTD_CAPS names (run.sh --srptd-caps) if set: what systemd does
+# for the unit's CapabilityBoundingSet= and NoNewPrivileges= (a root
+# process keeps just the bounding set), with RLIMIT_MEMLOCK unlimited as
+# its LimitMEMLOCK=infinity.
+srptd_exec() {
+	_st=
+	[ "${VMRIG_SRPTD_STRACE:-0}" = 1 ] &&
+		_st="/usr/local/bin/strace -f -qq -o $SRPTD_DIR/strace.$(date +%s).log"
+	[ -n "${VMRIG_SRPTD_CAPS:-}" ] || exec $_st $SRPTD_BIN "$@"
+	_caps=
+	[ "$VMRIG_SRPTD_CAPS" = none ] ||
+		_caps=$(echo ",$VMRIG_SRPTD_CAPS" | sed 's/,/,+cap_/g')
+	ulimit -l unlimited
+	exec /usr/local/bin/setpriv --bounding-set=-all$_caps --inh-caps=-all \
+		--ambient-caps=-all --no-new-privs $_st $SRPTD_BIN "$@"
+}
+
+# srptd_syscalls: the system calls srptd made under strace, one INFO line
+# (what the unit's SystemCallFilter= must allow).
+srptd_syscalls() {
+	ls $SRPTD_DIR/strace.*.log >/dev/null 2>&1 || return 0
+	report "INFO srptd_syscalls=$(cat $SRPTD_DIR/strace.*.log |
+		sed -n 's/^[0-9]* *\([a-z_0-9]*\)(.*/\1/p; s/^[0-9]* *<\.\.\. \([a-z_0-9]*\) resumed>.*/\1/p' |
+		sort -u | tr '\n' ',')"
+}
+
 # srptd_launch: start srptd in the background (log appended), wait for its
 # RDMA/CM listener.  Used by target_start and target_restart.
 srptd_launch() {
-	$SRPTD_BIN --foreground -c $SRPTD_CONF --log-level debug >>$SRPTD_LOG 2>&1 &
+	(srptd_exec --foreground -c $SRPTD_CONF --log-level debug) >>$SRPTD_LOG 2>&1 &
 	SRPTD_PID=$!
+	SRPTD_CHILD=$SRPTD_PID
+	if [ "${VMRIG_SRPTD_STRACE:-0}" = 1 ]; then
+		# Signals go to srptd itself, not to strace.
+		_n=50
+		SRPTD_PID=
+		while [ $_n -gt 0 ] && [ -z "$SRPTD_PID" ]; do
+			sleep 0.1
+			_n=$((_n - 1))
+			SRPTD_PID=$(grep -l "^PPid:[[:space:]]*$SRPTD_CHILD\$" \
+				/proc/[0-9]*/status 2>/dev/null | head -n 1 | cut -d/ -f3)
+		done
+	fi
 	_n=$((SRPTD_START_TIMEOUT * 5))
 	while [ $_n -gt 0 ]; do
-		rdma_cm_listening "$TGT_PORT" && return 0
+		if rdma_cm_listening "$TGT_PORT"; then
+			# The capabilities it really runs with (hex masks).
+			[ -z "${VMRIG_SRPTD_CAPS:-}" ] ||
+				report "INFO srptd_caps=$VMRIG_SRPTD_CAPS $(grep -E '^Cap(Eff|Bnd)' /proc/$SRPTD_PID/status | tr -d '\t' | tr '\n' ' ')"
+			return 0
+		fi
 		if ! kill -0 "$SRPTD_PID" 2>/dev/null; then
-			wait "$SRPTD_PID"
+			wait "$SRPTD_CHILD"
 			_rc=$?
 			SRPTD_PID=
 			fail "srptd exited with $_rc during start: $(srptd_log_tail)"
@@ -75,14 +123,15 @@ srptd_sigterm() {
 	done
 	if kill -0 "$SRPTD_PID" 2>/dev/null; then
 		kill -KILL "$SRPTD_PID"
-		wait "$SRPTD_PID"
+		wait "$SRPTD_CHILD"
 		SRPTD_PID=
 		fail "srptd still running 10 s after SIGTERM (killed)"
 		return 1
 	fi
-	wait "$SRPTD_PID"
+	wait "$SRPTD_CHILD"
 	_rc=$?
 	SRPTD_PID=
+	srptd_syscalls
 	[ $_rc = 0 ] || fail "srptd exited with $_rc after SIGTERM" || return 1
 }
 
