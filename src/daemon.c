@@ -5,6 +5,7 @@
  * the systemd watchdog, and waiting for RDMA devices.
  */
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "config/config.h"
+#include "ctl/ctl.h"
 #include "daemon.h"
 #include "daemon_dm.h"
 #include "daemon_srp.h"
@@ -56,6 +58,9 @@ struct daemon {
 	struct loop_timer *drain_timer;
 	unsigned int pending_drains; /* components still draining on stop */
 	int exit_code;
+	struct ctl_server *ctl; /* NULL: daemon.control_socket = "" */
+	int64_t started; /* wall clock, for status */
+	uint64_t started_ms; /* loop_now_ms() at start */
 };
 
 static const char *const state_names[] = {
@@ -238,6 +243,8 @@ static void daemon_log_diff(const struct config *old, const struct config *new)
 		log_level_name(new->daemon.log_level));
 }
 
+static int daemon_ctl_group(struct daemon *d);
+
 static void daemon_reload(struct daemon *d)
 {
 	struct config_errors *errs;
@@ -296,6 +303,7 @@ static void daemon_reload(struct daemon *d)
 	d->cfg = cfg;
 	d->cfg->generation = ++d->generation;
 	daemon_apply_logging(d);
+	daemon_ctl_group(d);
 	daemon_sync_devices(d);
 	daemon_apply_srp(d);
 	devices_reap(&d->devices);
@@ -455,6 +463,8 @@ int daemon_create(const struct daemon_opts *opts, struct config *cfg,
 	d->generation = 1;
 	d->cfg->generation = 1;
 	d->state = DAEMON_STARTING;
+	d->started = time(NULL);
+	d->started_ms = loop_now_ms();
 	daemon_apply_logging(d);
 	pr_notice("srptd %s starting, configuration %s", SRPTD_VERSION,
 		  opts->config_path);
@@ -465,6 +475,18 @@ int daemon_create(const struct daemon_opts *opts, struct config *cfg,
 	ret = daemon_setup_signals(d);
 	if (ret)
 		goto err;
+	if (d->cfg->daemon.control_socket[0]) {
+		ret = ctl_server_create(d->loop, d->cfg->daemon.control_socket,
+					ctl_daemon_tables, d, &d->ctl);
+		if (ret) {
+			pr_err("cannot create the control socket %s: %s",
+			       d->cfg->daemon.control_socket, strerror(-ret));
+			goto err;
+		}
+		ret = daemon_ctl_group(d);
+		if (ret)
+			goto err;
+	}
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec) {
 		/* Ping at half the interval, as sd_watchdog_enabled(3) advises. */
 		ret = loop_timer_add(d->loop, wd_usec / 2000, wd_usec / 2000,
@@ -529,6 +551,7 @@ void daemon_destroy(struct daemon *d)
 	 * The SRP side and the storage are released only when every channel
 	 * is gone; after a stop timeout the process exits with them.
 	 */
+	ctl_server_destroy(d->ctl);
 	daemon_dm_destroy(d->dm);
 	if (d->srp && daemon_srp_idle(d->srp)) {
 		daemon_srp_destroy(d->srp);
@@ -547,4 +570,75 @@ void daemon_destroy(struct daemon *d)
 	}
 	config_free(d->cfg);
 	free(d);
+}
+
+/*
+ * Who besides root may use the control socket: daemon.control_group,
+ * looked up at start and on every reload.  An unknown group leaves the
+ * socket to root alone.
+ */
+static int daemon_ctl_group(struct daemon *d)
+{
+	const char *name = d->cfg->daemon.control_group;
+	struct group *gr;
+	int ret;
+
+	if (!d->ctl)
+		return 0;
+	if (!name[0])
+		return ctl_server_set_group(d->ctl, false, 0);
+	errno = 0;
+	gr = getgrnam(name);
+	if (!gr) {
+		ret = errno ? -errno : -ENOENT;
+		pr_err("daemon.control_group: no group \"%s\"%s%s; the control socket is root's only",
+		       name, errno ? ": " : "", errno ? strerror(errno) : "");
+		ctl_server_set_group(d->ctl, false, 0);
+		return ret;
+	}
+	ret = ctl_server_set_group(d->ctl, true, gr->gr_gid);
+	if (ret)
+		pr_err("control socket: cannot give it to group %s: %s", name,
+		       strerror(-ret));
+	return ret;
+}
+
+void daemon_get_info(struct daemon *d, struct daemon_info *out)
+{
+	struct daemon_srp_info si;
+
+	memset(out, 0, sizeof(*out));
+	out->state = d->state;
+	out->pid = getpid();
+	out->started = d->started;
+	out->uptime_ms = loop_now_ms() - d->started_ms;
+	out->config_path = d->opts.config_path;
+	out->generation = d->generation;
+	out->log_level = log_get_level();
+	out->fabric_up = daemon_srp_fabric_up(d->srp);
+	out->rdma_devices = d->n_rdma_devices == ~0u ? 0 : d->n_rdma_devices;
+	daemon_srp_get_info(d->srp, &si);
+	out->workers = si.workers;
+	out->ports = si.ports;
+	out->ports_up = si.ports_up;
+	out->targets = d->cfg->n_targets;
+	out->targets_running = si.targets;
+	out->sessions = si.nexuses;
+	out->channels = si.channels;
+	out->devices = d->cfg->n_devices;
+	for (unsigned int i = 0; i < d->devices.n; i++)
+		out->devices_online += d->devices.dev[i]->state ==
+				       DEVICE_ONLINE;
+	for (unsigned int i = 0; i < d->cfg->n_targets; i++) {
+		const struct config_target *t = &d->cfg->targets[i];
+
+		out->luns += t->n_luns;
+		for (unsigned int g = 0; g < t->n_groups; g++)
+			out->luns += t->groups[g].n_luns;
+	}
+}
+
+const struct config *daemon_config(const struct daemon *d)
+{
+	return d->cfg;
 }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct config;
 struct loop;
@@ -44,5 +45,30 @@ int daemon_run(struct daemon *d);
 void daemon_destroy(struct daemon *d);
 
 const char *daemon_state_name(enum daemon_state s);
+
+/* What `srptadm status` shows (control method "status"). */
+struct daemon_info {
+	enum daemon_state state;
+	pid_t pid;
+	int64_t started; /* wall clock, seconds since the epoch */
+	uint64_t uptime_ms;
+	const char *config_path;
+	uint64_t generation; /* of the running config */
+	int log_level; /* LOG_ERR..LOG_DEBUG in effect */
+	bool fabric_up; /* the verbs fabric runs (an RDMA device was found) */
+	unsigned int workers; /* I/O worker threads running */
+	unsigned int rdma_devices;
+	unsigned int ports, ports_up; /* HCA ports in use / active */
+	unsigned int targets, targets_running; /* configured / built */
+	unsigned int sessions; /* I_T nexuses */
+	unsigned int channels;
+	unsigned int devices, devices_online;
+	unsigned int luns; /* LUN map entries of every target and group */
+};
+
+/* Main thread (the control socket's handlers). */
+void daemon_get_info(struct daemon *d, struct daemon_info *out);
+/* The running configuration; valid until the next reload. */
+const struct config *daemon_config(const struct daemon *d);
 
 #endif

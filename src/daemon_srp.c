@@ -735,6 +735,24 @@ void daemon_srp_sessions(const struct daemon_srp *s, unsigned int *sessions,
 	srp_engine_sessions(s->engine, sessions, channels);
 }
 
+void daemon_srp_get_info(const struct daemon_srp *s,
+			 struct daemon_srp_info *out)
+{
+	struct fabric_verbs_port_info pi[DAEMON_MAX_PORTS];
+
+	memset(out, 0, sizeof(*out));
+	out->workers = s->n_workers;
+	for (unsigned int i = 0; i < s->n_targets; i++)
+		out->targets += s->targets[i].t != NULL;
+	if (s->fabric) {
+		out->ports =
+			fabric_verbs_ports(s->fabric, pi, DAEMON_MAX_PORTS);
+		for (unsigned int i = 0; i < out->ports; i++)
+			out->ports_up += pi[i].active;
+	}
+	srp_engine_sessions(s->engine, &out->nexuses, &out->channels);
+}
+
 void daemon_srp_stop(struct daemon_srp *s)
 {
 	srp_engine_stop(s->engine);

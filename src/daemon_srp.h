@@ -63,6 +63,15 @@ void daemon_srp_on_port_event(struct daemon_srp *s, void (*fn)(void *ctx),
 /* I_T nexuses logged in now and their channels (engine counters). */
 void daemon_srp_sessions(const struct daemon_srp *s, unsigned int *sessions,
 			 unsigned int *channels);
+/* Counts for `srptadm status`. */
+struct daemon_srp_info {
+	unsigned int workers; /* running */
+	unsigned int ports, ports_up; /* HCA ports in use / active */
+	unsigned int targets; /* running SRP targets */
+	unsigned int nexuses, channels;
+};
+void daemon_srp_get_info(const struct daemon_srp *s,
+			 struct daemon_srp_info *out);
 /* Start logging out every initiator; poll daemon_srp_idle(). */
 void daemon_srp_stop(struct daemon_srp *s);
 bool daemon_srp_idle(const struct daemon_srp *s);

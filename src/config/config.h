@@ -45,6 +45,8 @@ struct config_daemon {
 	unsigned int log_components; /* bitmask of 1 << LOG_C_x; 0 = all */
 	unsigned int workers; /* 0 = auto */
 	char include_dir[256];
+	char control_socket[108]; /* sun_path; "" = no control socket */
+	char control_group[64]; /* "" = root only */
 };
 
 struct config_fabric {

@@ -56,7 +56,7 @@ enum cfg_type {
 	CFG_T_VERSION, /* unsigned int, must be 1 */
 	CFG_T_BOOL, /* bool */
 	CFG_T_U32, /* uint32_t (or unsigned int) within min..max */
-	CFG_T_NAME, /* char[size]: 1..size-1 of [A-Za-z0-9_.:-] */
+	CFG_T_NAME, /* char[size]: 1..size-1 of [A-Za-z0-9_.:-] (or "") */
 	CFG_T_PATH, /* char[size]: absolute path ("" with CFG_K_EMPTY_OK) */
 	CFG_T_ADDRESS, /* char[size]: "" or an address, kept as text */
 	CFG_T_LOG_LEVEL, /* int, LOG_ERR..LOG_DEBUG */
@@ -87,7 +87,7 @@ enum cfg_reload {
 	CFG_RELOAD_RELOGIN, /* the target's initiators are logged out */
 };
 
-#define CFG_K_EMPTY_OK (1u << 0) /* CFG_T_PATH: "" is allowed */
+#define CFG_K_EMPTY_OK (1u << 0) /* CFG_T_PATH, CFG_T_NAME: "" is allowed */
 #define CFG_K_MAIN_ONLY (1u << 1) /* only in the main file */
 #define CFG_K_SPACES (1u << 2) /* CFG_T_ASCII: spaces allowed */
 #define CFG_K_ID (1u << 3) /* the entry's name, parsed before the rest */

@@ -33,6 +33,18 @@ static const struct cfg_key cfg_top_keys[] = {
 	  .size = BUF(struct config, daemon.include_dir),
 	  .def_s = SRPTD_DEFAULT_INCLUDE_DIR,
 	  .flags = CFG_K_EMPTY_OK | CFG_K_MAIN_ONLY },
+	/*
+	 * srptadm's socket (srptadm(8)); "" = none.  It is bound once at
+	 * start; the group is looked up again on every reload.
+	 */
+	{ "daemon.control_socket", CFG_T_PATH, TOP(daemon.control_socket),
+	  .size = BUF(struct config, daemon.control_socket),
+	  .def_s = SRPTD_DEFAULT_CONTROL_SOCKET, .reload = CFG_RELOAD_RESTART,
+	  .flags = CFG_K_EMPTY_OK | CFG_K_MAIN_ONLY },
+	{ "daemon.control_group", CFG_T_NAME, TOP(daemon.control_group),
+	  .size = BUF(struct config, daemon.control_group), .def_s = "",
+	  .reload = CFG_RELOAD_LIVE,
+	  .flags = CFG_K_EMPTY_OK | CFG_K_MAIN_ONLY },
 	/* The fabric is set up once at start: a change needs a restart (the
 	 * DM agent's keys aside). */
 	{ "fabric.ports", CFG_T_PORTS, TOP(fabric.ports), TOP(fabric.n_ports),

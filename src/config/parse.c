@@ -231,6 +231,13 @@ int cfg_key_parse(struct cfg_ctx *ctx, const struct cfg_key *k,
 	case CFG_T_U32:
 		return cfg_get_uint(ctx, s, where, k->min, k->max, p);
 	case CFG_T_NAME:
+		/* "" where a key allows it: daemon.control_group. */
+		if ((k->flags & CFG_K_EMPTY_OK) &&
+		    config_setting_type(s) == CONFIG_TYPE_STRING &&
+		    !*config_setting_get_string(s)) {
+			*(char *)p = 0;
+			return 0;
+		}
 		return cfg_get_name(ctx, s, where, p, k->size);
 	case CFG_T_PATH:
 		return cfg_get_abspath(ctx, s, where, p, k->size,

@@ -69,6 +69,7 @@ fd_limited() {
 
 cat >"$TMP/srptd.conf" <<CONF
 version = 1;
+daemon: { control_socket = "$TMP/srptd.sock"; }; # not the system's
 devices = ( { name = "null0"; engine = "null"; size = "1G"; } );
 targets = (
   { name = "tgt0";

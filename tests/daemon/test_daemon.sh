@@ -47,6 +47,7 @@ version = 1;
 daemon: {
   log_level = "info";
   include_dir = "$TMP/conf.d";
+  control_socket = "$TMP/srptd.sock"; # not the system's (parallel tests)
 };
 devices = (
   { name = "null0"; engine = "null"; size = "1G"; }$( [ -n "$1" ] && printf ',\n  { name = "%s"; engine = "null"; size = "2G"; },\n  { name = "gone"; path = "%s/absent.img"; engine = "sync"; }' "$1" "$TMP")

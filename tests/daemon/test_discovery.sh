@@ -72,7 +72,7 @@ write_conf() {
 	{
 		cat <<CONF
 version = 1;
-daemon: { log_level = "info"; };
+daemon: { log_level = "info"; control_socket = "$TMP/srptd.sock"; }; # not the system's
 fabric: {
   dm_agent = $dm;
   dm_id_string = "srptd discovery test";

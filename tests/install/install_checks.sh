@@ -22,6 +22,7 @@ check_installed() {
 	local unit=$root$3 sbin=$prefix/sbin
 
 	check "daemon installed in sbin" test -x "$root$sbin/srptd"
+	check "srptadm installed in sbin" test -x "$root$sbin/srptadm"
 	check "systemd unit installed" test -f "$unit"
 	check "unit is Type=notify" grep -qx "Type=notify" "$unit"
 	check "unit runs the installed binary" grep -qx \
@@ -34,6 +35,9 @@ check_installed() {
 	check "srptd(8) installed" \
 		test -f "$root$prefix/share/man/man8/srptd.8" -o \
 		-f "$root$prefix/share/man/man8/srptd.8.gz"
+	check "srptadm(8) installed" \
+		test -f "$root$prefix/share/man/man8/srptadm.8" -o \
+		-f "$root$prefix/share/man/man8/srptadm.8.gz"
 	check "srptd.conf(5) installed" \
 		test -f "$root$prefix/share/man/man5/srptd.conf.5" -o \
 		-f "$root$prefix/share/man/man5/srptd.conf.5.gz"

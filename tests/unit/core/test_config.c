@@ -147,6 +147,9 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(cfg->daemon.log_components, 0);
 	assert_int_equal(cfg->daemon.workers, 0);
 	assert_string_equal(cfg->daemon.include_dir, "/nonexistent");
+	assert_string_equal(cfg->daemon.control_socket,
+			    "/run/srptd/srptd.sock");
+	assert_string_equal(cfg->daemon.control_group, "");
 	assert_int_equal(f->n_ports, 1);
 	assert_string_equal(f->ports[0], "*");
 	assert_true(f->ib_cm_enabled);
@@ -212,6 +215,8 @@ static void test_full_values(void **state)
 
 	/* include_dir comes from the file here (no override). */
 	assert_string_equal(cfg->daemon.include_dir, "/nonexistent/srptd.d");
+	assert_string_equal(cfg->daemon.control_socket, "");
+	assert_string_equal(cfg->daemon.control_group, "srptd-admin");
 	assert_int_equal(cfg->daemon.log_level, LOG_DEBUG);
 	assert_int_equal(cfg->daemon.log_components,
 			 1u << LOG_C_CM | 1u << LOG_C_SCSI |
@@ -259,7 +264,7 @@ static void test_full_values(void **state)
 	assert_string_equal(d->product, "Fast Disk");
 	assert_string_equal(d->revision, "1.2");
 	assert_string_equal(d->file, fixture("valid_full.conf"));
-	assert_int_equal(d->line, 27);
+	assert_int_equal(d->line, 29);
 
 	/* Defaults from backend_defaults and the per-device defaults. */
 	d = dev(cfg, "img");
@@ -646,8 +651,8 @@ static const struct bad_fixture {
 	    "@/bad_sizes.conf:12: target \"t\" lun_map lun: integer does not fit in 32 bits; add the L suffix (64-bit) or write it as a string",
 	    NULL } },
 	{ "bad_strings.conf",
-	  { "@/bad_strings.conf:3: unknown setting \"control_socket\" in daemon",
-	    "@/bad_strings.conf:4: unknown setting \"control_group\" in daemon",
+	  { "@/bad_strings.conf:3: daemon.control_socket: \"srptd.sock\" is not an absolute path",
+	    "@/bad_strings.conf:4: daemon.control_group: \"srpt admins\" may only contain letters, digits, '_', '.', ':' and '-'",
 	    "@/bad_strings.conf:5: daemon.include_dir: \"srptd.d\" is not an absolute path",
 	    "@/bad_strings.conf:9: device \"d0\" vendor: too long (at most 8 characters)",
 	    "@/bad_strings.conf:10: device \"d0\" product: too long (at most 16 characters)",
@@ -658,7 +663,7 @@ static const struct bad_fixture {
 	{ "bad_types.conf",
 	  { "@/bad_types.conf:3: daemon.workers: expected an integer, got a string",
 	    "@/bad_types.conf:4: daemon.log_components: expected an array of component names, got a string",
-	    "@/bad_types.conf:5: unknown setting \"control_socket\" in daemon",
+	    "@/bad_types.conf:5: daemon.control_socket: expected a string, got an integer",
 	    "@/bad_types.conf:8: fabric.use_srq: expected true or false, got an integer",
 	    "@/bad_types.conf:9: fabric.dm_agent: expected true or false, got a string",
 	    "@/bad_types.conf:10: fabric.queue_depth: expected an integer, got a number with a fraction",

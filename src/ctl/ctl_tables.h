@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The method tables of src/ctl/m_<area>.c, each ended by { NULL }, listed
+ * in ctl_daemon_tables (tables.c).
+ */
+#ifndef SRPTD_CTL_TABLES_H
+#define SRPTD_CTL_TABLES_H
+
+#include "ctl/ctl_method.h"
+
+extern const struct ctl_method ctl_methods_daemon[]; /* m_daemon.c */
+
+#endif

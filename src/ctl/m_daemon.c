@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Control methods about the daemon as a whole: status.
+ * Results are documented in doc/control.md.
+ */
+#include <errno.h>
+
+#include "ctl/ctl_tables.h"
+#include "daemon.h"
+#include "log.h"
+#include "srptd/version.h"
+
+static int m_status(struct ctl_call *c, struct json_object *params,
+		    struct json_object **result)
+{
+	struct json_object *r = json_object_new_object();
+	struct daemon_info in;
+
+	if (!r)
+		return ctl_fail(c, -ENOMEM, "out of memory");
+	daemon_get_info(c->ctx, &in);
+	ctl_add_str(r, "version", SRPTD_VERSION);
+	ctl_add_str(r, "state", daemon_state_name(in.state));
+	ctl_add_int(r, "pid", in.pid);
+	ctl_add_int(r, "started", in.started);
+	ctl_add_u64(r, "uptime_ms", in.uptime_ms);
+	ctl_add_str(r, "config", in.config_path);
+	ctl_add_u64(r, "generation", in.generation);
+	ctl_add_str(r, "log_level", log_level_name(in.log_level));
+	ctl_add_bool(r, "fabric_up", in.fabric_up);
+	ctl_add_int(r, "workers", in.workers);
+	ctl_add_int(r, "rdma_devices", in.rdma_devices);
+	ctl_add_int(r, "ports", in.ports);
+	ctl_add_int(r, "ports_up", in.ports_up);
+	ctl_add_int(r, "targets", in.targets);
+	ctl_add_int(r, "targets_running", in.targets_running);
+	ctl_add_int(r, "sessions", in.sessions);
+	ctl_add_int(r, "channels", in.channels);
+	ctl_add_int(r, "devices", in.devices);
+	ctl_add_int(r, "devices_online", in.devices_online);
+	ctl_add_int(r, "luns", in.luns);
+	*result = r;
+	return 0;
+}
+
+const struct ctl_method ctl_methods_daemon[] = {
+	{ "status", NULL, m_status },
+	{ NULL },
+};

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Every method the daemon's control socket serves: one table per area,
+ * each in its own src/ctl/m_<area>.c.  A new area adds its table here.
+ */
+#include <stddef.h>
+
+#include "ctl/ctl.h"
+#include "ctl/ctl_tables.h"
+
+const struct ctl_method *const ctl_daemon_tables[] = {
+	ctl_methods_daemon, /* status, log.level, reload, config.* */
+	NULL,
+};

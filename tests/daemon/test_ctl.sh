@@ -1,0 +1,303 @@
+#!/bin/bash
+# srptadm against a running srptd (no RDMA device needed) on a private
+# control socket: every command, human and --json, checked against the
+# configuration; JSON-RPC protocol errors on the raw socket (the daemon
+# keeps serving); srptadm's exit codes.
+# With "auth" as third argument it checks instead who may connect (needs
+# root to run srptadm as another user; skipped otherwise): a user neither
+# root nor in daemon.control_group is refused, a member is served.
+# Usage: test_ctl.sh PATH/TO/srptd PATH/TO/srptadm [auth]
+set -u
+SRPTD=${1:?usage: test_ctl.sh SRPTD SRPTADM [auth]}
+SRPTADM_BIN=${2:?usage: test_ctl.sh SRPTD SRPTADM [auth]}
+MODE=${3:-commands}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/srptd-ctl-test.XXXXXX")
+SOCK=$TMP/run/srptd.sock
+PID=""
+SHTEST_LOG=$TMP/log
+. "$(dirname "$0")/../lib/shtest.sh"
+
+cleanup() {
+	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# The system's python3 starts faster than a pyenv shim found first in PATH.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3) ||
+	skip_all "python3 not installed (JSON and raw socket checks)"
+
+wait_for() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -q -- "$1" "$2" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# write_conf [GROUP]: two devices, two targets, a group.
+write_conf() {
+	cat >"$TMP/srptd.conf" <<CONF
+version = 1;
+daemon: {
+  log_level = "info";
+  include_dir = "";
+  control_socket = "$SOCK";
+  control_group = "${1:-}";
+};
+devices = (
+  { name = "null0"; engine = "null"; size = "1G"; },
+  { name = "file0"; path = "$TMP/file0.img"; engine = "sync"; size = "64M";
+    create = true; block_size = 4096; read_only = true; }
+);
+targets = (
+  { name = "tgt0";
+    id_ext = "0x0002c90300a1b2c3";
+    ioc_guid = "0x0002c90300a1b2c3";
+    unknown_initiators = "default-map";
+    lun_map = ( { lun = 0; device = "null0"; },
+                { lun = 1; device = "file0"; } );
+    groups = ( { name = "db";
+                 initiators = [ "fe80:0000:0000:0000:0002:c903:000f:1367" ];
+                 lun_map = ( { lun = 5; device = "file0"; } ); } );
+  },
+  { name = "tgt1";
+    id_ext = "0x0002c90300a1b2d4";
+    ioc_guid = "0x0002c90300a1b2d4";
+    lun_map = ( { lun = 0; device = "null0"; read_only = true; } );
+  }
+);
+CONF
+}
+
+start() {
+	rm -f "$TMP/log" # wait_for must not see the last run's "ready"
+	"$SRPTD" --foreground -c "$TMP/srptd.conf" 2>"$TMP/log" &
+	PID=$!
+	if ! wait_for "ready (configuration generation" "$TMP/log" 10; then
+		fail "srptd starts with a control socket"
+		finish
+	fi
+}
+
+stop() {
+	kill -TERM "$PID"
+	wait "$PID"
+	PID=""
+}
+
+# run CMD...: srptadm with the test socket; sets rc, out (stdout), err.
+run() {
+	"$SRPTADM" -s "$SOCK" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	out=$(cat "$TMP/out")
+	err=$(cat "$TMP/err")
+}
+
+# check NAME RC STDOUT_ERE [STDERR_ERE]
+check() {
+	local why=""
+	[ "$rc" = "$2" ] || why="exit $rc, want $2"
+	[ -n "$3" ] && ! grep -qE -- "$3" <<<"$out" && why="$why; stdout lacks /$3/"
+	[ -n "${4:-}" ] && ! grep -qE -- "$4" <<<"$err" && why="$why; stderr lacks /$4/"
+	if [ -z "$why" ]; then
+		ok "$1"
+	else
+		fail "$1: $why"
+		echo "--- stdout:"; echo "$out"; echo "--- stderr:"; echo "$err"
+	fi
+}
+
+# jget EXPR: python expression on the JSON in $out as r.
+jget() {
+	"$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
+		"$TMP/out" "$1" 2>&1
+}
+
+# jcheck NAME EXPR WANT
+jcheck() {
+	local got
+	got=$(jget "$2")
+	if [ "$got" = "$3" ]; then ok "$1"; else fail "$1: $2 = '$got', want '$3'"; fi
+}
+
+# raw LINE...: each argument a request line on one connection; prints
+# the response lines.
+raw() {
+	"$PY" - "$SOCK" "$@" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"".join(a.encode() + b"\n" for a in sys.argv[2:]))
+s.shutdown(socket.SHUT_WR)
+sys.stdout.write(s.makefile().read())
+PY
+}
+
+# --- who may connect ----------------------------------------------------
+if [ "$MODE" = auth ]; then
+	[ "$(id -u)" = 0 ] || skip_all "not root: cannot run srptadm as another user"
+	command -v setpriv >/dev/null || skip_all "setpriv (util-linux) not installed"
+	GRP=$(getent group nogroup | cut -d: -f1)
+	[ -n "$GRP" ] || skip_all "no group nogroup to use as daemon.control_group"
+	OTHER=$(getent group daemon | cut -d: -f1)
+	[ -n "$OTHER" ] || skip_all "no group daemon for the non-member"
+	# The peer must reach the socket and run srptadm: world-readable
+	# copies in a traversable directory.
+	chmod 755 "$TMP"
+	SRPTADM=$TMP/srptadm
+	cp "$SRPTADM_BIN" "$SRPTADM" && chmod 755 "$SRPTADM"
+	as() { # as REGID GROUPS CMD...: run as nobody
+		local regid=$1 groups=--clear-groups
+		[ -n "$2" ] && groups=--groups=$2
+		shift 2
+		setpriv --reuid=nobody --regid="$regid" "$groups" "$@"
+	}
+	write_conf "$GRP"
+	start
+	st=$(stat -c '%a %U %G' "$SOCK")
+	[ "$st" = "660 root $GRP" ] && ok "socket is root:$GRP 0660" ||
+		fail "socket is root:$GRP 0660 (got $st)"
+	run status
+	check "root is served" 0 "^srptd .* running"
+	as "$OTHER" "" "$SRPTADM" -s "$SOCK" status >"$TMP/out" 2>"$TMP/err"
+	rc=$? out=$(cat "$TMP/out") err=$(cat "$TMP/err")
+	check "a non-member cannot even connect (socket mode)" 3 "" \
+		"cannot connect .*Permission denied"
+	# Loosen the mode: the per-connection check still refuses.
+	chmod 666 "$SOCK"
+	as "$OTHER" "" "$SRPTADM" -s "$SOCK" status >"$TMP/out" 2>"$TMP/err"
+	rc=$? out=$(cat "$TMP/out") err=$(cat "$TMP/err")
+	check "a non-member is refused by SO_PEERCRED with an error" 1 "" \
+		"permission denied: uid [0-9]+ is not root nor in daemon.control_group"
+	grep -q "control socket: refused uid" "$TMP/log" &&
+		ok "the refusal is logged" || fail "the refusal is logged"
+	as "$GRP" "" "$SRPTADM" -s "$SOCK" status >"$TMP/out" 2>"$TMP/err"
+	rc=$? out=$(cat "$TMP/out") err=$(cat "$TMP/err")
+	check "a member by primary group is served" 0 "^srptd .* running"
+	as "$OTHER" "$GRP" "$SRPTADM" -s "$SOCK" --json status >"$TMP/out" 2>"$TMP/err"
+	rc=$? out=$(cat "$TMP/out") err=$(cat "$TMP/err")
+	check "a member by supplementary group is served" 0 '"state": "running"'
+	# Reload with the group gone: root only again (0600, refused).
+	write_conf ""
+	kill -HUP "$PID"
+	wait_for "configuration generation 2 applied" "$TMP/log" 10
+	st=$(stat -c '%a %G' "$SOCK")
+	[ "$st" = "600 root" ] && ok "reload without a group: socket 0600 root" ||
+		fail "reload without a group: socket 0600 root (got $st)"
+	chmod 666 "$SOCK"
+	as "$GRP" "" "$SRPTADM" -s "$SOCK" status >"$TMP/out" 2>"$TMP/err"
+	rc=$? out=$(cat "$TMP/out") err=$(cat "$TMP/err")
+	check "after the reload the former member is refused" 1 "" \
+		"permission denied: uid [0-9]+ is not root$"
+	stop
+	# A group that does not exist stops the start.
+	write_conf "no-such-group-srptd"
+	"$SRPTD" --foreground -c "$TMP/srptd.conf" >"$TMP/out" 2>&1
+	rc=$?
+	[ "$rc" = 1 ] && grep -q 'daemon.control_group: no group "no-such-group-srptd"' "$TMP/out" &&
+		ok "an unknown control_group fails the start" ||
+		fail "an unknown control_group fails the start (rc=$rc): $(cat "$TMP/out")"
+	finish
+fi
+
+SRPTADM=$SRPTADM_BIN
+write_conf ""
+start
+
+# --- srptadm basics -------------------------------------------------------
+run --version
+check "--version" 0 "^srptadm [0-9]"
+run --help
+check "--help lists the commands" 0 "^  status "
+run
+check "no command: usage, exit 2" 2 "" "^Usage: srptadm"
+run frobnicate
+check "unknown command: exit 2" 2 "" "unknown command 'frobnicate'"
+run status extra
+check "extra argument: exit 2" 2 "" "^usage: srptadm status$"
+"$SRPTADM" -s "$TMP/nothing.sock" status >"$TMP/out" 2>"$TMP/err"
+rc=$? out="" err=$(cat "$TMP/err")
+check "no daemon: exit 3" 3 "" "cannot connect to srptd at $TMP/nothing.sock"
+
+# --- status ---------------------------------------------------------------
+run status
+check "status (human)" 0 "^srptd [0-9.]+ running, pid $PID, up "
+check "status shows the config and generation" 0 "^config: +$TMP/srptd.conf \(generation 1\)$"
+check "status shows targets, devices and LUNs" 0 "^devices: +2 \(2 online\), 4 LUN\(s\) mapped$"
+check "status without RDMA devices" 0 "^fabric: +waiting for RDMA devices$|RDMA device"
+run status --json
+check "status --json" 0 '"state": "running"'
+jcheck "status --json: pid" 'r["pid"]' "$PID"
+jcheck "status --json: targets" 'r["targets"]' 2
+jcheck "status --json: devices" 'r["devices"], r["devices_online"]' "(2, 2)"
+jcheck "status --json: LUN map entries" 'r["luns"]' 4
+jcheck "status --json: generation" 'r["generation"]' 1
+jcheck "status --json: config" 'r["config"]' "$TMP/srptd.conf"
+jcheck "status --json: no sessions" 'r["sessions"], r["channels"]' "(0, 0)"
+run --json status
+check "--json before the command" 0 '"log_level": "info"'
+
+# --- the protocol on the raw socket ----------------------------------------
+R=$(raw '{"jsonrpc":"2.0","id":1,"method":"status"}' \
+	'this is not json' \
+	'{"jsonrpc":"2.0","id":2,"method":"no.such.method"}' \
+	'{"jsonrpc":"2.0","id":3,"method":"status","params":{"bogus":1}}' \
+	'{"jsonrpc":"2.0","id":4,"method":"status","params":[1]}' \
+	'{"jsonrpc":"1.0","id":5,"method":"status"}' \
+	'[{"jsonrpc":"2.0","id":6,"method":"status"}]' \
+	'{"jsonrpc":"2.0","method":"status"}' \
+	"$(printf '%*s' 70000 '' | tr ' ' x)" \
+	'{"jsonrpc":"2.0","id":"last","method":"status"}')
+echo "$R" >"$TMP/raw"
+line() { sed -n "${1}p" "$TMP/raw"; }
+[ "$(wc -l <"$TMP/raw")" = 9 ] && ok "one response per request, none for the notification" ||
+	fail "one response per request, none for the notification: $R"
+line 1 | grep -q '"id":1,"result":{"version"' && ok "raw status result" ||
+	fail "raw status result: $(line 1)"
+line 2 | grep -q '"id":null,"error":{"code":-32700,"message":"parse error"}' &&
+	ok "garbage line: -32700" || fail "garbage line: -32700: $(line 2)"
+line 3 | grep -q '"id":2,"error":{"code":-32601,"message":"unknown method \\"no.such.method\\""}' &&
+	ok "unknown method: -32601" || fail "unknown method: -32601: $(line 3)"
+line 4 | grep -q '"id":3,"error":{"code":-32602,"message":"status: unknown parameter \\"bogus\\""}' &&
+	ok "unknown parameter: -32602" || fail "unknown parameter: -32602: $(line 4)"
+line 5 | grep -q '"id":4,"error":{"code":-32602,"message":"params must be an object"}' &&
+	ok "positional params: -32602" || fail "positional params: -32602: $(line 5)"
+line 6 | grep -q '"id":5,"error":{"code":-32600' && ok "wrong jsonrpc version: -32600" ||
+	fail "wrong jsonrpc version: -32600: $(line 6)"
+line 7 | grep -q '"id":null,"error":{"code":-32600,"message":"batch requests are not supported"}' &&
+	ok "batch: -32600" || fail "batch: -32600: $(line 7)"
+line 8 | grep -q '"id":null,"error":{"code":-32600,"message":"request line longer than 65536 bytes"}' &&
+	ok "oversized line: -32600" || fail "oversized line: -32600: $(line 8)"
+line 9 | grep -q '"id":"last","result":{' && ok "served on after every error" ||
+	fail "served on after every error: $(line 9)"
+run status
+check "the daemon still serves srptadm" 0 "running"
+
+stop
+grep -q "control socket $SOCK" "$TMP/log" && ok "the socket is logged" ||
+	fail "the socket is logged"
+[ ! -e "$SOCK" ] && ok "the socket is removed at exit" ||
+	fail "the socket is removed at exit"
+# A socket left behind by a killed srptd does not stop the next one.
+start
+kill -9 "$PID"
+wait "$PID" 2>/dev/null
+PID=""
+[ -S "$SOCK" ] || fail "a killed srptd leaves its socket (test premise)"
+start
+run status
+check "a stale socket is replaced" 0 "running"
+# ...but a second srptd on a live socket does not start.
+"$SRPTD" --foreground -c "$TMP/srptd.conf" >"$TMP/out2" 2>&1
+rc=$?
+[ "$rc" = 1 ] && grep -q "control socket $SOCK: in use" "$TMP/out2" &&
+	ok "a second srptd on the same socket fails to start" ||
+	fail "a second srptd on the same socket fails to start (rc=$rc): $(cat "$TMP/out2")"
+run status
+check "the first srptd still serves" 0 "pid $PID"
+stop
+
+finish
