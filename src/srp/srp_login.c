@@ -177,6 +177,19 @@ void srp_login_decide(const struct srp_login_req_info *req,
 				 "no common data buffer format");
 		return;
 	}
+	/*
+	 * Without responder resources at the initiator the target cannot
+	 * issue a single RDMA READ, so every data-out command beyond
+	 * immediate data would wait forever.  Refuse the channel instead:
+	 * an RDMA channel resource the login needs is missing
+	 * (doc/srp-protocol.md 3, "Responder resources 0").
+	 */
+	if (st->no_rdma_read) {
+		srp_login_reject(
+			d, SRP_LOGIN_REJ_INSUFFICIENT_RESOURCES,
+			"initiator allows no RDMA READ (responder resources 0)");
+		return;
+	}
 
 	switch (req->mc_action) {
 	case SRP_MULTICHAN_SINGLE:

@@ -78,6 +78,9 @@ struct srp_login_state {
 	bool acl_denied; /* initiator not allowed on this target */
 	bool port_disabled; /* target/port disabled or out of resources */
 	bool target_channels_full; /* global channel limit reached */
+	/* The connection request grants no RDMA READ (the initiator's
+	 * responder resources are 0): data-out could never be fetched. */
+	bool no_rdma_read;
 };
 
 /* Multichannel outcome (SRP r16a LOGIN_RSP MULTI-CHANNEL RESULT). */

@@ -500,6 +500,7 @@ static void srp_engine_conn_request(void *ctx, struct fabric_conn_req *creq,
 	}
 	st.nexus_channels = srp_nexus_live_channels(nx);
 	st.port_disabled = e->stopping || !e->workers;
+	st.no_rdma_read = !info->responder_resources;
 	srp_login_decide(&req, &lp, &st, &d);
 	free(ids);
 	free(owners);

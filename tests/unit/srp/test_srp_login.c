@@ -251,6 +251,14 @@ static void test_reject_matrix(void **state)
 	memset(&st, 0, sizeof(st));
 	st.port_disabled = true;
 	expect_reject(pd, &p, &st, SRP_LOGIN_REJ_INSUFFICIENT_RESOURCES);
+	/* No responder resources at the initiator: no RDMA READ possible. */
+	memset(&st, 0, sizeof(st));
+	st.no_rdma_read = true;
+	expect_reject(pd, &p, &st, SRP_LOGIN_REJ_INSUFFICIENT_RESOURCES);
+	/* Identity is checked first: an unknown target id still says so. */
+	pd[63] ^= 1;
+	expect_reject(pd, &p, &st, SRP_LOGIN_REJ_UNABLE_ASSOCIATE_CHANNEL);
+	pd[63] ^= 1;
 
 	/* IU length boundaries: 64..max_req_size. */
 	build_ib_login(pd, 8277, 6, 0, 0);
