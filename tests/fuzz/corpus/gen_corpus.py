@@ -104,3 +104,100 @@ write("dm_mad", "svc_entries_1", b"\x0c" + dm_mad(1, 0x0012, 0x00010000))
 write("dm_mad", "svc_entries_group", b"\x0c" + dm_mad(1, 0x0012, 0x00010300))
 write("dm_mad", "set_iou_info", b"\x0c" + dm_mad(2, 0x0010, 0))
 write("dm_mad", "iou_info_255", b"\x80" + dm_mad(1, 0x0010, 0))
+
+# --- fuzz_scsi_cdb: records (selector, CDB length, data-out length, CDB,
+# data-out); layout in tests/fuzz/fuzz_scsi_cdb.c.  One file per command
+# family, each a short sequence an initiator would send. ---
+
+
+def rec(cdb, out=b"", lun=0, nexus=0, exact=False):
+    sel = lun | (nexus << 2) | (8 if exact else 0)
+    return bytes([sel, len(cdb)]) + struct.pack(">H", len(out)) + cdb + out
+
+
+def c6(op, b1=0, b2=0, b3=0, b4=0, b5=0):
+    return bytes([op, b1, b2, b3, b4, b5])
+
+
+def c10(op, lba=0, n=0, b1=0, b6=0):
+    return bytes([op, b1]) + struct.pack(">I", lba) + bytes([b6]) + \
+        struct.pack(">H", n) + b"\0"
+
+
+def c16(op, lba=0, n=0, b1=0):
+    return bytes([op, b1]) + struct.pack(">QI", lba, n) + b"\0\0"
+
+
+TUR = c6(0)
+write("scsi_cdb", "inquiry_vpd",
+      rec(TUR) + rec(c6(0x12, 0, 0, 0, 96)) + rec(c6(0x12, 1, 0x00, 0, 255)) +
+      rec(c6(0x12, 1, 0x80, 0, 255)) + rec(c6(0x12, 1, 0x83, 0, 255)) +
+      rec(c6(0x12, 1, 0xb0, 0, 255)) + rec(c6(0x12, 1, 0xb2, 0, 255)))
+write("scsi_cdb", "report_luns",
+      rec(bytes([0xa0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]), lun=3) +
+      rec(bytes([0xa0, 0, 2, 0, 0, 0, 0, 0, 1, 0, 0, 0])) +
+      rec(TUR, lun=2))
+write("scsi_cdb", "read_write_10",
+      rec(TUR) + rec(c10(0x2a, 8, 2), bytes(range(256)) * 4) +
+      rec(c10(0x28, 8, 2)) + rec(c10(0x2a, 2047, 1, b1=0x08), b"\x5a" * 512))
+write("scsi_cdb", "read_write_6_12_16",
+      rec(TUR) + rec(c6(0x0a, 0, 0, 4, 1), b"\x11" * 512) +
+      rec(c6(0x08, 0, 0, 4, 1)) +
+      rec(bytes([0xaa, 0]) + struct.pack(">II", 16, 1) + b"\0\0", b"\x22" * 512) +
+      rec(bytes([0xa8, 0]) + struct.pack(">II", 16, 1) + b"\0\0") +
+      rec(c16(0x8a, 32, 1), b"\x33" * 512) + rec(c16(0x88, 32, 1)))
+write("scsi_cdb", "read_only_lun",
+      rec(TUR, lun=1) + rec(c10(0x2a, 0, 1), b"\x44" * 4096, lun=1) +
+      rec(c10(0x28, 0, 1), lun=1) + rec(c16(0x9e, 0, 32, b1=0x10), lun=1))
+write("scsi_cdb", "capacity_sync",
+      rec(TUR) + rec(c10(0x25)) + rec(c16(0x9e, 0, 32, b1=0x10)) +
+      rec(c10(0x35, 0, 0)) + rec(c16(0x91, 0, 0)))
+unmap_list = struct.pack(">HH", 22, 16) + bytes(4) + struct.pack(">QI", 4, 8) + bytes(4)
+write("scsi_cdb", "unmap_write_same",
+      rec(TUR) + rec(bytes([0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0]), unmap_list) +
+      rec(c10(0x41, 100, 16), b"\x77" * 512) +
+      rec(c10(0x41, 200, 16, b1=0x08), bytes(512)) +
+      rec(c16(0x93, 300, 8), b"\x66" * 512))
+write("scsi_cdb", "compare_and_write",
+      rec(TUR) + rec(c10(0x2a, 40, 1), b"\x10" * 512) +
+      rec(bytes([0x89, 0]) + struct.pack(">Q", 40) + bytes(3) + bytes([1, 0, 0]),
+          b"\x10" * 512 + b"\x20" * 512) +
+      rec(bytes([0x89, 0]) + struct.pack(">Q", 40) + bytes(3) + bytes([1, 0, 0]),
+          b"\x99" * 512 + b"\x20" * 512))
+write("scsi_cdb", "verify_get_lba_status",
+      rec(TUR) + rec(c10(0x2f, 0, 8)) + rec(c10(0x2f, 0, 1, b1=0x02), b"\0" * 512) +
+      rec(c16(0x9e, 0, 24, b1=0x12)))
+write("scsi_cdb", "mode_sense_select",
+      rec(TUR) + rec(c6(0x1a, 0, 0x3f, 0, 255)) +
+      rec(c10(0x5a, 0, 0, b1=0, b6=0) [:2] + bytes([0x3f]) + bytes(4) + b"\x01\x00\x00") +
+      rec(c6(0x15, 0x10, 0, 0, 24),
+          bytes([0, 0, 0, 8]) + bytes(8) + bytes([0x08, 0x12, 0x04]) + bytes(17)) +
+      rec(c6(0x15, 0x10, 0, 0, 16),
+          bytes([0, 0, 0, 0]) + bytes([0x0a, 0x0a, 0x06]) + bytes(9)))
+reg_key = struct.pack(">QQ", 0, 0xabc) + bytes(8)
+write("scsi_cdb", "persistent_reserve",
+      rec(TUR) + rec(TUR, nexus=1) +
+      rec(bytes([0x5f, 0x00, 0, 0, 0, 0, 0, 0, 24, 0]), reg_key) +
+      rec(bytes([0x5f, 0x01, 0x05, 0, 0, 0, 0, 0, 24, 0]),
+          struct.pack(">QQ", 0xabc, 0) + bytes(8)) +
+      rec(bytes([0x5e, 0x00, 0, 0, 0, 0, 0, 0x10, 0, 0])) +
+      rec(bytes([0x5e, 0x01, 0, 0, 0, 0, 0, 0x10, 0, 0])) +
+      rec(c10(0x2a, 0, 1), b"\x01" * 512, nexus=1) +
+      rec(bytes([0x5f, 0x04, 0x05, 0, 0, 0, 0, 0, 24, 0]),
+          struct.pack(">QQ", 0xdef, 0xabc) + bytes(8), nexus=1) +
+      rec(bytes([0x5e, 0x02, 0, 0, 0, 0, 0, 0x10, 0, 0])) +
+      rec(bytes([0x5e, 0x03, 0, 0, 0, 0, 0, 0x10, 0, 0])))
+write("scsi_cdb", "reserve_release_6",
+      rec(TUR) + rec(c6(0x16)) + rec(c10(0x28, 0, 1), nexus=1) + rec(c6(0x17)))
+write("scsi_cdb", "maintenance_in",
+      rec(TUR) + rec(bytes([0xa3, 0x0a, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0])) +
+      rec(bytes([0xa3, 0x0c, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0])) +
+      rec(bytes([0xa3, 0x0c, 0x01, 0x2a, 0, 0, 0, 0, 1, 0, 0, 0])) +
+      rec(bytes([0xa3, 0x0d, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0])))
+write("scsi_cdb", "request_sense_start_stop",
+      rec(c6(0x03, 0, 0, 0, 252)) + rec(c6(0x1b, 0, 0, 0, 1)) +
+      rec(c6(0x1e, 0, 0, 0, 1)) + rec(c6(0x1e, 0, 0, 0, 0)) +
+      rec(bytes([0x7f, 0, 0, 0, 0, 0, 0, 0x18, 0, 0x0b]) + bytes(22)))
+write("scsi_cdb", "short_data_out",
+      rec(TUR) + rec(c10(0x2a, 0, 8), b"\x12" * 700, exact=True) +
+      rec(bytes([0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0]), unmap_list[:10], exact=True))
