@@ -72,6 +72,7 @@ struct config_backend_defaults {
 	unsigned int n_fallback;
 	enum config_engine fallback[CONFIG_ENGINE_COUNT];
 	bool direct_io;
+	uint32_t stuck_io_warn; /* seconds; 0 = never */
 };
 
 struct config_device {

@@ -100,6 +100,10 @@ static const struct cfg_key cfg_top_keys[] = {
 	  .reload = CFG_RELOAD_REOPEN },
 	{ "backend_defaults.direct_io", CFG_T_BOOL, TOP(backend.direct_io),
 	  .def = true, .reload = CFG_RELOAD_REOPEN },
+	/* Seconds; 0 = never (doc/scsi-commands.md "A stuck backend"). */
+	{ "backend_defaults.stuck_io_warn", CFG_T_U32,
+	  TOP(backend.stuck_io_warn), .min = 0, .max = 86400, .def = 30,
+	  .reload = CFG_RELOAD_RESTART },
 	{ "devices", CFG_T_LIST, TOP(devices), TOP(n_devices),
 	  .reload = CFG_RELOAD_REOPEN, .sub = &cfg_devices,
 	  .elem_size = sizeof(struct config_device) },

@@ -456,6 +456,7 @@ int scsi_worker_create(unsigned int depth, struct scsi_worker **out)
 	atomic_init(&w->kicked, false);
 	scsi_list_init(&w->resumed);
 	scsi_list_init(&w->retry);
+	scsi_list_init(&w->in_backend);
 	*out = w;
 	return 0;
 }
@@ -594,6 +595,7 @@ static void scsi_io_done(struct srptd_io *io, int res)
 	struct scsi_cmd *c = scsi_cmd(t);
 	enum scsi_sr sr = SCSI_SR_OK;
 
+	scsi_backend_untrack(t->worker, c);
 	if (c->trim_iov) {
 		c->trim_iov->iov_len = c->trim_saved;
 		c->trim_iov = NULL;
@@ -618,7 +620,11 @@ static void scsi_io_done(struct srptd_io *io, int res)
 		pr_err_ratelimited("device %s: %s at offset %llu length %llu "
 				   "failed: %s",
 				   io->bdev->name ? io->bdev->name : "?",
-				   io->op == SRPTD_IO_READ ? "read" : "write",
+				   io->op == SRPTD_IO_READ    ? "read" :
+				   io->op == SRPTD_IO_WRITE   ? "write" :
+				   io->op == SRPTD_IO_FLUSH   ? "flush" :
+				   io->op == SRPTD_IO_DISCARD ? "discard" :
+								"write zeroes",
 				   (unsigned long long)io->offset,
 				   (unsigned long long)io->length,
 				   strerror(-res));
@@ -680,8 +686,10 @@ enum scsi_sr scsi_submit_io(struct scsi_task *t, struct scsi_cmd *c)
 	io->cb_arg = t;
 	ret = io->bdev->ops->submit(c->ctx, io);
 	c->submit_err = ret;
-	if (ret == 0)
+	if (ret == 0) {
+		scsi_backend_track(t->worker, c);
 		return SCSI_SR_ASYNC;
+	}
 	if (c->trim_iov) {
 		c->trim_iov->iov_len = c->trim_saved;
 		c->trim_iov = NULL;

@@ -148,6 +148,20 @@ int scsi_worker_event_fds(struct scsi_worker *w, int *fds, int max);
 /* Reap backend completions (runs task->complete callbacks); count. */
 int scsi_worker_poll(struct scsi_worker *w);
 
+/*
+ * Backend I/Os of this worker outstanding for more than threshold_ms
+ * (src/scsi/stuck.c, doc/scsi-commands.md "A stuck backend").  Each I/O
+ * that crossed the threshold since the last call is logged once, one
+ * warning per device with the count; one that completes after that is
+ * logged too.  Fills *st; call on the worker's thread, periodically.
+ */
+struct scsi_stuck_stats {
+	unsigned int now; /* outstanding past the threshold now */
+	uint64_t total; /* ever seen past the threshold */
+};
+void scsi_worker_check_stuck(struct scsi_worker *w, uint64_t threshold_ms,
+			     struct scsi_stuck_stats *st);
+
 enum scsi_data_dir {
 	SCSI_DIR_NONE,
 	SCSI_DIR_WRITE, /* data-out: initiator -> target */

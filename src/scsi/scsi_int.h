@@ -260,6 +260,10 @@ struct scsi_cmd {
 	uint32_t step;
 	struct scsi_range range;
 	struct scsi_list wnode; /* on worker->resumed / worker->retry */
+	/* In the backend: since when, on worker->in_backend (stuck.c). */
+	struct scsi_list bnode;
+	uint64_t submit_ns;
+	bool stuck_seen; /* counted as stuck once already */
 };
 
 _Static_assert(sizeof(struct scsi_cmd) <=
@@ -294,6 +298,10 @@ struct scsi_worker {
 	pthread_mutex_t rlock;
 	struct scsi_list resumed; /* scsi_cmd.wnode, under rlock */
 	struct scsi_list retry; /* -EAGAIN submissions, worker-local */
+	/* Commands with an I/O in a backend, oldest first (stuck.c). */
+	struct scsi_list in_backend;
+	unsigned int stuck_now; /* of those, past the threshold */
+	uint64_t stuck_total; /* I/Os ever seen past the threshold */
 	uint8_t *scratch; /* emulated data-in / parameter lists */
 };
 
@@ -307,6 +315,10 @@ size_t scsi_iov_copy_to(struct scsi_task *t, size_t off, const void *src,
 			size_t len);
 uint64_t scsi_lu_nblocks(const struct scsi_lu *lu);
 bool scsi_cmd_read_only(const struct scsi_cmd *c);
+
+/* stuck.c: backend I/Os outstanding too long */
+void scsi_backend_track(struct scsi_worker *w, struct scsi_cmd *c);
+void scsi_backend_untrack(struct scsi_worker *w, struct scsi_cmd *c);
 
 /* lu.c */
 struct scsi_view_ent *scsi_itn_find(struct scsi_itn *itn, uint64_t lun);

@@ -74,6 +74,12 @@ struct srp_engine_params {
 	 */
 	bool use_srq;
 	unsigned int srq_size; /* receives per SRQ; 0 = 4095 (ib_srpt) */
+	/*
+	 * Report backend I/Os outstanding longer than this (each worker
+	 * checks about four times per period; doc/scsi-commands.md "A
+	 * stuck backend"); 0 = never.  Default 30000.
+	 */
+	unsigned int stuck_io_ms;
 	/* Main thread's loop (fabric CM events); NULL = first worker's. */
 	struct loop *main_loop;
 };
@@ -184,6 +190,9 @@ struct srp_engine_stats {
 	/* Held now by requests of every channel: leak detectors. */
 	uint64_t reqs_active; /* requests not FREE */
 	uint64_t chunks_in_use; /* data buffer chunks */
+	/* Backend I/Os past params.stuck_io_ms: now, and ever. */
+	uint64_t backend_stuck;
+	uint64_t backend_stuck_total;
 	unsigned int channels;
 	unsigned int nexuses;
 };

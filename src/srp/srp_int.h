@@ -117,6 +117,7 @@ struct srp_worker {
 	uint32_t n_free;
 	/* Requests waiting for chunks, FIFO. */
 	struct srp_req *buf_wait_head, *buf_wait_tail;
+	struct loop_timer *stuck_timer; /* params.stuck_io_ms check */
 	struct srp_channel *channels; /* this worker's, worker-owned */
 	unsigned int n_channels;
 	/*

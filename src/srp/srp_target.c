@@ -34,6 +34,7 @@ void srp_engine_params_default(struct srp_engine_params *p)
 	p->max_rd_atomic = 4;
 	p->allow_ext_table = true;
 	p->max_table_entries = 256;
+	p->stuck_io_ms = 30000;
 }
 
 int srp_engine_create(const struct srp_engine_params *p,
@@ -107,6 +108,8 @@ void srp_engine_get_stats(const struct srp_engine *e,
 		s->bad_ius += w->stats.bad_ius;
 		s->reqs_active += w->stats.reqs_active;
 		s->chunks_in_use += w->stats.chunks_in_use;
+		s->backend_stuck += w->stats.backend_stuck;
+		s->backend_stuck_total += w->stats.backend_stuck_total;
 	}
 }
 

@@ -55,6 +55,21 @@ struct scsi_worker *srp_worker_scsi(struct srp_worker *w)
 	return w->sw;
 }
 
+/*
+ * Periodic: backend I/Os outstanding past params.stuck_io_ms are logged
+ * by the SCSI layer and counted here (doc/scsi-commands.md "A stuck
+ * backend").
+ */
+static void srp_worker_stuck_check(void *arg)
+{
+	struct srp_worker *w = arg;
+	struct scsi_stuck_stats st;
+
+	scsi_worker_check_stuck(w->sw, w->engine->p.stuck_io_ms, &st);
+	w->stats.backend_stuck = st.now;
+	w->stats.backend_stuck_total = st.total;
+}
+
 int srp_worker_create(struct srp_engine *e, struct fabric *f, struct loop *loop,
 		      struct srp_worker **out)
 {
@@ -128,6 +143,16 @@ int srp_worker_create(struct srp_engine *e, struct fabric *f, struct loop *loop,
 	ret = srp_worker_refresh_fds(w);
 	if (ret)
 		goto err;
+	if (e->p.stuck_io_ms) {
+		/* A quarter period late at most; the loop's thread has not
+		 * started yet, so adding its timer here is safe. */
+		uint64_t every = MAX(e->p.stuck_io_ms / 4, 1u);
+
+		ret = loop_timer_add(loop, every, every, srp_worker_stuck_check,
+				     w, &w->stuck_timer);
+		if (ret)
+			goto err;
+	}
 	if (!e->main_loop)
 		e->main_loop = loop;
 	w->next = e->workers;
@@ -154,6 +179,8 @@ void srp_worker_destroy(struct srp_worker *w)
 		}
 	if (w->engine->next_worker == w)
 		w->engine->next_worker = NULL;
+	if (w->stuck_timer)
+		loop_timer_cancel(w->loop, w->stuck_timer);
 	for (int k = 0; k < w->n_scsi_fds; k++)
 		loop_del_fd(w->loop, w->scsi_fds[k]);
 	if (w->sw)

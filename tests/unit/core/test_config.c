@@ -172,6 +172,7 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(cfg->backend.fallback[0], CONFIG_ENGINE_AIO);
 	assert_int_equal(cfg->backend.fallback[1], CONFIG_ENGINE_SYNC);
 	assert_true(cfg->backend.direct_io);
+	assert_int_equal(cfg->backend.stuck_io_warn, 30);
 	assert_int_equal(cfg->n_devices, 0);
 	assert_int_equal(cfg->n_targets, 0);
 	config_free(cfg);
@@ -245,6 +246,7 @@ static void test_full_values(void **state)
 	assert_int_equal(cfg->backend.n_fallback, 1);
 	assert_int_equal(cfg->backend.fallback[0], CONFIG_ENGINE_SYNC);
 	assert_false(cfg->backend.direct_io);
+	assert_int_equal(cfg->backend.stuck_io_warn, 120);
 
 	assert_int_equal(cfg->n_devices, 6);
 	d = dev(cfg, "db01");

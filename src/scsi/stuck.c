@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * A backend that never completes an I/O must not be waited on silently
+ * (doc/scsi-commands.md "A stuck backend"): every command with an I/O in
+ * a backend is on its worker's in_backend list, oldest first, and a
+ * periodic check reports the ones outstanding longer than a threshold,
+ * one warning per device and check, each I/O once.  The I/O itself is
+ * left alone: its buffers belong to the backend (the kernel may still
+ * DMA into them) until it completes.
+ */
+#include <time.h>
+
+#include "log.h"
+#include "scsi_int.h"
+#include "util.h"
+
+#define SCSI_STUCK_DEVS 8 /* devices named per check; more are summed */
+
+static uint64_t scsi_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static const char *scsi_bdev_name(const struct srptd_bdev *b)
+{
+	return b && b->name ? b->name : "?";
+}
+
+void scsi_backend_track(struct scsi_worker *w, struct scsi_cmd *c)
+{
+	c->submit_ns = scsi_now_ns();
+	c->stuck_seen = false;
+	scsi_list_add_tail(&w->in_backend, &c->bnode);
+}
+
+void scsi_backend_untrack(struct scsi_worker *w, struct scsi_cmd *c)
+{
+	scsi_list_del(&c->bnode);
+	if (!c->stuck_seen)
+		return;
+	c->stuck_seen = false;
+	w->stuck_now--;
+	pr_notice("device %s: a backend I/O completed after %.1f s "
+		  "outstanding (%u still past the threshold)",
+		  scsi_bdev_name(c->io.bdev),
+		  (double)(scsi_now_ns() - c->submit_ns) / 1e9, w->stuck_now);
+}
+
+void scsi_worker_check_stuck(struct scsi_worker *w, uint64_t threshold_ms,
+			     struct scsi_stuck_stats *st)
+{
+	struct {
+		const struct srptd_bdev *bdev;
+		unsigned int n;
+	} dev[SCSI_STUCK_DEVS];
+	uint64_t now = scsi_now_ns(), limit = threshold_ms * 1000000ull;
+	unsigned int n_dev = 0, other = 0;
+	struct scsi_list *pos;
+
+	for (pos = w->in_backend.next; pos != &w->in_backend; pos = pos->next) {
+		struct scsi_cmd *c = container_of(pos, struct scsi_cmd, bnode);
+		unsigned int i;
+
+		/* Oldest first: the rest are younger. */
+		if (now - c->submit_ns <= limit)
+			break;
+		if (c->stuck_seen)
+			continue;
+		c->stuck_seen = true;
+		w->stuck_now++;
+		w->stuck_total++;
+		for (i = 0; i < n_dev && dev[i].bdev != c->io.bdev; i++)
+			;
+		if (i == n_dev && n_dev == SCSI_STUCK_DEVS) {
+			other++;
+			continue;
+		}
+		if (i == n_dev) {
+			dev[n_dev].bdev = c->io.bdev;
+			dev[n_dev++].n = 0;
+		}
+		dev[i].n++;
+	}
+	for (unsigned int i = 0; i < n_dev; i++)
+		pr_warn("device %s: %u backend I/O%s outstanding for more "
+			"than %.3g s; their commands wait for them",
+			scsi_bdev_name(dev[i].bdev), dev[i].n,
+			dev[i].n == 1 ? "" : "s", (double)threshold_ms / 1e3);
+	if (other)
+		pr_warn("%u more backend I/Os outstanding for more than "
+			"%.3g s on other devices",
+			other, (double)threshold_ms / 1e3);
+	st->now = w->stuck_now;
+	st->total = w->stuck_total;
+}
