@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * Logical units, I_T nexuses and their unit attention queues, workers
- * (backend contexts, completion and resume), and the LU range lock that
- * makes COMPARE AND WRITE atomic against every other write (SBC-3 5.2).
+ * Logical units, workers (backend contexts, completion and resume), and
+ * the LU range lock that makes COMPARE AND WRITE atomic against every
+ * other write (SBC-3 5.2).  I_T nexuses, their LUN views and unit
+ * attention queues are in itn.c.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -140,6 +141,7 @@ int scsi_lu_create(struct srptd_bdev *bdev, const struct scsi_lu_params *p,
 	atomic_init(&lu->res_active, false);
 	atomic_init(&lu->caw_seen, false);
 	atomic_init(&lu->fast_writes, 0);
+	atomic_init(&lu->retired_ents, 0);
 	pthread_mutex_init(&lu->lock, NULL);
 	scsi_list_init(&lu->nexuses);
 	scsi_list_init(&lu->writes);
@@ -154,7 +156,7 @@ void scsi_lu_destroy(struct scsi_lu *lu)
 {
 	if (!lu)
 		return;
-	if (!scsi_list_empty(&lu->nexuses))
+	if (!scsi_list_empty(&lu->nexuses) || atomic_load(&lu->retired_ents))
 		pr_err("scsi: LU of device %s destroyed while nexuses see it",
 		       lu->bdev->name ? lu->bdev->name : "?");
 	pthread_mutex_destroy(&lu->lock);
@@ -165,271 +167,6 @@ bool scsi_itn_same_nexus(const uint8_t *i_id, const uint8_t *t_id,
 			 const struct scsi_itn *itn)
 {
 	return !memcmp(i_id, itn->i_id, 16) && !memcmp(t_id, itn->t_id, 16);
-}
-
-/* ---- I_T nexus and unit attentions ---- */
-
-static int scsi_view_cmp(const void *a, const void *b)
-{
-	uint64_t x = ((const struct scsi_view_ent *)a)->lun;
-	uint64_t y = ((const struct scsi_view_ent *)b)->lun;
-
-	return x < y ? -1 : x > y;
-}
-
-int scsi_itn_create(const uint8_t initiator_port_id[16],
-		    const uint8_t target_port_id[16], uint16_t rel_tgt_port_id,
-		    const struct scsi_lun_entry *view, unsigned int n,
-		    struct scsi_itn **out)
-{
-	struct scsi_itn *itn;
-	unsigned int i, j;
-
-	for (i = 0; i < n; i++) {
-		if (!view[i].lu || view[i].lun > 16383)
-			return -EINVAL;
-		for (j = 0; j < i; j++)
-			if (view[j].lun == view[i].lun)
-				return -EEXIST;
-	}
-	itn = calloc(1, sizeof(*itn));
-	if (!itn)
-		return -ENOMEM;
-	itn->view = calloc(n ? n : 1, sizeof(*itn->view));
-	if (!itn->view) {
-		free(itn);
-		return -ENOMEM;
-	}
-	memcpy(itn->i_id, initiator_port_id, 16);
-	memcpy(itn->t_id, target_port_id, 16);
-	itn->rtpi = rel_tgt_port_id;
-	itn->n = n;
-	atomic_init(&itn->abort_hook, NULL);
-	for (i = 0; i < n; i++) {
-		itn->view[i].lun = view[i].lun;
-		itn->view[i].lu = view[i].lu;
-		itn->view[i].read_only = view[i].read_only;
-	}
-	/* Sorted by LUN: scsi_itn_find() is a binary search per command. */
-	qsort(itn->view, n, sizeof(*itn->view), scsi_view_cmp);
-	for (i = 0; i < n; i++) {
-		struct scsi_view_ent *ve = &itn->view[i];
-		struct scsi_lu *lu = ve->lu;
-
-		ve->itn = itn;
-		/* SAM-5 6.3.2: a new nexus starts with POWER ON, RESET. */
-		ve->ua[0] = SCSI_ASC_POWER_ON_RESET;
-		ve->ua_head = 0;
-		atomic_init(&ve->ua_count, 1);
-		pthread_mutex_lock(&lu->lock);
-		scsi_list_add_tail(&lu->nexuses, &ve->lu_node);
-		pthread_mutex_unlock(&lu->lock);
-	}
-	*out = itn;
-	return 0;
-}
-
-int scsi_itn_set_abort_cb(struct scsi_itn *itn,
-			  void (*cb)(void *arg, uint64_t lun), void *arg)
-{
-	struct scsi_abort_hook *h = malloc(sizeof(*h)), *none = NULL;
-
-	if (!h)
-		return -ENOMEM;
-	h->cb = cb;
-	h->arg = arg;
-	/* Published once; a PR OUT on another worker may read it now. */
-	if (!atomic_compare_exchange_strong(&itn->abort_hook, &none, h)) {
-		free(h);
-		return -EBUSY;
-	}
-	return 0;
-}
-
-void scsi_itn_destroy(struct scsi_itn *itn)
-{
-	unsigned int i;
-
-	if (!itn)
-		return;
-	for (i = 0; i < itn->n; i++) {
-		struct scsi_view_ent *ve = &itn->view[i];
-		struct scsi_lu *lu = ve->lu;
-
-		pthread_mutex_lock(&lu->lock);
-		scsi_list_del(&ve->lu_node);
-		/* SPC-2 reservations end with the nexus; PR survive it. */
-		if (lu->res2_held &&
-		    scsi_itn_same_nexus(lu->res2_i_id, lu->res2_t_id, itn))
-			scsi_res2_release_locked(lu);
-		pthread_mutex_unlock(&lu->lock);
-	}
-	free(atomic_load(&itn->abort_hook));
-	free(itn->view);
-	free(itn);
-}
-
-struct scsi_view_ent *scsi_itn_find(struct scsi_itn *itn, uint64_t lun)
-{
-	unsigned int lo = 0, hi = itn->n;
-
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
-
-		if (itn->view[mid].lun == lun)
-			return &itn->view[mid];
-		if (itn->view[mid].lun < lun)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-bool scsi_ua_pending(struct scsi_view_ent *ve)
-{
-	return atomic_load_explicit(&ve->ua_count, memory_order_acquire) != 0;
-}
-
-/*
- * Queue a UA (lu->lock held).  Duplicates are not queued twice; a reset UA
- * supersedes everything older (SAM-5 5.14: the reset reports what
- * happened before it); a full queue drops the newest.
- */
-void scsi_ua_push_locked(struct scsi_view_ent *ve, uint16_t asc_ascq)
-{
-	unsigned int cnt =
-		atomic_load_explicit(&ve->ua_count, memory_order_relaxed);
-	unsigned int i;
-
-	if ((asc_ascq >> 8) == (SCSI_ASC_POWER_ON_RESET >> 8)) {
-		ve->ua_head = 0;
-		ve->ua[0] = asc_ascq;
-		atomic_store_explicit(&ve->ua_count, 1, memory_order_release);
-		return;
-	}
-	for (i = 0; i < cnt; i++)
-		if (ve->ua[(ve->ua_head + i) % SCSI_UA_MAX] == asc_ascq)
-			return;
-	if (cnt == SCSI_UA_MAX)
-		return;
-	ve->ua[(ve->ua_head + cnt) % SCSI_UA_MAX] = asc_ascq;
-	atomic_store_explicit(&ve->ua_count, cnt + 1, memory_order_release);
-}
-
-/* Oldest UA, removed from the queue; 0 if none. */
-uint16_t scsi_ua_pop(struct scsi_view_ent *ve)
-{
-	struct scsi_lu *lu = ve->lu;
-	uint16_t ua = 0;
-	unsigned int cnt;
-
-	pthread_mutex_lock(&lu->lock);
-	cnt = atomic_load_explicit(&ve->ua_count, memory_order_relaxed);
-	if (cnt) {
-		ua = ve->ua[ve->ua_head];
-		ve->ua_head = (ve->ua_head + 1) % SCSI_UA_MAX;
-		atomic_store_explicit(&ve->ua_count, cnt - 1,
-				      memory_order_release);
-	}
-	pthread_mutex_unlock(&lu->lock);
-	return ua;
-}
-
-/* Remove every queued asc_ascq of this nexus (REPORT LUNS and 3F/0E). */
-void scsi_itn_clear_ua(struct scsi_itn *itn, uint16_t asc_ascq)
-{
-	unsigned int i, j;
-
-	for (i = 0; i < itn->n; i++) {
-		struct scsi_view_ent *ve = &itn->view[i];
-		unsigned int cnt, k = 0;
-		uint16_t keep[SCSI_UA_MAX];
-
-		if (!scsi_ua_pending(ve))
-			continue;
-		pthread_mutex_lock(&ve->lu->lock);
-		cnt = atomic_load_explicit(&ve->ua_count, memory_order_relaxed);
-		for (j = 0; j < cnt; j++) {
-			uint16_t u = ve->ua[(ve->ua_head + j) % SCSI_UA_MAX];
-
-			if (u != asc_ascq)
-				keep[k++] = u;
-		}
-		memcpy(ve->ua, keep, k * sizeof(keep[0]));
-		ve->ua_head = 0;
-		atomic_store_explicit(&ve->ua_count, k, memory_order_release);
-		pthread_mutex_unlock(&ve->lu->lock);
-	}
-}
-
-int scsi_itn_queue_ua(struct scsi_itn *itn, uint64_t lun, uint16_t asc_ascq)
-{
-	struct scsi_view_ent *ve = scsi_itn_find(itn, lun);
-
-	if (!ve)
-		return -ENOENT;
-	pthread_mutex_lock(&ve->lu->lock);
-	scsi_ua_push_locked(ve, asc_ascq);
-	pthread_mutex_unlock(&ve->lu->lock);
-	return 0;
-}
-
-void scsi_lu_queue_ua_others_locked(struct scsi_lu *lu,
-				    const struct scsi_itn *except,
-				    uint16_t asc_ascq)
-{
-	struct scsi_list *n;
-
-	for (n = lu->nexuses.next; n != &lu->nexuses; n = n->next) {
-		struct scsi_view_ent *ve =
-			container_of(n, struct scsi_view_ent, lu_node);
-
-		if (ve->itn != except)
-			scsi_ua_push_locked(ve, asc_ascq);
-	}
-}
-
-void scsi_lu_queue_ua_all(struct scsi_lu *lu, uint16_t asc_ascq)
-{
-	pthread_mutex_lock(&lu->lock);
-	scsi_lu_queue_ua_others_locked(lu, NULL, asc_ascq);
-	pthread_mutex_unlock(&lu->lock);
-}
-
-void scsi_lu_capacity_changed(struct scsi_lu *lu)
-{
-	scsi_lu_queue_ua_all(lu, SCSI_ASC_CAPACITY_DATA_CHANGED);
-}
-
-void scsi_itn_luns_changed(struct scsi_itn *itn)
-{
-	unsigned int i;
-
-	for (i = 0; i < itn->n; i++)
-		scsi_itn_queue_ua(itn, itn->view[i].lun,
-				  SCSI_ASC_REPORTED_LUNS_DATA_CHANGED);
-}
-
-void scsi_lu_reset(struct scsi_itn *itn, uint64_t lun)
-{
-	struct scsi_view_ent *ve = scsi_itn_find(itn, lun);
-	struct scsi_lu *lu;
-
-	if (!ve)
-		return;
-	lu = ve->lu;
-	pthread_mutex_lock(&lu->lock);
-	/* SAM-5 6.3.3 / SPC-4 5.9.1: reset UA elsewhere, RESERVE released. */
-	scsi_lu_queue_ua_others_locked(lu, itn, SCSI_ASC_BUS_DEVICE_RESET);
-	if (lu->res2_held)
-		scsi_res2_release_locked(lu);
-	pthread_mutex_unlock(&lu->lock);
-}
-
-bool scsi_itn_has_lun(struct scsi_itn *itn, uint64_t lun)
-{
-	return scsi_itn_find(itn, lun) != NULL;
 }
 
 /* ---- workers ---- */
@@ -500,16 +237,23 @@ int scsi_worker_ctx(struct scsi_worker *w, const struct srptd_backend_ops *ops,
 
 int scsi_worker_attach_itn(struct scsi_worker *w, struct scsi_itn *itn)
 {
-	struct srptd_backend_ctx *ctx;
+	struct scsi_itn_view *v = scsi_itn_cur_view(itn);
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < itn->n; i++) {
-		ret = scsi_worker_ctx(w, itn->view[i].lu->bdev->ops, &ctx);
+	for (i = 0; i < v->n; i++) {
+		ret = scsi_worker_attach_lu(w, v->ent[i].lu);
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+int scsi_worker_attach_lu(struct scsi_worker *w, struct scsi_lu *lu)
+{
+	struct srptd_backend_ctx *ctx;
+
+	return scsi_worker_ctx(w, lu->bdev->ops, &ctx);
 }
 
 int scsi_worker_event_fds(struct scsi_worker *w, int *fds, int max)

@@ -12,7 +12,8 @@
  *    state (reservations, UA generation, compare-and-write ranges) is
  *    guarded inside the SCSI layer.
  *  - struct scsi_itn: the SCSI view of one I_T nexus: its LUN view and a
- *    unit attention queue per LUN.  Owned by the transport's nexus.
+ *    unit attention queue per LUN.  Owned by the transport's nexus; the
+ *    view can be replaced live (scsi_itn_replace_view()).
  *  - struct scsi_worker: per worker thread; holds that worker's backend
  *    contexts (one per engine).  Tasks execute on the worker that owns
  *    their channel and complete there.
@@ -113,6 +114,28 @@ int scsi_itn_create(const uint8_t initiator_port_id[16],
 void scsi_itn_destroy(struct scsi_itn *itn);
 
 /*
+ * Live LUN view change (itn.c, doc/architecture.md "Live changes"), by
+ * the thread that owns the nexus.  Returns 1 when view equals the
+ * current one (nothing done), 0 when it was replaced: REPORTED LUNS DATA
+ * HAS CHANGED is queued on every LUN of the new view, pending unit
+ * attentions of LUNs that keep their LU move over, and *old receives the
+ * previous view.  Threads executing the nexus's commands may still read
+ * *old until each has passed a point where it holds no view pointer it
+ * did not pin; then (and only then) pass it to scsi_itn_view_put().
+ * Commands in flight keep what they need of it until released.
+ */
+struct scsi_itn_view;
+int scsi_itn_replace_view(struct scsi_itn *itn,
+			  const struct scsi_lun_entry *view, unsigned int n,
+			  struct scsi_itn_view **old);
+void scsi_itn_view_put(struct scsi_itn_view *v);
+/* Is view (any order) what the nexus sees now?  Owner thread. */
+bool scsi_itn_view_same(struct scsi_itn *itn, const struct scsi_lun_entry *view,
+			unsigned int n);
+/* Commands of the nexus parsed for lun and not yet released. */
+unsigned int scsi_itn_lun_inflight(struct scsi_itn *itn, uint64_t lun);
+
+/*
  * Optional: cb(arg, lun) runs when PERSISTENT RESERVE OUT / PREEMPT AND
  * ABORT from another nexus preempts this one (SPC-4 5.9.11.5): the
  * transport then aborts this nexus's tasks for lun (as for ABORT TASK
@@ -136,6 +159,8 @@ void scsi_worker_destroy(struct scsi_worker *w);
  * transport must then refresh its fd set (scsi_worker_event_fds() again).
  */
 int scsi_worker_attach_itn(struct scsi_worker *w, struct scsi_itn *itn);
+/* The same for one LU (a LUN mapped live); on the worker thread. */
+int scsi_worker_attach_lu(struct scsi_worker *w, struct scsi_lu *lu);
 /*
  * Fill fds with the event fds to watch (the worker's wake-up eventfd, then
  * one per backend context); returns how many (<= max).  When any becomes
@@ -221,6 +246,14 @@ int scsi_task_parse(struct scsi_task *t);
  * the logical unit the task addresses, 0 if its LUN is not in the view.
  */
 uint64_t scsi_task_lu_stats_id(struct scsi_task *t);
+
+/*
+ * The transport is done with a task it parsed (answered, aborted or
+ * dropped): what parse pinned of the nexus's LUN view is released.
+ * Idempotent; a task that parse rejected holds nothing.  Until this call
+ * the LU the task addresses stays open even if its LUN is unmapped.
+ */
+void scsi_task_release(struct scsi_task *t);
 
 /*
  * Execute a parsed task (parse returned 0).  t->complete runs exactly once

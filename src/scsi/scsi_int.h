@@ -120,28 +120,52 @@ extern const struct scsi_opdesc scsi_optable[256];
 const struct scsi_opdesc *scsi_op_lookup(const uint8_t *cdb, bool *sa_bad);
 const struct scsi_opdesc *scsi_op_sa_row(uint8_t opcode, unsigned int i);
 
-/* One LUN of a nexus's view, with that LUN's unit attention queue. */
+/*
+ * One LUN of a nexus's view, with that LUN's unit attention queue.  Only
+ * the queue changes after the view is published (itn.c).
+ */
 #define SCSI_UA_MAX 8
+struct scsi_itn_view;
 struct scsi_view_ent {
 	uint64_t lun;
 	struct scsi_lu *lu;
 	bool read_only;
 	struct scsi_itn *itn;
+	struct scsi_itn_view *view; /* the view holding this entry */
 	struct scsi_list lu_node; /* on lu->nexuses, under lu->lock */
+	bool linked; /* lu_node is on lu->nexuses (lu->lock) */
+	/* Commands parsed on this entry, not yet released (itn.c). */
+	atomic_uint inflight;
 	atomic_uint ua_count; /* lock-free "anything pending?" check */
 	unsigned int ua_head; /* queue under lu->lock */
 	uint16_t ua[SCSI_UA_MAX];
+};
+
+/*
+ * An immutable LUN view (itn.c): 1 base reference while it is current or
+ * waiting for its grace period, 1 more while any entry has commands in
+ * flight.
+ */
+struct scsi_itn_view {
+	atomic_uint refs;
+	unsigned int n;
+	struct scsi_view_ent ent[];
 };
 
 struct scsi_itn {
 	uint8_t i_id[16];
 	uint8_t t_id[16];
 	uint16_t rtpi;
-	unsigned int n;
-	struct scsi_view_ent *view;
+	/* Current view: written by the owner, read by executing threads. */
+	struct scsi_itn_view *_Atomic view;
 	/* PREEMPT AND ABORT hook: set at most once, read under LU locks. */
 	struct scsi_abort_hook *_Atomic abort_hook;
 };
+
+static inline struct scsi_itn_view *scsi_itn_cur_view(struct scsi_itn *itn)
+{
+	return atomic_load_explicit(&itn->view, memory_order_acquire);
+}
 
 struct scsi_abort_hook {
 	void (*cb)(void *arg, uint64_t lun);
@@ -196,6 +220,11 @@ struct scsi_lu {
 	 */
 	pthread_mutex_t lock;
 	struct scsi_list nexuses; /* scsi_view_ent.lu_node */
+	/*
+	 * Entries of replaced views that still exist (commands in flight
+	 * or grace period, itn.c): the LU must stay open meanwhile.
+	 */
+	atomic_uint retired_ents;
 	atomic_bool res_active; /* any reservation: hot path skips the lock */
 	bool res2_held; /* SPC-2 RESERVE(6)/(10) */
 	uint8_t res2_i_id[16];
@@ -232,6 +261,7 @@ struct scsi_lu {
 #define SCSI_CMD_F_EMU_DATA (1u << 8) /* data_len bytes in the scratch */
 #define SCSI_CMD_F_SOFT_FAIL (1u << 9) /* -EOPNOTSUPP goes to resume */
 #define SCSI_CMD_F_FAST_WRITE (1u << 10) /* counted in lu->fast_writes */
+#define SCSI_CMD_F_PINNED (1u << 11) /* ve pinned until scsi_task_release */
 
 struct scsi_cmd {
 	const struct scsi_opdesc *op;
@@ -320,8 +350,11 @@ bool scsi_cmd_read_only(const struct scsi_cmd *c);
 void scsi_backend_track(struct scsi_worker *w, struct scsi_cmd *c);
 void scsi_backend_untrack(struct scsi_worker *w, struct scsi_cmd *c);
 
-/* lu.c */
+/* itn.c */
 struct scsi_view_ent *scsi_itn_find(struct scsi_itn *itn, uint64_t lun);
+struct scsi_view_ent *scsi_view_find(struct scsi_itn_view *v, uint64_t lun);
+void scsi_view_ent_pin(struct scsi_view_ent *ve);
+void scsi_view_ent_unpin(struct scsi_view_ent *ve);
 bool scsi_ua_pending(struct scsi_view_ent *ve);
 uint16_t scsi_ua_pop(struct scsi_view_ent *ve);
 void scsi_ua_push_locked(struct scsi_view_ent *ve, uint16_t asc_ascq);
@@ -329,6 +362,8 @@ void scsi_lu_queue_ua_others_locked(struct scsi_lu *lu,
 				    const struct scsi_itn *except,
 				    uint16_t asc_ascq);
 void scsi_itn_clear_ua(struct scsi_itn *itn, uint16_t asc_ascq);
+
+/* lu.c */
 int scsi_worker_ctx(struct scsi_worker *w, const struct srptd_backend_ops *ops,
 		    struct srptd_backend_ctx **ctx);
 /* Submit c->io (already filled) on the task's worker; SR_ASYNC or error. */

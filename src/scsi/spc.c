@@ -533,6 +533,7 @@ enum scsi_sr spc_report_luns(struct scsi_task *t, struct scsi_cmd *c)
 {
 	uint8_t sel = t->cdb[2], *b = t->worker->scratch;
 	struct scsi_itn *itn = t->itn;
+	struct scsi_itn_view *v = scsi_itn_cur_view(itn);
 	uint64_t *luns;
 	uint32_t n = 0, i;
 
@@ -543,10 +544,10 @@ enum scsi_sr spc_report_luns(struct scsi_task *t, struct scsi_cmd *c)
 	 * written at 8 + 8 i, below where luns[i] is read, so the two may
 	 * share the buffer (16384 LUNs + W-LUN need 2 x 131 KB otherwise).
 	 */
-	luns = (uint64_t *)(b + SCSI_SCRATCH_LEN - 8 * (itn->n + 1));
+	luns = (uint64_t *)(b + SCSI_SCRATCH_LEN - 8 * (v->n + 1));
 	if (sel != SCSI_RL_SELECT_WLUN)
-		for (i = 0; i < itn->n; i++)
-			luns[n++] = itn->view[i].lun;
+		for (i = 0; i < v->n; i++)
+			luns[n++] = v->ent[i].lun;
 	qsort(luns, n, sizeof(*luns), spc_cmp_u64);
 	if (sel != SCSI_RL_SELECT_ALL)
 		luns[n++] = SCSI_LUN_WLUN_REPORT_LUNS;

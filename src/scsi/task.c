@@ -308,6 +308,11 @@ static enum scsi_sr scsi_parse(struct scsi_task *t, struct scsi_cmd *c)
 		return SCSI_SR_INVALID_OPCODE;
 	c->ve = t->itn ? scsi_itn_find(t->itn, t->lun) : NULL;
 	c->lu = c->ve ? c->ve->lu : NULL;
+	if (c->ve) {
+		/* Until scsi_task_release(): the view may be replaced. */
+		scsi_view_ent_pin(c->ve);
+		c->flags |= SCSI_CMD_F_PINNED;
+	}
 	op = scsi_op_lookup(t->cdb, &sa_bad);
 	/*
 	 * SPC-4 4.5.x / SAM-5 5.14: a command to a LUN that is not in the
@@ -353,11 +358,23 @@ static enum scsi_sr scsi_parse(struct scsi_task *t, struct scsi_cmd *c)
 	return SCSI_SR_OK;
 }
 
+void scsi_task_release(struct scsi_task *t)
+{
+	struct scsi_cmd *c = scsi_cmd(t);
+
+	if (c->flags & SCSI_CMD_F_PINNED) {
+		c->flags &= ~SCSI_CMD_F_PINNED;
+		scsi_view_ent_unpin(c->ve);
+	}
+}
+
 int scsi_task_parse(struct scsi_task *t)
 {
 	struct scsi_cmd *c = scsi_cmd(t);
 	enum scsi_sr sr;
 
+	/* A transport reusing a task without releasing it. */
+	scsi_task_release(t);
 	memset(c, 0, offsetof(struct scsi_cmd, io));
 	c->sks_bit = 0xff;
 	c->ctx = NULL;
@@ -378,6 +395,7 @@ int scsi_task_parse(struct scsi_task *t)
 	if (sr == SCSI_SR_OK)
 		return 0;
 	scsi_task_set_sense(t, sr);
+	scsi_task_release(t); /* never executes */
 	pr_debug(LOG_C_SCSI, "lun %llu op 0x%02x rejected at parse: %d",
 		 (unsigned long long)t->lun, t->cdb[0], sr);
 	return 1;

@@ -182,6 +182,8 @@ static void srp_req_free(struct srp_req *r)
 
 	if (r->nchunks)
 		srp_worker_put_chunks(ch->w, r);
+	/* SCSI is done with it: its LUN may be unmapped and closed now. */
+	scsi_task_release(&r->task);
 	if (r->aborted && !r->no_credit && ch->state < SRP_CH_DISCONNECTING) {
 		/* No response: return its credit with the next one. */
 		ch->withheld++;

@@ -345,6 +345,7 @@ void sf_wait(struct scsi_worker *w, struct sf_async *a)
 		scsi_worker_poll(w);
 		assert_true(time(NULL) < end);
 	}
+	scsi_task_release(a->t);
 	free(a->t);
 	a->t = NULL;
 }

@@ -867,6 +867,7 @@ static void test_backpressure_nothing_in_flight(void **state)
 			tb_ctl.submit_err = 0;
 		scsi_worker_poll(s->f.w);
 	}
+	scsi_task_release(a.t);
 	free(a.t);
 	assert_int_equal(c.status, SAM_STAT_GOOD);
 	sf_pread(&s->f, 0, 700 * 512, file, 512);
