@@ -171,6 +171,48 @@ int srp_target_set_luns(struct srp_target *t, const struct scsi_lun_entry *view,
 int srp_target_add_group(struct srp_target *t, const char *name,
 			 const uint8_t (*initiators)[16], unsigned int n_ini,
 			 const struct scsi_lun_entry *view, unsigned int n);
+/* I_T nexuses (sessions) of the target now.  Main thread. */
+unsigned int srp_target_sessions(const struct srp_target *t);
+
+/*
+ * Live LUN map changes (srp_maps.c, doc/architecture.md "Live changes").
+ * A complete new set of maps is built apart with srp_maps_*() (same
+ * arguments as srp_target_set_luns() / srp_target_add_group()), then
+ * srp_target_set_maps() gives every nexus of the target the view its
+ * initiator is entitled to under it: a nexus whose view changes keeps its
+ * channels and gets REPORTED LUNS DATA HAS CHANGED; one whose initiator
+ * lost access is logged out; the others are not touched.  Main thread.
+ */
+struct srp_maps;
+int srp_maps_create(bool unknown_default_map, struct srp_maps **out);
+int srp_maps_set_luns(struct srp_maps *m, const struct scsi_lun_entry *view,
+		      unsigned int n);
+int srp_maps_add_group(struct srp_maps *m, const char *name,
+		       const uint8_t (*initiators)[16], unsigned int n_ini,
+		       const struct scsi_lun_entry *view, unsigned int n);
+void srp_maps_free(struct srp_maps *m);
+
+/* What applying maps would do to the running nexuses. */
+struct srp_maps_effect {
+	unsigned int changed; /* nexuses whose LUN view changes (3F/0E) */
+	unsigned int denied; /* nexuses whose initiator loses access */
+	/* Commands in flight on LUNs that leave a nexus's view (or whose
+	 * LU changes), and on how many (nexus, LUN) pairs. */
+	unsigned int busy_cmds;
+	unsigned int busy_luns;
+};
+void srp_target_maps_effect(struct srp_target *t, const struct srp_maps *m,
+			    struct srp_maps_effect *eff);
+/*
+ * Apply m (consumed, whatever the result, except on -EBUSY).  -EBUSY: commands are in flight on LUNs leaving a view and flags lacks
+ * SRP_MAPS_FORCE; nothing changed.  With SRP_MAPS_FORCE those commands
+ * are aborted as by ABORT TASK SET (no response; the backend part still
+ * completes before their LU may close).  *eff: what was done.
+ */
+#define SRP_MAPS_FORCE (1u << 0)
+int srp_target_set_maps(struct srp_target *t, struct srp_maps *m,
+			unsigned int flags, struct srp_maps_effect *eff);
+
 /*
  * Remove a target (or its LUN map changed incompatibly): T_LOGOUT and
  * disconnect every channel of its nexuses; the target is freed when the

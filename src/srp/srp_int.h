@@ -23,6 +23,7 @@
 
 struct loop;
 struct srp_channel;
+struct srp_retire;
 struct srp_nexus;
 
 /* Receives beyond the granted credits: room for I_LOGOUT, CRED_RSP and
@@ -64,6 +65,13 @@ struct srp_group {
 	struct srp_group *next;
 };
 
+/* A target's LUN maps: default map, groups, policy (srp_maps.c). */
+struct srp_maps {
+	struct srp_lun_view view; /* default map */
+	struct srp_group *groups;
+	bool unknown_default_map; /* initiators in no group see view */
+};
+
 struct srp_target {
 	struct srp_engine *engine;
 	char name[64];
@@ -72,11 +80,9 @@ struct srp_target {
 	bool ioc_guid_per_hca; /* see struct srp_target_params */
 	char (*ports)[64]; /* selectors; n_ports == 0: every port */
 	unsigned int n_ports;
-	bool unknown_default_map;
 	uint16_t rel_tgt_port_id;
 	bool removed;
-	struct srp_lun_view view;
-	struct srp_group *groups;
+	struct srp_maps maps;
 	struct srp_nexus *nexuses;
 	/* Counters of its freed nexuses (main-owned, srp_stats.c). */
 	struct srp_stats_fold *st_retired;
@@ -88,6 +94,8 @@ struct srp_nexus {
 	uint8_t i_port_id[16];
 	uint8_t t_port_id[16];
 	char name[SRP_PORT_ID_STRLEN];
+	/* Who logged in (port id, GID): picks its view on a map change. */
+	struct srp_initiator_id iid;
 	struct scsi_itn *itn;
 	struct srp_channel *channels;
 	unsigned int n_channels; /* not yet RELEASED */
@@ -148,6 +156,8 @@ struct srp_engine {
 	/* Counters of freed targets (main-owned, srp_stats.c). */
 	struct srp_stats_fold *st_retired;
 	bool stopping;
+	/* LUN view changes in their grace period (srp_maps.c). */
+	struct srp_retire *retiring;
 };
 
 /*
@@ -400,6 +410,15 @@ void srp_channel_free(struct srp_channel *ch);
 
 /* srp_target.c */
 void srp_nexus_channel_released_msg(void *arg);
+void srp_nexus_logout(struct srp_nexus *nx);
+
+/* srp_maps.c */
+void srp_maps_clear(struct srp_maps *m);
+/* The LUN view of an initiator; NULL: not allowed. */
+const struct srp_lun_view *srp_maps_view(const struct srp_maps *m,
+					 const struct srp_initiator_id *id);
+/* Engine destroy: end the grace periods still running. */
+void srp_engine_retire_flush(struct srp_engine *e);
 
 /* srp_stats.c: counting on the worker, folding on the main thread */
 void srp_stats_responded(struct srp_req *req, uint32_t data_in);

@@ -59,7 +59,6 @@ int srp_engine_create(const struct srp_engine_params *p,
 
 static void srp_target_free(struct srp_target *t)
 {
-	struct srp_group *g;
 	struct srp_target **pp;
 
 	/* Its devices' counters stay in the engine's totals. */
@@ -69,13 +68,7 @@ static void srp_target_free(struct srp_target *t)
 			*pp = t->next;
 			break;
 		}
-	while ((g = t->groups)) {
-		t->groups = g->next;
-		free(g->initiators);
-		free(g->view.luns);
-		free(g);
-	}
-	free(t->view.luns);
+	srp_maps_clear(&t->maps);
 	free(t->ports);
 	free(t);
 }
@@ -86,6 +79,7 @@ void srp_engine_destroy(struct srp_engine *e)
 
 	if (!e)
 		return;
+	srp_engine_retire_flush(e);
 	while ((t = e->targets)) {
 		e->targets = t->next;
 		srp_target_free(t);
@@ -125,16 +119,22 @@ bool srp_engine_idle(const struct srp_engine *e)
 	return e->stats.channels == 0;
 }
 
-/* Main thread: T_LOGOUT every channel of the target (on its worker). */
+/* Main thread: T_LOGOUT every channel of the nexus (on its worker). */
+void srp_nexus_logout(struct srp_nexus *nx)
+{
+	for (struct srp_channel *ch = nx->channels; ch;
+	     ch = ch->next_in_nexus) {
+		if (ch->main_disc)
+			continue;
+		ch->main_disc = true;
+		srp_channel_send(ch, srp_channel_logout_msg, ch->w->loop);
+	}
+}
+
 static void srp_target_logout_all(struct srp_target *t)
 {
 	for (struct srp_nexus *nx = t->nexuses; nx; nx = nx->next)
-		for (struct srp_channel *ch = nx->channels; ch;
-		     ch = ch->next_in_nexus) {
-			ch->main_disc = true;
-			srp_channel_send(ch, srp_channel_logout_msg,
-					 ch->w->loop);
-		}
+		srp_nexus_logout(nx);
 }
 
 void srp_engine_stop(struct srp_engine *e)
@@ -169,7 +169,7 @@ int srp_target_create(struct srp_engine *e, const struct srp_target_params *p,
 		memcpy(t->ports, p->ports, p->n_ports * sizeof(*t->ports));
 		t->n_ports = p->n_ports;
 	}
-	t->unknown_default_map = p->unknown_default_map;
+	t->maps.unknown_default_map = p->unknown_default_map;
 	t->rel_tgt_port_id = p->rel_tgt_port_id ? p->rel_tgt_port_id : 1;
 	t->next = e->targets;
 	e->targets = t;
@@ -202,55 +202,13 @@ unsigned int srp_target_port_ids(const struct srp_target *t,
 	return n;
 }
 
-static int srp_view_copy(struct srp_lun_view *v,
-			 const struct scsi_lun_entry *luns, unsigned int n)
+unsigned int srp_target_sessions(const struct srp_target *t)
 {
-	struct scsi_lun_entry *c = NULL;
+	unsigned int n = 0;
 
-	if (n) {
-		c = calloc(n, sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		memcpy(c, luns, n * sizeof(*c));
-	}
-	free(v->luns);
-	v->luns = c;
-	v->n = n;
-	return 0;
-}
-
-int srp_target_set_luns(struct srp_target *t, const struct scsi_lun_entry *view,
-			unsigned int n)
-{
-	return srp_view_copy(&t->view, view, n);
-}
-
-int srp_target_add_group(struct srp_target *t, const char *name,
-			 const uint8_t (*initiators)[16], unsigned int n_ini,
-			 const struct scsi_lun_entry *view, unsigned int n)
-{
-	struct srp_group *g;
-
-	g = calloc(1, sizeof(*g));
-	if (!g)
-		return -ENOMEM;
-	snprintf(g->name, sizeof(g->name), "%s", name);
-	if (n_ini) {
-		g->initiators = calloc(n_ini, 16);
-		if (!g->initiators)
-			goto err;
-		memcpy(g->initiators, initiators, (size_t)n_ini * 16);
-	}
-	g->n_ini = n_ini;
-	if (srp_view_copy(&g->view, view, n))
-		goto err;
-	g->next = t->groups;
-	t->groups = g;
-	return 0;
-err:
-	free(g->initiators);
-	free(g);
-	return -ENOMEM;
+	for (const struct srp_nexus *nx = t->nexuses; nx; nx = nx->next)
+		n++;
+	return n;
 }
 
 /* Freed when the last nexus goes (srp_nexus_put_channel()). */
@@ -276,21 +234,6 @@ void srp_target_remove(struct srp_target *t)
 	srp_target_logout_all(t);
 }
 
-/* The LUN view of an initiator; NULL: not allowed. */
-static const struct srp_lun_view *
-srp_target_view(struct srp_target *t, const struct srp_initiator_id *id)
-{
-	for (struct srp_group *g = t->groups; g; g = g->next)
-		for (unsigned int i = 0; i < g->n_ini; i++) {
-			if (!memcmp(g->initiators[i], id->port_id, 16))
-				return &g->view;
-			if (id->gid_valid &&
-			    !memcmp(g->initiators[i], id->gid, 16))
-				return &g->view;
-		}
-	return t->unknown_default_map ? &t->view : NULL;
-}
-
 /* ---- nexus ----------------------------------------------------------------- */
 
 static struct srp_nexus *srp_nexus_find(struct srp_target *t,
@@ -306,6 +249,7 @@ static struct srp_nexus *srp_nexus_find(struct srp_target *t,
 
 static int srp_nexus_create(struct srp_target *t,
 			    const struct srp_login_req_info *req,
+			    const struct srp_initiator_id *iid,
 			    const struct srp_lun_view *view,
 			    struct srp_nexus **out)
 {
@@ -318,6 +262,7 @@ static int srp_nexus_create(struct srp_target *t,
 	nx->target = t;
 	memcpy(nx->i_port_id, req->initiator_port_id, 16);
 	memcpy(nx->t_port_id, req->target_port_id, 16);
+	nx->iid = *iid;
 	srp_port_id_str(nx->i_port_id, nx->name, sizeof(nx->name));
 	ret = scsi_itn_create(nx->i_port_id, nx->t_port_id, t->rel_tgt_port_id,
 			      view->luns, view->n, &nx->itn);
@@ -498,7 +443,7 @@ static void srp_engine_conn_request(void *ctx, struct fabric_conn_req *creq,
 	if (t) {
 		nx = srp_nexus_find(t, req.initiator_port_id,
 				    req.target_port_id);
-		view = srp_target_view(t, &iid);
+		view = srp_maps_view(&t->maps, &iid);
 		st.acl_denied = !view;
 	}
 	st.nexus_channels = srp_nexus_live_channels(nx);
@@ -522,7 +467,7 @@ static void srp_engine_conn_request(void *ctx, struct fabric_conn_req *creq,
 		}
 	}
 	if (!nx) {
-		ret = srp_nexus_create(t, &req, view, &nx);
+		ret = srp_nexus_create(t, &req, &iid, view, &nx);
 		if (ret) {
 			srp_login_set_reject(
 				&d, SRP_LOGIN_REJ_INSUFFICIENT_RESOURCES,
