@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "ctl/ctl.h"
 #include "daemon.h"
+#include "daemon_change.h"
 #include "daemon_dm.h"
 #include "daemon_srp.h"
 #include "devices.h"
@@ -38,6 +39,13 @@
  * manager at most one message per interval.
  */
 #define DAEMON_STATUS_MS 1000
+/*
+ * How long a change waits for the commands in flight on LUNs it takes
+ * from a view (doc/architecture.md "Live changes"); the workers finish
+ * them on their own threads meanwhile.
+ */
+#define DAEMON_APPLY_WAIT_MS 2000
+#define DAEMON_APPLY_POLL_MS 10
 
 struct daemon {
 	enum daemon_state state;
@@ -182,9 +190,10 @@ static void daemon_scan_rdma_devices(struct daemon *d)
 }
 
 /* Bring the fabric up when devices appear; (re)build targets. */
-static void daemon_apply_srp(struct daemon *d)
+static void daemon_apply_srp(struct daemon *d, unsigned int flags,
+			     struct daemon_change_report *rep)
 {
-	int ret = daemon_srp_apply(d->srp, d->cfg, &d->devices);
+	int ret = daemon_srp_apply(d->srp, d->cfg, &d->devices, flags, rep);
 
 	if (ret && ret != -ENODEV)
 		sd_notifyf(0, "STATUS=RDMA fabric failed: %s; retrying",
@@ -206,25 +215,28 @@ static void daemon_on_device_timer(void *arg)
 
 	daemon_scan_rdma_devices(d);
 	if (!daemon_srp_fabric_up(d->srp) && d->n_rdma_devices)
-		daemon_apply_srp(d);
+		daemon_apply_srp(d, 0, NULL);
 	else /* devices may have come or gone (hot plug) */
 		daemon_dm_apply(d->dm, d->cfg, d->srp);
 	devices_reap(&d->devices);
 }
 
-static void daemon_sync_devices(struct daemon *d)
+static void daemon_sync_devices(struct daemon *d,
+				struct daemon_change_report *rep)
 {
 	unsigned int opened, closed, failed;
 
-	devices_sync(&d->devices, d->cfg, &opened, &closed, &failed);
+	devices_sync(&d->devices, d->cfg, rep, &opened, &closed, &failed);
 	if (opened || closed || failed)
 		pr_info("devices: %u opened, %u closed, %u offline after errors",
 			opened, closed, failed);
 }
 
-static void daemon_warn_restart(void *arg, const char *key)
+static void daemon_report_restart(void *arg, const char *key)
 {
-	pr_warn("reload: %s changed; the new value takes effect after a restart",
+	daemon_report_add(
+		arg,
+		"%s changed; the new value takes effect after a restart (systemctl restart srptd)",
 		key);
 }
 
@@ -245,10 +257,121 @@ static void daemon_log_diff(const struct config *old, const struct config *new)
 
 static int daemon_ctl_group(struct daemon *d);
 
-static void daemon_reload(struct daemon *d)
+/*
+ * Commands in flight on LUNs that next takes from a view: wait for them a
+ * bounded time (they finish on the worker threads meanwhile).  0: none
+ * left, or forced; -EBUSY: refused, with the reason in rep.
+ */
+static int daemon_wait_busy(struct daemon *d, const struct config *next,
+			    unsigned int flags,
+			    struct daemon_change_report *rep)
+{
+	uint64_t until = loop_now_ms() + DAEMON_APPLY_WAIT_MS;
+	unsigned int busy;
+
+	while ((busy = daemon_srp_busy(d->srp, next, &d->devices, NULL))) {
+		if (flags & DAEMON_APPLY_FORCE)
+			return 0;
+		if (loop_now_ms() >= until) {
+			daemon_srp_busy(d->srp, next, &d->devices, rep);
+			daemon_report_add(
+				rep,
+				"change refused: %u command(s) did not finish within %d ms; stop the initiators' I/O to those LUNs first, or force the change (their commands are aborted)",
+				busy, DAEMON_APPLY_WAIT_MS);
+			return -EBUSY;
+		}
+		sd_notify(0, "WATCHDOG=1");
+		usleep(DAEMON_APPLY_POLL_MS * 1000);
+	}
+	return 0;
+}
+
+int daemon_apply_config(struct daemon *d, struct config *next,
+			unsigned int flags, struct daemon_change_report *rep)
+{
+	int ret;
+
+	if (d->state != DAEMON_RUNNING && d->state != DAEMON_RELOADING) {
+		daemon_report_add(rep, "the daemon is %s; nothing applied",
+				  daemon_state_name(d->state));
+		rep->refused = true;
+		config_free(next);
+		return -EAGAIN;
+	}
+	ret = daemon_wait_busy(d, next, flags, rep);
+	if (ret) {
+		rep->refused = true;
+		config_free(next);
+		return ret;
+	}
+	daemon_log_diff(d->cfg, next);
+	config_restart_changes(d->cfg, next, daemon_report_restart, rep);
+	config_free(d->cfg);
+	d->cfg = next;
+	d->cfg->generation = ++d->generation;
+	daemon_apply_logging(d);
+	daemon_ctl_group(d);
+	daemon_sync_devices(d, rep);
+	daemon_apply_srp(d, flags, rep);
+	devices_reap(&d->devices);
+	daemon_report_add(rep, "configuration generation %llu applied",
+			  (unsigned long long)d->generation);
+	daemon_status(d);
+	return 0;
+}
+
+const struct config *daemon_running_config(const struct daemon *d)
+{
+	return d->cfg;
+}
+
+int daemon_reload_config(struct daemon *d, unsigned int flags,
+			 struct daemon_change_report *rep)
 {
 	struct config_errors *errs;
 	struct config *cfg = NULL;
+	int ret;
+
+	errs = calloc(1, sizeof(*errs));
+	if (!errs) {
+		daemon_report_add(rep, "out of memory");
+		rep->refused = true;
+		return -ENOMEM;
+	}
+	ret = config_load(d->opts.config_path, NULL, &cfg, errs);
+	if (ret) {
+		for (unsigned int i = 0; i < errs->n; i++) {
+			if (errs->e[i].line > 0)
+				daemon_report_add(rep, "%s:%d: %s",
+						  errs->e[i].file,
+						  errs->e[i].line,
+						  errs->e[i].msg);
+			else
+				daemon_report_add(rep, "%s: %s",
+						  errs->e[i].file,
+						  errs->e[i].msg);
+		}
+		if (errs->dropped)
+			daemon_report_add(rep, "... and %u more errors",
+					  errs->dropped);
+		daemon_report_add(
+			rep,
+			"reload failed (%u errors); keeping configuration generation %llu",
+			errs->n + errs->dropped,
+			(unsigned long long)d->generation);
+		rep->refused = true;
+		rep->errors = errs->n + errs->dropped;
+		free(errs);
+		return -EINVAL;
+	}
+	free(errs);
+	return daemon_apply_config(d, cfg, flags, rep);
+}
+
+/* SIGHUP: reload and log the change report, one line each. */
+static void daemon_reload(struct daemon *d)
+{
+	struct daemon_change_report rep = { 0 };
 	struct timespec now;
 	int ret;
 
@@ -266,51 +389,23 @@ static void daemon_reload(struct daemon *d)
 		   (unsigned long long)now.tv_sec * 1000000ull +
 			   (unsigned long long)now.tv_nsec / 1000ull);
 	pr_notice("reloading configuration from %s", d->opts.config_path);
-
-	errs = calloc(1, sizeof(*errs));
-	if (!errs) {
-		pr_err("reload failed: out of memory; keeping the running configuration");
-		goto out_ready;
+	ret = daemon_reload_config(d, 0, &rep);
+	for (unsigned int i = 0; i < rep.n; i++) {
+		if (ret)
+			pr_err("reload: %s", rep.lines[i]);
+		else
+			pr_notice("reload: %s", rep.lines[i]);
 	}
-	ret = config_load(d->opts.config_path, NULL, &cfg, errs);
-	if (ret) {
-		for (unsigned int i = 0; i < errs->n; i++) {
-			if (errs->e[i].line > 0)
-				pr_err("%s:%d: %s", errs->e[i].file,
-				       errs->e[i].line, errs->e[i].msg);
-			else
-				pr_err("%s: %s", errs->e[i].file,
-				       errs->e[i].msg);
-		}
-		if (errs->dropped)
-			pr_err("... and %u more errors", errs->dropped);
-		pr_err("reload failed (%u errors); keeping configuration generation %llu",
-		       errs->n + errs->dropped,
-		       (unsigned long long)d->generation);
+	if (ret == -EINVAL)
 		sd_notifyf(
 			0,
 			"STATUS=reload failed (%u errors); running generation %llu",
-			errs->n + errs->dropped,
-			(unsigned long long)d->generation);
-		free(errs);
-		goto out_ready;
-	}
-	free(errs);
-
-	daemon_log_diff(d->cfg, cfg);
-	config_restart_changes(d->cfg, cfg, daemon_warn_restart, NULL);
-	config_free(d->cfg);
-	d->cfg = cfg;
-	d->cfg->generation = ++d->generation;
-	daemon_apply_logging(d);
-	daemon_ctl_group(d);
-	daemon_sync_devices(d);
-	daemon_apply_srp(d);
-	devices_reap(&d->devices);
-	pr_notice("configuration generation %llu applied",
-		  (unsigned long long)d->generation);
-	daemon_status(d);
-out_ready:
+			rep.errors, (unsigned long long)d->generation);
+	else if (ret)
+		sd_notifyf(0,
+			   "STATUS=reload failed (%s); running generation %llu",
+			   strerror(-ret), (unsigned long long)d->generation);
+	daemon_report_free(&rep);
 	sd_notify(0, "READY=1");
 	daemon_set_state(d, DAEMON_RUNNING);
 }
@@ -495,7 +590,7 @@ int daemon_create(const struct daemon_opts *opts, struct config *cfg,
 			goto err;
 	}
 
-	daemon_sync_devices(d);
+	daemon_sync_devices(d, NULL);
 	ret = daemon_srp_create(d->loop, d->cfg, &d->srp);
 	if (ret) {
 		pr_err("cannot create the SRP engine: %s", strerror(-ret));
@@ -509,7 +604,7 @@ int daemon_create(const struct daemon_opts *opts, struct config *cfg,
 	/* Force a first report even when there are no devices. */
 	d->n_rdma_devices = ~0u;
 	daemon_scan_rdma_devices(d);
-	daemon_apply_srp(d);
+	daemon_apply_srp(d, 0, NULL);
 	ret = loop_timer_add(d->loop, DAEMON_DEVICE_POLL_MS,
 			     DAEMON_DEVICE_POLL_MS, daemon_on_device_timer, d,
 			     &d->device_timer);

@@ -13,6 +13,7 @@
 #include <infiniband/verbs.h>
 
 #include "config/config.h"
+#include "daemon_change.h"
 #include "daemon_srp.h"
 #include "devices.h"
 #include "fabric/verbs.h"
@@ -25,11 +26,19 @@
 #define DAEMON_AUTO_WORKERS_MAX 16
 #define DAEMON_SRQ_MIN_PER_WORKER 512u
 
-/* One running SRP target and what it was built from. */
+/* What initiators log in to: a change needs a relogin. */
+struct daemon_target_id {
+	uint64_t id_ext, ioc_guid;
+	bool per_hca; /* ioc_guid "auto" */
+	uint16_t rtpi; /* relative target port id: the config position */
+	uint64_t ports; /* hash of the ports selectors */
+};
+
+/* One running SRP target and the identity it was built with. */
 struct daemon_target {
 	char name[64];
 	struct srp_target *t;
-	uint64_t fingerprint; /* identity + resolved LUN views + groups */
+	struct daemon_target_id id;
 };
 
 /*
@@ -58,6 +67,7 @@ struct daemon_srp {
 	uint64_t node_guid;
 	struct daemon_target *targets;
 	unsigned int n_targets;
+	bool started; /* targets built once: later ones are "added" */
 	/* Login paths as started (fabric settings need a restart). */
 	struct fabric_verbs_listen *listen;
 	unsigned int n_listen;
@@ -71,7 +81,7 @@ struct daemon_srp {
 	void *port_event_fn_ctx;
 };
 
-/* FNV-1a, enough to notice that a target's definition changed. */
+/* FNV-1a, enough to notice that a target's ports changed. */
 static uint64_t fp_add(uint64_t h, const void *data, size_t len)
 {
 	const uint8_t *p = data;
@@ -494,23 +504,36 @@ static void daemon_srp_dev_up(void *ctx, const char *dev)
 }
 
 /*
- * Resolve a config LUN map against the open devices.  LUNs of offline
- * devices are left out (and logged): the initiator sees them appear after
- * the device comes online and a reload.
+ * How resolve_luns() treats devices: RESOLVE_LOG and RESOLVE_QUIET take
+ * the open devices (logging the offline ones or not); RESOLVE_NEXT takes
+ * what devices_sync() will keep, leaving out devices it will open anew,
+ * to see which LUNs a change takes from the running nexuses.
+ */
+enum resolve_mode { RESOLVE_LOG, RESOLVE_QUIET, RESOLVE_NEXT };
+
+/*
+ * Resolve a config LUN map against the devices.  LUNs of offline devices
+ * are left out (and logged): the initiator sees them appear after the
+ * device comes online and a reload.
  */
 static unsigned int resolve_luns(const char *tname, const struct config *cfg,
 				 const struct device_set *devs,
 				 const struct config_lun *luns, unsigned int n,
-				 bool log, struct scsi_lun_entry *out)
+				 enum resolve_mode mode,
+				 struct scsi_lun_entry *out)
 {
 	unsigned int k = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
 		const struct config_device *cd = &cfg->devices[luns[i].device];
 		struct device *d = devices_find(devs, cd->name);
+		struct scsi_lu *lu = d && d->state == DEVICE_ONLINE ? d->lu :
+								      NULL;
 
-		if (!d || d->state != DEVICE_ONLINE) {
-			if (log)
+		if (mode == RESOLVE_NEXT)
+			lu = devices_kept_lu(devs, cd);
+		if (!lu) {
+			if (mode == RESOLVE_LOG)
 				tgt_log(LOG_WARNING, tname,
 					"LUN %llu: device %s is offline; not exported",
 					(unsigned long long)luns[i].lun,
@@ -519,189 +542,299 @@ static unsigned int resolve_luns(const char *tname, const struct config *cfg,
 		}
 		out[k++] = (struct scsi_lun_entry){
 			.lun = luns[i].lun,
-			.lu = d->lu,
+			.lu = lu,
 			.read_only = luns[i].read_only,
 		};
 	}
 	return k;
 }
 
-static uint64_t fp_view(uint64_t h, const struct scsi_lun_entry *v,
-			unsigned int n)
+/* The maps of ct (default map, groups, policy) over devs. */
+static int build_maps(const struct config *cfg, const struct device_set *devs,
+		      const struct config_target *ct, enum resolve_mode mode,
+		      struct srp_maps **out)
 {
-	h = fp_add(h, &n, sizeof(n));
-	for (unsigned int i = 0; i < n; i++) {
-		h = fp_add(h, &v[i].lun, sizeof(v[i].lun));
-		h = fp_add(h, &v[i].lu, sizeof(v[i].lu));
-		h = fp_add(h, &v[i].read_only, sizeof(v[i].read_only));
-	}
-	return h;
-}
-
-/*
- * Build (or, when !create, only fingerprint) the target ct.  Returns
- * 0 / -errno; *fp receives the fingerprint on every path, but it is
- * complete only when 0 is returned.
- */
-static int build_target(struct daemon_srp *s, const struct config *cfg,
-			const struct device_set *devs,
-			const struct config_target *ct, unsigned int index,
-			bool create, struct srp_target **out, uint64_t *fp)
-{
-	struct srp_target_params tp = { 0 };
 	struct scsi_lun_entry *view = NULL;
-	struct srp_target *t = NULL;
+	struct srp_maps *m = NULL;
 	unsigned int max = ct->n_luns, n;
-	uint64_t h = 0xcbf29ce484222325ULL;
-	int ret = 0;
+	int ret;
 
 	for (unsigned int g = 0; g < ct->n_groups; g++)
 		max = MAX(max, ct->groups[g].n_luns);
 	view = calloc(max ? max : 1, sizeof(*view));
-	if (!view) {
-		ret = -ENOMEM;
+	ret = view ? srp_maps_create(ct->unknown_initiators ==
+					     CONFIG_UNKNOWN_DEFAULT_MAP,
+				     &m) :
+		     -ENOMEM;
+	if (ret)
 		goto out;
-	}
-
-	tp.name = ct->name;
-	tp.id_ext = ct->id_ext_auto ? s->node_guid : ct->id_ext;
-	tp.ioc_guid = ct->ioc_guid_auto ? s->node_guid : ct->ioc_guid;
-	tp.ioc_guid_per_hca = ct->ioc_guid_auto;
-	tp.ports = (const char(*)[64])ct->ports;
-	tp.n_ports = ct->n_ports;
-	tp.unknown_default_map = ct->unknown_initiators ==
-				 CONFIG_UNKNOWN_DEFAULT_MAP;
-	tp.rel_tgt_port_id = index + 1;
-	h = fp_add(h, &tp.id_ext, 8);
-	h = fp_add(h, &tp.ioc_guid, 8);
-	h = fp_add(h, &tp.ioc_guid_per_hca, 1);
-	h = fp_add(h, &tp.n_ports, sizeof(tp.n_ports));
-	h = fp_add(h, ct->ports, (size_t)ct->n_ports * sizeof(*ct->ports));
-	h = fp_add(h, &tp.unknown_default_map, 1);
-	h = fp_add(h, &tp.rel_tgt_port_id, 2);
-
-	if (create) {
-		ret = srp_target_create(s->engine, &tp, &t);
-		if (ret)
-			goto out;
-	}
-	/* Only the pass that creates the target reports offline LUNs. */
-	n = resolve_luns(ct->name, cfg, devs, ct->luns, ct->n_luns, create,
-			 view);
-	h = fp_view(h, view, n);
-	if (create) {
-		ret = srp_target_set_luns(t, view, n);
-		if (ret)
-			goto out;
-	}
-	for (unsigned int g = 0; g < ct->n_groups; g++) {
+	n = resolve_luns(ct->name, cfg, devs, ct->luns, ct->n_luns, mode, view);
+	ret = srp_maps_set_luns(m, view, n);
+	for (unsigned int g = 0; g < ct->n_groups && !ret; g++) {
 		const struct config_group *cg = &ct->groups[g];
 
 		n = resolve_luns(ct->name, cfg, devs, cg->luns, cg->n_luns,
-				 create, view);
-		h = fp_add(h, cg->name, strlen(cg->name));
-		h = fp_add(h, cg->initiators, (size_t)cg->n_initiators * 16);
-		h = fp_view(h, view, n);
-		if (create) {
-			ret = srp_target_add_group(
-				t, cg->name,
-				(const uint8_t(*)[16])cg->initiators,
-				cg->n_initiators, view, n);
-			if (ret)
-				goto out;
-		}
+				 mode, view);
+		ret = srp_maps_add_group(m, cg->name,
+					 (const uint8_t(*)[16])cg->initiators,
+					 cg->n_initiators, view, n);
 	}
-	if (create)
-		tgt_log(LOG_INFO, ct->name,
-			"exported as id_ext 0x%016llx ioc_guid 0x%016llx, %u LUN(s), %u group(s), unknown initiators %s",
-			(unsigned long long)tp.id_ext,
-			(unsigned long long)tp.ioc_guid, ct->n_luns,
-			ct->n_groups,
-			tp.unknown_default_map ? "see the default map" :
-						 "denied");
 out:
-	if (ret && t) {
-		srp_target_remove(t);
-		t = NULL;
-	}
 	free(view);
-	*fp = h;
-	if (out)
-		*out = t;
+	if (ret) {
+		srp_maps_free(m);
+		m = NULL;
+	}
+	*out = m;
 	return ret;
+}
+
+/*
+ * The identity of target ct (index in the config): what initiators log in
+ * to.  A change of any of it needs a relogin.
+ */
+static void target_identity(const struct daemon_srp *s,
+			    const struct config_target *ct, unsigned int index,
+			    struct srp_target_params *tp,
+			    struct daemon_target_id *id)
+{
+	memset(tp, 0, sizeof(*tp));
+	tp->name = ct->name;
+	tp->id_ext = ct->id_ext_auto ? s->node_guid : ct->id_ext;
+	tp->ioc_guid = ct->ioc_guid_auto ? s->node_guid : ct->ioc_guid;
+	tp->ioc_guid_per_hca = ct->ioc_guid_auto;
+	tp->ports = (const char(*)[64])ct->ports;
+	tp->n_ports = ct->n_ports;
+	tp->unknown_default_map = ct->unknown_initiators ==
+				  CONFIG_UNKNOWN_DEFAULT_MAP;
+	tp->rel_tgt_port_id = index + 1;
+	id->id_ext = tp->id_ext;
+	id->ioc_guid = tp->ioc_guid;
+	id->per_hca = tp->ioc_guid_per_hca;
+	id->rtpi = tp->rel_tgt_port_id;
+	id->ports = fp_add(0xcbf29ce484222325ULL, &tp->n_ports,
+			   sizeof(tp->n_ports));
+	id->ports = fp_add(id->ports, ct->ports,
+			   (size_t)ct->n_ports * sizeof(*ct->ports));
+}
+
+/* The first identity field that differs, or NULL. */
+static const char *identity_change(const struct daemon_target_id *a,
+				   const struct daemon_target_id *b)
+{
+	if (a->id_ext != b->id_ext)
+		return "id_ext";
+	if (a->ioc_guid != b->ioc_guid || a->per_hca != b->per_hca)
+		return "ioc_guid";
+	if (a->ports != b->ports)
+		return "ports";
+	if (a->rtpi != b->rtpi)
+		return "position in the configuration (relative target port id)";
+	return NULL;
+}
+
+/* Create target ct with its maps into dt. */
+static int create_target(struct daemon_srp *s, const struct config *cfg,
+			 const struct device_set *devs,
+			 const struct config_target *ct, unsigned int index,
+			 struct daemon_target *dt)
+{
+	struct srp_target_params tp;
+	struct srp_maps_effect eff;
+	struct srp_maps *m;
+	int ret;
+
+	target_identity(s, ct, index, &tp, &dt->id);
+	ret = build_maps(cfg, devs, ct, RESOLVE_LOG, &m);
+	if (ret)
+		return ret;
+	ret = srp_target_create(s->engine, &tp, &dt->t);
+	if (ret) {
+		srp_maps_free(m);
+		return ret;
+	}
+	/* No nexus yet: this only installs the maps (and attaches LUs). */
+	ret = srp_target_set_maps(dt->t, m, 0, &eff);
+	if (ret) {
+		srp_target_remove(dt->t);
+		dt->t = NULL;
+		return ret;
+	}
+	tgt_log(LOG_INFO, ct->name,
+		"exported as id_ext 0x%016llx ioc_guid 0x%016llx, %u LUN(s), %u group(s), unknown initiators %s",
+		(unsigned long long)tp.id_ext, (unsigned long long)tp.ioc_guid,
+		ct->n_luns, ct->n_groups,
+		tp.unknown_default_map ? "see the default map" : "denied");
+	return 0;
+}
+
+/* The running target named name, if its identity is id. */
+static struct daemon_target *find_target(struct daemon_srp *s, const char *name)
+{
+	for (unsigned int j = 0; j < s->n_targets; j++)
+		if (s->targets[j].t && !strcmp(s->targets[j].name, name))
+			return &s->targets[j];
+	return NULL;
+}
+
+unsigned int daemon_srp_busy(struct daemon_srp *s, const struct config *cfg,
+			     const struct device_set *devs,
+			     struct daemon_change_report *rep)
+{
+	unsigned int busy = 0;
+
+	if (!s->fabric)
+		return 0;
+	for (unsigned int i = 0; i < cfg->n_targets; i++) {
+		const struct config_target *ct = &cfg->targets[i];
+		struct daemon_target *dt = find_target(s, ct->name);
+		struct daemon_target_id id;
+		struct srp_target_params tp;
+		struct srp_maps_effect eff;
+		struct srp_maps *m;
+
+		if (!dt)
+			continue;
+		target_identity(s, ct, i, &tp, &id);
+		/* A relogin ends every command anyway. */
+		if (identity_change(&dt->id, &id) ||
+		    build_maps(cfg, devs, ct, RESOLVE_NEXT, &m))
+			continue;
+		srp_target_maps_effect(dt->t, m, &eff);
+		srp_maps_free(m);
+		busy += eff.busy_cmds;
+		if (eff.busy_cmds)
+			daemon_report_add(
+				rep,
+				"target %s: %u command(s) in flight on %u LUN(s) that leave an initiator's view",
+				ct->name, eff.busy_cmds, eff.busy_luns);
+	}
+	return busy;
+}
+
+/* Apply ct's maps to the running target dt live. */
+static void update_target(struct daemon_srp *s, const struct config *cfg,
+			  const struct device_set *devs,
+			  const struct config_target *ct,
+			  struct daemon_target *dt, unsigned int flags,
+			  struct daemon_change_report *rep)
+{
+	struct srp_maps_effect eff;
+	struct srp_maps *m;
+	int ret;
+
+	(void)s;
+	ret = build_maps(cfg, devs, ct, RESOLVE_QUIET, &m);
+	if (!ret)
+		ret = srp_target_set_maps(
+			dt->t, m,
+			flags & DAEMON_APPLY_FORCE ? SRP_MAPS_FORCE : 0, &eff);
+	if (ret == -EBUSY)
+		srp_maps_free(m);
+	if (ret) {
+		daemon_report_add(rep,
+				  "target %s: LUN maps not (fully) applied: %s",
+				  ct->name, strerror(-ret));
+		return;
+	}
+	if (eff.changed)
+		daemon_report_add(
+			rep,
+			"target %s: LUN view of %u session(s) changed live; they see REPORTED LUNS DATA HAS CHANGED",
+			ct->name, eff.changed);
+	if (eff.denied)
+		daemon_report_add(
+			rep,
+			"target %s: %u session(s) lost access and were logged out",
+			ct->name, eff.denied);
+	if (eff.busy_cmds)
+		daemon_report_add(
+			rep,
+			"target %s: %u command(s) in flight on LUNs that left a view were aborted (forced)",
+			ct->name, eff.busy_cmds);
 }
 
 static void daemon_srp_sync_targets(struct daemon_srp *s,
 				    const struct config *cfg,
-				    const struct device_set *devs)
+				    const struct device_set *devs,
+				    unsigned int flags,
+				    struct daemon_change_report *rep)
 {
 	struct daemon_target *next;
 
 	next = calloc(cfg->n_targets ? cfg->n_targets : 1, sizeof(*next));
 	if (!next) {
 		pr_err("targets: out of memory; keeping the running targets");
+		daemon_report_add(
+			rep,
+			"targets: out of memory; the running targets are kept");
 		return;
 	}
 	for (unsigned int i = 0; i < cfg->n_targets; i++) {
 		const struct config_target *ct = &cfg->targets[i];
-		struct daemon_target *old = NULL;
-		uint64_t fp;
+		struct daemon_target *old = find_target(s, ct->name);
+		struct srp_target_params tp;
+		struct daemon_target_id id;
+		const char *why;
 
 		snprintf(next[i].name, sizeof(next[i].name), "%s", ct->name);
-		for (unsigned int j = 0; j < s->n_targets; j++)
-			if (s->targets[j].t &&
-			    !strcmp(s->targets[j].name, ct->name))
-				old = &s->targets[j];
-		if (build_target(s, cfg, devs, ct, i, false, NULL, &fp)) {
-			/*
-			 * Out of memory: without a fingerprint we cannot
-			 * tell whether it changed, so leave it as it runs
-			 * (or absent); the next reload tries again.
-			 */
-			tgt_log(LOG_ERR, ct->name,
-				"out of memory; keeping the target as it runs");
-			if (old) {
-				next[i] = *old;
-				old->t = NULL;
-			}
-			continue;
-		}
-		if (old && old->fingerprint == fp) {
+		target_identity(s, ct, i, &tp, &id);
+		why = old ? identity_change(&old->id, &id) : NULL;
+		if (old && !why) {
+			update_target(s, cfg, devs, ct, old, flags, rep);
 			next[i] = *old;
 			old->t = NULL;
 			continue;
 		}
 		if (old) {
 			/*
-			 * Changed identity, LUN map or groups: log its
-			 * initiators out (T_LOGOUT); they reconnect and
-			 * see the new view.
+			 * What initiators log in to changed: log them out
+			 * (T_LOGOUT); ib_srp reconnects to the new identity
+			 * if it can (srptd.conf(5) RELOAD).
 			 */
+			unsigned int n = srp_target_sessions(old->t);
+
 			tgt_log(LOG_NOTICE, ct->name,
-				"definition changed; logging out its initiators");
+				"%s changed; logging out its initiators", why);
+			daemon_report_add(
+				rep,
+				"target %s: %s changed; its %u session(s) were logged out",
+				ct->name, why, n);
 			srp_target_remove(old->t);
 			old->t = NULL;
+		} else if (s->n_targets || s->started) {
+			daemon_report_add(rep, "target %s: added", ct->name);
 		}
-		if (build_target(s, cfg, devs, ct, i, true, &next[i].t, &fp))
+		if (create_target(s, cfg, devs, ct, i, &next[i])) {
 			tgt_log(LOG_ERR, ct->name, "cannot create the target");
-		else
+			daemon_report_add(rep, "target %s: cannot be created",
+					  ct->name);
+		} else {
 			daemon_srp_log_logins(s, &next[i], NULL);
-		next[i].fingerprint = fp;
+		}
 	}
 	for (unsigned int j = 0; j < s->n_targets; j++) {
 		if (s->targets[j].t) {
+			unsigned int n = srp_target_sessions(s->targets[j].t);
+
 			tgt_log(LOG_NOTICE, s->targets[j].name,
 				"removed; logging out its initiators");
+			daemon_report_add(
+				rep,
+				"target %s: removed; its %u session(s) were logged out",
+				s->targets[j].name, n);
 			srp_target_remove(s->targets[j].t);
 		}
 	}
 	free(s->targets);
 	s->targets = next;
 	s->n_targets = cfg->n_targets;
+	s->started = true;
 }
 
 int daemon_srp_apply(struct daemon_srp *s, const struct config *cfg,
-		     const struct device_set *devs)
+		     const struct device_set *devs, unsigned int flags,
+		     struct daemon_change_report *rep)
 {
 	int ret;
 
@@ -720,7 +853,7 @@ int daemon_srp_apply(struct daemon_srp *s, const struct config *cfg,
 		if (ret)
 			return ret;
 	}
-	daemon_srp_sync_targets(s, cfg, devs);
+	daemon_srp_sync_targets(s, cfg, devs, flags, rep);
 	return 0;
 }
 

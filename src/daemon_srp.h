@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 struct config;
+struct daemon_change_report;
 struct device_set;
 struct loop;
 struct daemon_srp;
@@ -26,10 +27,22 @@ int daemon_srp_create(struct loop *loop, const struct config *cfg,
 /*
  * Bring the fabric up if it is not yet (0, or -ENODEV while there is no
  * RDMA device: call again later), then make the targets match cfg and
- * devs.  Logs what it does.
+ * devs (doc/architecture.md "Live changes"): a target whose identity
+ * changed is re-created (its sessions logged out), the LUN maps of the
+ * others change live.  flags: DAEMON_APPLY_FORCE.  Logs what it does and
+ * reports it to rep (may be NULL).
  */
 int daemon_srp_apply(struct daemon_srp *s, const struct config *cfg,
-		     const struct device_set *devs);
+		     const struct device_set *devs, unsigned int flags,
+		     struct daemon_change_report *rep);
+/*
+ * Commands in flight on LUNs that applying cfg would take from a running
+ * session's view (devs as devices_sync() will leave them); each target
+ * with some gets a line in rep (may be NULL).
+ */
+unsigned int daemon_srp_busy(struct daemon_srp *s, const struct config *cfg,
+			     const struct device_set *devs,
+			     struct daemon_change_report *rep);
 bool daemon_srp_fabric_up(const struct daemon_srp *s);
 /*
  * Once the fabric is up it tracks devices itself (hot plug): the RDMA

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon_change.h"
 #include "devices.h"
 #include "log.h"
 #include "scsi/scsi.h"
@@ -146,9 +147,62 @@ struct device *devices_find(const struct device_set *set, const char *name)
 	return NULL;
 }
 
+/* Does d keep running for c: the same but for its size (resize live)? */
+static bool device_kept(const struct device *d, const struct config_device *c)
+{
+	struct config_device tmp = *c;
+
+	if (d->state != DEVICE_ONLINE)
+		return false;
+	tmp.size = d->cfg.size;
+	return config_device_equal(&d->cfg, &tmp);
+}
+
+struct scsi_lu *devices_kept_lu(const struct device_set *set,
+				const struct config_device *c)
+{
+	struct device *d = devices_find(set, c->name);
+
+	return d && device_kept(d, c) ? d->lu : NULL;
+}
+
+/*
+ * Kept device d gets size key c->size: resize live, or re-read the size
+ * of the file or block device when the size key is 0 (the administrator
+ * grew it).  Initiators that see it get CAPACITY DATA HAS CHANGED (SBC-3
+ * 5.16 READ CAPACITY reports the new size; SAM-5 5.14 unit attention).
+ */
+static void device_resize(struct device *d, const struct config_device *c,
+			  struct daemon_change_report *rep)
+{
+	uint64_t was = d->bdev.size;
+	int ret;
+
+	if (!d->engine->resize || (!c->size && !c->path[0]) ||
+	    (c->size == d->cfg.size && c->size))
+		return;
+	ret = d->engine->resize(&d->bdev, c->size);
+	if (ret) {
+		daemon_report_add(
+			rep,
+			"device %s: resize to %llu bytes failed: %s; it keeps %llu bytes",
+			c->name, (unsigned long long)c->size, strerror(-ret),
+			(unsigned long long)was);
+		return;
+	}
+	if (d->bdev.size == was)
+		return;
+	scsi_lu_capacity_changed(d->lu);
+	daemon_report_add(
+		rep,
+		"device %s: resized live from %llu to %llu bytes; its initiators see CAPACITY DATA HAS CHANGED",
+		c->name, (unsigned long long)was,
+		(unsigned long long)d->bdev.size);
+}
+
 void devices_sync(struct device_set *set, const struct config *cfg,
-		  unsigned int *opened, unsigned int *closed,
-		  unsigned int *failed)
+		  struct daemon_change_report *rep, unsigned int *opened,
+		  unsigned int *closed, unsigned int *failed)
 {
 	struct device **next;
 	unsigned int n = 0;
@@ -163,12 +217,12 @@ void devices_sync(struct device_set *set, const struct config *cfg,
 		const struct config_device *c = &cfg->devices[i];
 		struct device *d = devices_find(set, c->name);
 
-		if (d && d->state == DEVICE_ONLINE &&
-		    config_device_equal(&d->cfg, c)) {
-			/* Unchanged: keep it and its sessions untouched. */
+		if (d && device_kept(d, c)) {
+			/* Unchanged but maybe its size: sessions go on. */
 			for (unsigned int j = 0; j < set->n; j++)
 				if (set->dev[j] == d)
 					set->dev[j] = NULL;
+			device_resize(d, c, rep);
 			d->cfg = *c;
 			next[n++] = d;
 			continue;
@@ -193,14 +247,25 @@ void devices_sync(struct device_set *set, const struct config *cfg,
 				set->dev[j] = NULL;
 			}
 		}
-		if (device_open(d, DEVICES_DEFAULT_MAX_XFER))
+		if (device_open(d, DEVICES_DEFAULT_MAX_XFER)) {
 			(*failed)++;
-		else
+			daemon_report_add(rep, "device %s: cannot open: %s",
+					  c->name, strerror(-d->open_error));
+		} else {
 			(*opened)++;
+			daemon_report_add(rep, "device %s: opened (%llu bytes)",
+					  c->name,
+					  (unsigned long long)d->bdev.size);
+		}
 		next[n++] = d;
 	}
 	for (unsigned int j = 0; j < set->n; j++) {
-		if (set->dev[j] && device_retire(set, set->dev[j]))
+		if (!set->dev[j])
+			continue;
+		daemon_report_add(rep,
+				  "device %s: removed from the configuration",
+				  set->dev[j]->cfg.name);
+		if (device_retire(set, set->dev[j]))
 			(*closed)++;
 	}
 	free(set->dev);

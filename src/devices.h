@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "srptd/backend.h"
 
+struct daemon_change_report;
 struct scsi_lu;
 
 enum device_state {
@@ -45,14 +46,24 @@ struct device_set {
 
 /*
  * Make set match cfg: devices equal in both (config_device_equal) are kept
- * as they are, new or changed ones are opened, the rest closed.  Reports
- * counts for the reload log.  Never fails as a whole: a device that cannot
- * be opened is kept OFFLINE.  Devices leaving the set are retired, not
- * closed (see devices_reap()).
+ * as they are, and so are devices whose size alone changed: they are
+ * resized live (and a device sized by its file or block device re-reads
+ * that size); every initiator that sees a resized device gets CAPACITY
+ * DATA HAS CHANGED.  New or otherwise changed ones are opened, the rest
+ * closed.  Reports counts and a line per change to rep (may be NULL).
+ * Never fails as a whole: a device that cannot be opened is kept OFFLINE.
+ * Devices leaving the set are retired, not closed (see devices_reap()).
  */
 void devices_sync(struct device_set *set, const struct config *cfg,
-		  unsigned int *opened, unsigned int *closed,
-		  unsigned int *failed);
+		  struct daemon_change_report *rep, unsigned int *opened,
+		  unsigned int *closed, unsigned int *failed);
+/*
+ * The LU that config device c will be exported as once devices_sync()
+ * has run: that of the running device if it is kept (online, unchanged
+ * or resized), NULL if it will be opened anew (or stays offline).
+ */
+struct scsi_lu *devices_kept_lu(const struct device_set *set,
+				const struct config_device *c);
 /* Close retired devices no nexus uses any more; returns how many remain. */
 unsigned int devices_reap(struct device_set *set);
 void devices_close_all(struct device_set *set);

@@ -761,8 +761,12 @@ int bs_common_resize(struct srptd_bdev *bdev, uint64_t new_size)
 		if (ftruncate(bdev->fd, (off_t)new_size))
 			return -errno;
 	}
-	dev_log(LOG_NOTICE, bdev->name, "resized from %llu to %llu bytes",
-		(unsigned long long)bdev->size, (unsigned long long)new_size);
+	/* Re-reading an unchanged size (every reload) is not news. */
+	if (new_size != bdev->size)
+		dev_log(LOG_NOTICE, bdev->name,
+			"resized from %llu to %llu bytes",
+			(unsigned long long)bdev->size,
+			(unsigned long long)new_size);
 	bdev->size = new_size;
 	return 0;
 }
