@@ -4,8 +4,8 @@
 # everything test_install.sh checks for `cmake --install`
 # (install_checks.sh) at Debian's paths, plus what only a package has --
 # conffiles, the unit installed but not enabled, the programs run, the
-# DKMS source tree, versions that agree with CMakeLists.txt -- and lintian
-# finds no error.
+# DKMS source tree, versions that agree with CMakeLists.txt, Build-Depends
+# that agree with scripts/install-deps.sh -- and lintian finds no error.
 # Usage: test_packages.sh DEB_DIR
 set -u
 DEBS=${1:?usage: test_packages.sh DEB_DIR}
@@ -15,6 +15,23 @@ here=$(dirname "$0")
 top=$(cd "$here/../.." && pwd)
 . "$here/../lib/shtest.sh"
 . "$here/install_checks.sh"
+
+# debian/control's Build-Depends and scripts/install-deps.sh's build set
+# name the same libraries: each -dev package the script installs (but
+# the fuzzers' compiler runtime and dpkg-dev itself) is a build
+# dependency, and each build dependency is one the script installs.
+bdeps=$(sed -n '/^Build-Depends:/,/^[A-Z]/p' "$top/debian/control" |
+	sed 's/^Build-Depends://; /^[A-Z]/d' | tr ',' '\n' |
+	sed 's/[[(<].*//; s/[[:space:]]//g' | grep -v '^$' | sort -u)
+ideps=$(sed -n '/^PKGS="/,/"$/p' "$top/scripts/install-deps.sh" |
+	tr -d '"' | sed 's/^PKGS=//' | tr ' ' '\n' | grep -v '^$' | sort -u)
+missing=$(comm -23 <(grep -- '-dev$' <<<"$ideps" | grep -vE '^(libclang-rt-.*|dpkg-dev)$') \
+	<(echo "$bdeps"))
+extra=$(comm -23 <(grep -vE '^(debhelper-compat|dh-sequence-dkms)$' <<<"$bdeps") \
+	<(echo "$ideps"))
+[ -z "$missing$extra" ] &&
+	ok "debian/control Build-Depends agree with scripts/install-deps.sh" ||
+	fail "debian/control Build-Depends agree with scripts/install-deps.sh: missing [$missing] not installed by the script [$extra]"
 
 version=$(sed -n 's/^project(srptd VERSION \([^ )]*\).*/\1/p' "$top/CMakeLists.txt")
 deb=$DEBS/srptd_${version}_$(dpkg --print-architecture).deb
