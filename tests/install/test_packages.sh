@@ -79,6 +79,21 @@ check "DKMS source tree in /usr/src/srptd-isdm-$isdm" \
 	test -f "$src/srptd_isdm.c" -a -f "$src/Kbuild" -a -f "$src/Makefile"
 check "DKMS tree's dkms.conf is contrib/srptd-isdm's" \
 	cmp "$src/dkms.conf" "$top/contrib/srptd-isdm/dkms.conf"
+# What DKMS runs (dkms.conf's MAKE) on the packaged tree, against the
+# headers of the kernel the VM suite boots (scripts/install-deps.sh --vm
+# installs them; contrib/srptd-isdm/build-test.sh does the same from the
+# source tree).
+kver=$(apt-cache depends linux-image-amd64 2>/dev/null |
+	sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*\)$/\1/p' | head -n 1)
+if [ -n "$kver" ] && [ -d "/usr/src/linux-headers-$kver" ]; then
+	cp -r "$src" "$ROOT/dkms-build"
+	kdir=/usr/src/linux-headers-$kver
+	check "the DKMS tree builds srptd_isdm.ko for $kver" bash -c \
+		"make -s -C '$ROOT/dkms-build' KVER=$kver KDIR=$kdir &&
+		 test -f '$ROOT/dkms-build/srptd_isdm.ko'"
+else
+	fail "the DKMS tree builds: no headers for the VM kernel '$kver' (scripts/install-deps.sh --vm)"
+fi
 check "srptd-isdm-dkms depends on dkms" \
 	grep -qw dkms <(dpkg-deb -f "$dkms" Depends)
 
