@@ -112,6 +112,12 @@ if [ "${SRPTD_SKIP_VM:-0}" != 1 ]; then
 	stage "VM suite: multipath failover, LIO and srptd"
 	tests/vm/run.sh --no-deps --target lio,srptd --srptd build/src/srptd \
 		--checks multipath
+	# libiscsi's SCSI conformance suite on the sg device of an ib_srp
+	# disk, LIO and srptd in the same boot: figures side by side
+	# (doc/scsi-conformance.md); fails only if the tool cannot run.
+	stage "VM suite: libiscsi conformance, LIO and srptd"
+	tests/vm/run.sh --no-deps --target lio,srptd --srptd build/src/srptd \
+		--checks conformance --timeout 2400
 	# The verbs fabric on its own: smoke, SRP on it, device hot-plug.
 	stage "VM: verbs fabric tests (ASan+UBSan)"
 	tests/unit/fabric/verbs_vm_tests.sh build-asan --no-deps

@@ -24,6 +24,9 @@
 #   --mp-seconds S  fio time per multipath scenario run (default 45)
 #   --mp-scsi-timeout S  SCSI command timeout of the multipath path disks
 #                   (default 30, sd's default; blktests' srp group uses 1)
+#   --cf-tests T    iscsi-test-cu test family/suite for --checks conformance
+#                   (default SCSI)
+#   --cf-seconds S  time limit of iscsi-test-cu per target (default 900)
 #   --accel A       tcg (default) or kvm
 #   --no-deps       do not run scripts/install-deps.sh --vm
 #   --gcov DIR      the binary was built with gcc --coverage in build
@@ -68,6 +71,8 @@ mpsec=45
 mptmo=30
 srptd_caps=
 srptd_strace=0
+cftests=SCSI
+cfsec=900
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -87,6 +92,8 @@ while [ $# -gt 0 ]; do
 	--repeat) repeat=$2; shift ;;
 	--mp-seconds) mpsec=$2; shift ;;
 	--mp-scsi-timeout) mptmo=$2; shift ;;
+	--cf-tests) cftests=$2; shift ;;
+	--cf-seconds) cfsec=$2; shift ;;
 	--gcov) gcov=$(realpath "$2"); shift ;;
 	-h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -160,7 +167,8 @@ key=$({
 	dpkg-query -W busybox-static dash kmod iproute2 ibverbs-utils \
 		ibverbs-providers libibverbs1 librdmacm1 libibumad3 rdmacm-utils fio sg3-utils \
 		lsscsi util-linux coreutils libc6 multipath-tools udev dmsetup \
-		libdevmapper1.02.1 e2fsprogs 2>/dev/null
+		libdevmapper1.02.1 e2fsprogs libiscsi-bin libiscsi7 libcunit1 \
+		2>/dev/null
 } | sha256sum | cut -c1-16)
 base=$cache/initramfs-$kver-$key.cpio
 if [ ! -s "$base" ]; then
@@ -231,6 +239,7 @@ append="$append vmrig.targets=$target vmrig.wd=$wd vmrig.checks=$checks"
 append="$append vmrig.repeat=$repeat vmrig.mpsec=$mpsec vmrig.mptmo=$mptmo"
 [ -n "$srptd_caps" ] && append="$append vmrig.srptdcaps=$srptd_caps"
 [ "$srptd_strace" = 1 ] && append="$append vmrig.srptdstrace=1"
+append="$append vmrig.cftests=$cftests vmrig.cfsec=$cfsec"
 serial3=()
 if [ -n "$gcov" ]; then
 	append="$append vmrig.gcov=1" # counters come back on ttyS2

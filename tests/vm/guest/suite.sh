@@ -28,6 +28,9 @@
 #            paths (rxe0 IPv4, rxe1 IPv6) with multipathd and udev: fio
 #            verify on the map while the paths log out and in (raw, ext4)
 #            and while sg_reset -d/-b alternate on each path (multipath.sh)
+#   conformance (only when named; not part of "all") libiscsi's SCSI
+#            conformance suite (iscsi-test-cu --dataloss) on LUN 0's sg
+#            device; tallies per target, side by side (conformance.sh)
 #   perf     4K random read IOPS and 1M sequential read MiB/s (INFO lines)
 #   compare  (with both lio and srptd in VMRIG_TARGETS; also run by "perf")
 #            both targets up at once, 4K random reads alternating between
@@ -37,6 +40,7 @@
 . /vm/lib.sh
 . /vm/multipath.sh
 . /vm/multidev.sh
+. /vm/conformance.sh
 
 FIO_TIMEOUT=150
 
@@ -623,6 +627,8 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 	fi
 	want perf && run_check perf chk_perf
 	target_extra_checks
+	# Last before logout: it writes the whole LUN and may leave it reserved.
+	want_named conformance && run_check libiscsi chk_libiscsi
 	run_check logout chk_logout
 	want_named multipath && mp_checks
 	run_check stop chk_stop
@@ -694,4 +700,5 @@ if has_target lio && has_target srptd && { want compare || want perf; }; then
 fi
 
 mp_summary
+conformance_summary
 report "INFO suite_seconds=$(elapsed "$t_suite")"

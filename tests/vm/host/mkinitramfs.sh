@@ -33,6 +33,7 @@ BINARIES="/usr/bin/dash /usr/bin/kmod /usr/sbin/ip /usr/bin/rdma
 /usr/bin/sg_modes /usr/bin/sg_opcodes /usr/bin/sg_rtpg /usr/bin/sg_reset
 /usr/bin/sg_turs /usr/bin/sg_raw /usr/bin/lsscsi /usr/sbin/blockdev
 /usr/bin/timeout /usr/bin/stty
+/usr/bin/iscsi-test-cu
 /usr/lib/x86_64-linux-gnu/libibverbs/librxe-rdmav34.so
 /usr/lib/x86_64-linux-gnu/librdmacm.so.1
 /usr/lib/x86_64-linux-gnu/libibumad.so.3"
