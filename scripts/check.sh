@@ -95,9 +95,12 @@ if [ "${SRPTD_SKIP_VM:-0}" != 1 ]; then
 	# on real verbs (Soft-RoCE in QEMU), every check group.
 	stage "VM suite: srptd with the Linux ib_srp initiator"
 	tests/vm/run.sh --target srptd --srptd build/src/srptd
-	# The same daemon under ASan+UBSan on the real verbs data path.
-	stage "VM suite: srptd under ASan+UBSan"
+	# The same daemon under ASan+UBSan on the real verbs data path, with
+	# no capability at all: the unit keeps only CAP_CHOWN, for the
+	# control socket's group (systemd/srptd.service.in).
+	stage "VM suite: srptd under ASan+UBSan, no capabilities"
 	tests/vm/run.sh --no-deps --target srptd --srptd build-asan/src/srptd \
+		--srptd-caps none \
 		--checks scsi,fio,reset,relogin,chcount,remove,restart,reload,multidev
 	# And under ThreadSanitizer: only here do the I/O worker threads run
 	# beside the main thread (the loopback fabric is single-threaded).  A
