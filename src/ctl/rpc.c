@@ -275,7 +275,8 @@ char *ctl_rpc_handle(const struct ctl_method *const *tables, struct ctl_call *c,
 	/* Exactly one JSON value and nothing but white space after it. */
 	if (req && jerr == json_tokener_success) {
 		for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
-			if (!strchr(" \t\r", line[i]))
+			/* strchr() would match a NUL: not white space. */
+			if (!line[i] || !strchr(" \t\r", line[i]))
 				jerr = json_tokener_error_parse_unexpected;
 	}
 	json_tokener_free(tok);

@@ -189,6 +189,32 @@ static void test_parse_errors(void **state)
 	assert_int_equal(calls, 0);
 }
 
+/*
+ * A NUL byte after the value is not white space (found while writing
+ * tests/fuzz/fuzz_ctl_rpc.c: strchr() matched the string terminator).
+ */
+static void test_nul_after_value(void **state)
+{
+	static const char line[] =
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"test.empty\"} \0";
+	struct ctl_call c = { .uid = 0, .pid = 1 };
+	struct json_object *o, *e;
+	char *rsp;
+
+	(void)state;
+	calls = 0;
+	/* The line as the server hands it over: every byte before '\n'. */
+	rsp = ctl_rpc_handle(tables, &c, line, sizeof(line) - 1);
+	assert_non_null(rsp);
+	o = json_tokener_parse(rsp);
+	free(rsp);
+	assert_non_null(o);
+	e = get(o, "error");
+	assert_int_equal(json_object_get_int(get(e, "code")), CTL_E_PARSE);
+	json_object_put(o);
+	assert_int_equal(calls, 0);
+}
+
 static void test_invalid_requests(void **state)
 {
 	calls = 0;
@@ -338,6 +364,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_result),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_nul_after_value),
 		cmocka_unit_test(test_invalid_requests),
 		cmocka_unit_test(test_unknown_method),
 		cmocka_unit_test(test_invalid_params),
