@@ -201,3 +201,18 @@ write("scsi_cdb", "request_sense_start_stop",
 write("scsi_cdb", "short_data_out",
       rec(TUR) + rec(c10(0x2a, 0, 8), b"\x12" * 700, exact=True) +
       rec(bytes([0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0]), unmap_list[:10], exact=True))
+
+# --- fuzz_ctl_rpc: one request line each (doc/control.md) ---
+write("ctl_rpc", "echo_all_types",
+      b'{"jsonrpc":"2.0","id":1,"method":"echo","params":{"s":"x","i":-5,'
+      b'"b":true,"o":{"k":[1,2]},"a":["q",null]}}')
+write("ctl_rpc", "fail_message",
+      b'{"jsonrpc":"2.0","id":"a","method":"fail","params":{"s":"dev"}}')
+write("ctl_rpc", "fail_params",
+      b'{"jsonrpc":"2.0","id":2,"method":"fail","params":{"s":"v","b":true}}')
+write("ctl_rpc", "notification", b'{"jsonrpc":"2.0","method":"none"}')
+write("ctl_rpc", "unknown_method", b'{"jsonrpc":"2.0","id":3.5,"method":"nope"}')
+write("ctl_rpc", "batch", b'[{"jsonrpc":"2.0","id":1,"method":"none"}]')
+write("ctl_rpc", "bad_version", b'{"jsonrpc":"1.0","id":null,"method":"none"}')
+write("ctl_rpc", "trailing", b'{"jsonrpc":"2.0","id":4,"method":"none"} \t x')
+write("ctl_rpc", "bare_number", b'12345')
