@@ -19,10 +19,13 @@
 
 #include "config/config.h"
 #include "ctl/ctl.h"
+#include "ctl/metrics_http.h"
+#include "ctl/prometheus.h"
 #include "daemon.h"
 #include "daemon_change.h"
 #include "daemon_dm.h"
 #include "daemon_srp.h"
+#include "daemon_stats.h"
 #include "devices.h"
 #include "log.h"
 #include "loop.h"
@@ -63,6 +66,7 @@ struct daemon {
 	struct device_set devices;
 	struct daemon_srp *srp;
 	struct daemon_dm *dm;
+	struct metrics_http *metrics; /* daemon.metrics endpoint */
 	struct loop_timer *drain_timer;
 	unsigned int pending_drains; /* components still draining on stop */
 	int exit_code;
@@ -232,6 +236,41 @@ static void daemon_sync_devices(struct daemon *d,
 			opened, closed, failed);
 }
 
+/* GET /metrics: a snapshot of the statistics, rendered. */
+static int daemon_render_metrics(void *ctx, char **text, size_t *len)
+{
+	struct daemon *d = ctx;
+	struct daemon_stats *s;
+	int ret;
+
+	ret = daemon_stats_collect(&d->devices, d->srp, d->generation, &s);
+	if (ret)
+		return ret;
+	ret = prometheus_render(s, text, len);
+	daemon_stats_free(s);
+	return ret;
+}
+
+/* daemon.metrics changed: start, stop or move the endpoint now. */
+static void daemon_apply_metrics(struct daemon *d,
+				 struct daemon_change_report *rep)
+{
+	const char *want = d->cfg->daemon.metrics;
+
+	if (!strcmp(want, metrics_http_address(d->metrics)))
+		return;
+	if (metrics_http_apply(d->metrics, want))
+		daemon_report_add(
+			rep,
+			"daemon.metrics: cannot serve on %s; the endpoint is off (the log says why)",
+			want);
+	else if (want[0])
+		daemon_report_add(
+			rep, "daemon.metrics: serving http://%s/metrics", want);
+	else
+		daemon_report_add(rep, "daemon.metrics: endpoint off");
+}
+
 static void daemon_report_restart(void *arg, const char *key)
 {
 	daemon_report_add(
@@ -314,6 +353,7 @@ int daemon_apply_config(struct daemon *d, struct config *next,
 	daemon_sync_devices(d, rep);
 	daemon_apply_srp(d, flags, rep);
 	devices_reap(&d->devices);
+	daemon_apply_metrics(d, rep);
 	daemon_report_add(rep, "configuration generation %llu applied",
 			  (unsigned long long)d->generation);
 	daemon_status(d);
@@ -600,6 +640,12 @@ int daemon_create(const struct daemon_opts *opts, struct config *cfg,
 	if (ret)
 		goto err;
 	daemon_srp_on_port_event(d->srp, daemon_on_port_event, d);
+	ret = metrics_http_create(d->loop, daemon_render_metrics, d,
+				  &d->metrics);
+	if (ret)
+		goto err;
+	/* A failure is logged and leaves the endpoint off, as on reload. */
+	metrics_http_apply(d->metrics, d->cfg->daemon.metrics);
 
 	/* Force a first report even when there are no devices. */
 	d->n_rdma_devices = ~0u;
@@ -647,6 +693,7 @@ void daemon_destroy(struct daemon *d)
 	 * is gone; after a stop timeout the process exits with them.
 	 */
 	ctl_server_destroy(d->ctl);
+	metrics_http_destroy(d->metrics);
 	daemon_dm_destroy(d->dm);
 	if (d->srp && daemon_srp_idle(d->srp)) {
 		daemon_srp_destroy(d->srp);

@@ -21,6 +21,7 @@
 #include "loop.h"
 #include "scsi/scsi.h"
 #include "srp/srp_engine.h"
+#include "srp/srp_stats.h"
 #include "util.h"
 
 #define DAEMON_AUTO_WORKERS_MAX 16
@@ -890,6 +891,11 @@ void daemon_srp_get_info(const struct daemon_srp *s,
 void daemon_srp_stop(struct daemon_srp *s)
 {
 	srp_engine_stop(s->engine);
+}
+
+int daemon_srp_stats(struct daemon_srp *s, struct srp_stats_snapshot **out)
+{
+	return srp_engine_stats_snapshot(s->engine, out);
 }
 
 bool daemon_srp_idle(const struct daemon_srp *s)

@@ -20,6 +20,7 @@ struct daemon_change_report;
 struct device_set;
 struct loop;
 struct daemon_srp;
+struct srp_stats_snapshot;
 struct srp_target;
 
 int daemon_srp_create(struct loop *loop, const struct config *cfg,
@@ -85,6 +86,8 @@ struct daemon_srp_info {
 };
 void daemon_srp_get_info(const struct daemon_srp *s,
 			 struct daemon_srp_info *out);
+/* The engine's statistics snapshot (srp_engine_stats_snapshot()). */
+int daemon_srp_stats(struct daemon_srp *s, struct srp_stats_snapshot **out);
 /* Start logging out every initiator; poll daemon_srp_idle(). */
 void daemon_srp_stop(struct daemon_srp *s);
 bool daemon_srp_idle(const struct daemon_srp *s);

@@ -47,6 +47,8 @@ struct config_daemon {
 	char include_dir[256];
 	char control_socket[108]; /* sun_path; "" = no control socket */
 	char control_group[64]; /* "" = root only */
+	/* Prometheus endpoint: "" = off, else a loopback "addr:port". */
+	char metrics[64];
 };
 
 struct config_fabric {

@@ -94,6 +94,7 @@ enum cfg_reload {
 #define CFG_K_FROM_BACKEND (1u << 4) /* default: backend_defaults.<key> */
 #define CFG_K_DUMP_IF_SET (1u << 5) /* dump only a non-zero/non-empty value */
 #define CFG_K_DUMP_INLINE (1u << 6) /* dump the key's group on one line */
+#define CFG_K_LOOPBACK (1u << 7) /* CFG_T_ADDRESS: loopback addresses only */
 
 struct cfg_key {
 	const char *path; /* within its section: "fabric.rdma_cm.listen" */

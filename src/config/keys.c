@@ -45,6 +45,13 @@ static const struct cfg_key cfg_top_keys[] = {
 	  .size = BUF(struct config, daemon.control_group), .def_s = "",
 	  .reload = CFG_RELOAD_LIVE,
 	  .flags = CFG_K_EMPTY_OK | CFG_K_MAIN_ONLY },
+	/*
+	 * The metrics endpoint has no authentication: loopback only (a
+	 * local agent or an SSH tunnel brings it further).
+	 */
+	{ "daemon.metrics", CFG_T_ADDRESS, TOP(daemon.metrics),
+	  .size = BUF(struct config, daemon.metrics), .def_s = "",
+	  .reload = CFG_RELOAD_LIVE, .flags = CFG_K_LOOPBACK },
 	/* The fabric is set up once at start: a change needs a restart (the
 	 * DM agent's keys aside). */
 	{ "fabric.ports", CFG_T_PORTS, TOP(fabric.ports), TOP(fabric.n_ports),

@@ -5,11 +5,13 @@
  * keys and the daemon, fabric and backend_defaults groups (a later file
  * overrides an earlier one key by key).
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 
 #include "config/internal.h"
 #include "log.h"
@@ -145,9 +147,21 @@ static int cfg_get_log_components(struct cfg_ctx *ctx,
 	return 0;
 }
 
+/* 127.0.0.0/8 or ::1 (RFC 1122 3.2.1.3, RFC 4291 2.5.3). */
+static bool cfg_is_loopback(const char *addr)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, addr, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
 /* "" (off) or an address, kept as written. */
 static int cfg_get_address(struct cfg_ctx *ctx, const config_setting_t *s,
-			   const char *where, char *buf, size_t size)
+			   const char *where, char *buf, size_t size,
+			   bool loopback)
 {
 	struct config_listen l;
 	char tmp[256];
@@ -156,6 +170,12 @@ static int cfg_get_address(struct cfg_ctx *ctx, const config_setting_t *s,
 		return -EINVAL;
 	if (tmp[0] && cfg_get_listen(ctx, s, where, &l))
 		return -EINVAL;
+	if (tmp[0] && loopback && !cfg_is_loopback(l.addr)) {
+		cfg_err(ctx, s,
+			"%s: \"%s\" is not a loopback address (127.0.0.0/8 or [::1]): the endpoint has no authentication",
+			where, tmp);
+		return -EINVAL;
+	}
 	cfg_copy(buf, size, tmp);
 	return 0;
 }
@@ -243,7 +263,8 @@ int cfg_key_parse(struct cfg_ctx *ctx, const struct cfg_key *k,
 		return cfg_get_abspath(ctx, s, where, p, k->size,
 				       k->flags & CFG_K_EMPTY_OK);
 	case CFG_T_ADDRESS:
-		return cfg_get_address(ctx, s, where, p, k->size);
+		return cfg_get_address(ctx, s, where, p, k->size,
+				       k->flags & CFG_K_LOOPBACK);
 	case CFG_T_LOG_LEVEL:
 		return cfg_get_log_level(ctx, s, where, p);
 	case CFG_T_LOG_COMPONENTS:

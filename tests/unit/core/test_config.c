@@ -150,6 +150,7 @@ static void test_minimal_defaults(void **state)
 	assert_string_equal(cfg->daemon.control_socket,
 			    "/run/srptd/srptd.sock");
 	assert_string_equal(cfg->daemon.control_group, "");
+	assert_string_equal(cfg->daemon.metrics, ""); /* off */
 	assert_int_equal(f->n_ports, 1);
 	assert_string_equal(f->ports[0], "*");
 	assert_true(f->ib_cm_enabled);
@@ -218,6 +219,7 @@ static void test_full_values(void **state)
 	assert_string_equal(cfg->daemon.include_dir, "/nonexistent/srptd.d");
 	assert_string_equal(cfg->daemon.control_socket, "");
 	assert_string_equal(cfg->daemon.control_group, "srptd-admin");
+	assert_string_equal(cfg->daemon.metrics, "[::1]:9108");
 	assert_int_equal(cfg->daemon.log_level, LOG_DEBUG);
 	assert_int_equal(cfg->daemon.log_components,
 			 1u << LOG_C_CM | 1u << LOG_C_SCSI |
@@ -266,7 +268,7 @@ static void test_full_values(void **state)
 	assert_string_equal(d->product, "Fast Disk");
 	assert_string_equal(d->revision, "1.2");
 	assert_string_equal(d->file, fixture("valid_full.conf"));
-	assert_int_equal(d->line, 29);
+	assert_int_equal(d->line, 30);
 
 	/* Defaults from backend_defaults and the per-device defaults. */
 	d = dev(cfg, "img");
@@ -584,7 +586,7 @@ static const struct bad_fixture {
 	    "@/bad_guid.conf:6: target \"t3\" id_ext: \"automatic\" is not a GUID (expected \"auto\", 16 hex digits or xxxx:xxxx:xxxx:xxxx)",
 	    NULL } },
 	{ "bad_listen.conf",
-	  { "@/bad_listen.conf:2: unknown setting \"metrics\" in daemon",
+	  { "@/bad_listen.conf:2: daemon.metrics: \"192.0.2.1:9108\" is not a loopback address (127.0.0.0/8 or [::1]): the endpoint has no authentication",
 	    "@/bad_listen.conf:5: fabric.rdma_cm.listen: invalid address \"0.0.0.0\" (expected \"IPv4:port\" or \"[IPv6]:port\")",
 	    "@/bad_listen.conf:5: fabric.rdma_cm.listen: invalid address \"::1:5000\" (expected \"IPv4:port\" or \"[IPv6]:port\")",
 	    "@/bad_listen.conf:5: fabric.rdma_cm.listen: invalid address \"[::1]:0\" (expected \"IPv4:port\" or \"[IPv6]:port\")",
@@ -675,7 +677,7 @@ static const struct bad_fixture {
 	{ "bad_unknown_keys.conf",
 	  { "@/bad_unknown_keys.conf:2: unknown setting \"colour\"",
 	    "@/bad_unknown_keys.conf:4: unknown setting \"log_levle\" in daemon",
-	    "@/bad_unknown_keys.conf:5: unknown setting \"metrics\" in daemon",
+	    "@/bad_unknown_keys.conf:5: unknown setting \"metrix\" in daemon",
 	    "@/bad_unknown_keys.conf:8: unknown setting \"service_id\" in fabric.ib_cm",
 	    "@/bad_unknown_keys.conf:9: unknown setting \"backlog\" in fabric.rdma_cm",
 	    "@/bad_unknown_keys.conf:10: unknown setting \"qdepth\" in fabric",

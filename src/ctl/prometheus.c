@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Prometheus text exposition format (version 0.0.4) of the statistics
+ * snapshot (prometheus.h).  Following the Prometheus naming conventions:
+ * one srptd_ prefix, base units (seconds, bytes), _total on counters, the
+ * level in the name (srptd_device_..., srptd_target_..., srptd_session_...,
+ * srptd_worker_...) and what is counted in labels (direction, sense key),
+ * so that sum() over a family never adds a thing twice.  Every family
+ * gets its HELP and TYPE lines once, followed by all its samples.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/prometheus.h"
+#include "daemon_stats.h"
+#include "srptd/version.h"
+
+/* The four levels a family exists at: each entity has labels and io. */
+enum prom_level { PROM_DEVICE, PROM_TARGET, PROM_SESSION, PROM_WORKER };
+
+static const char *const prom_level_names[] = {
+	[PROM_DEVICE] = "device",
+	[PROM_TARGET] = "target",
+	[PROM_SESSION] = "session",
+	[PROM_WORKER] = "worker",
+};
+
+static const char *const prom_dirs[SRP_STATS_NDIR] = {
+	[SRP_STATS_READ] = "read",
+	[SRP_STATS_WRITE] = "write",
+	[SRP_STATS_OTHER] = "other",
+};
+
+/* Sense keys, SPC-4 4.5.6 table 27 (lower case, as label values). */
+static const char *const prom_sense_keys[16] = {
+	"no_sense",	   "recovered_error", "not_ready",
+	"medium_error",	   "hardware_error",  "illegal_request",
+	"unit_attention",  "data_protect",    "blank_check",
+	"vendor_specific", "copy_aborted",    "aborted_command",
+	"obsolete_0c",	   "volume_overflow", "miscompare",
+	"completed",
+};
+
+/* A label value: backslash, double quote and newline escaped. */
+static void prom_label(FILE *f, const char *name, const char *v)
+{
+	fprintf(f, "%s=\"", name);
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f);
+		if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+	fputc('"', f);
+}
+
+static unsigned int prom_count(const struct daemon_stats *s, enum prom_level l)
+{
+	switch (l) {
+	case PROM_DEVICE:
+		return s->n_devices;
+	case PROM_TARGET:
+		return s->srp->n_targets;
+	case PROM_SESSION:
+		return s->srp->n_sessions;
+	case PROM_WORKER:
+		return s->srp->n_workers;
+	}
+	return 0;
+}
+
+/* The labels identifying entity i of level l (no braces). */
+static void prom_entity(FILE *f, const struct daemon_stats *s,
+			enum prom_level l, unsigned int i)
+{
+	char idx[16];
+
+	switch (l) {
+	case PROM_DEVICE:
+		prom_label(f, "device", s->devices[i].name);
+		break;
+	case PROM_TARGET:
+		prom_label(f, "target", s->srp->targets[i].name);
+		break;
+	case PROM_SESSION:
+		prom_label(f, "target", s->srp->sessions[i].target);
+		fputc(',', f);
+		prom_label(f, "session", s->srp->sessions[i].initiator);
+		break;
+	case PROM_WORKER:
+		snprintf(idx, sizeof(idx), "%u", s->srp->workers[i].index);
+		prom_label(f, "worker", idx);
+		break;
+	}
+}
+
+static const struct srp_io_stats *prom_io(const struct daemon_stats *s,
+					  enum prom_level l, unsigned int i)
+{
+	switch (l) {
+	case PROM_DEVICE:
+		return &s->devices[i].io;
+	case PROM_TARGET:
+		return &s->srp->targets[i].io;
+	case PROM_SESSION:
+		return &s->srp->sessions[i].io;
+	case PROM_WORKER:
+		return &s->srp->workers[i].io;
+	}
+	return NULL;
+}
+
+static void prom_head(FILE *f, enum prom_level l, const char *name,
+		      const char *type, const char *help)
+{
+	fprintf(f, "# HELP srptd_%s_%s %s\n# TYPE srptd_%s_%s %s\n",
+		prom_level_names[l], name, help, prom_level_names[l], name,
+		type);
+}
+
+/* One sample: srptd_<level>_<name>{<entity>[,extra]} value. */
+static void prom_sample(FILE *f, const struct daemon_stats *s,
+			enum prom_level l, unsigned int i, const char *name,
+			const char *extra, uint64_t v)
+{
+	fprintf(f, "srptd_%s_%s{", prom_level_names[l], name);
+	prom_entity(f, s, l, i);
+	if (extra)
+		fprintf(f, ",%s", extra);
+	fprintf(f, "} %" PRIu64 "\n", v);
+}
+
+/* The counter families of one level. */
+static void prom_io_families(FILE *f, const struct daemon_stats *s,
+			     enum prom_level l)
+{
+	unsigned int n = prom_count(s, l), i, d, k;
+	char extra[64];
+
+	prom_head(f, l, "commands_total", "counter",
+		  "SCSI commands answered, by data direction.");
+	for (i = 0; i < n; i++)
+		for (d = 0; d < SRP_STATS_NDIR; d++) {
+			snprintf(extra, sizeof(extra), "direction=\"%s\"",
+				 prom_dirs[d]);
+			prom_sample(f, s, l, i, "commands_total", extra,
+				    prom_io(s, l, i)->cmds[d]);
+		}
+	prom_head(f, l, "read_bytes_total", "counter",
+		  "Bytes of data-in sent to initiators.");
+	for (i = 0; i < n; i++)
+		prom_sample(f, s, l, i, "read_bytes_total", NULL,
+			    prom_io(s, l, i)->bytes_read);
+	prom_head(f, l, "written_bytes_total", "counter",
+		  "Bytes of data-out fetched from initiators.");
+	for (i = 0; i < n; i++)
+		prom_sample(f, s, l, i, "written_bytes_total", NULL,
+			    prom_io(s, l, i)->bytes_written);
+	prom_head(
+		f, l, "check_conditions_total", "counter",
+		"Commands answered with CHECK CONDITION, by sense key (keys seen so far).");
+	for (i = 0; i < n; i++)
+		for (k = 0; k < 16; k++) {
+			uint64_t v = prom_io(s, l, i)->sense_key[k];
+
+			if (!v)
+				continue;
+			snprintf(extra, sizeof(extra), "sense_key=\"%s\"",
+				 prom_sense_keys[k]);
+			prom_sample(f, s, l, i, "check_conditions_total", extra,
+				    v);
+		}
+	prom_head(
+		f, l, "status_errors_total", "counter",
+		"Commands answered with BUSY, RESERVATION CONFLICT, TASK SET FULL or another non-GOOD status without sense.");
+	for (i = 0; i < n; i++)
+		prom_sample(f, s, l, i, "status_errors_total", NULL,
+			    prom_io(s, l, i)->status_errors);
+	prom_head(
+		f, l, "aborted_commands_total", "counter",
+		"Commands ended without a response (task management, logout, connection loss).");
+	for (i = 0; i < n; i++)
+		prom_sample(f, s, l, i, "aborted_commands_total", NULL,
+			    prom_io(s, l, i)->aborted);
+	if (l != PROM_DEVICE) {
+		prom_head(f, l, "task_management_total", "counter",
+			  "SRP task management requests answered.");
+		for (i = 0; i < n; i++)
+			prom_sample(f, s, l, i, "task_management_total", NULL,
+				    prom_io(s, l, i)->tmfs);
+	}
+}
+
+/* Latency histograms: cumulative buckets in seconds, _sum and _count. */
+static void prom_histograms(FILE *f, const struct daemon_stats *s,
+			    enum prom_level l)
+{
+	static const char name[] = "command_duration_seconds";
+	unsigned int n = prom_count(s, l);
+	char extra[96];
+
+	prom_head(
+		f, l, name, "histogram",
+		"Time from receiving a command to sending its response, by data direction.");
+	for (unsigned int i = 0; i < n; i++) {
+		const struct srp_io_stats *io = prom_io(s, l, i);
+
+		for (unsigned int d = 0; d < SRP_STATS_NDIR; d++) {
+			uint64_t cum = 0;
+
+			for (unsigned int b = 0; b < SRP_STATS_LAT_BUCKETS;
+			     b++) {
+				uint64_t le = srp_stats_bucket_le_us(b);
+
+				cum += io->lat[d][b];
+				if (le == UINT64_MAX)
+					snprintf(extra, sizeof(extra),
+						 "direction=\"%s\",le=\"+Inf\"",
+						 prom_dirs[d]);
+				else
+					snprintf(extra, sizeof(extra),
+						 "direction=\"%s\",le=\"%.6f\"",
+						 prom_dirs[d],
+						 (double)le / 1e6);
+				prom_sample(f, s, l, i,
+					    "command_duration_seconds_bucket",
+					    extra, cum);
+			}
+			fprintf(f, "srptd_%s_%s_sum{", prom_level_names[l],
+				name);
+			prom_entity(f, s, l, i);
+			fprintf(f, ",direction=\"%s\"} %.9f\n", prom_dirs[d],
+				(double)io->lat_sum_ns[d] / 1e9);
+			snprintf(extra, sizeof(extra), "direction=\"%s\"",
+				 prom_dirs[d]);
+			prom_sample(f, s, l, i,
+				    "command_duration_seconds_count", extra,
+				    io->cmds[d]);
+		}
+	}
+}
+
+static void prom_gauges(FILE *f, const struct daemon_stats *s)
+{
+	fprintf(f,
+		"# HELP srptd_build_info srptd version (always 1).\n"
+		"# TYPE srptd_build_info gauge\n"
+		"srptd_build_info{version=\"%s\"} 1\n",
+		SRPTD_VERSION);
+	fprintf(f,
+		"# HELP srptd_config_generation Configuration generation running (1 at start, +1 per applied reload).\n"
+		"# TYPE srptd_config_generation gauge\n"
+		"srptd_config_generation %" PRIu64 "\n",
+		s->generation);
+	prom_head(
+		f, PROM_DEVICE, "online", "gauge",
+		"1 if the configured device is open and exported, 0 if offline.");
+	for (unsigned int i = 0; i < s->n_devices; i++)
+		prom_sample(f, s, PROM_DEVICE, i, "online", NULL,
+			    s->devices[i].online);
+	prom_head(f, PROM_TARGET, "sessions", "gauge",
+		  "I_T nexuses (logged-in initiator ports) of the target.");
+	for (unsigned int i = 0; i < s->srp->n_targets; i++)
+		prom_sample(f, s, PROM_TARGET, i, "sessions", NULL,
+			    s->srp->targets[i].sessions);
+	prom_head(f, PROM_SESSION, "channels", "gauge",
+		  "RDMA channels (SRP logins) of the session.");
+	for (unsigned int i = 0; i < s->srp->n_sessions; i++)
+		prom_sample(f, s, PROM_SESSION, i, "channels", NULL,
+			    s->srp->sessions[i].channels);
+	prom_head(f, PROM_WORKER, "channels", "gauge",
+		  "RDMA channels served by the I/O worker thread.");
+	for (unsigned int i = 0; i < s->srp->n_workers; i++)
+		prom_sample(f, s, PROM_WORKER, i, "channels", NULL,
+			    s->srp->workers[i].channels);
+}
+
+int prometheus_render(const struct daemon_stats *s, char **text, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	f = open_memstream(&buf, &n);
+	if (!f)
+		return -ENOMEM;
+	prom_gauges(f, s);
+	for (enum prom_level l = PROM_DEVICE; l <= PROM_WORKER; l++) {
+		prom_io_families(f, s, l);
+		prom_histograms(f, s, l);
+	}
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		return -ENOMEM;
+	}
+	if (fclose(f)) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*text = buf;
+	*len = n;
+	return 0;
+}
