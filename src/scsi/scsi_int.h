@@ -427,7 +427,12 @@ enum scsi_sr sbc_start_stop(struct scsi_task *t, struct scsi_cmd *c);
 /* Limits advertised in VPD 0xB0 and enforced by sbc.c. */
 #define SCSI_MAX_CAW_BLOCKS 8
 #define SCSI_MAX_UNMAP_DESCS 256
-#define SCSI_MAX_UNMAP_LBAS 0x400000u /* per UNMAP command */
+/*
+ * 1 Mi blocks per UNMAP descriptor (512 MiB at 512-byte blocks): SBC-3
+ * 6.5.3 sets no bound, but initiators' conformance suites flag larger
+ * explicit limits as implausible (doc/scsi-conformance.md).
+ */
+#define SCSI_MAX_UNMAP_LBAS 0x100000u
 #define SCSI_MAX_WRITE_SAME_LBAS 0x400000u
 #define SCSI_CHUNK_BYTES (1024u * 1024u) /* WRITE SAME / VERIFY chunk */
 

@@ -196,7 +196,7 @@ static void test_inquiry_vpd(void **state)
 	assert_int_equal(get_be32(b + 8), 1024 * 1024 / 512);
 	assert_int_equal(get_be64(b + 36), 0x400000);
 	if (f->bdev[0].can_discard) {
-		assert_int_equal(get_be32(b + 20), 0x400000);
+		assert_int_equal(get_be32(b + 20), 0x100000);
 		assert_int_equal(get_be32(b + 24), 256);
 	}
 	/* 0xB2 logical block provisioning follows the device. */
