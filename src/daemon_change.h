@@ -11,6 +11,7 @@
 #define SRPTD_DAEMON_CHANGE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct config;
 struct daemon;
@@ -48,7 +49,42 @@ int daemon_apply_config(struct daemon *d, struct config *next,
  */
 int daemon_reload_config(struct daemon *d, unsigned int flags,
 			 struct daemon_change_report *rep);
-/* The running configuration (changes only through the two above). */
+/* The running configuration (changes only through the functions here). */
 const struct config *daemon_running_config(const struct daemon *d);
+
+/*
+ * Runtime changes (src/daemon_runtime.c, srptadm device / lun): the next
+ * config is the running one plus the change, applied as above; the
+ * configuration file is not written.  0 or -errno (-ENOENT no such
+ * target, group, device or LUN; -EEXIST already there; -EBUSY a device
+ * still mapped, or commands in flight; -EINVAL bad value), with the
+ * reason in rep.
+ */
+struct daemon_device_spec {
+	const char *name;
+	const char *path; /* NULL or "": none (null engine) */
+	const char *engine; /* NULL: backend_defaults (null without path) */
+	uint64_t size; /* bytes; 0: the file's or block device's */
+	bool read_only;
+};
+int daemon_device_add(struct daemon *d, const struct daemon_device_spec *s,
+		      unsigned int flags, struct daemon_change_report *rep);
+/* Refused (-EBUSY) while a LUN map still has the device. */
+int daemon_device_remove(struct daemon *d, const char *name, unsigned int flags,
+			 struct daemon_change_report *rep);
+/* size 0: re-read the size of the file or block device. */
+int daemon_device_resize(struct daemon *d, const char *name, uint64_t size,
+			 unsigned int flags, struct daemon_change_report *rep);
+struct daemon_lun_spec {
+	const char *target;
+	const char *group; /* NULL or "": the target's default map */
+	uint64_t lun;
+	const char *device; /* lun map only */
+	bool read_only; /* lun map only */
+};
+int daemon_lun_map(struct daemon *d, const struct daemon_lun_spec *s,
+		   unsigned int flags, struct daemon_change_report *rep);
+int daemon_lun_unmap(struct daemon *d, const struct daemon_lun_spec *s,
+		     unsigned int flags, struct daemon_change_report *rep);
 
 #endif

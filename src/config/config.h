@@ -156,6 +156,10 @@ struct config {
 int config_load(const char *path, const char *include_dir_override,
 		struct config **out, struct config_errors *errs);
 void config_free(struct config *cfg);
+/* A deep copy (runtime changes build the next config from it); -ENOMEM. */
+int config_clone(const struct config *src, struct config **out);
+/* d = every device key at its default under cfg's backend_defaults. */
+int config_device_defaults(const struct config *cfg, struct config_device *d);
 
 /* Print every error as "file:line: message\n". */
 void config_errors_print(const struct config_errors *errs, FILE *f);

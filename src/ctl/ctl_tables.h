@@ -9,5 +9,6 @@
 #include "ctl/ctl_method.h"
 
 extern const struct ctl_method ctl_methods_daemon[]; /* m_daemon.c */
+extern const struct ctl_method ctl_methods_luns[]; /* m_luns.c */
 
 #endif

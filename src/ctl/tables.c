@@ -10,5 +10,6 @@
 
 const struct ctl_method *const ctl_daemon_tables[] = {
 	ctl_methods_daemon, /* status, log.level, reload, config.* */
+	ctl_methods_luns, /* device.add/remove/resize, lun.map/unmap */
 	NULL,
 };

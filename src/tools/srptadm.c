@@ -15,6 +15,7 @@
 /* Every command group; a new group adds its table here. */
 static const struct adm_cmd *const adm_tables[] = {
 	adm_cmds_daemon,
+	adm_cmds_luns,
 	NULL,
 };
 
