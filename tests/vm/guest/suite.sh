@@ -13,6 +13,10 @@
 #            reconnects, verify
 #   reload   a LUN added by a configuration reload (target_reload_add_lun)
 #            appears after a rescan; the layout is restored afterwards
+#   livelun  while fio verify runs on LUN 0: a LUN mapped, grown and
+#            unmapped by reloads is seen, resized and gone on the
+#            initiator; no error, no reconnect, no new login
+#            (target_reload_resize_lun, target_logins; srptd only)
 #   flap     (only when named; not part of "all") veth0 down/up during fio
 #            with ib_srp reconnecting: the rig does not recover from a flap
 #            under I/O today (README "Checks"), for LIO as for srptd
@@ -435,6 +439,71 @@ chk_reload_add_lun() {
 		fail "LUN $TGT_HOT_LUN size $_sz, expected $TGT_HOT_LUN_BYTES" || return 1
 }
 
+# chk_live_lun: LUN $TGT_HOT_LUN mapped, grown and unmapped by reloads while
+# fio verify keeps writing LUN 0 of the same target.  The target must
+# apply each change without logging the initiator out: fio ends without an
+# error, ib_srp logs no reconnect and the target counts no new login.
+chk_live_lun() {
+	need_disk || return 1
+	srp_reconnect_delay 2 || return 1
+	[ -z "$(srp_disk $TGT_HOT_LUN)" ] || fail "LUN $TGT_HOT_LUN visible before the change" || return 1
+	_lv_login0=$(target_logins)
+	_lv_reco0=$(dmesg | grep -ci 'ib_srp.*reconnect')
+	_w0=$(disk_writes)
+	fio_run live --rw=randwrite --bs=4k --iodepth=8 --size=16M \
+		--offset=96M --loops=8 --verify=crc32c --verify_fatal=1 \
+		--do_verify=1 &
+	_lv_pid=$!
+	fio_writing $_lv_pid "$_w0" || return 1
+	live_lun_steps
+	_lv_steps=$?
+	_lv_busy=0
+	kill -0 $_lv_pid 2>/dev/null && _lv_busy=1
+	wait $_lv_pid
+	_lv_fio=$?
+	report "INFO ${PFX}livelun_fio_busy_at_unmap=$_lv_busy"
+	[ $_lv_steps = 0 ] || return 1
+	[ $_lv_fio = 0 ] || fail "fio verify on LUN 0 failed during the live changes (rc=$_lv_fio): $(grep -m1 -i 'err\|bad\|verify' /tmp/fio-live.out)" || return 1
+	_lv_reco1=$(dmesg | grep -ci 'ib_srp.*reconnect')
+	[ "$_lv_reco1" = "$_lv_reco0" ] || fail "ib_srp reconnected during the live changes: $(dmesg | grep -i 'ib_srp.*reconnect' | tail -n 1)" || return 1
+	_lv_login1=$(target_logins)
+	[ "$_lv_login1" = "$_lv_login0" ] || fail "the target saw $((_lv_login1 - _lv_login0)) new login(s) during the live changes" || return 1
+}
+
+# The three changes of chk_live_lun, fio running meanwhile.
+live_lun_steps() {
+	target_reload_add_lun || fail "map: $WHY" || return 1
+	# The REPORTED LUNS DATA HAS CHANGED unit attention does not make
+	# Linux add the LUN by itself: rescan (bounded).
+	_lv_t=60
+	_lv_disk=
+	while [ $_lv_t -gt 0 ]; do
+		timeout 20 sh -c "echo '- - -' >/sys/class/scsi_host/host$SRP_HOST/scan" 2>/dev/null
+		_lv_disk=$(srp_disk $TGT_HOT_LUN)
+		[ -n "$_lv_disk" ] && [ -b "/dev/$_lv_disk" ] && break
+		sleep 1
+		_lv_t=$((_lv_t - 1))
+	done
+	[ -n "$_lv_disk" ] && [ -b "/dev/$_lv_disk" ] ||
+		fail "LUN $TGT_HOT_LUN mapped live not visible 60 s after the rescans" || return 1
+	_lv_sz=$(blockdev --getsize64 "/dev/$_lv_disk")
+	[ "$_lv_sz" = "$TGT_HOT_LUN_BYTES" ] ||
+		fail "LUN $TGT_HOT_LUN size $_lv_sz, expected $TGT_HOT_LUN_BYTES" || return 1
+	target_reload_resize_lun || fail "resize: $WHY" || return 1
+	timeout 20 sh -c "echo 1 >/sys/block/$_lv_disk/device/rescan"
+	wait_for 20 sh -c "[ \$(blockdev --getsize64 /dev/$_lv_disk) = $TGT_HOT_LUN_GROWN_BYTES ]" ||
+		fail "LUN $TGT_HOT_LUN size $(blockdev --getsize64 /dev/$_lv_disk) after the resize, expected $TGT_HOT_LUN_GROWN_BYTES" || return 1
+	target_reload_restore || fail "unmap: $WHY" || return 1
+	# Gone: not in REPORT LUNS, and the disk answers LOGICAL UNIT NOT
+	# SUPPORTED; then the initiator drops it.
+	timeout 20 sg_luns "/dev/$DEV" | grep -q "^ *000${TGT_HOT_LUN}000000000000\$" &&
+		fail "LUN $TGT_HOT_LUN still in REPORT LUNS after the unmap" && return 1
+	timeout 20 sg_turs "/dev/$_lv_disk" 2>/dev/null &&
+		fail "LUN $TGT_HOT_LUN still answers TEST UNIT READY after the unmap" && return 1
+	timeout 30 sh -c "echo 1 >/sys/class/scsi_device/$SRP_HOST:0:0:$TGT_HOT_LUN/device/delete"
+	return 0
+}
+
 reload_cleanup() {
 	_sdev=/sys/class/scsi_device/$SRP_HOST:0:0:$TGT_HOT_LUN/device
 	[ -e $_sdev/delete ] && timeout 30 sh -c "echo 1 >$_sdev/delete"
@@ -550,6 +619,7 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 	fi
 	unset -f target_extra_checks target_final_checks target_diag \
 		target_restart target_reload_add_lun target_reload_restore \
+		target_reload_resize_lun target_logins \
 		target_md_allow target_md_cleanup target_md_log_checks \
 		target_md_hot_logged 2>/dev/null
 	TGT_MD_GUID=own
@@ -623,6 +693,13 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 			run_check reload-restore reload_cleanup
 		else
 			report "SKIP $T/reload-add-lun: $T is not configured by a file with reload"
+		fi
+	fi
+	if want livelun; then
+		if command -v target_reload_resize_lun >/dev/null 2>&1; then
+			run_check livelun-map-resize-unmap chk_live_lun
+		else
+			report "SKIP $T/livelun-map-resize-unmap: $T has no live LUN changes by reload here (the rig sets LIO up once through configfs)"
 		fi
 	fi
 	want perf && run_check perf chk_perf

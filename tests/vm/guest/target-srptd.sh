@@ -190,6 +190,24 @@ target_reload_add_lun() {
 	srptd_reload
 }
 
+# target_reload_resize_lun: LUN $TGT_HOT_LUN (after target_reload_add_lun)
+# grown to $TGT_HOT_LUN_GROWN_BYTES; target_logins: logins accepted so far.
+TGT_HOT_LUN_GROWN_BYTES=$((96 * 1024 * 1024))
+target_reload_resize_lun() {
+	srptd_gen_conf \
+		-e 's|^\( *\)# @EXTRA_DEVICES@$|\1,{ name = "hot0"; engine = "null"; size = "96M"; }|' \
+		-e "s|^\\( *\\)# @EXTRA_LUNS@\$|\\1,{ lun = $TGT_HOT_LUN; device = \"hot0\"; }|" ||
+		fail "cannot rewrite $SRPTD_CONF" || return 1
+	grep -q 'size = "96M"' $SRPTD_CONF || fail "hot0 not grown in the rewritten config" || return 1
+	srptd_reload || return 1
+	grep -q "device hot0: resized live" $SRPTD_LOG ||
+		fail "srptd did not report resizing hot0 live: $(srptd_log_tail 3)"
+}
+
+target_logins() {
+	grep -c 'login from .* accepted' $SRPTD_LOG
+}
+
 target_reload_restore() {
 	srptd_gen_conf || fail "cannot rewrite $SRPTD_CONF" || return 1
 	srptd_reload
