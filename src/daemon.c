@@ -784,3 +784,13 @@ const struct config *daemon_config(const struct daemon *d)
 {
 	return d->cfg;
 }
+
+struct daemon_srp *daemon_get_srp(const struct daemon *d)
+{
+	return d->srp;
+}
+
+const struct device_set *daemon_get_devices(const struct daemon *d)
+{
+	return &d->devices;
+}

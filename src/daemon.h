@@ -15,6 +15,8 @@
 #include <sys/types.h>
 
 struct config;
+struct daemon_srp;
+struct device_set;
 struct loop;
 
 enum daemon_state {
@@ -70,5 +72,8 @@ struct daemon_info {
 void daemon_get_info(struct daemon *d, struct daemon_info *out);
 /* The running configuration; valid until the next reload. */
 const struct config *daemon_config(const struct daemon *d);
+/* The SRP side (daemon_srp.h) and the storage objects (devices.h). */
+struct daemon_srp *daemon_get_srp(const struct daemon *d);
+const struct device_set *daemon_get_devices(const struct daemon *d);
 
 #endif

@@ -415,22 +415,27 @@ static bool daemon_srp_listens_on(const struct daemon_srp *s,
 }
 
 /*
- * Log what an initiator writes to ib_srp's add_target to reach target dt
+ * What an initiator writes to ib_srp's add_target to reach target dt
  * through each port in use (of device dev only, if not NULL): its target
  * port ids there (srp_target_port_ids(), doc/srp-protocol.md 2) with each
- * address a listener takes, or the port GID on InfiniBand.
+ * address a listener takes, or the port GID on InfiniBand.  At most max
+ * into out; returns how many there are.
  */
-static void daemon_srp_log_logins(struct daemon_srp *s,
-				  const struct daemon_target *dt,
-				  const char *dev)
+static unsigned int daemon_srp_target_logins(const struct daemon_srp *s,
+					     const struct daemon_target *dt,
+					     const char *dev,
+					     struct daemon_srp_login *out,
+					     unsigned int max)
 {
 	struct fabric_verbs_port_info pi[DAEMON_MAX_PORTS];
 	unsigned int n = fabric_verbs_ports(s->fabric, pi, DAEMON_MAX_PORTS);
+	unsigned int total = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
 		uint8_t ids[SRP_TARGET_MAX_PORT_IDS][16];
+		struct daemon_srp_login l = { 0 };
 		unsigned int k, shown = 0;
-		char id[80], also[48] = "";
+		char id[80];
 
 		if ((dev && strcmp(dev, pi[i].ref.dev_name)) ||
 		    !srp_target_on_port(dt->t, &pi[i].ref))
@@ -439,39 +444,130 @@ static void daemon_srp_log_logins(struct daemon_srp *s,
 		snprintf(id, sizeof(id), "id_ext=%016llx,ioc_guid=%016llx",
 			 (unsigned long long)get_be64(ids[0]),
 			 (unsigned long long)get_be64(ids[0] + 8));
-		if (k > 1)
-			snprintf(also, sizeof(also), " (ioc_guid=%016llx too)",
-				 (unsigned long long)get_be64(ids[1] + 8));
+		_Static_assert(sizeof(l.target) == sizeof(dt->name) &&
+				       sizeof(l.dev) ==
+					       sizeof(pi[i].ref.dev_name),
+			       "names copied whole");
+		memcpy(l.target, dt->name, sizeof(l.target));
+		memcpy(l.dev, pi[i].ref.dev_name, sizeof(l.dev));
+		l.port = pi[i].ref.port;
+		l.alt_ioc_guid = k > 1 ? get_be64(ids[1] + 8) : 0;
 		if (pi[i].ib && s->ib_cm && pi[i].n_addrs) {
-			tgt_log(LOG_NOTICE, dt->name,
-				"via %s port %u: %s,dgid=%s,pkey=ffff,service_id=%016llx%s",
-				pi[i].ref.dev_name, pi[i].ref.port, id,
-				pi[i].addrs[0],
-				(unsigned long long)fabric_verbs_ib_service_id(
-					s->ib_cm_port),
-				also);
+			l.path = DAEMON_LOGIN_IB_CM;
+			snprintf(l.line, sizeof(l.line),
+				 "%s,dgid=%s,pkey=ffff,service_id=%016llx", id,
+				 pi[i].addrs[0],
+				 (unsigned long long)fabric_verbs_ib_service_id(
+					 s->ib_cm_port));
+			if (total < max)
+				out[total] = l;
+			total++;
 			shown++;
 		}
-		for (unsigned int l = 0; l < s->n_listen; l++)
+		for (unsigned int ls = 0; ls < s->n_listen; ls++)
 			for (unsigned int a = 0; !pi[i].ib && a < pi[i].n_addrs;
 			     a++) {
 				bool v6 = strchr(pi[i].addrs[a], ':');
 
-				if (!daemon_srp_listens_on(s, &s->listen[l],
+				if (!daemon_srp_listens_on(s, &s->listen[ls],
 							   pi[i].addrs[a]))
 					continue;
-				tgt_log(LOG_NOTICE, dt->name,
-					"via %s port %u: %s,dest=%s%s%s:%u%s",
-					pi[i].ref.dev_name, pi[i].ref.port, id,
-					v6 ? "[" : "", pi[i].addrs[a],
-					v6 ? "]" : "", s->listen[l].port, also);
+				l.path = DAEMON_LOGIN_RDMA_CM;
+				snprintf(l.line, sizeof(l.line),
+					 "%s,dest=%s%s%s:%u", id, v6 ? "[" : "",
+					 pi[i].addrs[a], v6 ? "]" : "",
+					 s->listen[ls].port);
+				if (total < max)
+					out[total] = l;
+				total++;
 				shown++;
 			}
-		if (!shown)
-			tgt_log(LOG_NOTICE, dt->name,
-				"via %s port %u: %s; no address a listener takes yet",
-				pi[i].ref.dev_name, pi[i].ref.port, id);
+		if (!shown) {
+			l.path = DAEMON_LOGIN_NONE;
+			snprintf(l.line, sizeof(l.line), "%s", id);
+			if (total < max)
+				out[total] = l;
+			total++;
+		}
 	}
+	return total;
+}
+
+/* Log the login lines of dt (of device dev only, if not NULL). */
+static void daemon_srp_log_logins(struct daemon_srp *s,
+				  const struct daemon_target *dt,
+				  const char *dev)
+{
+	struct daemon_srp_login l[DAEMON_MAX_PORTS * 4];
+	unsigned int n = daemon_srp_target_logins(s, dt, dev, l, ARRAY_SIZE(l));
+	char also[48];
+
+	for (unsigned int i = 0; i < MIN(n, ARRAY_SIZE(l)); i++) {
+		also[0] = 0;
+		if (l[i].alt_ioc_guid)
+			snprintf(also, sizeof(also), " (ioc_guid=%016llx too)",
+				 (unsigned long long)l[i].alt_ioc_guid);
+		tgt_log(LOG_NOTICE, dt->name, "via %s port %u: %s%s%s",
+			l[i].dev, l[i].port, l[i].line,
+			l[i].path == DAEMON_LOGIN_NONE ?
+				"; no address a listener takes yet" :
+				"",
+			also);
+	}
+}
+
+unsigned int daemon_srp_logins(const struct daemon_srp *s, const char *target,
+			       struct daemon_srp_login *out, unsigned int max)
+{
+	unsigned int total = 0;
+
+	if (!s->fabric)
+		return 0;
+	for (unsigned int i = 0; i < s->n_targets; i++) {
+		if (!s->targets[i].t ||
+		    (target && strcmp(target, s->targets[i].name)))
+			continue;
+		total += daemon_srp_target_logins(s, &s->targets[i], NULL,
+						  out + MIN(total, max),
+						  max - MIN(total, max));
+	}
+	return total;
+}
+
+unsigned int daemon_srp_ports(const struct daemon_srp *s,
+			      struct fabric_verbs_port_info *out,
+			      unsigned int max)
+{
+	return s->fabric ? fabric_verbs_ports(s->fabric, out, max) : 0;
+}
+
+void daemon_srp_get_paths(const struct daemon_srp *s,
+			  struct daemon_srp_paths *out)
+{
+	out->started = s->fabric != NULL;
+	out->ib_cm = s->ib_cm;
+	out->ib_service_id = fabric_verbs_ib_service_id(s->ib_cm_port);
+	out->listen = s->listen;
+	out->n_listen = s->n_listen;
+}
+
+bool daemon_srp_target_running(const struct daemon_srp *s, const char *name,
+			       uint64_t *id_ext, uint64_t *ioc_guid)
+{
+	for (unsigned int i = 0; i < s->n_targets; i++) {
+		uint8_t ids[SRP_TARGET_MAX_PORT_IDS][16];
+
+		if (!s->targets[i].t || strcmp(s->targets[i].name, name))
+			continue;
+		/* The ids of a port that is no HCA's: (id_ext, ioc_guid). */
+		if (srp_target_port_ids(s->targets[i].t,
+					&(struct fabric_port_ref){ 0 }, ids)) {
+			*id_ext = get_be64(ids[0]);
+			*ioc_guid = get_be64(ids[0] + 8);
+		}
+		return true;
+	}
+	return false;
 }
 
 void daemon_srp_on_port_event(struct daemon_srp *s, void (*fn)(void *ctx),

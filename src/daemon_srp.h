@@ -88,6 +88,53 @@ void daemon_srp_get_info(const struct daemon_srp *s,
 			 struct daemon_srp_info *out);
 /* The engine's statistics snapshot (srp_engine_stats_snapshot()). */
 int daemon_srp_stats(struct daemon_srp *s, struct srp_stats_snapshot **out);
+/* The HCA ports in use (none while the fabric is down), at most max. */
+struct fabric_verbs_port_info;
+unsigned int daemon_srp_ports(const struct daemon_srp *s,
+			      struct fabric_verbs_port_info *out,
+			      unsigned int max);
+/* The login paths the fabric was started with. */
+struct fabric_verbs_listen;
+struct daemon_srp_paths {
+	bool started; /* the fabric runs; else the rest is empty */
+	bool ib_cm; /* IB/CM listener (InfiniBand ports) */
+	uint64_t ib_service_id;
+	const struct fabric_verbs_listen *listen; /* RDMA/CM listeners */
+	unsigned int n_listen;
+};
+void daemon_srp_get_paths(const struct daemon_srp *s,
+			  struct daemon_srp_paths *out);
+/*
+ * Is target name running?  Then its identity as resolved ("auto": the
+ * node GUID of the first HCA).
+ */
+bool daemon_srp_target_running(const struct daemon_srp *s, const char *name,
+			       uint64_t *id_ext, uint64_t *ioc_guid);
+/*
+ * What an initiator writes to ib_srp's add_target (srptd(8) LOGINS) to
+ * reach a running target through one HCA port: the same lines the
+ * daemon logs when a target or a device comes up.
+ */
+enum daemon_login_path {
+	DAEMON_LOGIN_RDMA_CM, /* dest=IP:port through an RDMA/CM listener */
+	DAEMON_LOGIN_IB_CM, /* dgid=...,service_id=... (InfiniBand) */
+	DAEMON_LOGIN_NONE, /* no address a listener takes on this port yet */
+};
+struct daemon_srp_login {
+	char target[64];
+	char dev[64]; /* RDMA device */
+	unsigned int port; /* its port number */
+	enum daemon_login_path path;
+	char line[192]; /* "id_ext=...,ioc_guid=...,dest=192.0.2.1:5000" */
+	/* The target also answers to this ioc_guid there (0: none). */
+	uint64_t alt_ioc_guid;
+};
+/*
+ * The login lines of target (NULL: every running target), at most max
+ * into out; returns how many there are.
+ */
+unsigned int daemon_srp_logins(const struct daemon_srp *s, const char *target,
+			       struct daemon_srp_login *out, unsigned int max);
 /* Start logging out every initiator; poll daemon_srp_idle(). */
 void daemon_srp_stop(struct daemon_srp *s);
 bool daemon_srp_idle(const struct daemon_srp *s);

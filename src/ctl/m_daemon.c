@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * Control methods about the daemon as a whole: status.
+ * Control methods about the daemon as a whole: status, log.level.
  * Results are documented in doc/control.md.
  */
 #include <errno.h>
@@ -43,7 +43,45 @@ static int m_status(struct ctl_call *c, struct json_object *params,
 	return 0;
 }
 
+/*
+ * Get or set the log level.  Set, it holds until the next reload applies
+ * daemon.log_level again (or srptd -l's level).
+ */
+static int m_log_level(struct ctl_call *c, struct json_object *params,
+		       struct json_object **result)
+{
+	const char *name = ctl_param_str(params, "level", NULL);
+	int old = log_get_level(), level = old;
+	struct json_object *r;
+
+	if (name) {
+		level = log_level_parse(name);
+		if (level < 0)
+			return ctl_fail_params(
+				c,
+				"level: unknown level \"%s\" (error, warning, notice, info or debug)",
+				name);
+		if (level != old) {
+			log_set_level(level);
+			pr_notice("log level %s -> %s (uid %u, control socket)",
+				  log_level_name(old), log_level_name(level),
+				  (unsigned int)c->uid);
+		}
+	}
+	r = json_object_new_object();
+	ctl_add_str(r, "level", log_level_name(level));
+	ctl_add_str(r, "previous", log_level_name(old));
+	*result = r;
+	return 0;
+}
+
+static const struct ctl_param level_param[] = {
+	{ "level", CTL_P_STRING, false },
+	{ NULL },
+};
+
 const struct ctl_method ctl_methods_daemon[] = {
 	{ "status", NULL, m_status },
+	{ "log.level", level_param, m_log_level },
 	{ NULL },
 };

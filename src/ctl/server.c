@@ -407,13 +407,28 @@ err:
 
 int ctl_server_set_group(struct ctl_server *s, bool any, gid_t gid)
 {
+	mode_t mode = any ? 0660 : 0600;
+
 	/*
 	 * The mode keeps non-members from connecting at all; the per
 	 * connection check (SO_PEERCRED) holds even if it is loosened.
 	 */
-	if (chown(s->path, 0, any ? gid : 0) < 0 && errno != EPERM)
-		return -errno;
-	if (chmod(s->path, any ? 0660 : 0600) < 0)
+	if (chown(s->path, 0, any ? gid : 0) < 0) {
+		if (errno != EPERM)
+			return -errno;
+		/*
+		 * No CAP_CHOWN (srptd.service drops every capability): the
+		 * file cannot be the group's, so it is open to all and only
+		 * the credentials check admits the group (doc/control.md).
+		 */
+		if (any) {
+			mode = 0666;
+			pr_notice(
+				"control socket %s: cannot give it to group %u (%s); mode 0666, every connection's credentials are checked",
+				s->path, (unsigned int)gid, strerror(EPERM));
+		}
+	}
+	if (chmod(s->path, mode) < 0)
 		return -errno;
 	s->group_any = any;
 	s->group = gid;

@@ -9,7 +9,10 @@
 #include "ctl/ctl_tables.h"
 
 const struct ctl_method *const ctl_daemon_tables[] = {
-	ctl_methods_daemon, /* status, log.level, reload, config.* */
+	ctl_methods_daemon, /* status, log.level, reload */
+	ctl_methods_config, /* config.check, config.dump */
+	ctl_methods_srp, /* targets.list, ports.list, login_info */
+	ctl_methods_devices, /* devices.list */
 	ctl_methods_luns, /* device.add/remove/resize, lun.map/unmap */
 	NULL,
 };

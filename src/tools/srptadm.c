@@ -16,6 +16,8 @@
 static const struct adm_cmd *const adm_tables[] = {
 	adm_cmds_daemon,
 	adm_cmds_luns,
+	adm_cmds_srp,
+	adm_cmds_devices,
 	NULL,
 };
 
@@ -73,6 +75,23 @@ static const struct adm_cmd *adm_find(int argc, char **argv, int *words)
 			}
 		}
 	return best;
+}
+
+/* Usage of every command whose first word is word; false: none. */
+static bool adm_group_usage(struct adm *a, const char *word)
+{
+	size_t n = strlen(word);
+	bool any = false;
+
+	for (const struct adm_cmd *const *t = adm_tables; *t; t++)
+		for (const struct adm_cmd *c = *t; c->name; c++)
+			if (!strncmp(c->name, word, n) && c->name[n] == ' ') {
+				fprintf(stderr, "usage: %s %s%s%s\n", a->prog,
+					c->name, c->args ? " " : "",
+					c->args ? c->args : "");
+				any = true;
+			}
+	return any;
 }
 
 int adm_usage(struct adm *a, const char *cmd_name)
@@ -138,6 +157,9 @@ int main(int argc, char **argv)
 	}
 	cmd = adm_find(argc, argv, &words);
 	if (!cmd) {
+		/* "srptadm config": the commands that start so. */
+		if (adm_group_usage(&a, argv[0]))
+			return ADM_EXIT_USAGE;
 		fprintf(stderr,
 			"srptadm: unknown command '%s'; see srptadm --help\n",
 			argv[0]);

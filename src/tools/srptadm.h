@@ -38,6 +38,8 @@ struct adm_cmd {
 /* The tables of the command files, each ended by { NULL }. */
 extern const struct adm_cmd adm_cmds_daemon[]; /* srptadm_daemon.c */
 extern const struct adm_cmd adm_cmds_luns[]; /* srptadm_luns.c */
+extern const struct adm_cmd adm_cmds_srp[]; /* srptadm_srp.c */
+extern const struct adm_cmd adm_cmds_devices[]; /* srptadm_devices.c */
 
 /*
  * Call method with params (consumed; NULL = none).  On success *result

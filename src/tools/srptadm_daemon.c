@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * srptadm commands about the daemon as a whole: status.
+ * srptadm commands about the daemon as a whole: status, log-level,
+ * config check, config dump.
  */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "srptadm.h"
 
@@ -36,8 +41,96 @@ static int cmd_status(struct adm *a, int argc, char **argv)
 	return adm_run(a, "status", NULL, status_human);
 }
 
+static void log_level_human(struct adm *a, struct json_object *r)
+{
+	if (strcmp(adm_str(r, "level"), adm_str(r, "previous")))
+		printf("log level %s (was %s)\n", adm_str(r, "level"),
+		       adm_str(r, "previous"));
+	else
+		printf("log level %s\n", adm_str(r, "level"));
+}
+
+static int cmd_log_level(struct adm *a, int argc, char **argv)
+{
+	struct json_object *p = NULL;
+
+	if (argc > 2)
+		return adm_usage(a, "log-level");
+	if (argc == 2) {
+		p = json_object_new_object();
+		json_object_object_add(p, "level",
+				       json_object_new_string(argv[1]));
+	}
+	return adm_run(a, "log.level", p, log_level_human);
+}
+
+/*
+ * Exit 1 for an invalid file: the errors go to standard error as
+ * file:line: message, like srptd --check-config's.
+ */
+static int cmd_config_check(struct adm *a, int argc, char **argv)
+{
+	struct json_object *p = NULL, *r, *errs;
+	char path[2 * PATH_MAX + 2], cwd[PATH_MAX];
+	int ret;
+
+	if (argc > 2)
+		return adm_usage(a, "config check");
+	if (argc == 2) {
+		/* srptd runs elsewhere: a relative FILE is ours. */
+		if (argv[1][0] != '/' && getcwd(cwd, sizeof(cwd)))
+			snprintf(path, sizeof(path), "%s/%s", cwd, argv[1]);
+		else
+			snprintf(path, sizeof(path), "%s", argv[1]);
+		p = json_object_new_object();
+		json_object_object_add(p, "file", json_object_new_string(path));
+	}
+	ret = adm_call(a, "config.check", p, &r);
+	if (ret)
+		return ret;
+	errs = adm_obj(r, "errors");
+	if (a->json) {
+		adm_print_json(r);
+	} else if (adm_bool(r, "valid")) {
+		printf("%s: configuration OK (%lld devices, %lld targets)\n",
+		       adm_str(r, "file"), adm_int(r, "devices"),
+		       adm_int(r, "targets"));
+	} else {
+		for (size_t i = 0; errs && i < json_object_array_length(errs);
+		     i++)
+			fprintf(stderr, "%s\n",
+				json_object_get_string(
+					json_object_array_get_idx(errs, i)));
+		if (adm_int(r, "more_errors"))
+			fprintf(stderr, "... and %lld more errors\n",
+				adm_int(r, "more_errors"));
+	}
+	ret = adm_bool(r, "valid") ? ADM_EXIT_OK : ADM_EXIT_FAILED;
+	json_object_put(r);
+	return ret;
+}
+
+static void config_dump_human(struct adm *a, struct json_object *r)
+{
+	fputs(adm_str(r, "text"), stdout);
+}
+
+static int cmd_config_dump(struct adm *a, int argc, char **argv)
+{
+	if (argc > 1)
+		return adm_usage(a, "config dump");
+	return adm_run(a, "config.dump", NULL, config_dump_human);
+}
+
 const struct adm_cmd adm_cmds_daemon[] = {
 	{ "status", NULL, "daemon state, configuration and counts",
 	  cmd_status },
+	{ "log-level", "[LEVEL]",
+	  "show or set the log level (until the next reload)", cmd_log_level },
+	{ "config check", "[FILE]",
+	  "validate FILE (default: the daemon's) as srptd --check-config does",
+	  cmd_config_check },
+	{ "config dump", NULL, "print the running configuration",
+	  cmd_config_dump },
 	{ NULL },
 };

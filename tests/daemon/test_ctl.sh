@@ -9,7 +9,7 @@
 # Usage: test_ctl.sh PATH/TO/srptd PATH/TO/srptadm [auth]
 set -u
 SRPTD=${1:?usage: test_ctl.sh SRPTD SRPTADM [auth]}
-SRPTADM_BIN=${2:?usage: test_ctl.sh SRPTD SRPTADM [auth]}
+SRPTADM_BIN=$(realpath "${2:?usage: test_ctl.sh SRPTD SRPTADM [auth]}")
 MODE=${3:-commands}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/srptd-ctl-test.XXXXXX")
 SOCK=$TMP/run/srptd.sock
@@ -192,6 +192,40 @@ if [ "$MODE" = auth ]; then
 	rc=$? out=$(cat "$TMP/out") err=$(cat "$TMP/err")
 	check "after the reload the former member is refused" 1 "" \
 		"permission denied: uid [0-9]+ is not root$"
+	# A member may not have a file checked that it cannot read itself.
+	echo "secret = 1;" >"$TMP/secret.conf"
+	chmod 600 "$TMP/secret.conf"
+	chmod 666 "$SOCK"
+	write_conf "$GRP"
+	kill -HUP "$PID"
+	wait_for "configuration generation 3 applied" "$TMP/log" 10
+	as "$GRP" "" "$SRPTADM" -s "$SOCK" config check "$TMP/secret.conf" >"$TMP/out" 2>"$TMP/err"
+	rc=$? out=$(cat "$TMP/out") err=$(cat "$TMP/err")
+	check "a member cannot have a root-only file checked" 1 "" \
+		"only root may have a file checked that the caller cannot read"
+	run config check "$TMP/secret.conf"
+	check "root can" 1 "" "secret.conf:1: unknown setting \"secret\""
+	stop
+	# Without capabilities (srptd.service drops them all) the socket
+	# cannot be the group's: it is open to all, the credentials decide.
+	rm -f "$TMP/log"
+	setpriv --bounding-set=-all --inh-caps=-all \
+		"$SRPTD" --foreground -c "$TMP/srptd.conf" 2>"$TMP/log" &
+	PID=$!
+	wait_for "ready (configuration generation" "$TMP/log" 10 ||
+		fail "srptd starts without capabilities"
+	st=$(stat -c '%a %G' "$SOCK")
+	[ "$st" = "666 root" ] && ok "without CAP_CHOWN: socket 0666 root" ||
+		fail "without CAP_CHOWN: socket 0666 root (got $st)"
+	grep -q "cannot give it to group" "$TMP/log" && ok "...and says so" ||
+		fail "...and says so"
+	as "$GRP" "" "$SRPTADM" -s "$SOCK" status >"$TMP/out" 2>"$TMP/err"
+	rc=$? out=$(cat "$TMP/out") err=$(cat "$TMP/err")
+	check "without CAP_CHOWN a member is served" 0 "^srptd .* running"
+	as "$OTHER" "" "$SRPTADM" -s "$SOCK" status >"$TMP/out" 2>"$TMP/err"
+	rc=$? out=$(cat "$TMP/out") err=$(cat "$TMP/err")
+	check "without CAP_CHOWN a non-member is refused" 1 "" \
+		"permission denied: uid [0-9]+ is not root nor in daemon.control_group"
 	stop
 	# A group that does not exist stops the start.
 	write_conf "no-such-group-srptd"
@@ -239,6 +273,96 @@ jcheck "status --json: config" 'r["config"]' "$TMP/srptd.conf"
 jcheck "status --json: no sessions" 'r["sessions"], r["channels"]' "(0, 0)"
 run --json status
 check "--json before the command" 0 '"log_level": "info"'
+
+# --- targets ---------------------------------------------------------------
+run targets
+check "targets (human): tgt0" 0 "^tgt0 +0x0002c90300a1b2c3 +0x0002c90300a1b2c3 +no +default-map +0 null0, 1 file0 \(ro\)$"
+check "targets (human): tgt1" 0 "^tgt1 +0x0002c90300a1b2d4 +0x0002c90300a1b2d4 +no +deny +0 null0 \(ro\)$"
+check "targets (human): group" 0 "^tgt0 group db: LUNs 5 file0 \(ro\); initiators fe80:0000:0000:0000:0002:c903:000f:1367$"
+run targets --json
+jcheck "targets --json: names" '[t["name"] for t in r["targets"]]' "['tgt0', 'tgt1']"
+jcheck "targets --json: id_ext" 'r["targets"][1]["id_ext"]' "0x0002c90300a1b2d4"
+jcheck "targets --json: lun_map" 'r["targets"][0]["lun_map"]' \
+	"[{'lun': 0, 'device': 'null0', 'read_only': False}, {'lun': 1, 'device': 'file0', 'read_only': True}]"
+jcheck "targets --json: group" '(r["targets"][0]["groups"][0]["name"], r["targets"][0]["groups"][0]["initiators"])' \
+	"('db', ['fe80:0000:0000:0000:0002:c903:000f:1367'])"
+jcheck "targets --json: not running without RDMA" '[t["running"] for t in r["targets"]]' "[False, False]"
+run targets tgt1 --json
+jcheck "targets TARGET" '[t["name"] for t in r["targets"]]' "['tgt1']"
+run targets nosuch
+check "targets of an unknown target: exit 1" 1 "" 'no target "nosuch"'
+
+# --- ports --------------------------------------------------------------------
+run ports
+check "ports (human) without RDMA devices" 0 "^\(no ports: waiting for RDMA devices\)$"
+check "ports (human): configured listeners" 0 "^RDMA/CM listeners: 0.0.0.0:5000 \[::\]:5000 \(not started\)$"
+check "ports (human): IB/CM service id" 0 "^IB/CM: service id 0x00000000013f1388$"
+run ports --json
+jcheck "ports --json" '(r["fabric_up"], r["ports"], r["rdma_cm"]["listen"], r["ib_cm"]["enabled"])' \
+	"(False, [], ['0.0.0.0:5000', '[::]:5000'], True)"
+
+# --- devices ----------------------------------------------------------------
+run devices
+check "devices (human): null0" 0 "^null0 +online +null +1.0 GiB +512 +rw,wc +- +tgt0/0 tgt1/0$"
+check "devices (human): file0" 0 "^file0 +online +sync +64.0 MiB +4096 +ro,wc,direct +$TMP/file0.img +tgt0/1 tgt0:db/5$"
+run devices --json
+jcheck "devices --json: size and block size from the config" \
+	'[(d["name"], d["size"], d["block_size"]) for d in r["devices"]]' \
+	"[('null0', 1073741824, 512), ('file0', 67108864, 4096)]"
+jcheck "devices --json: engine in use" '[d["engine"] for d in r["devices"]]' "['null', 'sync']"
+jcheck "devices --json: flags" '[(d["read_only"], d["write_cache"]) for d in r["devices"]]' \
+	"[(False, True), (True, True)]"
+jcheck "devices --json: maps" 'r["devices"][1]["maps"]' \
+	"[{'target': 'tgt0', 'group': None, 'lun': 1, 'read_only': True}, {'target': 'tgt0', 'group': 'db', 'lun': 5, 'read_only': True}]"
+run devices file0 --json
+jcheck "devices DEVICE" '[d["name"] for d in r["devices"]]' "['file0']"
+run devices nosuch
+check "devices of an unknown device: exit 1" 1 "" 'no device "nosuch"'
+
+# --- login-info -----------------------------------------------------------------
+run login-info
+check "login-info without RDMA devices" 0 "^\(none: waiting for RDMA devices\)$"
+run login-info tgt0 --json
+jcheck "login-info --json" '(r["fabric_up"], r["logins"])' "(False, [])"
+run login-info nosuch
+check "login-info of an unknown target: exit 1" 1 "" 'no target "nosuch"'
+
+# --- log-level ----------------------------------------------------------------
+run log-level
+check "log-level shows the level" 0 "^log level info$"
+run log-level debug
+check "log-level sets the level" 0 "^log level debug \(was info\)$"
+wait_for "log level info -> debug" "$TMP/log" 5 && ok "the change is logged" ||
+	fail "the change is logged"
+run status --json
+jcheck "status shows the new level" 'r["log_level"]' debug
+run log-level verbose
+check "log-level with an unknown level: exit 1" 1 "" 'unknown level "verbose"'
+run log-level info --json
+jcheck "log-level --json" '(r["level"], r["previous"])' "('info', 'debug')"
+
+# --- config check / dump ------------------------------------------------------
+run config check
+check "config check of the running file" 0 "^$TMP/srptd.conf: configuration OK \(2 devices, 2 targets\)$"
+printf 'version = 2;\ndaemon: { bogus = 1; };\n' >"$TMP/bad.conf"
+( cd "$TMP" && "$SRPTADM" -s "$SOCK" config check bad.conf ) >"$TMP/out" 2>"$TMP/err"
+rc=$? out=$(cat "$TMP/out") err=$(cat "$TMP/err")
+check "config check FILE (relative): errors as file:line: message, exit 1" 1 "" \
+	"^$TMP/bad.conf:1: version: unsupported version 2"
+check "config check: every error" 1 "" "^$TMP/bad.conf:2: unknown setting \"bogus\" in daemon$"
+run config check "$TMP/bad.conf" --json
+jcheck "config check --json" '(r["valid"], len(r["errors"]))' "(False, 2)"
+run config check "$TMP/missing.conf"
+check "config check of a missing file: exit 1" 1 "" "$TMP/missing.conf.*No such file"
+run config
+check "config without a subcommand: usage" 2 "" "^usage: srptadm config check \[FILE\]$"
+run config dump
+check "config dump" 0 '^  control_socket = "'"$SOCK"'";$'
+cp "$TMP/out" "$TMP/dump1.conf"
+run config dump --json
+jcheck "config dump --json" '(r["generation"], r["text"].splitlines()[1])' "(1, 'version = 1;')"
+run config check "$TMP/dump1.conf"
+check "the dump is a valid configuration" 0 "configuration OK \(2 devices, 2 targets\)"
 
 # --- the protocol on the raw socket ----------------------------------------
 R=$(raw '{"jsonrpc":"2.0","id":1,"method":"status"}' \
@@ -298,6 +422,19 @@ rc=$?
 	fail "a second srptd on the same socket fails to start (rc=$rc): $(cat "$TMP/out2")"
 run status
 check "the first srptd still serves" 0 "pid $PID"
+stop
+
+# A dump re-parses to the same state: srptd run from the dump dumps it
+# again unchanged.
+cp "$TMP/dump1.conf" "$TMP/srptd.conf"
+start
+run config dump
+if [ "$rc" = 0 ] && [ "$out" = "$(cat "$TMP/dump1.conf")" ]; then
+	ok "config dump round trip: dump, re-parse, dump again: identical"
+else
+	fail "config dump round trip"
+	diff "$TMP/dump1.conf" "$TMP/out"
+fi
 stop
 
 finish
