@@ -984,6 +984,11 @@ void daemon_srp_get_info(const struct daemon_srp *s,
 	srp_engine_sessions(s->engine, &out->nexuses, &out->channels);
 }
 
+struct srp_engine *daemon_srp_engine(const struct daemon_srp *s)
+{
+	return s->engine;
+}
+
 void daemon_srp_stop(struct daemon_srp *s)
 {
 	srp_engine_stop(s->engine);

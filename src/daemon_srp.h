@@ -135,6 +135,8 @@ struct daemon_srp_login {
  */
 unsigned int daemon_srp_logins(const struct daemon_srp *s, const char *target,
 			       struct daemon_srp_login *out, unsigned int max);
+/* The SRP engine (srp/srp_sessions.h: sessions snapshot and kick). */
+struct srp_engine *daemon_srp_engine(const struct daemon_srp *s);
 /* Start logging out every initiator; poll daemon_srp_idle(). */
 void daemon_srp_stop(struct daemon_srp *s);
 bool daemon_srp_idle(const struct daemon_srp *s);

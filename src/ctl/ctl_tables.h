@@ -12,6 +12,7 @@ extern const struct ctl_method ctl_methods_daemon[]; /* m_daemon.c */
 extern const struct ctl_method ctl_methods_luns[]; /* m_luns.c */
 extern const struct ctl_method ctl_methods_config[]; /* m_config.c */
 extern const struct ctl_method ctl_methods_srp[]; /* m_srp.c */
+extern const struct ctl_method ctl_methods_sessions[]; /* m_sessions.c */
 extern const struct ctl_method ctl_methods_devices[]; /* m_devices.c */
 
 #endif

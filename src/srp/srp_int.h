@@ -101,6 +101,7 @@ struct srp_nexus {
 	unsigned int n_channels; /* not yet RELEASED */
 	/* Counters of its released channels (main-owned, srp_stats.c). */
 	struct srp_stats_fold *st_retired;
+	int64_t since; /* created: wall clock seconds (srp_sessions.c) */
 	struct srp_nexus *next;
 };
 
@@ -345,6 +346,13 @@ struct srp_channel {
 	 * flight between threads.  The struct is freed at 0.
 	 */
 	atomic_int refs;
+	/* How it logged in, for srp_sessions.c; main-owned, set once. */
+	struct {
+		struct fabric_port_ref via;
+		char peer[64]; /* GID or IP address of the initiator */
+		bool rdma_cm; /* RDMA/CM, else IB/CM */
+		int64_t since; /* wall clock seconds */
+	} login;
 	bool main_disc; /* main thread asked it to disconnect */
 	bool attached; /* on its worker's list (srp_channel_attach_msg) */
 	struct srp_channel *next_in_nexus; /* main-owned list */

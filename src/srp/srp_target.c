@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "srp/srp_int.h"
@@ -263,6 +264,7 @@ static int srp_nexus_create(struct srp_target *t,
 	memcpy(nx->i_port_id, req->initiator_port_id, 16);
 	memcpy(nx->t_port_id, req->target_port_id, 16);
 	nx->iid = *iid;
+	nx->since = time(NULL);
 	srp_port_id_str(nx->i_port_id, nx->name, sizeof(nx->name));
 	ret = scsi_itn_create(nx->i_port_id, nx->t_port_id, t->rel_tgt_port_id,
 			      view->luns, view->n, &nx->itn);
@@ -487,6 +489,10 @@ static void srp_engine_conn_request(void *ctx, struct fabric_conn_req *creq,
 		}
 		goto reject;
 	}
+	ch->login.via = via;
+	memcpy(ch->login.peer, info->peer_name, sizeof(ch->login.peer));
+	ch->login.rdma_cm = info->rdma_cm_format;
+	ch->login.since = time(NULL);
 	ch->next_in_nexus = nx->channels;
 	nx->channels = ch;
 	nx->n_channels++;

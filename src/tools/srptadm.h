@@ -40,6 +40,7 @@ extern const struct adm_cmd adm_cmds_daemon[]; /* srptadm_daemon.c */
 extern const struct adm_cmd adm_cmds_luns[]; /* srptadm_luns.c */
 extern const struct adm_cmd adm_cmds_srp[]; /* srptadm_srp.c */
 extern const struct adm_cmd adm_cmds_devices[]; /* srptadm_devices.c */
+extern const struct adm_cmd adm_cmds_sessions[]; /* srptadm_sessions.c */
 
 /*
  * Call method with params (consumed; NULL = none).  On success *result

@@ -327,6 +327,24 @@ jcheck "login-info --json" '(r["fabric_up"], r["logins"])' "(False, [])"
 run login-info nosuch
 check "login-info of an unknown target: exit 1" 1 "" 'no target "nosuch"'
 
+# --- sessions ---------------------------------------------------------------
+# Without RDMA devices nobody logs in: the VM suite checks real sessions
+# (tests/unit/srp/test_srp_sessions.c the snapshot behind them).
+run sessions
+check "sessions (human), none" 0 "^\(no sessions\)$"
+run sessions -v tgt0 --json
+jcheck "sessions -v TARGET --json" 'r["sessions"]' "[]"
+run sessions nosuch
+check "sessions of an unknown target: exit 1" 1 "" 'no target "nosuch"'
+run sessions -x
+check "sessions with an unknown option: exit 2" 2 "" "usage: srptadm sessions \[-v\] \[TARGET\]"
+run session kick 0x00000000000000000000000000000001 tgt0
+check "session kick of no session: exit 1" 1 "" "no session of initiator 0x0*1 on target tgt0"
+run session kick fe80::1
+check "session kick with a bad id: exit 1" 1 "" "is not an initiator port id"
+run session kick
+check "session kick without an id: exit 2" 2 "" "usage: srptadm session kick INITIATOR \[TARGET\]"
+
 # --- log-level ----------------------------------------------------------------
 run log-level
 check "log-level shows the level" 0 "^log level info$"
