@@ -52,6 +52,7 @@ version = 1;
 daemon: {
   include_dir = "";
   metrics = "$1";
+  control_socket = "$TMP/srptd.sock"; # not the system's
 };
 devices = (
   { name = "null0"; engine = "null"; size = "1G"; },

@@ -33,6 +33,7 @@ write_conf() { # LUNS: a config with one target and LUNS null devices
 	done
 	cat >"$TMP/srptd.conf" <<CONF
 version = 1;
+daemon: { control_socket = "$TMP/srptd.sock"; }; # not the system's
 devices = ( $devs );
 targets = (
   { name = "tgt0";
