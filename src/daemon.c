@@ -409,14 +409,20 @@ int daemon_reload_config(struct daemon *d, unsigned int flags,
 }
 
 /* SIGHUP: reload and log the change report, one line each. */
-static void daemon_reload(struct daemon *d)
+int daemon_reload(struct daemon *d, unsigned int flags,
+		  struct daemon_change_report *out)
 {
-	struct daemon_change_report rep = { 0 };
+	struct daemon_change_report own = { 0 };
+	struct daemon_change_report *rep = out ? out : &own;
 	struct timespec now;
 	int ret;
 
-	if (d->state != DAEMON_RUNNING)
-		return;
+	if (d->state != DAEMON_RUNNING) {
+		daemon_report_add(rep, "the daemon is %s; not reloading",
+				  daemon_state_name(d->state));
+		rep->refused = true;
+		return -EAGAIN;
+	}
 	daemon_set_state(d, DAEMON_RELOADING);
 	/*
 	 * sd_notify(3): RELOADING=1 must be followed by READY=1 once the
@@ -429,25 +435,26 @@ static void daemon_reload(struct daemon *d)
 		   (unsigned long long)now.tv_sec * 1000000ull +
 			   (unsigned long long)now.tv_nsec / 1000ull);
 	pr_notice("reloading configuration from %s", d->opts.config_path);
-	ret = daemon_reload_config(d, 0, &rep);
-	for (unsigned int i = 0; i < rep.n; i++) {
+	ret = daemon_reload_config(d, flags, rep);
+	for (unsigned int i = 0; i < rep->n; i++) {
 		if (ret)
-			pr_err("reload: %s", rep.lines[i]);
+			pr_err("reload: %s", rep->lines[i]);
 		else
-			pr_notice("reload: %s", rep.lines[i]);
+			pr_notice("reload: %s", rep->lines[i]);
 	}
 	if (ret == -EINVAL)
 		sd_notifyf(
 			0,
 			"STATUS=reload failed (%u errors); running generation %llu",
-			rep.errors, (unsigned long long)d->generation);
+			rep->errors, (unsigned long long)d->generation);
 	else if (ret)
 		sd_notifyf(0,
 			   "STATUS=reload failed (%s); running generation %llu",
 			   strerror(-ret), (unsigned long long)d->generation);
-	daemon_report_free(&rep);
+	daemon_report_free(&own);
 	sd_notify(0, "READY=1");
 	daemon_set_state(d, DAEMON_RUNNING);
+	return ret;
 }
 
 static void daemon_finish_stop(struct daemon *d)
@@ -543,7 +550,7 @@ static void daemon_on_signal(void *arg, uint32_t events)
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			daemon_reload(d);
+			daemon_reload(d, 0, NULL);
 			break;
 		case SIGTERM:
 			daemon_stop(d, "SIGTERM");

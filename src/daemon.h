@@ -68,6 +68,17 @@ struct daemon_info {
 	unsigned int luns; /* LUN map entries of every target and group */
 };
 
+/*
+ * Reload the configuration file as SIGHUP does (RELOADING=1 ... READY=1,
+ * every report line logged), with flags as daemon_apply_config() takes
+ * them (daemon_change.h).  rep, if not NULL, receives the report (free it
+ * with daemon_report_free()).  0 when applied; -EAGAIN when the daemon is
+ * not RUNNING; else daemon_reload_config()'s error.
+ */
+struct daemon_change_report;
+int daemon_reload(struct daemon *d, unsigned int flags,
+		  struct daemon_change_report *rep);
+
 /* Main thread (the control socket's handlers). */
 void daemon_get_info(struct daemon *d, struct daemon_info *out);
 /* The running configuration; valid until the next reload. */

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * Control methods about the daemon as a whole: status, log.level.
+ * Control methods about the daemon as a whole: status, log.level,
+ * reload.
  * Results are documented in doc/control.md.
  */
 #include <errno.h>
 
 #include "ctl/ctl_tables.h"
 #include "daemon.h"
+#include "daemon_change.h"
 #include "log.h"
 #include "srptd/version.h"
 
@@ -75,6 +77,44 @@ static int m_log_level(struct ctl_call *c, struct json_object *params,
 	return 0;
 }
 
+/*
+ * Reload as SIGHUP does and return its report: applied, or the errors
+ * (file:line: message) or why it was refused.  Not applied is a result,
+ * not a method failure: the report is the answer.
+ */
+static int m_reload(struct ctl_call *c, struct json_object *params,
+		    struct json_object **result)
+{
+	struct daemon_change_report rep = { 0 };
+	bool force = ctl_param_bool(params, "force", false);
+	struct json_object *r, *lines;
+	struct daemon_info in;
+	int ret;
+
+	pr_notice("reload requested by uid %u (control socket)%s",
+		  (unsigned int)c->uid, force ? ", forced" : "");
+	ret = daemon_reload(c->ctx, force ? DAEMON_APPLY_FORCE : 0, &rep);
+	daemon_get_info(c->ctx, &in);
+	r = json_object_new_object();
+	lines = json_object_new_array();
+	for (unsigned int i = 0; lines && i < rep.n; i++)
+		json_object_array_add(lines,
+				      json_object_new_string(rep.lines[i]));
+	ctl_add_bool(r, "applied", ret == 0);
+	ctl_add_int(r, "errno", ret);
+	ctl_add_int(r, "errors", rep.errors);
+	ctl_add_u64(r, "generation", in.generation);
+	ctl_add(r, "report", lines);
+	daemon_report_free(&rep);
+	*result = r;
+	return 0;
+}
+
+static const struct ctl_param reload_params[] = {
+	{ "force", CTL_P_BOOL, false },
+	{ NULL },
+};
+
 static const struct ctl_param level_param[] = {
 	{ "level", CTL_P_STRING, false },
 	{ NULL },
@@ -83,5 +123,6 @@ static const struct ctl_param level_param[] = {
 const struct ctl_method ctl_methods_daemon[] = {
 	{ "status", NULL, m_status },
 	{ "log.level", level_param, m_log_level },
+	{ "reload", reload_params, m_reload },
 	{ NULL },
 };

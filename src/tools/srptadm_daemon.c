@@ -122,11 +122,53 @@ static int cmd_config_dump(struct adm *a, int argc, char **argv)
 	return adm_run(a, "config.dump", NULL, config_dump_human);
 }
 
+/*
+ * Print the report; exit 1 when the change was not applied (the report
+ * then says why: errors as file:line: message, or what was refused).
+ */
+static int cmd_reload(struct adm *a, int argc, char **argv)
+{
+	struct json_object *p = NULL, *r, *lines;
+	bool applied;
+	int ret;
+
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "--force") || !strcmp(argv[1], "-f"))) {
+		p = json_object_new_object();
+		json_object_object_add(p, "force", json_object_new_boolean(1));
+	} else if (argc > 1) {
+		return adm_usage(a, "reload");
+	}
+	ret = adm_call(a, "reload", p, &r);
+	if (ret)
+		return ret;
+	applied = adm_bool(r, "applied");
+	lines = adm_obj(r, "report");
+	if (a->json) {
+		adm_print_json(r);
+	} else {
+		for (size_t i = 0; lines && i < json_object_array_length(lines);
+		     i++)
+			fprintf(applied ? stdout : stderr, "%s\n",
+				json_object_get_string(
+					json_object_array_get_idx(lines, i)));
+		if (!applied)
+			fprintf(stderr,
+				"srptadm: reload not applied; running configuration generation %llu\n",
+				(unsigned long long)adm_u64(r, "generation"));
+	}
+	json_object_put(r);
+	return applied ? ADM_EXIT_OK : ADM_EXIT_FAILED;
+}
+
 const struct adm_cmd adm_cmds_daemon[] = {
 	{ "status", NULL, "daemon state, configuration and counts",
 	  cmd_status },
 	{ "log-level", "[LEVEL]",
 	  "show or set the log level (until the next reload)", cmd_log_level },
+	{ "reload", "[--force]",
+	  "reload the configuration file (as SIGHUP) and print what changed",
+	  cmd_reload },
 	{ "config check", "[FILE]",
 	  "validate FILE (default: the daemon's) as srptd --check-config does",
 	  cmd_config_check },

@@ -382,6 +382,33 @@ jcheck "config dump --json" '(r["generation"], r["text"].splitlines()[1])' "(1, 
 run config check "$TMP/dump1.conf"
 check "the dump is a valid configuration" 0 "configuration OK \(2 devices, 2 targets\)"
 
+# --- reload -------------------------------------------------------------------
+cp "$TMP/srptd.conf" "$TMP/srptd.conf.orig"
+sed -i 's|^devices = (|devices = (\n  { name = "null2"; engine = "null"; size = "2G"; },|' "$TMP/srptd.conf"
+run reload
+check "reload applies a change and reports it" 0 "configuration generation 2 applied"
+grep -q "reload requested by uid 0 (control socket)" "$TMP/log" &&
+	ok "reload: the request is logged" || fail "reload: the request is logged"
+run devices null2 --json
+jcheck "reload: the new device is there" '[(d["name"], d["size"], d["state"]) for d in r["devices"]]' \
+	"[('null2', 2147483648, 'online')]"
+echo "bogus_key = 1;" >>"$TMP/srptd.conf"
+run reload
+check "reload of a broken file: exit 1, errors as file:line: message" 1 "" \
+	"^$TMP/srptd.conf:[0-9]+: unknown setting \"bogus_key\"$"
+check "reload of a broken file: not applied" 1 "" \
+	"reload not applied; running configuration generation 2$"
+run reload --json
+jcheck "reload --json of a broken file" '(r["applied"], r["errors"], r["generation"])' "(False, 1, 2)"
+run status --json
+jcheck "a failed reload keeps the running generation" 'r["generation"]' 2
+cp "$TMP/srptd.conf.orig" "$TMP/srptd.conf"
+run reload --json
+jcheck "reload --json" '(r["applied"], r["generation"], r["report"][-1])' \
+	"(True, 3, 'configuration generation 3 applied')"
+run reload extra
+check "reload with an argument: exit 2" 2 "" "^usage: srptadm reload \[--force\]$"
+
 # --- the protocol on the raw socket ----------------------------------------
 R=$(raw '{"jsonrpc":"2.0","id":1,"method":"status"}' \
 	'this is not json' \
