@@ -236,6 +236,11 @@ static void daemon_sync_devices(struct daemon *d,
 			opened, closed, failed);
 }
 
+int daemon_get_stats(struct daemon *d, struct daemon_stats **out)
+{
+	return daemon_stats_collect(&d->devices, d->srp, d->generation, out);
+}
+
 /* GET /metrics: a snapshot of the statistics, rendered. */
 static int daemon_render_metrics(void *ctx, char **text, size_t *len)
 {
@@ -243,7 +248,7 @@ static int daemon_render_metrics(void *ctx, char **text, size_t *len)
 	struct daemon_stats *s;
 	int ret;
 
-	ret = daemon_stats_collect(&d->devices, d->srp, d->generation, &s);
+	ret = daemon_get_stats(d, &s);
 	if (ret)
 		return ret;
 	ret = prometheus_render(s, text, len);

@@ -81,6 +81,12 @@ int daemon_reload(struct daemon *d, unsigned int flags,
 
 /* Main thread (the control socket's handlers). */
 void daemon_get_info(struct daemon *d, struct daemon_info *out);
+/*
+ * The I/O statistics now (daemon_stats.h; free with daemon_stats_free()).
+ * Main thread.  0 or -ENOMEM.
+ */
+struct daemon_stats;
+int daemon_get_stats(struct daemon *d, struct daemon_stats **out);
 /* The running configuration; valid until the next reload. */
 const struct config *daemon_config(const struct daemon *d);
 /* The SRP side (daemon_srp.h) and the storage objects (devices.h). */

@@ -14,5 +14,6 @@ extern const struct ctl_method ctl_methods_config[]; /* m_config.c */
 extern const struct ctl_method ctl_methods_srp[]; /* m_srp.c */
 extern const struct ctl_method ctl_methods_sessions[]; /* m_sessions.c */
 extern const struct ctl_method ctl_methods_devices[]; /* m_devices.c */
+extern const struct ctl_method ctl_methods_stats[]; /* m_stats.c */
 
 #endif

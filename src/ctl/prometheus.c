@@ -28,22 +28,6 @@ static const char *const prom_level_names[] = {
 	[PROM_WORKER] = "worker",
 };
 
-static const char *const prom_dirs[SRP_STATS_NDIR] = {
-	[SRP_STATS_READ] = "read",
-	[SRP_STATS_WRITE] = "write",
-	[SRP_STATS_OTHER] = "other",
-};
-
-/* Sense keys, SPC-4 4.5.6 table 27 (lower case, as label values). */
-static const char *const prom_sense_keys[16] = {
-	"no_sense",	   "recovered_error", "not_ready",
-	"medium_error",	   "hardware_error",  "illegal_request",
-	"unit_attention",  "data_protect",    "blank_check",
-	"vendor_specific", "copy_aborted",    "aborted_command",
-	"obsolete_0c",	   "volume_overflow", "miscompare",
-	"completed",
-};
-
 /* A label value: backslash, double quote and newline escaped. */
 static void prom_label(FILE *f, const char *name, const char *v)
 {
@@ -147,7 +131,7 @@ static void prom_io_families(FILE *f, const struct daemon_stats *s,
 	for (i = 0; i < n; i++)
 		for (d = 0; d < SRP_STATS_NDIR; d++) {
 			snprintf(extra, sizeof(extra), "direction=\"%s\"",
-				 prom_dirs[d]);
+				 srp_stats_dir_name(d));
 			prom_sample(f, s, l, i, "commands_total", extra,
 				    prom_io(s, l, i)->cmds[d]);
 		}
@@ -171,7 +155,7 @@ static void prom_io_families(FILE *f, const struct daemon_stats *s,
 			if (!v)
 				continue;
 			snprintf(extra, sizeof(extra), "sense_key=\"%s\"",
-				 prom_sense_keys[k]);
+				 srp_stats_sense_key_name(k));
 			prom_sample(f, s, l, i, "check_conditions_total", extra,
 				    v);
 		}
@@ -221,11 +205,11 @@ static void prom_histograms(FILE *f, const struct daemon_stats *s,
 				if (le == UINT64_MAX)
 					snprintf(extra, sizeof(extra),
 						 "direction=\"%s\",le=\"+Inf\"",
-						 prom_dirs[d]);
+						 srp_stats_dir_name(d));
 				else
 					snprintf(extra, sizeof(extra),
 						 "direction=\"%s\",le=\"%.6f\"",
-						 prom_dirs[d],
+						 srp_stats_dir_name(d),
 						 (double)le / 1e6);
 				prom_sample(f, s, l, i,
 					    "command_duration_seconds_bucket",
@@ -234,10 +218,11 @@ static void prom_histograms(FILE *f, const struct daemon_stats *s,
 			fprintf(f, "srptd_%s_%s_sum{", prom_level_names[l],
 				name);
 			prom_entity(f, s, l, i);
-			fprintf(f, ",direction=\"%s\"} %.9f\n", prom_dirs[d],
+			fprintf(f, ",direction=\"%s\"} %.9f\n",
+				srp_stats_dir_name(d),
 				(double)io->lat_sum_ns[d] / 1e9);
 			snprintf(extra, sizeof(extra), "direction=\"%s\"",
-				 prom_dirs[d]);
+				 srp_stats_dir_name(d));
 			prom_sample(f, s, l, i,
 				    "command_duration_seconds_count", extra,
 				    io->cmds[d]);

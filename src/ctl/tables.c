@@ -15,5 +15,6 @@ const struct ctl_method *const ctl_daemon_tables[] = {
 	ctl_methods_devices, /* devices.list */
 	ctl_methods_luns, /* device.add/remove/resize, lun.map/unmap */
 	ctl_methods_sessions, /* sessions.list, sessions.kick */
+	ctl_methods_stats, /* stats, stats.prometheus */
 	NULL,
 };

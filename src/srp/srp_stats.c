@@ -52,6 +52,32 @@ static void srp_io_stats_add_live(struct srp_io_stats *dst,
 		d[i] += __atomic_load_n(&s[i], __ATOMIC_RELAXED);
 }
 
+const char *srp_stats_dir_name(unsigned int dir)
+{
+	static const char *const names[SRP_STATS_NDIR] = {
+		[SRP_STATS_READ] = "read",
+		[SRP_STATS_WRITE] = "write",
+		[SRP_STATS_OTHER] = "other",
+	};
+
+	return dir < SRP_STATS_NDIR ? names[dir] : "?";
+}
+
+/* SPC-4 4.5.6 table 27 (0Ch is obsolete, 0Fh COMPLETED). */
+const char *srp_stats_sense_key_name(unsigned int k)
+{
+	static const char *const names[16] = {
+		"no_sense",	   "recovered_error", "not_ready",
+		"medium_error",	   "hardware_error",  "illegal_request",
+		"unit_attention",  "data_protect",    "blank_check",
+		"vendor_specific", "copy_aborted",    "aborted_command",
+		"obsolete_0c",	   "volume_overflow", "miscompare",
+		"completed",
+	};
+
+	return names[k & 15];
+}
+
 uint64_t srp_stats_bucket_le_us(unsigned int b)
 {
 	return b + 1 < SRP_STATS_LAT_BUCKETS ? UINT64_C(1) << b : UINT64_MAX;

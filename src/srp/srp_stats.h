@@ -70,6 +70,11 @@ struct srp_io_stats {
 /* Add every counter of src to dst (plain: main thread's own copies). */
 void srp_io_stats_add(struct srp_io_stats *dst, const struct srp_io_stats *src);
 
+/* "read", "write", "other": the direction label of the exports. */
+const char *srp_stats_dir_name(unsigned int dir);
+/* Sense key k (0..15) in lower case: "illegal_request" (SPC-4 4.5.6). */
+const char *srp_stats_sense_key_name(unsigned int k);
+
 /* Upper bound of latency bucket b in microseconds (UINT64_MAX: last). */
 uint64_t srp_stats_bucket_le_us(unsigned int b);
 

@@ -14,8 +14,13 @@
 
 /* Every command group; a new group adds its table here. */
 static const struct adm_cmd *const adm_tables[] = {
-	adm_cmds_daemon,   adm_cmds_srp,  adm_cmds_devices,
-	adm_cmds_sessions, adm_cmds_luns, NULL,
+	adm_cmds_daemon,
+	adm_cmds_srp,
+	adm_cmds_devices,
+	adm_cmds_sessions,
+	adm_cmds_luns,
+	adm_cmds_stats,
+	NULL,
 };
 
 static void adm_help(FILE *f)

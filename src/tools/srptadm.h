@@ -41,6 +41,7 @@ extern const struct adm_cmd adm_cmds_luns[]; /* srptadm_luns.c */
 extern const struct adm_cmd adm_cmds_srp[]; /* srptadm_srp.c */
 extern const struct adm_cmd adm_cmds_devices[]; /* srptadm_devices.c */
 extern const struct adm_cmd adm_cmds_sessions[]; /* srptadm_sessions.c */
+extern const struct adm_cmd adm_cmds_stats[]; /* srptadm_stats.c */
 
 /*
  * Call method with params (consumed; NULL = none).  On success *result
