@@ -3,6 +3,7 @@
  * Storage objects of the daemon; see devices.h.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,8 @@ static void device_fill_params(const struct config_device *c,
 	};
 }
 
-static int device_open(struct device *d, uint32_t max_xfer)
+static int device_open(struct device *d, uint32_t max_xfer,
+		       const char *state_dir)
 {
 	const char *fallback[CONFIG_ENGINE_COUNT + 1];
 	struct srptd_bdev_params p;
@@ -54,6 +56,11 @@ static int device_open(struct device *d, uint32_t max_xfer)
 		.naa = d->cfg.naa[0] ? d->cfg.naa : NULL,
 		.max_xfer_bytes = max_xfer,
 	};
+	if (state_dir && *state_dir) {
+		snprintf(d->state_dir, sizeof(d->state_dir), "%s", state_dir);
+		scsi_pr_file_store_init(&d->pr_store, d->state_dir);
+		lp.pr_store = &d->pr_store;
+	}
 	ret = scsi_lu_create(&d->bdev, &lp, &d->lu);
 	if (ret) {
 		srptd_backend_close(&d->bdev);
@@ -247,7 +254,8 @@ void devices_sync(struct device_set *set, const struct config *cfg,
 				set->dev[j] = NULL;
 			}
 		}
-		if (device_open(d, DEVICES_DEFAULT_MAX_XFER)) {
+		if (device_open(d, DEVICES_DEFAULT_MAX_XFER,
+				cfg->daemon.state_dir)) {
 			(*failed)++;
 			daemon_report_add(rep, "device %s: cannot open: %s",
 					  c->name, strerror(-d->open_error));

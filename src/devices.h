@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "scsi/scsi.h"
 #include "srptd/backend.h"
 
 struct daemon_change_report;
@@ -30,6 +31,9 @@ struct device {
 	struct srptd_bdev bdev;
 	const struct srptd_backend_ops *engine; /* the one in use */
 	struct scsi_lu *lu;
+	/* APTPL store of the LU (copy of daemon.state_dir at open). */
+	char state_dir[256];
+	struct scsi_pr_store pr_store;
 };
 
 struct device_set {

@@ -49,6 +49,8 @@ struct config_daemon {
 	char control_group[64]; /* "" = root only */
 	/* Prometheus endpoint: "" = off, else a loopback "addr:port". */
 	char metrics[64];
+	/* APTPL reservation files (doc/scsi-commands.md); "" = no APTPL. */
+	char state_dir[256];
 };
 
 struct config_fabric {

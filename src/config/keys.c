@@ -52,6 +52,14 @@ static const struct cfg_key cfg_top_keys[] = {
 	{ "daemon.metrics", CFG_T_ADDRESS, TOP(daemon.metrics),
 	  .size = BUF(struct config, daemon.metrics), .def_s = "",
 	  .reload = CFG_RELOAD_LIVE, .flags = CFG_K_LOOPBACK },
+	/*
+	 * Devices keep the directory they were opened with: a new one
+	 * applies to all of them after a restart.
+	 */
+	{ "daemon.state_dir", CFG_T_PATH, TOP(daemon.state_dir),
+	  .size = BUF(struct config, daemon.state_dir), .def_s = SRPTD_STATEDIR,
+	  .reload = CFG_RELOAD_RESTART,
+	  .flags = CFG_K_EMPTY_OK | CFG_K_MAIN_ONLY },
 	/* The fabric is set up once at start: a change needs a restart (the
 	 * DM agent's keys aside). */
 	{ "fabric.ports", CFG_T_PORTS, TOP(fabric.ports), TOP(fabric.n_ports),

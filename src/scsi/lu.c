@@ -147,7 +147,11 @@ int scsi_lu_create(struct srptd_bdev *bdev, const struct scsi_lu_params *p,
 	scsi_list_init(&lu->writes);
 	scsi_list_init(&lu->caws);
 	scsi_list_init(&lu->waiters);
-	lu->pr_holder = -1;
+	lu->pr.holder = -1;
+	for (unsigned int i = 0; i < SCSI_NAA_LEN; i++)
+		sprintf(lu->pr_key + 2 * i, "%02x", lu->naa[i]);
+	lu->pr_store = p ? p->pr_store : NULL;
+	scsi_pr_load(lu);
 	*out = lu;
 	return 0;
 }

@@ -4,11 +4,17 @@
  * reservations (PERSISTENT RESERVE IN/OUT, 6.15/6.16, model 5.9).  State
  * lives in the LU under lu->lock (see struct scsi_lu for why a mutex).
  * Registrations are keyed by the I_T nexus identity (initiator + target
- * port ids) so they survive a relogin; they are not persisted across a
- * daemon restart (APTPL is not supported: PTPL_C = 0).
+ * port ids) so they survive a relogin.  With a store (scsi_lu_params.
+ * pr_store) a REGISTER with APTPL = 1 makes the whole state persist
+ * across a daemon restart (SPC-4 5.14.5): it is saved before the command
+ * that changed it completes.  Without one, PTPL_C = 0 and APTPL = 1 is
+ * rejected.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "scsi/scsi_int.h"
 #include "util.h"
 
@@ -67,9 +73,9 @@ static int pr_find(struct scsi_lu *lu, const struct scsi_itn *itn)
 	unsigned int i;
 
 	for (i = 0; i < SCSI_PR_MAX_REGS; i++)
-		if (lu->pr_regs[i].used &&
-		    scsi_itn_same_nexus(lu->pr_regs[i].i_id,
-					lu->pr_regs[i].t_id, itn))
+		if (lu->pr.regs[i].used &&
+		    scsi_itn_same_nexus(lu->pr.regs[i].i_id,
+					lu->pr.regs[i].t_id, itn))
 			return i;
 	return -1;
 }
@@ -77,21 +83,21 @@ static int pr_find(struct scsi_lu *lu, const struct scsi_itn *itn)
 /* SPC-4 5.9.10: all registrants hold an all-registrants reservation. */
 static bool pr_is_holder(struct scsi_lu *lu, int idx)
 {
-	if (!lu->pr_reserved || idx < 0)
+	if (!lu->pr.reserved || idx < 0)
 		return false;
-	return pr_type_all_reg(lu->pr_type) || idx == lu->pr_holder;
+	return pr_type_all_reg(lu->pr.type) || idx == lu->pr.holder;
 }
 
 static void pr_update_active(struct scsi_lu *lu)
 {
-	atomic_store_explicit(&lu->res_active, lu->res2_held || lu->pr_reserved,
+	atomic_store_explicit(&lu->res_active, lu->res2_held || lu->pr.reserved,
 			      memory_order_release);
 }
 
 /* Queue a UA on every nexus of registrant idx (lu->lock held). */
 static void pr_ua_reg(struct scsi_lu *lu, int idx, uint16_t asc_ascq)
 {
-	struct scsi_pr_reg *r = &lu->pr_regs[idx];
+	struct scsi_pr_reg *r = &lu->pr.regs[idx];
 	struct scsi_list *n;
 
 	for (n = lu->nexuses.next; n != &lu->nexuses; n = n->next) {
@@ -110,7 +116,7 @@ static void pr_ua_reg(struct scsi_lu *lu, int idx, uint16_t asc_ascq)
  */
 static void pr_preempt_reg(struct scsi_lu *lu, int idx, bool abort)
 {
-	struct scsi_pr_reg *r = &lu->pr_regs[idx];
+	struct scsi_pr_reg *r = &lu->pr.regs[idx];
 	struct scsi_list *n;
 
 	for (n = lu->nexuses.next; n != &lu->nexuses; n = n->next) {
@@ -137,7 +143,7 @@ static void pr_ua_others(struct scsi_lu *lu, int self, uint16_t asc_ascq)
 	int i;
 
 	for (i = 0; i < SCSI_PR_MAX_REGS; i++)
-		if (lu->pr_regs[i].used && i != self)
+		if (lu->pr.regs[i].used && i != self)
 			pr_ua_reg(lu, i, asc_ascq);
 }
 
@@ -153,10 +159,10 @@ bool scsi_pr_conflict(struct scsi_task *t, struct scsi_cmd *c)
 	    !scsi_itn_same_nexus(lu->res2_i_id, lu->res2_t_id, t->itn) &&
 	    !(c->op->flags & SCSI_OPF_RES2_ALLOWED))
 		conflict = true;
-	if (!conflict && lu->pr_reserved) {
+	if (!conflict && lu->pr.reserved) {
 		idx = pr_find(lu, t->itn);
 		if (!pr_is_holder(lu, idx)) {
-			uint8_t bits = pr_conflict_tbl[c->op->prc][lu->pr_type];
+			uint8_t bits = pr_conflict_tbl[c->op->prc][lu->pr.type];
 
 			conflict = bits & (idx < 0 ? NR : RG);
 		}
@@ -178,7 +184,7 @@ static bool pr_any_registration(struct scsi_lu *lu)
 	unsigned int i;
 
 	for (i = 0; i < SCSI_PR_MAX_REGS; i++)
-		if (lu->pr_regs[i].used)
+		if (lu->pr.regs[i].used)
 			return true;
 	return false;
 }
@@ -190,7 +196,7 @@ enum scsi_sr spc_reserve(struct scsi_task *t, struct scsi_cmd *c)
 
 	pthread_mutex_lock(&lu->lock);
 	/* SPC-3 5.6.3 (CRH = 0): any registration makes RESERVE conflict. */
-	if (lu->pr_reserved || pr_any_registration(lu) ||
+	if (lu->pr.reserved || pr_any_registration(lu) ||
 	    (lu->res2_held &&
 	     !scsi_itn_same_nexus(lu->res2_i_id, lu->res2_t_id, t->itn))) {
 		sr = SCSI_SR_RESERVATION_CONFLICT;
@@ -234,30 +240,32 @@ enum scsi_sr spc_pr_in(struct scsi_task *t, struct scsi_cmd *c)
 
 	pthread_mutex_lock(&lu->lock);
 	memset(b, 0, 8);
-	put_be32(b, lu->pr_generation);
+	put_be32(b, lu->pr.generation);
 	switch (c->op->sa_code) {
 	case SCSI_PRIN_READ_KEYS:
 		for (i = 0; i < SCSI_PR_MAX_REGS; i++) {
-			if (!lu->pr_regs[i].used)
+			if (!lu->pr.regs[i].used)
 				continue;
-			put_be64(p, lu->pr_regs[i].key);
+			put_be64(p, lu->pr.regs[i].key);
 			p += 8;
 		}
 		break;
 	case SCSI_PRIN_READ_RESERVATION:
-		if (!lu->pr_reserved)
+		if (!lu->pr.reserved)
 			break;
 		memset(p, 0, 16);
 		/* All-registrants reservations report key 0 (6.15.3.3). */
-		if (!pr_type_all_reg(lu->pr_type))
-			put_be64(p, lu->pr_regs[lu->pr_holder].key);
-		p[13] = lu->pr_type; /* scope 0 (LU) */
+		if (!pr_type_all_reg(lu->pr.type))
+			put_be64(p, lu->pr.regs[lu->pr.holder].key);
+		p[13] = lu->pr.type; /* scope 0 (LU) */
 		p += 16;
 		break;
 	case SCSI_PRIN_REPORT_CAPABILITIES:
 		memset(b, 0, 8);
 		put_be16(b, 8);
-		b[3] = 0x80; /* TMV: type mask valid; no CRH/SIP/ATP/PTPL */
+		/* No CRH/SIP_C/ATP_C; PTPL_C with a store (SPC-4 6.15.4). */
+		b[2] = lu->pr_store ? 0x01 : 0;
+		b[3] = 0x80 | (lu->pr.aptpl ? 0x01 : 0); /* TMV, PTPL_A */
 		b[4] = 0x80 | 0x40 | 0x20 | 0x08 |
 		       0x02; /* WEAR EARO WERO EA WE */
 		b[5] = 0x01; /* EAAR */
@@ -268,7 +276,7 @@ enum scsi_sr spc_pr_in(struct scsi_task *t, struct scsi_cmd *c)
 		return SCSI_SR_OK;
 	case SCSI_PRIN_READ_FULL_STATUS:
 		for (i = 0; i < SCSI_PR_MAX_REGS; i++) {
-			struct scsi_pr_reg *r = &lu->pr_regs[i];
+			struct scsi_pr_reg *r = &lu->pr.regs[i];
 
 			if (!r->used)
 				continue;
@@ -276,7 +284,7 @@ enum scsi_sr spc_pr_in(struct scsi_task *t, struct scsi_cmd *c)
 			put_be64(p, r->key);
 			if (pr_is_holder(lu, i)) {
 				p[12] = 0x01; /* R_HOLDER */
-				p[13] = lu->pr_type;
+				p[13] = lu->pr.type;
 			}
 			put_be16(p + 18, r->rtpi);
 			put_be32(p + 20, SCSI_SRP_TRANSPORT_ID_LEN);
@@ -301,22 +309,22 @@ static void pr_unregister(struct scsi_lu *lu, int idx)
 {
 	int i;
 
-	lu->pr_regs[idx].used = false;
-	if (!lu->pr_reserved)
+	lu->pr.regs[idx].used = false;
+	if (!lu->pr.reserved)
 		return;
-	if (pr_type_all_reg(lu->pr_type)) {
+	if (pr_type_all_reg(lu->pr.type)) {
 		/* 5.9.11.2: ends with the last registrant. */
 		for (i = 0; i < SCSI_PR_MAX_REGS; i++)
-			if (lu->pr_regs[i].used)
+			if (lu->pr.regs[i].used)
 				break;
 		if (i == SCSI_PR_MAX_REGS)
-			lu->pr_reserved = false;
-		else if (lu->pr_holder == idx)
-			lu->pr_holder = i;
-	} else if (lu->pr_holder == idx) {
-		lu->pr_reserved = false;
+			lu->pr.reserved = false;
+		else if (lu->pr.holder == idx)
+			lu->pr.holder = i;
+	} else if (lu->pr.holder == idx) {
+		lu->pr.reserved = false;
 		/* 5.9.11.2: registrants-only types tell the others. */
-		if (pr_type_reg_only(lu->pr_type))
+		if (pr_type_reg_only(lu->pr.type))
 			pr_ua_others(lu, idx, SCSI_ASC_RESERVATIONS_RELEASED);
 	}
 }
@@ -327,8 +335,8 @@ static int pr_remove_key(struct scsi_lu *lu, int self, uint64_t key, bool abort)
 	int i, n = 0;
 
 	for (i = 0; i < SCSI_PR_MAX_REGS; i++) {
-		if (!lu->pr_regs[i].used || i == self ||
-		    lu->pr_regs[i].key != key)
+		if (!lu->pr.regs[i].used || i == self ||
+		    lu->pr.regs[i].key != key)
 			continue;
 		pr_preempt_reg(lu, i, abort);
 		n++;
@@ -348,24 +356,24 @@ static enum scsi_sr pr_register(struct scsi_task *t, struct scsi_lu *lu,
 		if (!sa_key)
 			return SCSI_SR_OK;
 		for (i = 0; i < SCSI_PR_MAX_REGS; i++)
-			if (!lu->pr_regs[i].used)
+			if (!lu->pr.regs[i].used)
 				break;
 		if (i == SCSI_PR_MAX_REGS)
 			return SCSI_SR_INSUFFICIENT_REG_RESOURCES;
-		lu->pr_regs[i].used = true;
-		memcpy(lu->pr_regs[i].i_id, t->itn->i_id, 16);
-		memcpy(lu->pr_regs[i].t_id, t->itn->t_id, 16);
-		lu->pr_regs[i].rtpi = t->itn->rtpi;
-		lu->pr_regs[i].key = sa_key;
+		lu->pr.regs[i].used = true;
+		memcpy(lu->pr.regs[i].i_id, t->itn->i_id, 16);
+		memcpy(lu->pr.regs[i].t_id, t->itn->t_id, 16);
+		lu->pr.regs[i].rtpi = t->itn->rtpi;
+		lu->pr.regs[i].key = sa_key;
 	} else {
-		if (!ignore && key != lu->pr_regs[idx].key)
+		if (!ignore && key != lu->pr.regs[idx].key)
 			return SCSI_SR_RESERVATION_CONFLICT;
 		if (sa_key)
-			lu->pr_regs[idx].key = sa_key;
+			lu->pr.regs[idx].key = sa_key;
 		else
 			pr_unregister(lu, idx);
 	}
-	lu->pr_generation++;
+	lu->pr.generation++;
 	return SCSI_SR_OK;
 }
 
@@ -375,32 +383,32 @@ static enum scsi_sr pr_preempt(struct scsi_task *t, struct scsi_cmd *c,
 {
 	int i;
 
-	if (!lu->pr_reserved) {
+	if (!lu->pr.reserved) {
 		/* 5.9.11.4.2: only registrations are removed. */
 		if (!sa_key)
 			return scsi_invalid_param(c, 8, -1);
 		if (!pr_remove_key(lu, idx, sa_key, abort))
 			return SCSI_SR_RESERVATION_CONFLICT;
-	} else if (pr_type_all_reg(lu->pr_type)) {
+	} else if (pr_type_all_reg(lu->pr.type)) {
 		/* 5.9.11.4.4: key 0 removes every other registrant. */
 		if (!sa_key) {
 			for (i = 0; i < SCSI_PR_MAX_REGS; i++) {
-				if (!lu->pr_regs[i].used || i == idx)
+				if (!lu->pr.regs[i].used || i == idx)
 					continue;
 				pr_preempt_reg(lu, i, abort);
 			}
-			lu->pr_type = type;
-			lu->pr_holder = idx;
+			lu->pr.type = type;
+			lu->pr.holder = idx;
 		} else if (!pr_remove_key(lu, idx, sa_key, abort)) {
 			return SCSI_SR_RESERVATION_CONFLICT;
 		}
-	} else if (sa_key == lu->pr_regs[lu->pr_holder].key) {
+	} else if (sa_key == lu->pr.regs[lu->pr.holder].key) {
 		/* 5.9.11.4.3: take over the reservation. */
-		uint8_t old = lu->pr_type;
+		uint8_t old = lu->pr.type;
 
 		pr_remove_key(lu, idx, sa_key, abort);
-		lu->pr_holder = idx;
-		lu->pr_type = type;
+		lu->pr.holder = idx;
+		lu->pr.type = type;
 		if (old != type)
 			pr_ua_others(lu, idx, SCSI_ASC_RESERVATIONS_RELEASED);
 	} else {
@@ -409,12 +417,86 @@ static enum scsi_sr pr_preempt(struct scsi_task *t, struct scsi_cmd *c,
 		if (!pr_remove_key(lu, idx, sa_key, abort))
 			return SCSI_SR_RESERVATION_CONFLICT;
 	}
-	lu->pr_generation++;
+	lu->pr.generation++;
 	return SCSI_SR_OK;
+}
+
+/*
+ * Save the state a PR OUT just made (APTPL on) or erase the saved one
+ * (APTPL turned off), before the command completes: GOOD promises the
+ * state survives a restart.  If that fails the change is undone and the
+ * command fails with 04/44/00; unit attentions it already queued stay.
+ *
+ * The store runs here, on the I/O worker executing the command, with
+ * lu->lock held: that keeps the saved order equal to the order the
+ * commands took effect and lets a failure roll back before any other
+ * nexus saw the state.  Moving it off the worker (a message to the main
+ * thread and a deferred completion) would need a way to suspend a PR
+ * command that the SCSI layer has only for backend I/O.  The cost is
+ * bounded: one file of at most 16 KiB, written, fsynced and renamed
+ * (pr_store.c), only for PR OUT commands while APTPL is on, which are
+ * rare (cluster membership changes); meanwhile only commands of this LU
+ * that take lu->lock wait (doc/scsi-commands.md).
+ */
+static const char *pr_lu_name(const struct scsi_lu *lu)
+{
+	return lu->bdev->name ? lu->bdev->name : "?";
+}
+
+static enum scsi_sr pr_save_locked(struct scsi_lu *lu,
+				   const struct scsi_pr_state *old)
+{
+	int ret;
+
+	ret = lu->pr_store->ops->save(lu->pr_store->ctx, lu->pr_key,
+				      lu->pr.aptpl ? &lu->pr : NULL);
+	if (!ret)
+		return SCSI_SR_OK;
+	pr_log(LOG_ERR, LOG_C_SCSI,
+	       "device %s (NAA %s): cannot save persistent reservations "
+	       "(APTPL): %s; PR OUT failed, state unchanged",
+	       pr_lu_name(lu), lu->pr_key, strerror(-ret));
+	lu->pr = *old;
+	return SCSI_SR_INTERNAL_FAILURE;
+}
+
+void scsi_pr_load(struct scsi_lu *lu)
+{
+	struct scsi_pr_state *st;
+	int ret;
+
+	if (!lu->pr_store)
+		return;
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		pr_log(LOG_ERR, LOG_C_SCSI,
+		       "device %s: no memory to load persistent "
+		       "reservations; starting with none",
+		       pr_lu_name(lu));
+		return;
+	}
+	ret = lu->pr_store->ops->load(lu->pr_store->ctx, lu->pr_key, st);
+	if (!ret) {
+		lu->pr = *st;
+		pr_update_active(lu);
+		pr_log(LOG_INFO, LOG_C_SCSI,
+		       "device %s (NAA %s): persistent reservations restored "
+		       "(APTPL, generation %u%s)",
+		       pr_lu_name(lu), lu->pr_key, st->generation,
+		       st->reserved ? ", reserved" : "");
+	} else if (ret != -ENOENT) {
+		pr_log(LOG_ERR, LOG_C_SCSI,
+		       "device %s (NAA %s): saved persistent reservations "
+		       "unusable (%s); starting with none",
+		       pr_lu_name(lu), lu->pr_key,
+		       ret == -EBADMSG ? "corrupt file" : strerror(-ret));
+	}
+	free(st);
 }
 
 enum scsi_sr spc_pr_out(struct scsi_task *t, struct scsi_cmd *c)
 {
+	struct scsi_pr_state old;
 	uint8_t sa = c->op->sa_code, scope = t->cdb[2] >> 4;
 	uint8_t type = t->cdb[2] & 0x0f, prm[SCSI_PR_OUT_PARAM_LEN];
 	struct scsi_lu *lu = c->lu;
@@ -436,7 +518,7 @@ enum scsi_sr spc_pr_out(struct scsi_task *t, struct scsi_cmd *c)
 			return scsi_invalid_param(c, 20, 3);
 		if (prm[20] & 0x04) /* ALL_TG_PT not supported (ATP_C 0) */
 			return scsi_invalid_param(c, 20, 2);
-		if (prm[20] & 0x01) /* APTPL not supported (PTPL_C 0) */
+		if ((prm[20] & 0x01) && !lu->pr_store) /* PTPL_C 0 */
 			return scsi_invalid_param(c, 20, 0);
 	} else if (sa != SCSI_PROUT_CLEAR) {
 		if (scope)
@@ -446,47 +528,52 @@ enum scsi_sr spc_pr_out(struct scsi_task *t, struct scsi_cmd *c)
 	}
 
 	pthread_mutex_lock(&lu->lock);
+	if (lu->pr_store)
+		old = lu->pr;
 	idx = pr_find(lu, t->itn);
 	if (reg) {
 		sr = pr_register(t, lu, idx,
 				 sa == SCSI_PROUT_REGISTER_AND_IGNORE, key,
 				 sa_key);
+		/* 6.16.3: the last valid APTPL bit decides (PTPL_A). */
+		if (sr == SCSI_SR_OK)
+			lu->pr.aptpl = prm[20] & 0x01;
 		goto out;
 	}
 	/* Every other service action needs this nexus's registered key. */
-	if (idx < 0 || lu->pr_regs[idx].key != key) {
+	if (idx < 0 || lu->pr.regs[idx].key != key) {
 		sr = SCSI_SR_RESERVATION_CONFLICT;
 		goto out;
 	}
 	sr = SCSI_SR_OK;
 	switch (sa) {
 	case SCSI_PROUT_RESERVE:
-		if (lu->pr_reserved) {
-			if (!pr_is_holder(lu, idx) || lu->pr_type != type)
+		if (lu->pr.reserved) {
+			if (!pr_is_holder(lu, idx) || lu->pr.type != type)
 				sr = SCSI_SR_RESERVATION_CONFLICT;
 			break;
 		}
-		lu->pr_reserved = true;
-		lu->pr_type = type;
-		lu->pr_holder = idx;
+		lu->pr.reserved = true;
+		lu->pr.type = type;
+		lu->pr.holder = idx;
 		break;
 	case SCSI_PROUT_RELEASE:
 		if (!pr_is_holder(lu, idx))
 			break; /* 5.9.11.2: not the holder: GOOD, no change */
-		if (lu->pr_type != type) {
+		if (lu->pr.type != type) {
 			sr = SCSI_SR_INVALID_RELEASE;
 			break;
 		}
-		lu->pr_reserved = false;
+		lu->pr.reserved = false;
 		if (pr_type_reg_only(type) || pr_type_all_reg(type))
 			pr_ua_others(lu, idx, SCSI_ASC_RESERVATIONS_RELEASED);
 		break;
 	case SCSI_PROUT_CLEAR:
 		/* 5.9.11.5: everything goes; others learn it by UA. */
 		pr_ua_others(lu, idx, SCSI_ASC_RESERVATIONS_PREEMPTED);
-		memset(lu->pr_regs, 0, sizeof(lu->pr_regs));
-		lu->pr_reserved = false;
-		lu->pr_generation++;
+		memset(lu->pr.regs, 0, sizeof(lu->pr.regs));
+		lu->pr.reserved = false;
+		lu->pr.generation++;
 		break;
 	case SCSI_PROUT_PREEMPT:
 	case SCSI_PROUT_PREEMPT_AND_ABORT:
@@ -499,6 +586,8 @@ enum scsi_sr spc_pr_out(struct scsi_task *t, struct scsi_cmd *c)
 		break;
 	}
 out:
+	if (sr == SCSI_SR_OK && lu->pr_store && (old.aptpl || lu->pr.aptpl))
+		sr = pr_save_locked(lu, &old);
 	pr_update_active(lu);
 	pthread_mutex_unlock(&lu->lock);
 	return sr;

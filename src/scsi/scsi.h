@@ -36,6 +36,63 @@ struct scsi_lu;
 struct scsi_itn;
 struct scsi_worker;
 
+/* Persistent reservation registrant (SPC-4 5.9.7). */
+#define SCSI_PR_MAX_REGS 64
+struct scsi_pr_reg {
+	bool used;
+	uint8_t i_id[16];
+	uint8_t t_id[16];
+	uint16_t rtpi;
+	uint64_t key;
+};
+
+/*
+ * An LU's persistent reservation state: what APTPL (SPC-4 5.14.5 and the
+ * APTPL bit of 6.16.3) keeps across a restart.
+ */
+struct scsi_pr_state {
+	uint32_t generation; /* PRgeneration (SPC-4 6.15.2) */
+	bool aptpl; /* last valid APTPL bit of a REGISTER (PTPL_A) */
+	bool reserved;
+	uint8_t type; /* SCSI_PR_TYPE_* when reserved */
+	int holder; /* index in regs of the reserving registrant, or -1 */
+	struct scsi_pr_reg regs[SCSI_PR_MAX_REGS];
+};
+
+/*
+ * Where APTPL state is kept (doc/scsi-commands.md, "Persistent
+ * reservations").  key names the LU (its NAA designator in hex, stable
+ * across restarts).  Both callbacks run on the thread executing the PR
+ * command or opening the LU and must return only once done.
+ */
+struct scsi_pr_store_ops {
+	/*
+	 * Fill st with the state saved for key: 0, -ENOENT if none was
+	 * saved, -EBADMSG if what is stored is not a valid state, other
+	 * -errno if it cannot be read.
+	 */
+	int (*load)(void *ctx, const char *key, struct scsi_pr_state *st);
+	/*
+	 * Make st the saved state of key, durably (it survives a crash of
+	 * the daemon or the host) before returning 0; st == NULL erases
+	 * it (erasing nothing is 0).  On failure the previous saved state
+	 * must still be intact.
+	 */
+	int (*save)(void *ctx, const char *key, const struct scsi_pr_state *st);
+};
+
+struct scsi_pr_store {
+	const struct scsi_pr_store_ops *ops;
+	void *ctx;
+};
+
+/*
+ * The file store: one file per LU in directory dir (a state directory
+ * such as /var/lib/srptd), replaced atomically on every save.  dir must
+ * outlive the store.
+ */
+void scsi_pr_file_store_init(struct scsi_pr_store *s, const char *dir);
+
 /* Identity and limits of an exported device, from the config. */
 struct scsi_lu_params {
 	const char *vendor; /* INQUIRY T10 vendor id, <= 8 chars */
@@ -48,6 +105,8 @@ struct scsi_lu_params {
 	/* Added by the SCSI layer (additive): */
 	bool descriptor_sense; /* initial D_SENSE (control mode page 0x0A) */
 	uint16_t tpg_id; /* ALUA target port group id; 0 = 1 */
+	/* APTPL store (must outlive the LU); NULL: APTPL not supported. */
+	const struct scsi_pr_store *pr_store;
 };
 
 int scsi_lu_create(struct srptd_bdev *bdev, const struct scsi_lu_params *p,

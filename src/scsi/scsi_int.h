@@ -172,16 +172,6 @@ struct scsi_abort_hook {
 	void *arg;
 };
 
-/* Persistent reservation registrant (SPC-4 5.9.7). */
-#define SCSI_PR_MAX_REGS 64
-struct scsi_pr_reg {
-	bool used;
-	uint8_t i_id[16];
-	uint8_t t_id[16];
-	uint16_t rtpi;
-	uint64_t key;
-};
-
 /* Range lock node for COMPARE AND WRITE atomicity. */
 struct scsi_range {
 	struct scsi_list node;
@@ -229,11 +219,10 @@ struct scsi_lu {
 	bool res2_held; /* SPC-2 RESERVE(6)/(10) */
 	uint8_t res2_i_id[16];
 	uint8_t res2_t_id[16];
-	uint32_t pr_generation;
-	bool pr_reserved;
-	uint8_t pr_type;
-	int pr_holder; /* index in pr_regs of the reserving registrant */
-	struct scsi_pr_reg pr_regs[SCSI_PR_MAX_REGS];
+	struct scsi_pr_state pr; /* persistent reservations (pr.c) */
+	/* APTPL store (pr_store.c); NULL: PTPL_C = 0, APTPL rejected. */
+	const struct scsi_pr_store *pr_store;
+	char pr_key[2 * SCSI_NAA_LEN + 1]; /* store key: NAA in hex */
 	/*
 	 * Until the first COMPARE AND WRITE on the LU, writes only count
 	 * themselves in fast_writes (no lock, no list); caw_seen (sticky)
@@ -377,6 +366,8 @@ bool scsi_itn_same_nexus(const uint8_t *i_id, const uint8_t *t_id,
 /* pr.c */
 bool scsi_pr_conflict(struct scsi_task *t, struct scsi_cmd *c);
 void scsi_res2_release_locked(struct scsi_lu *lu);
+/* Load the LU's saved APTPL state, if any (scsi_lu_create()). */
+void scsi_pr_load(struct scsi_lu *lu);
 enum scsi_sr spc_reserve(struct scsi_task *t, struct scsi_cmd *c);
 enum scsi_sr spc_release(struct scsi_task *t, struct scsi_cmd *c);
 enum scsi_sr spc_pr_in(struct scsi_task *t, struct scsi_cmd *c);
