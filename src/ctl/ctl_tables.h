@@ -16,4 +16,8 @@ extern const struct ctl_method ctl_methods_sessions[]; /* m_sessions.c */
 extern const struct ctl_method ctl_methods_devices[]; /* m_devices.c */
 extern const struct ctl_method ctl_methods_stats[]; /* m_stats.c */
 
+struct srp_io_stats;
+/* One block of I/O counters as `stats` shows it (m_stats.c). */
+struct json_object *ctl_stats_io_json(const struct srp_io_stats *io);
+
 #endif

@@ -14,6 +14,7 @@
 #include "ctl/ctl_tables.h"
 #include "daemon.h"
 #include "daemon_srp.h"
+#include "daemon_stats.h"
 #include "srp/srp_sessions.h"
 
 static struct json_object *channel_json(const struct srp_session_channel *c,
@@ -71,6 +72,7 @@ static int m_sessions(struct ctl_call *c, struct json_object *params,
 {
 	const char *only = ctl_param_str(params, "target", NULL);
 	struct srp_session_info *s;
+	struct daemon_stats *st;
 	struct json_object *r, *a;
 	int64_t now = time(NULL);
 	unsigned int n;
@@ -82,11 +84,27 @@ static int m_sessions(struct ctl_call *c, struct json_object *params,
 		daemon_srp_engine(daemon_get_srp(c->ctx)), &s, &n);
 	if (ret)
 		return ctl_fail(c, ret, "out of memory");
+	/* I/O counters of each session (srptadm sessions -v). */
+	if (daemon_get_stats(c->ctx, &st))
+		st = NULL;
 	r = json_object_new_object();
 	a = json_object_new_array();
-	for (unsigned int i = 0; a && i < n; i++)
-		if (!only || !strcmp(only, s[i].target))
-			json_object_array_add(a, session_json(&s[i], now));
+	for (unsigned int i = 0; a && i < n; i++) {
+		struct json_object *o;
+
+		if (only && strcmp(only, s[i].target))
+			continue;
+		o = session_json(&s[i], now);
+		for (unsigned int k = 0; st && k < st->srp->n_sessions; k++)
+			if (!strcmp(st->srp->sessions[k].target, s[i].target) &&
+			    !strcmp(st->srp->sessions[k].initiator,
+				    s[i].initiator))
+				ctl_add(o, "io",
+					ctl_stats_io_json(
+						&st->srp->sessions[k].io));
+		json_object_array_add(a, o);
+	}
+	daemon_stats_free(st);
 	srp_sessions_free(s, n);
 	ctl_add(r, "sessions", a);
 	*result = r;

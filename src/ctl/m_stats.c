@@ -15,7 +15,7 @@
 #include "daemon_stats.h"
 
 /* One block of counters: see struct srp_io_stats. */
-static struct json_object *m_io(const struct srp_io_stats *io)
+struct json_object *ctl_stats_io_json(const struct srp_io_stats *io)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *cmds = json_object_new_object();
@@ -74,7 +74,7 @@ static int m_stats(struct ctl_call *c, struct json_object *params,
 	ctl_add(r, "latency_bucket_le_us", a);
 	a = json_object_new_array();
 	for (unsigned int i = 0; a && i < s->n_devices; i++) {
-		e = m_io(&s->devices[i].io);
+		e = ctl_stats_io_json(&s->devices[i].io);
 		ctl_add_str(e, "name", s->devices[i].name);
 		ctl_add_bool(e, "online", s->devices[i].online);
 		json_object_array_add(a, e);
@@ -82,7 +82,7 @@ static int m_stats(struct ctl_call *c, struct json_object *params,
 	ctl_add(r, "devices", a);
 	a = json_object_new_array();
 	for (unsigned int i = 0; a && i < s->srp->n_targets; i++) {
-		e = m_io(&s->srp->targets[i].io);
+		e = ctl_stats_io_json(&s->srp->targets[i].io);
 		ctl_add_str(e, "name", s->srp->targets[i].name);
 		ctl_add_int(e, "sessions", s->srp->targets[i].sessions);
 		json_object_array_add(a, e);
@@ -90,7 +90,7 @@ static int m_stats(struct ctl_call *c, struct json_object *params,
 	ctl_add(r, "targets", a);
 	a = json_object_new_array();
 	for (unsigned int i = 0; a && i < s->srp->n_sessions; i++) {
-		e = m_io(&s->srp->sessions[i].io);
+		e = ctl_stats_io_json(&s->srp->sessions[i].io);
 		ctl_add_str(e, "target", s->srp->sessions[i].target);
 		ctl_add_str(e, "initiator", s->srp->sessions[i].initiator);
 		ctl_add_int(e, "channels", s->srp->sessions[i].channels);
@@ -99,7 +99,7 @@ static int m_stats(struct ctl_call *c, struct json_object *params,
 	ctl_add(r, "sessions", a);
 	a = json_object_new_array();
 	for (unsigned int i = 0; a && i < s->srp->n_workers; i++) {
-		e = m_io(&s->srp->workers[i].io);
+		e = ctl_stats_io_json(&s->srp->workers[i].io);
 		ctl_add_int(e, "index", s->srp->workers[i].index);
 		ctl_add_int(e, "channels", s->srp->workers[i].channels);
 		json_object_array_add(a, e);

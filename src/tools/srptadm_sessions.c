@@ -46,9 +46,19 @@ static void sessions_human(struct adm *a, struct json_object *r)
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_array_get_idx(ss, i);
 		struct json_object *chs = adm_obj(o, "channels");
+		struct json_object *io = adm_obj(o, "io");
+		struct json_object *cmds = adm_obj(io, "commands");
 
 		printf("\n%s %s:\n", adm_str(o, "target"),
 		       adm_str(o, "initiator"));
+		if (io)
+			printf("  I/O: %llu reads (%s), %llu writes (%s), %llu other, %llu aborted (srptadm stats: errors, latency)\n",
+			       (unsigned long long)adm_u64(cmds, "read"),
+			       adm_size(adm_u64(io, "read_bytes")),
+			       (unsigned long long)adm_u64(cmds, "write"),
+			       adm_size(adm_u64(io, "written_bytes")),
+			       (unsigned long long)adm_u64(cmds, "other"),
+			       (unsigned long long)adm_u64(io, "aborted"));
 		for (size_t k = 0; chs && k < json_object_array_length(chs);
 		     k++) {
 			struct json_object *c =
