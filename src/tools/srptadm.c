@@ -37,11 +37,16 @@ static void adm_help(FILE *f)
 		SRPTD_DEFAULT_CONTROL_SOCKET);
 	for (const struct adm_cmd *const *t = adm_tables; *t; t++)
 		for (const struct adm_cmd *c = *t; c->name; c++) {
-			char words[64];
+			char words[160];
 
 			snprintf(words, sizeof(words), "%s%s%s", c->name,
 				 c->args ? " " : "", c->args ? c->args : "");
-			fprintf(f, "  %-28s %s\n", words, c->help);
+			/* A long usage gets a line of its own. */
+			if (strlen(words) > 28)
+				fprintf(f, "  %s\n  %-28s %s\n", words, "",
+					c->help);
+			else
+				fprintf(f, "  %-28s %s\n", words, c->help);
 		}
 	fprintf(f,
 		"\nExit status: 0 ok, 1 srptd reported an error, 2 usage error,\n"

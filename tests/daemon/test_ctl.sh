@@ -11,6 +11,7 @@ set -u
 SRPTD=${1:?usage: test_ctl.sh SRPTD SRPTADM [auth]}
 SRPTADM_BIN=$(realpath "${2:?usage: test_ctl.sh SRPTD SRPTADM [auth]}")
 MODE=${3:-commands}
+SRC=${SRPTD_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/srptd-ctl-test.XXXXXX")
 SOCK=$TMP/run/srptd.sock
 PID=""
@@ -408,6 +409,35 @@ jcheck "reload --json" '(r["applied"], r["generation"], r["report"][-1])' \
 	"(True, 3, 'configuration generation 3 applied')"
 run reload extra
 check "reload with an argument: exit 2" 2 "" "^usage: srptadm reload \[--force\]$"
+
+# --- bash completion (contrib/bash-completion/srptadm) ------------------------
+COMPL=$SRC/contrib/bash-completion/srptadm
+bash -n "$COMPL" && ok "bash completion: bash -n" || fail "bash completion: bash -n"
+# comp WORD...: what completing the last word offers, on one line.
+comp() {
+	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		_srptadm; [ ${#COMPREPLY[@]} = 0 ] ||
+		printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "' \
+		_ "$COMPL" "$@"
+}
+# ccheck NAME WANT WORD...
+ccheck() {
+	local name=$1 want=$2 got
+	shift 2
+	got=$(comp "$@")
+	[ "$got" = "$want" ] && ok "completion: $name" ||
+		fail "completion: $name: got '$got', want '$want'"
+}
+ccheck "commands" "config device devices log-level login-info lun ports reload session sessions stats status targets " \
+	"$SRPTADM" ""
+ccheck "a command prefix" "config " "$SRPTADM" con
+ccheck "a group's subcommands" "check dump " "$SRPTADM" config ""
+ccheck "log levels" "debug " "$SRPTADM" log-level d
+ccheck "a command's options" "--json -v " "$SRPTADM" sessions -
+ccheck "target names from srptd" "tgt0 tgt1 " "$SRPTADM" -s "$SOCK" targets ""
+ccheck "device names from srptd" "file0 " "$SRPTADM" -s "$SOCK" devices f
+ccheck "lun map's device argument" "file0 null0 " "$SRPTADM" -s "$SOCK" lun map tgt0 3 ""
+ccheck "no names without srptd" "" "$SRPTADM" -s "$TMP/none.sock" targets ""
 
 # --- the protocol on the raw socket ----------------------------------------
 R=$(raw '{"jsonrpc":"2.0","id":1,"method":"status"}' \

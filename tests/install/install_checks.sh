@@ -23,6 +23,8 @@ check_installed() {
 
 	check "daemon installed in sbin" test -x "$root$sbin/srptd"
 	check "srptadm installed in sbin" test -x "$root$sbin/srptadm"
+	check "srptadm bash completion installed" \
+		bash -n "$root$prefix/share/bash-completion/completions/srptadm"
 	check "systemd unit installed" test -f "$unit"
 	check "unit is Type=notify" grep -qx "Type=notify" "$unit"
 	check "unit runs the installed binary" grep -qx \
