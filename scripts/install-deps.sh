@@ -16,7 +16,7 @@ PKGS="build-essential cmake pkg-config git
 clang clang-format libclang-rt-14-dev
 libibverbs-dev librdmacm-dev libibumad-dev ibverbs-providers rdma-core
 liburing-dev libaio-dev libconfig-dev libcmocka-dev libsystemd-dev
-libjson-c-dev libmicrohttpd-dev curl valgrind fio gcovr python3
+libjson-c-dev libmicrohttpd-dev curl valgrind fio gcovr python3 systemd
 dpkg-dev debhelper dh-dkms lintian"
 
 VM_PKGS="qemu-system-x86 busybox-static dash kmod iproute2 sg3-utils lsscsi
