@@ -11,6 +11,10 @@
 #   remove   the SRP remote port deleted during fio, log in again, verify
 #   restart  the target restarted while logged in (target_restart), ib_srp
 #            reconnects, verify
+#   crash    the target killed with SIGKILL (target_crash) during fio
+#            with FUA writes and SYNCHRONIZE CACHE, started again: ib_srp
+#            reconnects, every acknowledged write verifies, and a
+#            persistent reservation taken with APTPL is kept (crash.sh)
 #   reload   a LUN added by a configuration reload (target_reload_add_lun)
 #            appears after a rescan; the layout is restored afterwards
 #   livelun  while fio verify runs on LUN 0: a LUN mapped, grown and
@@ -45,6 +49,7 @@
 . /vm/multipath.sh
 . /vm/multidev.sh
 . /vm/conformance.sh
+. /vm/crash.sh
 
 FIO_TIMEOUT=150
 
@@ -618,7 +623,7 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 		continue
 	fi
 	unset -f target_extra_checks target_final_checks target_diag \
-		target_restart target_reload_add_lun target_reload_restore \
+		target_restart target_crash target_reload_add_lun target_reload_restore \
 		target_reload_resize_lun target_logins \
 		target_md_allow target_md_cleanup target_md_log_checks \
 		target_md_hot_logged 2>/dev/null
@@ -685,6 +690,13 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 			run_check restart-reconnect chk_target_restart
 		else
 			report "SKIP $T/restart-reconnect: $T has no target_restart"
+		fi
+	fi
+	if want crash; then
+		if command -v target_crash >/dev/null 2>&1; then
+			run_check crash-sigkill chk_crash
+		else
+			report "SKIP $T/crash-sigkill: $T has no target_crash (LIO's ib_srpt runs in the kernel: there is no target process to kill)"
 		fi
 	fi
 	if want reload; then

@@ -140,7 +140,7 @@ target_start() {
 		fail "no srptd binary in the guest (build it, or pass run.sh --srptd PATH)" ||
 		return 1
 	TGT_IOC_GUID=$TGT_NODE_GUID
-	mkdir -p $SRPTD_DIR/conf.d /run/srptd
+	mkdir -p $SRPTD_DIR/conf.d $SRPTD_DIR/state /run/srptd
 	srptd_gen_conf || fail "cannot write $SRPTD_CONF" || return 1
 	_o=$($SRPTD_BIN --check-config $SRPTD_CONF 2>&1) ||
 		fail "srptd --check-config rejects the test config: $(echo "$_o" | head -n 3 | tr '\n' ' ')" ||
@@ -162,6 +162,19 @@ target_start() {
 target_restart() {
 	srptd_sigterm || return 1
 	echo "vmrig: srptd restarted by the suite" >>$SRPTD_LOG
+	srptd_launch
+}
+
+# target_crash: SIGKILL srptd while initiators are logged in (no shutdown
+# at all, as in a crash) and start it again with the same configuration,
+# backing files and state directory (APTPL reservations).
+target_crash() {
+	[ -n "$SRPTD_PID" ] && kill -0 "$SRPTD_PID" 2>/dev/null ||
+		fail "srptd is not running" || return 1
+	kill -KILL "$SRPTD_PID"
+	wait "$SRPTD_CHILD"
+	SRPTD_PID=
+	echo "vmrig: srptd killed (SIGKILL) by the suite" >>$SRPTD_LOG
 	srptd_launch
 }
 
