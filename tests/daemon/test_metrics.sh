@@ -72,7 +72,7 @@ CONF
 
 # fetch URL OUT: HTTP status code on stdout ("000": no connection).
 fetch() {
-	curl -s -o "$2" -w '%{http_code}' --max-time 5 "$1"
+	curl -s -o "$2" -w '%{http_code}' --max-time 15 "$1"
 }
 
 # --- the checker refuses what it must refuse ---------------------------
@@ -113,7 +113,7 @@ PORT=$(free_port)
 write_conf "127.0.0.1:$PORT"
 "$SRPTD" --foreground -c "$TMP/srptd.conf" 2>"$TMP/log" &
 PID=$!
-if wait_for "ready (configuration generation 1)" "$TMP/log" 10 &&
+if wait_for "ready (configuration generation 1)" "$TMP/log" 30 &&
 	grep -q "metrics: serving http://127.0.0.1:$PORT/metrics" "$TMP/log"; then
 	ok "srptd starts with the endpoint on 127.0.0.1:$PORT"
 else
@@ -145,20 +145,20 @@ if command -v promtool >/dev/null; then
 		ok "promtool check metrics" ||
 		fail "promtool check metrics: $(cat "$TMP/pt")"
 fi
-curl -s -D "$TMP/hdr" -o /dev/null --max-time 5 "http://127.0.0.1:$PORT/metrics"
+curl -s -D "$TMP/hdr" -o /dev/null --max-time 15 "http://127.0.0.1:$PORT/metrics"
 grep -qi '^Content-Type: text/plain; version=0.0.4' "$TMP/hdr" &&
 	ok "Content-Type of the text format" ||
 	fail "Content-Type of the text format: $(cat "$TMP/hdr")"
 code=$(fetch "http://127.0.0.1:$PORT/" "$TMP/x")
 [ "$code" = 404 ] && ok "GET / is 404" || fail "GET / is 404 ($code)"
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 15 -X POST \
 	--data x "http://127.0.0.1:$PORT/metrics")
 [ "$code" = 404 ] && ok "POST /metrics is 404" || fail "POST /metrics ($code)"
 
 # --- reload: refused address, move, off ---------------------------------
 write_conf "10.1.2.3:$PORT"
 kill -HUP "$PID"
-if wait_for "reload failed" "$TMP/log" 10 &&
+if wait_for "reload failed" "$TMP/log" 30 &&
 	grep -q "$TMP/srptd.conf:4: daemon.metrics: \"10.1.2.3:$PORT\" is not a loopback address" "$TMP/log" &&
 	[ "$(fetch "http://127.0.0.1:$PORT/metrics" "$TMP/x")" = 200 ]; then
 	ok "reload refuses a non-loopback address, endpoint unchanged"
@@ -170,7 +170,7 @@ PORT2=$(free_port)
 if [ -n "$PORT2" ] && python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
 	write_conf "[::1]:$PORT2"
 	kill -HUP "$PID"
-	if wait_for "configuration generation 2 applied" "$TMP/log" 10 &&
+	if wait_for "configuration generation 2 applied" "$TMP/log" 30 &&
 		[ "$(fetch "http://[::1]:$PORT2/metrics" "$TMP/m2")" = 200 ] &&
 		[ "$(fetch "http://127.0.0.1:$PORT/metrics" "$TMP/x")" = 000 ] &&
 		python3 "$CHECK" "$TMP/m2" --expect 'srptd_config_generation=2' \
@@ -187,7 +187,7 @@ fi
 
 write_conf ""
 kill -HUP "$PID"
-if wait_for "configuration generation $gen applied" "$TMP/log" 10 &&
+if wait_for "configuration generation $gen applied" "$TMP/log" 30 &&
 	grep -q "metrics: no longer serving" "$TMP/log" &&
 	[ "$(fetch "http://127.0.0.1:$PORT/metrics" "$TMP/x")" = 000 ] &&
 	{ [ "$gen" = 2 ] || [ "$(fetch "http://[::1]:$PORT2/metrics" "$TMP/x")" = 000 ]; }; then
