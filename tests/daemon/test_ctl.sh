@@ -17,6 +17,7 @@ SOCK=$TMP/run/srptd.sock
 PID=""
 SHTEST_LOG=$TMP/log
 . "$(dirname "$0")/../lib/shtest.sh"
+. "$(dirname "$0")/../lib/srptadm_check.sh"
 
 cleanup() {
 	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
@@ -28,15 +29,6 @@ trap cleanup EXIT
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3) ||
 	skip_all "python3 not installed (JSON and raw socket checks)"
-
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -q -- "$1" "$2" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # write_conf [GROUP]: two devices, two targets, a group.
 write_conf() {
@@ -87,28 +79,6 @@ stop() {
 	kill -TERM "$PID"
 	wait "$PID"
 	PID=""
-}
-
-# run CMD...: srptadm with the test socket; sets rc, out (stdout), err.
-run() {
-	"$SRPTADM" -s "$SOCK" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
-}
-
-# check NAME RC STDOUT_ERE [STDERR_ERE]
-check() {
-	local why=""
-	[ "$rc" = "$2" ] || why="exit $rc, want $2"
-	[ -n "$3" ] && ! grep -qE -- "$3" <<<"$out" && why="$why; stdout lacks /$3/"
-	[ -n "${4:-}" ] && ! grep -qE -- "$4" <<<"$err" && why="$why; stderr lacks /$4/"
-	if [ -z "$why" ]; then
-		ok "$1"
-	else
-		fail "$1: $why"
-		echo "--- stdout:"; echo "$out"; echo "--- stderr:"; echo "$err"
-	fi
 }
 
 # jget EXPR: python expression on the JSON in $out as r.

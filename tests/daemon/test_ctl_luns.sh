@@ -13,6 +13,7 @@ SOCK=$TMP/srptd.sock
 PID=""
 SHTEST_LOG=$TMP/log
 . "$(dirname "$0")/../lib/shtest.sh"
+. "$(dirname "$0")/../lib/srptadm_check.sh"
 
 cleanup() {
 	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
@@ -22,15 +23,6 @@ trap cleanup EXIT
 
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3) || skip_all "python3 not installed"
-
-wait_log() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		grep -q -- "$1" "$TMP/log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 cat >"$TMP/srptd.conf" <<CONF
 version = 1;
@@ -51,28 +43,7 @@ CONF
 
 "$SRPTD" --foreground -c "$TMP/srptd.conf" 2>"$TMP/log" &
 PID=$!
-wait_log "ready (configuration generation" 10 || { fail "srptd starts"; finish; }
-
-run() {
-	"$SRPTADM" -s "$SOCK" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
-}
-
-# check NAME RC STDOUT_ERE [STDERR_ERE]
-check() {
-	local why=""
-	[ "$rc" = "$2" ] || why="exit $rc, want $2"
-	[ -n "$3" ] && ! grep -qE -- "$3" <<<"$out" && why="$why; stdout lacks /$3/"
-	[ -n "${4:-}" ] && ! grep -qE -- "$4" <<<"$err" && why="$why; stderr lacks /$4/"
-	if [ -z "$why" ]; then
-		ok "$1"
-	else
-		fail "$1: $why"
-		echo "--- stdout:"; echo "$out"; echo "--- stderr:"; echo "$err"
-	fi
-}
+wait_for "ready (configuration generation" "$TMP/log" 10 || { fail "srptd starts"; finish; }
 
 run device add hot0 --size 64M
 check "device add: opened" 0 "device hot0: opened \(67108864 bytes\)"
@@ -113,7 +84,7 @@ check "lun map: LUN out of range is a usage error" 2 "" "usage"
 run device add hot1 --size 1M
 check "device add hot1" 0 "opened"
 kill -HUP "$PID"
-wait_log "reload: device hot1: removed from the configuration" 10 &&
+wait_for "reload: device hot1: removed from the configuration" "$TMP/log" 10 &&
 	ok "a reload drops runtime changes (the file is not written)" ||
 	fail "a reload drops runtime changes: $(tail -n 5 "$TMP/log")"
 grep -q "hot1" "$TMP/srptd.conf" && fail "the config file was written" ||

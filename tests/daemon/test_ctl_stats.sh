@@ -27,15 +27,6 @@ PY=/usr/bin/python3
 command -v curl >/dev/null || skip_all "curl not installed (scripts/install-deps.sh)"
 adm() { "$SRPTADM_BIN" -s "$SOCK" "$@"; }
 
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -q -- "$1" "$2" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat >"$TMP/srptd.conf" <<CONF
 version = 1;

@@ -25,16 +25,6 @@ trap cleanup EXIT
 command -v curl >/dev/null || skip_all "curl not installed (scripts/install-deps.sh)"
 command -v python3 >/dev/null || skip_all "python3 not installed"
 
-# wait_for PATTERN FILE SECONDS: poll until grep finds PATTERN.
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -q -- "$1" "$2" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # A TCP port nobody listens on now (on the IPv4 and IPv6 loopback).
 free_port() {
 	python3 - <<'PY'
