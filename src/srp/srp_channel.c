@@ -56,6 +56,13 @@ static const char *const srp_ch_state_names[] = {
 
 static void srp_channel_release(struct srp_channel *ch);
 
+const char *srp_ch_state_name(enum srp_ch_state s)
+{
+	return (unsigned int)s < ARRAY_SIZE(srp_ch_state_names) ?
+		       srp_ch_state_names[s] :
+		       "?";
+}
+
 /* The one transition function: forward only. */
 bool srp_ch_set_state(struct srp_channel *ch, enum srp_ch_state s)
 {

@@ -360,6 +360,8 @@ struct srp_channel {
 };
 
 /* srp_channel.c */
+/* The state's name, "?" outside the enum (logs, srptadm sessions -v). */
+const char *srp_ch_state_name(enum srp_ch_state s);
 bool srp_ch_set_state(struct srp_channel *ch, enum srp_ch_state s);
 int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 		       struct fabric_conn_req *req,

@@ -14,14 +14,6 @@
 #include "srp/srp_sessions.h"
 #include "util.h"
 
-static const char *const srp_ch_state_names[] = {
-	[SRP_CH_CONNECTING] = "CONNECTING",
-	[SRP_CH_LIVE] = "LIVE",
-	[SRP_CH_DISCONNECTING] = "DISCONNECTING",
-	[SRP_CH_DRAINING] = "DRAINING",
-	[SRP_CH_RELEASED] = "RELEASED",
-};
-
 static unsigned int srp_sessions_count(const struct srp_engine *e)
 {
 	unsigned int n = 0;
@@ -59,9 +51,7 @@ static void srp_session_fill(const struct srp_target *t,
 
 		sc->id = ch->id;
 		sc->worker = ch->w->index;
-		sc->state = st < ARRAY_SIZE(srp_ch_state_names) ?
-				    srp_ch_state_names[st] :
-				    "?";
+		sc->state = srp_ch_state_name(st);
 		sc->queue_depth =
 			__atomic_load_n(&ch->req_lim, __ATOMIC_RELAXED);
 		sc->outstanding =
