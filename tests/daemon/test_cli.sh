@@ -10,16 +10,9 @@
 set -u
 SRPTD=${1:?usage: test_cli.sh SRPTD_BINARY}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/srptd-cli-test.XXXXXX")
-PID=""
-LPID=""
 . "$(dirname "$0")/../lib/shtest.sh"
 
-cleanup() {
-	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-	[ -n "$LPID" ] && kill -9 "$LPID" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap 'rm -rf "$TMP"' EXIT
 
 # expect NAME RC OUT ERR: the last run (run CMD...) exited RC, wrote
 # exactly OUT to stdout ("" = nothing) and its stderr matches the
