@@ -53,7 +53,7 @@ struct ctl_call {
 
 struct ctl_method {
 	const char *name; /* "status", "sessions.list" */
-	/* Parameters by name, ended by { NULL }; NULL = takes none. */
+	/* Parameters by name, ended by { 0 }; NULL = takes none. */
 	const struct ctl_param *params;
 	/*
 	 * Serve the call: set *result to a new JSON value (NULL = {}) and

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * The method tables of src/ctl/m_<area>.c, each ended by { NULL }, listed
+ * The method tables of src/ctl/m_<area>.c, each ended by { 0 }, listed
  * in ctl_daemon_tables (tables.c).
  */
 #ifndef SRPTD_CTL_TABLES_H

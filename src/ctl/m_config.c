@@ -114,11 +114,11 @@ static int m_config_dump(struct ctl_call *c, struct json_object *params,
 
 static const struct ctl_param file_param[] = {
 	{ "file", CTL_P_STRING, false },
-	{ NULL },
+	{ 0 },
 };
 
 const struct ctl_method ctl_methods_config[] = {
 	{ "config.check", file_param, m_config_check },
 	{ "config.dump", NULL, m_config_dump },
-	{ NULL },
+	{ 0 },
 };

@@ -112,17 +112,17 @@ static int m_reload(struct ctl_call *c, struct json_object *params,
 
 static const struct ctl_param reload_params[] = {
 	{ "force", CTL_P_BOOL, false },
-	{ NULL },
+	{ 0 },
 };
 
 static const struct ctl_param level_param[] = {
 	{ "level", CTL_P_STRING, false },
-	{ NULL },
+	{ 0 },
 };
 
 const struct ctl_method ctl_methods_daemon[] = {
 	{ "status", NULL, m_status },
 	{ "log.level", level_param, m_log_level },
 	{ "reload", reload_params, m_reload },
-	{ NULL },
+	{ 0 },
 };

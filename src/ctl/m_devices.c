@@ -101,10 +101,10 @@ static int m_devices(struct ctl_call *c, struct json_object *params,
 
 static const struct ctl_param name_param[] = {
 	{ "name", CTL_P_STRING, false },
-	{ NULL },
+	{ 0 },
 };
 
 const struct ctl_method ctl_methods_devices[] = {
 	{ "devices.list", name_param, m_devices },
-	{ NULL },
+	{ 0 },
 };

@@ -157,18 +157,18 @@ static const struct ctl_param p_device_add[] = {
 	{ "size", CTL_P_STRING, false },
 	{ "read_only", CTL_P_BOOL, false },
 	{ "force", CTL_P_BOOL, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct ctl_param p_device_remove[] = {
 	{ "name", CTL_P_STRING, true },
 	{ "force", CTL_P_BOOL, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct ctl_param p_device_resize[] = {
 	{ "name", CTL_P_STRING, true },
 	{ "size", CTL_P_STRING, true },
 	{ "force", CTL_P_BOOL, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct ctl_param p_lun_map[] = {
 	{ "target", CTL_P_STRING, true },
@@ -177,14 +177,14 @@ static const struct ctl_param p_lun_map[] = {
 	{ "group", CTL_P_STRING, false },
 	{ "read_only", CTL_P_BOOL, false },
 	{ "force", CTL_P_BOOL, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct ctl_param p_lun_unmap[] = {
 	{ "target", CTL_P_STRING, true },
 	{ "lun", CTL_P_INT, true },
 	{ "group", CTL_P_STRING, false },
 	{ "force", CTL_P_BOOL, false },
-	{ NULL },
+	{ 0 },
 };
 
 const struct ctl_method ctl_methods_luns[] = {
@@ -193,5 +193,5 @@ const struct ctl_method ctl_methods_luns[] = {
 	{ "device.resize", p_device_resize, m_device_resize },
 	{ "lun.map", p_lun_map, m_lun_map },
 	{ "lun.unmap", p_lun_unmap, m_lun_unmap },
-	{ NULL },
+	{ 0 },
 };

@@ -140,16 +140,16 @@ static int m_kick(struct ctl_call *c, struct json_object *params,
 
 static const struct ctl_param list_params[] = {
 	{ "target", CTL_P_STRING, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct ctl_param kick_params[] = {
 	{ "initiator", CTL_P_STRING, true },
 	{ "target", CTL_P_STRING, false },
-	{ NULL },
+	{ 0 },
 };
 
 const struct ctl_method ctl_methods_sessions[] = {
 	{ "sessions.list", list_params, m_sessions },
 	{ "sessions.kick", kick_params, m_kick },
-	{ NULL },
+	{ 0 },
 };

@@ -254,16 +254,16 @@ static int m_login_info(struct ctl_call *c, struct json_object *params,
 
 static const struct ctl_param name_param[] = {
 	{ "name", CTL_P_STRING, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct ctl_param target_param[] = {
 	{ "target", CTL_P_STRING, false },
-	{ NULL },
+	{ 0 },
 };
 
 const struct ctl_method ctl_methods_srp[] = {
 	{ "targets.list", name_param, m_targets },
 	{ "ports.list", NULL, m_ports },
 	{ "login_info", target_param, m_login_info },
-	{ NULL },
+	{ 0 },
 };

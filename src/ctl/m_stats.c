@@ -138,5 +138,5 @@ static int m_stats_prometheus(struct ctl_call *c, struct json_object *params,
 const struct ctl_method ctl_methods_stats[] = {
 	{ "stats", NULL, m_stats },
 	{ "stats.prometheus", NULL, m_stats_prometheus },
-	{ NULL },
+	{ 0 },
 };

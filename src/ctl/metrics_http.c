@@ -23,6 +23,7 @@
 #include "ctl/metrics_http.h"
 #include "log.h"
 #include "loop.h"
+#include "util.h"
 
 /* Scrapers are few: more connections than this are refused. */
 #define METRICS_MAX_CONNECTIONS 16
@@ -44,7 +45,9 @@ const char *metrics_http_address(const struct metrics_http *m)
 	return m->addr;
 }
 
-static void metrics_http_log(void *cls, const char *fmt, va_list ap)
+/* MHD's external logger: fmt comes from libmicrohttpd, not the wire. */
+static SRPTD_PRINTF(2, 0) void metrics_http_log(void *cls, const char *fmt,
+						va_list ap)
 {
 	char buf[256];
 

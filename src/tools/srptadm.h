@@ -35,7 +35,7 @@ struct adm_cmd {
 	int (*run)(struct adm *a, int argc, char **argv);
 };
 
-/* The tables of the command files, each ended by { NULL }. */
+/* The tables of the command files, each ended by { 0 }. */
 extern const struct adm_cmd adm_cmds_daemon[]; /* srptadm_daemon.c */
 extern const struct adm_cmd adm_cmds_luns[]; /* srptadm_luns.c */
 extern const struct adm_cmd adm_cmds_srp[]; /* srptadm_srp.c */

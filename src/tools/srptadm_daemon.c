@@ -174,5 +174,5 @@ const struct adm_cmd adm_cmds_daemon[] = {
 	  cmd_config_check },
 	{ "config dump", NULL, "print the running configuration",
 	  cmd_config_dump },
-	{ NULL },
+	{ 0 },
 };

@@ -75,5 +75,5 @@ static int cmd_devices(struct adm *a, int argc, char **argv)
 const struct adm_cmd adm_cmds_devices[] = {
 	{ "devices", "[DEVICE]", "storage objects: engine, size, where mapped",
 	  cmd_devices },
-	{ NULL },
+	{ 0 },
 };

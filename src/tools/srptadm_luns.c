@@ -197,5 +197,5 @@ const struct adm_cmd adm_cmds_luns[] = {
 	  "map a device live", cmd_lun_map },
 	{ "lun unmap", "TARGET LUN [--group G] [--force]",
 	  "unmap a LUN live (--force: abort its commands)", cmd_lun_unmap },
-	{ NULL },
+	{ 0 },
 };

@@ -128,5 +128,5 @@ const struct adm_cmd adm_cmds_sessions[] = {
 	  "logged-in initiators; -v: their channels", cmd_sessions },
 	{ "session kick", "INITIATOR [TARGET]",
 	  "log a session out (the initiator may reconnect)", cmd_session_kick },
-	{ NULL },
+	{ 0 },
 };

@@ -200,5 +200,5 @@ const struct adm_cmd adm_cmds_srp[] = {
 	  cmd_ports },
 	{ "login-info", "[TARGET]",
 	  "what initiators write to ib_srp's add_target", cmd_login_info },
-	{ NULL },
+	{ 0 },
 };

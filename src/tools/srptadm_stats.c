@@ -182,5 +182,5 @@ static int cmd_stats(struct adm *a, int argc, char **argv)
 const struct adm_cmd adm_cmds_stats[] = {
 	{ "stats", "[--prometheus]",
 	  "I/O statistics per device, target, session and worker", cmd_stats },
-	{ NULL },
+	{ 0 },
 };

@@ -63,27 +63,27 @@ static int m_silent_fail(struct ctl_call *c, struct json_object *params,
 static const struct ctl_param echo_params[] = {
 	{ "name", CTL_P_STRING, true }, { "n", CTL_P_INT, false },
 	{ "flag", CTL_P_BOOL, false },	{ "obj", CTL_P_OBJECT, false },
-	{ "arr", CTL_P_ARRAY, false },	{ NULL },
+	{ "arr", CTL_P_ARRAY, false },	{ 0 },
 };
 static const struct ctl_param what_params[] = {
 	{ "what", CTL_P_STRING, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct ctl_param n_params[] = {
 	{ "n", CTL_P_INT, true },
-	{ NULL },
+	{ 0 },
 };
 
 static const struct ctl_method table_a[] = {
 	{ "test.echo", echo_params, m_echo },
 	{ "test.empty", NULL, m_empty },
-	{ NULL },
+	{ 0 },
 };
 static const struct ctl_method table_b[] = {
 	{ "test.fail", what_params, m_fail },
 	{ "test.bad_value", n_params, m_bad_value },
 	{ "test.silent", NULL, m_silent_fail },
-	{ NULL },
+	{ 0 },
 };
 static const struct ctl_method *const tables[] = { table_a, table_b, NULL };
 

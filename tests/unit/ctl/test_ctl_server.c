@@ -53,12 +53,12 @@ static int m_big(struct ctl_call *c, struct json_object *params,
 
 static const struct ctl_param ping_params[] = {
 	{ "tag", CTL_P_STRING, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct ctl_method methods[] = {
 	{ "ping", ping_params, m_ping },
 	{ "big", NULL, m_big },
-	{ NULL },
+	{ 0 },
 };
 static const struct ctl_method *const tables[] = { methods, NULL };
 

@@ -26,7 +26,7 @@ struct ibv_context **__wrap_rdma_get_devices(int *num_devices);
 void __wrap_rdma_free_devices(struct ibv_context **list);
 
 static int fake_calls, fake_frees;
-static struct ibv_context *fake_list[1] = { NULL };
+static struct ibv_context *fake_list[1] = { 0 };
 
 struct ibv_context **__wrap_rdma_get_devices(int *num_devices)
 {
