@@ -21,7 +21,7 @@ dpkg-dev debhelper dh-dkms lintian"
 
 VM_PKGS="qemu-system-x86 busybox-static dash kmod iproute2 sg3-utils lsscsi
 xz-utils zstd cpio fio ibverbs-utils rdmacm-utils rdma-core srptools
-multipath-tools udev dmsetup e2fsprogs libiscsi-bin"
+multipath-tools udev dmsetup e2fsprogs libiscsi-bin jq"
 
 want="$PKGS"
 if [ "${1:-}" = "--vm" ]; then

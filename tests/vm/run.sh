@@ -7,6 +7,8 @@
 #   --target LIST   lio | srptd | lio,srptd | all (default: srptd)
 #   --srptd PATH    srptd binary for the guest   (default: build/src/srptd
 #                   if it exists)
+#   --srptadm PATH  srptadm binary for the guest (default: tools/srptadm
+#                   beside the srptd binary, as the build tree has it)
 #   --demo          boot, log in, show what the initiator sees; no checks
 #   --exec FILE     run FILE (sh) in the guest instead of the suite
 #   --copy FILE     also put executable FILE (and its libraries) in the
@@ -58,6 +60,7 @@ cache=$here/.cache
 
 target=$DEFAULT_TARGET
 srptd=
+srptadm=
 mode=suite
 exec_file=
 copies=()
@@ -80,6 +83,8 @@ while [ $# -gt 0 ]; do
 	--target=*) target=${1#*=} ;;
 	--srptd) srptd=$2; shift ;;
 	--srptd=*) srptd=${1#*=} ;;
+	--srptadm) srptadm=$2; shift ;;
+	--srptadm=*) srptadm=${1#*=} ;;
 	--demo) mode=demo ;;
 	--exec) mode=exec; exec_file=$2; shift ;;
 	--copy) copies+=("$(realpath "$2")"); shift ;;
@@ -111,6 +116,14 @@ fi
 if [ -n "$srptd" ]; then
 	[ -x "$srptd" ] || { echo "run.sh: --srptd $srptd: not an executable" >&2; exit 2; }
 	srptd=$(realpath "$srptd")
+	# the build tree has src/srptd and src/tools/srptadm
+	if [ -z "$srptadm" ] && [ -x "$(dirname "$srptd")/tools/srptadm" ]; then
+		srptadm=$(dirname "$srptd")/tools/srptadm
+	fi
+fi
+if [ -n "$srptadm" ]; then
+	[ -x "$srptadm" ] || { echo "run.sh: --srptadm $srptadm: not an executable" >&2; exit 2; }
+	srptadm=$(realpath "$srptadm")
 fi
 
 log() { echo "run.sh: $*" >&2; }
@@ -217,6 +230,15 @@ if [ -n "$srptd" ]; then
 	# libraries srptd needs that the base image lacks end up here too
 	mkdir -p "$ov/etc"
 	printf '/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n' >"$ov/etc/ld.so.conf"
+fi
+if [ -n "$srptadm" ]; then
+	# the admin checks drive srptd through srptadm and read its --json
+	# output with jq (target-srptd.sh adm)
+	mkdir -p "$ov/usr/sbin" "$ov/usr/bin"
+	cp "$srptadm" "$ov/usr/sbin/srptadm"
+	copy_libs "$ov" "$srptadm"
+	cp /usr/bin/jq "$ov/usr/bin/jq"
+	copy_libs "$ov" /usr/bin/jq
 fi
 if [ -n "$gcov" ]; then
 	# libgcov adds to an existing .gcda at exit, so the host's files go to

@@ -89,6 +89,23 @@ fail() {
 	return 1
 }
 
+# ----------------------------------------------------------------- srptadm --
+
+# adm ARGS...: srptadm -s $SRPTD_SOCK ARGS (the socket of the running
+# srptd, target-srptd.sh).  The command, its exit status and everything it
+# printed go to the console (the check's log); its standard output is left
+# in ADM_OUT, its standard error in ADM_ERR.  Returns srptadm's status.
+adm() {
+	echo "vmrig: # srptadm $*"
+	ADM_OUT=$(timeout 30 srptadm -s "${SRPTD_SOCK:?no srptd control socket}" "$@" 2>/tmp/adm.err)
+	_adm_rc=$?
+	ADM_ERR=$(cat /tmp/adm.err)
+	[ -z "$ADM_OUT" ] || echo "$ADM_OUT"
+	[ -z "$ADM_ERR" ] || echo "$ADM_ERR" | sed 's/^/vmrig: srptadm stderr: /'
+	echo "vmrig: srptadm exit status $_adm_rc"
+	return $_adm_rc
+}
+
 # ---------------------------------------------------------------- fabric --
 
 # hex16 of a GID/GUID string with colons removed

@@ -13,11 +13,14 @@
 #              (rxe0's node GUID) on every device, and on rxe1 also
 #              rxe1's node GUID (multidev.sh)
 #   listeners  the default pair 0.0.0.0:5000 and [::]:5000
+#   control    srptadm's socket at $SRPTD_SOCK (lib.sh adm runs srptadm
+#              on it)
 #   stop       SIGTERM; must exit 0 within 10 s
 SRPTD_BIN=/usr/sbin/srptd
 SRPTD_DIR=/tmp/srptd
 SRPTD_CONF=$SRPTD_DIR/test.conf
 SRPTD_LOG=$SRPTD_DIR/srptd.log
+SRPTD_SOCK=/run/srptd/srptd.sock
 SRPTD_START_TIMEOUT=15
 TGT_PORT=5000
 TGT_ID_EXT=5352505444564d31
@@ -40,6 +43,7 @@ srptd_log_tail() {
 srptd_gen_conf() {
 	sed -e "s|@DIR@|$SRPTD_DIR|g" -e "s|@ADDR@|$TGT_ADDR|g" \
 		-e "s|@PORT@|$TGT_PORT|g" -e "s|@ID_EXT@|$TGT_ID_EXT|g" \
+		-e "s|@SOCK@|$SRPTD_SOCK|g" \
 		-e "s|@IOC_GUID@|$TGT_IOC_GUID|g" "$@" /vm/srptd-test.conf.in \
 		>$SRPTD_CONF.new || return 1
 	mv $SRPTD_CONF.new $SRPTD_CONF
@@ -357,7 +361,19 @@ target_md_log_checks() {
 	run_check multidev/log-devices-and-logins chk_srptd_md_log
 }
 
+# srptadm reaches srptd on the control socket of the generated config
+# (SRPTD_SOCK) and its status is this srptd, running, with our session.
+chk_srptd_adm_status() {
+	adm --json status || fail "srptadm status failed (rc=$?): $ADM_ERR" || return 1
+	_st=$(echo "$ADM_OUT" | jq -r '"\(.state) \(.pid) \(.config) \(.sessions)"') ||
+		fail "srptadm --json status is not JSON" || return 1
+	[ "$_st" = "running $SRPTD_PID $SRPTD_CONF 1" ] ||
+		fail "srptadm status says '$_st' (state pid config sessions), expected 'running $SRPTD_PID $SRPTD_CONF 1'" ||
+		return 1
+}
+
 target_extra_checks() {
+	run_check srptadm-status chk_srptd_adm_status
 	run_check vpd-0x00 chk_srptd_vpd_supported
 	run_check vpd-0xb0 chk_srptd_cmd "VPD 0xB0" "sg_vpd -p bl" \
 		"Maximum transfer length: 2048 blocks" \
