@@ -39,6 +39,8 @@
 #define SCSI_OP_READ_16 0x88
 #define SCSI_OP_COMPARE_AND_WRITE 0x89
 #define SCSI_OP_WRITE_16 0x8a
+#define SCSI_OP_EXTENDED_COPY 0x83
+#define SCSI_OP_RECEIVE_COPY_RESULTS 0x84
 #define SCSI_OP_WRITE_VERIFY_16 0x8e
 #define SCSI_OP_VERIFY_16 0x8f
 #define SCSI_OP_SYNCHRONIZE_CACHE_16 0x91
@@ -50,6 +52,9 @@
 #define SCSI_OP_WRITE_12 0xaa
 
 /* Service actions. */
+#define SCSI_XCOPY_LID1 0x00 /* EXTENDED COPY */
+#define SCSI_RCR_COPY_STATUS 0x00 /* RECEIVE COPY RESULTS */
+#define SCSI_RCR_OPERATING_PARAMS 0x03
 #define SCSI_SAI_READ_CAPACITY_16 0x10 /* SERVICE ACTION IN(16) */
 #define SCSI_MI_REPORT_TARGET_PGS 0x0a /* MAINTENANCE IN */
 #define SCSI_MI_REPORT_SUPPORTED_OPCODES 0x0c
@@ -82,11 +87,16 @@
 #define SCSI_SK_ILLEGAL_REQUEST 0x5
 #define SCSI_SK_UNIT_ATTENTION 0x6
 #define SCSI_SK_DATA_PROTECT 0x7
+#define SCSI_SK_COPY_ABORTED 0xa
 #define SCSI_SK_ABORTED_COMMAND 0xb
 #define SCSI_SK_MISCOMPARE 0xe
 
 /* Additional sense codes used (ASC << 8 | ASCQ), SPC-4 annex D.2. */
+#define SCSI_ASC_NO_ADDITIONAL_SENSE 0x0000
+#define SCSI_ASC_OPERATION_IN_PROGRESS 0x0016
 #define SCSI_ASC_WRITE_ERROR 0x0c00
+#define SCSI_ASC_THIRD_PARTY_DEVICE_FAILURE 0x0d01
+#define SCSI_ASC_COPY_TARGET_NOT_REACHABLE 0x0d02
 #define SCSI_ASC_UNRECOVERED_READ_ERROR 0x1100
 #define SCSI_ASC_PARAMETER_LIST_LENGTH_ERROR 0x1a00
 #define SCSI_ASC_MISCOMPARE_DURING_VERIFY 0x1d00
@@ -96,6 +106,10 @@
 #define SCSI_ASC_LU_NOT_SUPPORTED 0x2500
 #define SCSI_ASC_INVALID_FIELD_IN_PARAM_LIST 0x2600
 #define SCSI_ASC_INVALID_RELEASE_OF_PR 0x2604
+#define SCSI_ASC_TOO_MANY_TARGET_DESCS 0x2606
+#define SCSI_ASC_UNSUPPORTED_TARGET_DESC 0x2607
+#define SCSI_ASC_TOO_MANY_SEGMENT_DESCS 0x2608
+#define SCSI_ASC_UNSUPPORTED_SEGMENT_DESC 0x2609
 #define SCSI_ASC_WRITE_PROTECTED 0x2700
 #define SCSI_ASC_SPACE_ALLOC_FAILED_WP 0x2707
 #define SCSI_ASC_POWER_ON_RESET 0x2900
@@ -150,6 +164,7 @@
 #define SCSI_INQ_VERSION_SPC4 0x06
 #define SCSI_INQ_RDF_2 0x02 /* RESPONSE DATA FORMAT; byte 3 HISUP=0 */
 #define SCSI_INQ_TPGS_IMPLICIT 0x10 /* byte 5 bits 5:4 = 01b */
+#define SCSI_INQ_3PC 0x08 /* byte 5: third-party copy */
 #define SCSI_INQ_CMDQUE 0x02 /* byte 7 */
 #define SCSI_INQ_VENDOR 8 /* 8 bytes */
 #define SCSI_INQ_PRODUCT 16 /* 16 bytes */
@@ -241,6 +256,22 @@
 /* REPORT TARGET PORT GROUPS (SPC-4 6.36). */
 #define SCSI_ALUA_AO 0x0 /* active/optimized */
 #define SCSI_ALUA_SUP_AO 0x01 /* byte 1 AO_SUP */
+
+/*
+ * EXTENDED COPY (LID1) parameter list (SPC-4 6.4): 16-byte header, CSCD
+ * descriptors, segment descriptors.  Identification CSCD descriptor
+ * (type E4h, 32 bytes, 6.4.5.1/6.4.5.2): designation descriptor at 4,
+ * block device parameters (DISK BLOCK LENGTH at 29).  Block to block
+ * segment descriptor (type 02h, 28 bytes, 6.4.6.5).
+ */
+#define SCSI_XCOPY_HDR_LEN 16
+#define SCSI_XCOPY_CSCD_LEN 32
+#define SCSI_XCOPY_CSCD_ID 0xe4
+#define SCSI_XCOPY_SEG_B2B 0x02
+#define SCSI_XCOPY_SEG_B2B_LEN 28
+#define SCSI_XCOPY_SEG_DC 0x02 /* byte 1: count in destination blocks */
+#define SCSI_RCR_OP_PARAMS_LEN 44 /* + implemented descriptor codes */
+#define SCSI_RCR_COPY_STATUS_LEN 12
 
 /* UNMAP parameter list (SBC-3 5.28.2). */
 #define SCSI_UNMAP_HDR_LEN 8

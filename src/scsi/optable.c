@@ -2,7 +2,7 @@
 /*
  * The dispatch table: one row per operation code (256 rows, NULL parse =
  * unsupported -> INVALID COMMAND OPERATION CODE), service-action
- * sub-tables for 0x5E/0x5F/0x9E/0xA3.  Each row carries the CDB USAGE DATA
+ * sub-tables for 0x5E/0x5F/0x83/0x84/0x9E/0xA3.  Each row carries the CDB USAGE DATA
  * bit mask that both validates CDBs (a set bit outside the mask is INVALID
  * FIELD IN CDB with a field pointer) and is returned by REPORT SUPPORTED
  * OPERATION CODES (SPC-4 6.35), so the two cannot disagree.  The last
@@ -64,6 +64,34 @@ static const struct scsi_opdesc scsi_pr_out_sa[] = {
 	{ .name = "PERSISTENT RESERVE OUT / REGISTER AND IGNORE EXISTING KEY",
 	  .sa_code = SCSI_PROUT_REGISTER_AND_IGNORE,
 	  PR_OUT_ROW },
+};
+
+/* Third-party copy (xcopy.c): LID1 only, SPC-4 6.4 and 6.18. */
+static const struct scsi_opdesc scsi_xcopy_sa[] = {
+	{ .name = "EXTENDED COPY(LID1)",
+	  .sa_code = SCSI_XCOPY_LID1,
+	  .parse = scsi_parse_param_32,
+	  .exec = spc_xcopy,
+	  .prc = SCSI_PRC_WRITE,
+	  .cdb_len = 16,
+	  .len_off = 10,
+	  U(0x1f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff,
+	    0xff, 0xff, 0x00, 0x00) },
+};
+
+#define RCR_ROW                                                             \
+	.parse = scsi_parse_alloc_32, .exec = spc_receive_copy_results,     \
+	.prc = SCSI_PRC_ALLOWED, .cdb_len = 16, .len_off = 10,              \
+	U(0x1f, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, \
+	  0xff, 0xff, 0x00, 0x00)
+
+static const struct scsi_opdesc scsi_rcr_sa[] = {
+	{ .name = "RECEIVE COPY RESULTS / COPY STATUS",
+	  .sa_code = SCSI_RCR_COPY_STATUS,
+	  RCR_ROW },
+	{ .name = "RECEIVE COPY RESULTS / OPERATING PARAMETERS",
+	  .sa_code = SCSI_RCR_OPERATING_PARAMS,
+	  RCR_ROW },
 };
 
 static const struct scsi_opdesc scsi_sai16_sa[] = {
@@ -275,6 +303,14 @@ const struct scsi_opdesc scsi_optable[256] = {
 			      .cdb_len = 16,
 			      U(0x1c, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 				0xff, 0xff, 0xff, 0xff, 0xff, 0x3f, 0x00) },
+	[SCSI_OP_EXTENDED_COPY] = { .name = "EXTENDED COPY",
+				    .sa = scsi_xcopy_sa,
+				    .n_sa = ARRAY_SIZE(scsi_xcopy_sa),
+				    .cdb_len = 16 },
+	[SCSI_OP_RECEIVE_COPY_RESULTS] = { .name = "RECEIVE COPY RESULTS",
+					   .sa = scsi_rcr_sa,
+					   .n_sa = ARRAY_SIZE(scsi_rcr_sa),
+					   .cdb_len = 16 },
 	[SCSI_OP_COMPARE_AND_WRITE] = { .name = "COMPARE AND WRITE",
 					.parse = sbc_parse_caw,
 					.exec = sbc_caw,

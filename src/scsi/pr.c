@@ -147,28 +147,34 @@ static void pr_ua_others(struct scsi_lu *lu, int self, uint16_t asc_ascq)
 			pr_ua_reg(lu, i, asc_ascq);
 }
 
-bool scsi_pr_conflict(struct scsi_task *t, struct scsi_cmd *c)
+bool scsi_pr_conflict_lu(struct scsi_lu *lu, const struct scsi_itn *itn,
+			 uint8_t prc, bool res2_allowed)
 {
-	struct scsi_lu *lu = c->lu;
 	bool conflict = false;
 	int idx;
 
 	pthread_mutex_lock(&lu->lock);
 	/* SPC-2 reservation held through another nexus. */
 	if (lu->res2_held &&
-	    !scsi_itn_same_nexus(lu->res2_i_id, lu->res2_t_id, t->itn) &&
-	    !(c->op->flags & SCSI_OPF_RES2_ALLOWED))
+	    !scsi_itn_same_nexus(lu->res2_i_id, lu->res2_t_id, itn) &&
+	    !res2_allowed)
 		conflict = true;
 	if (!conflict && lu->pr.reserved) {
-		idx = pr_find(lu, t->itn);
+		idx = pr_find(lu, itn);
 		if (!pr_is_holder(lu, idx)) {
-			uint8_t bits = pr_conflict_tbl[c->op->prc][lu->pr.type];
+			uint8_t bits = pr_conflict_tbl[prc][lu->pr.type];
 
 			conflict = bits & (idx < 0 ? NR : RG);
 		}
 	}
 	pthread_mutex_unlock(&lu->lock);
 	return conflict;
+}
+
+bool scsi_pr_conflict(struct scsi_task *t, struct scsi_cmd *c)
+{
+	return scsi_pr_conflict_lu(c->lu, t->itn, c->op->prc,
+				   c->op->flags & SCSI_OPF_RES2_ALLOWED);
 }
 
 void scsi_res2_release_locked(struct scsi_lu *lu)

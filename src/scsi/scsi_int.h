@@ -72,6 +72,15 @@ enum scsi_sr {
 	SCSI_SR_DATA_PHASE_ERROR, /* 0B/4B/00: data-out shorter than CDB */
 	SCSI_SR_UNIT_ATTENTION, /* 06/xx/yy from the nexus's UA queue */
 	SCSI_SR_RESERVATION_CONFLICT, /* status 0x18, no sense */
+	/* EXTENDED COPY (xcopy.c, SPC-4 6.4). */
+	SCSI_SR_TOO_MANY_CSCDS, /* 05/26/06 */
+	SCSI_SR_UNSUPPORTED_CSCD, /* 05/26/07: CSCD type code */
+	SCSI_SR_TOO_MANY_SEGMENTS, /* 05/26/08 */
+	SCSI_SR_UNSUPPORTED_SEGMENT, /* 05/26/09: segment type code */
+	SCSI_SR_OPERATION_IN_PROGRESS, /* 05/00/16: list id in use */
+	SCSI_SR_COPY_ABORTED, /* 0A/00/00 + segment field pointer */
+	SCSI_SR_COPY_TARGET_UNREACHABLE, /* 0A/0D/02 */
+	SCSI_SR_COPY_TARGET_FAILURE, /* 0A/0D/01: source/destination I/O */
 	SCSI_SR_COUNT
 };
 
@@ -108,7 +117,7 @@ struct scsi_opdesc {
 	uint8_t prc; /* enum scsi_prc */
 	uint8_t cdb_len;
 	uint8_t len_off; /* ALLOCATION / PARAMETER LIST LENGTH offset */
-	/* Service-action sub-table (opcodes 0x5E, 0x5F, 0x9E, 0xA3). */
+	/* Service-action sub-table (0x5E, 0x5F, 0x83, 0x84, 0x9E, 0xA3). */
 	const struct scsi_opdesc *sa;
 	uint8_t n_sa;
 	uint8_t sa_code; /* in a sub-table row: its service action */
@@ -184,6 +193,26 @@ struct scsi_range {
 	struct scsi_list wnode; /* on lu->waiters */
 };
 
+/*
+ * The result of an EXTENDED COPY whose LIST ID USAGE asks the copy
+ * manager to hold it, for RECEIVE COPY RESULTS / COPY STATUS (SPC-4
+ * 6.18.3): one per I_T nexus and list identifier, under lu->lock.
+ */
+#define SCSI_XCOPY_RECS 8
+#define SCSI_XCOPY_ST_RUNNING 0x00 /* COPY MANAGER STATUS values */
+#define SCSI_XCOPY_ST_DONE 0x01
+#define SCSI_XCOPY_ST_FAILED 0x02
+struct scsi_xcopy_rec {
+	bool used;
+	uint8_t i_id[16];
+	uint8_t t_id[16];
+	uint8_t list_id;
+	uint8_t status; /* SCSI_XCOPY_ST_* */
+	uint16_t segs; /* segments processed */
+	uint32_t bytes; /* bytes written to destinations */
+	uint64_t seq; /* when stored: the oldest is replaced first */
+};
+
 struct scsi_lu {
 	struct srptd_bdev *bdev;
 	uint64_t stats_id; /* scsi_lu_stats_id() */
@@ -236,6 +265,9 @@ struct scsi_lu {
 	struct scsi_list writes; /* active non-CAW write ranges */
 	struct scsi_list caws; /* CAW ranges, active and waiting, FIFO */
 	struct scsi_list waiters; /* tasks blocked on a range */
+	/* EXTENDED COPY results held for RECEIVE COPY RESULTS (lock). */
+	struct scsi_xcopy_rec xc_recs[SCSI_XCOPY_RECS];
+	uint64_t xc_seq;
 };
 
 /* Per-task private state, in scsi_task.scsi_priv. */
@@ -277,6 +309,7 @@ struct scsi_cmd {
 	uint32_t bounce_len;
 	uint64_t pos; /* progress in blocks / descriptors */
 	uint32_t step;
+	struct scsi_xcopy *xc; /* EXTENDED COPY in progress (xcopy.c) */
 	struct scsi_range range;
 	struct scsi_list wnode; /* on worker->resumed / worker->retry */
 	/* In the backend: since when, on worker->in_backend (stuck.c). */
@@ -365,6 +398,9 @@ bool scsi_itn_same_nexus(const uint8_t *i_id, const uint8_t *t_id,
 
 /* pr.c */
 bool scsi_pr_conflict(struct scsi_task *t, struct scsi_cmd *c);
+/* Would a command of class prc from itn conflict on lu?  (Takes lock.) */
+bool scsi_pr_conflict_lu(struct scsi_lu *lu, const struct scsi_itn *itn,
+			 uint8_t prc, bool res2_allowed);
 void scsi_res2_release_locked(struct scsi_lu *lu);
 /* Load the LU's saved APTPL state, if any (scsi_lu_create()). */
 void scsi_pr_load(struct scsi_lu *lu);
@@ -426,5 +462,26 @@ enum scsi_sr sbc_start_stop(struct scsi_task *t, struct scsi_cmd *c);
 #define SCSI_MAX_UNMAP_LBAS 0x100000u
 #define SCSI_MAX_WRITE_SAME_LBAS 0x400000u
 #define SCSI_CHUNK_BYTES (1024u * 1024u) /* WRITE SAME / VERIFY chunk */
+
+/*
+ * xcopy.c: EXTENDED COPY (LID1) and RECEIVE COPY RESULTS (SPC-4 6.4,
+ * 6.18).  Limits reported by OPERATING PARAMETERS and enforced: CSCD and
+ * segment descriptor counts, their total length, the bytes one segment
+ * may copy (so one command moves at most 16 x 32 MiB, in chunks of
+ * SCSI_CHUNK_BYTES).
+ */
+#define SCSI_XCOPY_MAX_CSCDS 4
+#define SCSI_XCOPY_MAX_SEGS 16
+#define SCSI_XCOPY_MAX_DESC_LIST 1024
+#define SCSI_XCOPY_MAX_SEG_BYTES (32u * 1024u * 1024u)
+_Static_assert(SCSI_XCOPY_MAX_CSCDS * 32 + SCSI_XCOPY_MAX_SEGS * 28 <=
+		       SCSI_XCOPY_MAX_DESC_LIST,
+	       "a list of the most descriptors fits the length limit");
+struct scsi_xcopy;
+enum scsi_sr spc_xcopy(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr spc_receive_copy_results(struct scsi_task *t, struct scsi_cmd *c);
+/* From scsi_task_finish(): release what the copy holds; final reason. */
+enum scsi_sr scsi_xcopy_end(struct scsi_task *t, struct scsi_cmd *c,
+			    enum scsi_sr sr);
 
 #endif

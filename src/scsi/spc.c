@@ -156,8 +156,9 @@ static void spc_inquiry_std(struct scsi_task *t, struct scsi_cmd *c)
 	b[2] = SCSI_INQ_VERSION_SPC4;
 	b[3] = SCSI_INQ_RDF_2;
 	b[4] = SCSI_INQ_STD_LEN - 5;
+	/* 3PC: EXTENDED COPY and RECEIVE COPY RESULTS (xcopy.c). */
 	if (lu)
-		b[5] = SCSI_INQ_TPGS_IMPLICIT;
+		b[5] = SCSI_INQ_TPGS_IMPLICIT | SCSI_INQ_3PC;
 	b[7] = SCSI_INQ_CMDQUE;
 	put_padded(b + SCSI_INQ_VENDOR, 8, lu ? lu->vendor : "SRPTD");
 	put_padded(b + SCSI_INQ_PRODUCT, 16, lu ? lu->product : "");

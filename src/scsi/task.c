@@ -50,6 +50,22 @@ static const struct {
 				       SCSI_ASC_INTERNAL_TARGET_FAILURE },
 	[SCSI_SR_DATA_PHASE_ERROR] = { SCSI_SK_ABORTED_COMMAND,
 				       SCSI_ASC_DATA_PHASE_ERROR },
+	[SCSI_SR_TOO_MANY_CSCDS] = { SCSI_SK_ILLEGAL_REQUEST,
+				     SCSI_ASC_TOO_MANY_TARGET_DESCS },
+	[SCSI_SR_UNSUPPORTED_CSCD] = { SCSI_SK_ILLEGAL_REQUEST,
+				       SCSI_ASC_UNSUPPORTED_TARGET_DESC },
+	[SCSI_SR_TOO_MANY_SEGMENTS] = { SCSI_SK_ILLEGAL_REQUEST,
+					SCSI_ASC_TOO_MANY_SEGMENT_DESCS },
+	[SCSI_SR_UNSUPPORTED_SEGMENT] = { SCSI_SK_ILLEGAL_REQUEST,
+					  SCSI_ASC_UNSUPPORTED_SEGMENT_DESC },
+	[SCSI_SR_OPERATION_IN_PROGRESS] = { SCSI_SK_ILLEGAL_REQUEST,
+					    SCSI_ASC_OPERATION_IN_PROGRESS },
+	[SCSI_SR_COPY_ABORTED] = { SCSI_SK_COPY_ABORTED,
+				   SCSI_ASC_NO_ADDITIONAL_SENSE },
+	[SCSI_SR_COPY_TARGET_UNREACHABLE] = { SCSI_SK_COPY_ABORTED,
+					      SCSI_ASC_COPY_TARGET_NOT_REACHABLE },
+	[SCSI_SR_COPY_TARGET_FAILURE] = { SCSI_SK_COPY_ABORTED,
+					  SCSI_ASC_THIRD_PARTY_DEVICE_FAILURE },
 };
 
 enum scsi_sr scsi_invalid_cdb(struct scsi_cmd *c, unsigned int byte, int bit)
@@ -383,6 +399,7 @@ int scsi_task_parse(struct scsi_task *t)
 	c->bounce_len = 0;
 	c->pos = 0;
 	c->step = 0;
+	c->xc = NULL;
 	c->trim_iov = NULL;
 	c->range.linked = false;
 	c->range.waiting = false;
@@ -417,6 +434,8 @@ void scsi_task_finish(struct scsi_task *t, enum scsi_sr sr)
 		c->trim_iov->iov_len = c->trim_saved;
 		c->trim_iov = NULL;
 	}
+	if (c->xc)
+		sr = scsi_xcopy_end(t, c, sr);
 	if (c->flags & SCSI_CMD_F_RANGE)
 		scsi_range_release(t, c);
 	free(c->bounce);

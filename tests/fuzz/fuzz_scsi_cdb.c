@@ -16,6 +16,8 @@
  *   byte 1   CDB length (6..32)
  *   byte 2-3 data-out length, big-endian (cut at the input's end)
  *   CDB, then data-out.
+ * LU 0 and LU 1 have the NAA designators 6001405000000000000000000000000n
+ * (n = 0, 1) so that seeds can name them in EXTENDED COPY CSCDs.
  * Every input starts from zeroed media and new logical units and
  * nexuses, so a crash reproduces from its input alone.  Besides the sanitizers, the harness
  * traps when a task never completes or reports more than it may.
@@ -145,8 +147,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		inited = !fz_init();
 	for (int i = 0; i < 2; i++)
 		memset(bs_ram_data(&bdev[i]), 0, DEV_SIZE);
-	if (scsi_lu_create(&bdev[0], &lp, &lu[0]) ||
-	    scsi_lu_create(&bdev[1], &lp, &lu[1]))
+	lp.naa = "60014050000000000000000000000000";
+	if (scsi_lu_create(&bdev[0], &lp, &lu[0]))
+		goto out;
+	lp.naa = "60014050000000000000000000000001";
+	if (scsi_lu_create(&bdev[1], &lp, &lu[1]))
 		goto out;
 	view[0] = (struct scsi_lun_entry){ .lun = 0, .lu = lu[0] };
 	view[1] = (struct scsi_lun_entry){ .lun = 1,

@@ -202,6 +202,50 @@ write("scsi_cdb", "short_data_out",
       rec(TUR) + rec(c10(0x2a, 0, 8), b"\x12" * 700, exact=True) +
       rec(bytes([0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0]), unmap_list[:10], exact=True))
 
+
+# EXTENDED COPY (LID1) parameter lists naming the harness's LUs by NAA.
+def cscd(lu, bs):
+    naa = bytes.fromhex("6001405" + "0" * 24 + str(lu))
+    return (bytes([0xe4, 0, 0, 0, 0x01, 0x03, 0, 16]) + naa + bytes(5) +
+            struct.pack(">I", bs)[1:])
+
+
+def seg(si, di, n, src, dst, b1=0):
+    return (bytes([0x02, b1]) + struct.pack(">HHH", 24, si, di) + bytes(2) +
+            struct.pack(">HQQ", n, src, dst))
+
+
+def xlist(cscds, segs, list_id=1, usage=0):
+    c, s = b"".join(cscds), b"".join(segs)
+    return (bytes([list_id, usage << 3]) + struct.pack(">H", len(c)) +
+            bytes(4) + struct.pack(">II", len(s), 0) + c + s)
+
+
+def xcopy(plist):
+    return bytes([0x83, 0]) + bytes(8) + struct.pack(">I", len(plist)) + b"\0\0"
+
+
+def rcr(sa, list_id=0, n=64):
+    return bytes([0x84, sa, list_id]) + bytes(7) + struct.pack(">I", n) + b"\0\0"
+
+
+copy_in = xlist([cscd(0, 512)], [seg(0, 0, 8, 0, 100), seg(0, 0, 16, 96, 100)])
+write("scsi_cdb", "extended_copy",
+      rec(TUR) + rec(c10(0x2a, 0, 8), bytes(range(256)) * 16) +
+      rec(rcr(0x03)) + rec(xcopy(copy_in), copy_in) + rec(rcr(0x00, 1)) +
+      rec(c10(0x28, 100, 8)))
+two = xlist([cscd(0, 512), cscd(1, 4096)],
+            [seg(1, 0, 1, 0, 8, b1=0x02), seg(1, 0, 8, 0, 16)], list_id=2)
+write("scsi_cdb", "extended_copy_two_lus",
+      rec(TUR) + rec(TUR, lun=1) + rec(xcopy(two), two, lun=1) +
+      rec(rcr(0x00, 2), lun=1))
+bad = xlist([cscd(0, 512)] * 5, [seg(0, 4, 2048, 0, 511)], list_id=3)
+ro = xlist([cscd(0, 512), cscd(1, 4096)], [seg(0, 1, 8, 0, 1)], list_id=4)
+write("scsi_cdb", "extended_copy_errors",
+      rec(TUR) + rec(xcopy(bad), bad) + rec(xcopy(bad), bad[:40], exact=True) +
+      rec(xcopy(ro), ro) +
+      rec(xcopy(b"")) + rec(bytes([0x83, 1]) + bytes(14)))
+
 # --- fuzz_ctl_rpc: one request line each (doc/control.md) ---
 write("ctl_rpc", "echo_all_types",
       b'{"jsonrpc":"2.0","id":1,"method":"echo","params":{"s":"x","i":-5,'
