@@ -9,7 +9,9 @@
 #   5. build matrix: gcc and clang x Debug, RelWithDebInfo, Release, each
 #      with -Werror (builds only, in build-matrix/<cc>-<type>)
 #   6. Debian packages: dpkg-buildpackage from a copy of the tree, unpacked
-#      into a scratch root and checked (tests/install/test_packages.sh)
+#      into a scratch root and checked (tests/install/test_packages.sh),
+#      then installed with apt into a Debian 12 chroot and tried there
+#      (tests/install/test_packages_install.sh)
 #   7. libFuzzer harnesses, bounded time each
 #   8. the VM suites: real verbs (Soft-RoCE) and the Linux ib_srp initiator
 #      against srptd (normal, ASan+UBSan and TSan builds), and the verbs
@@ -85,6 +87,11 @@ done
 stage "Debian packages: build, unpack into a scratch root, check"
 DEB_BUILD_OPTIONS="nocheck parallel=$JOBS" scripts/build-packages.sh build-deb
 tests/install/test_packages.sh build-deb
+# Installed for real: apt in a minbase chroot, maintainer scripts, the
+# daemon and srptadm run there, remove/purge, DKMS.  Needs Debian's
+# archive; about 4 minutes (the chroot's tarball is cached for a week).
+stage "Debian packages: apt install into a Debian 12 chroot, try them"
+tests/install/test_packages_install.sh build-deb
 
 if [ -x scripts/run-fuzzers.sh ]; then
 	stage "fuzzers (${FUZZ_SECONDS} s each)"

@@ -2,7 +2,9 @@
 # Install everything srptd needs to build, test and run its VM suite on
 # Debian 12.  Idempotent; needs root.  Usage: scripts/install-deps.sh [--vm]
 #   (no flag)  build + unit tests + fuzzers + benchmarks + Debian packages
-#              (debian/control's Build-Depends, lintian)
+#              (debian/control's Build-Depends, lintian, and mmdebstrap for
+#              the chroot tests/install/test_packages_install.sh installs
+#              them into)
 #   --vm       also what tests/vm needs (qemu, guest userspace, the VM
 #              kernel's headers for contrib/srptd-isdm)
 set -eu
@@ -17,7 +19,7 @@ clang clang-format libclang-rt-14-dev
 libibverbs-dev librdmacm-dev libibumad-dev ibverbs-providers rdma-core
 liburing-dev libaio-dev libconfig-dev libcmocka-dev libsystemd-dev
 libjson-c-dev libmicrohttpd-dev curl valgrind fio gcovr python3 systemd
-dpkg-dev debhelper dh-dkms lintian"
+dpkg-dev debhelper dh-dkms lintian mmdebstrap"
 
 VM_PKGS="qemu-system-x86 busybox-static dash kmod iproute2 sg3-utils lsscsi
 xz-utils zstd cpio fio ibverbs-utils rdmacm-utils rdma-core srptools
