@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config/config.h"
 #include "daemon_change.h"
@@ -58,7 +59,8 @@ static int find_map(struct config *cfg, const char *target, const char *group,
 			*n = &t->groups[g].n_luns;
 			return 0;
 		}
-	return refuse(rep, -ENOENT, "target has no group \"%s\"", group);
+	return refuse(rep, -ENOENT, "target %s has no group \"%s\"", target,
+		      group);
 }
 
 int daemon_device_add(struct daemon *d, const struct daemon_device_spec *s,
@@ -66,6 +68,7 @@ int daemon_device_add(struct daemon *d, const struct daemon_device_spec *s,
 {
 	struct config *next;
 	struct config_device dev, *nd;
+	struct stat st;
 	int ret;
 
 	if (!s->name[0] || strlen(s->name) >= sizeof(dev.name))
@@ -101,6 +104,16 @@ int daemon_device_add(struct daemon *d, const struct daemon_device_spec *s,
 			      config_engine_name(dev.engine));
 	if (dev.engine == CONFIG_ENGINE_NULL && !s->size)
 		return refuse(rep, -EINVAL, "a null device needs a size");
+	/*
+	 * srptadm creates no file (man/srptadm.8 device add): a path that is
+	 * not there is most likely a typo, refused rather than left offline.
+	 */
+	if (dev.path[0] && stat(dev.path, &st)) {
+		int err = errno;
+
+		return refuse(rep, -err, "device %s: %s: %s", dev.name,
+			      dev.path, strerror(err));
+	}
 	if (s->size % 512)
 		return refuse(rep, -EINVAL,
 			      "size is not a multiple of 512 bytes");

@@ -190,8 +190,10 @@ int main(int argc, char **argv)
 	}
 	free(errs);
 	if (check_only) {
-		printf("%s: configuration OK (%u devices, %u targets)\n",
-		       opts.config_path, cfg->n_devices, cfg->n_targets);
+		printf("%s: configuration OK (%u device%s, %u target%s)\n",
+		       opts.config_path, cfg->n_devices,
+		       cfg->n_devices == 1 ? "" : "s", cfg->n_targets,
+		       cfg->n_targets == 1 ? "" : "s");
 		config_free(cfg);
 		return 0;
 	}

@@ -123,7 +123,7 @@ static int m_kick(struct ctl_call *c, struct json_object *params,
 	    strspn(ini + (strlen(ini) - 32), "0123456789abcdefABCDEF") != 32)
 		return ctl_fail_params(
 			c,
-			"initiator: \"%s\" is not an initiator port id (32 hex digits, as sessions.list shows)",
+			"initiator: \"%s\" is not an initiator port id (32 hex digits, as srptadm sessions shows)",
 			ini);
 	if (target && !config_find_target(daemon_config(c->ctx), target))
 		return ctl_fail(c, -ENOENT, "no target \"%s\"", target);

@@ -92,9 +92,12 @@ static int cmd_config_check(struct adm *a, int argc, char **argv)
 	if (a->json) {
 		adm_print_json(r);
 	} else if (adm_bool(r, "valid")) {
-		printf("%s: configuration OK (%lld devices, %lld targets)\n",
-		       adm_str(r, "file"), adm_int(r, "devices"),
-		       adm_int(r, "targets"));
+		long long nd = adm_int(r, "devices");
+		long long nt = adm_int(r, "targets");
+
+		printf("%s: configuration OK (%lld device%s, %lld target%s)\n",
+		       adm_str(r, "file"), nd, nd == 1 ? "" : "s", nt,
+		       nt == 1 ? "" : "s");
 	} else {
 		for (size_t i = 0; errs && i < json_object_array_length(errs);
 		     i++)

@@ -73,7 +73,7 @@ targets = (
   }
 );
 CONF
-CONF_OK="^$TMP/srptd.conf: configuration OK \(1 devices, 1 targets\)$"
+CONF_OK="^$TMP/srptd.conf: configuration OK \(1 device, 1 target\)$"
 
 # --- options -----------------------------------------------------------
 run "$SRPTD" --help

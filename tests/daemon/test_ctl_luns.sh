@@ -51,6 +51,11 @@ run device add hot0 --size 64M
 check "device add twice: refused" 1 "" "exists already"
 run device add bad0
 check "device add: a null device needs a size" 1 "" "needs a size"
+run device add bad1 --path "$TMP/no-such.img"
+check "device add: a path that does not exist is refused" 1 "" \
+	"device bad1: $TMP/no-such.img: No such file or directory"
+run devices bad1
+check "device add: the refused device was not added" 1 "" "no device \"bad1\""
 run lun map tgt0 2 hot0
 check "lun map: applied" 0 "generation [0-9]+ applied"
 run lun map tgt0 2 null0
