@@ -150,10 +150,11 @@ rdma_cm_listening() {
 
 # ------------------------------------------------------------- initiator --
 
-# srp_login [EXTRA_OPTS]: log in to the current target over RDMA/CM.
-# Sets SRP_HOST (scsi host number) on success.
+# srp_login [EXTRA_OPTS]: log in to the current target over RDMA/CM, or
+# with the add_target line SRP_OPTS if set (admin/login-info: a line
+# srptadm printed).  Sets SRP_HOST (scsi host number) on success.
 srp_login() {
-	_opts="id_ext=$TGT_ID_EXT,ioc_guid=$TGT_IOC_GUID,dest=$TGT_ADDR:$TGT_PORT"
+	_opts=${SRP_OPTS:-"id_ext=$TGT_ID_EXT,ioc_guid=$TGT_IOC_GUID,dest=$TGT_ADDR:$TGT_PORT"}
 	[ -n "${1:-}" ] && _opts="$_opts,$1"
 	[ -d /sys/class/infiniband_srp ] || modprobe ib_srp || fail "modprobe ib_srp" || return 1
 	echo "vmrig: add_target $_opts"

@@ -20,7 +20,12 @@
 #   livelun  while fio verify runs on LUN 0: a LUN mapped, grown and
 #            unmapped by reloads is seen, resized and gone on the
 #            initiator; no error, no reconnect, no new login
-#            (target_reload_resize_lun, target_logins; srptd only)
+#            (target_reload_resize_lun, target_logins; srptd only); the
+#            same through srptadm device add, lun map, device resize, lun
+#            unmap, device remove (livelun-srptadm; target_admin)
+#   admin    srptd through srptadm: sessions, login-info, stats, session
+#            kick during verified fio, a denied initiator (admin.sh;
+#            target_admin, srptd only)
 #   flap     (only when named; not part of "all") veth0 down/up during fio
 #            with ib_srp reconnecting: the rig does not recover from a flap
 #            under I/O today (README "Checks"), for LIO as for srptd
@@ -50,6 +55,7 @@
 . /vm/multidev.sh
 . /vm/conformance.sh
 . /vm/crash.sh
+. /vm/admin.sh
 
 FIO_TIMEOUT=150
 
@@ -444,10 +450,30 @@ chk_reload_add_lun() {
 		fail "LUN $TGT_HOT_LUN size $_sz, expected $TGT_HOT_LUN_BYTES" || return 1
 }
 
-# chk_live_lun: LUN $TGT_HOT_LUN mapped, grown and unmapped by reloads while
-# fio verify keeps writing LUN 0 of the same target.  The target must
-# apply each change without logging the initiator out: fio ends without an
-# error, ib_srp logs no reconnect and the target counts no new login.
+# live_fio_loop: verified 4 MiB random-write fio runs on LUN 0, one after
+# the other until /tmp/fio-live.stop exists, so that I/O runs during all
+# the live changes however slow the machine is (each run stays well
+# inside FIO_TIMEOUT).  Exits non-zero at the first failed run; the
+# number of runs goes to /tmp/fio-live.runs.
+live_fio_loop() {
+	rm -f /tmp/fio-live.stop
+	_lf_n=0
+	_lf_rc=0
+	while [ ! -e /tmp/fio-live.stop ]; do
+		_lf_n=$((_lf_n + 1))
+		fio_run live --rw=randwrite --bs=4k --iodepth=8 --size=4M \
+			--offset=96M --verify=crc32c --verify_fatal=1 \
+			--do_verify=1 || { _lf_rc=1; break; }
+	done
+	echo $_lf_n >/tmp/fio-live.runs
+	return $_lf_rc
+}
+
+# chk_live_lun STEPS [INFO_SUFFIX]: LUN $TGT_HOT_LUN mapped, grown and unmapped by STEPS
+# (live_lun_steps: reloads; live_lun_adm_steps: srptadm) while fio verify
+# keeps writing LUN 0 of the same target.  The target must apply each
+# change without logging the initiator out: fio ends without an error,
+# ib_srp logs no reconnect and the target counts no new login.
 chk_live_lun() {
 	need_disk || return 1
 	srp_reconnect_delay 2 || return 1
@@ -455,19 +481,20 @@ chk_live_lun() {
 	_lv_login0=$(target_logins)
 	_lv_reco0=$(dmesg | grep -ci 'ib_srp.*reconnect')
 	_w0=$(disk_writes)
-	fio_run live --rw=randwrite --bs=4k --iodepth=8 --size=16M \
-		--offset=96M --loops=8 --verify=crc32c --verify_fatal=1 \
-		--do_verify=1 &
+	live_fio_loop &
 	_lv_pid=$!
 	fio_writing $_lv_pid "$_w0" || return 1
-	live_lun_steps
+	"$1"
 	_lv_steps=$?
 	_lv_busy=0
 	kill -0 $_lv_pid 2>/dev/null && _lv_busy=1
+	: >/tmp/fio-live.stop
 	wait $_lv_pid
 	_lv_fio=$?
-	report "INFO ${PFX}livelun_fio_busy_at_unmap=$_lv_busy"
+	report "INFO ${PFX}livelun_fio_busy_at_unmap${2:-}=$_lv_busy"
+	report "INFO ${PFX}livelun_fio_runs${2:-}=$(cat /tmp/fio-live.runs 2>/dev/null)"
 	[ $_lv_steps = 0 ] || return 1
+	[ $_lv_busy = 1 ] || fail "fio on LUN 0 ended before the live changes did" || return 1
 	[ $_lv_fio = 0 ] || fail "fio verify on LUN 0 failed during the live changes (rc=$_lv_fio): $(grep -m1 -i 'err\|bad\|verify' /tmp/fio-live.out)" || return 1
 	_lv_reco1=$(dmesg | grep -ci 'ib_srp.*reconnect')
 	[ "$_lv_reco1" = "$_lv_reco0" ] || fail "ib_srp reconnected during the live changes: $(dmesg | grep -i 'ib_srp.*reconnect' | tail -n 1)" || return 1
@@ -475,9 +502,35 @@ chk_live_lun() {
 	[ "$_lv_login1" = "$_lv_login0" ] || fail "the target saw $((_lv_login1 - _lv_login0)) new login(s) during the live changes" || return 1
 }
 
-# The three changes of chk_live_lun, fio running meanwhile.
+# The three changes of chk_live_lun by reloads, fio running meanwhile.
 live_lun_steps() {
 	target_reload_add_lun || fail "map: $WHY" || return 1
+	live_lun_seen || return 1
+	target_reload_resize_lun || fail "resize: $WHY" || return 1
+	live_lun_grown || return 1
+	target_reload_restore || fail "unmap: $WHY" || return 1
+	live_lun_gone
+}
+
+# The same through srptadm: a null device hot1 opened, mapped as LUN
+# $TGT_HOT_LUN of vmrig, grown, unmapped and closed (srptadm(8): these
+# apply like a reload, nobody is logged out).
+live_lun_adm_steps() {
+	adm device add hot1 --size $TGT_HOT_LUN_BYTES || fail "device add: $ADM_ERR" || return 1
+	adm lun map vmrig $TGT_HOT_LUN hot1 || fail "lun map: $ADM_ERR" || return 1
+	live_lun_seen || return 1
+	adm device resize hot1 $TGT_HOT_LUN_GROWN_BYTES || fail "device resize: $ADM_ERR" || return 1
+	live_lun_grown || return 1
+	adm lun unmap vmrig $TGT_HOT_LUN || fail "lun unmap: $ADM_ERR" || return 1
+	live_lun_gone || return 1
+	adm device remove hot1 || fail "device remove: $ADM_ERR" || return 1
+	adm_json '[.devices[].name] | index("hot1")' devices || return 1
+	[ "$ADM_J" = null ] || fail "hot1 still listed by srptadm devices after device remove" || return 1
+}
+
+# live_lun_seen: LUN $TGT_HOT_LUN, just mapped, becomes a disk of
+# $TGT_HOT_LUN_BYTES after host rescans (sets _lv_disk).
+live_lun_seen() {
 	# The REPORTED LUNS DATA HAS CHANGED unit attention does not make
 	# Linux add the LUN by itself: rescan (bounded).
 	_lv_t=60
@@ -494,11 +547,18 @@ live_lun_steps() {
 	_lv_sz=$(blockdev --getsize64 "/dev/$_lv_disk")
 	[ "$_lv_sz" = "$TGT_HOT_LUN_BYTES" ] ||
 		fail "LUN $TGT_HOT_LUN size $_lv_sz, expected $TGT_HOT_LUN_BYTES" || return 1
-	target_reload_resize_lun || fail "resize: $WHY" || return 1
+}
+
+# live_lun_grown: after a device rescan the disk has the grown size.
+live_lun_grown() {
 	timeout 20 sh -c "echo 1 >/sys/block/$_lv_disk/device/rescan"
 	wait_for 20 sh -c "[ \$(blockdev --getsize64 /dev/$_lv_disk) = $TGT_HOT_LUN_GROWN_BYTES ]" ||
 		fail "LUN $TGT_HOT_LUN size $(blockdev --getsize64 /dev/$_lv_disk) after the resize, expected $TGT_HOT_LUN_GROWN_BYTES" || return 1
-	target_reload_restore || fail "unmap: $WHY" || return 1
+}
+
+# live_lun_gone: the LUN just unmapped is not in REPORT LUNS and answers
+# no TEST UNIT READY; then the initiator drops it.
+live_lun_gone() {
 	# Gone: not in REPORT LUNS, and the disk answers LOGICAL UNIT NOT
 	# SUPPORTED; then the initiator drops it.
 	timeout 20 sg_luns "/dev/$DEV" | grep -q "^ *000${TGT_HOT_LUN}000000000000\$" &&
@@ -624,7 +684,7 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 	fi
 	unset -f target_extra_checks target_final_checks target_diag \
 		target_restart target_crash target_reload_add_lun target_reload_restore \
-		target_reload_resize_lun target_logins \
+		target_reload_resize_lun target_logins target_admin \
 		target_md_allow target_md_cleanup target_md_log_checks \
 		target_md_hot_logged 2>/dev/null
 	TGT_MD_GUID=own
@@ -655,6 +715,9 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 		run_check fio-verify-64k-qd8 chk_fio_verify 64k 8 32M randwrite
 		run_check fio-verify-1m-qd4 chk_fio_verify 1m 4 48M write
 	fi
+	# before multidev: login-info compares with the lines srptd logged
+	# at start, and multidev adds addresses
+	want admin && admin_checks
 	want reset && run_check lun-reset-during-io chk_reset_during_io
 	want relogin && run_check relogin-20x-verify chk_relogin 20
 	want remove && run_check remove-port-during-io chk_remove_port_during_io
@@ -709,9 +772,14 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 	fi
 	if want livelun; then
 		if command -v target_reload_resize_lun >/dev/null 2>&1; then
-			run_check livelun-map-resize-unmap chk_live_lun
+			run_check livelun-map-resize-unmap chk_live_lun live_lun_steps
 		else
 			report "SKIP $T/livelun-map-resize-unmap: $T has no live LUN changes by reload here (the rig sets LIO up once through configfs)"
+		fi
+		if command -v target_admin >/dev/null 2>&1; then
+			run_check livelun-srptadm chk_live_lun live_lun_adm_steps _srptadm
+		else
+			report "SKIP $T/livelun-srptadm: $T is not administered through srptadm"
 		fi
 	fi
 	want perf && run_check perf chk_perf

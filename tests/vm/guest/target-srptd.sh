@@ -24,6 +24,8 @@ SRPTD_SOCK=/run/srptd/srptd.sock
 SRPTD_START_TIMEOUT=15
 TGT_PORT=5000
 TGT_ID_EXT=5352505444564d31
+# vmrig-deny, the target that denies the VM's initiator (admin group)
+TGT_DENY_ID_EXT=5352505444564d32
 TGT_LUN0_BYTES=$((256 * 1024 * 1024))
 TGT_VENDOR=SRPTD
 # srptd fetches external indirect descriptor tables (RDMA READ of the
@@ -43,7 +45,7 @@ srptd_log_tail() {
 srptd_gen_conf() {
 	sed -e "s|@DIR@|$SRPTD_DIR|g" -e "s|@ADDR@|$TGT_ADDR|g" \
 		-e "s|@PORT@|$TGT_PORT|g" -e "s|@ID_EXT@|$TGT_ID_EXT|g" \
-		-e "s|@SOCK@|$SRPTD_SOCK|g" \
+		-e "s|@SOCK@|$SRPTD_SOCK|g" -e "s|@DENY_ID_EXT@|$TGT_DENY_ID_EXT|g" \
 		-e "s|@IOC_GUID@|$TGT_IOC_GUID|g" "$@" /vm/srptd-test.conf.in \
 		>$SRPTD_CONF.new || return 1
 	mv $SRPTD_CONF.new $SRPTD_CONF
@@ -219,6 +221,12 @@ target_reload_resize_lun() {
 	srptd_reload || return 1
 	grep -q "device hot0: resized live" $SRPTD_LOG ||
 		fail "srptd did not report resizing hot0 live: $(srptd_log_tail 3)"
+}
+
+# target_admin: srptd is administered through srptadm (admin.sh, the
+# livelun group's livelun-srptadm).
+target_admin() {
+	return 0
 }
 
 target_logins() {
