@@ -1,5 +1,7 @@
-# srptd_add_unit_test(NAME name SOURCES a.c b.c LIBS lib... [LABELS l...])
-# Builds one cmocka test executable and registers it with ctest.  Tests run
+# srptd_add_unit_test(NAME name SOURCES a.c b.c LIBS lib... [LABELS l...]
+#                     [WRAPPER cmd...])
+# Builds one cmocka test executable and registers it with ctest (run as
+# "cmd... executable" with WRAPPER, e.g. tests/lib/ceph-cluster.sh run --).  Tests run
 # from the build directory with SRPTD_SOURCE_DIR pointing at the source tree
 # (fixtures) and a private TMPDIR, <build>/Testing/tmp/<name>, made at
 # configure time and again by the test (tests/lib/test_skip.c).
@@ -9,7 +11,8 @@
 set(SRPTD_TEST_SKIP_RETURN_CODE 77)
 
 function(srptd_add_unit_test)
-	cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+	cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS;WRAPPER"
+		${ARGN})
 	if(NOT T_TIMEOUT)
 		set(T_TIMEOUT 300)
 	endif()
@@ -19,7 +22,8 @@ function(srptd_add_unit_test)
 		Threads::Threads)
 	target_include_directories(${T_NAME} PRIVATE ${CMOCKA_INCLUDE_DIRS}
 		${CMAKE_SOURCE_DIR}/tests/unit ${CMAKE_SOURCE_DIR}/tests/lib)
-	srptd_register_test(NAME ${T_NAME} COMMAND ${T_NAME}
+	srptd_register_test(NAME ${T_NAME}
+		COMMAND ${T_WRAPPER} $<TARGET_FILE:${T_NAME}>
 		TIMEOUT ${T_TIMEOUT} LABELS "unit;${T_LABELS}"
 		ENVIRONMENT "CMOCKA_MESSAGE_OUTPUT=stdout")
 endfunction()

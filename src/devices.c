@@ -29,6 +29,21 @@ static void device_fill_params(const struct config_device *c,
 		.create = c->create,
 		.write_cache = c->write_cache,
 	};
+	if (c->engine == CONFIG_ENGINE_RBD) {
+		p->path = c->rbd_image;
+		p->ceph_conf = c->ceph_conf[0] ? c->ceph_conf : NULL;
+		p->ceph_client = c->ceph_client[0] ? c->ceph_client : NULL;
+		p->ceph_keyring = c->ceph_keyring[0] ? c->ceph_keyring : NULL;
+		p->ceph_timeout = c->ceph_timeout ? c->ceph_timeout : 30;
+	}
+}
+
+/* What the device exports, for the log: a file, an RBD image or nothing. */
+static const char *device_store(const struct config_device *c)
+{
+	if (c->engine == CONFIG_ENGINE_RBD)
+		return c->rbd_image;
+	return c->path[0] ? c->path : NULL;
 }
 
 static int device_open(struct device *d, uint32_t max_xfer,
@@ -70,7 +85,8 @@ static int device_open(struct device *d, uint32_t max_xfer,
 	d->open_error = 0;
 	dev_log(LOG_INFO, d->cfg.name,
 		"online: %s engine %s, %llu bytes, %u-byte blocks%s%s",
-		d->cfg.path[0] ? d->cfg.path : "(no backing store)",
+		device_store(&d->cfg) ? device_store(&d->cfg) :
+					"(no backing store)",
 		d->engine->name, (unsigned long long)d->bdev.size,
 		d->bdev.block_size, d->bdev.read_only ? ", read-only" : "",
 		d->bdev.write_cache ? ", write-back" : ", write-through");
@@ -80,7 +96,7 @@ err:
 	d->open_error = ret;
 	dev_log(LOG_ERR, d->cfg.name,
 		"cannot open %s (engine %s): %s; device stays offline",
-		d->cfg.path[0] ? d->cfg.path : "null device",
+		device_store(&d->cfg) ? device_store(&d->cfg) : "null device",
 		config_engine_name(d->cfg.engine), strerror(-ret));
 	return ret;
 }
@@ -185,7 +201,7 @@ static void device_resize(struct device *d, const struct config_device *c,
 	uint64_t was = d->bdev.size;
 	int ret;
 
-	if (!d->engine->resize || (!c->size && !c->path[0]) ||
+	if (!d->engine->resize || (!c->size && !device_store(c)) ||
 	    (c->size == d->cfg.size && c->size))
 		return;
 	ret = d->engine->resize(&d->bdev, c->size);

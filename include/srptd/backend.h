@@ -64,6 +64,11 @@ struct srptd_bdev_params {
 	bool direct_io; /* O_DIRECT (always used for block devices) */
 	bool create; /* create a sparse file of size bytes if missing */
 	bool write_cache; /* write-back (flush on SYNCHRONIZE CACHE) */
+	/* rbd engine only; path is "pool/image" or "pool/namespace/image". */
+	const char *ceph_conf; /* NULL: librados' default search */
+	const char *ceph_client; /* client id without "client."; NULL: admin */
+	const char *ceph_keyring; /* NULL: what ceph_conf says */
+	unsigned int ceph_timeout; /* seconds for connect and each operation */
 };
 
 struct srptd_bdev {
@@ -89,7 +94,7 @@ struct srptd_bdev {
  * Returns are 0 or -errno.
  */
 struct srptd_backend_ops {
-	const char *name; /* "io_uring", "aio", "sync", "null" */
+	const char *name; /* "io_uring", "aio", "sync", "null", "rbd" */
 
 	/*
 	 * Can this engine run on this kernel/process (io_uring disabled by

@@ -15,11 +15,15 @@
 #include <stdint.h>
 #include <sys/uio.h>
 #include "srptd/backend.h"
+#include "srptd/version.h"
 
 extern const struct srptd_backend_ops bs_uring_ops;
 extern const struct srptd_backend_ops bs_aio_ops;
 extern const struct srptd_backend_ops bs_sync_ops;
 extern const struct srptd_backend_ops bs_null_ops;
+#if SRPTD_HAVE_RBD
+extern const struct srptd_backend_ops bs_rbd_ops; /* built with librbd */
+#endif
 
 /*
  * Test knob: SRPTD_TEST_DISABLE_ENGINE="io_uring,aio" makes the probe() of

@@ -12,10 +12,10 @@
 #include "bs_internal.h"
 
 static const struct srptd_backend_ops *const bs_engines[] = {
-	&bs_uring_ops,
-	&bs_aio_ops,
-	&bs_sync_ops,
-	&bs_null_ops,
+	&bs_uring_ops, &bs_aio_ops, &bs_sync_ops, &bs_null_ops,
+#if SRPTD_HAVE_RBD
+	&bs_rbd_ops,
+#endif
 };
 
 const struct srptd_backend_ops *srptd_backend_find(const char *name)

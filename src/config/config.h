@@ -32,6 +32,7 @@ enum config_engine {
 	CONFIG_ENGINE_AIO,
 	CONFIG_ENGINE_SYNC,
 	CONFIG_ENGINE_NULL,
+	CONFIG_ENGINE_RBD, /* accepted only when built in (SRPTD_HAVE_RBD) */
 	CONFIG_ENGINE_COUNT
 };
 
@@ -96,6 +97,12 @@ struct config_device {
 	char vendor[9]; /* default "SRPTD" */
 	char product[17]; /* default "VIRTUAL-DISK" */
 	char revision[5]; /* default "0001" */
+	/* rbd engine (doc/ceph.md): "pool/image" or "pool/namespace/image" */
+	char rbd_image[256];
+	char ceph_conf[256]; /* "" = librados' default search */
+	char ceph_client[64]; /* client id without "client."; "" = admin */
+	char ceph_keyring[256]; /* "" = what the ceph.conf says */
+	uint32_t ceph_timeout; /* seconds, connect and each operation; 0 = 30 */
 	int line; /* where defined, for diagnostics */
 	char file[256];
 };

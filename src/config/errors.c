@@ -10,10 +10,9 @@
 #include "config/internal.h"
 
 const char *const cfg_engine_names[CONFIG_ENGINE_COUNT] = {
-	[CONFIG_ENGINE_IO_URING] = "io_uring",
-	[CONFIG_ENGINE_AIO] = "aio",
-	[CONFIG_ENGINE_SYNC] = "sync",
-	[CONFIG_ENGINE_NULL] = "null",
+	[CONFIG_ENGINE_IO_URING] = "io_uring", [CONFIG_ENGINE_AIO] = "aio",
+	[CONFIG_ENGINE_SYNC] = "sync",	       [CONFIG_ENGINE_NULL] = "null",
+	[CONFIG_ENGINE_RBD] = "rbd",
 };
 
 const char *const cfg_component_names[LOG_C_COUNT] = {

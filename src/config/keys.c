@@ -167,6 +167,25 @@ static const struct cfg_key cfg_device_keys[] = {
 	{ "revision", CFG_T_ASCII, DEV(revision),
 	  .size = BUF(struct config_device, revision), .def_s = "0001",
 	  .reload = CFG_RELOAD_REOPEN, .flags = CFG_K_SPACES },
+	/* The rbd engine's keys (doc/ceph.md); cfg_check_device() ties them
+	 * to engine = "rbd". */
+	{ "rbd_image", CFG_T_ASCII, DEV(rbd_image),
+	  .size = BUF(struct config_device, rbd_image), .def_s = "",
+	  .reload = CFG_RELOAD_REOPEN, .flags = CFG_K_DUMP_IF_SET },
+	{ "ceph_conf", CFG_T_PATH, DEV(ceph_conf),
+	  .size = BUF(struct config_device, ceph_conf), .def_s = "",
+	  .reload = CFG_RELOAD_REOPEN,
+	  .flags = CFG_K_DUMP_IF_SET | CFG_K_EMPTY_OK },
+	{ "ceph_client", CFG_T_NAME, DEV(ceph_client),
+	  .size = BUF(struct config_device, ceph_client), .def_s = "",
+	  .reload = CFG_RELOAD_REOPEN,
+	  .flags = CFG_K_DUMP_IF_SET | CFG_K_EMPTY_OK },
+	{ "ceph_keyring", CFG_T_PATH, DEV(ceph_keyring),
+	  .size = BUF(struct config_device, ceph_keyring), .def_s = "",
+	  .reload = CFG_RELOAD_REOPEN,
+	  .flags = CFG_K_DUMP_IF_SET | CFG_K_EMPTY_OK },
+	{ "ceph_timeout", CFG_T_U32, DEV(ceph_timeout), .min = 0, .max = 3600,
+	  .def = 0, .reload = CFG_RELOAD_REOPEN, .flags = CFG_K_DUMP_IF_SET },
 };
 
 /* A target whose definition changed logs its initiators out on reload. */

@@ -16,6 +16,64 @@ static const config_setting_t *cfg_seen(const config_setting_t *const *seen,
 	return seen[cfg_key_find(&cfg_devices, name) - cfg_devices.keys];
 }
 
+/* "pool/image" or "pool/namespace/image", no part empty. */
+static bool cfg_rbd_spec_ok(const char *s)
+{
+	unsigned int parts = 1;
+	size_t run = 0;
+
+	for (; *s; s++) {
+		if (*s != '/') {
+			run++;
+			continue;
+		}
+		if (!run)
+			return false;
+		parts++;
+		run = 0;
+	}
+	return run && (parts == 2 || parts == 3);
+}
+
+/* The rbd engine names an image, not a file; the ceph_* keys are its. */
+static void cfg_check_rbd(struct cfg_ctx *ctx, const config_setting_t *g,
+			  const char *who, struct config_device *d,
+			  const config_setting_t *const *seen)
+{
+	static const char *const rbd_only[] = { "rbd_image", "ceph_conf",
+						"ceph_client", "ceph_keyring",
+						"ceph_timeout" };
+	const config_setting_t *s;
+
+	if (d->engine != CONFIG_ENGINE_RBD) {
+		for (size_t i = 0; i < sizeof(rbd_only) / sizeof(*rbd_only);
+		     i++) {
+			s = cfg_seen(seen, rbd_only[i]);
+			if (s)
+				cfg_err(ctx, s,
+					"%s %s: only for engine \"rbd\"", who,
+					rbd_only[i]);
+		}
+		return;
+	}
+	s = cfg_seen(seen, "path");
+	if (s)
+		cfg_err(ctx, s, "%s path: engine \"rbd\" takes rbd_image", who);
+	s = cfg_seen(seen, "create");
+	if (d->create)
+		cfg_err(ctx, s, "%s create: engine \"rbd\" creates no image",
+			who);
+	s = cfg_seen(seen, "rbd_image");
+	if (!s)
+		cfg_err(ctx, g, "%s: engine \"rbd\" needs rbd_image", who);
+	else if (d->rbd_image[0] && !cfg_rbd_spec_ok(d->rbd_image))
+		cfg_err(ctx, s,
+			"%s rbd_image: \"%s\" is not pool/image or pool/namespace/image",
+			who, d->rbd_image);
+	/* No other engine can open an image: the fallback list is moot. */
+	d->n_fallback = 0;
+}
+
 void cfg_check_device(struct cfg_ctx *ctx, const config_setting_t *g,
 		      const char *who, struct config_device *d,
 		      const config_setting_t *const *seen, const int *rc)
@@ -26,6 +84,8 @@ void cfg_check_device(struct cfg_ctx *ctx, const config_setting_t *g,
 	bool size_ok =
 		size_s &&
 		!rc[cfg_key_find(&cfg_devices, "size") - cfg_devices.keys];
+	bool engine_ok =
+		!rc[cfg_key_find(&cfg_devices, "engine") - cfg_devices.keys];
 
 	if (d->engine == CONFIG_ENGINE_NULL) {
 		if (path_s)
@@ -40,11 +100,17 @@ void cfg_check_device(struct cfg_ctx *ctx, const config_setting_t *g,
 				who);
 		if (!d->block_size)
 			d->block_size = 512;
+	} else if (d->engine == CONFIG_ENGINE_RBD) {
+		/* checked by cfg_check_rbd() below */
 	} else if (!path_s) {
 		cfg_err(ctx, g, "%s: engine \"%s\" needs a path", who,
 			cfg_engine_names[d->engine]);
 	}
-	if (d->create && d->engine != CONFIG_ENGINE_NULL && !d->size)
+	/* A misspelt engine already has its error: no cascade from rbd's. */
+	if (engine_ok)
+		cfg_check_rbd(ctx, g, who, d, seen);
+	if (d->create && d->engine != CONFIG_ENGINE_NULL &&
+	    d->engine != CONFIG_ENGINE_RBD && !d->size)
 		cfg_err(ctx, create_s, "%s create: create = true needs a size",
 			who);
 	if (size_ok && d->size) {

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 
 #include "config/internal.h"
+#include "srptd/version.h" /* SRPTD_HAVE_RBD */
 #include "util.h"
 
 static const char *cfg_type_name(int type)
@@ -351,19 +352,20 @@ int cfg_get_engine(struct cfg_ctx *ctx, const config_setting_t *s,
 		return cfg_expect(ctx, s, where, "an engine name");
 	v = config_setting_get_string(s);
 	for (int i = 0; i < CONFIG_ENGINE_COUNT; i++) {
-		if (!strcmp(v, cfg_engine_names[i])) {
-			*out = i;
-			return 0;
+		if (strcmp(v, cfg_engine_names[i]))
+			continue;
+		if (i == CONFIG_ENGINE_RBD && !SRPTD_HAVE_RBD) {
+			cfg_err(ctx, s,
+				"%s: engine \"rbd\" is not built into this srptd",
+				where);
+			return -EINVAL;
 		}
+		*out = i;
+		return 0;
 	}
-	if (!strcmp(v, "rbd"))
-		cfg_err(ctx, s,
-			"%s: engine \"rbd\" is not built into this srptd",
-			where);
-	else
-		cfg_err(ctx, s,
-			"%s: unknown engine \"%s\" (io_uring, aio, sync or null)",
-			where, v);
+	cfg_err(ctx, s, "%s: unknown engine \"%s\" (%s)", where, v,
+		SRPTD_HAVE_RBD ? "io_uring, aio, sync, null or rbd" :
+				 "io_uring, aio, sync or null");
 	return -EINVAL;
 }
 
@@ -391,6 +393,13 @@ int cfg_get_fallback(struct cfg_ctx *ctx, const config_setting_t *s,
 		if (eng == CONFIG_ENGINE_NULL) {
 			cfg_err(ctx, e,
 				"%s: \"null\" cannot be a fallback (it discards data)",
+				where);
+			ret = -EINVAL;
+			continue;
+		}
+		if (eng == CONFIG_ENGINE_RBD) {
+			/* An RBD image is no file another engine could open. */
+			cfg_err(ctx, e, "%s: \"rbd\" cannot be a fallback",
 				where);
 			ret = -EINVAL;
 			continue;

@@ -259,7 +259,11 @@ static void test_registry_find(void **state)
 		assert_non_null(o->ctx_poll);
 		assert_non_null(o->submit);
 	}
-	assert_null(srptd_backend_find("rbd"));
+	/* Built only with librbd (CMake option SRPTD_RBD). */
+	if (SRPTD_HAVE_RBD)
+		assert_non_null(srptd_backend_find("rbd"));
+	else
+		assert_null(srptd_backend_find("rbd"));
 	assert_null(srptd_backend_find("IO_URING"));
 	assert_null(srptd_backend_find(""));
 	assert_null(srptd_backend_find(NULL));

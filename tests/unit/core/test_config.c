@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "srptd/version.h" /* SRPTD_HAVE_RBD */
 #include "log.h"
 #include "test_fmt.h"
 
@@ -558,6 +559,17 @@ static const struct bad_fixture {
 	{ "bad_dup_target.conf",
 	  { "@/bad_dup_target.conf:5: duplicate target name \"t0\" (first defined at @/bad_dup_target.conf:3)",
 	    NULL } },
+#if SRPTD_HAVE_RBD
+	/* Valid rbd keys: tests/unit/config/test_config_rbd.c. */
+	{ "bad_engine.conf",
+	  { "@/bad_engine.conf:4: backend_defaults.fallback: \"null\" cannot be a fallback (it discards data)",
+	    "@/bad_engine.conf:4: backend_defaults.fallback: \"sync\" is listed twice",
+	    "@/bad_engine.conf:4: backend_defaults.fallback: unknown engine \"spdk\" (io_uring, aio, sync, null or rbd)",
+	    "@/bad_engine.conf:7: device \"rbd0\" path: engine \"rbd\" takes rbd_image",
+	    "@/bad_engine.conf:7: device \"rbd0\": engine \"rbd\" needs rbd_image",
+	    "@/bad_engine.conf:8: device \"u0\" engine: unknown engine \"io-uring\" (io_uring, aio, sync, null or rbd)",
+	    NULL } },
+#else
 	{ "bad_engine.conf",
 	  { "@/bad_engine.conf:3: backend_defaults.engine: engine \"rbd\" is not built into this srptd",
 	    "@/bad_engine.conf:4: backend_defaults.fallback: \"null\" cannot be a fallback (it discards data)",
@@ -566,6 +578,7 @@ static const struct bad_fixture {
 	    "@/bad_engine.conf:7: device \"rbd0\" engine: engine \"rbd\" is not built into this srptd",
 	    "@/bad_engine.conf:8: device \"u0\" engine: unknown engine \"io-uring\" (io_uring, aio, sync or null)",
 	    NULL } },
+#endif
 	{ "bad_engine_path.conf",
 	  { "@/bad_engine_path.conf:4: device \"n0\" path: the null engine takes no path",
 	    "@/bad_engine_path.conf:5: device \"n1\": the null engine needs a size",

@@ -1,0 +1,610 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The rbd engine against a real Ceph cluster: tests/lib/ceph-cluster.sh
+ * starts one (mon + memstore OSD on 127.0.0.1), creates pool "rbd" and
+ * runs this program with CEPH_CONF set (ctest registers it that way).
+ * Each test makes its own image through librbd and checks what the engine
+ * wrote through a second, independent librbd handle, as test_engines.c
+ * checks the file engines through the file.  The engine contract tests
+ * are those of test_engines.c that apply to an image (no O_DIRECT, no
+ * short reads); the last test stops the cluster and checks that I/O fails
+ * within ceph_timeout instead of hanging the worker.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <rados/librados.h>
+#include <rbd/librbd.h>
+
+#include "util.h"
+#include "bs_test_util.h"
+#include "test_skip.h"
+
+#define IMG_SIZE (8u << 20)
+#define TIMEOUT_S 3 /* ceph_timeout of the test devices */
+
+/* The test's own librados handle on pool "rbd" (independent checks). */
+static rados_t g_cluster;
+static rados_ioctx_t g_ioctx;
+static unsigned int g_seq;
+static bool g_cluster_gone; /* test_cluster_lost() stopped it */
+
+struct fx {
+	const struct srptd_backend_ops *ops;
+	char spec[64]; /* "rbd/tN" */
+	char name[32]; /* "tN" */
+	struct srptd_bdev bdev;
+	bool opened;
+	struct bst_ctx c;
+};
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (!getenv("CEPH_CONF")) {
+		fprintf(stderr, "run under tests/lib/ceph-cluster.sh run\n");
+		return -1;
+	}
+	if (rados_create(&g_cluster, NULL) ||
+	    rados_conf_read_file(g_cluster, NULL) ||
+	    rados_conf_set(g_cluster, "rados_osd_op_timeout", "10") ||
+	    rados_connect(g_cluster) ||
+	    rados_ioctx_create(g_cluster, "rbd", &g_ioctx))
+		return -1;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	rados_ioctx_destroy(g_ioctx);
+	rados_shutdown(g_cluster);
+	return 0;
+}
+
+static int fx_setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	int order = 0;
+
+	assert_non_null(fx);
+	fx->ops = srptd_backend_find("rbd");
+	assert_non_null(fx->ops);
+	assert_int_equal(fx->ops->probe(), 0);
+	snprintf(fx->name, sizeof(fx->name), "t%u", g_seq++);
+	snprintf(fx->spec, sizeof(fx->spec), "rbd/%s", fx->name);
+	assert_int_equal(rbd_create(g_ioctx, fx->name, IMG_SIZE, &order), 0);
+	fx->c.epfd = -1;
+	*state = fx;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	bst_ctx_fini(&fx->c);
+	if (fx->opened)
+		fx->ops->close(&fx->bdev);
+	/* The cluster may be gone (last test): nothing to remove then. */
+	if (!g_cluster_gone)
+		assert_int_equal(rbd_remove(g_ioctx, fx->name), 0);
+	free(fx);
+	return 0;
+}
+
+static struct srptd_bdev_params fx_params(struct fx *fx, uint32_t bs, bool ro,
+					  bool wc)
+{
+	return (struct srptd_bdev_params){
+		.name = "t",
+		.path = fx->spec,
+		.block_size = bs,
+		.read_only = ro,
+		.write_cache = wc,
+		.ceph_timeout = TIMEOUT_S,
+	};
+}
+
+static void fx_open(struct fx *fx, uint32_t bs, bool ro, bool wc)
+{
+	struct srptd_bdev_params p = fx_params(fx, bs, ro, wc);
+
+	if (fx->opened)
+		fx->ops->close(&fx->bdev);
+	fx->opened = false;
+	assert_int_equal(fx->ops->open(&fx->bdev, &p), 0);
+	fx->opened = true;
+	fx->bdev.ops = fx->ops;
+	assert_int_equal(fx->bdev.fd, -1);
+	if (!fx->c.ctx)
+		bst_ctx_init(&fx->c, fx->ops, 32);
+}
+
+/* Through a second librbd handle, independently of the engine. */
+static void img_read(struct fx *fx, void *buf, size_t len, uint64_t off)
+{
+	rbd_image_t img;
+
+	assert_int_equal(rbd_open(g_ioctx, fx->name, &img, NULL), 0);
+	assert_int_equal(rbd_read(img, off, len, buf), (ssize_t)len);
+	rbd_close(img);
+}
+
+static void img_write(struct fx *fx, const void *buf, size_t len,
+		      uint64_t off)
+{
+	rbd_image_t img;
+
+	assert_int_equal(rbd_open(g_ioctx, fx->name, &img, NULL), 0);
+	assert_int_equal(rbd_write(img, off, len, buf), (ssize_t)len);
+	assert_int_equal(rbd_flush(img), 0);
+	rbd_close(img);
+}
+
+/* Write with 1..3 segments at several offsets; check; read back. */
+static void rw_patterns(struct fx *fx, uint32_t bs)
+{
+	const uint64_t offs[] = { 0, bs, 7ull * bs, IMG_SIZE / 2 + bs,
+				  IMG_SIZE - 16ull * bs };
+	uint8_t *buf = bst_alloc(16 * bs), *chk = bst_alloc(16 * bs);
+	struct iovec iov[3];
+	size_t i;
+
+	fx_open(fx, bs, false, true);
+	assert_int_equal(fx->bdev.block_size, bs);
+	assert_int_equal(fx->bdev.size, IMG_SIZE);
+	for (i = 0; i < ARRAY_SIZE(offs); i++) {
+		uint64_t off = offs[i];
+		unsigned int seed = (unsigned int)i + bs;
+		size_t len = (i + 1) * bs;
+		unsigned int n = len == bs ? 1 : 2;
+
+		bst_fill(buf, len, off, seed);
+		iov[0] = (struct iovec){ buf, bs };
+		iov[1] = (struct iovec){ buf + bs, len - bs };
+		assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_WRITE,
+					     0, off, iov, n, 0),
+				 0);
+		/* SYNCHRONIZE CACHE: then another client sees the data. */
+		assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_FLUSH,
+					     0, 0, NULL, 0, 0),
+				 0);
+		memset(chk, 0, len);
+		img_read(fx, chk, len, off);
+		assert_int_equal(bst_check(chk, len, off, seed), -1);
+
+		memset(buf, 0xa5, len);
+		if (len >= 3ull * bs) {
+			iov[0] = (struct iovec){ buf, bs };
+			iov[1] = (struct iovec){ buf + bs, bs };
+			iov[2] = (struct iovec){ buf + 2 * bs, len - 2 * bs };
+			n = 3;
+		} else {
+			iov[0] = (struct iovec){ buf, len };
+			n = 1;
+		}
+		assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_READ,
+					     0, off, iov, n, 0),
+				 0);
+		assert_int_equal(bst_check(buf, len, off, seed), -1);
+	}
+	/* Data another client wrote is read by the engine. */
+	bst_fill(chk, bs, 3 * bs, 99);
+	img_write(fx, chk, bs, 3 * bs);
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_READ, 0, 3 * bs,
+				buf, bs),
+			 0);
+	assert_int_equal(bst_check(buf, bs, 3 * bs, 99), -1);
+	free(buf);
+	free(chk);
+}
+
+static void test_rw_512(void **state)
+{
+	rw_patterns(*state, 512);
+}
+
+static void test_rw_4096(void **state)
+{
+	rw_patterns(*state, 4096);
+}
+
+/*
+ * FUA writes and write-through devices are visible to another client as
+ * soon as they complete (flushed out of librbd's cache).
+ */
+static void test_fua_and_write_through(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t *buf = bst_alloc(8192), *chk = bst_alloc(8192);
+
+	fx_open(fx, 512, false, true);
+	bst_fill(buf, 8192, 65536, 1);
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE,
+				SRPTD_IO_F_FUA, 65536, buf, 8192),
+			 0);
+	img_read(fx, chk, 8192, 65536);
+	assert_int_equal(bst_check(chk, 8192, 65536, 1), -1);
+
+	fx_open(fx, 512, false, false);
+	assert_false(fx->bdev.write_cache);
+	bst_fill(buf, 8192, 0, 2);
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 0, buf,
+				8192),
+			 0);
+	img_read(fx, chk, 8192, 0);
+	assert_int_equal(bst_check(chk, 8192, 0, 2), -1);
+	free(buf);
+	free(chk);
+}
+
+/* WRITE_ZEROES (WRITE SAME) zeroes; DISCARD (UNMAP) is accepted. */
+static void test_discard_and_write_zeroes(void **state)
+{
+	struct fx *fx = *state;
+	const size_t len = 1 << 20;
+	uint8_t *buf = bst_alloc(len);
+
+	fx_open(fx, 4096, false, true);
+	assert_true(fx->bdev.can_discard);
+	/* librbd may skip unaligned parts of a discard: no LBPRZ. */
+	assert_false(fx->bdev.discard_zeroes);
+	bst_fill(buf, len, 0, 3);
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 0, buf,
+				len),
+			 0);
+	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_WRITE_ZEROES,
+				     0, 4096, NULL, 0, 12288),
+			 0);
+	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_DISCARD, 0,
+				     65536, NULL, 0, 65536),
+			 0);
+	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_WRITE_ZEROES,
+				     SRPTD_IO_F_FUA, 131072, NULL, 0, 4096),
+			 0);
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_READ, 0, 0, buf,
+				len),
+			 0);
+	assert_int_equal(bst_check(buf, 4096, 0, 3), -1);
+	assert_true(bst_is_zero(buf + 4096, 12288));
+	assert_int_equal(bst_check(buf + 16384, 65536 - 16384, 16384, 3), -1);
+	assert_true(bst_is_zero(buf + 131072, 4096));
+	assert_int_equal(bst_check(buf + 135168, len - 135168, 135168, 3), -1);
+	free(buf);
+}
+
+static void test_read_only(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t *buf = bst_alloc(4096);
+
+	bst_fill(buf, 4096, 8192, 4);
+	img_write(fx, buf, 4096, 8192);
+	fx_open(fx, 512, true, true);
+	assert_true(fx->bdev.read_only);
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 0, buf,
+				4096),
+			 -EROFS);
+	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_DISCARD, 0,
+				     0, NULL, 0, 4096),
+			 -EROFS);
+	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_WRITE_ZEROES,
+				     0, 0, NULL, 0, 4096),
+			 -EROFS);
+	memset(buf, 0, 4096);
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_READ, 0, 8192, buf,
+				4096),
+			 0);
+	assert_int_equal(bst_check(buf, 4096, 8192, 4), -1);
+	free(buf);
+}
+
+/* -EAGAIN at depth, nothing queued, and recovery after completions. */
+static void test_eagain_at_depth(void **state)
+{
+	struct fx *fx = *state;
+	enum { DEPTH = 4 };
+	struct bst_io t[DEPTH + 1];
+	struct iovec iov[DEPTH + 1];
+	uint8_t *buf = bst_alloc((DEPTH + 1) * 4096);
+	struct bst_ctx c;
+	unsigned int i;
+
+	fx_open(fx, 512, false, true);
+	bst_ctx_init(&c, fx->ops, DEPTH);
+	for (i = 0; i <= DEPTH; i++) {
+		iov[i] = (struct iovec){ buf + i * 4096, 4096 };
+		bst_prep(&t[i], &c, &fx->bdev, SRPTD_IO_READ, 0, i * 4096ull,
+			 4096, &iov[i], 1);
+	}
+	for (i = 0; i < DEPTH; i++)
+		assert_int_equal(fx->ops->submit(c.ctx, &t[i].io), 0);
+	assert_int_equal(fx->ops->submit(c.ctx, &t[DEPTH].io), -EAGAIN);
+	while (!c.completed)
+		if (bst_wait(&c, 1000))
+			fx->ops->ctx_poll(c.ctx, 1);
+	assert_false(t[DEPTH].done);
+	assert_int_equal(fx->ops->submit(c.ctx, &t[DEPTH].io), 0);
+	for (i = 0; i <= DEPTH; i++) {
+		bst_run_until(&c, &t[i].done);
+		assert_int_equal(t[i].res, 0);
+	}
+	assert_int_equal(c.completed, DEPTH + 1);
+	bst_ctx_fini(&c);
+	free(buf);
+}
+
+/* ctx_poll(max) runs at most max callbacks; the fd stays readable. */
+static void test_poll_max_keeps_fd_ready(void **state)
+{
+	struct fx *fx = *state;
+	enum { N = 8 };
+	struct bst_io t[N];
+	struct iovec iov[N];
+	uint8_t *buf = bst_alloc(N * 4096);
+	unsigned int i;
+	time_t start = time(NULL);
+
+	fx_open(fx, 512, false, true);
+	for (i = 0; i < N; i++) {
+		iov[i] = (struct iovec){ buf + i * 4096, 4096 };
+		bst_prep(&t[i], &fx->c, &fx->bdev, SRPTD_IO_READ, 0,
+			 i * 4096ull, 4096, &iov[i], 1);
+		assert_int_equal(fx->ops->submit(fx->c.ctx, &t[i].io), 0);
+	}
+	while (fx->c.completed < N) {
+		int n;
+
+		assert_true(time(NULL) - start < 10);
+		assert_int_equal(bst_wait(&fx->c, 5000), 1);
+		n = fx->ops->ctx_poll(fx->c.ctx, 1);
+		assert_true(n == 0 || n == 1);
+	}
+	if (bst_wait(&fx->c, 0))
+		assert_int_equal(fx->ops->ctx_poll(fx->c.ctx, 16), 0);
+	assert_int_equal(bst_wait(&fx->c, 0), 0);
+	free(buf);
+}
+
+/* A callback may submit the next I/O (chained reads). */
+struct chain {
+	struct bst_io t;
+	struct iovec iov;
+	struct fx *fx;
+	unsigned int left;
+	bool finished;
+};
+
+static void chain_complete(struct srptd_io *io, int res)
+{
+	struct chain *ch = container_of(io, struct chain, t.io);
+
+	assert_int_equal(res, 0);
+	if (!--ch->left) {
+		ch->finished = true;
+		return;
+	}
+	io->offset += 4096;
+	assert_int_equal(ch->fx->ops->submit(ch->fx->c.ctx, io), 0);
+}
+
+static void test_submit_from_callback(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t *buf = bst_alloc(4096);
+	struct chain ch = { .fx = fx, .left = 16 };
+
+	fx_open(fx, 512, false, true);
+	ch.iov = (struct iovec){ buf, 4096 };
+	bst_prep(&ch.t, &fx->c, &fx->bdev, SRPTD_IO_READ, 0, 0, 4096, &ch.iov,
+		 1);
+	ch.t.io.complete = chain_complete;
+	assert_int_equal(fx->ops->submit(fx->c.ctx, &ch.t.io), 0);
+	bst_run_until(&fx->c, &ch.finished);
+	free(buf);
+}
+
+/* Many I/Os of every kind in flight at once on one context. */
+static void test_mixed_depth(void **state)
+{
+	struct fx *fx = *state;
+	enum { N = 32 };
+	struct bst_io t[N];
+	struct iovec iov[N];
+	uint8_t *buf = bst_alloc(N * 4096), *chk = bst_alloc(4096);
+	unsigned int i, n = 0;
+
+	fx_open(fx, 512, false, true);
+	for (i = 0; i < N; i++) {
+		enum srptd_io_op op = i % 8 == 7 ? SRPTD_IO_FLUSH :
+						   SRPTD_IO_WRITE;
+
+		bst_fill(buf + i * 4096, 4096, i * 8192ull, 6);
+		iov[i] = (struct iovec){ buf + i * 4096, 4096 };
+		bst_prep(&t[i], &fx->c, &fx->bdev, op,
+			 i % 3 ? 0 : SRPTD_IO_F_FUA, i * 8192ull,
+			 op == SRPTD_IO_FLUSH ? 0 : 4096, &iov[i],
+			 op == SRPTD_IO_FLUSH ? 0 : 1);
+		assert_int_equal(fx->ops->submit(fx->c.ctx, &t[i].io), 0);
+	}
+	for (i = 0; i < N; i++) {
+		bst_run_until(&fx->c, &t[i].done);
+		assert_int_equal(t[i].res, 0);
+	}
+	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_FLUSH, 0, 0,
+				     NULL, 0, 0),
+			 0);
+	for (i = 0; i < N; i++) {
+		if (i % 8 == 7)
+			continue;
+		img_read(fx, chk, 4096, i * 8192ull);
+		n += bst_check(chk, 4096, i * 8192ull, 6) == -1;
+	}
+	assert_int_equal(n, N - N / 8);
+	free(buf);
+	free(chk);
+}
+
+/*
+ * resize(0) picks up an image grown by another client ("rbd resize");
+ * a larger size grows the image; a smaller one exports a prefix.
+ */
+static void test_resize(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t *buf = bst_alloc(4096);
+	rbd_image_t img;
+	uint64_t sz;
+
+	fx_open(fx, 512, false, true);
+	assert_int_equal(rbd_open(g_ioctx, fx->name, &img, NULL), 0);
+	assert_int_equal(rbd_resize(img, 2ull * IMG_SIZE), 0);
+	rbd_close(img);
+	assert_int_equal(fx->ops->resize(&fx->bdev, 0), 0);
+	assert_int_equal(fx->bdev.size, 2ull * IMG_SIZE);
+	bst_fill(buf, 4096, 0, 7);
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE,
+				SRPTD_IO_F_FUA, 2ull * IMG_SIZE - 4096, buf,
+				4096),
+			 0);
+	assert_int_equal(fx->ops->resize(&fx->bdev, 3ull * IMG_SIZE), 0);
+	assert_int_equal(fx->bdev.size, 3ull * IMG_SIZE);
+	assert_int_equal(rbd_open(g_ioctx, fx->name, &img, NULL), 0);
+	assert_int_equal(rbd_get_size(img, &sz), 0);
+	rbd_close(img);
+	assert_int_equal(sz, 3ull * IMG_SIZE);
+	assert_int_equal(fx->ops->resize(&fx->bdev, IMG_SIZE), 0);
+	assert_int_equal(fx->bdev.size, IMG_SIZE);
+	assert_int_equal(fx->ops->resize(&fx->bdev, 1000), -EINVAL);
+	free(buf);
+}
+
+/* Missing image or pool, bad spec, wrong size: clear errors at open. */
+static void test_open_errors(void **state)
+{
+	struct fx *fx = *state;
+	struct srptd_bdev_params p = fx_params(fx, 512, false, true);
+	struct srptd_bdev b;
+
+	p.path = "rbd/no-such-image";
+	assert_int_equal(fx->ops->open(&b, &p), -ENOENT);
+	p.path = "nopool/img";
+	assert_int_equal(fx->ops->open(&b, &p), -ENOENT);
+	p.path = "just-a-name";
+	assert_int_equal(fx->ops->open(&b, &p), -EINVAL);
+	p.path = fx->spec;
+	p.size = 2ull * IMG_SIZE;
+	assert_int_equal(fx->ops->open(&b, &p), -EINVAL);
+	p.size = 1000;
+	assert_int_equal(fx->ops->open(&b, &p), -EINVAL);
+	p.size = IMG_SIZE / 2;
+	assert_int_equal(fx->ops->open(&b, &p), 0);
+	assert_int_equal(b.size, IMG_SIZE / 2);
+	fx->ops->close(&b);
+	p.size = 0;
+	p.block_size = 1024;
+	assert_int_equal(fx->ops->open(&b, &p), -EINVAL);
+	p.block_size = 512;
+	p.ceph_conf = "/nonexistent/ceph.conf";
+	assert_true(fx->ops->open(&b, &p) < 0);
+}
+
+/* A configuration whose monitor nobody answers: open fails in time. */
+static void test_open_cluster_down(void **state)
+{
+	struct fx *fx = *state;
+	struct srptd_bdev_params p = fx_params(fx, 512, false, true);
+	char conf[PATH_MAX];
+	struct srptd_bdev b;
+	time_t start;
+	FILE *f;
+	int ret;
+
+	snprintf(conf, sizeof(conf), "%s/down.conf",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	/* Port 9 (discard): closed on a test host, so nothing answers. */
+	fprintf(f, "[global]\nmon host = v2:127.0.0.1:9\n"
+		   "auth client required = none\n");
+	fclose(f);
+	p.ceph_conf = conf;
+	start = time(NULL);
+	ret = fx->ops->open(&b, &p);
+	assert_true(ret < 0);
+	assert_true(time(NULL) - start <= 3 * TIMEOUT_S);
+	unlink(conf);
+}
+
+/*
+ * The cluster dies under a running device: I/O fails with an error
+ * within the timeout (the SCSI layer turns it into sense data) and
+ * neither submit() nor ctx_poll() blocks.  Stops the cluster: last test.
+ */
+static void test_cluster_lost(void **state)
+{
+	struct fx *fx = *state;
+	const char *script = getenv("SRPTD_CEPH_SCRIPT");
+	const char *dir = getenv("SRPTD_CEPH_DIR");
+	uint8_t *buf = bst_alloc(4096);
+	struct bst_io t;
+	struct iovec iov = { buf, 4096 };
+	char cmd[PATH_MAX * 2 + 16];
+	struct timespec a, b;
+	time_t start;
+
+	assert_non_null(script);
+	assert_non_null(dir);
+	/* Write-through: no librbd cache can answer for the cluster. */
+	fx_open(fx, 512, false, false);
+	bst_fill(buf, 4096, 0, 9);
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 0, buf,
+				4096),
+			 0);
+	snprintf(cmd, sizeof(cmd), "'%s' kill '%s'", script, dir);
+	g_cluster_gone = true;
+	assert_int_equal(system(cmd), 0);
+	bst_prep(&t, &fx->c, &fx->bdev, SRPTD_IO_READ, 0, 1 << 20, 4096, &iov,
+		 1);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(fx->ops->submit(fx->c.ctx, &t.io), 0);
+	assert_int_equal(fx->ops->ctx_poll(fx->c.ctx, 16), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	assert_true(b.tv_sec - a.tv_sec < 1);
+	start = time(NULL);
+	while (!t.done) {
+		assert_true(time(NULL) - start <= 4 * TIMEOUT_S);
+		if (bst_wait(&fx->c, 1000))
+			fx->ops->ctx_poll(fx->c.ctx, 16);
+	}
+	assert_true(t.res < 0);
+	printf("read with the cluster gone: %s after %lds\n",
+	       strerror(-t.res), (long)(time(NULL) - start));
+	free(buf);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_rw_512),
+		T(test_rw_4096),
+		T(test_fua_and_write_through),
+		T(test_discard_and_write_zeroes),
+		T(test_read_only),
+		T(test_eagain_at_depth),
+		T(test_poll_max_keeps_fd_ready),
+		T(test_submit_from_callback),
+		T(test_mixed_depth),
+		T(test_resize),
+		T(test_open_errors),
+		T(test_open_cluster_down),
+		T(test_cluster_lost), /* last: stops the cluster */
+	};
+
+	return srptd_test_status(cmocka_run_group_tests_name(
+		"rbd", tests, group_setup, group_teardown));
+}
