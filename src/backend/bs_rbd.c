@@ -316,8 +316,7 @@ static void bs_rbd_ctx_destroy(struct srptd_backend_ctx *ctx)
 	free(ctx);
 }
 
-static int bs_rbd_ctx_create(unsigned int depth,
-			     struct srptd_backend_ctx **out)
+static int bs_rbd_ctx_create(unsigned int depth, struct srptd_backend_ctx **out)
 {
 	struct srptd_backend_ctx *ctx;
 	int ret;

@@ -132,8 +132,7 @@ static void img_read(struct fx *fx, void *buf, size_t len, uint64_t off)
 	rbd_close(img);
 }
 
-static void img_write(struct fx *fx, const void *buf, size_t len,
-		      uint64_t off)
+static void img_write(struct fx *fx, const void *buf, size_t len, uint64_t off)
 {
 	rbd_image_t img;
 
@@ -231,9 +230,8 @@ static void test_fua_and_write_through(void **state)
 	fx_open(fx, 512, false, false);
 	assert_false(fx->bdev.write_cache);
 	bst_fill(buf, 8192, 0, 2);
-	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 0, buf,
-				8192),
-			 0);
+	assert_int_equal(
+		bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 0, buf, 8192), 0);
 	img_read(fx, chk, 8192, 0);
 	assert_int_equal(bst_check(chk, 8192, 0, 2), -1);
 	free(buf);
@@ -252,9 +250,8 @@ static void test_discard_and_write_zeroes(void **state)
 	/* librbd may skip unaligned parts of a discard: no LBPRZ. */
 	assert_false(fx->bdev.discard_zeroes);
 	bst_fill(buf, len, 0, 3);
-	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 0, buf,
-				len),
-			 0);
+	assert_int_equal(
+		bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 0, buf, len), 0);
 	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_WRITE_ZEROES,
 				     0, 4096, NULL, 0, 12288),
 			 0);
@@ -264,9 +261,8 @@ static void test_discard_and_write_zeroes(void **state)
 	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_WRITE_ZEROES,
 				     SRPTD_IO_F_FUA, 131072, NULL, 0, 4096),
 			 0);
-	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_READ, 0, 0, buf,
-				len),
-			 0);
+	assert_int_equal(
+		bst_rw(&fx->c, &fx->bdev, SRPTD_IO_READ, 0, 0, buf, len), 0);
 	assert_int_equal(bst_check(buf, 4096, 0, 3), -1);
 	assert_true(bst_is_zero(buf + 4096, 12288));
 	assert_int_equal(bst_check(buf + 16384, 65536 - 16384, 16384, 3), -1);
@@ -287,8 +283,8 @@ static void test_read_only(void **state)
 	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 0, buf,
 				4096),
 			 -EROFS);
-	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_DISCARD, 0,
-				     0, NULL, 0, 4096),
+	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_DISCARD, 0, 0,
+				     NULL, 0, 4096),
 			 -EROFS);
 	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_WRITE_ZEROES,
 				     0, 0, NULL, 0, 4096),
@@ -560,9 +556,8 @@ static void test_cluster_lost(void **state)
 	/* Write-through: no librbd cache can answer for the cluster. */
 	fx_open(fx, 512, false, false);
 	bst_fill(buf, 4096, 0, 9);
-	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 0, buf,
-				4096),
-			 0);
+	assert_int_equal(
+		bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 0, buf, 4096), 0);
 	snprintf(cmd, sizeof(cmd), "'%s' kill '%s'", script, dir);
 	g_cluster_gone = true;
 	assert_int_equal(system(cmd), 0);
@@ -580,8 +575,8 @@ static void test_cluster_lost(void **state)
 			fx->ops->ctx_poll(fx->c.ctx, 16);
 	}
 	assert_true(t.res < 0);
-	printf("read with the cluster gone: %s after %lds\n",
-	       strerror(-t.res), (long)(time(NULL) - start));
+	printf("read with the cluster gone: %s after %lds\n", strerror(-t.res),
+	       (long)(time(NULL) - start));
 	free(buf);
 }
 

@@ -82,8 +82,8 @@ static void test_keys_parsed(void **state)
 		/* What a build without librbd answers instead. */
 		err = load(full, &cfg);
 		assert_non_null(err);
-		assert_non_null(
-			strstr(err, "engine \"rbd\" is not built into this srptd"));
+		assert_non_null(strstr(
+			err, "engine \"rbd\" is not built into this srptd"));
 		free(err);
 		return;
 	}
@@ -136,7 +136,8 @@ static void test_dump_roundtrip(void **state)
 	unlink(path);
 	assert_int_equal(b->n_devices, a->n_devices);
 	for (unsigned int i = 0; i < a->n_devices; i++)
-		assert_true(config_device_equal(&a->devices[i], &b->devices[i]));
+		assert_true(
+			config_device_equal(&a->devices[i], &b->devices[i]));
 	free(errs);
 	config_free(a);
 	config_free(b);

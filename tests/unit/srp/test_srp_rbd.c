@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * End to end over the loopback fabric with an RBD image behind the LU:
+ * the test initiator logs in to the SRP engine, whose worker submits to
+ * the rbd engine on a real Ceph cluster (tests/lib/ceph-cluster.sh runs
+ * this program; doc/ceph.md).  Writes are read back through SRP and
+ * through an independent librbd handle; WRITE SAME zeroes; and when the
+ * cluster is killed, commands end with CHECK CONDITION, HARDWARE ERROR /
+ * INTERNAL TARGET FAILURE within ceph_timeout while the worker keeps
+ * answering commands that need no I/O.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <limits.h>
+#include <stdio.h>
+#include <time.h>
+#include <rados/librados.h>
+#include <rbd/librbd.h>
+
+#include "test_skip.h"
+#include "srp_env.h"
+
+#define TIMEOUT_S 3 /* the device's ceph_timeout */
+
+static rados_t g_cluster;
+static rados_ioctx_t g_ioctx;
+static unsigned int g_seq;
+static bool g_cluster_gone;
+
+struct rfx {
+	struct srp_env env;
+	char name[32];
+	char spec[64];
+};
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (!getenv("CEPH_CONF")) {
+		fprintf(stderr, "run under tests/lib/ceph-cluster.sh run\n");
+		return -1;
+	}
+	if (rados_create(&g_cluster, NULL) ||
+	    rados_conf_read_file(g_cluster, NULL) ||
+	    rados_conf_set(g_cluster, "rados_osd_op_timeout", "10") ||
+	    rados_connect(g_cluster) ||
+	    rados_ioctx_create(g_cluster, "rbd", &g_ioctx))
+		return -1;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	rados_ioctx_destroy(g_ioctx);
+	rados_shutdown(g_cluster);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	struct rfx *fx = calloc(1, sizeof(*fx));
+	struct srp_engine_params ep;
+	struct srptd_bdev_params bp = { 0 };
+	const struct srptd_backend_ops *used;
+	int order = 0;
+
+	assert_non_null(fx);
+	snprintf(fx->name, sizeof(fx->name), "e2e%u", g_seq++);
+	snprintf(fx->spec, sizeof(fx->spec), "rbd/%s", fx->name);
+	assert_int_equal(rbd_create(g_ioctx, fx->name, DEV_SIZE, &order), 0);
+	srp_engine_params_default(&ep);
+	ep.chunk_size = 64 * 1024;
+	ep.chunks = 128;
+	srp_env_start(&fx->env, &ep, 1024);
+	bp.name = "rbd-e2e";
+	bp.path = fx->spec;
+	bp.block_size = 512;
+	bp.write_cache = true;
+	bp.ceph_timeout = TIMEOUT_S;
+	assert_int_equal(
+		srptd_backend_open(&fx->env.bdev, "rbd", NULL, &bp, &used), 0);
+	assert_int_equal(fx->env.bdev.size, DEV_SIZE);
+	srp_env_export(&fx->env, "RBD DISK", false);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct rfx *fx = *state;
+
+	srp_env_stop(&fx->env);
+	srptd_backend_close(&fx->env.bdev);
+	loop_destroy(fx->env.loop);
+	if (!g_cluster_gone)
+		assert_int_equal(rbd_remove(g_ioctx, fx->name), 0);
+	free(fx);
+	return 0;
+}
+
+static struct srp_ti *login(struct srp_env *env)
+{
+	struct srp_ti_params p;
+
+	srp_env_ti_params(&p, 1, 4 * MIB);
+	return srp_env_login(env, 0, &p);
+}
+
+/* TEST UNIT READY until the power-on unit attention is consumed. */
+static void clear_ua(struct srp_env *env, struct srp_ti *ti)
+{
+	struct srp_ti_cmd c = { 0 };
+
+	for (int i = 0; i < 3; i++) {
+		srp_env_run_cmd(env, ti, &c);
+		if (c.status == SAM_STAT_GOOD)
+			return;
+	}
+	fail_msg("TEST UNIT READY keeps failing: %#x", c.status);
+}
+
+static void fill_pattern(uint8_t *p, uint32_t len, uint32_t seed)
+{
+	for (uint32_t i = 0; i < len; i += 4)
+		put_be32(p + i, seed * 2654435761u + i);
+}
+
+static void run_rw(struct srp_env *env, struct srp_ti *ti, bool write,
+		   enum srp_ti_desc desc, unsigned int nd, uint32_t mem_off,
+		   uint32_t lba, uint32_t len, struct srp_ti_cmd *c)
+{
+	memset(c, 0, sizeof(*c));
+	srp_env_cdb_rw10(c->cdb, write, lba, (uint16_t)(len / 512));
+	c->dir = write ? 1 : 2;
+	c->desc = desc;
+	c->ndesc = nd;
+	c->ndesc_in_iu = nd;
+	c->mem_off = mem_off;
+	c->len = len;
+	srp_env_run_cmd(env, ti, c);
+}
+
+/* Written through SRP: read back through SRP and from the image. */
+static void test_rbd_write_read(void **state)
+{
+	struct rfx *fx = *state;
+	struct srp_env *env = &fx->env;
+	struct srp_ti *ti = login(env);
+	static struct srp_ti_cmd c[32];
+	uint8_t *m = srp_ti_mem(ti);
+	uint8_t *img_buf = malloc(MIB);
+	struct srp_ti_cmd one;
+	rbd_image_t img;
+
+	assert_non_null(img_buf);
+	clear_ua(env, ti);
+	run_rw(env, ti, true, SRP_TI_DIRECT, 1, 0, 2048, MIB, &one);
+	fill_pattern(m, MIB, 1);
+	run_rw(env, ti, true, SRP_TI_INDIRECT, 8, 0, 2048, MIB, &one);
+	assert_int_equal(one.status, SAM_STAT_GOOD);
+	memset(m + 2 * MIB, 0, MIB);
+	run_rw(env, ti, false, SRP_TI_DIRECT, 1, 2 * MIB, 2048, MIB, &one);
+	assert_int_equal(one.status, SAM_STAT_GOOD);
+	assert_memory_equal(m, m + 2 * MIB, MIB);
+
+	/* 32 x 32 KiB writes in flight at once over the first MiB. */
+	fill_pattern(m, MIB, 2);
+	for (int i = 0; i < 32; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		srp_env_cdb_rw10(c[i].cdb, true, i * 64, 64);
+		c[i].dir = 1;
+		c[i].desc = SRP_TI_DIRECT;
+		c[i].mem_off = i * 32768;
+		c[i].len = 32768;
+		assert_int_equal(srp_ti_submit(ti, &c[i]), 0);
+	}
+	for (int i = 0; i < 32; i++) {
+		assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &c[i],
+					     10000));
+		assert_int_equal(c[i].status, SAM_STAT_GOOD);
+	}
+	/* SYNCHRONIZE CACHE (10): then another client sees the data. */
+	memset(&one, 0, sizeof(one));
+	one.cdb[0] = 0x35;
+	srp_env_run_cmd(env, ti, &one);
+	assert_int_equal(one.status, SAM_STAT_GOOD);
+	assert_int_equal(rbd_open(g_ioctx, fx->name, &img, NULL), 0);
+	assert_int_equal(rbd_read(img, 0, MIB, (char *)img_buf), MIB);
+	assert_memory_equal(img_buf, m, MIB);
+	assert_int_equal(rbd_read(img, 2048ull * 512, MIB, (char *)img_buf),
+			 MIB);
+	rbd_close(img);
+	fill_pattern(m + 2 * MIB, MIB, 1);
+	assert_memory_equal(img_buf, m + 2 * MIB, MIB);
+	free(img_buf);
+}
+
+/* WRITE SAME (16) of a zero block over written data reads back zeroes. */
+static void test_rbd_write_same_zeroes(void **state)
+{
+	struct rfx *fx = *state;
+	struct srp_env *env = &fx->env;
+	struct srp_ti *ti = login(env);
+	uint8_t *m = srp_ti_mem(ti);
+	struct srp_ti_cmd c;
+
+	clear_ua(env, ti);
+	fill_pattern(m, 65536, 3);
+	run_rw(env, ti, true, SRP_TI_DIRECT, 1, 0, 100, 65536, &c);
+	assert_int_equal(c.status, SAM_STAT_GOOD);
+	memset(&c, 0, sizeof(c));
+	c.cdb[0] = 0x93; /* WRITE SAME (16): 32 blocks at LBA 108 */
+	put_be64(c.cdb + 2, 108);
+	put_be32(c.cdb + 10, 32);
+	c.dir = 1;
+	c.desc = SRP_TI_DIRECT;
+	c.mem_off = 3 * MIB;
+	c.len = 512;
+	memset(m + 3 * MIB, 0, 512);
+	srp_env_run_cmd(env, ti, &c);
+	assert_int_equal(c.status, SAM_STAT_GOOD);
+	run_rw(env, ti, false, SRP_TI_DIRECT, 1, 2 * MIB, 100, 65536, &c);
+	assert_int_equal(c.status, SAM_STAT_GOOD);
+	assert_memory_equal(m + 2 * MIB, m, 8 * 512);
+	for (int i = 8 * 512; i < 40 * 512; i++)
+		assert_int_equal(m[2 * MIB + i], 0);
+	assert_memory_equal(m + 2 * MIB + 40 * 512, m + 40 * 512,
+			    65536 - 40 * 512);
+}
+
+/*
+ * The cluster dies: a READ ends with CHECK CONDITION, 04/44/00, within
+ * the timeout, and the worker still answers TEST UNIT READY at once.
+ * Stops the cluster: last test.
+ */
+static void test_rbd_cluster_lost(void **state)
+{
+	struct rfx *fx = *state;
+	struct srp_env *env = &fx->env;
+	struct srp_ti *ti = login(env);
+	const char *script = getenv("SRPTD_CEPH_SCRIPT");
+	const char *dir = getenv("SRPTD_CEPH_DIR");
+	char cmd[PATH_MAX * 2 + 16];
+	struct srp_ti_cmd r = { 0 }, tur = { 0 };
+	time_t start;
+
+	assert_non_null(script);
+	assert_non_null(dir);
+	clear_ua(env, ti);
+	g_cluster_gone = true;
+	snprintf(cmd, sizeof(cmd), "'%s' kill '%s'", script, dir);
+	assert_int_equal(system(cmd), 0);
+	/* A block never read, so no cache can answer for the cluster. */
+	srp_env_cdb_rw10(r.cdb, false, 40000, 8);
+	r.dir = 2;
+	r.desc = SRP_TI_DIRECT;
+	r.len = 4096;
+	start = time(NULL);
+	assert_int_equal(srp_ti_submit(ti, &r), 0);
+	/* The worker is not blocked: a command without I/O completes now. */
+	srp_env_run_cmd(env, ti, &tur);
+	assert_int_equal(tur.status, SAM_STAT_GOOD);
+	assert_false(r.done);
+	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &r,
+				     4 * TIMEOUT_S * 1000));
+	assert_true(time(NULL) - start <= 4 * TIMEOUT_S);
+	assert_int_equal(r.status, SAM_STAT_CHECK_CONDITION);
+	assert_true(r.sense_len >= 14);
+	assert_int_equal(r.sense[2] & 0x0f, 0x04); /* HARDWARE ERROR */
+	assert_int_equal(r.sense[12], 0x44); /* INTERNAL TARGET FAILURE */
+	assert_int_equal(r.sense[13], 0x00);
+	printf("READ with the cluster gone: sense 04/44/00 after %lds\n",
+	       (long)(time(NULL) - start));
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_rbd_write_read), T(test_rbd_write_same_zeroes),
+		T(test_rbd_cluster_lost), /* last: stops the cluster */
+	};
+
+	return srptd_test_status(cmocka_run_group_tests_name(
+		"srp_rbd", tests, group_setup, group_teardown));
+}
