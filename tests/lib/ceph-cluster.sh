@@ -196,6 +196,11 @@ cmd_run() {
 	# shellcheck disable=SC2064 # expand now: dir is fixed
 	trap "cmd_stop '$dir'; [ $own = 0 ] || rm -rf '$dir'" EXIT
 	trap 'exit 130' INT TERM HUP
+	# SIGKILL (a ctest timeout) skips the trap, and the daemons are no
+	# children of ours: a watchdog outside our process tree stops them
+	# once this shell is gone.
+	mkdir -p "$dir/run"
+	(setsid "$0" watch "$$" "$dir" "$own" </dev/null >/dev/null 2>&1 &)
 	cmd_start "$dir" >/dev/null
 	for img in "${images[@]}"; do
 		spec=${img%:*}
@@ -214,6 +219,17 @@ cmd_run() {
 	return "$rc"
 }
 
+# watch PID DIR OWN: when PID is gone, stop DIR's daemons (and remove DIR
+# if OWN is 1).  Started by cmd_run; exits with it or with the cluster.
+cmd_watch() {
+	local pid=$1 dir=$2 own=$3
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+	done
+	cmd_stop "$dir"
+	[ "$own" = 0 ] || rm -rf "$dir"
+}
+
 [ $# -gt 0 ] || die "usage: ceph-cluster.sh run|start|image|stop|kill ..."
 sub=$1
 shift
@@ -223,5 +239,6 @@ start) cmd_start "$@" ;;
 image) cmd_image "$@" ;;
 stop) cmd_stop "$1" ;;
 kill) cmd_stop "$1" KILL ;;
+watch) cmd_watch "$@" ;;
 *) die "unknown command $sub" ;;
 esac
