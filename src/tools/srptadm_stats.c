@@ -95,9 +95,13 @@ static uint64_t errors(struct json_object *io)
 	return n;
 }
 
-/* One table of entities; key1/key2 name them (key2 may be NULL). */
+/*
+ * One table of entities; key1/key2 name them (key2 may be NULL); empty is
+ * printed when there is none.
+ */
 static void stats_table(struct json_object *r, const char *member,
-			const char *title, const char *key1, const char *key2)
+			const char *title, const char *key1, const char *key2,
+			const char *empty)
 {
 	static const char *const head2[] = { "TARGET",	"SESSION", "READS",
 					     "WRITES",	"OTHER",   "READ",
@@ -138,18 +142,25 @@ static void stats_table(struct json_object *r, const char *member,
 		cells[k++] = lat_quantile(r, e, 0.99);
 		adm_table_row(t, cells);
 	}
-	adm_table_print(t, adm_fmt("(no %s)", member));
+	adm_table_print(t, empty);
 }
 
 static void stats_human(struct adm *a, struct json_object *r)
 {
-	stats_table(r, "devices", "DEVICE", "name", NULL);
+	/*
+	 * Targets and I/O workers are counted once the RDMA fabric runs
+	 * (man/srptd.8 DESCRIPTION): say so rather than "none".
+	 */
+	stats_table(r, "devices", "DEVICE", "name", NULL, "(no devices)");
 	printf("\n");
-	stats_table(r, "targets", "TARGET", "name", NULL);
+	stats_table(r, "targets", "TARGET", "name", NULL,
+		    "(no running targets: see srptadm status, fabric)");
 	printf("\n");
-	stats_table(r, "sessions", "TARGET", "target", "initiator");
+	stats_table(r, "sessions", "TARGET", "target", "initiator",
+		    "(no sessions)");
 	printf("\n");
-	stats_table(r, "workers", "WORKER", "index", NULL);
+	stats_table(r, "workers", "WORKER", "index", NULL,
+		    "(no I/O workers: see srptadm status, fabric)");
 }
 
 static int cmd_stats(struct adm *a, int argc, char **argv)

@@ -62,7 +62,9 @@ if [ "$rc" = 0 ] &&
 	grep -qE '^null0 +0 +0 +0 +0 B +0 B +0 +0 +- +-$' "$TMP/human" &&
 	grep -qE '^null1 ' "$TMP/human" &&
 	grep -qE '^TARGET +SESSION ' "$TMP/human" &&
-	grep -q '^(no sessions)$' "$TMP/human"; then
+	grep -q '^(no sessions)$' "$TMP/human" &&
+	grep -qx '(no running targets: see srptadm status, fabric)' "$TMP/human" &&
+	grep -qx '(no I/O workers: see srptadm status, fabric)' "$TMP/human"; then
 	ok "stats: tables of devices, targets, sessions, workers"
 else
 	fail "stats: tables (rc=$rc): $(cat "$TMP/human")"
