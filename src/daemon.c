@@ -225,6 +225,15 @@ static void daemon_on_device_timer(void *arg)
 	devices_reap(&d->devices);
 }
 
+/* devices.h resized: the SRP side tells the nexuses and the workers. */
+static void daemon_on_lu_resized(void *ctx, struct scsi_lu *lu,
+				 uint64_t nblocks)
+{
+	struct daemon *d = ctx;
+
+	daemon_srp_resize_lu(d->srp, lu, nblocks);
+}
+
 static void daemon_sync_devices(struct daemon *d,
 				struct daemon_change_report *rep)
 {
@@ -648,6 +657,8 @@ int daemon_create(const struct daemon_opts *opts, struct config *cfg,
 		pr_err("cannot create the SRP engine: %s", strerror(-ret));
 		goto err;
 	}
+	d->devices.resized = daemon_on_lu_resized;
+	d->devices.resized_ctx = d;
 	ret = daemon_dm_create(d->loop, &d->dm);
 	if (ret)
 		goto err;

@@ -989,6 +989,12 @@ struct srp_engine *daemon_srp_engine(const struct daemon_srp *s)
 	return s->engine;
 }
 
+void daemon_srp_resize_lu(struct daemon_srp *s, struct scsi_lu *lu,
+			  uint64_t nblocks)
+{
+	srp_engine_resize_lu(s->engine, lu, nblocks);
+}
+
 void daemon_srp_stop(struct daemon_srp *s)
 {
 	srp_engine_stop(s->engine);

@@ -22,6 +22,7 @@ struct loop;
 struct daemon_srp;
 struct srp_stats_snapshot;
 struct srp_target;
+struct scsi_lu;
 
 int daemon_srp_create(struct loop *loop, const struct config *cfg,
 		      struct daemon_srp **out);
@@ -137,6 +138,9 @@ unsigned int daemon_srp_logins(const struct daemon_srp *s, const char *target,
 			       struct daemon_srp_login *out, unsigned int max);
 /* The SRP engine (srp/srp_sessions.h: sessions snapshot and kick). */
 struct srp_engine *daemon_srp_engine(const struct daemon_srp *s);
+/* A device was resized live (devices.h resized): srp_engine_resize_lu(). */
+void daemon_srp_resize_lu(struct daemon_srp *s, struct scsi_lu *lu,
+			  uint64_t nblocks);
 /* Start logging out every initiator; poll daemon_srp_idle(). */
 void daemon_srp_stop(struct daemon_srp *s);
 bool daemon_srp_idle(const struct daemon_srp *s);

@@ -195,7 +195,8 @@ struct scsi_lu *devices_kept_lu(const struct device_set *set,
  * grew it).  Initiators that see it get CAPACITY DATA HAS CHANGED (SBC-3
  * 5.16 READ CAPACITY reports the new size; SAM-5 5.14 unit attention).
  */
-static void device_resize(struct device *d, const struct config_device *c,
+static void device_resize(struct device_set *set, struct device *d,
+			  const struct config_device *c,
 			  struct daemon_change_report *rep)
 {
 	uint64_t was = d->bdev.size;
@@ -215,7 +216,9 @@ static void device_resize(struct device *d, const struct config_device *c,
 	}
 	if (d->bdev.size == was)
 		return;
-	scsi_lu_capacity_changed(d->lu);
+	if (set->resized)
+		set->resized(set->resized_ctx, d->lu,
+			     d->bdev.size / d->bdev.block_size);
 	daemon_report_add(
 		rep,
 		"device %s: resized live from %llu to %llu bytes; its initiators see CAPACITY DATA HAS CHANGED",
@@ -245,7 +248,7 @@ void devices_sync(struct device_set *set, const struct config *cfg,
 			for (unsigned int j = 0; j < set->n; j++)
 				if (set->dev[j] == d)
 					set->dev[j] = NULL;
-			device_resize(d, c, rep);
+			device_resize(set, d, c, rep);
 			d->cfg = *c;
 			next[n++] = d;
 			continue;

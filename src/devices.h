@@ -46,6 +46,14 @@ struct device_set {
 	 */
 	unsigned int n_retired;
 	struct device **retired;
+	/*
+	 * Told of every live resize after the backend's resize op: raises
+	 * CAPACITY DATA HAS CHANGED and hands the new capacity to the I/O
+	 * workers (srp_engine_resize_lu()), which never read the backend's
+	 * size themselves.  NULL: nobody serves the devices yet.
+	 */
+	void (*resized)(void *ctx, struct scsi_lu *lu, uint64_t nblocks);
+	void *resized_ctx;
 };
 
 /*

@@ -104,6 +104,7 @@ int scsi_lu_create(struct srptd_bdev *bdev, const struct scsi_lu_params *p,
 		return -ENOMEM;
 	lu->bdev = bdev;
 	lu->stats_id = atomic_fetch_add(&scsi_lu_next_stats_id, 1);
+	lu->nblocks = bdev->size / bdev->block_size;
 	scsi_copy_ascii(lu->vendor, sizeof(lu->vendor), p ? p->vendor : NULL,
 			"SRPTD");
 	scsi_copy_ascii(lu->product, sizeof(lu->product), p ? p->product : NULL,
@@ -213,7 +214,26 @@ void scsi_worker_destroy(struct scsi_worker *w)
 	close(w->efd);
 	pthread_mutex_destroy(&w->rlock);
 	free(w->scratch);
+	free(w->caps);
 	free(w);
+}
+
+int scsi_worker_set_capacity(struct scsi_worker *w, uint64_t lu_id,
+			     uint64_t nblocks)
+{
+	struct scsi_worker_cap *c;
+
+	for (unsigned int i = 0; i < w->n_caps; i++)
+		if (w->caps[i].lu_id == lu_id) {
+			w->caps[i].nblocks = nblocks;
+			return 0;
+		}
+	c = realloc(w->caps, (w->n_caps + 1) * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	w->caps = c;
+	w->caps[w->n_caps++] = (struct scsi_worker_cap){ lu_id, nblocks };
+	return 0;
 }
 
 int scsi_worker_ctx(struct scsi_worker *w, const struct srptd_backend_ops *ops,

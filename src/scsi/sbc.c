@@ -22,10 +22,10 @@
  * transfer length, and LBA + length must not pass its end (computed
  * without overflow, so LBA + length wrapping 2^64 is caught too).
  */
-static enum scsi_sr sbc_check_range(struct scsi_cmd *c, uint64_t lba,
-				    uint64_t n)
+static enum scsi_sr sbc_check_range(struct scsi_task *t, struct scsi_cmd *c,
+				    uint64_t lba, uint64_t n)
 {
-	uint64_t cap = scsi_lu_nblocks(c->lu);
+	uint64_t cap = scsi_lu_nblocks(t->worker, c->lu);
 
 	if (lba >= cap || n > cap - lba)
 		return SCSI_SR_LBA_OUT_OF_RANGE;
@@ -40,7 +40,7 @@ static enum scsi_sr sbc_setup(struct scsi_task *t, struct scsi_cmd *c,
 	uint64_t bytes = n * bs;
 	enum scsi_sr sr;
 
-	sr = sbc_check_range(c, lba, n);
+	sr = sbc_check_range(t, c, lba, n);
 	if (sr != SCSI_SR_OK)
 		return sr;
 	/* SBC-3 6.5.3: more than MAXIMUM TRANSFER LENGTH -> INVALID FIELD. */
@@ -132,7 +132,7 @@ enum scsi_sr sbc_parse_sync(struct scsi_task *t, struct scsi_cmd *c)
 	uint64_t lba = sixteen ? get_be64(t->cdb + 2) : get_be32(t->cdb + 2);
 	uint64_t n = sixteen ? get_be32(t->cdb + 10) : get_be16(t->cdb + 7);
 
-	return sbc_check_range(c, lba, n);
+	return sbc_check_range(t, c, lba, n);
 }
 
 /* WRITE SAME(10)/(16), SBC-3 5.42/5.43. */
@@ -147,7 +147,7 @@ enum scsi_sr sbc_parse_write_same(struct scsi_task *t, struct scsi_cmd *c)
 	/* WSNZ = 1 in VPD 0xB0: zero blocks is not "to the end". */
 	if (!n || n > SCSI_MAX_WRITE_SAME_LBAS)
 		return scsi_invalid_cdb(c, lenf, -1);
-	sr = sbc_check_range(c, lba, n);
+	sr = sbc_check_range(t, c, lba, n);
 	if (sr != SCSI_SR_OK)
 		return sr;
 	c->lba = lba;
@@ -172,7 +172,7 @@ enum scsi_sr sbc_parse_caw(struct scsi_task *t, struct scsi_cmd *c)
 
 	if (n > SCSI_MAX_CAW_BLOCKS)
 		return scsi_invalid_cdb(c, 13, -1);
-	sr = sbc_check_range(c, lba, n);
+	sr = sbc_check_range(t, c, lba, n);
 	if (sr != SCSI_SR_OK)
 		return sr;
 	sbc_parse_fua(t, c);
@@ -497,7 +497,8 @@ static enum scsi_sr sbc_unmap_locked(struct scsi_task *t, struct scsi_cmd *c)
 enum scsi_sr sbc_unmap(struct scsi_task *t, struct scsi_cmd *c)
 {
 	uint32_t len = t->xfer_len, dl, bdl, i, nd;
-	uint64_t cap = scsi_lu_nblocks(c->lu), lo = UINT64_MAX, hi = 0;
+	uint64_t cap = scsi_lu_nblocks(t->worker, c->lu), lo = UINT64_MAX,
+		 hi = 0;
 	uint8_t hdr[SCSI_UNMAP_HDR_LEN], d[SCSI_UNMAP_DESC_LEN];
 
 	if (!len)
@@ -601,7 +602,7 @@ enum scsi_sr sbc_caw(struct scsi_task *t, struct scsi_cmd *c)
 enum scsi_sr sbc_read_capacity_10(struct scsi_task *t, struct scsi_cmd *c)
 {
 	uint8_t *b = t->worker->scratch;
-	uint64_t last = scsi_lu_nblocks(c->lu) - 1;
+	uint64_t last = scsi_lu_nblocks(t->worker, c->lu) - 1;
 
 	/* 0xFFFFFFFF tells the initiator to use READ CAPACITY(16). */
 	put_be32(b, last > UINT32_MAX ? UINT32_MAX : last);
@@ -620,7 +621,7 @@ enum scsi_sr sbc_read_capacity_16(struct scsi_task *t, struct scsi_cmd *c)
 				 1;
 
 	memset(b, 0, SCSI_RC16_LEN);
-	put_be64(b, scsi_lu_nblocks(c->lu) - 1);
+	put_be64(b, scsi_lu_nblocks(t->worker, c->lu) - 1);
 	put_be32(b + 8, bd->block_size);
 	b[13] = __builtin_ctz(ratio) & 0x0f; /* LB PER PHYSICAL BLOCK EXP */
 	if (bd->can_discard)

@@ -229,6 +229,18 @@ int scsi_worker_attach_lu(struct scsi_worker *w, struct scsi_lu *lu);
  * been resubmitted.
  */
 int scsi_worker_event_fds(struct scsi_worker *w, int *fds, int max);
+/*
+ * Live resize (doc/architecture.md "Live changes"): from now on worker w
+ * serves the LU whose scsi_lu_stats_id() is lu_id with nblocks blocks
+ * (LBA range checks, READ CAPACITY, block descriptors).  A worker that
+ * was never told serves the capacity the LU was created with: the
+ * capacity is each worker's own copy, delivered by message from the
+ * thread that resized the backend, never a shared field (the transport
+ * queues CAPACITY DATA HAS CHANGED before it sends the message; see
+ * srp_engine_resize_lu()).  Call on w's thread.  0 or -ENOMEM.
+ */
+int scsi_worker_set_capacity(struct scsi_worker *w, uint64_t lu_id,
+			     uint64_t nblocks);
 /* Reap backend completions (runs task->complete callbacks); count. */
 int scsi_worker_poll(struct scsi_worker *w);
 

@@ -216,6 +216,13 @@ struct scsi_xcopy_rec {
 struct scsi_lu {
 	struct srptd_bdev *bdev;
 	uint64_t stats_id; /* scsi_lu_stats_id() */
+	/*
+	 * Capacity in blocks at creation, never written after: workers read
+	 * it without a lock.  A live resize reaches each worker by message
+	 * as its own copy (scsi_worker.caps), never through this field or
+	 * bdev->size, which the main thread owns.
+	 */
+	uint64_t nblocks;
 	char vendor[9];
 	char product[17];
 	char revision[5];
@@ -355,6 +362,16 @@ struct scsi_worker {
 	unsigned int stuck_now; /* of those, past the threshold */
 	uint64_t stuck_total; /* I/Os ever seen past the threshold */
 	uint8_t *scratch; /* emulated data-in / parameter lists */
+	/*
+	 * Capacities this worker was told of by message since their LU was
+	 * created (scsi_worker_set_capacity()), by scsi_lu_stats_id(): only
+	 * this worker's thread reads or writes them.
+	 */
+	struct scsi_worker_cap {
+		uint64_t lu_id;
+		uint64_t nblocks;
+	} * caps;
+	unsigned int n_caps;
 };
 
 /* task.c */
@@ -365,7 +382,8 @@ size_t scsi_iov_copy_from(const struct scsi_task *t, size_t off, void *dst,
 			  size_t len);
 size_t scsi_iov_copy_to(struct scsi_task *t, size_t off, const void *src,
 			size_t len);
-uint64_t scsi_lu_nblocks(const struct scsi_lu *lu);
+/* lu's capacity in blocks as worker w serves it (w may be NULL). */
+uint64_t scsi_lu_nblocks(const struct scsi_worker *w, const struct scsi_lu *lu);
 bool scsi_cmd_read_only(const struct scsi_cmd *c);
 
 /* stuck.c: backend I/Os outstanding too long */

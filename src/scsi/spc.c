@@ -382,7 +382,7 @@ enum scsi_sr spc_mode_sense(struct scsi_task *t, struct scsi_cmd *c)
 	uint32_t hdr = ten ? SCSI_MODE_HDR10_LEN : SCSI_MODE_HDR6_LEN;
 	uint8_t *b = t->worker->scratch, *p;
 	struct scsi_lu *lu = c->lu;
-	uint64_t nblocks = scsi_lu_nblocks(lu);
+	uint64_t nblocks = scsi_lu_nblocks(t->worker, lu);
 	uint32_t len, bdlen = 0, i;
 
 	if (pc == SCSI_MODE_PC_SAVED)

@@ -259,9 +259,12 @@ size_t scsi_iov_copy_to(struct scsi_task *t, size_t off, const void *src,
 	return scsi_iov_copy(t, off, (void *)src, len, true);
 }
 
-uint64_t scsi_lu_nblocks(const struct scsi_lu *lu)
+uint64_t scsi_lu_nblocks(const struct scsi_worker *w, const struct scsi_lu *lu)
 {
-	return lu->bdev->size / lu->bdev->block_size;
+	for (unsigned int i = 0; w && i < w->n_caps; i++)
+		if (w->caps[i].lu_id == lu->stats_id)
+			return w->caps[i].nblocks;
+	return lu->nblocks;
 }
 
 bool scsi_cmd_read_only(const struct scsi_cmd *c)

@@ -128,8 +128,8 @@ static enum scsi_sr xc_segment(struct scsi_task *t, struct scsi_cmd *c,
 		return scsi_invalid_param(c, off + 10, -1);
 	sn = s->len / sbs;
 	dn = s->len / dbs;
-	scap = scsi_lu_nblocks(s->src->lu);
-	dcap = scsi_lu_nblocks(s->dst->lu);
+	scap = scsi_lu_nblocks(t->worker, s->src->lu);
+	dcap = scsi_lu_nblocks(t->worker, s->dst->lu);
 	/*
 	 * A range past either end: the copy manager cannot process the
 	 * segment (SPC-4 6.4.4: COPY ABORTED, the field pointer names the

@@ -214,6 +214,16 @@ int srp_target_set_maps(struct srp_target *t, struct srp_maps *m,
 			unsigned int flags, struct srp_maps_effect *eff);
 
 /*
+ * lu was resized to nblocks blocks (the backend's resize op succeeded):
+ * every nexus that sees it gets CAPACITY DATA HAS CHANGED, then every
+ * worker gets the new capacity by message (srp_worker.c explains the
+ * order).  Main thread.  0, or -ENOMEM when a worker could not be told
+ * (it keeps serving the old capacity; logged).
+ */
+int srp_engine_resize_lu(struct srp_engine *e, struct scsi_lu *lu,
+			 uint64_t nblocks);
+
+/*
  * Remove a target (or its LUN map changed incompatibly): T_LOGOUT and
  * disconnect every channel of its nexuses; the target is freed when the
  * last channel is released.

@@ -159,6 +159,16 @@ struct srp_engine {
 	bool stopping;
 	/* LUN view changes in their grace period (srp_maps.c). */
 	struct srp_retire *retiring;
+	/*
+	 * Capacities of LUs resized live (srp_engine_resize_lu()), by
+	 * scsi_lu_stats_id(), for workers created later.  Main-owned; one
+	 * entry per LU ever resized (ids are never reused).
+	 */
+	struct srp_cap {
+		uint64_t lu_id;
+		uint64_t nblocks;
+	} * caps;
+	unsigned int n_caps;
 };
 
 /*

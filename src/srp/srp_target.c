@@ -88,6 +88,7 @@ void srp_engine_destroy(struct srp_engine *e)
 	while ((t = e->dying))
 		srp_target_free(t);
 	srp_stats_free_folds(&e->st_retired);
+	free(e->caps);
 	free(e);
 }
 

@@ -153,6 +153,13 @@ int srp_worker_create(struct srp_engine *e, struct fabric *f, struct loop *loop,
 		if (ret)
 			goto err;
 	}
+	/* Its loop does not run yet: LUs resized before start, directly. */
+	for (i = 0; i < e->n_caps; i++) {
+		ret = scsi_worker_set_capacity(w->sw, e->caps[i].lu_id,
+					       e->caps[i].nblocks);
+		if (ret)
+			goto err;
+	}
 	if (!e->main_loop)
 		e->main_loop = loop;
 	w->next = e->workers;
@@ -259,4 +266,90 @@ void srp_worker_put_chunks(struct srp_worker *w, struct srp_req *req)
 		if (w->buf_wait_head == r)
 			break; /* still waiting: stop */
 	}
+}
+
+/* ---- live resize --------------------------------------------------------- */
+
+/* A new capacity on its way to one worker. */
+struct srp_cap_msg {
+	struct srp_worker *w;
+	uint64_t lu_id;
+	uint64_t nblocks;
+};
+
+/* Worker thread: serve the LU with its new capacity from now on. */
+static void srp_worker_cap_msg(void *arg)
+{
+	struct srp_cap_msg *m = arg;
+
+	if (scsi_worker_set_capacity(m->w->sw, m->lu_id, m->nblocks))
+		pr_err("I/O worker %u: out of memory taking a new LU capacity; it keeps the old one",
+		       m->w->index);
+	free(m);
+}
+
+static int srp_engine_cap_set(struct srp_engine *e, uint64_t lu_id,
+			      uint64_t nblocks)
+{
+	struct srp_cap *c;
+
+	for (unsigned int i = 0; i < e->n_caps; i++)
+		if (e->caps[i].lu_id == lu_id) {
+			e->caps[i].nblocks = nblocks;
+			return 0;
+		}
+	c = realloc(e->caps, (e->n_caps + 1) * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	e->caps = c;
+	e->caps[e->n_caps++] = (struct srp_cap){ lu_id, nblocks };
+	return 0;
+}
+
+/*
+ * The order is what makes a live resize safe without sharing the size
+ * between threads (doc/architecture.md "Live changes"):
+ *  1. The unit attention CAPACITY DATA HAS CHANGED (2A/09, SBC-3 4.7,
+ *     SAM-5 5.14) is queued on every nexus that sees lu, before any
+ *     worker knows the new size: no worker can report the new capacity
+ *     (READ CAPACITY, mode block descriptor) or complete a command past
+ *     the old end while the nexus still has no unit attention queued.
+ *     A command on such a nexus is answered with the unit attention
+ *     first: only INQUIRY, REPORT LUNS and REQUEST SENSE run past a
+ *     pending one (SAM-5 5.14, the SCSI_OPF_UA_ALLOWED opcodes).
+ *  2. Each worker then gets the capacity by a message on its loop and
+ *     keeps its own copy (scsi_worker_set_capacity()).  Until that
+ *     message runs it checks LBAs against the size it had: a command
+ *     past the old end is refused (LBA OUT OF RANGE), never served.
+ * Between 1 and 2 an initiator that already took the unit attention
+ * and re-reads the capacity at once may still read the old one from a
+ * worker whose message is queued; the message is next on that worker's
+ * loop, so the window is one loop round.  A shrink exports a prefix of
+ * the backing store without truncating it (srptd/backend.h resize), so
+ * a command a worker still admits below the old end stays valid I/O.
+ */
+int srp_engine_resize_lu(struct srp_engine *e, struct scsi_lu *lu,
+			 uint64_t nblocks)
+{
+	uint64_t id = scsi_lu_stats_id(lu);
+	int err;
+
+	scsi_lu_capacity_changed(lu);
+	err = srp_engine_cap_set(e, id, nblocks);
+	if (err)
+		pr_err("LU resize: out of memory; workers started later serve the old capacity");
+	for (struct srp_worker *w = e->workers; w; w = w->next) {
+		struct srp_cap_msg *m = malloc(sizeof(*m));
+
+		if (m) {
+			*m = (struct srp_cap_msg){ w, id, nblocks };
+			if (!loop_send(w->loop, srp_worker_cap_msg, m))
+				continue;
+			free(m);
+		}
+		pr_err("LU resize: I/O worker %u not told (out of memory); it serves the old capacity",
+		       w->index);
+		err = -ENOMEM;
+	}
+	return err;
 }

@@ -247,9 +247,12 @@ static void test_resize(void **state)
 
 	apply(l, true, 0, 1);
 	report_luns(l, l->ti_d, luns, 4);
-	/* What the daemon does after the backend's resize op. */
-	l->bdev_b.size = 2 * B_SIZE;
-	scsi_lu_capacity_changed(l->lu_b);
+	/*
+	 * What the daemon does after the backend's resize op: the unit
+	 * attention, then the capacity to each worker by message.
+	 */
+	assert_int_equal(
+		srp_engine_resize_lu(l->env->e, l->lu_b, 2 * B_SIZE / 512), 0);
 	expect_ua_once(l, l->ti_d2, 2, SCSI_ASC_CAPACITY_DATA_CHANGED);
 	assert_int_equal(capacity(l, l->ti_d, 2), 2 * B_SIZE / 512);
 	expect_good(l, l->ti_d, 0);
