@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "daemon_change.h"
 #include "daemon_dm.h"
+#include "daemon_pending.h"
 #include "daemon_srp.h"
 #include "daemon_stats.h"
 #include "devices.h"
@@ -44,8 +45,9 @@
 #define DAEMON_STATUS_MS 1000
 /*
  * How long a change waits for the commands in flight on LUNs it takes
- * from a view (doc/architecture.md "Live changes"); the workers finish
- * them on their own threads meanwhile.
+ * from a view, and how often it counts them (doc/control.md "Changes that
+ * wait"); the workers finish them on their own threads meanwhile and the
+ * main loop serves everything else (src/daemon_pending.h).
  */
 #define DAEMON_APPLY_WAIT_MS 2000
 #define DAEMON_APPLY_POLL_MS 10
@@ -71,6 +73,12 @@ struct daemon {
 	unsigned int pending_drains; /* components still draining on stop */
 	int exit_code;
 	struct ctl_server *ctl; /* NULL: daemon.control_socket = "" */
+	/* A change waiting for commands in flight (daemon_pending.h). */
+	struct daemon_pending *pending;
+	/* Who else hears of a reload that waits (the control socket). */
+	struct daemon_change_waiter reload_waiter;
+	/* SIGHUP came while a change waited: reload when it is over. */
+	bool reload_deferred;
 	int64_t started; /* wall clock, for status */
 	uint64_t started_ms; /* loop_now_ms() at start */
 };
@@ -310,53 +318,21 @@ static void daemon_log_diff(const struct config *old, const struct config *new)
 
 static int daemon_ctl_group(struct daemon *d);
 
-/*
- * Commands in flight on LUNs that next takes from a view: wait for them a
- * bounded time (they finish on the worker threads meanwhile).  0: none
- * left, or forced; -EBUSY: refused, with the reason in rep.
- */
-static int daemon_wait_busy(struct daemon *d, const struct config *next,
-			    unsigned int flags,
-			    struct daemon_change_report *rep)
+/* daemon_pending_ops.busy: commands in flight next would strand. */
+static unsigned int daemon_change_busy(void *ctx, const struct config *next,
+				       struct daemon_change_report *rep)
 {
-	uint64_t until = loop_now_ms() + DAEMON_APPLY_WAIT_MS;
-	unsigned int busy;
+	struct daemon *d = ctx;
 
-	while ((busy = daemon_srp_busy(d->srp, next, &d->devices, NULL))) {
-		if (flags & DAEMON_APPLY_FORCE)
-			return 0;
-		if (loop_now_ms() >= until) {
-			daemon_srp_busy(d->srp, next, &d->devices, rep);
-			daemon_report_add(
-				rep,
-				"change refused: %u command(s) did not finish within %d ms; stop the initiators' I/O to those LUNs first, or force the change (their commands are aborted)",
-				busy, DAEMON_APPLY_WAIT_MS);
-			return -EBUSY;
-		}
-		sd_notify(0, "WATCHDOG=1");
-		usleep(DAEMON_APPLY_POLL_MS * 1000);
-	}
-	return 0;
+	return daemon_srp_busy(d->srp, next, &d->devices, rep);
 }
 
-int daemon_apply_config(struct daemon *d, struct config *next,
-			unsigned int flags, struct daemon_change_report *rep)
+/* daemon_pending_ops.commit: next becomes the running configuration. */
+static void daemon_commit(void *ctx, struct config *next, unsigned int flags,
+			  struct daemon_change_report *rep)
 {
-	int ret;
+	struct daemon *d = ctx;
 
-	if (d->state != DAEMON_RUNNING && d->state != DAEMON_RELOADING) {
-		daemon_report_add(rep, "the daemon is %s; nothing applied",
-				  daemon_state_name(d->state));
-		rep->refused = true;
-		config_free(next);
-		return -EAGAIN;
-	}
-	ret = daemon_wait_busy(d, next, flags, rep);
-	if (ret) {
-		rep->refused = true;
-		config_free(next);
-		return ret;
-	}
 	daemon_log_diff(d->cfg, next);
 	config_restart_changes(d->cfg, next, daemon_report_restart, rep);
 	config_free(d->cfg);
@@ -371,7 +347,28 @@ int daemon_apply_config(struct daemon *d, struct config *next,
 	daemon_report_add(rep, "configuration generation %llu applied",
 			  (unsigned long long)d->generation);
 	daemon_status(d);
-	return 0;
+}
+
+static void daemon_change_idle(void *ctx);
+
+static const struct daemon_pending_ops daemon_pending_ops = {
+	.busy = daemon_change_busy,
+	.commit = daemon_commit,
+	.idle = daemon_change_idle,
+};
+
+int daemon_apply_config(struct daemon *d, struct config *next,
+			unsigned int flags, struct daemon_change_report *rep,
+			const struct daemon_change_waiter *w)
+{
+	if (d->state != DAEMON_RUNNING && d->state != DAEMON_RELOADING) {
+		daemon_report_add(rep, "the daemon is %s; nothing applied",
+				  daemon_state_name(d->state));
+		rep->refused = true;
+		config_free(next);
+		return -EAGAIN;
+	}
+	return daemon_pending_submit(d->pending, next, flags, rep, w);
 }
 
 const struct config *daemon_running_config(const struct daemon *d)
@@ -380,7 +377,8 @@ const struct config *daemon_running_config(const struct daemon *d)
 }
 
 int daemon_reload_config(struct daemon *d, unsigned int flags,
-			 struct daemon_change_report *rep)
+			 struct daemon_change_report *rep,
+			 const struct daemon_change_waiter *w)
 {
 	struct config_errors *errs;
 	struct config *cfg = NULL;
@@ -419,13 +417,51 @@ int daemon_reload_config(struct daemon *d, unsigned int flags,
 		return -EINVAL;
 	}
 	free(errs);
-	return daemon_apply_config(d, cfg, flags, rep);
+	return daemon_apply_config(d, cfg, flags, rep, w);
+}
+
+/* A reload is over (applied or not): log it, READY=1, RUNNING again. */
+static void daemon_reload_end(struct daemon *d, int ret,
+			      const struct daemon_change_report *rep)
+{
+	for (unsigned int i = 0; i < rep->n; i++) {
+		if (ret)
+			pr_err("reload: %s", rep->lines[i]);
+		else
+			pr_notice("reload: %s", rep->lines[i]);
+	}
+	if (ret == -EINVAL)
+		sd_notifyf(
+			0,
+			"STATUS=reload failed (%u errors); running generation %llu",
+			rep->errors, (unsigned long long)d->generation);
+	else if (ret)
+		sd_notifyf(0,
+			   "STATUS=reload failed (%s); running generation %llu",
+			   strerror(-ret), (unsigned long long)d->generation);
+	sd_notify(0, "READY=1");
+	daemon_set_state(d, DAEMON_RUNNING);
+}
+
+/* The reload that waited for commands in flight is over. */
+static void daemon_reload_waited(void *arg, int ret,
+				 struct daemon_change_report *rep)
+{
+	struct daemon *d = arg;
+	struct daemon_change_waiter w = d->reload_waiter;
+
+	d->reload_waiter = (struct daemon_change_waiter){ 0 };
+	daemon_reload_end(d, ret, rep);
+	if (w.done)
+		w.done(w.arg, ret, rep);
 }
 
 /* SIGHUP: reload and log the change report, one line each. */
 int daemon_reload(struct daemon *d, unsigned int flags,
-		  struct daemon_change_report *out)
+		  struct daemon_change_report *out,
+		  const struct daemon_change_waiter *w)
 {
+	const struct daemon_change_waiter mine = { daemon_reload_waited, d };
 	struct daemon_change_report own = { 0 };
 	struct daemon_change_report *rep = out ? out : &own;
 	struct timespec now;
@@ -449,26 +485,29 @@ int daemon_reload(struct daemon *d, unsigned int flags,
 		   (unsigned long long)now.tv_sec * 1000000ull +
 			   (unsigned long long)now.tv_nsec / 1000ull);
 	pr_notice("reloading configuration from %s", d->opts.config_path);
-	ret = daemon_reload_config(d, flags, rep);
-	for (unsigned int i = 0; i < rep->n; i++) {
-		if (ret)
-			pr_err("reload: %s", rep->lines[i]);
-		else
-			pr_notice("reload: %s", rep->lines[i]);
+	ret = daemon_reload_config(d, flags, rep, &mine);
+	if (ret == -EINPROGRESS) {
+		/* RELOADING until it is over; daemon_reload_waited() ends it. */
+		pr_notice(
+			"reload: waiting for commands in flight on LUNs the change takes from a view");
+		d->reload_waiter = w ? *w : (struct daemon_change_waiter){ 0 };
+		daemon_report_free(&own);
+		return ret;
 	}
-	if (ret == -EINVAL)
-		sd_notifyf(
-			0,
-			"STATUS=reload failed (%u errors); running generation %llu",
-			rep->errors, (unsigned long long)d->generation);
-	else if (ret)
-		sd_notifyf(0,
-			   "STATUS=reload failed (%s); running generation %llu",
-			   strerror(-ret), (unsigned long long)d->generation);
+	daemon_reload_end(d, ret, rep);
 	daemon_report_free(&own);
-	sd_notify(0, "READY=1");
-	daemon_set_state(d, DAEMON_RUNNING);
 	return ret;
+}
+
+/* A change that waited is over: a SIGHUP that came meanwhile runs now. */
+static void daemon_change_idle(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (!d->reload_deferred || d->state != DAEMON_RUNNING)
+		return;
+	d->reload_deferred = false;
+	daemon_reload(d, 0, NULL, NULL);
 }
 
 static void daemon_finish_stop(struct daemon *d)
@@ -513,6 +552,12 @@ static void daemon_stop(struct daemon *d, const char *why)
 
 	if (d->state >= DAEMON_STOPPING)
 		return;
+	/*
+	 * A change still waiting for commands in flight is refused now
+	 * (its caller hears -ECANCELED); a deferred reload is dropped.
+	 */
+	d->reload_deferred = false;
+	daemon_pending_cancel(d->pending, "the daemon is stopping");
 	daemon_set_state(d, DAEMON_STOPPING);
 	daemon_srp_sessions(d->srp, &sessions, &channels);
 	sd_notifyf(
@@ -564,7 +609,14 @@ static void daemon_on_signal(void *arg, uint32_t events)
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			daemon_reload(d, 0, NULL);
+			if (daemon_pending_state(d->pending) ==
+			    DAEMON_PENDING_WAITING) {
+				pr_notice(
+					"SIGHUP: a change waits for commands in flight; reloading when it is over");
+				d->reload_deferred = true;
+				break;
+			}
+			daemon_reload(d, 0, NULL, NULL);
 			break;
 		case SIGTERM:
 			daemon_stop(d, "SIGTERM");
@@ -629,6 +681,11 @@ int daemon_create(const struct daemon_opts *opts, struct config *cfg,
 	if (ret)
 		goto err;
 	ret = daemon_setup_signals(d);
+	if (ret)
+		goto err;
+	ret = daemon_pending_create(d->loop, &daemon_pending_ops, d,
+				    DAEMON_APPLY_WAIT_MS, DAEMON_APPLY_POLL_MS,
+				    &d->pending);
 	if (ret)
 		goto err;
 	if (d->cfg->daemon.control_socket[0]) {
@@ -715,6 +772,8 @@ void daemon_destroy(struct daemon *d)
 	 * The SRP side and the storage are released only when every channel
 	 * is gone; after a stop timeout the process exits with them.
 	 */
+	/* A waiting change is cancelled and answered before the socket goes. */
+	daemon_pending_destroy(d->pending);
 	ctl_server_destroy(d->ctl);
 	metrics_http_destroy(d->metrics);
 	daemon_dm_destroy(d->dm);

@@ -73,11 +73,16 @@ struct daemon_info {
  * every report line logged), with flags as daemon_apply_config() takes
  * them (daemon_change.h).  rep, if not NULL, receives the report (free it
  * with daemon_report_free()).  0 when applied; -EAGAIN when the daemon is
- * not RUNNING; else daemon_reload_config()'s error.
+ * not RUNNING; -EINPROGRESS when the change waits for commands in flight:
+ * the daemon stays RELOADING until it is over, then w->done() (w may be
+ * NULL) gets the outcome and the whole report; else
+ * daemon_reload_config()'s error.
  */
 struct daemon_change_report;
+struct daemon_change_waiter;
 int daemon_reload(struct daemon *d, unsigned int flags,
-		  struct daemon_change_report *rep);
+		  struct daemon_change_report *rep,
+		  const struct daemon_change_waiter *w);
 
 /* Main thread (the control socket's handlers). */
 void daemon_get_info(struct daemon *d, struct daemon_info *out);

@@ -33,22 +33,40 @@ void daemon_report_free(struct daemon_change_report *rep);
  * the change when they do not finish in time.
  */
 #define DAEMON_APPLY_FORCE (1u << 0)
+
+/*
+ * Who hears of a change that had to wait for commands in flight
+ * (src/daemon_pending.h).  done() runs once, on the main loop, with the
+ * outcome (0 applied; -EBUSY refused, they did not finish in time;
+ * -ECANCELED the daemon stops) and the change's whole report, which is
+ * freed after the call (move the lines out to keep them).
+ */
+struct daemon_change_waiter {
+	void (*done)(void *arg, int ret, struct daemon_change_report *rep);
+	void *arg;
+};
+
 /*
  * Make the daemon run next (validated; ownership passes to the daemon
- * whatever the result).  Returns 0 when applied, -EBUSY when refused
- * because LUNs leaving a view still had commands in flight after a bounded
- * wait (nothing changed), -EAGAIN while the daemon is not RUNNING.  rep
- * receives the report (free it with daemon_report_free()).
+ * whatever the result).  Returns 0 when applied; -EINPROGRESS when LUNs
+ * it takes from a view have commands in flight: the change waits for them
+ * (at most 2 s) without blocking the main loop, and w->done() gets the
+ * outcome (rep's lines move to it); -EAGAIN while the daemon is not
+ * RUNNING or another change waits; -EBUSY with w NULL and commands in
+ * flight.  rep receives the report (free it with daemon_report_free()).
  */
 int daemon_apply_config(struct daemon *d, struct config *next,
-			unsigned int flags, struct daemon_change_report *rep);
+			unsigned int flags, struct daemon_change_report *rep,
+			const struct daemon_change_waiter *w);
 /*
  * Re-read the configuration file and apply it: SIGHUP and the control
  * socket's reload.  Syntax or validation errors go to rep as
  * "file:line: message" and leave the running configuration (-EINVAL).
+ * Otherwise as daemon_apply_config().
  */
 int daemon_reload_config(struct daemon *d, unsigned int flags,
-			 struct daemon_change_report *rep);
+			 struct daemon_change_report *rep,
+			 const struct daemon_change_waiter *w);
 /* The running configuration (changes only through the functions here). */
 const struct config *daemon_running_config(const struct daemon *d);
 
@@ -57,8 +75,9 @@ const struct config *daemon_running_config(const struct daemon *d);
  * config is the running one plus the change, applied as above; the
  * configuration file is not written.  0 or -errno (-ENOENT no such
  * target, group, device or LUN; -EEXIST already there; -EBUSY a device
- * still mapped, or commands in flight; -EINVAL bad value), with the
- * reason in rep.
+ * still mapped; -EINVAL bad value), with the reason in rep, or
+ * -EINPROGRESS: the change waits for commands in flight and w->done()
+ * gets the outcome, as for daemon_apply_config().
  */
 struct daemon_device_spec {
 	const char *name;
@@ -68,13 +87,16 @@ struct daemon_device_spec {
 	bool read_only;
 };
 int daemon_device_add(struct daemon *d, const struct daemon_device_spec *s,
-		      unsigned int flags, struct daemon_change_report *rep);
+		      unsigned int flags, struct daemon_change_report *rep,
+		      const struct daemon_change_waiter *w);
 /* Refused (-EBUSY) while a LUN map still has the device. */
 int daemon_device_remove(struct daemon *d, const char *name, unsigned int flags,
-			 struct daemon_change_report *rep);
+			 struct daemon_change_report *rep,
+			 const struct daemon_change_waiter *w);
 /* size 0: re-read the size of the file or block device. */
 int daemon_device_resize(struct daemon *d, const char *name, uint64_t size,
-			 unsigned int flags, struct daemon_change_report *rep);
+			 unsigned int flags, struct daemon_change_report *rep,
+			 const struct daemon_change_waiter *w);
 struct daemon_lun_spec {
 	const char *target;
 	const char *group; /* NULL or "": the target's default map */
@@ -83,8 +105,10 @@ struct daemon_lun_spec {
 	bool read_only; /* lun map only */
 };
 int daemon_lun_map(struct daemon *d, const struct daemon_lun_spec *s,
-		   unsigned int flags, struct daemon_change_report *rep);
+		   unsigned int flags, struct daemon_change_report *rep,
+		   const struct daemon_change_waiter *w);
 int daemon_lun_unmap(struct daemon *d, const struct daemon_lun_spec *s,
-		     unsigned int flags, struct daemon_change_report *rep);
+		     unsigned int flags, struct daemon_change_report *rep,
+		     const struct daemon_change_waiter *w);
 
 #endif

@@ -64,7 +64,8 @@ static int find_map(struct config *cfg, const char *target, const char *group,
 }
 
 int daemon_device_add(struct daemon *d, const struct daemon_device_spec *s,
-		      unsigned int flags, struct daemon_change_report *rep)
+		      unsigned int flags, struct daemon_change_report *rep,
+		      const struct daemon_change_waiter *w)
 {
 	struct config *next;
 	struct config_device dev, *nd;
@@ -129,7 +130,7 @@ int daemon_device_add(struct daemon *d, const struct daemon_device_spec *s,
 	}
 	next->devices = nd;
 	next->devices[next->n_devices++] = dev;
-	return daemon_apply_config(d, next, flags, rep);
+	return daemon_apply_config(d, next, flags, rep, w);
 }
 
 /* Where device idx is mapped in cfg, for the refusal; NULL if nowhere. */
@@ -170,7 +171,8 @@ static void renumber(struct config_lun *luns, unsigned int n, unsigned int gone)
 }
 
 int daemon_device_remove(struct daemon *d, const char *name, unsigned int flags,
-			 struct daemon_change_report *rep)
+			 struct daemon_change_report *rep,
+			 const struct daemon_change_waiter *w)
 {
 	int idx = device_index(daemon_running_config(d), name);
 	struct config *next;
@@ -200,11 +202,12 @@ int daemon_device_remove(struct daemon *d, const char *name, unsigned int flags,
 		for (unsigned int g = 0; g < t->n_groups; g++)
 			renumber(t->groups[g].luns, t->groups[g].n_luns, idx);
 	}
-	return daemon_apply_config(d, next, flags, rep);
+	return daemon_apply_config(d, next, flags, rep, w);
 }
 
 int daemon_device_resize(struct daemon *d, const char *name, uint64_t size,
-			 unsigned int flags, struct daemon_change_report *rep)
+			 unsigned int flags, struct daemon_change_report *rep,
+			 const struct daemon_change_waiter *w)
 {
 	int idx = device_index(daemon_running_config(d), name);
 	struct config *next;
@@ -219,11 +222,12 @@ int daemon_device_resize(struct daemon *d, const char *name, uint64_t size,
 	if (ret)
 		return ret;
 	next->devices[idx].size = size;
-	return daemon_apply_config(d, next, flags, rep);
+	return daemon_apply_config(d, next, flags, rep, w);
 }
 
 int daemon_lun_map(struct daemon *d, const struct daemon_lun_spec *s,
-		   unsigned int flags, struct daemon_change_report *rep)
+		   unsigned int flags, struct daemon_change_report *rep,
+		   const struct daemon_change_waiter *w)
 {
 	struct config_lun **luns, *nl;
 	struct config *next;
@@ -264,11 +268,12 @@ int daemon_lun_map(struct daemon *d, const struct daemon_lun_spec *s,
 		.device = idx,
 		.read_only = s->read_only || next->devices[idx].read_only,
 	};
-	return daemon_apply_config(d, next, flags, rep);
+	return daemon_apply_config(d, next, flags, rep, w);
 }
 
 int daemon_lun_unmap(struct daemon *d, const struct daemon_lun_spec *s,
-		     unsigned int flags, struct daemon_change_report *rep)
+		     unsigned int flags, struct daemon_change_report *rep,
+		     const struct daemon_change_waiter *w)
 {
 	struct config_lun **luns;
 	struct config *next;
@@ -294,5 +299,5 @@ int daemon_lun_unmap(struct daemon *d, const struct daemon_lun_spec *s,
 	}
 	memmove(&(*luns)[k], &(*luns)[k + 1], (*n - k - 1) * sizeof(**luns));
 	(*n)--;
-	return daemon_apply_config(d, next, flags, rep);
+	return daemon_apply_config(d, next, flags, rep, w);
 }

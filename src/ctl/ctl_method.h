@@ -49,6 +49,7 @@ struct ctl_call {
 	pid_t pid;
 	char msg[256]; /* error message set by ctl_fail() */
 	bool bad_params; /* set by ctl_fail_params() */
+	struct ctl_deferred *deferred; /* set by ctl_defer() */
 };
 
 struct ctl_method {
@@ -60,7 +61,8 @@ struct ctl_method {
 	 * return 0, or return -errno after ctl_fail() (the reply is error
 	 * CTL_E_FAILED with the message and data.errno = the return value).
 	 * A parameter whose value is wrong returns ctl_fail_params()
-	 * instead.  params is an object (maybe empty).
+	 * instead.  A call that cannot be answered yet returns CTL_DEFERRED
+	 * after ctl_defer().  params is an object (maybe empty).
 	 */
 	int (*handler)(struct ctl_call *c, struct json_object *params,
 		       struct json_object **result);
@@ -78,6 +80,33 @@ int ctl_fail(struct ctl_call *c, int err, const char *fmt, ...)
  */
 int ctl_fail_params(struct ctl_call *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Deferred answers (doc/control.md "Changes that wait"): a handler whose
+ * outcome comes later (a change waiting for commands in flight) takes a
+ * handle with ctl_defer(), hands it to whoever finishes the work, and
+ * returns CTL_DEFERRED.  The connection reads no further request until
+ * ctl_deferred_finish() answers (responses stay in order).  If the peer
+ * has gone meanwhile the answer is dropped; the work still finishes and
+ * the handle must still be finished, exactly once.
+ */
+#define CTL_DEFERRED 1
+struct ctl_deferred;
+/* NULL: out of memory (answer at once instead). */
+struct ctl_deferred *ctl_defer(struct ctl_call *c);
+/*
+ * Answer: ret 0 with result (consumed; NULL = {}), or -errno with msg
+ * (as ctl_fail(): error CTL_E_FAILED, data.errno = ret).  Frees d.
+ */
+void ctl_deferred_finish(struct ctl_deferred *d, int ret, const char *msg,
+			 struct json_object *result);
+/*
+ * The server's side: where the answer's line goes (sink takes the
+ * malloc'ed line, or NULL for a notification); detach (sink NULL) when
+ * the connection closes first.
+ */
+void ctl_deferred_attach(struct ctl_deferred *d,
+			 void (*sink)(void *arg, char *line), void *arg);
 
 /* Parameter accessors (after the dispatcher's type check): def if absent. */
 const char *ctl_param_str(struct json_object *params, const char *name,

@@ -5,6 +5,7 @@
  * Results are documented in doc/control.md.
  */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "ctl/ctl_tables.h"
 #include "daemon.h"
@@ -77,36 +78,78 @@ static int m_log_level(struct ctl_call *c, struct json_object *params,
 	return 0;
 }
 
+/* The reload's result object (doc/control.md "reload"). */
+static struct json_object *reload_result(struct daemon *d, int ret,
+					 const struct daemon_change_report *rep)
+{
+	struct json_object *r, *lines;
+	struct daemon_info in;
+
+	daemon_get_info(d, &in);
+	r = json_object_new_object();
+	lines = json_object_new_array();
+	for (unsigned int i = 0; lines && i < rep->n; i++)
+		json_object_array_add(lines,
+				      json_object_new_string(rep->lines[i]));
+	ctl_add_bool(r, "applied", ret == 0);
+	ctl_add_int(r, "errno", ret);
+	ctl_add_int(r, "errors", rep->errors);
+	ctl_add_u64(r, "generation", in.generation);
+	ctl_add(r, "report", lines);
+	return r;
+}
+
+/* A reload that waited for commands in flight, answered when over. */
+struct reload_wait {
+	struct daemon *d;
+	struct ctl_deferred *answer;
+};
+
+static void reload_done(void *arg, int ret, struct daemon_change_report *rep)
+{
+	struct reload_wait *rw = arg;
+
+	ctl_deferred_finish(rw->answer, 0, NULL,
+			    reload_result(rw->d, ret, rep));
+	free(rw);
+}
+
 /*
  * Reload as SIGHUP does and return its report: applied, or the errors
  * (file:line: message) or why it was refused.  Not applied is a result,
- * not a method failure: the report is the answer.
+ * not a method failure: the report is the answer.  A reload that waits
+ * for commands in flight is answered when it is over.
  */
 static int m_reload(struct ctl_call *c, struct json_object *params,
 		    struct json_object **result)
 {
 	struct daemon_change_report rep = { 0 };
 	bool force = ctl_param_bool(params, "force", false);
-	struct json_object *r, *lines;
-	struct daemon_info in;
+	struct reload_wait *rw = calloc(1, sizeof(*rw));
+	struct daemon_change_waiter w = { reload_done, rw };
 	int ret;
 
+	if (rw) {
+		rw->d = c->ctx;
+		rw->answer = ctl_defer(c);
+	}
+	if (rw && !rw->answer) {
+		free(rw);
+		rw = NULL;
+	}
 	pr_notice("reload requested by uid %u (control socket)%s",
 		  (unsigned int)c->uid, force ? ", forced" : "");
-	ret = daemon_reload(c->ctx, force ? DAEMON_APPLY_FORCE : 0, &rep);
-	daemon_get_info(c->ctx, &in);
-	r = json_object_new_object();
-	lines = json_object_new_array();
-	for (unsigned int i = 0; lines && i < rep.n; i++)
-		json_object_array_add(lines,
-				      json_object_new_string(rep.lines[i]));
-	ctl_add_bool(r, "applied", ret == 0);
-	ctl_add_int(r, "errno", ret);
-	ctl_add_int(r, "errors", rep.errors);
-	ctl_add_u64(r, "generation", in.generation);
-	ctl_add(r, "report", lines);
+	ret = daemon_reload(c->ctx, force ? DAEMON_APPLY_FORCE : 0, &rep,
+			    rw ? &w : NULL);
+	if (ret == -EINPROGRESS && rw)
+		return CTL_DEFERRED;
+	if (ret == -EINPROGRESS)
+		return ctl_fail(
+			c, -ENOMEM,
+			"reload: waiting for commands in flight, but out of memory for its answer; its report goes to the log");
+	free(rw);
+	*result = reload_result(c->ctx, ret, &rep);
 	daemon_report_free(&rep);
-	*result = r;
 	return 0;
 }
 

@@ -3,32 +3,35 @@
  * Control methods that change devices and LUN maps live: device.add,
  * device.remove, device.resize, lun.map, lun.unmap.  Each calls the
  * daemon's runtime change API (src/daemon_change.h), which applies the
- * change like a reload; the result is the change report.  Results are
- * documented in doc/control.md.
+ * change like a reload; the result is the change report.  A change that
+ * waits for commands in flight is answered when it is over (a deferred
+ * answer, ctl_defer()).  Results are documented in doc/control.md.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "config/config.h"
 #include "ctl/ctl_tables.h"
 #include "daemon_change.h"
 
-/* Report lines as an array, into r or, on failure, into the message. */
-static int ctl_report(struct ctl_call *c, int ret,
-		      struct daemon_change_report *rep,
-		      struct json_object **result)
+/*
+ * A change's outcome: the report's lines as {"report": [...]} into
+ * *result, or, on failure, joined by "; " into msg.  Frees rep.
+ */
+static int ctl_report_answer(int ret, struct daemon_change_report *rep,
+			     char *msg, size_t len, struct json_object **result)
 {
 	struct json_object *r, *lines;
 	size_t off = 0;
 
+	msg[0] = 0;
 	if (ret) {
-		c->msg[0] = 0;
-		for (unsigned int i = 0; i < rep->n && off < sizeof(c->msg);
-		     i++)
-			off += snprintf(c->msg + off, sizeof(c->msg) - off,
-					"%s%s", i ? "; " : "", rep->lines[i]);
+		for (unsigned int i = 0; i < rep->n && off < len; i++)
+			off += snprintf(msg + off, len - off, "%s%s",
+					i ? "; " : "", rep->lines[i]);
 		if (!rep->n)
-			ctl_fail(c, ret, "%s", strerror(-ret));
+			snprintf(msg, len, "%s", strerror(-ret));
 		daemon_report_free(rep);
 		return ret;
 	}
@@ -39,10 +42,46 @@ static int ctl_report(struct ctl_call *c, int ret,
 				      json_object_new_string(rep->lines[i]));
 	ctl_add(r, "report", lines);
 	daemon_report_free(rep);
-	if (!r)
-		return ctl_fail(c, -ENOMEM, "out of memory");
+	if (!r) {
+		snprintf(msg, len, "out of memory");
+		return -ENOMEM;
+	}
 	*result = r;
 	return 0;
+}
+
+/* daemon_change_waiter.done: a change that waited is over; answer. */
+static void ctl_change_done(void *arg, int ret,
+			    struct daemon_change_report *rep)
+{
+	struct json_object *result = NULL;
+	char msg[256];
+
+	ret = ctl_report_answer(ret, rep, msg, sizeof(msg), &result);
+	ctl_deferred_finish(arg, ret, msg, result);
+}
+
+/*
+ * The waiter for a change started by call c: its answer is deferred if
+ * the change has to wait for commands in flight.  NULL when out of
+ * memory: the change is then refused rather than waited for.
+ */
+static const struct daemon_change_waiter *
+ctl_waiter(struct ctl_call *c, struct daemon_change_waiter *w)
+{
+	w->done = ctl_change_done;
+	w->arg = ctl_defer(c);
+	return w->arg ? w : NULL;
+}
+
+/* The answer now, or CTL_DEFERRED when the change waits. */
+static int ctl_report(struct ctl_call *c, int ret,
+		      struct daemon_change_report *rep,
+		      struct json_object **result)
+{
+	if (ret == -EINPROGRESS)
+		return CTL_DEFERRED;
+	return ctl_report_answer(ret, rep, c->msg, sizeof(c->msg), result);
 }
 
 static unsigned int ctl_flags(struct json_object *params)
@@ -68,6 +107,7 @@ static int m_device_add(struct ctl_call *c, struct json_object *params,
 			struct json_object **result)
 {
 	struct daemon_change_report rep = { 0 };
+	struct daemon_change_waiter w;
 	struct daemon_device_spec s = {
 		.name = ctl_param_str(params, "name", ""),
 		.path = ctl_param_str(params, "path", ""),
@@ -78,7 +118,8 @@ static int m_device_add(struct ctl_call *c, struct json_object *params,
 
 	if (ret)
 		return ret;
-	ret = daemon_device_add(c->ctx, &s, ctl_flags(params), &rep);
+	ret = daemon_device_add(c->ctx, &s, ctl_flags(params), &rep,
+				ctl_waiter(c, &w));
 	return ctl_report(c, ret, &rep, result);
 }
 
@@ -86,9 +127,11 @@ static int m_device_remove(struct ctl_call *c, struct json_object *params,
 			   struct json_object **result)
 {
 	struct daemon_change_report rep = { 0 };
+	struct daemon_change_waiter w;
 	int ret = daemon_device_remove(c->ctx,
 				       ctl_param_str(params, "name", ""),
-				       ctl_flags(params), &rep);
+				       ctl_flags(params), &rep,
+				       ctl_waiter(c, &w));
 
 	return ctl_report(c, ret, &rep, result);
 }
@@ -97,13 +140,15 @@ static int m_device_resize(struct ctl_call *c, struct json_object *params,
 			   struct json_object **result)
 {
 	struct daemon_change_report rep = { 0 };
+	struct daemon_change_waiter w;
 	uint64_t size;
 	int ret = ctl_size(c, params, &size);
 
 	if (ret)
 		return ret;
 	ret = daemon_device_resize(c->ctx, ctl_param_str(params, "name", ""),
-				   size, ctl_flags(params), &rep);
+				   size, ctl_flags(params), &rep,
+				   ctl_waiter(c, &w));
 	return ctl_report(c, ret, &rep, result);
 }
 
@@ -128,12 +173,14 @@ static int m_lun_map(struct ctl_call *c, struct json_object *params,
 		     struct json_object **result)
 {
 	struct daemon_change_report rep = { 0 };
+	struct daemon_change_waiter w;
 	struct daemon_lun_spec s;
 	int ret = ctl_lun_spec(c, params, &s);
 
 	if (ret)
 		return ret;
-	ret = daemon_lun_map(c->ctx, &s, ctl_flags(params), &rep);
+	ret = daemon_lun_map(c->ctx, &s, ctl_flags(params), &rep,
+			     ctl_waiter(c, &w));
 	return ctl_report(c, ret, &rep, result);
 }
 
@@ -141,12 +188,14 @@ static int m_lun_unmap(struct ctl_call *c, struct json_object *params,
 		       struct json_object **result)
 {
 	struct daemon_change_report rep = { 0 };
+	struct daemon_change_waiter w;
 	struct daemon_lun_spec s;
 	int ret = ctl_lun_spec(c, params, &s);
 
 	if (ret)
 		return ret;
-	ret = daemon_lun_unmap(c->ctx, &s, ctl_flags(params), &rep);
+	ret = daemon_lun_unmap(c->ctx, &s, ctl_flags(params), &rep,
+			       ctl_waiter(c, &w));
 	return ctl_report(c, ret, &rep, result);
 }
 

@@ -143,6 +143,55 @@ char *ctl_rpc_error_line(int code, const char *msg)
 	return ctl_rpc_line(ctl_rpc_error(NULL, code, msg, 0));
 }
 
+/* A call answered later (ctl_method.h). */
+struct ctl_deferred {
+	struct json_object *id; /* the request's (NULL: null) */
+	bool notification; /* no answer is sent */
+	void (*sink)(void *arg, char *line); /* NULL: the peer is gone */
+	void *sink_arg;
+};
+
+struct ctl_deferred *ctl_defer(struct ctl_call *c)
+{
+	if (!c->deferred)
+		c->deferred = calloc(1, sizeof(*c->deferred));
+	return c->deferred;
+}
+
+void ctl_deferred_attach(struct ctl_deferred *d,
+			 void (*sink)(void *arg, char *line), void *arg)
+{
+	d->sink = sink;
+	d->sink_arg = arg;
+}
+
+void ctl_deferred_finish(struct ctl_deferred *d, int ret, const char *msg,
+			 struct json_object *result)
+{
+	struct json_object *rsp;
+	char *line = NULL;
+
+	if (ret) {
+		json_object_put(result);
+		rsp = ctl_rpc_error(d->id, CTL_E_FAILED,
+				    msg && *msg ? msg : strerror(-ret), ret);
+	} else {
+		rsp = ctl_rpc_base(d->id);
+		ctl_add(rsp, "result",
+			result ? result : json_object_new_object());
+	}
+	if (d->notification)
+		json_object_put(rsp);
+	else
+		line = ctl_rpc_line(rsp);
+	if (d->sink)
+		d->sink(d->sink_arg, line);
+	else
+		free(line); /* the peer left before the answer */
+	json_object_put(d->id);
+	free(d);
+}
+
 static const struct ctl_method *
 ctl_rpc_find(const struct ctl_method *const *tables, const char *name)
 {
@@ -236,6 +285,19 @@ static struct json_object *ctl_rpc_call(const struct ctl_method *const *tables,
 	pr_debug(LOG_C_CTL, "uid %u pid %d: %s", (unsigned int)c->uid,
 		 (int)c->pid, name);
 	ret = m->handler(c, params, &result);
+	if (ret == CTL_DEFERRED && c->deferred) {
+		/* Answered by ctl_deferred_finish(); nothing now. */
+		c->deferred->id = id ? json_object_get(id) : NULL;
+		rsp = NULL;
+		goto out;
+	}
+	if (c->deferred) {
+		/* Not deferred after all: the handle is not used. */
+		free(c->deferred);
+		c->deferred = NULL;
+	}
+	if (ret == CTL_DEFERRED)
+		ret = ctl_fail(c, -EIO, "%s: internal error (no answer)", name);
 	if (ret) {
 		json_object_put(result);
 		if (!c->msg[0])
@@ -329,6 +391,8 @@ char *ctl_rpc_handle(const struct ctl_method *const *tables, struct ctl_call *c,
 		}
 	}
 	rsp = ctl_rpc_call(tables, c, id, method, params);
+	if (c->deferred)
+		c->deferred->notification = notification;
 	/* A notification gets no response (section 4.1), even an error. */
 	if (notification) {
 		json_object_put(rsp);

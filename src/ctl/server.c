@@ -7,7 +7,9 @@
  * CTL_MAX_LINE bytes of a request and holds at most one unsent response
  * (it reads no further request until that response is out), so a slow
  * or hostile peer costs bounded memory and never stalls the loop.  The
- * I/O workers never see the socket.
+ * I/O workers never see the socket.  A call answered later (a change
+ * waiting for commands in flight, ctl_defer()) holds its connection the
+ * same way until the answer is queued.
  */
 #include <errno.h>
 #include <grp.h>
@@ -53,6 +55,8 @@ struct ctl_conn {
 	/* The response being sent. */
 	char *out;
 	size_t out_len, out_off;
+	/* A call being answered later: the next response (ctl_defer()). */
+	struct ctl_deferred *waiting;
 	uint32_t events; /* what the loop watches */
 };
 
@@ -79,6 +83,9 @@ static void ctl_conn_close(struct ctl_conn *c)
 		}
 	}
 	s->n_conns--;
+	/* Its answer, when it comes, goes nowhere. */
+	if (c->waiting)
+		ctl_deferred_attach(c->waiting, NULL, NULL);
 	loop_del_fd(s->loop, c->fd);
 	close(c->fd);
 	free(c->out);
@@ -132,6 +139,19 @@ static int ctl_conn_flush(struct ctl_conn *c)
 	return 0;
 }
 
+static void ctl_conn_on_io(void *arg, uint32_t events);
+
+/* A deferred call's answer (line: NULL for a notification): go on. */
+static void ctl_conn_answer(void *arg, char *line)
+{
+	struct ctl_conn *c = arg;
+
+	c->waiting = NULL;
+	ctl_conn_queue(c, line);
+	/* Send it, then serve the requests that arrived meanwhile. */
+	ctl_conn_on_io(c, 0);
+}
+
 static void ctl_conn_serve_line(struct ctl_conn *c, const char *line,
 				size_t len)
 {
@@ -145,6 +165,10 @@ static void ctl_conn_serve_line(struct ctl_conn *c, const char *line,
 	if (!len)
 		return;
 	ctl_conn_queue(c, ctl_rpc_handle(c->s->tables, &call, line, len));
+	if (call.deferred) {
+		c->waiting = call.deferred;
+		ctl_deferred_attach(call.deferred, ctl_conn_answer, c);
+	}
 }
 
 /*
@@ -155,7 +179,7 @@ static void ctl_conn_serve(struct ctl_conn *c, bool eof)
 {
 	size_t off = 0;
 
-	while (!c->out && off < c->in_len) {
+	while (!c->out && !c->waiting && off < c->in_len) {
 		char *nl = memchr(c->in + off, '\n', c->in_len - off);
 		size_t len = nl ? (size_t)(nl - (c->in + off)) :
 				  c->in_len - off;
@@ -172,7 +196,7 @@ static void ctl_conn_serve(struct ctl_conn *c, bool eof)
 	}
 	memmove(c->in, c->in + off, c->in_len - off);
 	c->in_len -= off;
-	if (c->in_len == sizeof(c->in) && !c->out) {
+	if (c->in_len == sizeof(c->in) && !c->out && !c->waiting) {
 		/* No newline within the limit: answer once, skip the rest. */
 		if (!c->discard)
 			ctl_conn_queue(
@@ -191,6 +215,17 @@ static void ctl_conn_on_io(void *arg, uint32_t events)
 
 	if ((events & EPOLLERR) || ctl_conn_flush(c))
 		goto close;
+	/*
+	 * Waiting for a deferred answer the loop watches nothing but a
+	 * hang-up (always reported): the peer is gone, the answer will be
+	 * dropped and the work goes on.
+	 */
+	if (c->waiting) {
+		if (events & EPOLLHUP)
+			goto close;
+		ctl_conn_watch(c, 0);
+		return;
+	}
 	if (c->state == CTL_CONN_SERVING && !c->out &&
 	    (events & (EPOLLIN | EPOLLHUP))) {
 		ssize_t n = recv(c->fd, c->in + c->in_len,
@@ -207,11 +242,11 @@ static void ctl_conn_on_io(void *arg, uint32_t events)
 		ctl_conn_serve(c, c->state == CTL_CONN_DRAINING);
 	if (ctl_conn_flush(c))
 		goto close;
-	if (c->state != CTL_CONN_SERVING && !c->out &&
+	if (c->state != CTL_CONN_SERVING && !c->out && !c->waiting &&
 	    (c->state == CTL_CONN_CLOSING || !c->in_len))
 		goto close;
-	/* Wait for the peer to read, or for the next request. */
-	ctl_conn_watch(c, c->out ? EPOLLOUT : EPOLLIN);
+	/* Wait for the peer to read, for an answer, or the next request. */
+	ctl_conn_watch(c, c->out ? EPOLLOUT : c->waiting ? 0 : EPOLLIN);
 	return;
 close:
 	pr_debug(LOG_C_CTL, "connection of pid %d closed", (int)c->pid);

@@ -4,7 +4,9 @@
  * line framing (pipelined, split, CRLF, empty and oversized lines, a last
  * line without newline), a response larger than the socket buffer to a
  * peer that reads late, the connection limit, the socket file's mode and
- * group, and stale/live/foreign files at the socket's path.
+ * group, stale/live/foreign files at the socket's path, and deferred
+ * answers (ctl_defer(): other connections are served meanwhile, the
+ * answer keeps the order of responses, a peer gone first is no harm).
  * Who may connect (SO_PEERCRED) needs another user: tests/daemon/test_ctl.sh.
  */
 #include <stdarg.h>
@@ -51,6 +53,18 @@ static int m_big(struct ctl_call *c, struct json_object *params,
 	return 0;
 }
 
+/* "later": answered when the test says so (ctl_deferred_finish()). */
+static struct ctl_deferred *g_later;
+
+static int m_later(struct ctl_call *c, struct json_object *params,
+		   struct json_object **result)
+{
+	assert_null(g_later);
+	g_later = ctl_defer(c);
+	assert_non_null(g_later);
+	return CTL_DEFERRED;
+}
+
 static const struct ctl_param ping_params[] = {
 	{ "tag", CTL_P_STRING, false },
 	{ 0 },
@@ -58,6 +72,7 @@ static const struct ctl_param ping_params[] = {
 static const struct ctl_method methods[] = {
 	{ "ping", ping_params, m_ping },
 	{ "big", NULL, m_big },
+	{ "later", NULL, m_later },
 	{ 0 },
 };
 static const struct ctl_method *const tables[] = { methods, NULL };
@@ -375,10 +390,99 @@ static void test_path_in_use(void **state)
 			 -ENAMETOOLONG);
 }
 
+#define LATER "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"later\"}"
+
+/* Nothing arrives on fd within a few loop rounds. */
+static void expect_silence(struct fixture *f, int fd)
+{
+	char b;
+
+	for (int i = 0; i < 20; i++)
+		loop_run_once(f->l, 1);
+	assert_int_equal(recv(fd, &b, 1, MSG_PEEK), -1);
+	assert_int_equal(errno, EAGAIN);
+}
+
+static void test_deferred(void **state)
+{
+	struct fixture *f = *state;
+	struct json_object *r = json_object_new_object();
+	int a = client(f), b = client(f);
+	char *line;
+
+	/* A pipelined request waits behind the deferred one. */
+	put(a, LATER "\n" PING("after") "\n");
+	expect_silence(f, a);
+	assert_non_null(g_later);
+	/* The loop serves everybody else meanwhile. */
+	put(b, PING("other") "\n");
+	expect_pong(f, b, "other");
+	expect_silence(f, a);
+	ctl_add_str(r, "done", "yes");
+	ctl_deferred_finish(g_later, 0, NULL, r);
+	g_later = NULL;
+	line = get_line(f, a);
+	assert_non_null(line);
+	assert_non_null(strstr(line, "\"id\":7"));
+	assert_non_null(strstr(line, "\"result\":{\"done\":\"yes\"}"));
+	expect_pong(f, a, "after");
+	/* A failure is an error response with data.errno. */
+	put(a, LATER "\n");
+	expect_silence(f, a);
+	ctl_deferred_finish(g_later, -EBUSY, "still busy", NULL);
+	g_later = NULL;
+	line = get_line(f, a);
+	assert_non_null(line);
+	assert_non_null(strstr(line, "\"code\":-32000"));
+	assert_non_null(strstr(line, "\"message\":\"still busy\""));
+	assert_non_null(strstr(line, "\"errno\":-16"));
+	/* A peer that sent EOF still gets the answer, then the close. */
+	put(a, LATER "\n");
+	shutdown(a, SHUT_WR);
+	expect_silence(f, a);
+	ctl_deferred_finish(g_later, 0, NULL, NULL);
+	g_later = NULL;
+	line = get_line(f, a);
+	assert_non_null(line);
+	assert_non_null(strstr(line, "\"result\":{}"));
+	assert_null(get_line(f, a));
+	close(a);
+	close(b);
+}
+
+/* The peer leaves before the answer: dropped, the server goes on. */
+static void test_deferred_peer_gone(void **state)
+{
+	struct fixture *f = *state;
+	int a = client(f), b;
+
+	put(a, LATER "\n");
+	expect_silence(f, a);
+	close(a);
+	for (int i = 0; i < 20; i++)
+		loop_run_once(f->l, 1);
+	ctl_deferred_finish(g_later, 0, NULL, json_object_new_object());
+	g_later = NULL;
+	b = client(f);
+	put(b, PING("next") "\n");
+	expect_pong(f, b, "next");
+	/* The server goes first: the answer has nowhere to go either. */
+	put(b, LATER "\n");
+	expect_silence(f, b);
+	ctl_server_destroy(f->s);
+	f->s = NULL;
+	ctl_deferred_finish(g_later, -ECANCELED, "stopping", NULL);
+	g_later = NULL;
+	close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_framing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_peer_gone, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_line, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_big_response, setup,
