@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * SBC-3 block commands: READ/WRITE 6/10/12/16, WRITE AND VERIFY, VERIFY,
- * SYNCHRONIZE CACHE, WRITE SAME, UNMAP, COMPARE AND WRITE, READ CAPACITY,
+ * PRE-FETCH, SYNCHRONIZE CACHE, WRITE SAME, UNMAP, COMPARE AND WRITE, READ CAPACITY,
  * START STOP UNIT.  Parse computes LBA/length and checks them against the
  * capacity; execute builds struct srptd_io and submits it through the
  * worker's backend context.  Multi-step commands (VERIFY with BYTCHK,
@@ -64,7 +64,7 @@ static void sbc_parse_fua(struct scsi_task *t, struct scsi_cmd *c)
 
 	/* WRITE AND VERIFY must be on the medium before it completes. */
 	if ((t->cdb[1] & 0x08) || op == SCSI_OP_WRITE_VERIFY_10 ||
-	    op == SCSI_OP_WRITE_VERIFY_16)
+	    op == SCSI_OP_WRITE_VERIFY_12 || op == SCSI_OP_WRITE_VERIFY_16)
 		c->flags |= SCSI_CMD_F_FUA;
 }
 
@@ -96,19 +96,25 @@ enum scsi_sr sbc_parse_rw16(struct scsi_task *t, struct scsi_cmd *c)
 			 get_be32(t->cdb + SCSI_CDB16_LEN), SCSI_CDB16_LEN);
 }
 
-/* VERIFY(10)/(16), SBC-3 5.33: BYTCHK 0 = medium check, 1 = compare. */
+/*
+ * VERIFY(10)/(12)/(16), SBC-3 5.33-5.35: BYTCHK 0 = medium check, 1 =
+ * compare.
+ */
 enum scsi_sr sbc_parse_verify(struct scsi_task *t, struct scsi_cmd *c)
 {
-	bool sixteen = t->cdb[0] == SCSI_OP_VERIFY_16;
 	uint8_t bytchk = (t->cdb[1] >> 1) & 3;
 	enum scsi_sr sr;
 
 	if (bytchk > 1)
 		return scsi_invalid_cdb(c, 1, 2);
-	if (sixteen)
+	if (t->cdb[0] == SCSI_OP_VERIFY_16)
 		sr = sbc_setup(t, c, get_be64(t->cdb + SCSI_CDB16_LBA),
 			       get_be32(t->cdb + SCSI_CDB16_LEN),
 			       SCSI_CDB16_LEN);
+	else if (t->cdb[0] == SCSI_OP_VERIFY_12)
+		sr = sbc_setup(t, c, get_be32(t->cdb + SCSI_CDB12_LBA),
+			       get_be32(t->cdb + SCSI_CDB12_LEN),
+			       SCSI_CDB12_LEN);
 	else
 		sr = sbc_setup(t, c, get_be32(t->cdb + SCSI_CDB10_LBA),
 			       get_be16(t->cdb + SCSI_CDB10_LEN),
@@ -129,6 +135,21 @@ enum scsi_sr sbc_parse_verify(struct scsi_task *t, struct scsi_cmd *c)
 enum scsi_sr sbc_parse_sync(struct scsi_task *t, struct scsi_cmd *c)
 {
 	bool sixteen = t->cdb[0] == SCSI_OP_SYNCHRONIZE_CACHE_16;
+	uint64_t lba = sixteen ? get_be64(t->cdb + 2) : get_be32(t->cdb + 2);
+	uint64_t n = sixteen ? get_be32(t->cdb + 10) : get_be16(t->cdb + 7);
+
+	return sbc_check_range(t, c, lba, n);
+}
+
+/*
+ * PRE-FETCH(10)/(16), SBC-3 5.10/5.11: range checked, no data.  srptd
+ * keeps no cache of its own, so no block is transferred into one: with
+ * IMMED 0 that is GOOD status (CONDITION MET would say they all were),
+ * and IMMED 1 is GOOD after the checks anyway.
+ */
+enum scsi_sr sbc_parse_prefetch(struct scsi_task *t, struct scsi_cmd *c)
+{
+	bool sixteen = t->cdb[0] == SCSI_OP_PRE_FETCH_16;
 	uint64_t lba = sixteen ? get_be64(t->cdb + 2) : get_be32(t->cdb + 2);
 	uint64_t n = sixteen ? get_be32(t->cdb + 10) : get_be16(t->cdb + 7);
 
@@ -359,6 +380,11 @@ enum scsi_sr sbc_sync_cache(struct scsi_task *t, struct scsi_cmd *c)
 	c->resume = NULL;
 	sbc_io(t, c, SRPTD_IO_FLUSH, 0, 0, false);
 	return scsi_submit_io(t, c);
+}
+
+enum scsi_sr sbc_prefetch(struct scsi_task *t, struct scsi_cmd *c)
+{
+	return SCSI_SR_OK; /* see sbc_parse_prefetch() */
 }
 
 enum scsi_sr sbc_start_stop(struct scsi_task *t, struct scsi_cmd *c)

@@ -456,6 +456,8 @@ enum scsi_sr sbc_parse_sync(struct scsi_task *t, struct scsi_cmd *c);
 enum scsi_sr sbc_parse_write_same(struct scsi_task *t, struct scsi_cmd *c);
 enum scsi_sr sbc_parse_caw(struct scsi_task *t, struct scsi_cmd *c);
 enum scsi_sr sbc_parse_unmap(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_parse_prefetch(struct scsi_task *t, struct scsi_cmd *c);
+enum scsi_sr sbc_prefetch(struct scsi_task *t, struct scsi_cmd *c);
 enum scsi_sr sbc_parse_rc16(struct scsi_task *t, struct scsi_cmd *c);
 enum scsi_sr sbc_parse_rc10(struct scsi_task *t, struct scsi_cmd *c);
 enum scsi_sr sbc_read(struct scsi_task *t, struct scsi_cmd *c);

@@ -812,8 +812,8 @@ static void test_report_supported_opcodes(void **state)
 			seen_write16 = true;
 	}
 	assert_true(seen_rc16 && seen_write16);
-	/* 32 opcodes without and 17 rows with service actions. */
-	assert_int_equal(n, 32 + 17);
+	/* 36 opcodes without and 17 rows with service actions. */
+	assert_int_equal(n, 36 + 17);
 	/* With timeouts: 20-byte descriptors. */
 	rsoc(&c, 0x80, 0, 0, sizeof(b), b);
 	assert_int_equal(sf_run(f, 0, 0, &c), SAM_STAT_GOOD);
