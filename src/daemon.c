@@ -849,6 +849,9 @@ void daemon_get_info(struct daemon *d, struct daemon_info *out)
 	out->targets_running = si.targets;
 	out->sessions = si.nexuses;
 	out->channels = si.channels;
+	out->requests_active = si.reqs_active;
+	out->buffer_chunks_in_use = si.chunks_in_use;
+	out->backend_ios_stuck = si.backend_stuck;
 	out->devices = d->cfg->n_devices;
 	for (unsigned int i = 0; i < d->devices.n; i++)
 		out->devices_online += d->devices.dev[i]->state ==

@@ -64,6 +64,8 @@ struct daemon_info {
 	unsigned int targets, targets_running; /* configured / built */
 	unsigned int sessions; /* I_T nexuses */
 	unsigned int channels;
+	/* Held by the SRP workers now: 0 when idle (daemon_srp_info). */
+	uint64_t requests_active, buffer_chunks_in_use, backend_ios_stuck;
 	unsigned int devices, devices_online;
 	unsigned int luns; /* LUN map entries of every target and group */
 };

@@ -970,6 +970,7 @@ void daemon_srp_get_info(const struct daemon_srp *s,
 			 struct daemon_srp_info *out)
 {
 	struct fabric_verbs_port_info pi[DAEMON_MAX_PORTS];
+	struct srp_engine_stats st;
 
 	memset(out, 0, sizeof(*out));
 	out->workers = s->n_workers;
@@ -982,6 +983,10 @@ void daemon_srp_get_info(const struct daemon_srp *s,
 			out->ports_up += pi[i].active;
 	}
 	srp_engine_sessions(s->engine, &out->nexuses, &out->channels);
+	srp_engine_get_stats(s->engine, &st);
+	out->reqs_active = st.reqs_active;
+	out->chunks_in_use = st.chunks_in_use;
+	out->backend_stuck = st.backend_stuck;
 }
 
 struct srp_engine *daemon_srp_engine(const struct daemon_srp *s)

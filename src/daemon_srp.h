@@ -84,6 +84,13 @@ struct daemon_srp_info {
 	unsigned int ports, ports_up; /* HCA ports in use / active */
 	unsigned int targets; /* running SRP targets */
 	unsigned int nexuses, channels;
+	/*
+	 * Held now by every worker (srp_engine_get_stats()): 0 once all
+	 * sessions are gone, unless something leaked.
+	 */
+	uint64_t reqs_active; /* SRP requests not FREE */
+	uint64_t chunks_in_use; /* data buffer chunks */
+	uint64_t backend_stuck; /* backend I/Os past stuck_io_warn */
 };
 void daemon_srp_get_info(const struct daemon_srp *s,
 			 struct daemon_srp_info *out);

@@ -39,6 +39,9 @@ static int m_status(struct ctl_call *c, struct json_object *params,
 	ctl_add_int(r, "targets_running", in.targets_running);
 	ctl_add_int(r, "sessions", in.sessions);
 	ctl_add_int(r, "channels", in.channels);
+	ctl_add_u64(r, "requests_active", in.requests_active);
+	ctl_add_u64(r, "buffer_chunks_in_use", in.buffer_chunks_in_use);
+	ctl_add_u64(r, "backend_ios_stuck", in.backend_ios_stuck);
 	ctl_add_int(r, "devices", in.devices);
 	ctl_add_int(r, "devices_online", in.devices_online);
 	ctl_add_int(r, "luns", in.luns);

@@ -229,7 +229,7 @@ static struct srp_recv *srp_ch_srq_recv(struct srp_channel *ch,
 	if (!rv) {
 		ch->w->fabric->ops->srq_repost(ch->w->srq, sb);
 		if (ch->state <= SRP_CH_LIVE) {
-			ch->w->stats.credit_violations++;
+			srp_wstat_add(&ch->w->stats.credit_violations, 1);
 			pr_err_ratelimited(
 				"channel %u: initiator sent more than %u IUs beyond its %u credits: logging it out",
 				ch->id, SRP_RQ_SPARE, ch->req_lim);
@@ -291,7 +291,7 @@ static void srp_ch_recv_done(void *ctx, uint64_t wr_id,
 		r->arrived_ns = loop_now_ns();
 		if (ch->outstanding >= ch->req_lim) {
 			r->no_credit = true;
-			ch->w->stats.credit_violations++;
+			srp_wstat_add(&ch->w->stats.credit_violations, 1);
 			pr_err_ratelimited(
 				"channel %u: initiator exceeded its %u credits",
 				ch->id, ch->req_lim);
@@ -317,7 +317,7 @@ static void srp_ch_recv_done(void *ctx, uint64_t wr_id,
 		srp_channel_repost(ch, rv);
 		return;
 	default:
-		ch->w->stats.bad_ius++;
+		srp_wstat_add(&ch->w->stats.bad_ius, 1);
 		pr_err_ratelimited("channel %u: invalid IU type %d (len %u)",
 				   ch->id, op, len);
 		srp_channel_logout(ch, SRP_T_LOGOUT_INVALID_IU_TYPE);

@@ -57,7 +57,7 @@ void srp_req_start_cmd(struct srp_req *req)
 	const struct srp_cmd_dir *dir = &req->ci.din;
 	int ret;
 
-	ch->w->stats.cmds++;
+	srp_wstat_add(&ch->w->stats.cmds, 1);
 	t->itn = ch->nexus->itn;
 	t->worker = ch->w->sw;
 	t->complete = srp_req_task_done;
@@ -83,7 +83,7 @@ void srp_req_start_cmd(struct srp_req *req)
 	if (ret) {
 		if (req->recv->len < 16 || ret == -SRP_IU_ETRUNC) {
 			/* No tag to answer: the IU is unusable. */
-			ch->w->stats.bad_ius++;
+			srp_wstat_add(&ch->w->stats.bad_ius, 1);
 			pr_err_ratelimited("channel %u: truncated SRP_CMD (%u)",
 					   ch->id, req->recv->len);
 			req->aborted = true;

@@ -130,15 +130,31 @@ struct srp_worker {
 	struct srp_channel *channels; /* this worker's, worker-owned */
 	unsigned int n_channels;
 	/*
-	 * Data-path counters, written by this worker only; summed by
-	 * srp_engine_get_stats() (a racy but harmless read from another
-	 * thread: statistics only).
+	 * Data-path counters, written by this worker only, through
+	 * srp_wstat_add() / srp_wstat_set(); summed by srp_engine_get_stats()
+	 * on the main thread with relaxed loads (a sum may be a few events
+	 * behind, never torn).
 	 */
 	struct srp_engine_stats stats;
 	struct fabric_send_wr wrs[SRP_SCRATCH_WRS];
 	struct fabric_sge sges[SRP_SCRATCH_WRS * FABRIC_MAX_SGE];
 	struct srp_worker *next;
 };
+
+/*
+ * Writer side of srp_worker.stats: the owning worker is the only writer,
+ * so a plain read and a relaxed store suffice (no read-modify-write);
+ * srp_engine_get_stats() reads with relaxed loads from the main thread.
+ */
+static inline void srp_wstat_add(uint64_t *c, int64_t v)
+{
+	__atomic_store_n(c, *c + (uint64_t)v, __ATOMIC_RELAXED);
+}
+
+static inline void srp_wstat_set(uint64_t *c, uint64_t v)
+{
+	__atomic_store_n(c, v, __ATOMIC_RELAXED);
+}
 
 struct srp_engine {
 	struct srp_engine_params p;

@@ -168,7 +168,7 @@ struct srp_req *srp_req_alloc(struct srp_channel *ch, struct srp_recv *rv)
 		ch->active->prev_active = r;
 	ch->active = r;
 	ch->n_active++;
-	ch->w->stats.reqs_active++;
+	srp_wstat_add(&ch->w->stats.reqs_active, 1);
 	return r;
 }
 
@@ -198,7 +198,7 @@ static void srp_req_free(struct srp_req *r)
 	if (r->next_active)
 		r->next_active->prev_active = r->prev_active;
 	ch->n_active--;
-	ch->w->stats.reqs_active--;
+	srp_wstat_add(&ch->w->stats.reqs_active, -1);
 	if (r->recv)
 		srp_channel_repost(ch, r->recv);
 	r->recv = NULL;
@@ -344,7 +344,7 @@ void srp_req_process(struct srp_req *req)
 		case SRP_REQ_DONE:
 			req->in_process = false;
 			if (req->aborted) {
-				ch->w->stats.aborted++;
+				srp_wstat_add(&ch->w->stats.aborted, 1);
 				srp_stats_aborted(req);
 			}
 			srp_req_free(req);

@@ -95,18 +95,20 @@ void srp_engine_destroy(struct srp_engine *e)
 void srp_engine_get_stats(const struct srp_engine *e,
 			  struct srp_engine_stats *s)
 {
+#define W(f) __atomic_load_n(&w->stats.f, __ATOMIC_RELAXED)
 	*s = e->stats;
 	for (const struct srp_worker *w = e->workers; w; w = w->next) {
-		s->cmds += w->stats.cmds;
-		s->tmfs += w->stats.tmfs;
-		s->credit_violations += w->stats.credit_violations;
-		s->aborted += w->stats.aborted;
-		s->bad_ius += w->stats.bad_ius;
-		s->reqs_active += w->stats.reqs_active;
-		s->chunks_in_use += w->stats.chunks_in_use;
-		s->backend_stuck += w->stats.backend_stuck;
-		s->backend_stuck_total += w->stats.backend_stuck_total;
+		s->cmds += W(cmds);
+		s->tmfs += W(tmfs);
+		s->credit_violations += W(credit_violations);
+		s->aborted += W(aborted);
+		s->bad_ius += W(bad_ius);
+		s->reqs_active += W(reqs_active);
+		s->chunks_in_use += W(chunks_in_use);
+		s->backend_stuck += W(backend_stuck);
+		s->backend_stuck_total += W(backend_stuck_total);
 	}
+#undef W
 }
 
 void srp_engine_sessions(const struct srp_engine *e, unsigned int *nexuses,

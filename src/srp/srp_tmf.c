@@ -351,7 +351,7 @@ void srp_req_start_tmf(struct srp_req *req)
 	struct srp_tmf_scope s = { .w = ch->w, .nx = ch->nexus, .own = ch };
 	int ret;
 
-	ch->w->stats.tmfs++;
+	srp_wstat_add(&ch->w->stats.tmfs, 1);
 	ret = srp_tsk_mgmt_decode(req->recv->buf, req->recv->len, &req->tmi);
 	if (ret) {
 		if (req->recv->len < 16) {

@@ -66,8 +66,8 @@ static void srp_worker_stuck_check(void *arg)
 	struct scsi_stuck_stats st;
 
 	scsi_worker_check_stuck(w->sw, w->engine->p.stuck_io_ms, &st);
-	w->stats.backend_stuck = st.now;
-	w->stats.backend_stuck_total = st.total;
+	srp_wstat_set(&w->stats.backend_stuck, st.now);
+	srp_wstat_set(&w->stats.backend_stuck_total, st.total);
 }
 
 int srp_worker_create(struct srp_engine *e, struct fabric *f, struct loop *loop,
@@ -238,7 +238,7 @@ int srp_worker_get_chunks(struct srp_worker *w, struct srp_req *req,
 		len -= l;
 	}
 	req->nchunks = n;
-	w->stats.chunks_in_use += n;
+	srp_wstat_add(&w->stats.chunks_in_use, n);
 	return 0;
 }
 
@@ -252,7 +252,7 @@ void srp_worker_put_chunks(struct srp_worker *w, struct srp_req *req)
 {
 	for (unsigned int i = 0; i < req->nchunks; i++)
 		w->free_chunks[w->n_free++] = req->iov[i].iov_base;
-	w->stats.chunks_in_use -= req->nchunks;
+	srp_wstat_add(&w->stats.chunks_in_use, -(int64_t)req->nchunks);
 	req->nchunks = 0;
 	/* Wake waiters in order while chunks last. */
 	while (w->buf_wait_head) {

@@ -29,6 +29,10 @@ static void status_human(struct adm *a, struct json_object *r)
 	       adm_int(r, "targets_running"));
 	printf("sessions:  %lld (%lld channel(s))\n", adm_int(r, "sessions"),
 	       adm_int(r, "channels"));
+	printf("in use:    %llu request(s), %llu buffer chunk(s), %llu stuck backend I/O(s)\n",
+	       (unsigned long long)adm_u64(r, "requests_active"),
+	       (unsigned long long)adm_u64(r, "buffer_chunks_in_use"),
+	       (unsigned long long)adm_u64(r, "backend_ios_stuck"));
 	printf("devices:   %lld (%lld online), %lld LUN(s) mapped\n",
 	       adm_int(r, "devices"), adm_int(r, "devices_online"),
 	       adm_int(r, "luns"));

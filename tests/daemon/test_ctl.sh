@@ -233,6 +233,7 @@ check "status (human)" 0 "^srptd [0-9.]+ running, pid $PID, up "
 check "status shows the config and generation" 0 "^config: +$TMP/srptd.conf \(generation 1\)$"
 check "status shows targets, devices and LUNs" 0 "^devices: +2 \(2 online\), 4 LUN\(s\) mapped$"
 check "status without RDMA devices" 0 "^fabric: +waiting for RDMA devices$|RDMA device"
+check "status shows what the workers hold" 0 "^in use: +0 request\(s\), 0 buffer chunk\(s\), 0 stuck backend I/O\(s\)$"
 run status --json
 check "status --json" 0 '"state": "running"'
 jcheck "status --json: pid" 'r["pid"]' "$PID"
@@ -242,6 +243,8 @@ jcheck "status --json: LUN map entries" 'r["luns"]' 4
 jcheck "status --json: generation" 'r["generation"]' 1
 jcheck "status --json: config" 'r["config"]' "$TMP/srptd.conf"
 jcheck "status --json: no sessions" 'r["sessions"], r["channels"]' "(0, 0)"
+jcheck "status --json: nothing held" \
+	'r["requests_active"], r["buffer_chunks_in_use"], r["backend_ios_stuck"]' "(0, 0, 0)"
 run --json status
 check "--json before the command" 0 '"log_level": "info"'
 
