@@ -43,6 +43,8 @@ int daemon_stats_collect(const struct device_set *devs, struct daemon_srp *srp,
 			     NULL;
 		if (io)
 			sd->io = io->io;
+		if (d->lu)
+			scsi_lu_stuck(d->lu, &sd->stuck_now, &sd->stuck_total);
 	}
 	*out = s;
 	return 0;

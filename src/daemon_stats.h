@@ -26,6 +26,13 @@ struct daemon_stats_device {
 	 * Prometheus counter reset expresses.
 	 */
 	struct srp_io_stats io;
+	/*
+	 * Its backend I/Os outstanding longer than stuck_io_warn now, and
+	 * how many ever were (scsi_lu_stuck(); doc/statistics.md "Stuck
+	 * backend I/O"); since it was (re)opened, as io.
+	 */
+	unsigned int stuck_now;
+	uint64_t stuck_total;
 };
 
 struct daemon_stats {

@@ -77,6 +77,9 @@ static int m_stats(struct ctl_call *c, struct json_object *params,
 		e = ctl_stats_io_json(&s->devices[i].io);
 		ctl_add_str(e, "name", s->devices[i].name);
 		ctl_add_bool(e, "online", s->devices[i].online);
+		ctl_add_int(e, "stuck_commands", s->devices[i].stuck_now);
+		ctl_add_u64(e, "stuck_commands_total",
+			    s->devices[i].stuck_total);
 		json_object_array_add(a, e);
 	}
 	ctl_add(r, "devices", a);

@@ -248,6 +248,18 @@ static void prom_gauges(FILE *f, const struct daemon_stats *s)
 	for (unsigned int i = 0; i < s->n_devices; i++)
 		prom_sample(f, s, PROM_DEVICE, i, "online", NULL,
 			    s->devices[i].online);
+	prom_head(
+		f, PROM_DEVICE, "stuck_commands", "gauge",
+		"Commands of the device whose backend I/O is outstanding longer than backend_defaults.stuck_io_warn now.");
+	for (unsigned int i = 0; i < s->n_devices; i++)
+		prom_sample(f, s, PROM_DEVICE, i, "stuck_commands", NULL,
+			    s->devices[i].stuck_now);
+	prom_head(
+		f, PROM_DEVICE, "stuck_commands_total", "counter",
+		"Backend I/Os of the device that were outstanding longer than backend_defaults.stuck_io_warn (each counted once).");
+	for (unsigned int i = 0; i < s->n_devices; i++)
+		prom_sample(f, s, PROM_DEVICE, i, "stuck_commands_total", NULL,
+			    s->devices[i].stuck_total);
 	prom_head(f, PROM_TARGET, "sessions", "gauge",
 		  "I_T nexuses (logged-in initiator ports) of the target.");
 	for (unsigned int i = 0; i < s->srp->n_targets; i++)

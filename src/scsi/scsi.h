@@ -257,6 +257,13 @@ struct scsi_stuck_stats {
 };
 void scsi_worker_check_stuck(struct scsi_worker *w, uint64_t threshold_ms,
 			     struct scsi_stuck_stats *st);
+/*
+ * The same per logical unit, over every worker: its backend I/Os past
+ * the threshold now, and ever since the LU was created (statistics; any
+ * thread, relaxed reads).
+ */
+void scsi_lu_stuck(const struct scsi_lu *lu, unsigned int *now,
+		   uint64_t *total);
 
 enum scsi_data_dir {
 	SCSI_DIR_NONE,

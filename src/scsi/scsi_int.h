@@ -252,6 +252,13 @@ struct scsi_lu {
 	 */
 	atomic_uint retired_ents;
 	atomic_bool res_active; /* any reservation: hot path skips the lock */
+	/*
+	 * Its backend I/Os past the stuck threshold now, and ever (stuck.c):
+	 * updated by whichever worker sees one (rare, hence atomics), read
+	 * by the main thread for the statistics.
+	 */
+	atomic_uint stuck_now;
+	atomic_uint_fast64_t stuck_total;
 	bool res2_held; /* SPC-2 RESERVE(6)/(10) */
 	uint8_t res2_i_id[16];
 	uint8_t res2_t_id[16];

@@ -43,6 +43,9 @@ void scsi_backend_untrack(struct scsi_worker *w, struct scsi_cmd *c)
 		return;
 	c->stuck_seen = false;
 	w->stuck_now--;
+	if (c->lu)
+		atomic_fetch_sub_explicit(&c->lu->stuck_now, 1,
+					  memory_order_relaxed);
 	pr_notice("device %s: a backend I/O completed after %.1f s "
 		  "outstanding (%u still past the threshold)",
 		  scsi_bdev_name(c->io.bdev),
@@ -72,6 +75,12 @@ void scsi_worker_check_stuck(struct scsi_worker *w, uint64_t threshold_ms,
 		c->stuck_seen = true;
 		w->stuck_now++;
 		w->stuck_total++;
+		if (c->lu) {
+			atomic_fetch_add_explicit(&c->lu->stuck_now, 1,
+						  memory_order_relaxed);
+			atomic_fetch_add_explicit(&c->lu->stuck_total, 1,
+						  memory_order_relaxed);
+		}
 		for (i = 0; i < n_dev && dev[i].bdev != c->io.bdev; i++)
 			;
 		if (i == n_dev && n_dev == SCSI_STUCK_DEVS) {
@@ -95,4 +104,10 @@ void scsi_worker_check_stuck(struct scsi_worker *w, uint64_t threshold_ms,
 			other, (double)threshold_ms / 1e3);
 	st->now = w->stuck_now;
 	st->total = w->stuck_total;
+}
+
+void scsi_lu_stuck(const struct scsi_lu *lu, unsigned int *now, uint64_t *total)
+{
+	*now = atomic_load_explicit(&lu->stuck_now, memory_order_relaxed);
+	*total = atomic_load_explicit(&lu->stuck_total, memory_order_relaxed);
 }

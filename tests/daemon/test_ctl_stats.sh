@@ -84,6 +84,7 @@ for d in r["devices"]:
     assert d["commands"] == {"read": 0, "write": 0, "other": 0}, d
     assert d["read_bytes"] == 0 and d["written_bytes"] == 0
     assert d["check_conditions"] == {}
+    assert d["stuck_commands"] == 0 and d["stuck_commands_total"] == 0, d
     for k in ("read", "write", "other"):
         h = d["latency"][k]
         assert h["count"] == 0 and len(h["buckets"]) == len(le) + 1, h
@@ -99,6 +100,8 @@ adm stats --prometheus >"$TMP/prom" 2>&1
 if "$PY" "$CHECK" "$TMP/prom" \
 	--expect 'srptd_device_online{device="null0"}=1' \
 	--expect 'srptd_device_commands_total{device="null1",direction="write"}=0' \
+	--expect 'srptd_device_stuck_commands{device="null0"}=0' \
+	--expect 'srptd_device_stuck_commands_total{device="null1"}=0' \
 	>"$TMP/pchk" 2>&1; then
 	ok "stats --prometheus: valid text format with the devices"
 else

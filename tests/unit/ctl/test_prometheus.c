@@ -57,6 +57,8 @@ static int setup(void **state)
 	x->s.devices = x->dev;
 	snprintf(x->dev[0].name, sizeof(x->dev[0].name), "d0");
 	x->dev[0].online = true;
+	x->dev[0].stuck_now = 2;
+	x->dev[0].stuck_total = 5;
 	fill_io(&x->dev[0].io);
 	snprintf(x->dev[1].name, sizeof(x->dev[1].name), "d1");
 	x->s.srp = &x->srp;
@@ -110,6 +112,12 @@ static void test_values(void **state)
 	has_line(x, "srptd_config_generation 4");
 	has_line(x, "srptd_device_online{device=\"d0\"} 1");
 	has_line(x, "srptd_device_online{device=\"d1\"} 0");
+	has_line(x, "srptd_device_stuck_commands{device=\"d0\"} 2");
+	has_line(x, "srptd_device_stuck_commands{device=\"d1\"} 0");
+	has_line(x, "srptd_device_stuck_commands_total{device=\"d0\"} 5");
+	has_line(x, "srptd_device_stuck_commands_total{device=\"d1\"} 0");
+	has_line(x, "# TYPE srptd_device_stuck_commands gauge");
+	has_line(x, "# TYPE srptd_device_stuck_commands_total counter");
 	has_line(
 		x,
 		"srptd_device_commands_total{device=\"d0\",direction=\"read\"} 3");

@@ -295,7 +295,8 @@ static bool stuck_cleared(void *arg)
  * (no data may move after the TM response: doc/srp-protocol.md 16).
  * Once the backend completes the I/O, the ABORT TASK completes, the
  * aborted WRITE gets no response, the gauge drops to 0 (the total stays
- * 1) and nothing is held.
+ * 1) and nothing is held.  The device's own counts (scsi_lu_stuck(),
+ * exported per device) follow the same way.
  */
 static void test_fault_stuck(void **state)
 {
@@ -309,7 +310,12 @@ static void test_fault_stuck(void **state)
 	static struct srp_ti_cmd stuck, tmf, other;
 	struct srp_engine_stats st;
 	struct bs_fault_stats fs;
+	unsigned int lu_now;
+	uint64_t lu_total;
 
+	scsi_lu_stuck(env->lu, &lu_now, &lu_total);
+	assert_int_equal(lu_now, 0);
+	assert_int_equal(lu_total, 0);
 	assert_int_equal(bs_fault_add(&r), 0);
 	memset(srp_ti_mem(ti), 0x77, 8 * BLK);
 	prep_rw(&stuck, true, 0, 8 * BLK, 0);
@@ -319,6 +325,9 @@ static void test_fault_stuck(void **state)
 	srp_engine_get_stats(env->e, &st);
 	assert_int_equal(st.backend_stuck, 1);
 	assert_int_equal(st.backend_stuck_total, 1);
+	scsi_lu_stuck(env->lu, &lu_now, &lu_total);
+	assert_int_equal(lu_now, 1);
+	assert_int_equal(lu_total, 1);
 	assert_false(stuck.done);
 
 	/* The channel still works. */
@@ -343,6 +352,9 @@ static void test_fault_stuck(void **state)
 	srp_engine_get_stats(env->e, &st);
 	assert_int_equal(st.backend_stuck, 0);
 	assert_int_equal(st.backend_stuck_total, 1);
+	scsi_lu_stuck(env->lu, &lu_now, &lu_total);
+	assert_int_equal(lu_now, 0);
+	assert_int_equal(lu_total, 1);
 	assert_nothing_held(env);
 	bs_fault_get_stats(&fs);
 	assert_int_equal(fs.injected[BS_FAULT_STUCK], 1);
