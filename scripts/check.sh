@@ -109,7 +109,7 @@ if [ "${SRPTD_SKIP_VM:-0}" != 1 ]; then
 	stage "VM suite: srptd under ASan+UBSan, no capabilities"
 	tests/vm/run.sh --no-deps --target srptd --srptd build-asan/src/srptd \
 		--srptd-caps none \
-		--checks scsi,fio,reset,relogin,chcount,remove,restart,reload,multidev
+		--checks scsi,fio,reset,relogin,chcount,remove,restart,reload,multidev,crash
 	# And under ThreadSanitizer: only here do the I/O worker threads run
 	# beside the main thread (the loopback fabric is single-threaded).  A
 	# report fails log-clean and the stop check (exit status 66).

@@ -127,3 +127,96 @@ chk_crash() {
 	[ "$5$6$7$8" = 00000000 ] ||
 		fail "a registration is left after unregistering: $*" || return 1
 }
+
+# The negative control of crash-sigkill: the same durable fio job on its
+# own area, SIGKILL, and while the target is dead one block that fio wrote
+# and the initiator saw acknowledged is zeroed in the backing file (as a
+# target that acknowledged it before it was durable would have lost it).
+# After the restart fio's verify must fail and name that offset;
+# if it does not notice, crash-sigkill proves nothing.
+#
+# Which block: the first write fio issued (its --write_iolog; fio buffers
+# the log, so the kill waits for NEG_ACKED acknowledged writes, enough to
+# have flushed its first lines and to be sure that write completed long
+# before: at most 8 are in flight).  Its header in the backing file (fio's
+# verify header: magic 0xacca, the offset at byte 16, little endian) shows
+# the data reached the file.
+NEG_OFF=224M
+NEG_SIZE=16M
+NEG_ACKED=256
+
+# le64_at FILE OFFSET: the little-endian 64-bit number at FILE:OFFSET.
+le64_at() {
+	# shellcheck disable=SC2046
+	set -- $(dd if="$1" bs=8 skip=$(($2 / 8)) count=1 2>/dev/null | od -An -tu1 -v)
+	[ $# = 8 ] || return 1
+	echo $(($1 + ($2 << 8) + ($3 << 16) + ($4 << 24) + ($5 << 32) + ($6 << 40) + ($7 << 48) + ($8 << 56)))
+}
+
+chk_crash_negative() {
+	need_disk || return 1
+	[ -f "$TGT_LUN0_FILE" ] || fail "no backing file $TGT_LUN0_FILE" || return 1
+	srp_reconnect_delay 2 || return 1
+	rm -f /tmp/crash-neg.iolog
+	_w0=$(disk_writes)
+	fio_run crash-neg --rw=randwrite --bs=$CRASH_BS --iodepth=8 \
+		--size=$NEG_SIZE --offset=$NEG_OFF --sync=1 --fsync=32 \
+		--verify=crc32c --verify_fatal=1 --do_verify=1 \
+		--write_iolog=/tmp/crash-neg.iolog &
+	_pid=$!
+	fio_writing $_pid "$_w0" || return 1
+	wait_for 60 sh -c "[ \$((\$(awk '{ print \$5 }' /sys/block/$DEV/stat) - $_w0)) -ge $NEG_ACKED ]" ||
+		{ kill $_pid; wait $_pid; fail "fio had fewer than $NEG_ACKED writes acknowledged after 60 s"; return 1; }
+	kill -0 $_pid 2>/dev/null || fail "fio ended before the kill" || return 1
+	_acked=$(($(disk_writes) - _w0))
+	_d0=$(dmesg | wc -l)
+	if ! target_kill; then
+		kill $_pid
+		wait $_pid
+		BROKEN="${PFX}crash-negative (kill failed)"
+		return 1
+	fi
+	# The first write fio issued: "[time] FILE write OFFSET LENGTH".
+	_off=$(awk '$(NF - 2) == "write" { print $(NF - 1); exit }' /tmp/crash-neg.iolog)
+	_ok=1
+	if [ -z "$_off" ]; then
+		fail "no write in fio's iolog after $_acked acknowledged writes"
+		_ok=0
+	else
+		_magic=$(dd if="$TGT_LUN0_FILE" bs=2 skip=$((_off / 2)) count=1 2>/dev/null | od -An -tx1 | tr -d ' ')
+		_hoff=$(le64_at "$TGT_LUN0_FILE" $((_off + 16)))
+		echo "vmrig: first write at $_off: header magic $_magic offset $_hoff in the backing file"
+		if [ "$_magic" != caac ] || [ "$_hoff" != "$_off" ]; then
+			fail "the block fio wrote first ($_off) is not in the backing file (magic $_magic, offset $_hoff)"
+			_ok=0
+		else
+			dd if=/dev/zero of="$TGT_LUN0_FILE" bs=$CRASH_BS \
+				seek=$((_off / CRASH_BS)) count=1 conv=notrunc 2>/dev/null ||
+				{ fail "cannot overwrite the block at $_off"; _ok=0; }
+		fi
+	fi
+	if ! target_relaunch; then
+		kill $_pid
+		wait $_pid
+		BROKEN="${PFX}crash-negative (target did not start again)"
+		fail "crash-negative: $WHY"
+		return 1
+	fi
+	if ! srp_wait_running "$_d0" 60; then
+		kill $_pid
+		wait $_pid
+		BROKEN="${PFX}crash-negative (no reconnect)"
+		return 1
+	fi
+	wait $_pid
+	_frc=$?
+	[ $_ok = 1 ] || return 1
+	_err=$(grep -m1 -i 'verify\|bad magic' /tmp/fio-crash-neg.out)
+	report "INFO ${PFX}crash_negative_acked_before_kill=$_acked zeroed_offset=$_off fio_rc=$_frc fio_error=\"$_err\""
+	[ $_frc != 0 ] ||
+		fail "fio's verify passed although the acknowledged block at offset $_off was zeroed: crash-sigkill would not notice a lost write" ||
+		return 1
+	grep -q "offset $_off," /tmp/fio-crash-neg.out ||
+		fail "fio failed (rc=$_frc) but not at the zeroed offset $_off: $_err" ||
+		return 1
+}

@@ -682,8 +682,10 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 		report "FAIL $T/start: no /vm/target-$T.sh"
 		continue
 	fi
-	unset -f target_extra_checks target_final_checks target_diag \
-		target_restart target_crash target_reload_add_lun target_reload_restore \
+	unset -f target_extra_checks target_final_checks target_idle_checks \
+		target_diag \
+		target_restart target_crash target_kill target_relaunch \
+		target_reload_add_lun target_reload_restore \
 		target_reload_resize_lun target_logins target_admin \
 		target_md_allow target_md_cleanup target_md_log_checks \
 		target_md_hot_logged 2>/dev/null
@@ -758,8 +760,10 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 	if want crash; then
 		if command -v target_crash >/dev/null 2>&1; then
 			run_check crash-sigkill chk_crash
+			run_check crash-negative chk_crash_negative
 		else
 			report "SKIP $T/crash-sigkill: $T has no target_crash (LIO's ib_srpt runs in the kernel: there is no target process to kill)"
+			report "SKIP $T/crash-negative: as crash-sigkill"
 		fi
 	fi
 	if want reload; then
@@ -788,6 +792,8 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 	want_named conformance && run_check libiscsi chk_libiscsi
 	run_check logout chk_logout
 	want_named multipath && mp_checks
+	# Every session gone, the target still up: what it still holds.
+	command -v target_idle_checks >/dev/null 2>&1 && target_idle_checks
 	run_check stop chk_stop
 	command -v target_final_checks >/dev/null 2>&1 && target_final_checks
 	report "INFO ${T}_suite_seconds=$(elapsed "$t_target")"
