@@ -13,8 +13,11 @@
  *   backend  struct srptd_io straight into the engine.
  *
  * Usage: srptd-io-bench --engine E --file F [--size BYTES] [--bs 4096]
- *        [--qd 32] [--rw randread|randwrite] [--runtime SEC]
+ *        [--qd 32] [--rw randread|randwrite|read|write] [--runtime SEC]
  *        [--buffered] [--mode scsi|backend] [--no-fixed]
+ * read and write are sequential (each I/O starts where the previous one
+ * issued ended, wrapping at the end).  For --engine rbd, --file is the
+ * image, "pool/image", and the cluster is the one $CEPH_CONF names.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -50,6 +53,8 @@ struct bench {
 	struct srptd_backend_ctx *ctx;
 	bool scsi;
 	bool write;
+	bool seq; /* sequential instead of random offsets */
+	uint64_t next_lba; /* seq: where the next I/O starts */
 	bool stopping;
 	unsigned int qd, bs;
 	uint64_t nblocks;
@@ -146,9 +151,18 @@ static int bench_issue(struct bench *b, unsigned int idx)
 {
 	struct bslot *s = &b->slots[idx];
 	uint64_t blocks_per_io = b->bs / b->bdev.block_size;
-	uint64_t lba =
-		(bench_rand(b) % (b->nblocks / blocks_per_io)) * blocks_per_io;
+	uint64_t lba;
 	int ret;
+
+	if (b->seq) {
+		if (b->next_lba + blocks_per_io > b->nblocks)
+			b->next_lba = 0;
+		lba = b->next_lba;
+		b->next_lba += blocks_per_io;
+	} else {
+		lba = (bench_rand(b) % (b->nblocks / blocks_per_io)) *
+		      blocks_per_io;
+	}
 
 #ifdef SRPTD_BENCH_SCSI
 	if (b->scsi)
@@ -227,7 +241,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: srptd-io-bench --engine E --file F [--size BYTES] "
-		"[--bs N] [--qd N] [--rw randread|randwrite] [--runtime SEC] "
+		"[--bs N] [--qd N] [--rw randread|randwrite|read|write] "
+		"[--runtime SEC] "
 		"[--buffered] [--mode scsi|backend] [--no-fixed]\n");
 	exit(2);
 }
@@ -249,7 +264,8 @@ int main(int argc, char **argv)
 	};
 	struct srptd_bdev_params p = { .name = "bench",
 				       .direct_io = true,
-				       .write_cache = true };
+				       .write_cache = true,
+				       .ceph_timeout = 30 };
 	struct bench b = { .qd = 32, .bs = 4096, .rng = 0x9e3779b97f4a7c15ull };
 	const char *engine = "io_uring", *mode = NULL;
 	double runtime = 10, start, end;
@@ -276,9 +292,11 @@ int main(int argc, char **argv)
 			b.qd = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
 		case 'r':
-			if (!strcmp(optarg, "randwrite"))
-				b.write = true;
-			else if (strcmp(optarg, "randread"))
+			b.write = !strcmp(optarg, "randwrite") ||
+				  !strcmp(optarg, "write");
+			b.seq = !strcmp(optarg, "read") ||
+				!strcmp(optarg, "write");
+			if (!b.write && !b.seq && strcmp(optarg, "randread"))
 				usage();
 			break;
 		case 't':
@@ -398,10 +416,11 @@ int main(int argc, char **argv)
 	printf("engine=%s mode=%s rw=%s qd=%u bs=%u direct=%d fixed=%d "
 	       "ios=%llu errors=%llu secs=%.3f iops=%.0f\n",
 	       b.ops->name, b.scsi ? "scsi" : "backend",
-	       b.write ? "randwrite" : "randread", b.qd, b.bs, b.bdev.direct_io,
-	       !b.scsi && fixed, (unsigned long long)b.completed,
-	       (unsigned long long)b.errors, end - start,
-	       (double)b.completed / (end - start));
+	       b.seq ? (b.write ? "write" : "read") :
+		       (b.write ? "randwrite" : "randread"),
+	       b.qd, b.bs, b.bdev.direct_io, !b.scsi && fixed,
+	       (unsigned long long)b.completed, (unsigned long long)b.errors,
+	       end - start, (double)b.completed / (end - start));
 
 #ifdef SRPTD_BENCH_SCSI
 	if (b.scsi) {
