@@ -50,6 +50,23 @@ struct json_object *ctl_stats_io_json(const struct srp_io_stats *io)
 	return o;
 }
 
+/* A worker's CQ counters: see struct fabric_cq_counters. */
+static struct json_object *
+ctl_stats_fabric_json(const struct fabric_cq_counters *fc)
+{
+	struct json_object *o = json_object_new_object();
+
+	ctl_add_u64(o, "send_posts", fc->send_posts);
+	ctl_add_u64(o, "send_wrs", fc->send_wrs);
+	ctl_add_u64(o, "recv_posts", fc->recv_posts);
+	ctl_add_u64(o, "recv_wrs", fc->recv_wrs);
+	ctl_add_u64(o, "events", fc->events);
+	ctl_add_u64(o, "polls", fc->polls);
+	ctl_add_u64(o, "completions", fc->completions);
+	ctl_add_u64(o, "arms", fc->arms);
+	return o;
+}
+
 static int m_stats(struct ctl_call *c, struct json_object *params,
 		   struct json_object **result)
 {
@@ -105,6 +122,8 @@ static int m_stats(struct ctl_call *c, struct json_object *params,
 		e = ctl_stats_io_json(&s->srp->workers[i].io);
 		ctl_add_int(e, "index", s->srp->workers[i].index);
 		ctl_add_int(e, "channels", s->srp->workers[i].channels);
+		ctl_add(e, "fabric",
+			ctl_stats_fabric_json(&s->srp->workers[i].fabric));
 		json_object_array_add(a, e);
 	}
 	ctl_add(r, "workers", a);

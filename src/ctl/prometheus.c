@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,6 +278,41 @@ static void prom_gauges(FILE *f, const struct daemon_stats *s)
 			    s->srp->workers[i].channels);
 }
 
+/* The worker's CQ counters (struct fabric_cq_counters). */
+static void prom_fabric(FILE *f, const struct daemon_stats *s)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} fam[] = {
+#define PF(n, h) { #n "_total", h, offsetof(struct fabric_cq_counters, n) }
+		PF(send_posts, "Send-queue posts handed to the device."),
+		PF(send_wrs, "Send-queue work requests posted."),
+		PF(recv_posts, "Receive posts handed to the device."),
+		PF(recv_wrs, "Receive work requests posted."),
+		PF(events, "Completion events taken (wake-ups)."),
+		PF(polls, "Completion queue polls, empty ones included."),
+		PF(completions, "Work completions polled."),
+		PF(arms, "Completion notifications requested."),
+#undef PF
+	};
+
+	for (size_t k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "fabric_%s", fam[k].name);
+		prom_head(f, PROM_WORKER, name, "counter", fam[k].help);
+		for (unsigned int i = 0; i < s->srp->n_workers; i++) {
+			const uint8_t *fc =
+				(const uint8_t *)&s->srp->workers[i].fabric;
+			uint64_t v;
+
+			memcpy(&v, fc + fam[k].off, sizeof(v));
+			prom_sample(f, s, PROM_WORKER, i, name, NULL, v);
+		}
+	}
+}
+
 int prometheus_render(const struct daemon_stats *s, char **text, size_t *len)
 {
 	char *buf = NULL;
@@ -287,6 +323,7 @@ int prometheus_render(const struct daemon_stats *s, char **text, size_t *len)
 	if (!f)
 		return -ENOMEM;
 	prom_gauges(f, s);
+	prom_fabric(f, s);
 	for (enum prom_level l = PROM_DEVICE; l <= PROM_WORKER; l++) {
 		prom_io_families(f, s, l);
 		prom_histograms(f, s, l);

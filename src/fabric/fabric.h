@@ -299,6 +299,23 @@ struct fabric_qp_handlers {
 	void (*drained)(void *ctx);
 };
 
+/*
+ * Work counters of one CQ and the QPs and SRQ on it (ops->cq_counters):
+ * how often the data path crosses into the device driver, which on a
+ * software device such as rxe is a system call per post and per arm
+ * (doc/statistics.md "Fabric counters").  Every field only grows.
+ */
+struct fabric_cq_counters {
+	uint64_t send_posts; /* post_send calls handed to the device */
+	uint64_t send_wrs; /* WRs in them */
+	uint64_t recv_posts; /* receive posts (QP receive queue or SRQ) */
+	uint64_t recv_wrs; /* WRs in them */
+	uint64_t events; /* completion events taken (wake-ups) */
+	uint64_t polls; /* poll calls (ibv_poll_cq), empty ones included */
+	uint64_t completions; /* work completions polled */
+	uint64_t arms; /* completion notifications requested */
+};
+
 /* Limits of the device (ibv_device_attr subset). */
 struct fabric_caps {
 	unsigned int max_qp_wr;
@@ -340,6 +357,14 @@ struct fabric_ops {
 			 unsigned int depth, struct fabric_cq **out);
 	/* Destroy a CQ; no QP uses it any more. */
 	void (*cq_destroy)(struct fabric_cq *cq);
+	/*
+	 * Optional (NULL: the fabric counts nothing).  Copy the CQ's work
+	 * counters into *out; any thread, while the CQ exists.  Its thread
+	 * writes them with relaxed stores, this reads them with relaxed
+	 * loads: each counter whole, the set a few completions behind.
+	 */
+	void (*cq_counters)(struct fabric_cq *cq,
+			    struct fabric_cq_counters *out);
 
 	/*
 	 * Create a shared receive queue for the QPs of cq (ibv_create_srq

@@ -19,6 +19,8 @@
 
 #include <stdint.h>
 
+#include "fabric/fabric.h"
+
 struct srp_engine;
 
 /*
@@ -106,6 +108,12 @@ struct srp_stats_worker {
 	unsigned int index; /* creation order, from 0 */
 	unsigned int channels; /* channels of this worker now */
 	struct srp_io_stats io;
+	/*
+	 * Its CQ's work counters (posts, polls, completion events), since
+	 * the worker started; all zero if the fabric does not count them
+	 * (doc/statistics.md "Fabric counters").
+	 */
+	struct fabric_cq_counters fabric;
 };
 
 /*

@@ -171,6 +171,12 @@ static int lf_cq_create(struct fabric *f, struct loop *loop, unsigned int depth,
 	return 0;
 }
 
+/* Single-threaded: plain reads of what this thread wrote. */
+static void lf_cq_counters(struct fabric_cq *cq, struct fabric_cq_counters *out)
+{
+	*out = cq->cnt;
+}
+
 static void lf_cq_destroy(struct fabric_cq *cq)
 {
 	struct loop_fabric *lf;
@@ -729,6 +735,8 @@ void lf_srq_put(struct fabric_srq *srq, struct lf_srq_buf *b)
 
 static void lf_srq_repost(struct fabric_srq *srq, struct fabric_srq_buf *buf)
 {
+	srq->cq->cnt.recv_posts++;
+	srq->cq->cnt.recv_wrs++;
 	lf_srq_put(srq, container_of(buf, struct lf_srq_buf, pub));
 }
 
@@ -778,7 +786,9 @@ static int lf_post_recv(struct fabric_qp *q, struct fabric_recv_wr *wr,
 		*bad = wr;
 		return -EINVAL;
 	}
+	qp->cq->cnt.recv_posts++;
 	for (; wr; wr = wr->next) {
+		qp->cq->cnt.recv_wrs++;
 		if (qp->state == LFQ_ERROR) {
 			lf_complete(qp, LFW_RECV, wr->wr_id,
 				    FABRIC_WC_WR_FLUSH_ERR, 0);
@@ -816,6 +826,8 @@ static int lf_post_send(struct fabric_qp *q, struct fabric_send_wr *wr,
 		*bad = wr;
 		return -ENOMEM;
 	}
+	qp->cq->cnt.send_posts++;
+	qp->cq->cnt.send_wrs += n;
 	for (w = wr; w; w = w->next) {
 		struct lf_swr *s;
 
@@ -861,6 +873,7 @@ static const struct fabric_ops lf_ops = {
 	.mr_dereg = lf_mr_dereg,
 	.cq_create = lf_cq_create,
 	.cq_destroy = lf_cq_destroy,
+	.cq_counters = lf_cq_counters,
 	.qp_create = lf_qp_create,
 	.qp_destroy = lf_qp_destroy,
 	.accept = lf_accept,

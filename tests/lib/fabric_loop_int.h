@@ -94,6 +94,7 @@ struct fabric_cq {
 	struct lf_wc *ring;
 	unsigned int cap, head, count;
 	unsigned int nr_qps;
+	struct fabric_cq_counters cnt; /* ops->cq_counters (no arms here) */
 	struct fabric_cq *next_cq; /* fabric's list of all CQs */
 };
 

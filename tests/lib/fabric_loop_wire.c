@@ -276,12 +276,18 @@ static bool lf_run_cqs(struct loop_fabric *lf)
 		/* Only what is there now; new entries wait a round. */
 		unsigned int n = cq->count;
 
+		if (n) {
+			cq->cnt.events++;
+			cq->cnt.polls++;
+		}
 		while (n-- && cq->count) {
 			struct lf_wc wc = cq->ring[cq->head];
 
 			cq->head = (cq->head + 1) % cq->cap;
 			cq->count--;
 			progress = true;
+			if (wc.qp)
+				cq->cnt.completions++;
 			if (wc.qp)
 				lf_dispatch(&wc);
 			else if (wc.srq)

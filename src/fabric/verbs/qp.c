@@ -208,6 +208,7 @@ int v_post_recv(struct fabric_qp *qp, struct fabric_recv_wr *wr,
 	struct verbs_fabric *vf = c->vf;
 	struct fabric_recv_wr *w, *stop = NULL;
 	struct vslot *taken = NULL, **tail = &taken;
+	struct fabric_cq *cq;
 	struct ibv_recv_wr *ibad;
 	unsigned int n = 0;
 	int ret = 0;
@@ -256,6 +257,9 @@ int v_post_recv(struct fabric_qp *qp, struct fabric_recv_wr *wr,
 		}
 		return ret;
 	}
+	cq = atomic_load_explicit(&c->cq, memory_order_relaxed);
+	v_cnt_add(&cq->cnt.recv_posts, 1);
+	v_cnt_add(&cq->cnt.recv_wrs, n);
 	if (ibv_post_recv(c->qp, c->rwr, &ibad)) {
 		/* Provider refused (our accounting should prevent it):
 		 * everything from ibad on was not posted. */
@@ -291,6 +295,7 @@ int v_post_send(struct fabric_qp *qp, struct fabric_send_wr *wr,
 		     free_slots = c->attr.sq_depth - c->sq_used;
 	struct fabric_send_wr *w;
 	struct ibv_send_wr *ibad;
+	struct fabric_cq *cq;
 
 	if (!c->qp || c->state >= VC_DRAINING) {
 		*bad = wr;
@@ -352,6 +357,9 @@ int v_post_send(struct fabric_qp *qp, struct fabric_send_wr *wr,
 		if (n)
 			c->swr[n - 1].next = iw;
 	}
+	cq = atomic_load_explicit(&c->cq, memory_order_relaxed);
+	v_cnt_add(&cq->cnt.send_posts, 1);
+	v_cnt_add(&cq->cnt.send_wrs, n);
 	if (ibv_post_send(c->qp, c->swr, &ibad)) {
 		unsigned int posted = ibad - c->swr;
 		int ret = errno ? -errno : -ENOMEM;

@@ -93,8 +93,11 @@ static void vsrq_post(struct vsrq_dev *sd, struct vsrq_buf *b)
 		.num_sge = 1,
 	};
 	struct ibv_recv_wr *bad;
-	int ret = ibv_post_srq_recv(sd->isrq, &wr, &bad);
+	int ret;
 
+	v_cnt_add(&sd->cd->cq->cnt.recv_posts, 1);
+	v_cnt_add(&sd->cd->cq->cnt.recv_wrs, 1);
+	ret = ibv_post_srq_recv(sd->isrq, &wr, &bad);
 	if (ret) {
 		/* Kept aside until the part goes (device in error). */
 		pr_err_ratelimited("verbs %s: ibv_post_srq_recv: %s",

@@ -16,6 +16,7 @@ static const struct fabric_ops verbs_ops = {
 	.mr_reg = v_mr_reg, /* mr.c: on every device, handle as lkey */
 	.mr_dereg = v_mr_dereg, /* mr.c */
 	.cq_create = v_cq_create, /* cq.c: one part per device */
+	.cq_counters = v_cq_counters, /* cq.c: posts, polls, events */
 	.cq_destroy = v_cq_destroy, /* cq.c */
 	.qp_create = v_qp_create, /* qp.c: RC QP on the request's device */
 	.qp_destroy = v_qp_destroy, /* qp.c: also destroys the cm_id */

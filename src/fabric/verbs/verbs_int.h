@@ -218,6 +218,12 @@ struct fabric_cq {
 	atomic_uint nr_qps; /* qp_create and qp_destroy run on any thread */
 	struct loop_timer *repoll; /* poll budget exhausted: continue */
 	uint64_t id; /* for messages: a CQ may be gone when they arrive */
+	/*
+	 * Written on the CQ's thread (v_cnt_add), read by v_cq_counters()
+	 * on any thread.  Receives posted before a QP's accept may come
+	 * from the main thread: a count may then be lost, never torn.
+	 */
+	struct fabric_cq_counters cnt;
 	struct fabric_cq *next; /* vf->cqs, under vf->lock */
 	struct vcq_dev devs[V_MAX_DEVS];
 };
@@ -444,6 +450,14 @@ int v_disconnect(struct fabric_qp *qp);
 int v_cq_create(struct fabric *f, struct loop *loop, unsigned int depth,
 		struct fabric_cq **out);
 void v_cq_destroy(struct fabric_cq *cq);
+void v_cq_counters(struct fabric_cq *cq, struct fabric_cq_counters *out);
+
+/* One writer: a relaxed load and store, no read-modify-write. */
+static inline void v_cnt_add(uint64_t *c, uint64_t v)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + v,
+			 __ATOMIC_RELAXED);
+}
 int vcq_reserve(struct vcq_dev *cd, unsigned int n);
 int vcq_msg_send(struct fabric_cq *cq, struct vdev *d, bool add);
 

@@ -314,6 +314,40 @@ static void test_survive_logout(void **state)
 	srp_stats_snapshot_free(gone);
 }
 
+/*
+ * The fabric counters of a worker (doc/statistics.md "Fabric counters"):
+ * a READ's data-in goes out as RDMA WRITEs chained in front of the SEND
+ * of its response, one post of two WRs (one WRITE: a direct descriptor),
+ * one receive reposted, two completions (the IU received, the SEND).
+ */
+static void test_fabric_counters(void **state)
+{
+	struct srp_env *env = *state;
+	struct srp_stats_snapshot *before, *after;
+	struct srp_ti *a = login(env, 0, 1);
+	const struct fabric_cq_counters *b = NULL, *f = NULL;
+
+	before = snap(env);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(rw(env, a, false, 8 * i, 8, 0), SAM_STAT_GOOD);
+	after = snap(env);
+	for (unsigned int i = 0; i < after->n_workers; i++)
+		if (after->workers[i].channels == 1) {
+			f = &after->workers[i].fabric;
+			b = &before->workers[i].fabric;
+		}
+	assert_non_null(f);
+	assert_int_equal(f->send_posts - b->send_posts, 4);
+	assert_int_equal(f->send_wrs - b->send_wrs, 8);
+	assert_int_equal(f->recv_posts - b->recv_posts, 4);
+	assert_int_equal(f->recv_wrs - b->recv_wrs, 4);
+	assert_int_equal(f->completions - b->completions, 8);
+	assert_true(f->polls > b->polls);
+	assert_true(f->events > b->events);
+	srp_stats_snapshot_free(before);
+	srp_stats_snapshot_free(after);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +355,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_errors_by_sense_key, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_survive_logout, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fabric_counters, setup,
 						teardown),
 	};
 
