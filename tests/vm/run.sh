@@ -29,6 +29,12 @@
 #   --cf-tests T    iscsi-test-cu test family/suite for --checks conformance
 #                   (default SCSI)
 #   --cf-seconds S  time limit of iscsi-test-cu per target (default 900)
+#   --perf-rounds N rounds of the perf group (--checks perf; default 3)
+#   --perf-seconds S  fio time per job, target and round (default 20)
+#   --perf-jobs L   comma list of perf jobs (default all: 4k-randread-qd32,
+#                   4k-randwrite-qd32, 128k-read-qd32, 1m-write-qd8)
+#   --perf-strace-seconds S  fio time per job of the strace pass against
+#                   srptd (default 10; 0 skips it)
 #   --accel A       tcg (default) or kvm
 #   --no-deps       do not run scripts/install-deps.sh --vm
 #   --gcov DIR      the binary was built with gcc --coverage in build
@@ -76,6 +82,11 @@ srptd_caps=
 srptd_strace=0
 cftests=SCSI
 cfsec=900
+wd_given=0
+perfrounds=3
+perfsec=20
+perfjobs=all
+perfstrace=10
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -91,7 +102,11 @@ while [ $# -gt 0 ]; do
 	--checks) checks=$2; shift ;;
 	--srptd-caps) srptd_caps=$2; shift ;;
 	--srptd-strace) srptd_strace=1 ;;
-	--timeout) wd=$2; shift ;;
+	--timeout) wd=$2; wd_given=1; shift ;;
+	--perf-rounds) perfrounds=$2; shift ;;
+	--perf-seconds) perfsec=$2; shift ;;
+	--perf-jobs) perfjobs=$2; shift ;;
+	--perf-strace-seconds) perfstrace=$2; shift ;;
 	--accel) accel=$2; shift ;;
 	--no-deps) deps=0 ;;
 	--repeat) repeat=$2; shift ;;
@@ -110,6 +125,15 @@ case ,$target, in
 *,lio,* | *,srptd,*) ;;
 *) echo "run.sh: --target must be lio, srptd or lio,srptd" >&2; exit 2 ;;
 esac
+perf=0
+case ,$checks, in *,perf,*) perf=1 ;; esac
+if [ "$perf" = 1 ] && [ "$wd_given" = 0 ]; then
+	# Each run: fio, a login and a logout (about 15 s under TCG); the
+	# strace pass; the other groups' default allowance on top.
+	_nj=$(echo "$perfjobs" | tr ',' '\n' | wc -l)
+	[ "$perfjobs" = all ] && _nj=4
+	wd=$((wd + perfrounds * _nj * 2 * (perfsec + 20) + _nj * (perfstrace + 25)))
+fi
 if [ -z "$srptd" ] && [ -x "$top/build/src/srptd" ]; then
 	srptd=$top/build/src/srptd
 fi
@@ -216,7 +240,7 @@ if [ -n "$exec_file" ]; then
 fi
 # setpriv (util-linux) is not in the base image: only these runs need it.
 [ -n "$srptd_caps" ] && copies+=(/usr/bin/setpriv)
-[ "$srptd_strace" = 1 ] && copies+=(/usr/bin/strace)
+[ "$srptd_strace" = 1 ] || [ "$perf" = 1 ] && copies+=(/usr/bin/strace)
 for _c in "${copies[@]}"; do
 	[ -x "$_c" ] || { echo "run.sh: --copy $_c: not an executable" >&2; exit 2; }
 	mkdir -p "$ov/usr/local/bin"
@@ -262,6 +286,8 @@ append="$append vmrig.repeat=$repeat vmrig.mpsec=$mpsec vmrig.mptmo=$mptmo"
 [ -n "$srptd_caps" ] && append="$append vmrig.srptdcaps=$srptd_caps"
 [ "$srptd_strace" = 1 ] && append="$append vmrig.srptdstrace=1"
 append="$append vmrig.cftests=$cftests vmrig.cfsec=$cfsec"
+append="$append vmrig.perfrounds=$perfrounds vmrig.perfsec=$perfsec"
+append="$append vmrig.perfjobs=$perfjobs vmrig.perfstrace=$perfstrace"
 serial3=()
 if [ -n "$gcov" ]; then
 	append="$append vmrig.gcov=1" # counters come back on ttyS2

@@ -44,10 +44,10 @@
 #   conformance (only when named; not part of "all") libiscsi's SCSI
 #            conformance suite (iscsi-test-cu --dataloss) on LUN 0's sg
 #            device; tallies per target, side by side (conformance.sh)
-#   perf     4K random read IOPS and 1M sequential read MiB/s (INFO lines)
-#   compare  (with both lio and srptd in VMRIG_TARGETS; also run by "perf")
-#            both targets up at once, 4K random reads alternating between
-#            them, 3 rounds (INFO compare_* lines)
+#   perf     (only when named; not part of "all") LIO and srptd side by
+#            side on one file, one target serving at a time, rounds of fio
+#            jobs with CPU, packet, srptd fabric and system call counts
+#            per I/O (perf.sh; INFO perf_* lines, figures only)
 # fabric/* checks (Soft-RoCE up, userspace verbs and RDMA/CM work) always run.
 # The target's own checks (target_extra_checks) always run.
 . /vm/lib.sh
@@ -56,6 +56,7 @@
 . /vm/conformance.sh
 . /vm/crash.sh
 . /vm/admin.sh
+. /vm/perf.sh
 
 FIO_TIMEOUT=150
 
@@ -630,26 +631,6 @@ chk_srp_param() {
 	return $_ok
 }
 
-# terse v3: field 8 = read IOPS, field 7 = read bandwidth KiB/s
-chk_perf() {
-	need_disk || return 1
-	timeout $FIO_TIMEOUT fio --name=perf4k --filename="/dev/$DEV" \
-		--direct=1 --ioengine=libaio --rw=randread --bs=4k --iodepth=32 \
-		--time_based --runtime=15 --ramp_time=2 --size=$TGT_LUN0_BYTES \
-		--output-format=terse --terse-version=3 >/tmp/perf4k.out 2>&1 ||
-		fail "fio 4k randread failed: $(head -n 3 /tmp/perf4k.out)" || return 1
-	_iops=$(cut -d';' -f8 /tmp/perf4k.out | head -n 1)
-	timeout $FIO_TIMEOUT fio --name=perf1m --filename="/dev/$DEV" \
-		--direct=1 --ioengine=libaio --rw=read --bs=1m --iodepth=4 \
-		--time_based --runtime=10 --ramp_time=1 --size=$TGT_LUN0_BYTES \
-		--output-format=terse --terse-version=3 >/tmp/perf1m.out 2>&1 ||
-		fail "fio 1m read failed: $(head -n 3 /tmp/perf1m.out)" || return 1
-	_kib=$(cut -d';' -f7 /tmp/perf1m.out | head -n 1)
-	report "INFO ${PFX%/}_fio_4k_randread_qd32_iops=$_iops"
-	report "INFO ${PFX%/}_fio_1m_read_qd4_MiBps=$((_kib / 1024))"
-	[ "${_iops:-0}" -gt 0 ] 2>/dev/null || fail "no IOPS parsed" || return 1
-}
-
 chk_logout() {
 	srp_logout || return 1
 	[ -z "$DEV" ] || ! [ -b "/dev/$DEV" ] || wait_for 10 sh -c "! test -b /dev/$DEV" ||
@@ -786,7 +767,6 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 			report "SKIP $T/livelun-srptadm: $T is not administered through srptadm"
 		fi
 	fi
-	want perf && run_check perf chk_perf
 	target_extra_checks
 	# Last before logout: it writes the whole LUN and may leave it reserved.
 	want_named conformance && run_check libiscsi chk_libiscsi
@@ -798,69 +778,10 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 	command -v target_final_checks >/dev/null 2>&1 && target_final_checks
 	report "INFO ${T}_suite_seconds=$(elapsed "$t_target")"
 done
-# ----------------------------------------------------------- compare ----
-# Both targets up at once, one login each, 4K random reads alternating
-# between the two disks, so that host load (which moves TCG speed a lot)
-# affects both alike.  Runs when VMRIG_TARGETS names lio and srptd.
-
-# fio_iops DEV SECONDS: 4K random read IOPS at depth 32
-fio_iops() {
-	timeout $FIO_TIMEOUT fio --name=cmp --filename="/dev/$1" --direct=1 \
-		--ioengine=libaio --rw=randread --bs=4k --iodepth=32 --time_based \
-		--runtime="$2" --ramp_time=1 --size=64M --output-format=terse \
-		--terse-version=3 2>/dev/null | cut -d';' -f8 | head -n 1
-}
-
-chk_compare() {
-	. /vm/target-lio.sh
-	target_start || fail "lio start: $WHY" || return 1
-	chk_login || fail "lio login: $WHY" || return 1
-	_lio_dev=$DEV
-	. /vm/target-srptd.sh
-	target_start || fail "srptd start: $WHY" || return 1
-	chk_login || fail "srptd login: $WHY" || return 1
-	_srptd_dev=$DEV
-	_sum_l=0
-	_sum_s=0
-	for _r in 1 2 3; do
-		# alternate which target goes first
-		if [ $((_r % 2)) = 1 ]; then
-			_l=$(fio_iops "$_lio_dev" 10)
-			_s=$(fio_iops "$_srptd_dev" 10)
-		else
-			_s=$(fio_iops "$_srptd_dev" 10)
-			_l=$(fio_iops "$_lio_dev" 10)
-		fi
-		[ -n "$_l" ] && [ -n "$_s" ] || fail "fio failed in round $_r" || return 1
-		report "INFO compare_round${_r}_4k_randread_qd32_iops lio=$_l srptd=$_s"
-		_sum_l=$((_sum_l + _l))
-		_sum_s=$((_sum_s + _s))
-	done
-	report "INFO compare_4k_randread_qd32_iops lio=$((_sum_l / 3)) srptd=$((_sum_s / 3)) srptd/lio=$(awk -v a=$_sum_s -v b=$_sum_l 'BEGIN { printf "%.2f", b ? a / b : 0 }')"
-}
-
-compare_cleanup() {
-	srp_logout
-	DEV=
-	. /vm/target-srptd.sh
-	target_stop
-	. /vm/target-lio.sh
-	target_stop
-}
-
-has_target() {
-	case ,$VMRIG_TARGETS, in
-	*,"$1",*) return 0 ;;
-	esac
-	return 1
-}
-
-if has_target lio && has_target srptd && { want compare || want perf; }; then
-	PFX=
-	BROKEN=
-	run_check compare/lio-vs-srptd chk_compare
-	compare_cleanup
-fi
+# ----------------------------------------------------------- perf ----
+# After every target's own checks (each is stopped by now): perf.sh
+# starts the targets of VMRIG_TARGETS again on one shared file.
+want_named perf && perf_checks
 
 mp_summary
 conformance_summary

@@ -22,6 +22,8 @@ SRPTD_CONF=$SRPTD_DIR/test.conf
 SRPTD_LOG=$SRPTD_DIR/srptd.log
 SRPTD_SOCK=/run/srptd/srptd.sock
 SRPTD_START_TIMEOUT=15
+# --log-level of srptd_launch (perf.sh measures at info)
+SRPTD_LOG_LEVEL=${SRPTD_LOG_LEVEL:-debug}
 TGT_PORT=5000
 TGT_ID_EXT=5352505444564d31
 # vmrig-deny, the target that denies the VM's initiator (admin group)
@@ -82,7 +84,7 @@ srptd_syscalls() {
 # srptd_launch: start srptd in the background (log appended), wait for its
 # RDMA/CM listener.  Used by target_start and target_restart.
 srptd_launch() {
-	(srptd_exec --foreground -c $SRPTD_CONF --log-level debug) >>$SRPTD_LOG 2>&1 &
+	(srptd_exec --foreground -c $SRPTD_CONF --log-level $SRPTD_LOG_LEVEL) >>$SRPTD_LOG 2>&1 &
 	SRPTD_PID=$!
 	SRPTD_CHILD=$SRPTD_PID
 	if [ "${VMRIG_SRPTD_STRACE:-0}" = 1 ]; then

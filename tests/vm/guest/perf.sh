@@ -1,0 +1,383 @@
+# The "perf" check group (sourced by suite.sh, dash): the kernel's LIO
+# ib_srpt and srptd side by side on the same file and the same fio jobs,
+# in one boot, one target serving at a time (issue 14 item 1;
+# README.md "The perf group", doc/performance.md).
+#
+# Both targets are started once, on the same 256 MiB file on tmpfs (each
+# target's own backing path is a symbolic link to it).  For each of
+# PERF_ROUNDS rounds and each job, the initiator logs in to LIO, runs the
+# job, logs out, then does the same with srptd: only the target with a
+# session serves; the other one is idle.  Alternating job by job spreads
+# the drift of the host's load (TCG speed follows it) over both targets.
+#
+# Per run the guest's counters are read before and after fio:
+#   /proc/stat "cpu"   user+nice+system+irq+softirq of all CPUs (the
+#                      kernel target's work is system/softirq time, the
+#                      userspace target's user+system: counted alike)
+#   rxe hw_counters    sent_pkts / rcvd_pkts of every rxe device (the
+#                      initiator and the target share rxe0: both sides)
+#   srptd              its workers' fabric counters (srptadm --json stats:
+#                      send posts, send WRs, receive posts, completion
+#                      events, polls, completions, CQ arms; doc/statistics.md)
+# After the rounds, a shorter pass per job runs with strace -c -f attached
+# to srptd: the rate drops under ptrace, the system calls per I/O stay
+# right.
+#
+# Figures only: a check fails only when a target cannot be set up or fio
+# cannot run.  Output: INFO perf_run (every run), INFO perf_strace, INFO
+# perf_job (per job: medians, ranges, ratio, per-I/O figures over all
+# rounds) and a readable table (INFO perf | ...).
+#
+# Knobs (kernel command line via run.sh): VMRIG_PERF_ROUNDS (--perf-rounds,
+# default 3), VMRIG_PERF_SECONDS (--perf-seconds, default 20),
+# VMRIG_PERF_JOBS (--perf-jobs, comma list of job names, default all),
+# VMRIG_PERF_STRACE_SECONDS (--perf-strace-seconds, default 10; 0: no
+# strace pass).
+
+PERF_ROUNDS=${VMRIG_PERF_ROUNDS:-3}
+PERF_SECONDS=${VMRIG_PERF_SECONDS:-20}
+PERF_STRACE_SECONDS=${VMRIG_PERF_STRACE_SECONDS:-10}
+PERF_DIR=/tmp/perf
+PERF_FILE=$PERF_DIR/disk.img
+PERF_FIG=$PERF_DIR/runs.txt
+PERF_STRACE_FIG=$PERF_DIR/strace.txt
+# name:rw:bs:iodepth
+PERF_ALL_JOBS="4k-randread-qd32:randread:4k:32 4k-randwrite-qd32:randwrite:4k:32 128k-read-qd32:read:128k:32 1m-write-qd8:write:1m:8"
+# srptd's fabric counters, in the order of the perf_run fields
+PERF_FAB_KEYS="send_posts send_wrs recv_posts recv_wrs events polls completions arms"
+
+perf_jobs() {
+	for _pfj in $PERF_ALL_JOBS; do
+		case ,${VMRIG_PERF_JOBS:-all}, in
+		*,all,* | *,"${_pfj%%:*}",*) echo "$_pfj" ;;
+		esac
+	done
+}
+
+perf_targets() {
+	for _pft in lio srptd; do
+		case ,$VMRIG_TARGETS, in *,$_pft,*) echo $_pft ;; esac
+	done
+}
+
+# perf_cpu: busy jiffies of all CPUs (user nice system irq softirq).
+perf_cpu() {
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat
+}
+
+# perf_rxe NAME: the sum of rxe hw counter NAME over every rxe device.
+perf_rxe() {
+	cat /sys/class/infiniband/rxe*/ports/1/hw_counters/"$1" 2>/dev/null |
+		awk '{ s += $1 } END { print s + 0 }'
+}
+
+# perf_fab: srptd's fabric counters summed over its workers, in the order
+# of PERF_FAB_KEYS, or "-" each when srptadm is not in the guest or the
+# daemon does not report them.
+perf_fab() {
+	_pfjs=
+	command -v srptadm >/dev/null 2>&1 &&
+		_pfjs=$(timeout 10 srptadm --json stats 2>/dev/null | tr -d ' \n')
+	for _pfk in $PERF_FAB_KEYS; do
+		case $_pfjs in
+		*"\"$_pfk\":"*)
+			echo "$_pfjs" | grep -o "\"$_pfk\":[0-9]*" |
+				awk -F: '{ s += $2 } END { printf "%s ", s + 0 }'
+			;;
+		*) printf -- '- ' ;;
+		esac
+	done
+	echo
+}
+
+# perf_snap: one line of counters: cpu tx rx scsi_cmds fab...
+perf_snap() {
+	echo "$(perf_cpu) $(perf_rxe sent_pkts) $(perf_rxe rcvd_pkts)" \
+		"$(awk '{ print $1 + $5 }' /sys/block/$DEV/stat)" \
+		"$([ "$1" = srptd ] && perf_fab)"
+}
+
+perf_setup() {
+	mkdir -p $PERF_DIR || fail "mkdir $PERF_DIR" || return 1
+	: >$PERF_FIG
+	: >$PERF_STRACE_FIG
+	# Written once, so that reads are of data on both targets (a hole
+	# on tmpfs reads as the zero page, cheaper than a real page).
+	dd if=/dev/zero of=$PERF_FILE bs=1M count=256 2>/dev/null ||
+		fail "cannot write $PERF_FILE" || return 1
+	report "INFO perf_config rounds=$PERF_ROUNDS seconds=$PERF_SECONDS strace_seconds=$PERF_STRACE_SECONDS jobs=$(perf_jobs | cut -d: -f1 | tr '\n' ',') targets=$(perf_targets | tr '\n' ',') cpus=$(grep -c ^processor /proc/cpuinfo)"
+	report "INFO perf_rxe_counters=$(ls /sys/class/infiniband/rxe0/ports/1/hw_counters/ 2>/dev/null | tr '\n' ',')"
+	for _pft in $(perf_targets); do
+		perf_start_$_pft || return 1
+	done
+	return 0
+}
+
+perf_start_lio() {
+	. /vm/target-lio.sh
+	mkdir -p $LIO_DIR && ln -sf $PERF_FILE $LIO_DIR/vmdisk0 ||
+		fail "cannot link $LIO_DIR/vmdisk0" || return 1
+	target_start || fail "lio: $WHY" || return 1
+	PERF_LOGIN_lio="$TGT_ID_EXT $TGT_IOC_GUID $TGT_PORT"
+}
+
+perf_start_srptd() {
+	. /vm/target-srptd.sh
+	# Production logging: the suite's debug level is not what is measured.
+	SRPTD_LOG_LEVEL=info
+	mkdir -p $SRPTD_DIR && ln -sf $PERF_FILE $SRPTD_DIR/disk0.img ||
+		fail "cannot link $SRPTD_DIR/disk0.img" || return 1
+	target_start || fail "srptd: $WHY" || return 1
+	PERF_LOGIN_srptd="$TGT_ID_EXT $TGT_IOC_GUID $TGT_PORT"
+	command -v srptadm >/dev/null 2>&1 ||
+		report "INFO perf_note srptadm is not in the guest: no srptd fabric counters (bench/vm-perf.sh copies it)"
+}
+
+# perf_login T: log in to target T (started by perf_setup); sets DEV.
+perf_login() {
+	eval "set -- \$PERF_LOGIN_$1"
+	TGT_ID_EXT=$1
+	TGT_IOC_GUID=$2
+	TGT_PORT=$3
+	DEV=
+	chk_login
+}
+
+# perf_fio NAME RW BS DEPTH SECONDS: the job on /dev/$DEV, terse output in
+# $PERF_DIR/NAME.out.  Prints "iops kib_per_s ios".
+perf_fio() {
+	timeout $(($5 + 120)) fio --name="$1" --filename="/dev/$DEV" \
+		--allow_file_create=0 --direct=1 --ioengine=libaio --rw="$2" \
+		--bs="$3" --iodepth="$4" --time_based --runtime="$5" \
+		--size=$((256 * 1024 * 1024)) --output-format=terse \
+		--terse-version=3 >"$PERF_DIR/$1.out" 2>&1 ||
+		{ cat "$PERF_DIR/$1.out"; return 1; }
+	# terse v3: read kb/bw/iops fields 6-8, write 47-49
+	awk -F';' -v bs="$3" 'NR == 1 {
+		b = bs; m = 1
+		if (b ~ /k$/) { m = 1024 } else if (b ~ /m$/) { m = 1048576 }
+		sub(/[km]$/, "", b)
+		printf "%d %d %d\n", $8 + $49, $7 + $48, ($6 + $47) * 1024 / (b * m)
+	}' "$PERF_DIR/$1.out"
+}
+
+# perf_run T JOB ROUND: log in to T, run JOB with the counters read around
+# it, log out; one line in $PERF_FIG and an INFO perf_run line.
+perf_run() {
+	_pft=$1
+	_pfname=${2%%:*}
+	_pfspec=${2#*:}
+	_pfrw=${_pfspec%%:*}
+	_pfspec=${_pfspec#*:}
+	_pfbs=${_pfspec%%:*}
+	_pfqd=${_pfspec#*:}
+	perf_login "$_pft" || return 1
+	_pfa=$(perf_snap "$_pft")
+	_pff=$(perf_fio "$_pft-$_pfname" "$_pfrw" "$_pfbs" "$_pfqd" "$PERF_SECONDS")
+	_pffrc=$?
+	_pfb=$(perf_snap "$_pft")
+	srp_logout || fail "logout: $WHY" || return 1
+	DEV=
+	[ $_pffrc = 0 ] && [ -n "$_pff" ] || fail "fio $_pfname on $_pft failed" || return 1
+	# deltas: cpu tx rx cmds fab...
+	_pfd=$(echo "$_pfa | $_pfb" | awk '{
+		n = 0; for (i = 1; $i != "|"; i++) n++
+		for (i = 1; i <= n; i++) {
+			a = $i; b = $(i + n + 1)
+			printf "%s ", (a == "-" || b == "-") ? "-" : b - a
+		}
+	}')
+	echo "$_pfname $_pft $3 $_pff $_pfd" >>$PERF_FIG
+	report "INFO perf_run round=$3 job=$_pfname target=$_pft $(echo "$_pff $_pfd" | awk -v keys="iops kibps ios cpu_jiffies rxe_sent_pkts rxe_rcvd_pkts scsi_cmds $PERF_FAB_KEYS" '{
+		n = split(keys, k, " ")
+		for (i = 1; i <= n && i <= NF; i++) printf "%s=%s ", k[i], $i
+	}')"
+}
+
+# perf_strace_attach NAME: strace -c -f on every thread of srptd, in the
+# background (PERF_SP), output in $PERF_DIR/strace-NAME.txt; its start in
+# PERF_ST0 (seconds of uptime).
+perf_strace_attach() {
+	_pfst=$(command -v strace || echo /usr/local/bin/strace)
+	[ -x "$_pfst" ] || fail "no strace in the guest" || return 1
+	PERF_ST0=$(now)
+	"$_pfst" -c -f -p "$SRPTD_PID" -o "$PERF_DIR/strace-$1.txt" &
+	PERF_SP=$!
+	sleep 2 # attached to every thread before the I/O starts
+}
+
+# perf_strace_detach NAME: stop strace; prints the seconds it was attached.
+perf_strace_detach() {
+	kill -INT $PERF_SP
+	wait $PERF_SP
+	elapsed "$PERF_ST0"
+	cat "$PERF_DIR/strace-$1.txt" >&2
+}
+
+# The system calls srptd makes with no session (its device scan every
+# 2 s, timers): subtracted, by rate, from the passes under I/O, which
+# run slowly enough under ptrace for them to matter.
+perf_strace_idle() {
+	. /vm/target-srptd.sh
+	perf_strace_attach idle || return 1
+	sleep "$PERF_STRACE_SECONDS"
+	PERF_IDLE_S=$(perf_strace_detach idle)
+	report "INFO perf_strace_idle seconds=$PERF_IDLE_S calls=$(awk '$1 ~ /^[0-9.]+$/ && $NF != "total" && NF >= 5 { t += $4 } END { print t + 0 }' $PERF_DIR/strace-idle.txt)"
+}
+
+# perf_strace JOB: srptd serving JOB for PERF_STRACE_SECONDS under strace:
+# system calls per I/O, by name, the idle rate subtracted.
+perf_strace() {
+	_pfname=${1%%:*}
+	_pfspec=${1#*:}
+	_pfrw=${_pfspec%%:*}
+	_pfspec=${_pfspec#*:}
+	_pfbs=${_pfspec%%:*}
+	_pfqd=${_pfspec#*:}
+	. /vm/target-srptd.sh
+	perf_login srptd || return 1
+	perf_strace_attach "$_pfname" || return 1
+	_pff=$(perf_fio "strace-$_pfname" "$_pfrw" "$_pfbs" "$_pfqd" "$PERF_STRACE_SECONDS")
+	_pffrc=$?
+	_pfwin=$(perf_strace_detach "$_pfname")
+	srp_logout || fail "logout: $WHY" || return 1
+	DEV=
+	[ $_pffrc = 0 ] && [ -n "$_pff" ] || fail "fio $_pfname under strace failed" || return 1
+	set -- $_pff
+	_pfios=$3
+	[ "$_pfios" -gt 0 ] || fail "no I/O under strace" || return 1
+	# strace -c rows: % time, seconds, usecs/call, calls, [errors,] name
+	_pfsum=$(awk -v ios="$_pfios" -v win="$_pfwin" -v iwin="${PERF_IDLE_S:-0}" \
+		-v idle="$PERF_DIR/strace-idle.txt" '
+	$1 !~ /^[0-9.]+$/ || $NF == "total" || NF < 5 { next }
+	FILENAME == idle { ic[$NF] = $4; next }
+	{ c[$NF] = $4 }
+	END {
+		for (s in c) {
+			v = c[s] - (iwin > 0 ? ic[s] * win / iwin : 0)
+			c[s] = v > 0 ? v : 0
+			t += c[s]
+		}
+		printf "syscalls_per_io=%.2f", t / ios
+		for (s in c) if (c[s] > 0) printf " %s %.2f", s, c[s] / ios
+	}' $([ -s $PERF_DIR/strace-idle.txt ] && echo $PERF_DIR/strace-idle.txt) \
+		"$PERF_DIR/strace-$_pfname.txt")
+	_pftop=$(echo "$_pfsum" | cut -d' ' -f2- | awk '{
+		for (i = 1; i < NF; i += 2) print $(i + 1), $i
+	}' | sort -rn | head -n 8 | awk '{ printf "%s%s:%s", (NR > 1 ? "," : ""), $2, $1 }')
+	echo "$_pfname ${_pfsum%% *} $_pftop" >>$PERF_STRACE_FIG
+	report "INFO perf_strace job=$_pfname ios=$_pfios iops_under_strace=$1 seconds=$_pfwin ${_pfsum%% *} per_io=$_pftop (a separate pass under strace -c -f: the rate drops, the calls per I/O stay right; the idle rate is subtracted)"
+}
+
+# perf_stat JOB T FIELD: "median min max" of FIELD (1 = iops, 2 = KiB/s)
+# over the rounds of JOB on T.
+perf_stat() {
+	awk -v j="$1" -v t="$2" -v f="$3" '$1 == j && $2 == t { print $(3 + f) }' \
+		$PERF_FIG | sort -n | awk '{ v[NR] = $1 } END {
+		if (!NR) { print "- - -"; exit }
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%d %d %d\n", m, v[1], v[NR]
+	}'
+}
+
+# perf_per_io JOB T: per-I/O figures over every round of JOB on T (sums
+# of the deltas over the sum of I/Os): cpu_us tx rx cmds fab...
+perf_per_io() {
+	awk -v j="$1" -v t="$2" '$1 == j && $2 == t {
+		ios += $6
+		for (i = 7; i <= NF; i++) {
+			if ($i == "-") na[i] = 1; else s[i] += $i
+			if (i > n) n = i
+		}
+	} END {
+		if (!ios) { print "-"; exit }
+		for (i = 7; i <= n; i++) {
+			if (na[i]) { printf "- "; continue }
+			v = s[i] / ios
+			if (i == 7) v = v * 10000 # jiffies (USER_HZ 100) -> us
+			printf "%.2f ", v
+		}
+		print ""
+	}' $PERF_FIG
+}
+
+perf_summary() {
+	[ -s $PERF_FIG ] || return 0
+	_pftg=$(perf_targets)
+	report "INFO perf | job               | target | IOPS med (min-max)     | MiB/s med (min-max) | srptd/lio | CPU us/io | pkts tx/io rx/io | cmds/io"
+	report "INFO perf |   srptd per I/O: send posts, send WRs, recv posts, CQ events, polls, completions, CQ arms; system calls (strace pass)"
+	for _pfj in $(perf_jobs); do
+		_pfn=${_pfj%%:*}
+		_pfli=$(perf_stat "$_pfn" lio 1 | cut -d' ' -f1)
+		_pfsi=$(perf_stat "$_pfn" srptd 1 | cut -d' ' -f1)
+		_pflb=$(perf_stat "$_pfn" lio 2 | cut -d' ' -f1)
+		_pfsb=$(perf_stat "$_pfn" srptd 2 | cut -d' ' -f1)
+		_pfratio=$(awk -v a="$_pfsi" -v b="$_pfli" -v c="$_pfsb" -v d="$_pflb" 'BEGIN {
+			if (a == "-" || b == "-" || !b) print "-"
+			else printf "%.2f", (d > 0 && c != "-") ? c / d : a / b
+		}')
+		_pfline="INFO perf_job job=$_pfn"
+		for _pft in $_pftg; do
+			set -- $(perf_stat "$_pfn" $_pft 1) $(perf_stat "$_pfn" $_pft 2)
+			_pfiops="$1 ($2-$3)"
+			_pfmib=$(awk -v m="$4" -v a="$5" -v b="$6" 'BEGIN { printf "%.1f (%.1f-%.1f)", m / 1024, a / 1024, b / 1024 }')
+			_pfline="$_pfline ${_pft}_iops_median=$1 ${_pft}_iops_min=$2 ${_pft}_iops_max=$3 ${_pft}_kibps_median=$4 ${_pft}_kibps_min=$5 ${_pft}_kibps_max=$6"
+			set -- $(perf_per_io "$_pfn" $_pft)
+			_pfline="$_pfline ${_pft}_cpu_us_per_io=$1 ${_pft}_sent_pkts_per_io=$2 ${_pft}_rcvd_pkts_per_io=$3 ${_pft}_cmds_per_io=$4"
+			_pfrow=$(printf '%-17s | %-6s | %-22s | %-19s | %-9s | %-9s | %6s %6s     | %s' \
+				"$_pfn" "$_pft" "$_pfiops" "$_pfmib" "$([ $_pft = srptd ] && echo "$_pfratio")" "$1" "$2" "$3" "$4")
+			report "INFO perf | $_pfrow"
+			if [ $_pft = srptd ]; then
+				shift 4
+				_pfk=1
+				for _pfv in "$@"; do
+					_pfkey=$(echo $PERF_FAB_KEYS | cut -d' ' -f$_pfk)
+					_pfline="$_pfline srptd_${_pfkey}_per_io=$_pfv"
+					_pfk=$((_pfk + 1))
+				done
+				_pfsc=$(awk -v j="$_pfn" '$1 == j { print $2, $3 }' $PERF_STRACE_FIG)
+				[ -n "$_pfsc" ] && _pfline="$_pfline srptd_${_pfsc%% *} srptd_syscalls_top=${_pfsc#* }"
+				report "INFO perf |   srptd per I/O: $* ; ${_pfsc:-no strace pass}"
+			fi
+		done
+		[ "$_pfratio" = - ] || _pfline="$_pfline srptd_over_lio=$_pfratio"
+		report "$_pfline"
+	done
+	report "INFO perf | srptd/lio: ratio of the medians of MiB/s (= of IOPS: same job). Guest time-shared with the host's load: compare within one run."
+}
+
+perf_teardown() {
+	DEV=
+	srp_logged_in && srp_logout
+	for _pft in $(perf_targets); do
+		. /vm/target-$_pft.sh
+		target_stop
+	done
+	rm -rf $PERF_DIR
+}
+
+perf_checks() {
+	PFX=perf/
+	BROKEN=
+	run_check setup perf_setup
+	if [ "$CHECK_OK" = 1 ]; then
+		_pfr=1
+		while [ $_pfr -le "$PERF_ROUNDS" ]; do
+			for _pfj in $(perf_jobs); do
+				for _pft in $(perf_targets); do
+					run_check "r$_pfr-${_pfj%%:*}-$_pft" perf_run $_pft "$_pfj" $_pfr
+				done
+			done
+			_pfr=$((_pfr + 1))
+		done
+		if [ "$PERF_STRACE_SECONDS" -gt 0 ] && perf_targets | grep -qx srptd; then
+			run_check strace-idle perf_strace_idle
+			for _pfj in $(perf_jobs); do
+				run_check "strace-${_pfj%%:*}" perf_strace "$_pfj"
+			done
+		fi
+	fi
+	perf_summary
+	perf_teardown
+	PFX=
+}
