@@ -5,9 +5,10 @@
 # the VM rig's perf group (tests/vm/README.md "The perf group") in one
 # boot, both targets on the same file, one serving at a time, fio jobs
 # alternating between them for several rounds.  Adds what the guest cannot
-# know: srptadm (for srptd's fabric counters) copied into the guest, the
-# host's load average before and after (TCG speed follows it), and takes
-# the VM lock the rig's users share.  Figures only; nothing is asserted.
+# know, the host's load average before and after (TCG speed follows it),
+# and takes the VM lock the rig's users share.  run.sh puts srptadm (read
+# for srptd's fabric counters) in the guest from beside the srptd binary.
+# Figures only; nothing is asserted.
 #
 # Usage: bench/vm-perf.sh [BUILD_DIR] [run.sh options...]
 #   BUILD_DIR  build tree with src/srptd and src/tools/srptadm
@@ -29,8 +30,7 @@ done
 echo "vm-perf: host $(nproc) CPUs, $(uptime | sed 's/.*load/load/'), $(date -u +%FT%TZ)"
 set +e
 flock /tmp/srptd-vm.lock tests/vm/run.sh --target lio,srptd \
-	--srptd "$BUILD_DIR/src/srptd" --copy "$BUILD_DIR/src/tools/srptadm" \
-	--checks perf "$@"
+	--srptd "$BUILD_DIR/src/srptd" --checks perf "$@"
 rc=$?
 set -e
 echo "vm-perf: host after: $(uptime | sed 's/.*load/load/'), $(date -u +%FT%TZ)"

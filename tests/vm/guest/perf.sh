@@ -130,7 +130,7 @@ perf_start_srptd() {
 	target_start || fail "srptd: $WHY" || return 1
 	PERF_LOGIN_srptd="$TGT_ID_EXT $TGT_IOC_GUID $TGT_PORT"
 	command -v srptadm >/dev/null 2>&1 ||
-		report "INFO perf_note srptadm is not in the guest: no srptd fabric counters (bench/vm-perf.sh copies it)"
+		report "INFO perf_note srptadm is not in the guest: no srptd fabric counters (run.sh copies tools/srptadm from beside the srptd binary, or --srptadm)"
 }
 
 # perf_login T: log in to target T (started by perf_setup); sets DEV.
@@ -305,7 +305,7 @@ perf_summary() {
 	[ -s $PERF_FIG ] || return 0
 	_pftg=$(perf_targets)
 	report "INFO perf | job               | target | IOPS med (min-max)     | MiB/s med (min-max) | srptd/lio | CPU us/io | pkts tx/io rx/io | cmds/io"
-	report "INFO perf |   srptd per I/O: send posts, send WRs, recv posts, CQ events, polls, completions, CQ arms; system calls (strace pass)"
+	report "INFO perf |   srptd per I/O: send posts, send WRs, recv posts, recv WRs, CQ events, polls, completions, CQ arms; system calls (strace pass)"
 	for _pfj in $(perf_jobs); do
 		_pfn=${_pfj%%:*}
 		_pfli=$(perf_stat "$_pfn" lio 1 | cut -d' ' -f1)
