@@ -105,6 +105,9 @@ static void fz_run(struct scsi_worker *w, struct scsi_itn *itn, uint64_t lun,
 	for (int i = 0; !c.done && i < MAX_POLLS; i++)
 		scsi_worker_poll(w);
 	CHECK(c.done); /* a task that never completes hangs its channel */
+	/* As a transport does once the response is sent (srp_req.c): the
+	 * command's pin on its view entry goes, or the view leaks. */
+	scsi_task_release(t);
 	CHECK(t->sense_len <= SCSI_SENSE_BUFFERSIZE);
 	CHECK(t->data_in_len <= len);
 	CHECK(t->status != SAM_STAT_CHECK_CONDITION || t->sense_len >= 8);
