@@ -1,7 +1,9 @@
 #!/bin/sh
 # Install everything srptd needs to build, test and run its VM suite on
 # Debian 12.  Idempotent; needs root.  Usage: scripts/install-deps.sh [--vm]
-#   (no flag)  build + unit tests + fuzzers + benchmarks + Debian packages
+#   (no flag)  build + unit tests (with the Ceph mon and OSD that
+#              tests/lib/ceph-cluster.sh starts for the rbd engine's tests)
+#              + fuzzers + benchmarks + Debian packages
 #              (debian/control's Build-Depends, lintian, and mmdebstrap for
 #              the chroot tests/install/test_packages_install.sh installs
 #              them into)
@@ -19,7 +21,8 @@ clang clang-format libclang-rt-14-dev
 libibverbs-dev librdmacm-dev libibumad-dev ibverbs-providers rdma-core
 liburing-dev libaio-dev libconfig-dev libcmocka-dev libsystemd-dev
 libjson-c-dev libmicrohttpd-dev curl valgrind fio gcovr python3 systemd
-dpkg-dev debhelper dh-dkms lintian mmdebstrap"
+dpkg-dev debhelper dh-dkms lintian mmdebstrap
+ceph-mon ceph-osd ceph-common librbd-dev"
 
 VM_PKGS="qemu-system-x86 busybox-static dash kmod iproute2 sg3-utils lsscsi
 xz-utils zstd cpio fio ibverbs-utils rdmacm-utils rdma-core srptools
