@@ -41,11 +41,14 @@ gen_conf() {
 		fail "cannot write $SRPTD_CONF"
 }
 
-# expect DEV: dm_query DEV 1 prints exactly the line for the target.
+# expect DEV: dm_query DEV 1 prints exactly the lines for the targets of
+# the VM config, in its order (vmrig, then vmrig-deny: srptd-test.conf.in).
 expect() {
 	_guid=$(nocolon "$(cat /sys/class/infiniband/$1/node_guid)")
 	_gid=$(nocolon "$(cat /sys/class/infiniband/$1/ports/1/gids/0)")
 	_want="id_ext=$TGT_ID_EXT,ioc_guid=$_guid,dgid=$_gid,pkey=ffff,service_id=$SID"
+	_want="$_want
+id_ext=$TGT_DENY_ID_EXT,ioc_guid=$_guid,dgid=$_gid,pkey=ffff,service_id=$SID"
 	_got=$($QUERY $1 1 2>/tmp/dm_query.err) ||
 		fail "dm_query $1 failed ($?): $_got $(tr '\n' ' ' </tmp/dm_query.err)" ||
 		return 1
