@@ -670,6 +670,32 @@ void bs_ctx_head_fini(struct bs_ctx_head *h)
 	bs_doneq_fini(&h->done);
 }
 
+int bs_ctx_alloc(size_t size, unsigned int depth,
+		 struct srptd_backend_ctx **out)
+{
+	struct srptd_backend_ctx *ctx;
+	int ret;
+
+	if (!depth)
+		return -EINVAL;
+	ctx = calloc(1, size);
+	if (!ctx)
+		return -ENOMEM;
+	ret = bs_ctx_head_init(bs_ctx_head(ctx), depth);
+	if (ret) {
+		free(ctx);
+		return ret;
+	}
+	*out = ctx;
+	return 0;
+}
+
+void bs_ctx_free(struct srptd_backend_ctx *ctx)
+{
+	bs_ctx_head_fini(bs_ctx_head(ctx));
+	free(ctx);
+}
+
 int bs_ctx_event_fd(struct srptd_backend_ctx *ctx)
 {
 	return bs_ctx_head(ctx)->efd;

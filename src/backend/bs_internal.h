@@ -141,6 +141,16 @@ static inline struct bs_ctx_head *bs_ctx_head(struct srptd_backend_ctx *ctx)
 int bs_ctx_head_init(struct bs_ctx_head *h, unsigned int depth);
 /* Close the eventfd and free the done queue; safe after a failed init. */
 void bs_ctx_head_fini(struct bs_ctx_head *h);
+/*
+ * The common part of ctx_create: allocate a zeroed context of size bytes
+ * (an engine's struct srptd_backend_ctx, head first) and initialise its
+ * head for depth.  0 or -errno (-EINVAL for depth 0); nothing is left
+ * allocated on failure.  bs_ctx_free() undoes it.
+ */
+int bs_ctx_alloc(size_t size, unsigned int depth,
+		 struct srptd_backend_ctx **out);
+/* bs_ctx_head_fini() and free the context of bs_ctx_alloc(). */
+void bs_ctx_free(struct srptd_backend_ctx *ctx);
 /* The ctx_event_fd op of every engine: the head's eventfd. */
 int bs_ctx_event_fd(struct srptd_backend_ctx *ctx);
 

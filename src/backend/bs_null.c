@@ -75,27 +75,7 @@ static int bs_null_resize(struct srptd_bdev *bdev, uint64_t new_size)
 static int bs_null_ctx_create(unsigned int depth,
 			      struct srptd_backend_ctx **out)
 {
-	struct srptd_backend_ctx *ctx;
-	int ret;
-
-	if (!depth)
-		return -EINVAL;
-	ctx = calloc(1, sizeof(*ctx));
-	if (!ctx)
-		return -ENOMEM;
-	ret = bs_ctx_head_init(&ctx->head, depth);
-	if (ret) {
-		free(ctx);
-		return ret;
-	}
-	*out = ctx;
-	return 0;
-}
-
-static void bs_null_ctx_destroy(struct srptd_backend_ctx *ctx)
-{
-	bs_ctx_head_fini(&ctx->head);
-	free(ctx);
+	return bs_ctx_alloc(sizeof(**out), depth, out);
 }
 
 static int bs_null_ctx_poll(struct srptd_backend_ctx *ctx, unsigned int max)
@@ -129,7 +109,7 @@ const struct srptd_backend_ops bs_null_ops = {
 	.open = bs_null_open,
 	.close = bs_null_close,
 	.ctx_create = bs_null_ctx_create,
-	.ctx_destroy = bs_null_ctx_destroy,
+	.ctx_destroy = bs_ctx_free,
 	.ctx_event_fd = bs_ctx_event_fd,
 	.ctx_poll = bs_null_ctx_poll,
 	.submit = bs_null_submit,

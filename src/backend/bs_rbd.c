@@ -312,28 +312,16 @@ static int bs_rbd_resize(struct srptd_bdev *bdev, uint64_t new_size)
 static void bs_rbd_ctx_destroy(struct srptd_backend_ctx *ctx)
 {
 	pthread_mutex_destroy(&ctx->lock);
-	bs_ctx_head_fini(&ctx->head);
-	free(ctx);
+	bs_ctx_free(ctx);
 }
 
 static int bs_rbd_ctx_create(unsigned int depth, struct srptd_backend_ctx **out)
 {
-	struct srptd_backend_ctx *ctx;
-	int ret;
+	int ret = bs_ctx_alloc(sizeof(**out), depth, out);
 
-	if (!depth)
-		return -EINVAL;
-	ctx = calloc(1, sizeof(*ctx));
-	if (!ctx)
-		return -ENOMEM;
-	ret = bs_ctx_head_init(&ctx->head, depth);
-	if (ret) {
-		free(ctx);
-		return ret;
-	}
-	pthread_mutex_init(&ctx->lock, NULL);
-	*out = ctx;
-	return 0;
+	if (!ret)
+		pthread_mutex_init(&(*out)->lock, NULL);
+	return ret;
 }
 
 /*
