@@ -14,19 +14,18 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include <rados/librados.h>
 #include <rbd/librbd.h>
 
 #include "util.h"
 #include "bs_test_util.h"
+#include "rados_fixture.h"
 #include "test_skip.h"
 
 #define IMG_SIZE (8u << 20)
 #define TIMEOUT_S 3 /* ceph_timeout of the test devices */
 
 /* The test's own librados handle on pool "rbd" (independent checks). */
-static rados_t g_cluster;
-static rados_ioctx_t g_ioctx;
+static struct rados_fx g_rados;
 static unsigned int g_seq;
 static bool g_cluster_gone; /* test_cluster_lost() stopped it */
 
@@ -42,24 +41,13 @@ struct fx {
 static int group_setup(void **state)
 {
 	(void)state;
-	if (!getenv("CEPH_CONF")) {
-		fprintf(stderr, "run under tests/lib/ceph-cluster.sh run\n");
-		return -1;
-	}
-	if (rados_create(&g_cluster, NULL) ||
-	    rados_conf_read_file(g_cluster, NULL) ||
-	    rados_conf_set(g_cluster, "rados_osd_op_timeout", "10") ||
-	    rados_connect(g_cluster) ||
-	    rados_ioctx_create(g_cluster, "rbd", &g_ioctx))
-		return -1;
-	return 0;
+	return rados_fx_connect(&g_rados, "rbd") ? -1 : 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	rados_ioctx_destroy(g_ioctx);
-	rados_shutdown(g_cluster);
+	rados_fx_disconnect(&g_rados);
 	return 0;
 }
 
@@ -74,7 +62,8 @@ static int fx_setup(void **state)
 	assert_int_equal(fx->ops->probe(), 0);
 	snprintf(fx->name, sizeof(fx->name), "t%u", g_seq++);
 	snprintf(fx->spec, sizeof(fx->spec), "rbd/%s", fx->name);
-	assert_int_equal(rbd_create(g_ioctx, fx->name, IMG_SIZE, &order), 0);
+	assert_int_equal(rbd_create(g_rados.ioctx, fx->name, IMG_SIZE, &order),
+			 0);
 	fx->c.epfd = -1;
 	*state = fx;
 	return 0;
@@ -89,7 +78,7 @@ static int fx_teardown(void **state)
 		fx->ops->close(&fx->bdev);
 	/* The cluster may be gone (last test): nothing to remove then. */
 	if (!g_cluster_gone)
-		assert_int_equal(rbd_remove(g_ioctx, fx->name), 0);
+		assert_int_equal(rbd_remove(g_rados.ioctx, fx->name), 0);
 	free(fx);
 	return 0;
 }
@@ -127,7 +116,7 @@ static void img_read(struct fx *fx, void *buf, size_t len, uint64_t off)
 {
 	rbd_image_t img;
 
-	assert_int_equal(rbd_open(g_ioctx, fx->name, &img, NULL), 0);
+	assert_int_equal(rbd_open(g_rados.ioctx, fx->name, &img, NULL), 0);
 	assert_int_equal(rbd_read(img, off, len, buf), (ssize_t)len);
 	rbd_close(img);
 }
@@ -136,7 +125,7 @@ static void img_write(struct fx *fx, const void *buf, size_t len, uint64_t off)
 {
 	rbd_image_t img;
 
-	assert_int_equal(rbd_open(g_ioctx, fx->name, &img, NULL), 0);
+	assert_int_equal(rbd_open(g_rados.ioctx, fx->name, &img, NULL), 0);
 	assert_int_equal(rbd_write(img, off, len, buf), (ssize_t)len);
 	assert_int_equal(rbd_flush(img), 0);
 	rbd_close(img);
@@ -455,7 +444,7 @@ static void test_resize(void **state)
 	uint64_t sz;
 
 	fx_open(fx, 512, false, true);
-	assert_int_equal(rbd_open(g_ioctx, fx->name, &img, NULL), 0);
+	assert_int_equal(rbd_open(g_rados.ioctx, fx->name, &img, NULL), 0);
 	assert_int_equal(rbd_resize(img, 2ull * IMG_SIZE), 0);
 	rbd_close(img);
 	assert_int_equal(fx->ops->resize(&fx->bdev, 0), 0);
@@ -467,7 +456,7 @@ static void test_resize(void **state)
 			 0);
 	assert_int_equal(fx->ops->resize(&fx->bdev, 3ull * IMG_SIZE), 0);
 	assert_int_equal(fx->bdev.size, 3ull * IMG_SIZE);
-	assert_int_equal(rbd_open(g_ioctx, fx->name, &img, NULL), 0);
+	assert_int_equal(rbd_open(g_rados.ioctx, fx->name, &img, NULL), 0);
 	assert_int_equal(rbd_get_size(img, &sz), 0);
 	rbd_close(img);
 	assert_int_equal(sz, 3ull * IMG_SIZE);

@@ -16,16 +16,15 @@
 #include <limits.h>
 #include <stdio.h>
 #include <time.h>
-#include <rados/librados.h>
 #include <rbd/librbd.h>
 
+#include "rados_fixture.h"
 #include "test_skip.h"
 #include "srp_env.h"
 
 #define TIMEOUT_S 3 /* the device's ceph_timeout */
 
-static rados_t g_cluster;
-static rados_ioctx_t g_ioctx;
+static struct rados_fx g_rados;
 static unsigned int g_seq;
 static bool g_cluster_gone;
 
@@ -38,24 +37,13 @@ struct rfx {
 static int group_setup(void **state)
 {
 	(void)state;
-	if (!getenv("CEPH_CONF")) {
-		fprintf(stderr, "run under tests/lib/ceph-cluster.sh run\n");
-		return -1;
-	}
-	if (rados_create(&g_cluster, NULL) ||
-	    rados_conf_read_file(g_cluster, NULL) ||
-	    rados_conf_set(g_cluster, "rados_osd_op_timeout", "10") ||
-	    rados_connect(g_cluster) ||
-	    rados_ioctx_create(g_cluster, "rbd", &g_ioctx))
-		return -1;
-	return 0;
+	return rados_fx_connect(&g_rados, "rbd") ? -1 : 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	rados_ioctx_destroy(g_ioctx);
-	rados_shutdown(g_cluster);
+	rados_fx_disconnect(&g_rados);
 	return 0;
 }
 
@@ -70,7 +58,8 @@ static int setup(void **state)
 	assert_non_null(fx);
 	snprintf(fx->name, sizeof(fx->name), "e2e%u", g_seq++);
 	snprintf(fx->spec, sizeof(fx->spec), "rbd/%s", fx->name);
-	assert_int_equal(rbd_create(g_ioctx, fx->name, DEV_SIZE, &order), 0);
+	assert_int_equal(rbd_create(g_rados.ioctx, fx->name, DEV_SIZE, &order),
+			 0);
 	srp_engine_params_default(&ep);
 	ep.chunk_size = 64 * 1024;
 	ep.chunks = 128;
@@ -96,7 +85,7 @@ static int teardown(void **state)
 	srptd_backend_close(&fx->env.bdev);
 	loop_destroy(fx->env.loop);
 	if (!g_cluster_gone)
-		assert_int_equal(rbd_remove(g_ioctx, fx->name), 0);
+		assert_int_equal(rbd_remove(g_rados.ioctx, fx->name), 0);
 	free(fx);
 	return 0;
 }
@@ -187,7 +176,7 @@ static void test_rbd_write_read(void **state)
 	one.cdb[0] = 0x35;
 	srp_env_run_cmd(env, ti, &one);
 	assert_int_equal(one.status, SAM_STAT_GOOD);
-	assert_int_equal(rbd_open(g_ioctx, fx->name, &img, NULL), 0);
+	assert_int_equal(rbd_open(g_rados.ioctx, fx->name, &img, NULL), 0);
 	assert_int_equal(rbd_read(img, 0, MIB, (char *)img_buf), MIB);
 	assert_memory_equal(img_buf, m, MIB);
 	assert_int_equal(rbd_read(img, 2048ull * 512, MIB, (char *)img_buf),
