@@ -71,7 +71,14 @@ static int device_open(struct device *d, uint32_t max_xfer,
 		.naa = d->cfg.naa[0] ? d->cfg.naa : NULL,
 		.max_xfer_bytes = max_xfer,
 	};
-	if (state_dir && *state_dir) {
+	/*
+	 * A device another host exports too: no engine shares reservation
+	 * state between hosts yet, so the LU refuses reservation commands
+	 * (doc/scsi-commands.md, "Persistent reservations").
+	 */
+	if (d->cfg.shared) {
+		lp.pr_mode = SCSI_PR_REFUSED;
+	} else if (state_dir && *state_dir) {
 		snprintf(d->state_dir, sizeof(d->state_dir), "%s", state_dir);
 		scsi_pr_file_store_init(&d->pr_store, d->state_dir);
 		lp.pr_store = &d->pr_store;
@@ -84,12 +91,13 @@ static int device_open(struct device *d, uint32_t max_xfer,
 	d->state = DEVICE_ONLINE;
 	d->open_error = 0;
 	dev_log(LOG_INFO, d->cfg.name,
-		"online: %s engine %s, %llu bytes, %u-byte blocks%s%s",
+		"online: %s engine %s, %llu bytes, %u-byte blocks%s%s%s",
 		device_store(&d->cfg) ? device_store(&d->cfg) :
 					"(no backing store)",
 		d->engine->name, (unsigned long long)d->bdev.size,
 		d->bdev.block_size, d->bdev.read_only ? ", read-only" : "",
-		d->bdev.write_cache ? ", write-back" : ", write-through");
+		d->bdev.write_cache ? ", write-back" : ", write-through",
+		d->cfg.shared ? ", shared (reservation commands refused)" : "");
 	return 0;
 err:
 	d->state = DEVICE_OFFLINE;

@@ -97,6 +97,8 @@ struct config_device {
 	char vendor[9]; /* default "SRPTD" */
 	char product[17]; /* default "VIRTUAL-DISK" */
 	char revision[5]; /* default "0001" */
+	/* Also exported by another host (doc/scsi-commands.md). */
+	bool shared;
 	/* rbd engine (doc/ceph.md): "pool/image" or "pool/namespace/image" */
 	char rbd_image[256];
 	char ceph_conf[256]; /* "" = librados' default search */

@@ -167,6 +167,10 @@ static const struct cfg_key cfg_device_keys[] = {
 	{ "revision", CFG_T_ASCII, DEV(revision),
 	  .size = BUF(struct config_device, revision), .def_s = "0001",
 	  .reload = CFG_RELOAD_REOPEN, .flags = CFG_K_SPACES },
+	/* Another host exports the same storage: see doc/scsi-commands.md
+	 * "Persistent reservations" for what that changes. */
+	{ "shared", CFG_T_BOOL, DEV(shared), .def = false,
+	  .reload = CFG_RELOAD_REOPEN },
 	/* The rbd engine's keys (doc/ceph.md); cfg_check_device() ties them
 	 * to engine = "rbd". */
 	{ "rbd_image", CFG_T_ASCII, DEV(rbd_image),

@@ -151,7 +151,10 @@ int scsi_lu_create(struct srptd_bdev *bdev, const struct scsi_lu_params *p,
 	lu->pr.holder = -1;
 	for (unsigned int i = 0; i < SCSI_NAA_LEN; i++)
 		sprintf(lu->pr_key + 2 * i, "%02x", lu->naa[i]);
-	lu->pr_store = p ? p->pr_store : NULL;
+	lu->pr_mode = p ? p->pr_mode : SCSI_PR_LOCAL;
+	atomic_init(&lu->pr_refusal_logged, false);
+	/* Nothing of a refused LU's reservations is kept (scsi.h). */
+	lu->pr_store = p && lu->pr_mode == SCSI_PR_LOCAL ? p->pr_store : NULL;
 	scsi_pr_load(lu);
 	*out = lu;
 	return 0;

@@ -18,14 +18,14 @@
 #define F_WR SCSI_OPF_WRITE
 
 /* PR IN / PR OUT service actions share parse, exec and CDB usage. */
-#define PR_IN_ROW                                             \
-	.parse = scsi_parse_alloc_16, .exec = spc_pr_in,      \
-	.prc = SCSI_PRC_ALLOWED, .cdb_len = 10, .len_off = 7, \
-	U(0x1f, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00)
-#define PR_OUT_ROW                                            \
-	.parse = scsi_parse_param_32, .exec = spc_pr_out,     \
-	.prc = SCSI_PRC_ALLOWED, .cdb_len = 10, .len_off = 5, \
-	U(0x1f, 0xff, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00)
+#define PR_IN_ROW                                                       \
+	.parse = scsi_parse_alloc_16, .exec = spc_pr_in,                \
+	.flags = SCSI_OPF_RESV, .prc = SCSI_PRC_ALLOWED, .cdb_len = 10, \
+	.len_off = 7, U(0x1f, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00)
+#define PR_OUT_ROW                                                      \
+	.parse = scsi_parse_param_32, .exec = spc_pr_out,               \
+	.flags = SCSI_OPF_RESV, .prc = SCSI_PRC_ALLOWED, .cdb_len = 10, \
+	.len_off = 5, U(0x1f, 0xff, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00)
 
 static const struct scsi_opdesc scsi_pr_in_sa[] = {
 	{ .name = "PERSISTENT RESERVE IN / READ KEYS",
@@ -173,13 +173,14 @@ const struct scsi_opdesc scsi_optable[256] = {
 	[SCSI_OP_RESERVE_6] = { .name = "RESERVE(6)",
 				.parse = scsi_parse_none,
 				.exec = spc_reserve,
+				.flags = SCSI_OPF_RESV,
 				.prc = SCSI_PRC_ALLOWED,
 				.cdb_len = 6,
 				U(0x00, 0x00, 0x00, 0x00, 0x00) },
 	[SCSI_OP_RELEASE_6] = { .name = "RELEASE(6)",
 				.parse = scsi_parse_none,
 				.exec = spc_release,
-				.flags = SCSI_OPF_RES2_ALLOWED,
+				.flags = SCSI_OPF_RES2_ALLOWED | SCSI_OPF_RESV,
 				.prc = SCSI_PRC_ALLOWED,
 				.cdb_len = 6,
 				U(0x00, 0x00, 0x00, 0x00, 0x00) },
@@ -275,6 +276,7 @@ const struct scsi_opdesc scsi_optable[256] = {
 	[SCSI_OP_RESERVE_10] = { .name = "RESERVE(10)",
 				 .parse = scsi_parse_none,
 				 .exec = spc_reserve,
+				 .flags = SCSI_OPF_RESV,
 				 .prc = SCSI_PRC_ALLOWED,
 				 .cdb_len = 10,
 				 U(0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -282,7 +284,7 @@ const struct scsi_opdesc scsi_optable[256] = {
 	[SCSI_OP_RELEASE_10] = { .name = "RELEASE(10)",
 				 .parse = scsi_parse_none,
 				 .exec = spc_release,
-				 .flags = SCSI_OPF_RES2_ALLOWED,
+				 .flags = SCSI_OPF_RES2_ALLOWED | SCSI_OPF_RESV,
 				 .prc = SCSI_PRC_ALLOWED,
 				 .cdb_len = 10,
 				 U(0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,

@@ -171,6 +171,42 @@ bool scsi_pr_conflict_lu(struct scsi_lu *lu, const struct scsi_itn *itn,
 	return conflict;
 }
 
+/*
+ * A shared LU without a shared store (SCSI_PR_REFUSED): this process
+ * would keep reservations that the other host's initiators never see, so
+ * a RESERVE through one host would not stop writes through the other and
+ * a PREEMPT would not remove the other host's holder.  Rather than such
+ * wrong answers, the commands are unsupported on this LU: ILLEGAL
+ * REQUEST, INVALID COMMAND OPERATION CODE (05/20/00, SPC-4's answer to
+ * an operation code a logical unit does not implement), checked at
+ * parse before any data-out moves, and REPORT
+ * SUPPORTED OPERATION CODES says "not supported" for them (SPC-4 6.35),
+ * so both ways an initiator can probe give the same answer.  Cluster
+ * software (sg_persist, fence_scsi, Windows cluster validation) reports
+ * 05/20/00 as "persistent reservations not supported" and stops, where
+ * INVALID FIELD IN CDB or a RESERVATION CONFLICT would read as a broken
+ * initiator or a fencing event.
+ */
+bool scsi_pr_op_hidden(const struct scsi_lu *lu, const struct scsi_opdesc *op)
+{
+	return lu->pr_mode == SCSI_PR_REFUSED && (op->flags & SCSI_OPF_RESV);
+}
+
+bool scsi_pr_refused(struct scsi_lu *lu, const struct scsi_opdesc *op)
+{
+	if (!scsi_pr_op_hidden(lu, op))
+		return false;
+	if (!atomic_exchange(&lu->pr_refusal_logged, true))
+		pr_log(LOG_WARNING, LOG_C_SCSI,
+		       "device %s: %s refused (INVALID COMMAND OPERATION "
+		       "CODE): the device is shared with another host and "
+		       "its engine keeps no reservation state both hosts "
+		       "see; every reservation command of this device is "
+		       "refused, logged only this once",
+		       lu->bdev->name ? lu->bdev->name : "?", op->name);
+	return true;
+}
+
 bool scsi_pr_conflict(struct scsi_task *t, struct scsi_cmd *c)
 {
 	return scsi_pr_conflict_lu(c->lu, t->itn, c->op->prc,

@@ -93,6 +93,22 @@ struct scsi_pr_store {
  */
 void scsi_pr_file_store_init(struct scsi_pr_store *s, const char *dir);
 
+/*
+ * Where an LU's reservation state lives (doc/scsi-commands.md,
+ * "Persistent reservations").
+ */
+enum scsi_pr_mode {
+	/* In the LU, for this process's nexuses (and the APTPL store). */
+	SCSI_PR_LOCAL,
+	/*
+	 * The LU is also exported by another host and no store shares the
+	 * state with it: RESERVE/RELEASE(6)/(10) and PERSISTENT RESERVE
+	 * IN/OUT are refused as unsupported (pr.c) rather than answered
+	 * from state the other host's initiators never see.
+	 */
+	SCSI_PR_REFUSED,
+};
+
 /* Identity and limits of an exported device, from the config. */
 struct scsi_lu_params {
 	const char *vendor; /* INQUIRY T10 vendor id, <= 8 chars */
@@ -107,6 +123,7 @@ struct scsi_lu_params {
 	uint16_t tpg_id; /* ALUA target port group id; 0 = 1 */
 	/* APTPL store (must outlive the LU); NULL: APTPL not supported. */
 	const struct scsi_pr_store *pr_store;
+	enum scsi_pr_mode pr_mode; /* 0: SCSI_PR_LOCAL */
 };
 
 int scsi_lu_create(struct srptd_bdev *bdev, const struct scsi_lu_params *p,

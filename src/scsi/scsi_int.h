@@ -91,6 +91,8 @@ enum scsi_sr {
 #define SCSI_OPF_RES2_ALLOWED (1u << 3) /* allowed under others' RESERVE(6) */
 #define SCSI_OPF_DATA_OUT_EMU (1u << 4) /* param list gathered to scratch */
 #define SCSI_OPF_CLEAR_RLDC (1u << 5) /* REPORT LUNS clears 3F/0E */
+/* Reads or changes reservation state: refused under SCSI_PR_REFUSED. */
+#define SCSI_OPF_RESV (1u << 6)
 
 /*
  * Conflict class against persistent reservations (SPC-4 5.9.1 table 64 and
@@ -266,6 +268,8 @@ struct scsi_lu {
 	/* APTPL store (pr_store.c); NULL: PTPL_C = 0, APTPL rejected. */
 	const struct scsi_pr_store *pr_store;
 	char pr_key[2 * SCSI_NAA_LEN + 1]; /* store key: NAA in hex */
+	enum scsi_pr_mode pr_mode; /* fixed at creation */
+	atomic_bool pr_refusal_logged; /* SCSI_PR_REFUSED: warned once */
 	/*
 	 * Until the first COMPARE AND WRITE on the LU, writes only count
 	 * themselves in fast_writes (no lock, no list); caw_seen (sticky)
@@ -427,6 +431,13 @@ bool scsi_pr_conflict(struct scsi_task *t, struct scsi_cmd *c);
 bool scsi_pr_conflict_lu(struct scsi_lu *lu, const struct scsi_itn *itn,
 			 uint8_t prc, bool res2_allowed);
 void scsi_res2_release_locked(struct scsi_lu *lu);
+/*
+ * Is op one this LU refuses (SCSI_PR_REFUSED and SCSI_OPF_RESV)?  The
+ * first refusal on the LU is logged.
+ */
+bool scsi_pr_refused(struct scsi_lu *lu, const struct scsi_opdesc *op);
+/* The same without logging (REPORT SUPPORTED OPERATION CODES). */
+bool scsi_pr_op_hidden(const struct scsi_lu *lu, const struct scsi_opdesc *op);
 /* Load the LU's saved APTPL state, if any (scsi_lu_create()). */
 void scsi_pr_load(struct scsi_lu *lu);
 enum scsi_sr spc_reserve(struct scsi_task *t, struct scsi_cmd *c);

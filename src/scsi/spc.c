@@ -625,11 +625,15 @@ enum scsi_sr spc_report_opcodes(struct scsi_task *t, struct scsi_cmd *c)
 		for (i = 0; i < 256; i++) {
 			op = &scsi_optable[i];
 			if (op->n_sa) {
-				for (j = 0; j < op->n_sa; j++)
-					p = spc_rsoc_desc(p,
-							  scsi_op_sa_row(i, j),
-							  i, true, rctd);
-			} else if (op->parse) {
+				for (j = 0; j < op->n_sa; j++) {
+					row = scsi_op_sa_row(i, j);
+					if (!c->lu ||
+					    !scsi_pr_op_hidden(c->lu, row))
+						p = spc_rsoc_desc(p, row, i,
+								  true, rctd);
+				}
+			} else if (op->parse &&
+				   !(c->lu && scsi_pr_op_hidden(c->lu, op))) {
 				p = spc_rsoc_desc(p, op, i, false, rctd);
 			}
 		}
@@ -651,6 +655,8 @@ enum scsi_sr spc_report_opcodes(struct scsi_task *t, struct scsi_cmd *c)
 	} else if (!op->n_sa && op->parse) {
 		row = op;
 	}
+	if (row && c->lu && scsi_pr_op_hidden(c->lu, row))
+		row = NULL; /* refused on this LU: see pr.c */
 	memset(b, 0, 4);
 	if (!row) {
 		b[1] = 0x01; /* SUPPORT 001b: not supported */

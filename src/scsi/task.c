@@ -351,6 +351,9 @@ static enum scsi_sr scsi_parse(struct scsi_task *t, struct scsi_cmd *c)
 	c->op = op;
 	if (t->cdb_len < op->cdb_len)
 		return SCSI_SR_INVALID_OPCODE;
+	/* Refused as if unsupported, so before anything else (pr.c). */
+	if (c->lu && scsi_pr_refused(c->lu, op))
+		return SCSI_SR_INVALID_OPCODE;
 	/* Reserved bits and unsupported options (CDB USAGE DATA). */
 	for (i = 1; i < op->cdb_len; i++) {
 		uint8_t bad = t->cdb[i] & ~op->usage[i];

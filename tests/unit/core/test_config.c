@@ -268,6 +268,7 @@ static void test_full_values(void **state)
 	assert_string_equal(d->vendor, "ACME");
 	assert_string_equal(d->product, "Fast Disk");
 	assert_string_equal(d->revision, "1.2");
+	assert_true(d->shared);
 	assert_string_equal(d->file, fixture("valid_full.conf"));
 	assert_int_equal(d->line, 30);
 
@@ -285,6 +286,7 @@ static void test_full_values(void **state)
 	assert_string_equal(d->vendor, "SRPTD");
 	assert_string_equal(d->product, "VIRTUAL-DISK");
 	assert_string_equal(d->revision, "0001");
+	assert_false(d->shared);
 	assert_string_equal(d->serial, "");
 	assert_string_equal(d->naa, "");
 
