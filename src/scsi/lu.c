@@ -99,6 +99,8 @@ int scsi_lu_create(struct srptd_bdev *bdev, const struct scsi_lu_params *p,
 
 	if (!bdev || !bdev->block_size || bdev->size % bdev->block_size)
 		return -EINVAL;
+	if (p && p->pr_mode == SCSI_PR_SHARED && !p->pr_shared)
+		return -EINVAL;
 	lu = calloc(1, sizeof(*lu));
 	if (!lu)
 		return -ENOMEM;
@@ -155,6 +157,9 @@ int scsi_lu_create(struct srptd_bdev *bdev, const struct scsi_lu_params *p,
 	atomic_init(&lu->pr_refusal_logged, false);
 	/* Nothing of a refused LU's reservations is kept (scsi.h). */
 	lu->pr_store = p && lu->pr_mode == SCSI_PR_LOCAL ? p->pr_store : NULL;
+	lu->pr_shared = p && lu->pr_mode == SCSI_PR_SHARED ? p->pr_shared :
+							     NULL;
+
 	scsi_pr_load(lu);
 	*out = lu;
 	return 0;

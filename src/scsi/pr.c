@@ -8,7 +8,10 @@
  * pr_store) a REGISTER with APTPL = 1 makes the whole state persist
  * across a daemon restart (SPC-4 5.14.5): it is saved before the command
  * that changed it completes.  Without one, PTPL_C = 0 and APTPL = 1 is
- * rejected.
+ * rejected.  An LU that other hosts export too either refuses every
+ * reservation command (SCSI_PR_REFUSED) or keeps the state in a store
+ * those hosts share (SCSI_PR_SHARED): see doc/scsi-commands.md,
+ * "Reservations on a device shared with another host".
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -94,12 +97,14 @@ static void pr_update_active(struct scsi_lu *lu)
 			      memory_order_release);
 }
 
-/* Queue a UA on every nexus of registrant idx (lu->lock held). */
-static void pr_ua_reg(struct scsi_lu *lu, int idx, uint16_t asc_ascq)
+/* Queue a UA on every nexus of registration r (lu->lock held). */
+static void pr_ua_nexus(struct scsi_lu *lu, const struct scsi_pr_reg *r,
+			uint16_t asc_ascq)
 {
-	struct scsi_pr_reg *r = &lu->pr.regs[idx];
 	struct scsi_list *n;
 
+	if (lu->pr_trial)
+		return;
 	for (n = lu->nexuses.next; n != &lu->nexuses; n = n->next) {
 		struct scsi_view_ent *ve =
 			container_of(n, struct scsi_view_ent, lu_node);
@@ -107,6 +112,11 @@ static void pr_ua_reg(struct scsi_lu *lu, int idx, uint16_t asc_ascq)
 		if (scsi_itn_same_nexus(r->i_id, r->t_id, ve->itn))
 			scsi_ua_push_locked(ve, asc_ascq);
 	}
+}
+
+static void pr_ua_reg(struct scsi_lu *lu, int idx, uint16_t asc_ascq)
+{
+	pr_ua_nexus(lu, &lu->pr.regs[idx], asc_ascq);
 }
 
 /*
@@ -119,7 +129,8 @@ static void pr_preempt_reg(struct scsi_lu *lu, int idx, bool abort)
 	struct scsi_pr_reg *r = &lu->pr.regs[idx];
 	struct scsi_list *n;
 
-	for (n = lu->nexuses.next; n != &lu->nexuses; n = n->next) {
+	for (n = lu->nexuses.next; n != &lu->nexuses && !lu->pr_trial;
+	     n = n->next) {
 		struct scsi_view_ent *ve =
 			container_of(n, struct scsi_view_ent, lu_node);
 
@@ -272,6 +283,89 @@ enum scsi_sr spc_release(struct scsi_task *t, struct scsi_cmd *c)
 	return sr;
 }
 
+/* ---- State shared with another host (SCSI_PR_SHARED) ---- */
+
+static bool pr_has_nexus(const struct scsi_pr_state *st,
+			 const struct scsi_pr_reg *r)
+{
+	for (unsigned int i = 0; i < SCSI_PR_MAX_REGS; i++)
+		if (st->regs[i].used &&
+		    !memcmp(st->regs[i].i_id, r->i_id, 16) &&
+		    !memcmp(st->regs[i].t_id, r->t_id, 16))
+			return true;
+	return false;
+}
+
+/*
+ * Make st (read from the shared store) the LU's copy (lu->lock held).
+ * What another host did shows here as a difference from the copy, and
+ * this process's nexuses learn it as the unit attentions SPC-4 5.9.11
+ * gives for it: a registration that went was preempted (or cleared),
+ * REGISTRATIONS PREEMPTED; a registrants-only or all-registrants
+ * reservation that ended or changed type while the nexus stays
+ * registered, RESERVATIONS RELEASED.  Nexuses of other hosts match no
+ * entry of lu->nexuses, so only ours get them.  Changes this process
+ * made are already in the copy and raise nothing.
+ */
+static void pr_adopt_locked(struct scsi_lu *lu, const struct scsi_pr_state *st)
+{
+	bool released = lu->pr.reserved &&
+			(pr_type_reg_only(lu->pr.type) ||
+			 pr_type_all_reg(lu->pr.type)) &&
+			(!st->reserved || st->type != lu->pr.type);
+
+	for (unsigned int i = 0; i < SCSI_PR_MAX_REGS; i++) {
+		const struct scsi_pr_reg *r = &lu->pr.regs[i];
+
+		if (!r->used)
+			continue;
+		if (!pr_has_nexus(st, r))
+			pr_ua_nexus(lu, r, SCSI_ASC_REGISTRATIONS_PREEMPTED);
+		else if (released)
+			pr_ua_nexus(lu, r, SCSI_ASC_RESERVATIONS_RELEASED);
+	}
+	lu->pr = *st;
+	pr_update_active(lu);
+}
+
+/* Read the shared state into the LU's copy (lu->lock held). */
+static int pr_sync_locked(struct scsi_lu *lu, uint64_t *ver)
+{
+	struct scsi_pr_state *st = malloc(sizeof(*st));
+	int ret;
+
+	if (!st)
+		return -ENOMEM;
+	ret = lu->pr_shared->ops->read(lu->pr_shared->ctx, st, ver);
+	if (!ret && (st->reserved &&
+		     (st->holder < 0 || st->holder >= SCSI_PR_MAX_REGS ||
+		      !st->regs[st->holder].used)))
+		ret = -EBADMSG;
+	if (!ret)
+		pr_adopt_locked(lu, st);
+	else
+		pr_log(LOG_ERR, LOG_C_SCSI,
+		       "device %s: cannot read the shared persistent "
+		       "reservations: %s",
+		       lu->bdev->name ? lu->bdev->name : "?",
+		       ret == -EBADMSG ? "invalid state" : strerror(-ret));
+	free(st);
+	return ret;
+}
+
+int scsi_pr_refresh(struct scsi_lu *lu)
+{
+	uint64_t ver;
+	int ret;
+
+	if (!lu->pr_shared)
+		return 0;
+	pthread_mutex_lock(&lu->lock);
+	ret = pr_sync_locked(lu, &ver);
+	pthread_mutex_unlock(&lu->lock);
+	return ret;
+}
+
 /* ---- PERSISTENT RESERVE IN (SPC-4 6.15) ---- */
 
 enum scsi_sr spc_pr_in(struct scsi_task *t, struct scsi_cmd *c)
@@ -279,8 +373,14 @@ enum scsi_sr spc_pr_in(struct scsi_task *t, struct scsi_cmd *c)
 	struct scsi_lu *lu = c->lu;
 	uint8_t *b = t->worker->scratch, *p = b + 8;
 	unsigned int i;
+	uint64_t ver;
 
 	pthread_mutex_lock(&lu->lock);
+	/* A shared LU answers from the store's state, not the copy. */
+	if (lu->pr_shared && pr_sync_locked(lu, &ver)) {
+		pthread_mutex_unlock(&lu->lock);
+		return SCSI_SR_INTERNAL_FAILURE;
+	}
 	memset(b, 0, 8);
 	put_be32(b, lu->pr.generation);
 	switch (c->op->sa_code) {
@@ -305,8 +405,11 @@ enum scsi_sr spc_pr_in(struct scsi_task *t, struct scsi_cmd *c)
 	case SCSI_PRIN_REPORT_CAPABILITIES:
 		memset(b, 0, 8);
 		put_be16(b, 8);
-		/* No CRH/SIP_C/ATP_C; PTPL_C with a store (SPC-4 6.15.4). */
-		b[2] = lu->pr_store ? 0x01 : 0;
+		/*
+		 * No CRH/SIP_C/ATP_C; PTPL_C with a store (SPC-4 6.15.4):
+		 * a shared store keeps the state whatever APTPL says.
+		 */
+		b[2] = lu->pr_store || lu->pr_shared ? 0x01 : 0;
 		b[3] = 0x80 | (lu->pr.aptpl ? 0x01 : 0); /* TMV, PTPL_A */
 		b[4] = 0x80 | 0x40 | 0x20 | 0x08 |
 		       0x02; /* WEAR EARO WERO EA WE */
@@ -505,8 +608,15 @@ static enum scsi_sr pr_save_locked(struct scsi_lu *lu,
 void scsi_pr_load(struct scsi_lu *lu)
 {
 	struct scsi_pr_state *st;
+	uint64_t ver;
 	int ret;
 
+	/* Nobody else knows the LU yet; a failure is logged, and every
+	 * PR command reads the store again. */
+	if (lu->pr_shared) {
+		pr_sync_locked(lu, &ver);
+		return;
+	}
 	if (!lu->pr_store)
 		return;
 	st = calloc(1, sizeof(*st));
@@ -536,57 +646,31 @@ void scsi_pr_load(struct scsi_lu *lu)
 	free(st);
 }
 
-enum scsi_sr spc_pr_out(struct scsi_task *t, struct scsi_cmd *c)
+/*
+ * The service action of a validated PR OUT on the LU's state (lu->lock
+ * held); prm is its 24-byte parameter list.
+ */
+static enum scsi_sr pr_out_apply(struct scsi_task *t, struct scsi_cmd *c,
+				 struct scsi_lu *lu, const uint8_t *prm)
 {
-	struct scsi_pr_state old;
-	uint8_t sa = c->op->sa_code, scope = t->cdb[2] >> 4;
-	uint8_t type = t->cdb[2] & 0x0f, prm[SCSI_PR_OUT_PARAM_LEN];
-	struct scsi_lu *lu = c->lu;
-	bool reg = sa == SCSI_PROUT_REGISTER ||
-		   sa == SCSI_PROUT_REGISTER_AND_IGNORE;
-	uint64_t key, sa_key;
+	uint8_t sa = c->op->sa_code, type = t->cdb[2] & 0x0f;
+	uint64_t key = get_be64(prm), sa_key = get_be64(prm + 8);
 	enum scsi_sr sr;
 	int idx;
 
-	/* SPC-4 6.16.3: the basic parameter list is exactly 24 bytes. */
-	if (t->xfer_len != SCSI_PR_OUT_PARAM_LEN)
-		return SCSI_SR_PARAM_LIST_LENGTH;
-	if (scsi_iov_copy_from(t, 0, prm, sizeof(prm)) < sizeof(prm))
-		return SCSI_SR_PARAM_LIST_LENGTH;
-	key = get_be64(prm);
-	sa_key = get_be64(prm + 8);
-	if (reg) {
-		if (prm[20] & 0x08) /* SPEC_I_PT not supported (SIP_C 0) */
-			return scsi_invalid_param(c, 20, 3);
-		if (prm[20] & 0x04) /* ALL_TG_PT not supported (ATP_C 0) */
-			return scsi_invalid_param(c, 20, 2);
-		if ((prm[20] & 0x01) && !lu->pr_store) /* PTPL_C 0 */
-			return scsi_invalid_param(c, 20, 0);
-	} else if (sa != SCSI_PROUT_CLEAR) {
-		if (scope)
-			return scsi_invalid_cdb(c, 2, 7);
-		if (!pr_type_valid(type))
-			return scsi_invalid_cdb(c, 2, 3);
-	}
-
-	pthread_mutex_lock(&lu->lock);
-	if (lu->pr_store)
-		old = lu->pr;
 	idx = pr_find(lu, t->itn);
-	if (reg) {
+	if (sa == SCSI_PROUT_REGISTER || sa == SCSI_PROUT_REGISTER_AND_IGNORE) {
 		sr = pr_register(t, lu, idx,
 				 sa == SCSI_PROUT_REGISTER_AND_IGNORE, key,
 				 sa_key);
 		/* 6.16.3: the last valid APTPL bit decides (PTPL_A). */
 		if (sr == SCSI_SR_OK)
 			lu->pr.aptpl = prm[20] & 0x01;
-		goto out;
+		return sr;
 	}
 	/* Every other service action needs this nexus's registered key. */
-	if (idx < 0 || lu->pr.regs[idx].key != key) {
-		sr = SCSI_SR_RESERVATION_CONFLICT;
-		goto out;
-	}
+	if (idx < 0 || lu->pr.regs[idx].key != key)
+		return SCSI_SR_RESERVATION_CONFLICT;
 	sr = SCSI_SR_OK;
 	switch (sa) {
 	case SCSI_PROUT_RESERVE:
@@ -627,9 +711,105 @@ enum scsi_sr spc_pr_out(struct scsi_task *t, struct scsi_cmd *c)
 		sr = SCSI_SR_INVALID_OPCODE;
 		break;
 	}
-out:
-	if (sr == SCSI_SR_OK && lu->pr_store && (old.aptpl || lu->pr.aptpl))
-		sr = pr_save_locked(lu, &old);
+	return sr;
+}
+
+/*
+ * A PR OUT on a shared LU (lu->lock held): read the store's state, run
+ * the command on it as a trial (no unit attention, no abort), and write
+ * the result if nobody wrote since the read; if another host did
+ * (-ECANCELED), start again from its state, so neither host's update is
+ * lost.  Once the store took the state, the command runs again on the
+ * state it was computed from, now with its unit attentions and aborts:
+ * pr_out_apply() depends only on that state and the command, so it ends
+ * in the state written.  A command that fails changes nothing and
+ * writes nothing.  The store's failure (or too many collisions) fails
+ * the command with 04/44/00 and leaves the copy as read.
+ */
+#define PR_SHARED_TRIES 16
+static enum scsi_sr pr_out_shared(struct scsi_task *t, struct scsi_cmd *c,
+				  struct scsi_lu *lu, const uint8_t *prm)
+{
+	const struct scsi_pr_shared *s = lu->pr_shared;
+	struct scsi_pr_state *st = malloc(2 * sizeof(*st)), *next = st + 1;
+	enum scsi_sr sr = SCSI_SR_INTERNAL_FAILURE;
+	int ret = -ENOMEM, tries;
+	uint64_t ver;
+
+	for (tries = 0; st && tries < PR_SHARED_TRIES; tries++) {
+		ret = pr_sync_locked(lu, &ver);
+		if (ret)
+			break;
+		*st = lu->pr;
+		lu->pr_trial = true;
+		sr = pr_out_apply(t, c, lu, prm);
+		lu->pr_trial = false;
+		*next = lu->pr;
+		lu->pr = *st;
+		if (sr != SCSI_SR_OK)
+			break;
+		ret = s->ops->write(s->ctx, next, &ver);
+		if (ret == -ECANCELED)
+			continue;
+		if (!ret)
+			sr = pr_out_apply(t, c, lu, prm);
+		break;
+	}
+	if (ret) {
+		pr_log(LOG_ERR, LOG_C_SCSI,
+		       "device %s: cannot update the shared persistent "
+		       "reservations: %s; PR OUT failed",
+		       pr_lu_name(lu),
+		       ret == -ECANCELED ? "changed by another host on every "
+					   "try" :
+					   strerror(-ret));
+		sr = SCSI_SR_INTERNAL_FAILURE;
+	}
+	free(st);
+	return sr;
+}
+
+enum scsi_sr spc_pr_out(struct scsi_task *t, struct scsi_cmd *c)
+{
+	struct scsi_pr_state old;
+	uint8_t sa = c->op->sa_code, scope = t->cdb[2] >> 4;
+	uint8_t type = t->cdb[2] & 0x0f, prm[SCSI_PR_OUT_PARAM_LEN];
+	struct scsi_lu *lu = c->lu;
+	bool reg = sa == SCSI_PROUT_REGISTER ||
+		   sa == SCSI_PROUT_REGISTER_AND_IGNORE;
+	enum scsi_sr sr;
+
+	/* SPC-4 6.16.3: the basic parameter list is exactly 24 bytes. */
+	if (t->xfer_len != SCSI_PR_OUT_PARAM_LEN)
+		return SCSI_SR_PARAM_LIST_LENGTH;
+	if (scsi_iov_copy_from(t, 0, prm, sizeof(prm)) < sizeof(prm))
+		return SCSI_SR_PARAM_LIST_LENGTH;
+	if (reg) {
+		if (prm[20] & 0x08) /* SPEC_I_PT not supported (SIP_C 0) */
+			return scsi_invalid_param(c, 20, 3);
+		if (prm[20] & 0x04) /* ALL_TG_PT not supported (ATP_C 0) */
+			return scsi_invalid_param(c, 20, 2);
+		/* PTPL_C 0 */
+		if ((prm[20] & 0x01) && !lu->pr_store && !lu->pr_shared)
+			return scsi_invalid_param(c, 20, 0);
+	} else if (sa != SCSI_PROUT_CLEAR) {
+		if (scope)
+			return scsi_invalid_cdb(c, 2, 7);
+		if (!pr_type_valid(type))
+			return scsi_invalid_cdb(c, 2, 3);
+	}
+
+	pthread_mutex_lock(&lu->lock);
+	if (lu->pr_shared) {
+		sr = pr_out_shared(t, c, lu, prm);
+	} else {
+		if (lu->pr_store)
+			old = lu->pr;
+		sr = pr_out_apply(t, c, lu, prm);
+		if (sr == SCSI_SR_OK && lu->pr_store &&
+		    (old.aptpl || lu->pr.aptpl))
+			sr = pr_save_locked(lu, &old);
+	}
 	pr_update_active(lu);
 	pthread_mutex_unlock(&lu->lock);
 	return sr;

@@ -107,6 +107,42 @@ enum scsi_pr_mode {
 	 * from state the other host's initiators never see.
 	 */
 	SCSI_PR_REFUSED,
+	/*
+	 * The state lives in a store every host of the LU reads and
+	 * writes (scsi_lu_params.pr_shared); the LU holds a copy for the
+	 * reservation checks of the data path, refreshed by every PR
+	 * command and by scsi_pr_refresh().
+	 */
+	SCSI_PR_SHARED,
+};
+
+/*
+ * A store of reservation state shared by the hosts that export one LU
+ * (doc/scsi-commands.md, "Reservations on a device shared with another
+ * host").  Both callbacks run on the thread executing the PR command or
+ * refreshing the LU, with the LU's control lock held, and return only
+ * once done.
+ */
+struct scsi_pr_shared_ops {
+	/*
+	 * Fill st with the current state and *ver with its version: 0,
+	 * or -errno if it cannot be read.  A store never written holds an
+	 * empty state (no registration, holder -1) at version 0.
+	 */
+	int (*read)(void *ctx, struct scsi_pr_state *st, uint64_t *ver);
+	/*
+	 * Replace the state with st if its version is still *ver, as one
+	 * atomic step against every other host's write; then 0 and *ver
+	 * is the new version.  -ECANCELED: another host wrote since *ver
+	 * was read, nothing was written.  Other -errno: not written, or
+	 * (after a timeout) not known to be.
+	 */
+	int (*write)(void *ctx, const struct scsi_pr_state *st, uint64_t *ver);
+};
+
+struct scsi_pr_shared {
+	const struct scsi_pr_shared_ops *ops;
+	void *ctx;
 };
 
 /* Identity and limits of an exported device, from the config. */
@@ -124,11 +160,21 @@ struct scsi_lu_params {
 	/* APTPL store (must outlive the LU); NULL: APTPL not supported. */
 	const struct scsi_pr_store *pr_store;
 	enum scsi_pr_mode pr_mode; /* 0: SCSI_PR_LOCAL */
+	/* SCSI_PR_SHARED: the store (must outlive the LU). */
+	const struct scsi_pr_shared *pr_shared;
 };
 
 int scsi_lu_create(struct srptd_bdev *bdev, const struct scsi_lu_params *p,
 		   struct scsi_lu **out);
 void scsi_lu_destroy(struct scsi_lu *lu);
+/*
+ * SCSI_PR_SHARED: another host changed the shared state (its store's
+ * change notification): read it into the LU's copy, queueing the unit
+ * attentions it implies for this process's nexuses (doc/scsi-commands.md).
+ * Blocks for one read of the store; any thread.  0 or -errno (the copy
+ * is kept as it was).
+ */
+int scsi_pr_refresh(struct scsi_lu *lu);
 /*
  * A key for lu's statistics: unique in the process, never 0 and never
  * reused (a pointer may be, once an LU is destroyed), so counters kept

@@ -269,6 +269,14 @@ struct scsi_lu {
 	const struct scsi_pr_store *pr_store;
 	char pr_key[2 * SCSI_NAA_LEN + 1]; /* store key: NAA in hex */
 	enum scsi_pr_mode pr_mode; /* fixed at creation */
+	const struct scsi_pr_shared *pr_shared; /* SCSI_PR_SHARED only */
+	/*
+	 * A PR OUT on a shared LU computes the new state first without
+	 * queueing unit attentions or aborting tasks, then runs again with
+	 * them once the store took the state (pr.c): true during the first
+	 * run, under lock.
+	 */
+	bool pr_trial;
 	atomic_bool pr_refusal_logged; /* SCSI_PR_REFUSED: warned once */
 	/*
 	 * Until the first COMPARE AND WRITE on the LU, writes only count
