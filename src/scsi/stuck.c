@@ -16,11 +16,18 @@
 
 #define SCSI_STUCK_DEVS 8 /* devices named per check; more are summed */
 
+/*
+ * The coarse clock (the last tick, a few milliseconds old) is enough for
+ * thresholds of seconds, and is read without touching the clocksource:
+ * a guest whose clocksource has no vDSO path (an emulated HPET) otherwise
+ * pays a system call for it on every backend submission
+ * (doc/performance.md "Where srptd loses time").
+ */
 static uint64_t scsi_now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
