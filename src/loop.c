@@ -58,6 +58,7 @@ struct loop {
 	_Atomic(struct loop_msg *) msgs;
 	bool stop;
 	bool dispatching;
+	uint64_t round_ns; /* loop_now_ns() when this round woke up */
 	/* Internal watchers for timerfd/eventfd use these as cb args. */
 };
 
@@ -75,6 +76,11 @@ uint64_t loop_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+uint64_t loop_round_ns(const struct loop *l)
+{
+	return l->dispatching ? l->round_ns : loop_now_ns();
 }
 
 static void loop_arm_timerfd(struct loop *l)
@@ -369,6 +375,9 @@ int loop_run_once(struct loop *l, int timeout_ms)
 	n = epoll_wait(l->epfd, evs, ARRAY_SIZE(evs), timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	/* One clock read per wake-up however many events it brings. */
+	if (n > 0)
+		l->round_ns = loop_now_ns();
 	l->dispatching = true;
 	for (int i = 0; i < n; i++) {
 		struct loop_watch *w = evs[i].data.ptr;

@@ -55,5 +55,11 @@ bool loop_stopping(const struct loop *l);
 uint64_t loop_now_ms(void);
 /* Monotonic nanoseconds: one clock for every thread (CLOCK_MONOTONIC). */
 uint64_t loop_now_ns(void);
+/*
+ * loop_now_ns() read once when the current round woke up, for callbacks
+ * that time many events of one round (doc/performance.md "Clock reads");
+ * outside a round (no callback of l is running) a fresh loop_now_ns().
+ */
+uint64_t loop_round_ns(const struct loop *l);
 
 #endif

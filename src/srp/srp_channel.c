@@ -244,6 +244,22 @@ static struct srp_recv *srp_ch_srq_recv(struct srp_channel *ch,
 	return rv;
 }
 
+/*
+ * The arrival stamp of an IU: the clock of the worker's wake-up (one read
+ * for all its IUs, doc/performance.md "Clock reads"), 1 ns past the
+ * previous IU's if that is not later, so that a TMF still tells the IUs
+ * of its own wake-up that came after it (srp_tmf.c).
+ */
+static uint64_t srp_arrival_ns(struct srp_worker *w)
+{
+	uint64_t t = loop_round_ns(w->loop);
+
+	if (t <= w->last_arrival_ns)
+		t = w->last_arrival_ns + 1;
+	w->last_arrival_ns = t;
+	return t;
+}
+
 static void srp_ch_recv_done(void *ctx, uint64_t wr_id,
 			     enum fabric_wc_status st, uint32_t len)
 {
@@ -288,7 +304,7 @@ static void srp_ch_recv_done(void *ctx, uint64_t wr_id,
 			return;
 		}
 		r->opcode = op;
-		r->arrived_ns = loop_now_ns();
+		r->arrived_ns = srp_arrival_ns(ch->w);
 		if (ch->outstanding >= ch->req_lim) {
 			r->no_credit = true;
 			srp_wstat_add(&ch->w->stats.credit_violations, 1);

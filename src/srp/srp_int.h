@@ -127,6 +127,7 @@ struct srp_worker {
 	/* Requests waiting for chunks, FIFO. */
 	struct srp_req *buf_wait_head, *buf_wait_tail;
 	struct loop_timer *stuck_timer; /* params.stuck_io_ms check */
+	uint64_t last_arrival_ns; /* srp_req.arrived_ns of its latest IU */
 	struct srp_channel *channels; /* this worker's, worker-owned */
 	unsigned int n_channels;
 	/*
@@ -273,7 +274,9 @@ struct srp_req {
 	/*
 	 * When the IU arrived (loop_now_ns(), one clock for every worker):
 	 * a TMF's victims are the commands that arrived before it, on any
-	 * channel and worker (doc/srp-protocol.md 16).
+	 * channel and worker (doc/srp-protocol.md 16).  The clock of the
+	 * worker's wake-up, made strictly increasing per worker so that
+	 * the IUs of one wake-up keep their order (srp_channel.c).
 	 */
 	uint64_t arrived_ns;
 	/* Logical unit of the command for statistics (0: none). */

@@ -147,7 +147,10 @@ void srp_stats_channel_init(struct srp_channel *ch)
 
 /*
  * Worker: the response of req was posted, data_in bytes of data-in with
- * it.  The one extra clock read per command is here.
+ * it.  Both ends are the clock of the worker's wake-up (loop_round_ns()):
+ * no clock read per command.  A command answered in the wake-up that
+ * received it would count 0 that way (its stamp may even be a few ns
+ * ahead, srp_channel.c srp_arrival_ns()); it alone reads the clock.
  */
 void srp_stats_responded(struct srp_req *req, uint32_t data_in)
 {
@@ -155,7 +158,7 @@ void srp_stats_responded(struct srp_req *req, uint32_t data_in)
 	const struct scsi_task *t = &req->task;
 	struct srp_io_stats *io;
 	unsigned int dir;
-	uint64_t lat;
+	uint64_t now, lat;
 
 	if (req->opcode == SRP_TSK_MGMT) {
 		io = &ch->st_head.io;
@@ -166,7 +169,10 @@ void srp_stats_responded(struct srp_req *req, uint32_t data_in)
 	dir = t->dir == SCSI_DIR_READ  ? SRP_STATS_READ :
 	      t->dir == SCSI_DIR_WRITE ? SRP_STATS_WRITE :
 					 SRP_STATS_OTHER;
-	lat = loop_now_ns() - req->arrived_ns;
+	now = loop_round_ns(ch->w->loop);
+	if (now <= req->arrived_ns)
+		now = loop_now_ns();
+	lat = now > req->arrived_ns ? now - req->arrived_ns : 0;
 	srp_stat_add(&io->cmds[dir], 1);
 	srp_stat_add(&io->lat_sum_ns[dir], lat);
 	srp_stat_add(&io->lat[dir][srp_stats_bucket(lat)], 1);

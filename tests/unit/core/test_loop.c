@@ -62,6 +62,48 @@ static void test_fd_watch(void **state)
 	loop_destroy(l);
 }
 
+struct round_ctx {
+	struct loop *l;
+	int fd;
+	uint64_t first, second;
+};
+
+static void on_round(void *arg, uint32_t events)
+{
+	struct round_ctx *c = arg;
+	uint64_t v;
+
+	assert_int_equal(read(c->fd, &v, sizeof(v)), sizeof(v));
+	c->first = loop_round_ns(c->l);
+	usleep(2000);
+	c->second = loop_round_ns(c->l);
+}
+
+/* loop_round_ns(): one clock of the round inside it, fresh outside. */
+static void test_round_clock(void **state)
+{
+	struct round_ctx c = { 0 };
+	uint64_t one = 1, before, after;
+
+	assert_int_equal(loop_create(&c.l), 0);
+	c.fd = eventfd(0, EFD_NONBLOCK);
+	assert_int_equal(loop_add_fd(c.l, c.fd, EPOLLIN, on_round, &c), 0);
+	before = loop_round_ns(c.l);
+	usleep(1000);
+	assert_true(loop_round_ns(c.l) >= before + 1000000);
+	assert_int_equal(write(c.fd, &one, sizeof(one)), sizeof(one));
+	before = loop_now_ns();
+	assert_int_equal(loop_run_once(c.l, 1000), 1);
+	after = loop_now_ns();
+	/* The same reading however much time the callback takes. */
+	assert_int_equal(c.first, c.second);
+	assert_true(c.first >= before);
+	assert_true(after >= c.first + 2000000);
+	assert_true(loop_round_ns(c.l) >= after);
+	close(c.fd);
+	loop_destroy(c.l);
+}
+
 struct timer_log {
 	int order[8];
 	int n;
@@ -204,6 +246,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fd_watch),
+		cmocka_unit_test(test_round_clock),
 		cmocka_unit_test(test_timers),
 		cmocka_unit_test(test_cross_thread_messages),
 	};
