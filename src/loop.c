@@ -59,6 +59,7 @@ struct loop {
 	bool stop;
 	bool dispatching;
 	uint64_t round_ns; /* loop_now_ns() when this round woke up */
+	struct loop_defer *deferred; /* to run at the end of the round */
 	/* Internal watchers for timerfd/eventfd use these as cb args. */
 };
 
@@ -367,6 +368,49 @@ int loop_send(struct loop *l, loop_msg_fn fn, void *arg)
 	return 0;
 }
 
+void loop_defer(struct loop *l, struct loop_defer *d)
+{
+	if (!l->dispatching) {
+		d->fn(d->arg);
+		return;
+	}
+	if (d->queued)
+		return;
+	d->queued = true;
+	d->next = l->deferred;
+	l->deferred = d;
+}
+
+void loop_defer_cancel(struct loop *l, struct loop_defer *d)
+{
+	struct loop_defer **pp;
+
+	if (!d->queued)
+		return;
+	for (pp = &l->deferred; *pp && *pp != d; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = d->next;
+	d->queued = false;
+}
+
+bool loop_in_round(const struct loop *l)
+{
+	return l->dispatching;
+}
+
+/* Still in the round: what a deferred function queues runs too. */
+static void loop_run_deferred(struct loop *l)
+{
+	while (l->deferred) {
+		struct loop_defer *d = l->deferred;
+
+		l->deferred = d->next;
+		d->queued = false;
+		d->fn(d->arg);
+	}
+}
+
 int loop_run_once(struct loop *l, int timeout_ms)
 {
 	struct epoll_event evs[64];
@@ -386,6 +430,7 @@ int loop_run_once(struct loop *l, int timeout_ms)
 			continue;
 		w->cb(w->arg, evs[i].events);
 	}
+	loop_run_deferred(l);
 	l->dispatching = false;
 	loop_free_dead(l);
 	return n;

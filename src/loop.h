@@ -38,6 +38,30 @@ int loop_timer_add(struct loop *l, uint64_t delay_ms, uint64_t interval_ms,
 		   loop_timer_cb cb, void *arg, struct loop_timer **out);
 void loop_timer_cancel(struct loop *l, struct loop_timer *t);
 
+/*
+ * Work deferred to the end of the current round: a user that produces
+ * many small requests during one wake-up (posts to a device, submissions
+ * to a kernel ring) queues its flush once and hands them over together
+ * after the last callback of the round.  Embedded in its user; fn runs
+ * once per loop_defer() call of a round however many were made.
+ */
+struct loop_defer {
+	void (*fn)(void *arg);
+	void *arg;
+	struct loop_defer *next;
+	bool queued;
+};
+
+/*
+ * Run d->fn(d->arg) on l's thread after the callbacks of the current
+ * round; outside a round (called from no callback of l), right now.
+ */
+void loop_defer(struct loop *l, struct loop_defer *d);
+/* Take d off the round's list if queued (its owner goes away). */
+void loop_defer_cancel(struct loop *l, struct loop_defer *d);
+/* True while a callback of l runs (a round is being dispatched). */
+bool loop_in_round(const struct loop *l);
+
 /* Thread-safe: run fn(arg) on the loop's thread.  -ENOMEM only. */
 int loop_send(struct loop *l, loop_msg_fn fn, void *arg);
 

@@ -104,6 +104,94 @@ static void test_round_clock(void **state)
 	loop_destroy(c.l);
 }
 
+struct defer_ctx {
+	struct loop *l;
+	int fd[2];
+	struct loop_defer d, d2;
+	int cb_calls, runs, runs2;
+	int runs_seen_in_cb; /* d's runs when the last callback ran */
+	bool requeue; /* d queues d2 from inside its run */
+	bool cancel; /* the callback cancels what it queued */
+};
+
+static void on_defer_run(void *arg)
+{
+	struct defer_ctx *c = arg;
+
+	c->runs++;
+	if (c->requeue)
+		loop_defer(c->l, &c->d2);
+}
+
+static void on_defer_run2(void *arg)
+{
+	struct defer_ctx *c = arg;
+
+	c->runs2++;
+}
+
+static void on_defer_fd(void *arg, uint32_t events)
+{
+	struct defer_ctx *c = arg;
+	uint64_t v;
+
+	c->cb_calls++;
+	for (int i = 0; i < 2; i++)
+		if (read(c->fd[i], &v, sizeof(v)) < 0)
+			assert_int_equal(errno, EAGAIN);
+	assert_true(loop_in_round(c->l));
+	loop_defer(c->l, &c->d);
+	loop_defer(c->l, &c->d);
+	if (c->cancel)
+		loop_defer_cancel(c->l, &c->d);
+	c->runs_seen_in_cb = c->runs;
+}
+
+/* loop_defer(): once per round, after its callbacks; now outside one. */
+static void test_defer(void **state)
+{
+	struct defer_ctx c = { 0 };
+	uint64_t one = 1;
+
+	assert_int_equal(loop_create(&c.l), 0);
+	c.d = (struct loop_defer){ .fn = on_defer_run, .arg = &c };
+	c.d2 = (struct loop_defer){ .fn = on_defer_run2, .arg = &c };
+	assert_false(loop_in_round(c.l));
+	loop_defer(c.l, &c.d); /* outside a round: runs right away */
+	assert_int_equal(c.runs, 1);
+	for (int i = 0; i < 2; i++) {
+		c.fd[i] = eventfd(0, EFD_NONBLOCK);
+		assert_int_equal(
+			loop_add_fd(c.l, c.fd[i], EPOLLIN, on_defer_fd, &c), 0);
+	}
+	/* Two callbacks in one round, four loop_defer() calls: one run,
+	 * after the second callback; what a run queues runs too. */
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(write(c.fd[i], &one, sizeof(one)),
+				 sizeof(one));
+	c.requeue = true;
+	assert_int_equal(loop_run_once(c.l, 1000), 2);
+	assert_int_equal(c.cb_calls, 2);
+	assert_int_equal(c.runs_seen_in_cb, 1);
+	assert_int_equal(c.runs, 2);
+	assert_int_equal(c.runs2, 1);
+	assert_false(c.d.queued || c.d2.queued);
+	assert_false(loop_in_round(c.l));
+	/* Cancelled before the round ends: not run. */
+	c.requeue = false;
+	c.cancel = true;
+	assert_int_equal(write(c.fd[0], &one, sizeof(one)), sizeof(one));
+	assert_int_equal(loop_run_once(c.l, 1000), 1);
+	assert_int_equal(c.cb_calls, 3);
+	assert_int_equal(c.runs, 2);
+	loop_defer_cancel(c.l, &c.d); /* not queued: no-op */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(loop_del_fd(c.l, c.fd[i]), 0);
+		close(c.fd[i]);
+	}
+	loop_destroy(c.l);
+}
+
 struct timer_log {
 	int order[8];
 	int n;
@@ -247,6 +335,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fd_watch),
 		cmocka_unit_test(test_round_clock),
+		cmocka_unit_test(test_defer),
 		cmocka_unit_test(test_timers),
 		cmocka_unit_test(test_cross_thread_messages),
 	};
