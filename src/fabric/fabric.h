@@ -433,7 +433,9 @@ struct fabric_ops {
 	 * chained before a SEND lands before the SEND is received.  The
 	 * number of RDMA READs posted and not yet completed must stay
 	 * <= attr.max_rd_atomic, else the peer NAKs them
-	 * (FABRIC_WC_REM_INV_REQ_ERR, QP to error).
+	 * (FABRIC_WC_REM_INV_REQ_ERR, QP to error).  The device may get
+	 * the WRs later, at the end of the CQ loop's round, together with
+	 * the round's other posts to the QP (doc/verbs.md "Posting").
 	 */
 	int (*post_send)(struct fabric_qp *qp, struct fabric_send_wr *wr,
 			 struct fabric_send_wr **bad);

@@ -118,6 +118,18 @@ static void vcq_dispatch(struct vcq_dev *cd, const struct ibv_wc *wc)
 	}
 }
 
+void vcq_complete_unposted(struct fabric_conn_req *c, struct vslot *s,
+			   enum fabric_wc_status st)
+{
+	c->hw_error = true;
+	if (c->state == VC_DRAINED)
+		return;
+	if (s->kind == VS_SEND)
+		c->h->send_done(c->base.ctx, s->wr_id, st);
+	else
+		c->h->rdma_done(c->base.ctx, s->wr_id, st);
+}
+
 static void vcq_repoll_cb(void *arg);
 
 /* Poll in batches, re-arm, re-poll to close the arm race. */

@@ -182,8 +182,12 @@ void v_qp_destroy(struct fabric_qp *qp)
 		cm_log(LOG_WARNING, c, "QP destroyed before drained (%s)",
 		       vc_state_names[c->state]);
 	cq = atomic_load(&c->cq);
-	if (cq)
+	if (cq) {
+		/* A QP never drained may still have WRs of this round. */
+		loop_defer_cancel(cq->loop, &c->flush);
+		c->sq_pending = c->sge_pending = 0;
 		atomic_fetch_sub(&cq->nr_qps, 1);
+	}
 	if (c->cqd)
 		atomic_fetch_sub(&c->cqd->reserved, c->cq_reserved);
 	c->cq_reserved = 0;
@@ -286,15 +290,59 @@ int v_post_recv(struct fabric_qp *qp, struct fabric_recv_wr *wr,
 	return ret;
 }
 
+/*
+ * Hand the send WRs of this round to the device: one ibv_post_send for
+ * all of them, which on Soft-RoCE is one system call and on hardware one
+ * doorbell (doc/performance.md "Batched posts").  The chain keeps the
+ * order of the posts, so a command's RDMA WRITEs still precede its
+ * response's SEND on the QP.  The device refuses only what our slot
+ * accounting should have prevented; what it did not take ends with an
+ * error completion, and the user disconnects (fabric.h).
+ */
+void vc_flush_sends(struct fabric_conn_req *c)
+{
+	unsigned int n = c->sq_pending, posted, first;
+	struct ibv_send_wr *ibad;
+	struct fabric_cq *cq;
+	int ret;
+
+	if (!n)
+		return;
+	c->sq_pending = c->sge_pending = 0;
+	cq = atomic_load_explicit(&c->cq, memory_order_relaxed);
+	v_cnt_add(&cq->cnt.send_posts, 1);
+	v_cnt_add(&cq->cnt.send_wrs, n);
+	if (!ibv_post_send(c->qp, c->swr, &ibad))
+		return;
+	ret = errno ? -errno : -ENOMEM;
+	posted = ibad - c->swr;
+	first = ((struct vslot *)(uintptr_t)c->swr[0].wr_id)->idx;
+	cm_log(LOG_ERR, c, "ibv_post_send of %u WRs: %s at WR %u", n,
+	       strerror(-ret), posted);
+	/*
+	 * The unposted WRs keep their slots (retired by a later completion
+	 * or the drain's marker, as unsignalled ones are): a handler below
+	 * may post again, into swr and the slots after them.
+	 */
+	for (unsigned int i = posted; i < n; i++)
+		vcq_complete_unposted(
+			c, &c->sq_slots[(first + i) % c->attr.sq_depth],
+			FABRIC_WC_RETRY_EXC_ERR);
+}
+
+static void vc_flush_cb(void *arg)
+{
+	vc_flush_sends(arg);
+}
+
 int v_post_send(struct fabric_qp *qp, struct fabric_send_wr *wr,
 		struct fabric_send_wr **bad)
 {
 	struct fabric_conn_req *c = vc_of(qp);
 	struct verbs_fabric *vf = c->vf;
-	unsigned int n = 0, nsge = 0,
+	unsigned int n = 0, nsge = c->sge_pending,
 		     free_slots = c->attr.sq_depth - c->sq_used;
 	struct fabric_send_wr *w;
-	struct ibv_send_wr *ibad;
 	struct fabric_cq *cq;
 
 	if (!c->qp || c->state >= VC_DRAINING) {
@@ -305,7 +353,10 @@ int v_post_send(struct fabric_qp *qp, struct fabric_send_wr *wr,
 	 * all (fabric.h). */
 	for (w = wr; w; w = w->next, n++) {
 		if (w->num_sge > c->attr.max_sge ||
-		    (w->num_sge && !w->sg_list)) {
+		    (w->num_sge && !w->sg_list) ||
+		    (w->opcode != FABRIC_WR_SEND &&
+		     w->opcode != FABRIC_WR_RDMA_WRITE &&
+		     w->opcode != FABRIC_WR_RDMA_READ)) {
 			*bad = w;
 			return -EINVAL;
 		}
@@ -314,12 +365,14 @@ int v_post_send(struct fabric_qp *qp, struct fabric_send_wr *wr,
 		*bad = wr;
 		return -ENOMEM;
 	}
+	/* Appended to the round's chain: slots follow sq_used, which
+	 * counts the pending WRs already. */
 	n = 0;
 	for (w = wr; w; w = w->next, n++) {
 		unsigned int idx =
 			(c->sq_head + c->sq_used + n) % c->attr.sq_depth;
 		struct vslot *s = &c->sq_slots[idx];
-		struct ibv_send_wr *iw = &c->swr[n];
+		struct ibv_send_wr *iw = &c->swr[c->sq_pending + n];
 
 		s->wr_id = w->wr_id;
 		s->kind = w->opcode == FABRIC_WR_SEND ? VS_SEND : VS_RDMA;
@@ -341,12 +394,9 @@ int v_post_send(struct fabric_qp *qp, struct fabric_send_wr *wr,
 		case FABRIC_WR_RDMA_WRITE:
 			iw->opcode = IBV_WR_RDMA_WRITE;
 			break;
-		case FABRIC_WR_RDMA_READ:
+		default: /* FABRIC_WR_RDMA_READ, checked above */
 			iw->opcode = IBV_WR_RDMA_READ;
 			break;
-		default:
-			*bad = w;
-			return -EINVAL;
 		}
 		if (w->opcode != FABRIC_WR_SEND) {
 			iw->wr.rdma.remote_addr = w->remote_addr;
@@ -354,24 +404,17 @@ int v_post_send(struct fabric_qp *qp, struct fabric_send_wr *wr,
 		}
 		if (w->signaled)
 			iw->send_flags = IBV_SEND_SIGNALED;
-		if (n)
-			c->swr[n - 1].next = iw;
-	}
-	cq = atomic_load_explicit(&c->cq, memory_order_relaxed);
-	v_cnt_add(&cq->cnt.send_posts, 1);
-	v_cnt_add(&cq->cnt.send_wrs, n);
-	if (ibv_post_send(c->qp, c->swr, &ibad)) {
-		unsigned int posted = ibad - c->swr;
-		int ret = errno ? -errno : -ENOMEM;
-
-		c->sq_used += posted;
-		for (w = wr; posted--; w = w->next)
-			;
-		*bad = w;
-		cm_log(LOG_ERR, c, "ibv_post_send: %s", strerror(-ret));
-		return ret;
+		if (c->sq_pending + n)
+			c->swr[c->sq_pending + n - 1].next = iw;
 	}
 	c->sq_used += n;
+	c->sq_pending += n;
+	c->sge_pending = nsge;
+	/* Posted at the end of the round, or now outside one. */
+	cq = atomic_load_explicit(&c->cq, memory_order_relaxed);
+	c->flush.fn = vc_flush_cb;
+	c->flush.arg = c;
+	loop_defer(cq->loop, &c->flush);
 	return 0;
 }
 
@@ -409,6 +452,9 @@ int v_drain(struct fabric_qp *qp)
 		return -EINVAL;
 	if (c->established_reported || c->state >= VC_ACCEPTED)
 		vc_defer_disconnected(c);
+	/* This round's WRs go first: the marker must come after them. */
+	loop_defer_cancel(cq->loop, &c->flush);
+	vc_flush_sends(c);
 	vc_set_state(c, VC_DRAINING);
 	c->hw_error = true;
 	/*

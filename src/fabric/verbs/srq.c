@@ -80,29 +80,46 @@ static void vsrq_map_del(struct vsrq_dev *sd, uint32_t qpn)
 	}
 }
 
-static void vsrq_post(struct vsrq_dev *sd, struct vsrq_buf *b)
+/*
+ * Post the receives given back during this round as one chain: one call
+ * into the provider (a doorbell on hardware) for all of them
+ * (doc/performance.md "Batched posts").
+ */
+static void vsrq_flush(void *arg)
 {
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)b->pub.addr,
-		.length = b->pub.size,
-		.lkey = sd->mr->lkey,
-	};
-	struct ibv_recv_wr wr = {
-		.wr_id = (uintptr_t)&b->slot,
-		.sg_list = &sge,
-		.num_sge = 1,
-	};
+	struct vsrq_dev *sd = arg;
 	struct ibv_recv_wr *bad;
 	int ret;
 
+	if (!sd->post_head)
+		return;
 	v_cnt_add(&sd->cd->cq->cnt.recv_posts, 1);
-	v_cnt_add(&sd->cd->cq->cnt.recv_wrs, 1);
-	ret = ibv_post_srq_recv(sd->isrq, &wr, &bad);
+	v_cnt_add(&sd->cd->cq->cnt.recv_wrs, sd->n_post);
+	ret = ibv_post_srq_recv(sd->isrq, sd->post_head, &bad);
 	if (ret) {
-		/* Kept aside until the part goes (device in error). */
+		/* Those from bad on are kept aside until the part goes
+		 * (device in error). */
 		pr_err_ratelimited("verbs %s: ibv_post_srq_recv: %s",
 				   sd->cd->dev->name, strerror(ret));
 	}
+	sd->post_head = NULL;
+	sd->post_tail = &sd->post_head;
+	sd->n_post = 0;
+}
+
+static void vsrq_queue(struct vsrq_dev *sd, struct vsrq_buf *b)
+{
+	b->wr.next = NULL;
+	*sd->post_tail = &b->wr;
+	sd->post_tail = &b->wr.next;
+	sd->n_post++;
+}
+
+/* Posted at the end of the CQ loop's round, or now outside one. */
+static void vsrq_post(struct vsrq_dev *sd, struct vsrq_buf *b)
+{
+	vsrq_queue(sd, b);
+	loop_defer(sd->cd->cq->loop, &sd->flush);
 }
 
 /* Release an SRQ part (vf->lock held, CQ thread); also a partial one. */
@@ -112,6 +129,8 @@ void vsrq_dev_teardown(struct vsrq_dev *sd)
 
 	if (!sd->srq)
 		return;
+	if (sd->cd)
+		loop_defer_cancel(sd->cd->cq->loop, &sd->flush);
 	if (sd->isrq && ibv_destroy_srq(sd->isrq))
 		vdev_log(LOG_ERR, d, "ibv_destroy_srq: %m");
 	if (sd->mr && ibv_dereg_mr(sd->mr))
@@ -150,6 +169,9 @@ int vsrq_dev_setup(struct fabric_srq *srq, struct vcq_dev *cd)
 
 	sd->srq = srq;
 	sd->cd = cd;
+	sd->post_tail = &sd->post_head;
+	sd->flush.fn = vsrq_flush;
+	sd->flush.arg = sd;
 	if (d->attr.max_srq <= 0 || d->attr.max_srq_wr <= 0) {
 		vdev_log(LOG_ERR, d, "no shared receive queue support");
 		return -EOPNOTSUPP;
@@ -207,8 +229,15 @@ int vsrq_dev_setup(struct fabric_srq *srq, struct vcq_dev *cd)
 		b->pub.size = srq->attr.buf_size;
 		b->sd = sd;
 		b->slot.kind = VS_SRQ_RECV;
-		vsrq_post(sd, b);
+		b->sge.addr = (uintptr_t)b->pub.addr;
+		b->sge.length = b->pub.size;
+		b->sge.lkey = sd->mr->lkey;
+		b->wr.wr_id = (uintptr_t)&b->slot;
+		b->wr.sg_list = &b->sge;
+		b->wr.num_sge = 1;
+		vsrq_queue(sd, b);
 	}
+	vsrq_flush(sd);
 	vdev_log(LOG_INFO, d, "shared receive queue: %u receives of %u bytes",
 		 sd->depth, srq->attr.buf_size);
 	return 0;

@@ -250,6 +250,8 @@ struct vsrq_buf {
 	struct vslot slot;
 	struct vsrq_dev *sd;
 	bool lent;
+	struct ibv_recv_wr wr; /* its receive, chained while pending */
+	struct ibv_sge sge;
 };
 
 /* The part of an SRQ on one device (on the CQ's thread). */
@@ -266,6 +268,11 @@ struct vsrq_dev {
 	unsigned int cq_reserved;
 	atomic_uint *qpn_keys; /* 0 free, V_QPMAP_TOMB deleted */
 	_Atomic(struct fabric_conn_req *) *qpn_conns;
+	/* Reposts of the CQ loop's round, one ibv_post_srq_recv at its
+	 * end (srq.c vsrq_flush()). */
+	struct ibv_recv_wr *post_head, **post_tail;
+	unsigned int n_post;
+	struct loop_defer flush;
 };
 
 struct fabric_srq {
@@ -331,8 +338,16 @@ struct fabric_conn_req {
 	struct vslot *sw_flush; /* receives to flush from the loop */
 	struct vslot *sq_slots, *rq_slots;
 	struct vslot mark_send;
-	struct ibv_send_wr *swr; /* scratch, sq_depth entries */
-	struct ibv_sge *ssge; /* scratch, sq_depth * max_sge */
+	/*
+	 * Send WRs posted during the CQ loop's current round, built in swr
+	 * and ssge and handed to the device in one ibv_post_send at its end
+	 * (qp.c vc_flush_sends(); doc/verbs.md "Posting").  Their slots are
+	 * counted in sq_used already.
+	 */
+	struct ibv_send_wr *swr; /* sq_depth entries; swr[0..sq_pending) */
+	struct ibv_sge *ssge; /* sq_depth * max_sge; [0..sge_pending) */
+	unsigned int sq_pending, sge_pending;
+	struct loop_defer flush; /* vc_flush_sends() at the round's end */
 	struct ibv_recv_wr *rwr; /* scratch, rq_depth entries */
 	struct ibv_sge *rsge;
 };
@@ -480,6 +495,10 @@ int v_qp_create(struct fabric_conn_req *c, struct fabric_cq *cq,
 void v_qp_destroy(struct fabric_qp *qp);
 int v_post_recv(struct fabric_qp *qp, struct fabric_recv_wr *wr,
 		struct fabric_recv_wr **bad);
+void vc_flush_sends(struct fabric_conn_req *c);
+/* A send WR the device never took ends with st (cq.c). */
+void vcq_complete_unposted(struct fabric_conn_req *c, struct vslot *s,
+			   enum fabric_wc_status st);
 int v_post_send(struct fabric_qp *qp, struct fabric_send_wr *wr,
 		struct fabric_send_wr **bad);
 int v_drain(struct fabric_qp *qp);

@@ -14,7 +14,9 @@
  *  2. a login the server accepts (private data both ways); the server
  *     RDMA WRITEs 8 KiB (2 SGEs) chained before a SEND, the client checks
  *     the data landed before the SEND; the server RDMA READs 12 KiB (3
- *     chained READs, last signalled) and checks them; post_send's -ENOMEM
+ *     chained READs, last signalled) and checks them; the two posts of
+ *     that callback reach the device as one post at the end of the loop
+ *     round, and the SQ counts them meanwhile; post_send's -ENOMEM
  *     (chain longer than the SQ, nothing posted) and -EINVAL (too many
  *     SGEs); the client SENDs "bye", the server disconnects (DREQ), then
  *     drains: the receives still posted must come back flushed before
@@ -110,6 +112,7 @@ struct srv_conn {
 	bool established, disconnected, drained, got_bye, read_done;
 	unsigned int recv_ok, recv_flushed, sends_ok, reads_ok;
 	unsigned int other_errors;
+	struct fabric_cq_counters cnt0; /* before the posts of established */
 	atomic_bool done; /* read by the main thread in -t mode */
 };
 
@@ -253,6 +256,39 @@ static void srv_conn_request(void *ctx, struct fabric_conn_req *req,
 	result(ret == 0, "accept", "returned %d", ret);
 }
 
+/*
+ * After the 5 WRs of established (a callback of the CQ's loop): nothing
+ * reached the device yet (one post at the end of the round, checked in
+ * srv_send_done), and the SQ counts them: a chain longer than the room
+ * left is refused whole.
+ */
+static void srv_round_checks(struct srv_conn *sc)
+{
+	struct srv *s = sc->s;
+	struct fabric_cq_counters cnt;
+	struct fabric_send_wr w[SQ_DEPTH - 4], *bad = NULL;
+	struct fabric_sge sge = { .addr = (uintptr_t)s->buf,
+				  .length = 16,
+				  .lkey = s->mr->lkey };
+	int ret;
+
+	s->f->ops->cq_counters(s->cq, &cnt);
+	result(cnt.send_posts == sc->cnt0.send_posts, "post_deferred_to_round",
+	       "%llu device posts during the round",
+	       (unsigned long long)(cnt.send_posts - sc->cnt0.send_posts));
+	memset(w, 0, sizeof(w));
+	for (unsigned int i = 0; i < SQ_DEPTH - 4; i++) {
+		w[i].next = i + 1 < SQ_DEPTH - 4 ? &w[i + 1] : NULL;
+		w[i].opcode = FABRIC_WR_SEND;
+		w[i].num_sge = 1;
+		w[i].sg_list = &sge;
+	}
+	ret = s->f->ops->post_send(sc->qp, w, &bad);
+	result(ret == -ENOMEM && bad == w, "post_send_sq_full_pending",
+	       "chain of %u with 5 of %u slots pending returned %d",
+	       SQ_DEPTH - 4, SQ_DEPTH, ret);
+}
+
 static void srv_established(void *ctx)
 {
 	struct srv_conn *sc = ctx;
@@ -265,6 +301,7 @@ static void srv_established(void *ctx)
 	result(true, "established", "%s", "");
 	if (sc->mode != M_ACCEPT)
 		return;
+	s->f->ops->cq_counters(s->cq, &sc->cnt0);
 	for (size_t i = 0; i < WRITE_LEN; i++)
 		s->buf[i] = pat_a(i);
 	memcpy(s->buf + 32768, "hello", 6);
@@ -310,6 +347,7 @@ static void srv_established(void *ctx)
 	}
 	ret = fabric_post_send(sc->qp, r);
 	result(ret == 0, "post_read_chain", "returned %d", ret);
+	srv_round_checks(sc);
 }
 
 /* Our DREQ once the READs are back and the client said bye. */
@@ -350,9 +388,19 @@ static void srv_send_done(void *ctx, uint64_t wr_id, enum fabric_wc_status st)
 	struct srv_conn *sc = ctx;
 
 	if (st == FABRIC_WC_SUCCESS) {
+		struct fabric_cq_counters cnt;
+
 		sc->sends_ok++;
 		result(wr_id == 2, "send_done", "wr_id %llu",
 		       (unsigned long long)wr_id);
+		/* WRITE + SEND and the 3 READs of one round: one post. */
+		sc->s->f->ops->cq_counters(sc->s->cq, &cnt);
+		result(cnt.send_posts - sc->cnt0.send_posts == 1 &&
+			       cnt.send_wrs - sc->cnt0.send_wrs == 5,
+		       "one_post_per_round", "%llu posts of %llu WRs",
+		       (unsigned long long)(cnt.send_posts -
+					    sc->cnt0.send_posts),
+		       (unsigned long long)(cnt.send_wrs - sc->cnt0.send_wrs));
 	} else if (st != FABRIC_WC_WR_FLUSH_ERR) {
 		sc->other_errors++;
 		result(false, "send_done", "status %s",
