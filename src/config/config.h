@@ -166,6 +166,15 @@ struct config {
  */
 int config_load(const char *path, const char *include_dir_override,
 		struct config **out, struct config_errors *errs);
+/*
+ * config_load() with the main file's contents in memory: the len bytes at
+ * text (a NUL among them is an error, as in a file), which name stands for
+ * in every "file:line: message" and as cfg->path.  Drop-ins, @include
+ * (relative to name's directory) and every validation pass are the same.
+ */
+int config_load_string(const char *name, const char *text, size_t len,
+		       const char *include_dir_override, struct config **out,
+		       struct config_errors *errs);
 void config_free(struct config *cfg);
 /* A deep copy (runtime changes build the next config from it); -ENOMEM. */
 int config_clone(const struct config *src, struct config **out);

@@ -25,6 +25,7 @@
 struct cfg_file {
 	char name[256];
 	char *text; /* file contents: libconfig 1.5 truncates big ints */
+	size_t len; /* bytes in text, without the terminating NUL */
 	config_t lc;
 	bool parsed;
 };

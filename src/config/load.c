@@ -26,6 +26,58 @@
 #include "config/internal.h"
 #include "log.h"
 
+/*
+ * Parse cf->text (cf->len bytes, NUL-terminated) as libconfig text; cf->name
+ * stands for the file in every message.  Returns 0 or -errno.
+ */
+static int cfg_parse_text(struct cfg_ctx *ctx, struct cfg_file *cf)
+{
+	char dir[256];
+	char *slash;
+
+	if (memchr(cf->text, 0, cf->len)) {
+		cfg_err_at(ctx, cf->name, 0, "contains a NUL byte");
+		return -EINVAL;
+	}
+	/* @include paths are relative to the including file's directory. */
+	cfg_fmt(dir, sizeof(dir), "%s", cf->name);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = 0;
+		config_set_include_dir(&cf->lc, dir[0] ? dir : "/");
+	}
+	if (config_read_string(&cf->lc, cf->text) != CONFIG_TRUE) {
+		const char *ef = config_error_file(&cf->lc);
+
+		cfg_err_at(ctx, ef ? ef : cf->name, config_error_line(&cf->lc),
+			   "%s", config_error_text(&cf->lc));
+		return -EINVAL;
+	}
+	cf->parsed = true;
+	return 0;
+}
+
+/* Copy len bytes of text into cf and parse them; errors are recorded. */
+static int cfg_read_text(struct cfg_ctx *ctx, struct cfg_file *cf,
+			 const char *text, size_t len)
+{
+	config_init(&cf->lc);
+	if (len > CFG_MAX_FILE_SIZE) {
+		cfg_err_at(ctx, cf->name, 0, "file too large (over %u bytes)",
+			   CFG_MAX_FILE_SIZE);
+		return -EFBIG;
+	}
+	cf->text = malloc(len + 1);
+	if (!cf->text) {
+		cfg_err_at(ctx, cf->name, 0, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(cf->text, text, len);
+	cf->text[len] = 0;
+	cf->len = len;
+	return cfg_parse_text(ctx, cf);
+}
+
 /* Read and parse one file; errors are recorded.  Returns 0 or -errno. */
 static int cfg_read_file(struct cfg_ctx *ctx, struct cfg_file *cf)
 {
@@ -72,31 +124,8 @@ static int cfg_read_file(struct cfg_ctx *ctx, struct cfg_file *cf)
 	}
 	fclose(f);
 	cf->text[n] = 0;
-	if (memchr(cf->text, 0, n)) {
-		cfg_err_at(ctx, cf->name, 0, "contains a NUL byte");
-		return -EINVAL;
-	}
-	/* @include paths are relative to the including file's directory. */
-	{
-		char dir[256];
-		char *slash;
-
-		cfg_fmt(dir, sizeof(dir), "%s", cf->name);
-		slash = strrchr(dir, '/');
-		if (slash) {
-			*slash = 0;
-			config_set_include_dir(&cf->lc, dir[0] ? dir : "/");
-		}
-	}
-	if (config_read_string(&cf->lc, cf->text) != CONFIG_TRUE) {
-		const char *ef = config_error_file(&cf->lc);
-
-		cfg_err_at(ctx, ef ? ef : cf->name, config_error_line(&cf->lc),
-			   "%s", config_error_text(&cf->lc));
-		return -EINVAL;
-	}
-	cf->parsed = true;
-	return 0;
+	cf->len = n;
+	return cfg_parse_text(ctx, cf);
 }
 
 static int cfg_conf_filter(const struct dirent *de)
@@ -182,8 +211,13 @@ void config_free(struct config *cfg)
 	free(cfg);
 }
 
-int config_load(const char *path, const char *include_dir_override,
-		struct config **out, struct config_errors *errs)
+/*
+ * The main file is the file path (text == NULL) or the len bytes at text,
+ * which path names in messages; the rest is the same for both.
+ */
+static int cfg_load(const char *path, const char *text, size_t len,
+		    const char *include_dir_override, struct config **out,
+		    struct config_errors *errs)
 {
 	struct cfg_ctx ctx = { .errs = errs };
 	int ret;
@@ -207,7 +241,10 @@ int config_load(const char *path, const char *include_dir_override,
 	}
 	strcpy(ctx.files[0].name, path);
 	ctx.n_files = 1;
-	ret = cfg_read_file(&ctx, &ctx.files[0]);
+	if (text)
+		ret = cfg_read_text(&ctx, &ctx.files[0], text, len);
+	else
+		ret = cfg_read_file(&ctx, &ctx.files[0]);
 	if (ret) {
 		/* The main file's -ENOENT/-EACCES reach the caller as is. */
 		if (ret != -ENOENT && ret != -EACCES)
@@ -253,4 +290,18 @@ out:
 	}
 	*out = ctx.cfg;
 	return 0;
+}
+
+int config_load(const char *path, const char *include_dir_override,
+		struct config **out, struct config_errors *errs)
+{
+	return cfg_load(path, NULL, 0, include_dir_override, out, errs);
+}
+
+int config_load_string(const char *name, const char *text, size_t len,
+		       const char *include_dir_override, struct config **out,
+		       struct config_errors *errs)
+{
+	return cfg_load(name, text ? text : "", text ? len : 0,
+			include_dir_override, out, errs);
 }
