@@ -321,13 +321,12 @@ static void test_copy_overlap(void **state)
 static void test_param_errors(void **state)
 {
 	struct sf *f = *state;
-	uint8_t naa0[16], naa2[16], bad[16] = { 0x60, 1, 2, 3 };
+	uint8_t naa0[16];
 	struct sf_cmd c;
 	struct xl l;
 	uint32_t len, i;
 
 	get_naa(f, 0, 0, naa0);
-	get_naa(f, 0, 2, naa2);
 	/* Zero length: nothing happens, GOOD. */
 	xl_init(&l);
 	assert_int_equal(xcopy(f, 0, 0, &l, 0, &c), SAM_STAT_GOOD);
@@ -396,66 +395,82 @@ static void test_param_errors(void **state)
 	sf_assert_sense(&c, SCSI_SK_ILLEGAL_REQUEST,
 			SCSI_ASC_INVALID_FIELD_IN_PARAM_LIST);
 	assert_field(&c, 1, false);
-	/* A DISK BLOCK LENGTH that is not the LU's. */
-	xl_init(&l);
-	xl_cscd(&l, naa0, 4096);
-	xl_seg(&l, 0, 0, 0, 8, 0, 100);
-	len = xl_hdr(&l, 1, 0);
-	xcopy(f, 0, 0, &l, len, &c);
-	sf_assert_sense(&c, SCSI_SK_ILLEGAL_REQUEST,
-			SCSI_ASC_INVALID_FIELD_IN_PARAM_LIST);
-	assert_field(&c, 16 + 29, false);
-	/* Over MAXIMUM SEGMENT LENGTH: 65535 blocks of 4096 bytes. */
-	xl_init(&l);
-	xl_cscd(&l, naa2, 4096);
-	xl_seg(&l, 0, 0, 0, 65535, 0, 0);
-	len = xl_hdr(&l, 1, 0);
-	xcopy(f, 0, 0, &l, len, &c);
-	sf_assert_sense(&c, SCSI_SK_ILLEGAL_REQUEST,
-			SCSI_ASC_INVALID_FIELD_IN_PARAM_LIST);
-	assert_field(&c, 16 + 32 + 10, false);
-	/* The source range runs past the end of the LU. */
-	xl_init(&l);
-	xl_cscd(&l, naa0, 512);
-	xl_seg(&l, 0, 0, 0, 65535, 0, 0);
-	len = xl_hdr(&l, 1, 0);
-	xcopy(f, 0, 0, &l, len, &c);
-	sf_assert_sense(&c, SCSI_SK_COPY_ABORTED, SCSI_ASC_NO_ADDITIONAL_SENSE);
-	assert_field(&c, 16 + 32 + 12, false);
-	/* The destination range runs past the end of the LU. */
-	xl_init(&l);
-	xl_cscd(&l, naa0, 512);
-	xl_seg(&l, 0, 0, 0, 2048, 0, LU0_BLOCKS - 1);
-	len = xl_hdr(&l, 1, 0);
-	xcopy(f, 0, 0, &l, len, &c);
-	sf_assert_sense(&c, SCSI_SK_COPY_ABORTED, SCSI_ASC_NO_ADDITIONAL_SENSE);
-	assert_field(&c, 16 + 32 + 20, false);
-	/* A destination index past the CSCD list. */
-	xl_init(&l);
-	xl_cscd(&l, naa0, 512);
-	xl_seg(&l, 0, 1, 0, 8, 0, 100);
-	len = xl_hdr(&l, 1, 0);
-	xcopy(f, 0, 0, &l, len, &c);
-	sf_assert_sense(&c, SCSI_SK_COPY_ABORTED,
-			SCSI_ASC_COPY_TARGET_NOT_REACHABLE);
-	assert_field(&c, 16 + 32 + 6, false);
-	/* A NAA no LU has. */
-	xl_init(&l);
-	xl_cscd(&l, bad, 512);
-	xl_seg(&l, 0, 0, 0, 8, 0, 100);
-	len = xl_hdr(&l, 1, 0);
-	xcopy(f, 0, 0, &l, len, &c);
-	sf_assert_sense(&c, SCSI_SK_COPY_ABORTED,
-			SCSI_ASC_COPY_TARGET_NOT_REACHABLE);
-	/* A designator that is not an NAA (T10 vendor id). */
-	xl_init(&l);
-	xl_cscd(&l, naa0, 512);
-	xl_seg(&l, 0, 0, 0, 8, 0, 100);
-	len = xl_hdr(&l, 1, 0);
-	l.p[21] = SCSI_DESIG_TYPE_T10;
-	xcopy(f, 0, 0, &l, len, &c);
-	sf_assert_sense(&c, SCSI_SK_COPY_ABORTED,
-			SCSI_ASC_COPY_TARGET_NOT_REACHABLE);
+}
+
+/*
+ * Lists of one CSCD and one block-to-block segment that are wrong in one
+ * field: the sense key, ASC/ASCQ and the field the sense points at (-1:
+ * none) that SPC-4 6.4 (EXTENDED COPY) and 6.4.5 (copy errors) ask for.
+ */
+struct seg_case {
+	const char *what;
+	int cscd_lun; /* the LU whose NAA the CSCD names; -1: no LU has it */
+	uint32_t block_size; /* the CSCD's DISK BLOCK LENGTH */
+	uint16_t dst_index;
+	uint16_t blocks;
+	uint64_t src_lba, dst_lba;
+	bool t10_designator; /* the CSCD's designator type set to T10 */
+	uint8_t key;
+	uint16_t asc;
+	int field;
+};
+
+static const struct seg_case seg_cases[] = {
+	{ "a DISK BLOCK LENGTH that is not the LU's", 0, 4096, 0, 8, 0, 100,
+	  false, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_PARAM_LIST,
+	  16 + 29 },
+	{ "over MAXIMUM SEGMENT LENGTH: 65535 blocks of 4096 bytes", 2, 4096, 0,
+	  65535, 0, 0, false, SCSI_SK_ILLEGAL_REQUEST,
+	  SCSI_ASC_INVALID_FIELD_IN_PARAM_LIST, 16 + 32 + 10 },
+	{ "the source range runs past the end of the LU", 0, 512, 0, 65535, 0,
+	  0, false, SCSI_SK_COPY_ABORTED, SCSI_ASC_NO_ADDITIONAL_SENSE,
+	  16 + 32 + 12 },
+	{ "the destination range runs past the end of the LU", 0, 512, 0, 2048,
+	  0, LU0_BLOCKS - 1, false, SCSI_SK_COPY_ABORTED,
+	  SCSI_ASC_NO_ADDITIONAL_SENSE, 16 + 32 + 20 },
+	{ "a destination index past the CSCD list", 0, 512, 1, 8, 0, 100, false,
+	  SCSI_SK_COPY_ABORTED, SCSI_ASC_COPY_TARGET_NOT_REACHABLE,
+	  16 + 32 + 6 },
+	{ "a NAA no LU has", -1, 512, 0, 8, 0, 100, false, SCSI_SK_COPY_ABORTED,
+	  SCSI_ASC_COPY_TARGET_NOT_REACHABLE, -1 },
+	{ "a designator that is not an NAA (T10 vendor id)", 0, 512, 0, 8, 0,
+	  100, true, SCSI_SK_COPY_ABORTED, SCSI_ASC_COPY_TARGET_NOT_REACHABLE,
+	  -1 },
+};
+
+static void test_segment_errors(void **state)
+{
+	struct sf *f = *state;
+	uint8_t naa[16];
+	struct sf_cmd c;
+	struct xl l;
+	uint32_t len;
+
+	for (size_t i = 0; i < ARRAY_SIZE(seg_cases); i++) {
+		const struct seg_case *t = &seg_cases[i];
+
+		print_message("%s\n", t->what);
+		if (t->cscd_lun < 0) {
+			memset(naa, 0, sizeof(naa));
+			naa[0] = 0x60;
+			naa[1] = 1;
+			naa[2] = 2;
+			naa[3] = 3;
+		} else {
+			get_naa(f, 0, (uint64_t)t->cscd_lun, naa);
+		}
+		xl_init(&l);
+		xl_cscd(&l, naa, t->block_size);
+		xl_seg(&l, 0, t->dst_index, 0, t->blocks, t->src_lba,
+		       t->dst_lba);
+		len = xl_hdr(&l, 1, 0);
+		if (t->t10_designator)
+			l.p[21] = SCSI_DESIG_TYPE_T10;
+		xcopy(f, 0, 0, &l, len, &c);
+		sf_assert_sense(&c, t->key, t->asc);
+		if (t->field >= 0)
+			assert_field(&c, t->field, false);
+	}
 }
 
 /* Only LUs the nexus sees; write protect and reservations of targets. */
@@ -643,6 +658,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_copy_overlap, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_param_errors, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_segment_errors, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_status, setup,
