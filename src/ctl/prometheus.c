@@ -231,6 +231,60 @@ static void prom_histograms(FILE *f, const struct daemon_stats *s,
 	}
 }
 
+static uint64_t pg_dev_online(const struct daemon_stats *s, unsigned int i)
+{
+	return s->devices[i].online;
+}
+
+static uint64_t pg_dev_stuck_now(const struct daemon_stats *s, unsigned int i)
+{
+	return s->devices[i].stuck_now;
+}
+
+static uint64_t pg_dev_stuck_total(const struct daemon_stats *s, unsigned int i)
+{
+	return s->devices[i].stuck_total;
+}
+
+static uint64_t pg_tgt_sessions(const struct daemon_stats *s, unsigned int i)
+{
+	return s->srp->targets[i].sessions;
+}
+
+static uint64_t pg_ses_channels(const struct daemon_stats *s, unsigned int i)
+{
+	return s->srp->sessions[i].channels;
+}
+
+static uint64_t pg_wrk_channels(const struct daemon_stats *s, unsigned int i)
+{
+	return s->srp->workers[i].channels;
+}
+
+/* Families with one sample per entity of their level and no other label. */
+static const struct prom_entity_gauge {
+	enum prom_level level;
+	const char *name, *type, *help;
+	uint64_t (*value)(const struct daemon_stats *s, unsigned int i);
+} prom_entity_gauges[] = {
+	{ PROM_DEVICE, "online", "gauge",
+	  "1 if the configured device is open and exported, 0 if offline.",
+	  pg_dev_online },
+	{ PROM_DEVICE, "stuck_commands", "gauge",
+	  "Commands of the device whose backend I/O is outstanding longer than backend_defaults.stuck_io_warn now.",
+	  pg_dev_stuck_now },
+	{ PROM_DEVICE, "stuck_commands_total", "counter",
+	  "Backend I/Os of the device that were outstanding longer than backend_defaults.stuck_io_warn (each counted once).",
+	  pg_dev_stuck_total },
+	{ PROM_TARGET, "sessions", "gauge",
+	  "I_T nexuses (logged-in initiator ports) of the target.",
+	  pg_tgt_sessions },
+	{ PROM_SESSION, "channels", "gauge",
+	  "RDMA channels (SRP logins) of the session.", pg_ses_channels },
+	{ PROM_WORKER, "channels", "gauge",
+	  "RDMA channels served by the I/O worker thread.", pg_wrk_channels },
+};
+
 static void prom_gauges(FILE *f, const struct daemon_stats *s)
 {
 	fprintf(f,
@@ -243,39 +297,16 @@ static void prom_gauges(FILE *f, const struct daemon_stats *s)
 		"# TYPE srptd_config_generation gauge\n"
 		"srptd_config_generation %" PRIu64 "\n",
 		s->generation);
-	prom_head(
-		f, PROM_DEVICE, "online", "gauge",
-		"1 if the configured device is open and exported, 0 if offline.");
-	for (unsigned int i = 0; i < s->n_devices; i++)
-		prom_sample(f, s, PROM_DEVICE, i, "online", NULL,
-			    s->devices[i].online);
-	prom_head(
-		f, PROM_DEVICE, "stuck_commands", "gauge",
-		"Commands of the device whose backend I/O is outstanding longer than backend_defaults.stuck_io_warn now.");
-	for (unsigned int i = 0; i < s->n_devices; i++)
-		prom_sample(f, s, PROM_DEVICE, i, "stuck_commands", NULL,
-			    s->devices[i].stuck_now);
-	prom_head(
-		f, PROM_DEVICE, "stuck_commands_total", "counter",
-		"Backend I/Os of the device that were outstanding longer than backend_defaults.stuck_io_warn (each counted once).");
-	for (unsigned int i = 0; i < s->n_devices; i++)
-		prom_sample(f, s, PROM_DEVICE, i, "stuck_commands_total", NULL,
-			    s->devices[i].stuck_total);
-	prom_head(f, PROM_TARGET, "sessions", "gauge",
-		  "I_T nexuses (logged-in initiator ports) of the target.");
-	for (unsigned int i = 0; i < s->srp->n_targets; i++)
-		prom_sample(f, s, PROM_TARGET, i, "sessions", NULL,
-			    s->srp->targets[i].sessions);
-	prom_head(f, PROM_SESSION, "channels", "gauge",
-		  "RDMA channels (SRP logins) of the session.");
-	for (unsigned int i = 0; i < s->srp->n_sessions; i++)
-		prom_sample(f, s, PROM_SESSION, i, "channels", NULL,
-			    s->srp->sessions[i].channels);
-	prom_head(f, PROM_WORKER, "channels", "gauge",
-		  "RDMA channels served by the I/O worker thread.");
-	for (unsigned int i = 0; i < s->srp->n_workers; i++)
-		prom_sample(f, s, PROM_WORKER, i, "channels", NULL,
-			    s->srp->workers[i].channels);
+	for (size_t k = 0;
+	     k < sizeof(prom_entity_gauges) / sizeof(prom_entity_gauges[0]);
+	     k++) {
+		const struct prom_entity_gauge *g = &prom_entity_gauges[k];
+
+		prom_head(f, g->level, g->name, g->type, g->help);
+		for (unsigned int i = 0; i < prom_count(s, g->level); i++)
+			prom_sample(f, s, g->level, i, g->name, NULL,
+				    g->value(s, i));
+	}
 }
 
 /* The worker's CQ counters (struct fabric_cq_counters). */
