@@ -9,12 +9,12 @@ set -u
 SRPTD=${1:?usage: test_ctl_stats.sh SRPTD SRPTADM}
 SRPTADM_BIN=${2:?usage: test_ctl_stats.sh SRPTD SRPTADM}
 HERE=$(cd "$(dirname "$0")" && pwd)
-CHECK="$HERE/../lib/prom_check.py"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/srptd-ctl-stats.XXXXXX")
 SOCK=$TMP/srptd.sock
 PID=""
 SHTEST_LOG=$TMP/log
 . "$HERE/../lib/shtest.sh"
+. "$HERE/../lib/stats_sh.sh"
 
 cleanup() {
 	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
@@ -35,18 +35,7 @@ daemon: {
   control_socket = "$SOCK";
   metrics = "127.0.0.1:$PORT";
 };
-devices = (
-  { name = "null0"; engine = "null"; size = "1G"; },
-  { name = "null1"; engine = "null"; size = "2G"; }
-);
-targets = (
-  { name = "tgt0";
-    id_ext = "0x0002c90300a1b2c3";
-    ioc_guid = "0x0002c90300a1b2c3";
-    unknown_initiators = "default-map";
-    lun_map = ( { lun = 0; device = "null0"; } );
-  }
-);
+$(stats_null_conf)
 CONF
 "$SRPTD" --foreground -c "$TMP/srptd.conf" 2>"$TMP/log" &
 PID=$!
@@ -97,16 +86,12 @@ else
 fi
 
 adm stats --prometheus >"$TMP/prom" 2>&1
-if "$PY" "$CHECK" "$TMP/prom" \
+stats_prom_check "stats --prometheus: valid text format with the devices" \
+	"$TMP/prom" \
 	--expect 'srptd_device_online{device="null0"}=1' \
 	--expect 'srptd_device_commands_total{device="null1",direction="write"}=0' \
 	--expect 'srptd_device_stuck_commands{device="null0"}=0' \
-	--expect 'srptd_device_stuck_commands_total{device="null1"}=0' \
-	>"$TMP/pchk" 2>&1; then
-	ok "stats --prometheus: valid text format with the devices"
-else
-	fail "stats --prometheus: $(cat "$TMP/pchk")"
-fi
+	--expect 'srptd_device_stuck_commands_total{device="null1"}=0'
 curl -s --max-time 5 -o "$TMP/http" "http://127.0.0.1:$PORT/metrics"
 if cmp -s "$TMP/prom" "$TMP/http"; then
 	ok "stats --prometheus is what GET /metrics serves"
@@ -125,9 +110,5 @@ rc=$?
 rc=$?
 [ "$rc" = 3 ] && ok "stats without srptd: exit 3" || fail "stats without srptd: exit $rc"
 
-kill -TERM "$PID"
-wait "$PID"
-rc=$?
-PID=""
-[ "$rc" = 0 ] && ok "SIGTERM: exit 0" || fail "SIGTERM: exit $rc"
+stats_stop
 finish

@@ -15,6 +15,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/srptd-metrics-test.XXXXXX")
 PID=""
 SHTEST_LOG=$TMP/log
 . "$HERE/../lib/shtest.sh"
+. "$HERE/../lib/stats_sh.sh"
 
 cleanup() {
 	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
@@ -44,19 +45,7 @@ daemon: {
   metrics = "$1";
   control_socket = "$TMP/srptd.sock"; # not the system's
 };
-devices = (
-  { name = "null0"; engine = "null"; size = "1G"; },
-  { name = "null1"; engine = "null"; size = "2G"; },
-  { name = "gone"; path = "$TMP/absent.img"; engine = "sync"; }
-);
-targets = (
-  { name = "tgt0";
-    id_ext = "0x0002c90300a1b2c3";
-    ioc_guid = "0x0002c90300a1b2c3";
-    unknown_initiators = "default-map";
-    lun_map = ( { lun = 0; device = "null0"; } );
-  }
-);
+$(stats_null_conf "{ name = \"gone\"; path = \"$TMP/absent.img\"; engine = \"sync\"; }")
 CONF
 }
 
@@ -112,17 +101,14 @@ else
 fi
 code=$(fetch "http://127.0.0.1:$PORT/metrics" "$TMP/m1")
 [ "$code" = 200 ] && ok "GET /metrics: 200" || fail "GET /metrics: $code"
-if python3 "$CHECK" "$TMP/m1" \
+stats_prom_check "the text is valid and lists the configured devices" \
+	"$TMP/m1" \
 	--expect 'srptd_device_online{device="null0"}=1' \
 	--expect 'srptd_device_online{device="null1"}=1' \
 	--expect 'srptd_device_online{device="gone"}=0' \
 	--expect 'srptd_device_commands_total{device="null0",direction="read"}=0' \
 	--expect 'srptd_device_command_duration_seconds_count{device="null0",direction="write"}=0' \
-	--expect 'srptd_config_generation=1' >"$TMP/chk" 2>&1; then
-	ok "the text is valid and lists the configured devices"
-else
-	fail "the text is valid and lists the configured devices: $(cat "$TMP/chk")"
-fi
+	--expect 'srptd_config_generation=1'
 version=$("$SRPTD" --version | awk '{ print $2; exit }')
 grep -qx "srptd_build_info{version=\"$version\"} 1" "$TMP/m1" &&
 	ok "srptd_build_info names version $version" ||
@@ -186,9 +172,5 @@ else
 	fail "reload with metrics = \"\" turns the endpoint off"
 fi
 
-kill -TERM "$PID"
-wait "$PID"
-rc=$?
-PID=""
-[ "$rc" = 0 ] && ok "SIGTERM: exit 0" || fail "SIGTERM: exit $rc"
+stats_stop
 finish
