@@ -31,7 +31,7 @@
 struct daemon_target_id {
 	uint64_t id_ext, ioc_guid;
 	bool per_hca; /* ioc_guid "auto" */
-	uint16_t rtpi; /* relative target port id: the config position */
+	uint16_t rtpi; /* relative target port id: key or config position */
 	uint64_t ports; /* hash of the ports selectors */
 };
 
@@ -704,7 +704,9 @@ static void target_identity(const struct daemon_srp *s,
 	tp->n_ports = ct->n_ports;
 	tp->unknown_default_map = ct->unknown_initiators ==
 				  CONFIG_UNKNOWN_DEFAULT_MAP;
-	tp->rel_tgt_port_id = index + 1;
+	tp->rel_tgt_port_id = ct->relative_port_id ?
+				      (uint16_t)ct->relative_port_id :
+				      (uint16_t)(index + 1);
 	id->id_ext = tp->id_ext;
 	id->ioc_guid = tp->ioc_guid;
 	id->per_hca = tp->ioc_guid_per_hca;
@@ -726,7 +728,7 @@ static const char *identity_change(const struct daemon_target_id *a,
 	if (a->ports != b->ports)
 		return "ports";
 	if (a->rtpi != b->rtpi)
-		return "position in the configuration (relative target port id)";
+		return "relative target port id (relative_port_id or the position in the configuration)";
 	return NULL;
 }
 

@@ -46,8 +46,29 @@ static const char *device_store(const struct config_device *c)
 	return c->path[0] ? c->path : NULL;
 }
 
+/*
+ * The ALUA groups every LU reports (doc/ha.md): this srptd's group and
+ * state, and the partner groups, from the alua section.
+ */
+static void devices_alua(const struct config *cfg, struct scsi_alua *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->own.id = (uint16_t)cfg->alua.group_id;
+	a->own.state = (enum scsi_alua_state)cfg->alua.state;
+	a->n_peers = MIN(cfg->alua.n_peers, (unsigned int)SCSI_ALUA_MAX_PEERS);
+	for (unsigned int i = 0; i < a->n_peers; i++) {
+		const struct config_alua_group *c = &cfg->alua.peers[i];
+		struct scsi_alua_group *g = &a->peers[i];
+
+		g->id = (uint16_t)c->id;
+		g->state = (enum scsi_alua_state)c->state;
+		g->n_ports = MIN(c->n_ports, (unsigned int)SCSI_ALUA_MAX_PORTS);
+		memcpy(g->ports, c->ports, g->n_ports * sizeof(g->ports[0]));
+	}
+}
+
 static int device_open(struct device *d, uint32_t max_xfer,
-		       const char *state_dir)
+		       const char *state_dir, const struct scsi_alua *alua)
 {
 	const char *fallback[CONFIG_ENGINE_COUNT + 1];
 	struct srptd_bdev_params p;
@@ -70,6 +91,7 @@ static int device_open(struct device *d, uint32_t max_xfer,
 		.serial = d->cfg.serial[0] ? d->cfg.serial : NULL,
 		.naa = d->cfg.naa[0] ? d->cfg.naa : NULL,
 		.max_xfer_bytes = max_xfer,
+		.alua = alua,
 	};
 	/*
 	 * A device another host exports too: no engine shares reservation
@@ -238,10 +260,12 @@ void devices_sync(struct device_set *set, const struct config *cfg,
 		  struct daemon_change_report *rep, unsigned int *opened,
 		  unsigned int *closed, unsigned int *failed)
 {
+	unsigned int n = 0, alua_changed = 0;
 	struct device **next;
-	unsigned int n = 0;
+	struct scsi_alua alua;
 
 	*opened = *closed = *failed = 0;
+	devices_alua(cfg, &alua);
 	next = calloc(cfg->n_devices ? cfg->n_devices : 1, sizeof(*next));
 	if (!next) {
 		pr_err("devices: out of memory; keeping the running devices");
@@ -257,6 +281,8 @@ void devices_sync(struct device_set *set, const struct config *cfg,
 				if (set->dev[j] == d)
 					set->dev[j] = NULL;
 			device_resize(set, d, c, rep);
+			if (scsi_lu_set_alua(d->lu, &alua) > 0)
+				alua_changed++;
 			d->cfg = *c;
 			next[n++] = d;
 			continue;
@@ -282,7 +308,7 @@ void devices_sync(struct device_set *set, const struct config *cfg,
 			}
 		}
 		if (device_open(d, DEVICES_DEFAULT_MAX_XFER,
-				cfg->daemon.state_dir)) {
+				cfg->daemon.state_dir, &alua)) {
 			(*failed)++;
 			daemon_report_add(rep, "device %s: cannot open: %s",
 					  c->name, strerror(-d->open_error));
@@ -306,6 +332,12 @@ void devices_sync(struct device_set *set, const struct config *cfg,
 	free(set->dev);
 	set->dev = next;
 	set->n = n;
+	if (alua_changed)
+		daemon_report_add(
+			rep,
+			"alua: group %u now %s on %u device(s); their initiators see ASYMMETRIC ACCESS STATE CHANGED",
+			cfg->alua.group_id,
+			config_alua_state_name(cfg->alua.state), alua_changed);
 }
 
 /* At shutdown, after every nexus is gone. */

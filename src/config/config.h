@@ -80,6 +80,34 @@ struct config_backend_defaults {
 	uint32_t stuck_io_warn; /* seconds; 0 = never */
 };
 
+/*
+ * Asymmetric logical unit access (doc/ha.md, SPC-4 5.16): this srptd's
+ * target port group and its state, and the groups of partner srptd hosts
+ * that present the same devices.
+ */
+enum config_alua_state { /* the SPC-4 6.37 codes */
+			 CONFIG_ALUA_ACTIVE_OPTIMIZED = 0,
+			 CONFIG_ALUA_ACTIVE_NON_OPTIMIZED = 1,
+			 CONFIG_ALUA_STANDBY = 2,
+			 CONFIG_ALUA_UNAVAILABLE = 3,
+};
+#define CONFIG_ALUA_MAX_PEERS 8
+#define CONFIG_ALUA_MAX_PORTS 16
+struct config_alua_group {
+	uint32_t id; /* 1..65535 */
+	enum config_alua_state state;
+	unsigned int n_ports;
+	uint16_t ports[CONFIG_ALUA_MAX_PORTS]; /* relative target port ids */
+	int line; /* where defined, for diagnostics */
+	char file[256];
+};
+struct config_alua {
+	uint32_t group_id;
+	enum config_alua_state state;
+	unsigned int n_peers;
+	struct config_alua_group peers[CONFIG_ALUA_MAX_PEERS];
+};
+
 struct config_device {
 	char name[64];
 	char path[256]; /* "" for null */
@@ -137,6 +165,7 @@ struct config_target {
 	unsigned int n_ports;
 	char (*ports)[64]; /* "*", "hca" or "hca:N" */
 	enum config_unknown_policy unknown_initiators;
+	uint32_t relative_port_id; /* SPC-4 relative target port id; 0 = auto */
 	unsigned int n_luns; /* default lun_map */
 	struct config_lun *luns;
 	unsigned int n_groups;
@@ -151,6 +180,7 @@ struct config {
 	struct config_daemon daemon;
 	struct config_fabric fabric;
 	struct config_backend_defaults backend;
+	struct config_alua alua;
 	unsigned int n_devices;
 	struct config_device *devices;
 	unsigned int n_targets;
@@ -185,6 +215,10 @@ int config_device_defaults(const struct config *cfg, struct config_device *d);
 void config_errors_print(const struct config_errors *errs, FILE *f);
 
 const char *config_engine_name(enum config_engine e);
+/* "active/optimized", "active/non-optimized", "standby", "unavailable". */
+const char *config_alua_state_name(enum config_alua_state s);
+/* The relative target port id of target index i (srptd.conf(5)). */
+uint16_t config_target_rtpi(const struct config *cfg, unsigned int i);
 
 /* Lookup helpers. */
 const struct config_device *config_find_device(const struct config *cfg,

@@ -36,6 +36,13 @@ bool cfg_key_equal(const struct cfg_key *k, const void *a, const void *b)
 	case CFG_T_POLICY:
 		return *(const enum config_unknown_policy *)pa ==
 		       *(const enum config_unknown_policy *)pb;
+	case CFG_T_ALUA_STATE:
+		return *(const enum config_alua_state *)pa ==
+		       *(const enum config_alua_state *)pb;
+	case CFG_T_ALUA_PEERS:
+		return cfg_alua_peers_equal(pa, pb);
+	case CFG_T_RTPIS:
+		return na == nb && !memcmp(pa, pb, na * sizeof(uint16_t));
 	/* Strings are zero-filled (cfg_copy), so memcmp is exact. */
 	case CFG_T_NAME:
 	case CFG_T_PATH:

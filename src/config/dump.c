@@ -160,6 +160,20 @@ static void cfg_put_value(FILE *f, const struct cfg_key *k, const void *base,
 			      "\"deny\"",
 		      f);
 		break;
+	case CFG_T_ALUA_STATE:
+		cfg_put_str(f, config_alua_state_name(
+				       *(const enum config_alua_state *)p));
+		break;
+	case CFG_T_ALUA_PEERS:
+		cfg_put_alua_peers(f, p);
+		break;
+	case CFG_T_RTPIS:
+		fputc('[', f);
+		for (unsigned int i = 0; i < n; i++)
+			fprintf(f, "%s%u", i ? ", " : " ",
+				((const uint16_t *)p)[i]);
+		fputs(" ]", f);
+		break;
 	case CFG_T_DEVICE_REF:
 		cfg_put_str(f, cfg->devices[*(const unsigned int *)p].name);
 		break;
@@ -192,6 +206,7 @@ static bool cfg_key_unset(const struct cfg_key *k, const void *base)
 	case CFG_T_SIZE:
 		return !*(const uint64_t *)p;
 	case CFG_T_BLOCK_SIZE:
+	case CFG_T_U32:
 		return !*(const uint32_t *)p;
 	default:
 		return !*(const char *)p;

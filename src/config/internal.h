@@ -72,6 +72,9 @@ enum cfg_type {
 	CFG_T_NAA, /* char[33], NAA 6 name in lower case */
 	CFG_T_GUID, /* uint64_t at off, bool "auto" at off_n */
 	CFG_T_POLICY, /* enum config_unknown_policy */
+	CFG_T_ALUA_STATE, /* enum config_alua_state */
+	CFG_T_ALUA_PEERS, /* struct config_alua (its peers) at off */
+	CFG_T_RTPIS, /* uint16_t[] relative port ids at off, count at off_n */
 	/* Dedicated code (parse_targets.c); listed for completeness. */
 	CFG_T_LIST, /* a list of groups: devices, targets, groups */
 	CFG_T_LUN_MAP, /* a list of LUN entries */
@@ -125,7 +128,7 @@ struct cfg_section {
 };
 
 extern const struct cfg_section cfg_top, cfg_devices, cfg_targets, cfg_groups,
-	cfg_lun_entries;
+	cfg_lun_entries, cfg_alua_peers;
 
 /* keys.c */
 const struct cfg_key *cfg_key_find(const struct cfg_section *sec,
@@ -208,6 +211,20 @@ int cfg_get_policy(struct cfg_ctx *ctx, const config_setting_t *s,
 int cfg_get_listen_list(struct cfg_ctx *ctx, const config_setting_t *s,
 			const char *where, struct config_listen **listen,
 			unsigned int *n_listen);
+
+/* alua.c: the alua section's own types and the cross checks. */
+enum config_alua_state config_alua_state_parse(const char *name); /* or 0 */
+int cfg_get_alua_rtpis(struct cfg_ctx *ctx, const config_setting_t *s,
+		       const char *where, uint16_t *ports, unsigned int *n);
+int cfg_get_alua_state(struct cfg_ctx *ctx, const config_setting_t *s,
+		       const char *where, enum config_alua_state *out);
+int cfg_get_alua_peers(struct cfg_ctx *ctx, const config_setting_t *s,
+		       const char *where, struct config_alua *a);
+void cfg_put_alua_peers(FILE *f, const struct config_alua *a);
+bool cfg_alua_peers_equal(const struct config_alua *a,
+			  const struct config_alua *b);
+/* After every pass: group ids and relative port ids are unique. */
+void cfg_check_alua(struct cfg_ctx *ctx);
 
 /* parse.c */
 bool cfg_is_group(struct cfg_ctx *ctx, const config_setting_t *s,

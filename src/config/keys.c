@@ -18,6 +18,7 @@
 #define TGT(m) offsetof(struct config_target, m)
 #define GRP(m) offsetof(struct config_group, m)
 #define LUN(m) offsetof(struct config_lun, m)
+#define PEER(m) offsetof(struct config_alua_group, m)
 #define BUF(type, m) sizeof(((type *)0)->m)
 #define LIST(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
@@ -119,6 +120,17 @@ static const struct cfg_key cfg_top_keys[] = {
 	{ "backend_defaults.stuck_io_warn", CFG_T_U32,
 	  TOP(backend.stuck_io_warn), .min = 0, .max = 86400, .def = 30,
 	  .reload = CFG_RELOAD_RESTART },
+	/*
+	 * ALUA (doc/ha.md): a state change reaches the initiators at once
+	 * as ASYMMETRIC ACCESS STATE CHANGED (SPC-4 5.16.2.7).
+	 */
+	{ "alua.group_id", CFG_T_U32, TOP(alua.group_id), .min = 1,
+	  .max = 65535, .def = 1, .reload = CFG_RELOAD_LIVE },
+	{ "alua.state", CFG_T_ALUA_STATE, TOP(alua.state),
+	  .def_s = "active/optimized", .reload = CFG_RELOAD_LIVE },
+	{ "alua.peer_groups", CFG_T_ALUA_PEERS, TOP(alua),
+	  .reload = CFG_RELOAD_LIVE, .sub = &cfg_alua_peers,
+	  .elem_size = sizeof(struct config_alua_group) },
 	{ "devices", CFG_T_LIST, TOP(devices), TOP(n_devices),
 	  .reload = CFG_RELOAD_REOPEN, .sub = &cfg_devices,
 	  .elem_size = sizeof(struct config_device) },
@@ -206,6 +218,10 @@ static const struct cfg_key cfg_target_keys[] = {
 	  .reload = CFG_RELOAD_RELOGIN },
 	{ "unknown_initiators", CFG_T_POLICY, TGT(unknown_initiators),
 	  .def = CONFIG_UNKNOWN_DENY, .reload = CFG_RELOAD_RELOGIN },
+	/* SPC-4 7.8.6.6 relative target port; 0 = position in the file. */
+	{ "relative_port_id", CFG_T_U32, TGT(relative_port_id), .min = 0,
+	  .max = 65535, .def = 0, .reload = CFG_RELOAD_RELOGIN,
+	  .flags = CFG_K_DUMP_IF_SET },
 	{ "lun_map", CFG_T_LUN_MAP, TGT(luns), TGT(n_luns),
 	  .reload = CFG_RELOAD_RELOGIN, .sub = &cfg_lun_entries,
 	  .elem_size = sizeof(struct config_lun) },
@@ -234,6 +250,16 @@ static const struct cfg_key cfg_lun_keys[] = {
 	  .reload = CFG_RELOAD_RELOGIN },
 };
 
+/* A partner srptd's target port group (alua.c, doc/ha.md). */
+static const struct cfg_key cfg_alua_peer_keys[] = {
+	{ "id", CFG_T_U32, PEER(id), .min = 1, .max = 65535,
+	  .reload = CFG_RELOAD_LIVE },
+	{ "state", CFG_T_ALUA_STATE, PEER(state),
+	  .def_s = "active/non-optimized", .reload = CFG_RELOAD_LIVE },
+	{ "relative_port_ids", CFG_T_RTPIS, PEER(ports), PEER(n_ports),
+	  .reload = CFG_RELOAD_LIVE },
+};
+
 #define SECTION(p, k)               \
 	{                           \
 		p, k, ARRAY_SIZE(k) \
@@ -248,9 +274,12 @@ const struct cfg_section cfg_devices = SECTION("devices", cfg_device_keys);
 const struct cfg_section cfg_targets = SECTION("targets", cfg_target_keys);
 const struct cfg_section cfg_groups = SECTION("targets.groups", cfg_group_keys);
 const struct cfg_section cfg_lun_entries = SECTION("lun_map", cfg_lun_keys);
+const struct cfg_section cfg_alua_peers =
+	SECTION("alua.peer_groups", cfg_alua_peer_keys);
 
 static const struct cfg_section *const cfg_sections[] = {
-	&cfg_top, &cfg_devices, &cfg_targets, &cfg_groups, &cfg_lun_entries,
+	&cfg_top,    &cfg_devices,     &cfg_targets,
+	&cfg_groups, &cfg_lun_entries, &cfg_alua_peers,
 };
 
 const struct cfg_key *cfg_key_find(const struct cfg_section *sec,
@@ -352,6 +381,16 @@ static int cfg_key_default(const struct cfg_key *k, void *base,
 	case CFG_T_POLICY:
 		*(enum config_unknown_policy *)p =
 			(enum config_unknown_policy)k->def;
+		break;
+	case CFG_T_ALUA_STATE:
+		*(enum config_alua_state *)p =
+			config_alua_state_parse(k->def_s);
+		break;
+	case CFG_T_ALUA_PEERS:
+		((struct config_alua *)p)->n_peers = 0;
+		break;
+	case CFG_T_RTPIS:
+		*n = 0;
 		break;
 	case CFG_T_NAME:
 	case CFG_T_PATH:

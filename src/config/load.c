@@ -277,6 +277,7 @@ static int cfg_load(const char *path, const char *text, size_t len,
 		ctx.cur = &ctx.files[i];
 		cfg_pass_targets(&ctx);
 	}
+	cfg_check_alua(&ctx);
 	ret = errs->n || errs->dropped ? -EINVAL : 0;
 out:
 	for (unsigned int i = 0; ctx.files && i < ctx.n_files; i++) {

@@ -290,6 +290,12 @@ int cfg_key_parse(struct cfg_ctx *ctx, const struct cfg_key *k,
 		return cfg_get_guid_setting(ctx, s, where, p2, p);
 	case CFG_T_POLICY:
 		return cfg_get_policy(ctx, s, where, p);
+	case CFG_T_ALUA_STATE:
+		return cfg_get_alua_state(ctx, s, where, p);
+	case CFG_T_ALUA_PEERS:
+		return cfg_get_alua_peers(ctx, s, where, p);
+	case CFG_T_RTPIS:
+		return cfg_get_alua_rtpis(ctx, s, where, p, p2);
 	case CFG_T_LIST:
 		return cfg_is_list(ctx, s, where) ? 0 : -EINVAL;
 	default: /* lun_map, GIDs, LUN entries: dedicated code */

@@ -137,7 +137,7 @@ int scsi_lu_create(struct srptd_bdev *bdev, const struct scsi_lu_params *p,
 	scsi_copy_ascii(lu->target_name, sizeof(lu->target_name),
 			p ? p->target_name : NULL, "");
 	lu->max_xfer_bytes = p ? p->max_xfer_bytes : 0;
-	lu->tpg_id = p && p->tpg_id ? p->tpg_id : 1;
+	scsi_alua_init(lu, p);
 	lu->d_sense_default = p && p->descriptor_sense;
 	atomic_init(&lu->d_sense, lu->d_sense_default);
 	atomic_init(&lu->wce, bdev->write_cache);

@@ -145,6 +145,34 @@ struct scsi_pr_shared {
 	void *ctx;
 };
 
+/*
+ * Asymmetric logical unit access (SPC-4 5.16, doc/ha.md): the target port
+ * group this process's ports belong to, its access state, and the groups
+ * of partner targets (another srptd presenting the same LU) as the
+ * configuration describes them.  States are the ASYMMETRIC ACCESS STATE
+ * codes of REPORT TARGET PORT GROUPS (SPC-4 6.37).
+ */
+enum scsi_alua_state {
+	SCSI_ALUA_STATE_AO = 0x0, /* active/optimized */
+	SCSI_ALUA_STATE_ANO = 0x1, /* active/non-optimized */
+	SCSI_ALUA_STATE_STANDBY = 0x2,
+	SCSI_ALUA_STATE_UNAVAILABLE = 0x3,
+};
+#define SCSI_ALUA_MAX_PEERS 8
+#define SCSI_ALUA_MAX_PORTS 16
+struct scsi_alua_group {
+	uint16_t id; /* TARGET PORT GROUP, 1..65535 */
+	enum scsi_alua_state state;
+	unsigned int n_ports;
+	uint16_t ports[SCSI_ALUA_MAX_PORTS]; /* relative target port ids */
+};
+struct scsi_alua {
+	/* This process's group; no ports: the nexus's own port is listed. */
+	struct scsi_alua_group own;
+	unsigned int n_peers;
+	struct scsi_alua_group peers[SCSI_ALUA_MAX_PEERS];
+};
+
 /* Identity and limits of an exported device, from the config. */
 struct scsi_lu_params {
 	const char *vendor; /* INQUIRY T10 vendor id, <= 8 chars */
@@ -157,6 +185,8 @@ struct scsi_lu_params {
 	/* Added by the SCSI layer (additive): */
 	bool descriptor_sense; /* initial D_SENSE (control mode page 0x0A) */
 	uint16_t tpg_id; /* ALUA target port group id; 0 = 1 */
+	/* Groups and states (copied); NULL: group tpg_id, active/optimized. */
+	const struct scsi_alua *alua;
 	/* APTPL store (must outlive the LU); NULL: APTPL not supported. */
 	const struct scsi_pr_store *pr_store;
 	enum scsi_pr_mode pr_mode; /* 0: SCSI_PR_LOCAL */
@@ -199,6 +229,13 @@ bool scsi_lu_in_use(struct scsi_lu *lu);
 int scsi_itn_queue_ua(struct scsi_itn *itn, uint64_t lun, uint16_t asc_ascq);
 void scsi_lu_queue_ua_all(struct scsi_lu *lu, uint16_t asc_ascq);
 void scsi_lu_capacity_changed(struct scsi_lu *lu);
+/*
+ * New ALUA groups or states for lu (a reload, alua.c).  When anything
+ * REPORT TARGET PORT GROUPS returns changed, every nexus gets ASYMMETRIC
+ * ACCESS STATE CHANGED (2A/06, SPC-4 5.16.2.7) and 1 is returned; 0 when
+ * a equals what lu has.  Any thread.
+ */
+int scsi_lu_set_alua(struct scsi_lu *lu, const struct scsi_alua *a);
 void scsi_itn_luns_changed(struct scsi_itn *itn);
 
 /*

@@ -81,6 +81,8 @@ enum scsi_sr {
 	SCSI_SR_COPY_ABORTED, /* 0A/00/00 + segment field pointer */
 	SCSI_SR_COPY_TARGET_UNREACHABLE, /* 0A/0D/02 */
 	SCSI_SR_COPY_TARGET_FAILURE, /* 0A/0D/01: source/destination I/O */
+	SCSI_SR_ALUA_STANDBY, /* 02/04/0B: target port in standby state */
+	SCSI_SR_ALUA_UNAVAILABLE, /* 02/04/0C: ... in unavailable state */
 	SCSI_SR_COUNT
 };
 
@@ -232,7 +234,13 @@ struct scsi_lu {
 	uint8_t naa[SCSI_NAA_LEN];
 	char target_name[224];
 	uint32_t max_xfer_bytes;
-	uint16_t tpg_id;
+	/*
+	 * ALUA (alua.c): the access state every command checks, written
+	 * by scsi_lu_set_alua() (a reload) and read lock-free; the groups
+	 * REPORT TARGET PORT GROUPS returns, under lock.
+	 */
+	atomic_uint alua_state; /* enum scsi_alua_state */
+	struct scsi_alua alua;
 	atomic_bool wce; /* caching page WCE; false: every write FUA */
 	atomic_bool d_sense; /* control page D_SENSE: descriptor sense */
 	bool d_sense_default;
@@ -468,6 +476,9 @@ enum scsi_sr spc_mode_sense(struct scsi_task *t, struct scsi_cmd *c);
 enum scsi_sr spc_mode_select(struct scsi_task *t, struct scsi_cmd *c);
 enum scsi_sr spc_report_luns(struct scsi_task *t, struct scsi_cmd *c);
 enum scsi_sr spc_report_tpgs(struct scsi_task *t, struct scsi_cmd *c);
+/* alua.c: may the LU's access state run this command (SPC-4 5.16.2.4)? */
+enum scsi_sr scsi_alua_check(const struct scsi_lu *lu, const uint8_t *cdb);
+void scsi_alua_init(struct scsi_lu *lu, const struct scsi_lu_params *p);
 enum scsi_sr spc_report_opcodes(struct scsi_task *t, struct scsi_cmd *c);
 void scsi_build_sense(uint8_t *buf, uint8_t *len, bool desc, uint8_t key,
 		      uint16_t asc_ascq, const struct scsi_cmd *c);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * SPC-4 emulated commands: TEST UNIT READY, REQUEST SENSE, INQUIRY (+VPD),
- * MODE SENSE/SELECT, REPORT LUNS, REPORT TARGET PORT GROUPS, REPORT
- * SUPPORTED OPERATION CODES.  Handlers write their full response into the
+ * MODE SENSE/SELECT, REPORT LUNS, REPORT SUPPORTED OPERATION CODES (REPORT
+ * TARGET PORT GROUPS: alua.c).  Handlers write their full response into the
  * worker's scratch buffer and set c->data_len; task.c truncates it once to
  * the allocation length and buf_len.
  */
@@ -213,7 +213,9 @@ static uint32_t spc_vpd_device_id(struct scsi_task *t, struct scsi_lu *lu,
 		      SCSI_DESIG_PIV | SCSI_DESIG_ASSOC_PORT |
 			      SCSI_DESIG_TYPE_RTPI,
 		      body, 4);
-	put_be16(body + 2, lu->tpg_id);
+	pthread_mutex_lock(&lu->lock); /* a reload may change it */
+	put_be16(body + 2, lu->alua.own.id);
+	pthread_mutex_unlock(&lu->lock);
 	p = spc_desig(p, srp | SCSI_DESIG_CODESET_BINARY,
 		      SCSI_DESIG_PIV | SCSI_DESIG_ASSOC_PORT |
 			      SCSI_DESIG_TYPE_TPG,
@@ -559,30 +561,6 @@ enum scsi_sr spc_report_luns(struct scsi_task *t, struct scsi_cmd *c)
 	/* SPC-4 6.33: this clears REPORTED LUNS DATA HAS CHANGED. */
 	scsi_itn_clear_ua(itn, SCSI_ASC_REPORTED_LUNS_DATA_CHANGED);
 	scsi_out(t, c, 8 + 8 * n);
-	return SCSI_SR_OK;
-}
-
-/* ---- REPORT TARGET PORT GROUPS (SPC-4 6.36): one group, AO ---- */
-
-enum scsi_sr spc_report_tpgs(struct scsi_task *t, struct scsi_cmd *c)
-{
-	uint8_t fmt = t->cdb[1] >> 5, *b = t->worker->scratch, *g;
-	uint32_t hdr;
-
-	if (fmt > 1)
-		return scsi_invalid_cdb(c, 1, 7);
-	hdr = fmt ? 8 : 4;
-	memset(b, 0, hdr + 12);
-	if (fmt)
-		b[4] = 0x10; /* extended header, implicit transition 0 s */
-	g = b + hdr;
-	g[0] = 0x80 | SCSI_ALUA_AO; /* PREF, active/optimized */
-	g[1] = SCSI_ALUA_SUP_AO;
-	put_be16(g + 2, c->lu->tpg_id);
-	g[7] = 1; /* one target port */
-	put_be16(g + 8 + 2, t->itn->rtpi);
-	put_be32(b, hdr + 12 - 4);
-	scsi_out(t, c, hdr + 12);
 	return SCSI_SR_OK;
 }
 

@@ -66,6 +66,10 @@ static const struct {
 					      SCSI_ASC_COPY_TARGET_NOT_REACHABLE },
 	[SCSI_SR_COPY_TARGET_FAILURE] = { SCSI_SK_COPY_ABORTED,
 					  SCSI_ASC_THIRD_PARTY_DEVICE_FAILURE },
+	[SCSI_SR_ALUA_STANDBY] = { SCSI_SK_NOT_READY,
+				   SCSI_ASC_LU_NOT_ACCESSIBLE_STANDBY },
+	[SCSI_SR_ALUA_UNAVAILABLE] = { SCSI_SK_NOT_READY,
+				       SCSI_ASC_LU_NOT_ACCESSIBLE_UNAVAIL },
 };
 
 enum scsi_sr scsi_invalid_cdb(struct scsi_cmd *c, unsigned int byte, int bit)
@@ -367,6 +371,16 @@ static enum scsi_sr scsi_parse(struct scsi_task *t, struct scsi_cmd *c)
 		c->ua = scsi_ua_pop(c->ve);
 		if (c->ua)
 			return SCSI_SR_UNIT_ATTENTION;
+	}
+	/*
+	 * SPC-4 5.16.2.4: the access state of this port's group may forbid
+	 * the command (standby, unavailable); a pending unit attention is
+	 * reported first, as it may be the state change itself (2A/06).
+	 */
+	if (c->lu) {
+		sr = scsi_alua_check(c->lu, t->cdb);
+		if (sr != SCSI_SR_OK)
+			return sr;
 	}
 	if (c->lu &&
 	    atomic_load_explicit(&c->lu->res_active, memory_order_acquire) &&

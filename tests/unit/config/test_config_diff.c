@@ -67,6 +67,9 @@ static bool change(const struct cfg_key *k, void *base)
 	case CFG_T_GUID:
 		*(bool *)n = !*(bool *)n;
 		return true;
+	case CFG_T_ALUA_PEERS:
+		((struct config_alua *)p)->n_peers++;
+		return true;
 	default: /* numbers, booleans, enums, strings: the first byte */
 		p[0] ^= 1;
 		return true;

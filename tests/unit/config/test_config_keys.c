@@ -146,6 +146,7 @@ static const struct {
 	{ "DEVICES", "devices" },
 	{ "TARGETS", "targets" },
 	{ "LUN ENTRIES", "lun_map" },
+	{ "ALUA", "alua" },
 };
 
 static void man_keys(struct keyset *s)
