@@ -41,6 +41,10 @@
 #            paths (rxe0 IPv4, rxe1 IPv6) with multipathd and udev: fio
 #            verify on the map while the paths log out and in (raw, ext4)
 #            and while sg_reset -d/-b alternate on each path (multipath.sh)
+#   failover (only when named; not part of "all"; srptd only) two srptd
+#            processes present one LU as two ALUA groups, dm-multipath
+#            groups the paths by priority, one srptd is killed with
+#            SIGKILL under fio verify and started again (failover.sh)
 #   conformance (only when named; not part of "all") libiscsi's SCSI
 #            conformance suite (iscsi-test-cu --dataloss) on LUN 0's sg
 #            device; tallies per target, side by side (conformance.sh)
@@ -52,6 +56,7 @@
 # The target's own checks (target_extra_checks) always run.
 . /vm/lib.sh
 . /vm/multipath.sh
+. /vm/failover.sh
 . /vm/multidev.sh
 . /vm/conformance.sh
 . /vm/crash.sh
@@ -772,6 +777,15 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 	want_named conformance && run_check libiscsi chk_libiscsi
 	run_check logout chk_logout
 	want_named multipath && mp_checks
+	if want_named failover; then
+		if [ "$T" = srptd ]; then
+			ha_checks
+		else
+			# LIO's ib_srpt is one kernel target: no second
+			# process to present the same LU; not a check.
+			report "INFO ${T}_failover=not applicable (one kernel target)"
+		fi
+	fi
 	# Every session gone, the target still up: what it still holds.
 	command -v target_idle_checks >/dev/null 2>&1 && target_idle_checks
 	run_check stop chk_stop
