@@ -137,9 +137,13 @@ if [ "${SRPTD_SKIP_VM:-0}" != 1 ]; then
 	# logged out and in, LUN resets, fio verifying; LIO and srptd in the
 	# same boot so that their figures compare (tests/vm/README.md "The
 	# multipath group").
-	stage "VM suite: multipath failover, LIO and srptd"
+	# The same boot then runs the failover group for srptd (issue 15):
+	# two srptd processes present one LU as two ALUA groups, one is
+	# killed under fio verify and started again (tests/vm/README.md
+	# "The failover group", doc/ha.md).
+	stage "VM suite: multipath failover, LIO and srptd; two-srptd HA"
 	tests/vm/run.sh --no-deps --target lio,srptd --srptd build/src/srptd \
-		--checks multipath
+		--checks multipath,failover --timeout 1500
 	# libiscsi's SCSI conformance suite on the sg device of an ib_srp
 	# disk, LIO and srptd in the same boot: figures side by side
 	# (doc/scsi-conformance.md); fails only if the tool cannot run.  On
