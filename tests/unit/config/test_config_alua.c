@@ -26,27 +26,26 @@ static const char *tmp_path(const char *name)
 	return buf;
 }
 
-/* Load "version = 1;\n" + body; on errors return their text, else NULL. */
+/* The body loaded from memory as "alua.conf" (config_load_string); the
+ * printed errors, or NULL when it loaded. */
 static char *load(const char *body, struct config **cfg)
 {
 	struct config_errors *errs = calloc(1, sizeof(*errs));
-	const char *path = tmp_path("alua");
-	char *text = NULL;
+	char *conf = NULL, *text = NULL;
 	size_t len = 0;
-	FILE *f = fopen(path, "w");
+	FILE *f;
 
-	assert_non_null(f);
 	assert_non_null(errs);
-	fprintf(f, "version = 1;\n%s", body);
-	fclose(f);
+	assert_true(asprintf(&conf, "version = 1;\n%s", body) > 0);
 	*cfg = NULL;
-	if (config_load(path, "/nonexistent", cfg, errs)) {
+	if (config_load_string("alua.conf", conf, strlen(conf), "/nonexistent",
+			       cfg, errs)) {
 		f = open_memstream(&text, &len);
 		assert_non_null(f);
 		config_errors_print(errs, f);
 		fclose(f);
 	}
-	unlink(path);
+	free(conf);
 	free(errs);
 	return text;
 }
