@@ -708,6 +708,8 @@ int daemon_create(const struct daemon_opts *opts, struct config *cfg,
 			goto err;
 	}
 
+	/* Devices whose store can change size on its own are watched here. */
+	d->devices.loop = d->loop;
 	daemon_sync_devices(d, NULL);
 	ret = daemon_srp_create(d->loop, d->cfg, &d->srp);
 	if (ret) {

@@ -6,10 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include "daemon_change.h"
 #include "devices.h"
 #include "log.h"
+#include "loop.h"
 #include "scsi/scsi.h"
 #include "util.h"
 
@@ -65,6 +68,44 @@ static void devices_alua(const struct config *cfg, struct scsi_alua *a)
 		g->n_ports = MIN(c->n_ports, (unsigned int)SCSI_ALUA_MAX_PORTS);
 		memcpy(g->ports, c->ports, g->n_ports * sizeof(g->ports[0]));
 	}
+}
+
+static void device_resize(struct device_set *set, struct device *d,
+			  const struct config_device *c,
+			  struct daemon_change_report *rep);
+
+/*
+ * The engine saw the store change (srptd/backend.h watch_fd): re-read its
+ * size as `srptadm device resize NAME 0` would, unless the configuration
+ * fixes the size.  A spurious event re-reads an unchanged size: no-op.
+ */
+static void device_on_watch(void *arg, uint32_t events)
+{
+	struct device *d = arg;
+	uint64_t n;
+
+	(void)events;
+	if (read(d->watch_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		dev_log(LOG_ERR, d->cfg.name, "watch: %s", strerror(errno));
+	if (d->state == DEVICE_ONLINE && !d->cfg.size)
+		device_resize(d->set, d, &d->cfg, NULL);
+}
+
+static void device_watch(struct device_set *set, struct device *d)
+{
+	int fd;
+
+	if (!set->loop || !d->engine->watch_fd)
+		return;
+	fd = d->engine->watch_fd(&d->bdev);
+	if (fd < 0)
+		return;
+	if (loop_add_fd(set->loop, fd, EPOLLIN, device_on_watch, d)) {
+		dev_log(LOG_ERR, d->cfg.name,
+			"cannot watch the store; a change of its size needs srptadm device resize");
+		return;
+	}
+	d->watch_fd = fd;
 }
 
 static int device_open(struct device *d, uint32_t max_xfer,
@@ -136,6 +177,9 @@ static bool device_close(struct device *d)
 {
 	bool was_online = d->state == DEVICE_ONLINE;
 
+	if (d->watch_fd >= 0)
+		loop_del_fd(d->set->loop, d->watch_fd);
+	d->watch_fd = -1;
 	if (was_online) {
 		scsi_lu_destroy(d->lu);
 		d->lu = NULL;
@@ -237,6 +281,10 @@ static void device_resize(struct device_set *set, struct device *d,
 		return;
 	ret = d->engine->resize(&d->bdev, c->size);
 	if (ret) {
+		if (!rep)
+			dev_log(LOG_ERR, c->name,
+				"re-reading the size failed: %s; it keeps %llu bytes",
+				strerror(-ret), (unsigned long long)was);
 		daemon_report_add(
 			rep,
 			"device %s: resize to %llu bytes failed: %s; it keeps %llu bytes",
@@ -295,6 +343,8 @@ void devices_sync(struct device_set *set, const struct config *cfg,
 		}
 		d->cfg = *c;
 		d->bdev.fd = -1;
+		d->watch_fd = -1;
+		d->set = set;
 		/*
 		 * A changed device with the same name is closed before the
 		 * new one opens (same file, possibly a new size or engine).
@@ -313,6 +363,7 @@ void devices_sync(struct device_set *set, const struct config *cfg,
 			daemon_report_add(rep, "device %s: cannot open: %s",
 					  c->name, strerror(-d->open_error));
 		} else {
+			device_watch(set, d);
 			(*opened)++;
 			daemon_report_add(rep, "device %s: opened (%llu bytes)",
 					  c->name,

@@ -17,6 +17,8 @@
 #include "srptd/backend.h"
 
 struct daemon_change_report;
+struct device_set;
+struct loop;
 struct scsi_lu;
 
 enum device_state {
@@ -34,6 +36,13 @@ struct device {
 	/* APTPL store of the LU (copy of daemon.state_dir at open). */
 	char state_dir[256];
 	struct scsi_pr_store pr_store;
+	/*
+	 * The engine's watch_fd while it is on set->loop (-1: not watched):
+	 * the store changed size on its own (an RBD image resized by another
+	 * client) and the device follows it as after device resize NAME 0.
+	 */
+	int watch_fd;
+	struct device_set *set; /* the set d is in, for the watch */
 };
 
 struct device_set {
@@ -54,6 +63,11 @@ struct device_set {
 	 */
 	void (*resized)(void *ctx, struct scsi_lu *lu, uint64_t nblocks);
 	void *resized_ctx;
+	/*
+	 * The main loop, where devices whose engine has a watch_fd are
+	 * watched (srptd/backend.h); NULL: no device is watched.
+	 */
+	struct loop *loop;
 };
 
 /*

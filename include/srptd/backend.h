@@ -165,6 +165,17 @@ struct srptd_backend_ops {
 	 * file.
 	 */
 	int (*resize)(struct srptd_bdev *bdev, uint64_t new_size);
+
+	/*
+	 * Optional.  An eventfd that becomes readable (EPOLLIN) when the
+	 * backing store may have changed size outside srptd (another client
+	 * resized the RBD image), or -1 when the device does not follow its
+	 * store (open() got a fixed p->size).  Valid from open() to close().
+	 * The main thread watches it, reads it (8 bytes) to clear it, then
+	 * calls resize(bdev, 0); the event may be spurious (any change of
+	 * the store's metadata), so the size may be the same.
+	 */
+	int (*watch_fd)(const struct srptd_bdev *bdev);
 };
 
 /* Registry (src/backend/registry.c). */

@@ -26,6 +26,13 @@
  * discard range (rbd_discard_granularity_bytes), so discarded blocks are
  * not promised to read as zeroes (LBPRZ 0).  WRITE_ZEROES is
  * rbd_aio_write_zeroes, which does promise zeroes.
+ *
+ * A device whose size follows the image (size 0 in the configuration)
+ * watches the image header (rbd_update_watch): librbd's callback, on one
+ * of its threads, only writes the device's watch eventfd; the main thread
+ * sees it (ops->watch_fd) and re-reads the size through resize(bdev, 0),
+ * which exports the image's new size whether it grew or shrank, as the
+ * file engines do for a file (doc/ceph.md, Resize).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,6 +42,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -47,6 +56,8 @@ struct bs_rbd_dev {
 	rbd_image_t image;
 	uint64_t image_size; /* bytes, as last read */
 	bool cache_on; /* librbd's write-back cache (rbd_cache) */
+	int watch_efd; /* -1: the image is not watched (fixed size) */
+	uint64_t watch_handle; /* rbd_update_watch's, while watch_efd >= 0 */
 };
 
 struct srptd_backend_ctx {
@@ -158,6 +169,11 @@ static int bs_rbd_configure(struct bs_rbd_dev *r,
 
 static void bs_rbd_release(struct bs_rbd_dev *r)
 {
+	/* After unwatch returns, librbd runs no more watch callbacks. */
+	if (r->watch_efd >= 0) {
+		rbd_update_unwatch(r->image, r->watch_handle);
+		close(r->watch_efd);
+	}
 	if (r->image)
 		rbd_close(r->image);
 	if (r->ioctx)
@@ -200,6 +216,42 @@ static int bs_rbd_geometry(struct srptd_bdev *bdev, struct bs_rbd_dev *r,
 	return 0;
 }
 
+/*
+ * rbd_update_watch callback, on a librbd thread, for any change of the
+ * image header (size, snapshots, features...): only wake the main thread.
+ */
+static void bs_rbd_watch_cb(void *arg)
+{
+	struct bs_rbd_dev *r = arg;
+
+	bs_eventfd_kick(r->watch_efd);
+}
+
+/* Follow the image's size: watch its header (see the top of this file). */
+static int bs_rbd_watch(struct bs_rbd_dev *r, const char *name)
+{
+	int efd, ret;
+
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (efd < 0)
+		return -errno;
+	/* Set before the watch: the callback may run before it returns. */
+	r->watch_efd = efd;
+	ret = rbd_update_watch(r->image, &r->watch_handle, bs_rbd_watch_cb, r);
+	if (ret) {
+		r->watch_efd = -1;
+		close(efd);
+		dev_log(LOG_ERR, name, "rbd: cannot watch the image: %s",
+			strerror(-ret));
+	}
+	return ret;
+}
+
+static int bs_rbd_watch_fd(const struct srptd_bdev *bdev)
+{
+	return bs_rbd_dev(bdev)->watch_efd;
+}
+
 static int bs_rbd_open(struct srptd_bdev *bdev,
 		       const struct srptd_bdev_params *p)
 {
@@ -226,6 +278,7 @@ static int bs_rbd_open(struct srptd_bdev *bdev,
 		goto err;
 	}
 	bdev->priv = r;
+	r->watch_efd = -1;
 	ret = rados_create(&r->cluster, p->ceph_client);
 	if (ret) {
 		r->cluster = NULL;
@@ -268,6 +321,11 @@ static int bs_rbd_open(struct srptd_bdev *bdev,
 	ret = bs_rbd_geometry(bdev, r, p);
 	if (ret)
 		goto err;
+	if (!p->size) {
+		ret = bs_rbd_watch(r, p->name);
+		if (ret)
+			goto err;
+	}
 	bdev->read_only = p->read_only;
 	bdev->write_cache = p->write_cache;
 	bdev->can_discard = !p->read_only;
@@ -280,8 +338,9 @@ err:
 }
 
 /*
- * new_size 0 re-reads the image size (grown with "rbd resize"); a larger
- * size grows the image itself, a smaller one exports a prefix.
+ * new_size 0 re-reads the image size (changed with "rbd resize", here or
+ * on another client) and exports all of it, smaller or larger; a larger
+ * new_size grows the image itself, a smaller one exports a prefix.
  */
 static int bs_rbd_resize(struct srptd_bdev *bdev, uint64_t new_size)
 {
@@ -305,6 +364,11 @@ static int bs_rbd_resize(struct srptd_bdev *bdev, uint64_t new_size)
 			return ret;
 		r->image_size = new_size;
 	}
+	/* Re-reading an unchanged size (every reload, every watch event). */
+	if (new_size != bdev->size)
+		dev_log(LOG_NOTICE, bdev->name,
+			"resized from %" PRIu64 " to %" PRIu64 " bytes",
+			bdev->size, new_size);
 	bdev->size = new_size;
 	return 0;
 }
@@ -479,4 +543,5 @@ const struct srptd_backend_ops bs_rbd_ops = {
 	.ctx_poll = bs_rbd_ctx_poll,
 	.submit = bs_rbd_submit,
 	.resize = bs_rbd_resize,
+	.watch_fd = bs_rbd_watch_fd,
 };

@@ -7,15 +7,21 @@
  * through an independent librbd handle; WRITE SAME zeroes; and when the
  * cluster is killed, commands end with CHECK CONDITION, HARDWARE ERROR /
  * INTERNAL TARGET FAILURE within ceph_timeout while the worker keeps
- * answering commands that need no I/O.
+ * answering commands that need no I/O.  Another client resizing the image
+ * wakes the engine's watch fd, and after what the daemon does then
+ * (src/devices.c device_on_watch: resize(bdev, 0), then
+ * srp_engine_resize_lu) the initiator gets CAPACITY DATA HAS CHANGED and
+ * the new capacity.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 #include <rbd/librbd.h>
 
 #include "rados_fixture.h"
@@ -220,6 +226,92 @@ static void test_rbd_write_same_zeroes(void **state)
 			    65536 - 40 * 512);
 }
 
+/* READ CAPACITY (16) into c (data at mem_off 0). */
+static void read_capacity16(struct srp_env *env, struct srp_ti *ti,
+			    struct srp_ti_cmd *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->cdb[0] = 0x9e;
+	c->cdb[1] = 0x10;
+	put_be32(c->cdb + 10, 32);
+	c->dir = 2;
+	c->desc = SRP_TI_DIRECT;
+	c->len = 32;
+	srp_env_run_cmd(env, ti, c);
+}
+
+/*
+ * Resize the image through the test's own librbd handle, wait for the
+ * engine's watch fd (no sleep: poll), and do what src/devices.c does on
+ * it: clear it, re-read the size, and hand the LU's new capacity to the
+ * SRP engine (daemon.c daemon_on_lu_resized).
+ */
+static void resize_elsewhere(struct rfx *fx, uint64_t size)
+{
+	struct srptd_bdev *b = &fx->env.bdev;
+	struct pollfd pfd = { .fd = b->ops->watch_fd(b), .events = POLLIN };
+	rbd_image_t img;
+	uint64_t n;
+
+	assert_true(pfd.fd >= 0);
+	assert_int_equal(rbd_open(g_rados.ioctx, fx->name, &img, NULL), 0);
+	assert_int_equal(rbd_resize(img, size), 0);
+	rbd_close(img);
+	assert_int_equal(poll(&pfd, 1, 20000), 1);
+	assert_int_equal(read(pfd.fd, &n, sizeof(n)), sizeof(n));
+	assert_int_equal(b->ops->resize(b, 0), 0);
+	assert_int_equal(b->size, size);
+	assert_int_equal(
+		srp_engine_resize_lu(fx->env.e, fx->env.lu, b->size / 512), 0);
+}
+
+/* The initiator's next READ CAPACITY: 06/2A/09 once, then nblocks. */
+static void expect_capacity_changed(struct srp_env *env, struct srp_ti *ti,
+				    uint64_t nblocks)
+{
+	uint8_t *m = srp_ti_mem(ti);
+	struct srp_ti_cmd c;
+
+	read_capacity16(env, ti, &c);
+	assert_int_equal(c.status, SAM_STAT_CHECK_CONDITION);
+	assert_true(c.sense_len >= 14);
+	assert_int_equal(c.sense[2] & 0x0f, 0x06); /* UNIT ATTENTION */
+	assert_int_equal(c.sense[12], 0x2a);
+	assert_int_equal(c.sense[13], 0x09); /* CAPACITY DATA HAS CHANGED */
+	read_capacity16(env, ti, &c);
+	assert_int_equal(c.status, SAM_STAT_GOOD);
+	assert_int_equal(get_be64(m), nblocks - 1);
+}
+
+/*
+ * Another client grows the image, then shrinks it back: the LU follows
+ * both (doc/ceph.md, Resize).  A device with a fixed size has no watch.
+ */
+static void test_rbd_resize_elsewhere(void **state)
+{
+	struct rfx *fx = *state;
+	struct srp_env *env = &fx->env;
+	struct srp_ti *ti = login(env);
+	struct srptd_bdev_params bp = { 0 };
+	const struct srptd_backend_ops *used;
+	struct srptd_bdev fixed;
+
+	clear_ua(env, ti);
+	resize_elsewhere(fx, 2 * DEV_SIZE);
+	expect_capacity_changed(env, ti, 2 * DEV_SIZE / 512);
+	resize_elsewhere(fx, DEV_SIZE);
+	expect_capacity_changed(env, ti, DEV_SIZE / 512);
+
+	bp.name = "rbd-fixed";
+	bp.path = fx->spec;
+	bp.size = DEV_SIZE / 2;
+	bp.ceph_timeout = TIMEOUT_S;
+	assert_int_equal(srptd_backend_open(&fixed, "rbd", NULL, &bp, &used),
+			 0);
+	assert_int_equal(fixed.ops->watch_fd(&fixed), -1);
+	srptd_backend_close(&fixed);
+}
+
 /*
  * The cluster dies: a READ ends with CHECK CONDITION, 04/44/00, within
  * the timeout, and the worker still answers TEST UNIT READY at once.
@@ -271,6 +363,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_rbd_write_read), T(test_rbd_write_same_zeroes),
+		T(test_rbd_resize_elsewhere),
 		T(test_rbd_cluster_lost), /* last: stops the cluster */
 	};
 
