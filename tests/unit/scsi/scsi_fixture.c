@@ -489,6 +489,54 @@ void sf_cdb_rw16(struct sf_cmd *c, uint8_t op, uint8_t flags, uint64_t lba,
 	put_be32(c->cdb + 10, n);
 }
 
+void sf_cdb_prout(struct sf_cmd *c, uint8_t sa, uint8_t scope_type,
+		  uint64_t key, uint64_t sa_key, uint8_t flags, uint32_t len)
+{
+	assert_true(len <= sizeof(c->param));
+	memset(c, 0, sizeof(*c));
+	c->cdb[0] = SCSI_OP_PERSISTENT_RESERVE_OUT;
+	c->cdb[1] = sa;
+	c->cdb[2] = scope_type;
+	put_be32(c->cdb + 5, len);
+	put_be64(c->param, key);
+	put_be64(c->param + 8, sa_key);
+	c->param[20] = flags;
+	c->out = c->param;
+	c->out_len = len;
+}
+
+void sf_cdb_prin(struct sf_cmd *c, uint8_t sa, void *buf, uint16_t len)
+{
+	memset(c, 0, sizeof(*c));
+	c->cdb[0] = SCSI_OP_PERSISTENT_RESERVE_IN;
+	c->cdb[1] = sa;
+	put_be16(c->cdb + 7, len);
+	c->in = buf;
+	c->in_len = len;
+}
+
+int sf_prout(struct sf *f, unsigned int itn, uint64_t lun, uint8_t sa,
+	     uint8_t scope_type, uint64_t key, uint64_t sa_key, uint8_t flags,
+	     struct sf_cmd *c)
+{
+	struct sf_cmd local;
+
+	if (!c)
+		c = &local;
+	sf_cdb_prout(c, sa, scope_type, key, sa_key, flags, 24);
+	return sf_run(f, itn, lun, c);
+}
+
+uint32_t sf_prin(struct sf *f, unsigned int itn, uint64_t lun, uint8_t sa,
+		 void *buf, uint16_t len)
+{
+	struct sf_cmd c;
+
+	sf_cdb_prin(&c, sa, buf, len);
+	assert_int_equal(sf_run(f, itn, lun, &c), SAM_STAT_GOOD);
+	return c.data_in_len;
+}
+
 /* ---- files ---- */
 
 void sf_pwrite(struct sf *f, unsigned int idx, uint64_t off, const void *buf,

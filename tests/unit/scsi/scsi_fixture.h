@@ -74,6 +74,8 @@ struct sf_cmd {
 	uint8_t sense_len;
 	uint32_t data_in_len;
 	bool completed_inline; /* complete() ran inside execute() */
+	/* A parameter list built by sf_cdb_prout() (out points here). */
+	uint8_t param[64];
 };
 
 /* Run one command on worker w (NULL: f->w); returns the status. */
@@ -110,6 +112,26 @@ void sf_cdb_rw12(struct sf_cmd *c, uint8_t op, uint8_t flags, uint32_t lba,
 		 uint32_t n);
 void sf_cdb_rw16(struct sf_cmd *c, uint8_t op, uint8_t flags, uint64_t lba,
 		 uint32_t n);
+/*
+ * PERSISTENT RESERVE OUT (SPC-4 6.16) with the basic parameter list in
+ * c->param: reservation key, service action key, byte 20 flags (APTPL
+ * is bit 0); len bytes of it are sent (24 for the basic list, at most
+ * sizeof(c->param)).
+ */
+void sf_cdb_prout(struct sf_cmd *c, uint8_t sa, uint8_t scope_type,
+		  uint64_t key, uint64_t sa_key, uint8_t flags, uint32_t len);
+/* PERSISTENT RESERVE IN (SPC-4 6.15) service action sa into buf. */
+void sf_cdb_prin(struct sf_cmd *c, uint8_t sa, void *buf, uint16_t len);
+/*
+ * Run PERSISTENT RESERVE OUT with the basic 24-byte list on (itn, lun);
+ * the status.  c: where the command and its sense go (NULL: not kept).
+ */
+int sf_prout(struct sf *f, unsigned int itn, uint64_t lun, uint8_t sa,
+	     uint8_t scope_type, uint64_t key, uint64_t sa_key, uint8_t flags,
+	     struct sf_cmd *c);
+/* Run PERSISTENT RESERVE IN, assert GOOD; the bytes returned. */
+uint32_t sf_prin(struct sf *f, unsigned int itn, uint64_t lun, uint8_t sa,
+		 void *buf, uint16_t len);
 
 /* File helpers. */
 void sf_pwrite(struct sf *f, unsigned int idx, uint64_t off, const void *buf,

@@ -87,44 +87,20 @@ static int teardown(void **state)
 static int prout(struct at *a, unsigned int itn, uint8_t sa, uint8_t type,
 		 uint64_t key, uint64_t sa_key, uint8_t flags, struct sf_cmd *c)
 {
-	static uint8_t prm[24];
-
-	memset(prm, 0, sizeof(prm));
-	put_be64(prm, key);
-	put_be64(prm + 8, sa_key);
-	prm[20] = flags;
-	memset(c, 0, sizeof(*c));
-	c->cdb[0] = SCSI_OP_PERSISTENT_RESERVE_OUT;
-	c->cdb[1] = sa;
-	c->cdb[2] = type;
-	put_be32(c->cdb + 5, sizeof(prm));
-	c->out = prm;
-	c->out_len = sizeof(prm);
-	return sf_run(&a->f, itn, 0, c);
+	return sf_prout(&a->f, itn, 0, sa, type, key, sa_key, flags, c);
 }
 
 static void prout_ok(struct at *a, unsigned int itn, uint8_t sa, uint8_t type,
 		     uint64_t key, uint64_t sa_key, uint8_t flags)
 {
-	struct sf_cmd c;
-
-	assert_int_equal(prout(a, itn, sa, type, key, sa_key, flags, &c),
+	assert_int_equal(prout(a, itn, sa, type, key, sa_key, flags, NULL),
 			 SAM_STAT_GOOD);
 }
 
 static unsigned int prin(struct at *a, unsigned int itn, uint8_t sa,
 			 uint8_t *buf)
 {
-	struct sf_cmd c;
-
-	memset(&c, 0, sizeof(c));
-	c.cdb[0] = SCSI_OP_PERSISTENT_RESERVE_IN;
-	c.cdb[1] = sa;
-	put_be16(c.cdb + 7, 256);
-	c.in = buf;
-	c.in_len = 256;
-	assert_int_equal(sf_run(&a->f, itn, 0, &c), SAM_STAT_GOOD);
-	return c.data_in_len;
+	return sf_prin(&a->f, itn, 0, sa, buf, 256);
 }
 
 static int write_status(struct at *a, unsigned int itn)

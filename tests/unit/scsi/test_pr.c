@@ -38,43 +38,20 @@ static int prout_full(struct sf *f, unsigned int itn, uint8_t sa,
 		      uint8_t scope_type, uint64_t key, uint64_t sa_key,
 		      uint8_t flags, uint32_t len, struct sf_cmd *c)
 {
-	static uint8_t prm[64];
-
-	memset(prm, 0, sizeof(prm));
-	put_be64(prm, key);
-	put_be64(prm + 8, sa_key);
-	prm[20] = flags;
-	memset(c, 0, sizeof(*c));
-	c->cdb[0] = SCSI_OP_PERSISTENT_RESERVE_OUT;
-	c->cdb[1] = sa;
-	c->cdb[2] = scope_type;
-	put_be32(c->cdb + 5, len);
-	c->out = prm;
-	c->out_len = len;
+	sf_cdb_prout(c, sa, scope_type, key, sa_key, flags, len);
 	return sf_run(f, itn, 0, c);
 }
 
 static int prout(struct sf *f, unsigned int itn, uint8_t sa, uint8_t type,
 		 uint64_t key, uint64_t sa_key)
 {
-	struct sf_cmd c;
-
-	return prout_full(f, itn, sa, type, key, sa_key, 0, 24, &c);
+	return sf_prout(f, itn, 0, sa, type, key, sa_key, 0, NULL);
 }
 
 static int prin(struct sf *f, unsigned int itn, uint8_t sa, uint8_t *buf,
 		uint16_t len)
 {
-	struct sf_cmd c;
-
-	memset(&c, 0, sizeof(c));
-	c.cdb[0] = SCSI_OP_PERSISTENT_RESERVE_IN;
-	c.cdb[1] = sa;
-	put_be16(c.cdb + 7, len);
-	c.in = buf;
-	c.in_len = len;
-	assert_int_equal(sf_run(f, itn, 0, &c), SAM_STAT_GOOD);
-	return c.data_in_len;
+	return sf_prin(f, itn, 0, sa, buf, len);
 }
 
 static int cmd_status(struct sf *f, unsigned int itn, uint8_t op)

@@ -84,30 +84,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void pr_out_cdb(struct sf_cmd *c, uint8_t sa, uint8_t type, uint8_t *prm)
-{
-	memset(prm, 0, 24);
-	put_be64(prm, 0);
-	put_be64(prm + 8, KEY);
-	memset(c, 0, sizeof(*c));
-	c->cdb[0] = SCSI_OP_PERSISTENT_RESERVE_OUT;
-	c->cdb[1] = sa;
-	c->cdb[2] = type;
-	put_be32(c->cdb + 5, 24);
-	c->out = prm;
-	c->out_len = 24;
-}
-
-static void pr_in_cdb(struct sf_cmd *c, uint8_t sa, uint8_t *buf)
-{
-	memset(c, 0, sizeof(*c));
-	c->cdb[0] = SCSI_OP_PERSISTENT_RESERVE_IN;
-	c->cdb[1] = sa;
-	put_be16(c->cdb + 7, 256);
-	c->in = buf;
-	c->in_len = 256;
-}
-
 /* cmd on (itn, lun) is refused at parse with 05/20/00, no data moved. */
 static void assert_refused(struct ps *p, unsigned int itn, uint64_t lun,
 			   struct sf_cmd *c)
@@ -137,7 +113,7 @@ static void test_every_reservation_command_refused(void **state)
 	static const uint8_t res2_ops[] = { SCSI_OP_RESERVE_6,
 					    SCSI_OP_RELEASE_6 };
 	struct ps *p = *state;
-	uint8_t buf[256], prm[24];
+	uint8_t buf[256];
 	struct sf_cmd c;
 	size_t i;
 
@@ -145,14 +121,14 @@ static void test_every_reservation_command_refused(void **state)
 	 * The power-on unit attention is still pending: a refused command
 	 * neither reports nor clears it (it is refused first).
 	 */
-	pr_in_cdb(&c, SCSI_PRIN_READ_KEYS, buf);
+	sf_cdb_prin(&c, SCSI_PRIN_READ_KEYS, buf, sizeof(buf));
 	assert_refused(p, 0, 0, &c);
 	for (i = 0; i < ARRAY_SIZE(in_sa); i++) {
-		pr_in_cdb(&c, in_sa[i], buf);
+		sf_cdb_prin(&c, in_sa[i], buf, sizeof(buf));
 		assert_refused(p, 0, 0, &c);
 	}
 	for (i = 0; i < ARRAY_SIZE(out_sa); i++) {
-		pr_out_cdb(&c, out_sa[i], SCSI_PR_TYPE_WE, prm);
+		sf_cdb_prout(&c, out_sa[i], SCSI_PR_TYPE_WE, 0, KEY, 0, 24);
 		assert_refused(p, 0, 0, &c);
 	}
 	for (i = 0; i < ARRAY_SIZE(res2_ops); i++) {
@@ -174,7 +150,7 @@ static void test_every_reservation_command_refused(void **state)
 static void test_data_path_and_store_untouched(void **state)
 {
 	struct ps *p = *state;
-	uint8_t data[512], back[512], prm[24], buf[256];
+	uint8_t data[512], back[512], buf[256];
 	char file[512];
 	struct sf_cmd c;
 	ssize_t n;
@@ -196,8 +172,7 @@ static void test_data_path_and_store_untouched(void **state)
 	assert_int_equal(sf_run(&p->f, 1, 0, &c), SAM_STAT_GOOD);
 	assert_memory_equal(data, back, sizeof(data));
 	/* A refused REGISTER with APTPL writes nothing either. */
-	pr_out_cdb(&c, SCSI_PROUT_REGISTER, 0, prm);
-	prm[20] = 0x01;
+	sf_cdb_prout(&c, SCSI_PROUT_REGISTER, 0, 0, KEY, 0x01, 24);
 	assert_refused(p, 0, 0, &c);
 	fd = open(p->state_file, O_RDONLY);
 	assert_true(fd >= 0);
@@ -207,19 +182,13 @@ static void test_data_path_and_store_untouched(void **state)
 	assert_memory_equal(file, saved_state, n);
 
 	/* The LU beside it keeps full persistent reservations. */
-	pr_out_cdb(&c, SCSI_PROUT_REGISTER, 0, prm);
-	assert_int_equal(sf_run(&p->f, 0, 1, &c), SAM_STAT_GOOD);
-	put_be64(prm, KEY);
-	put_be64(prm + 8, 0);
-	memset(&c, 0, sizeof(c));
-	c.cdb[0] = SCSI_OP_PERSISTENT_RESERVE_OUT;
-	c.cdb[1] = SCSI_PROUT_RESERVE;
-	c.cdb[2] = SCSI_PR_TYPE_WE;
-	put_be32(c.cdb + 5, 24);
-	c.out = prm;
-	c.out_len = 24;
-	assert_int_equal(sf_run(&p->f, 0, 1, &c), SAM_STAT_GOOD);
-	pr_in_cdb(&c, SCSI_PRIN_READ_RESERVATION, buf);
+	assert_int_equal(sf_prout(&p->f, 0, 1, SCSI_PROUT_REGISTER, 0, 0, KEY,
+				  0, NULL),
+			 SAM_STAT_GOOD);
+	assert_int_equal(sf_prout(&p->f, 0, 1, SCSI_PROUT_RESERVE,
+				  SCSI_PR_TYPE_WE, KEY, 0, 0, NULL),
+			 SAM_STAT_GOOD);
+	sf_cdb_prin(&c, SCSI_PRIN_READ_RESERVATION, buf, sizeof(buf));
 	assert_int_equal(sf_run(&p->f, 1, 1, &c), SAM_STAT_GOOD);
 	assert_int_equal(c.data_in_len, 24);
 	assert_int_equal(get_be64(buf + 8), KEY);
@@ -341,7 +310,7 @@ static void test_logged_once(void **state)
 	log_init("test", LOG_SINK_STDERR);
 	assert_int_equal(dup2(fd, 2), 2);
 	for (int i = 0; i < 3; i++) {
-		pr_in_cdb(&c, SCSI_PRIN_READ_KEYS, buf);
+		sf_cdb_prin(&c, SCSI_PRIN_READ_KEYS, buf, sizeof(buf));
 		sf_run(&p->f, 0, 0, &c);
 		sf_cdb6(&c, SCSI_OP_RESERVE_6, 0, 0, 0, 0);
 		sf_run(&p->f, 1, 0, &c);

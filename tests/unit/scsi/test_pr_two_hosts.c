@@ -128,28 +128,13 @@ static int teardown(void **state)
 static int prout(struct th *h, unsigned int itn, uint8_t sa, uint8_t type,
 		 uint64_t key, uint64_t sa_key, uint8_t flags, struct sf_cmd *c)
 {
-	static uint8_t prm[24];
-
-	memset(prm, 0, sizeof(prm));
-	put_be64(prm, key);
-	put_be64(prm + 8, sa_key);
-	prm[20] = flags;
-	memset(c, 0, sizeof(*c));
-	c->cdb[0] = SCSI_OP_PERSISTENT_RESERVE_OUT;
-	c->cdb[1] = sa;
-	c->cdb[2] = type;
-	put_be32(c->cdb + 5, sizeof(prm));
-	c->out = prm;
-	c->out_len = sizeof(prm);
-	return sf_run(&h->f, itn, 0, c);
+	return sf_prout(&h->f, itn, 0, sa, type, key, sa_key, flags, c);
 }
 
 static void prout_ok(struct th *h, unsigned int itn, uint8_t sa, uint8_t type,
 		     uint64_t key, uint64_t sa_key)
 {
-	struct sf_cmd c;
-
-	assert_int_equal(prout(h, itn, sa, type, key, sa_key, 0, &c),
+	assert_int_equal(prout(h, itn, sa, type, key, sa_key, 0, NULL),
 			 SAM_STAT_GOOD);
 }
 
@@ -158,16 +143,9 @@ static unsigned int read_keys(struct th *h, unsigned int itn, uint64_t *keys,
 			      uint32_t *gen)
 {
 	uint8_t buf[8 + 8 * SCSI_PR_MAX_REGS];
-	struct sf_cmd c;
 	unsigned int n;
 
-	memset(&c, 0, sizeof(c));
-	c.cdb[0] = SCSI_OP_PERSISTENT_RESERVE_IN;
-	c.cdb[1] = SCSI_PRIN_READ_KEYS;
-	put_be16(c.cdb + 7, sizeof(buf));
-	c.in = buf;
-	c.in_len = sizeof(buf);
-	assert_int_equal(sf_run(&h->f, itn, 0, &c), SAM_STAT_GOOD);
+	sf_prin(&h->f, itn, 0, SCSI_PRIN_READ_KEYS, buf, sizeof(buf));
 	n = get_be32(buf + 4) / 8;
 	for (unsigned int i = 0; i < n; i++)
 		keys[i] = get_be64(buf + 8 + 8 * i);
@@ -180,15 +158,8 @@ static unsigned int read_keys(struct th *h, unsigned int itn, uint64_t *keys,
 static uint64_t holder_key(struct th *h, unsigned int itn)
 {
 	uint8_t buf[24];
-	struct sf_cmd c;
 
-	memset(&c, 0, sizeof(c));
-	c.cdb[0] = SCSI_OP_PERSISTENT_RESERVE_IN;
-	c.cdb[1] = SCSI_PRIN_READ_RESERVATION;
-	put_be16(c.cdb + 7, sizeof(buf));
-	c.in = buf;
-	c.in_len = sizeof(buf);
-	assert_int_equal(sf_run(&h->f, itn, 0, &c), SAM_STAT_GOOD);
+	sf_prin(&h->f, itn, 0, SCSI_PRIN_READ_RESERVATION, buf, sizeof(buf));
 	return get_be32(buf + 4) ? get_be64(buf + 8) : 0;
 }
 
