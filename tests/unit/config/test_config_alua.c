@@ -8,46 +8,16 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "config/config.h"
+#include "config_text.h"
 
-static const char *tmp_path(const char *name)
-{
-	static char buf[PATH_MAX];
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(buf, sizeof(buf), "%s/%s-%d.conf", tmp && *tmp ? tmp : "/tmp",
-		 name, (int)getpid());
-	return buf;
-}
-
-/* The body loaded from memory as "alua.conf" (config_load_string); the
- * printed errors, or NULL when it loaded. */
+/* The body loaded from memory as "alua.conf": errors, or NULL. */
 static char *load(const char *body, struct config **cfg)
 {
-	struct config_errors *errs = calloc(1, sizeof(*errs));
-	char *conf = NULL, *text = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	assert_non_null(errs);
-	assert_true(asprintf(&conf, "version = 1;\n%s", body) > 0);
-	*cfg = NULL;
-	if (config_load_string("alua.conf", conf, strlen(conf), "/nonexistent",
-			       cfg, errs)) {
-		f = open_memstream(&text, &len);
-		assert_non_null(f);
-		config_errors_print(errs, f);
-		fclose(f);
-	}
-	free(conf);
-	free(errs);
-	return text;
+	return cfgt_load("alua.conf", body, cfg);
 }
 
 static const char two_targets[] =
@@ -87,9 +57,6 @@ static const char full[] =
 static void test_parsed_and_dumped(void **state)
 {
 	struct config *a, *b = NULL;
-	struct config_errors *errs;
-	const char *path;
-	FILE *f;
 
 	(void)state;
 	assert_null(load(full, &a));
@@ -105,17 +72,7 @@ static void test_parsed_and_dumped(void **state)
 	assert_int_equal(a->alua.peers[1].state, CONFIG_ALUA_UNAVAILABLE);
 	assert_string_equal(config_alua_state_name(a->alua.state), "standby");
 
-	path = tmp_path("alua-dump");
-	f = fopen(path, "w");
-	assert_non_null(f);
-	config_dump(a, f);
-	fclose(f);
-	errs = calloc(1, sizeof(*errs));
-	assert_non_null(errs);
-	if (config_load(path, "/nonexistent", &b, errs))
-		config_errors_print(errs, stderr);
-	assert_non_null(b);
-	unlink(path);
+	b = cfgt_reload_dump(a);
 	assert_int_equal(b->alua.group_id, 7);
 	assert_int_equal(b->alua.state, CONFIG_ALUA_STANDBY);
 	assert_int_equal(b->alua.n_peers, 2);
@@ -131,7 +88,6 @@ static void test_parsed_and_dumped(void **state)
 	}
 	/* Reload sees no change (the file and line of a group aside). */
 	assert_int_equal(config_restart_changes(a, b, NULL, NULL), 0);
-	free(errs);
 	config_free(a);
 	config_free(b);
 }

@@ -8,57 +8,18 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "config/config.h"
+#include "config_text.h"
 #include "srptd/version.h" /* SRPTD_HAVE_RBD */
 #include "test_skip.h"
 
-static const char *tmp_path(const char *name)
-{
-	static char buf[PATH_MAX];
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(buf, sizeof(buf), "%s/%s-%d.conf", tmp && *tmp ? tmp : "/tmp",
-		 name, (int)getpid());
-	return buf;
-}
-
-static const char *write_conf(const char *name, const char *body)
-{
-	const char *path = tmp_path(name);
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fprintf(f, "version = 1;\n%s", body);
-	fclose(f);
-	return path;
-}
-
-/* Load body; on errors return their text (caller frees), else NULL. */
+/* The body loaded from memory as "rbd.conf": errors, or NULL. */
 static char *load(const char *body, struct config **cfg)
 {
-	struct config_errors *errs = calloc(1, sizeof(*errs));
-	const char *path = write_conf("rbd", body);
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	assert_non_null(errs);
-	*cfg = NULL;
-	if (config_load(path, "/nonexistent", cfg, errs)) {
-		f = open_memstream(&text, &len);
-		assert_non_null(f);
-		config_errors_print(errs, f);
-		fclose(f);
-	}
-	unlink(path);
-	free(errs);
-	return text;
+	return cfgt_load("rbd.conf", body, cfg);
 }
 
 static const char full[] =
@@ -117,28 +78,16 @@ static void test_keys_parsed(void **state)
 static void test_dump_roundtrip(void **state)
 {
 	struct config *a, *b = NULL;
-	struct config_errors *errs;
-	const char *path;
-	FILE *f;
 
 	(void)state;
 	if (!SRPTD_HAVE_RBD)
 		SRPTD_SKIP("rbd engine not built (librbd-dev missing)");
 	assert_null(load(full, &a));
-	path = tmp_path("rbd-dump");
-	f = fopen(path, "w");
-	assert_non_null(f);
-	config_dump(a, f);
-	fclose(f);
-	errs = calloc(1, sizeof(*errs));
-	assert_non_null(errs);
-	assert_int_equal(config_load(path, "/nonexistent", &b, errs), 0);
-	unlink(path);
+	b = cfgt_reload_dump(a);
 	assert_int_equal(b->n_devices, a->n_devices);
 	for (unsigned int i = 0; i < a->n_devices; i++)
 		assert_true(
 			config_device_equal(&a->devices[i], &b->devices[i]));
-	free(errs);
 	config_free(a);
 	config_free(b);
 }

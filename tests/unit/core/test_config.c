@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config_text.h"
 #include "srptd/version.h" /* SRPTD_HAVE_RBD */
 #include "log.h"
 #include "test_fmt.h"
@@ -63,19 +64,6 @@ static void expand(const char *pattern, char *out, size_t size)
 	out[o < size ? o : size - 1] = 0;
 }
 
-/* Everything config_errors_print() writes. */
-static char *errors_text(const struct config_errors *errs)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	assert_non_null(f);
-	config_errors_print(errs, f);
-	fclose(f);
-	return buf;
-}
-
 static struct config *load_ok(const char *path, const char *dropins)
 {
 	struct config_errors *errs = calloc(1, sizeof(*errs));
@@ -85,7 +73,7 @@ static struct config *load_ok(const char *path, const char *dropins)
 	assert_non_null(errs);
 	ret = config_load(path, dropins, &cfg, errs);
 	if (ret) {
-		char *t = errors_text(errs);
+		char *t = cfgt_errors_text(errs);
 
 		fprintf(stderr, "unexpected errors loading %s:\n%s", path, t);
 		free(t);
@@ -114,7 +102,7 @@ static void expect_errors(const char *path, const char *dropins,
 		expand(*lines, line, sizeof(line));
 		o += snprintf(want + o, sizeof(want) - o, "%s\n", line);
 	}
-	got = errors_text(errs);
+	got = cfgt_errors_text(errs);
 	if (strcmp(got, want))
 		fprintf(stderr, "for %s\n--- expected:\n%s--- got:\n%s", path,
 			want, got);
@@ -520,7 +508,7 @@ static void test_missing_main(void **state)
 				     errs),
 			 -ENOENT);
 	assert_null(cfg);
-	got = errors_text(errs);
+	got = cfgt_errors_text(errs);
 	xfmt(want, sizeof(want), "%s: cannot open: No such file or directory\n",
 	     fixture("no_such_file.conf"));
 	assert_string_equal(got, want);
@@ -742,7 +730,7 @@ static void test_error_cap(void **state)
 	assert_int_equal(errs->e[0].line, 2);
 	assert_string_equal(errs->e[0].msg, "unknown setting \"junk0\"");
 	assert_int_equal(errs->e[63].line, 65);
-	got = errors_text(errs);
+	got = cfgt_errors_text(errs);
 	assert_non_null(strstr(got, "\n... and 36 more errors\n"));
 	free(got);
 	free(errs);
