@@ -184,62 +184,46 @@ static const uint8_t cdb_prin[16] = {
 	SCSI_OP_PERSISTENT_RESERVE_IN, SCSI_PRIN_READ_KEYS, 0, 0, 0, 0, 0, 0, 64
 };
 
-static void test_active_states_serve_all(void **state)
+#define SB SCSI_ASC_LU_NOT_ACCESSIBLE_STANDBY
+#define UN SCSI_ASC_LU_NOT_ACCESSIBLE_UNAVAIL
+/*
+ * What each access state answers: GOOD (0), or NOT READY with the ASC.
+ * Standby and unavailable refuse media access and TEST UNIT READY
+ * (SPC-4 5.16.2.4.4, 5.16.2.4.5) and serve what an initiator needs to
+ * find the LU and its groups; standby also serves reservations,
+ * unavailable does not.
+ */
+static const struct {
+	const uint8_t *cdb;
+	uint16_t asc[4]; /* by state: AO, ANO, standby, unavailable */
+} access_table[] = {
+	{ cdb_tur, { 0, 0, SB, UN } },	{ cdb_read10, { 0, 0, SB, UN } },
+	{ cdb_rc10, { 0, 0, SB, UN } }, { cdb_inq, { 0, 0, 0, 0 } },
+	{ cdb_rl, { 0, 0, 0, 0 } },	{ cdb_rs, { 0, 0, 0, 0 } },
+	{ cdb_ms, { 0, 0, 0, 0 } },	{ cdb_rtpg, { 0, 0, 0, 0 } },
+	{ cdb_prin, { 0, 0, 0, UN } },
+};
+
+static void test_access_states(void **state)
 {
-	enum scsi_alua_state st[] = { SCSI_ALUA_STATE_AO, SCSI_ALUA_STATE_ANO };
+	static const enum scsi_alua_state st[] = {
+		SCSI_ALUA_STATE_AO, SCSI_ALUA_STATE_ANO,
+		SCSI_ALUA_STATE_STANDBY, SCSI_ALUA_STATE_UNAVAILABLE
+	};
 
 	(void)state;
-	for (unsigned int i = 0; i < ARRAY_SIZE(st); i++) {
-		struct sf *f = make(st[i]);
+	for (unsigned int s = 0; s < ARRAY_SIZE(st); s++) {
+		struct sf *f = make(st[s]);
 
 		clear_ua(f);
-		expect(f, cdb_tur, 0);
-		expect(f, cdb_read10, 0);
-		expect(f, cdb_rc10, 0);
-		expect(f, cdb_prin, 0);
-		expect(f, cdb_rtpg, 0);
+		for (unsigned int i = 0; i < ARRAY_SIZE(access_table); i++) {
+			print_message("state %u, opcode 0x%02x\n", s,
+				      access_table[i].cdb[0]);
+			expect(f, access_table[i].cdb,
+			       access_table[i].asc[st[s]]);
+		}
 		destroy(f);
 	}
-}
-
-static void test_standby(void **state)
-{
-	struct sf *f = make(SCSI_ALUA_STATE_STANDBY);
-	const uint16_t no = SCSI_ASC_LU_NOT_ACCESSIBLE_STANDBY;
-
-	(void)state;
-	clear_ua(f);
-	/* Media access and TEST UNIT READY: 02/04/0B (SPC-4 5.16.2.4.4). */
-	expect(f, cdb_tur, no);
-	expect(f, cdb_read10, no);
-	expect(f, cdb_rc10, no);
-	/* What standby still serves, reservations included. */
-	expect(f, cdb_inq, 0);
-	expect(f, cdb_rl, 0);
-	expect(f, cdb_rs, 0);
-	expect(f, cdb_ms, 0);
-	expect(f, cdb_rtpg, 0);
-	expect(f, cdb_prin, 0);
-	destroy(f);
-}
-
-static void test_unavailable(void **state)
-{
-	struct sf *f = make(SCSI_ALUA_STATE_UNAVAILABLE);
-	const uint16_t no = SCSI_ASC_LU_NOT_ACCESSIBLE_UNAVAIL;
-
-	(void)state;
-	clear_ua(f);
-	expect(f, cdb_tur, no);
-	expect(f, cdb_read10, no);
-	/* Unlike standby, no reservations (SPC-4 5.16.2.4.5). */
-	expect(f, cdb_prin, no);
-	expect(f, cdb_inq, 0);
-	expect(f, cdb_rl, 0);
-	expect(f, cdb_rs, 0);
-	expect(f, cdb_ms, 0);
-	expect(f, cdb_rtpg, 0);
-	destroy(f);
 }
 
 /* A reload: new state, 2A/06 once, then the new state's behaviour. */
@@ -305,9 +289,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rtpg_both_groups),
 		cmocka_unit_test(test_vpd_group),
-		cmocka_unit_test(test_active_states_serve_all),
-		cmocka_unit_test(test_standby),
-		cmocka_unit_test(test_unavailable),
+		cmocka_unit_test(test_access_states),
 		cmocka_unit_test(test_state_change),
 		cmocka_unit_test(test_default),
 	};
