@@ -109,6 +109,8 @@ static void bench_io_done(struct srptd_io *io, int res)
 #ifdef SRPTD_BENCH_SCSI
 static void bench_task_done(struct scsi_task *t)
 {
+	/* As a transport does once it answered (scsi.h): unpin the view. */
+	scsi_task_release(t);
 	bench_done(container_of(t, struct bslot, task),
 		   t->status == SAM_STAT_GOOD);
 }
