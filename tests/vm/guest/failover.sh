@@ -418,17 +418,8 @@ chk_ha_reload_standby() {
 chk_ha_teardown() {
 	_ok=0
 	exec 8<&-
-	for _m in $(timeout 20 dmsetup ls --target multipath 2>/dev/null | awk '{ print $1 }'); do
-		timeout 20 dmsetup message "$_m" 0 fail_if_no_path
-	done
-	timeout 60 multipath -F || { echo "vmrig: multipath -F failed"; _ok=1; }
-	if [ -n "$HA_MPD" ]; then
-		timeout 20 multipathd shutdown >/dev/null 2>&1 || kill "$HA_MPD"
-		wait "$HA_MPD"
-		HA_MPD=
-	fi
-	echo "vmrig: ---- multipathd log (last 30 lines) ----"
-	tail -n 30 /tmp/ha-multipathd.log
+	mp_release "$HA_MPD" /tmp/ha-multipathd.log || _ok=1
+	HA_MPD=
 	srp_logout || _ok=1
 	mp_udev_stop
 	HA_DM=

@@ -451,22 +451,31 @@ chk_mp_sg_reset() {
 	[ $_ok = 0 ] || fail "$_why_end" || return 1
 }
 
+# mp_release PID LOG: every multipath map flushed and multipathd PID
+# (may be empty) stopped, then the end of its LOG.  Queueing is turned
+# off first: a map without paths must not hang the flush.  Fails when the
+# flush fails.
+mp_release() {
+	_mr=0
+	for _m in $(timeout 20 dmsetup ls --target multipath 2>/dev/null | awk '{ print $1 }'); do
+		timeout 20 dmsetup message "$_m" 0 fail_if_no_path
+	done
+	timeout 60 multipath -F || { echo "vmrig: multipath -F failed"; _mr=1; }
+	if [ -n "$1" ]; then
+		timeout 20 multipathd shutdown >/dev/null 2>&1 || kill "$1"
+		wait "$1"
+	fi
+	echo "vmrig: ---- multipathd log (last 30 lines) ----"
+	tail -n 30 "$2"
+	return $_mr
+}
+
 chk_mp_teardown() {
 	_ok=0
 	grep -q " $MP_MNT " /proc/mounts && umount $MP_MNT
 	exec 7<&-
-	# no queueing any more: a map without paths must not hang the flush
-	for _m in $(timeout 20 dmsetup ls --target multipath 2>/dev/null | awk '{ print $1 }'); do
-		timeout 20 dmsetup message "$_m" 0 fail_if_no_path
-	done
-	timeout 60 multipath -F || { echo "vmrig: multipath -F failed"; _ok=1; }
-	if [ -n "$MP_MPD" ]; then
-		timeout 20 multipathd shutdown >/dev/null 2>&1 || kill "$MP_MPD"
-		wait "$MP_MPD"
-		MP_MPD=
-	fi
-	echo "vmrig: ---- multipathd log (last 30 lines) ----"
-	tail -n 30 /tmp/multipathd.log
+	mp_release "$MP_MPD" /tmp/multipathd.log || _ok=1
+	MP_MPD=
 	srp_logout || _ok=1
 	mp_udev_stop
 	MP_DM=
