@@ -25,9 +25,11 @@
 #define SRPTD_SCSI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 #include "srptd/backend.h"
+#include "srptd/version.h"
 
 #define SCSI_MAX_CDB_LEN 260 /* 16 + SRP additional CDB (max 255*4?) */
 #define SCSI_SENSE_BUFFERSIZE 96
@@ -144,6 +146,32 @@ struct scsi_pr_shared {
 	const struct scsi_pr_shared_ops *ops;
 	void *ctx;
 };
+
+/*
+ * The binary form of a state in a shared store (pr_codec.c; layout in
+ * doc/ceph.md, "Reservations"): little-endian, versioned, at most
+ * SCSI_PR_ENCODED_MAX bytes.  scsi_pr_encode(): 0, -ENOSPC if cap is
+ * below SCSI_PR_ENCODED_MAX, -EINVAL for a reserved state without a
+ * valid holder and type.  scsi_pr_decode(): 0, -EPROTONOSUPPORT for a
+ * format version this build does not read (*version says which), or
+ * -EBADMSG for anything that is not a valid state; st is only written
+ * on success.
+ */
+#define SCSI_PR_ENCODED_VERSION 1
+#define SCSI_PR_ENCODED_MAX (16 + 42 * SCSI_PR_MAX_REGS)
+int scsi_pr_encode(const struct scsi_pr_state *st, uint8_t *buf, size_t cap,
+		   size_t *len);
+int scsi_pr_decode(const uint8_t *buf, size_t len, struct scsi_pr_state *st,
+		   unsigned int *version);
+
+#if SRPTD_HAVE_RBD
+/*
+ * The rbd store (pr_rbd.c, doc/ceph.md "Reservations"): ctx is the
+ * struct bs_rbd_pr of the device (src/backend/bs_rbd_pr.h), which holds
+ * the encoded state in a rados object beside the image.
+ */
+extern const struct scsi_pr_shared_ops scsi_pr_rbd_ops;
+#endif
 
 /*
  * Asymmetric logical unit access (SPC-4 5.16, doc/ha.md): the target port
