@@ -22,7 +22,15 @@ extern const struct srptd_backend_ops bs_aio_ops;
 extern const struct srptd_backend_ops bs_sync_ops;
 extern const struct srptd_backend_ops bs_null_ops;
 #if SRPTD_HAVE_RBD
+#include <rados/librados.h>
 extern const struct srptd_backend_ops bs_rbd_ops; /* built with librbd */
+/*
+ * The image of bdev, an open rbd device, for bs_rbd_pr.c: the pool I/O
+ * context it was opened on (the device's, not to be destroyed) and the
+ * image id.  -EINVAL when bdev is not an rbd device.
+ */
+int bs_rbd_image_ref(const struct srptd_bdev *bdev, rados_ioctx_t *io, char *id,
+		     size_t len);
 #endif
 
 /*

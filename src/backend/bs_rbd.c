@@ -532,6 +532,17 @@ static int bs_rbd_ctx_poll(struct srptd_backend_ctx *ctx, unsigned int max)
 	return (int)n;
 }
 
+int bs_rbd_image_ref(const struct srptd_bdev *bdev, rados_ioctx_t *io, char *id,
+		     size_t len)
+{
+	struct bs_rbd_dev *r = bs_rbd_dev(bdev);
+
+	if (bdev->ops != &bs_rbd_ops || !r)
+		return -EINVAL;
+	*io = r->ioctx;
+	return rbd_get_id(r->image, id, len);
+}
+
 const struct srptd_backend_ops bs_rbd_ops = {
 	.name = "rbd",
 	.probe = bs_rbd_probe,
