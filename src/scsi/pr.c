@@ -200,7 +200,18 @@ bool scsi_pr_conflict_lu(struct scsi_lu *lu, const struct scsi_itn *itn,
  */
 bool scsi_pr_op_hidden(const struct scsi_lu *lu, const struct scsi_opdesc *op)
 {
-	return lu->pr_mode == SCSI_PR_REFUSED && (op->flags & SCSI_OPF_RESV);
+	if (!(op->flags & SCSI_OPF_RESV))
+		return false;
+	if (lu->pr_mode == SCSI_PR_REFUSED)
+		return true;
+	/*
+	 * With a shared store (SCSI_PR_SHARED) only persistent
+	 * reservations are shared: an SPC-2 RESERVE(6)/(10) would still
+	 * be held by this process alone, so those two and their RELEASE
+	 * are refused the same way.
+	 */
+	return lu->pr_mode == SCSI_PR_SHARED &&
+	       (op->exec == spc_reserve || op->exec == spc_release);
 }
 
 bool scsi_pr_refused(struct scsi_lu *lu, const struct scsi_opdesc *op)
@@ -211,10 +222,14 @@ bool scsi_pr_refused(struct scsi_lu *lu, const struct scsi_opdesc *op)
 		pr_log(LOG_WARNING, LOG_C_SCSI,
 		       "device %s: %s refused (INVALID COMMAND OPERATION "
 		       "CODE): the device is shared with another host and "
-		       "its engine keeps no reservation state both hosts "
-		       "see; every reservation command of this device is "
-		       "refused, logged only this once",
-		       lu->bdev->name ? lu->bdev->name : "?", op->name);
+		       "%s; logged only this once",
+		       lu->bdev->name ? lu->bdev->name : "?", op->name,
+		       lu->pr_mode == SCSI_PR_SHARED ?
+			       "only persistent reservations are shared "
+			       "with it, RESERVE/RELEASE(6)/(10) are refused" :
+			       "its engine keeps no reservation state both "
+			       "hosts see; every reservation command of this "
+			       "device is refused");
 	return true;
 }
 

@@ -351,6 +351,28 @@ static void test_state_survives_both_hosts(void **state)
 	assert_true(h->m.st.aptpl);
 }
 
+/*
+ * Only persistent reservations are in the store: SPC-2 RESERVE and
+ * RELEASE, which would be held by one host alone, are refused as
+ * unsupported on a shared LU (doc/scsi-commands.md).
+ */
+static void test_spc2_reserve_refused(void **state)
+{
+	struct th *h = *state;
+	struct sf_cmd c;
+
+	sf_cdb6(&c, SCSI_OP_RESERVE_6, 0, 0, 0, 0);
+	assert_int_equal(sf_run(&h->f, 0, 0, &c), SAM_STAT_CHECK_CONDITION);
+	sf_assert_sense(&c, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASC_INVALID_OPCODE);
+	sf_cdb6(&c, SCSI_OP_RELEASE_6, 0, 0, 0, 0);
+	assert_int_equal(sf_run(&h->f, 1, 0, &c), SAM_STAT_CHECK_CONDITION);
+	sf_assert_sense(&c, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASC_INVALID_OPCODE);
+	assert_int_equal(write_status(h, 1), SAM_STAT_GOOD);
+	/* Persistent reservations are served. */
+	prout_ok(h, 0, SCSI_PROUT_REGISTER, 0, 0, KEY_A);
+	assert_int_equal(h->m.writes, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +386,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_failure, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_state_survives_both_hosts,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spc2_reserve_refused,
 						setup, teardown),
 	};
 
