@@ -231,6 +231,7 @@ static void daemon_on_device_timer(void *arg)
 	else /* devices may have come or gone (hot plug) */
 		daemon_dm_apply(d->dm, d->cfg, d->srp);
 	devices_reap(&d->devices);
+	devices_check_watches(&d->devices);
 }
 
 /* devices.h resized: the SRP side tells the nexuses and the workers. */
@@ -708,7 +709,11 @@ int daemon_create(const struct daemon_opts *opts, struct config *cfg,
 			goto err;
 	}
 
-	/* Devices whose store can change size on its own are watched here. */
+	/*
+	 * Devices whose store can change size on its own are watched here,
+	 * and shared rbd devices their reservation object: set before the
+	 * devices open.
+	 */
 	d->devices.loop = d->loop;
 	daemon_sync_devices(d, NULL);
 	ret = daemon_srp_create(d->loop, d->cfg, &d->srp);

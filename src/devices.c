@@ -14,7 +14,11 @@
 #include "log.h"
 #include "loop.h"
 #include "scsi/scsi.h"
+#include "srptd/version.h"
 #include "util.h"
+#if SRPTD_HAVE_RBD
+#include "backend/bs_rbd_pr.h"
+#endif
 
 /* Advertised in VPD 0xB0 until the fabric reports its own limit. */
 #define DEVICES_DEFAULT_MAX_XFER (1u << 20)
@@ -108,7 +112,100 @@ static void device_watch(struct device_set *set, struct device *d)
 	d->watch_fd = fd;
 }
 
-static int device_open(struct device *d, uint32_t max_xfer,
+#if SRPTD_HAVE_RBD
+/*
+ * The reservation object's event fd is readable: another host changed
+ * the reservations, or the watch was lost (and is restored here).
+ */
+static void device_on_pr_event(void *arg, uint32_t events)
+{
+	struct device *d = arg;
+
+	(void)events;
+	if (bs_rbd_pr_poll(d->pr_obj) > 0)
+		scsi_pr_refresh(d->lu);
+}
+
+/*
+ * A shared device of the rbd engine keeps its reservations in the object
+ * beside the image (doc/ceph.md "Reservations"); lp gets that store.
+ */
+static int device_share_pr(struct device *d, struct scsi_lu_params *lp)
+{
+	int ret;
+
+	if (strcmp(d->engine->name, "rbd"))
+		return 0;
+	ret = bs_rbd_pr_open(&d->bdev, &d->pr_obj);
+	if (ret)
+		return ret;
+	d->pr_shared = (struct scsi_pr_shared){ .ops = &scsi_pr_rbd_ops,
+						.ctx = d->pr_obj };
+	lp->pr_mode = SCSI_PR_SHARED;
+	lp->pr_shared = &d->pr_shared;
+	return 0;
+}
+
+/* Watch the object's event fd on loop (after the LU exists). */
+static int device_watch_pr(struct device *d, struct loop *loop)
+{
+	int ret;
+
+	if (!d->pr_obj || !loop)
+		return 0;
+	ret = loop_add_fd(loop, bs_rbd_pr_event_fd(d->pr_obj), EPOLLIN,
+			  device_on_pr_event, d);
+	if (!ret)
+		d->pr_loop = loop;
+	return ret;
+}
+
+static void device_unshare_pr(struct device *d)
+{
+	if (d->pr_loop)
+		loop_del_fd(d->pr_loop, bs_rbd_pr_event_fd(d->pr_obj));
+	d->pr_loop = NULL;
+	bs_rbd_pr_close(d->pr_obj);
+	d->pr_obj = NULL;
+}
+
+void devices_check_watches(struct device_set *set)
+{
+	for (unsigned int i = 0; i < set->n; i++) {
+		struct device *d = set->dev[i];
+
+		if (d && d->state == DEVICE_ONLINE && d->pr_obj &&
+		    !bs_rbd_pr_watching(d->pr_obj))
+			device_on_pr_event(d, 0);
+	}
+}
+#else
+static int device_share_pr(struct device *d, struct scsi_lu_params *lp)
+{
+	(void)d;
+	(void)lp;
+	return 0;
+}
+
+static int device_watch_pr(struct device *d, struct loop *loop)
+{
+	(void)d;
+	(void)loop;
+	return 0;
+}
+
+static void device_unshare_pr(struct device *d)
+{
+	(void)d;
+}
+
+void devices_check_watches(struct device_set *set)
+{
+	(void)set;
+}
+#endif
+
+static int device_open(struct device *d, struct loop *loop, uint32_t max_xfer,
 		       const char *state_dir, const struct scsi_alua *alua)
 {
 	const char *fallback[CONFIG_ENGINE_COUNT + 1];
@@ -135,21 +232,29 @@ static int device_open(struct device *d, uint32_t max_xfer,
 		.alua = alua,
 	};
 	/*
-	 * A device another host exports too: no engine shares reservation
-	 * state between hosts yet, so the LU refuses reservation commands
-	 * (doc/scsi-commands.md, "Persistent reservations").
+	 * A device another host exports too: the rbd engine shares the
+	 * reservations through the image's cluster; on any other engine
+	 * the LU refuses reservation commands (doc/scsi-commands.md,
+	 * "Persistent reservations").
 	 */
 	if (d->cfg.shared) {
 		lp.pr_mode = SCSI_PR_REFUSED;
+		ret = device_share_pr(d, &lp);
+		if (ret)
+			goto err_bdev;
 	} else if (state_dir && *state_dir) {
 		snprintf(d->state_dir, sizeof(d->state_dir), "%s", state_dir);
 		scsi_pr_file_store_init(&d->pr_store, d->state_dir);
 		lp.pr_store = &d->pr_store;
 	}
 	ret = scsi_lu_create(&d->bdev, &lp, &d->lu);
+	if (ret)
+		goto err_bdev;
+	ret = device_watch_pr(d, loop);
 	if (ret) {
-		srptd_backend_close(&d->bdev);
-		goto err;
+		scsi_lu_destroy(d->lu);
+		d->lu = NULL;
+		goto err_bdev;
 	}
 	d->state = DEVICE_ONLINE;
 	d->open_error = 0;
@@ -160,8 +265,13 @@ static int device_open(struct device *d, uint32_t max_xfer,
 		d->engine->name, (unsigned long long)d->bdev.size,
 		d->bdev.block_size, d->bdev.read_only ? ", read-only" : "",
 		d->bdev.write_cache ? ", write-back" : ", write-through",
-		d->cfg.shared ? ", shared (reservation commands refused)" : "");
+		!d->cfg.shared ? "" :
+		d->pr_obj      ? ", shared (reservations kept with the image)" :
+				 ", shared (reservation commands refused)");
 	return 0;
+err_bdev:
+	device_unshare_pr(d);
+	srptd_backend_close(&d->bdev);
 err:
 	d->state = DEVICE_OFFLINE;
 	d->open_error = ret;
@@ -183,6 +293,7 @@ static bool device_close(struct device *d)
 	if (was_online) {
 		scsi_lu_destroy(d->lu);
 		d->lu = NULL;
+		device_unshare_pr(d);
 		srptd_backend_close(&d->bdev);
 		dev_log(LOG_INFO, d->cfg.name, "closed");
 	}
@@ -357,7 +468,7 @@ void devices_sync(struct device_set *set, const struct config *cfg,
 				set->dev[j] = NULL;
 			}
 		}
-		if (device_open(d, DEVICES_DEFAULT_MAX_XFER,
+		if (device_open(d, set->loop, DEVICES_DEFAULT_MAX_XFER,
 				cfg->daemon.state_dir, &alua)) {
 			(*failed)++;
 			daemon_report_add(rep, "device %s: cannot open: %s",

@@ -16,6 +16,7 @@
 #include "scsi/scsi.h"
 #include "srptd/backend.h"
 
+struct bs_rbd_pr;
 struct daemon_change_report;
 struct device_set;
 struct loop;
@@ -43,6 +44,14 @@ struct device {
 	 */
 	int watch_fd;
 	struct device_set *set; /* the set d is in, for the watch */
+	/*
+	 * A shared rbd device (doc/ceph.md "Reservations"): the object
+	 * beside the image that holds the reservations, the LU's store over
+	 * it, and the loop its event fd is on (NULL: on none).
+	 */
+	struct bs_rbd_pr *pr_obj;
+	struct scsi_pr_shared pr_shared;
+	struct loop *pr_loop;
 };
 
 struct device_set {
@@ -65,7 +74,10 @@ struct device_set {
 	void *resized_ctx;
 	/*
 	 * The main loop, where devices whose engine has a watch_fd are
-	 * watched (srptd/backend.h); NULL: no device is watched.
+	 * watched (srptd/backend.h) and shared rbd devices handle their
+	 * reservation object's notifications (scsi_pr_refresh()).  NULL: no
+	 * device is watched; reservations made through another host are
+	 * seen at the next PR command only.
 	 */
 	struct loop *loop;
 };
@@ -92,6 +104,12 @@ struct scsi_lu *devices_kept_lu(const struct device_set *set,
 				const struct config_device *c);
 /* Close retired devices no nexus uses any more; returns how many remain. */
 unsigned int devices_reap(struct device_set *set);
+/*
+ * Periodically, on the main thread: restore the watch of any shared rbd
+ * device that lost it and could not have it back at once (each try
+ * blocks for at most the device's ceph_timeout).
+ */
+void devices_check_watches(struct device_set *set);
 void devices_close_all(struct device_set *set);
 struct device *devices_find(const struct device_set *set, const char *name);
 
