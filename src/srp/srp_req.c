@@ -2,7 +2,8 @@
 /*
  * The life cycle of one SRP request (an SRP_CMD or SRP_TSK_MGMT IU held
  * by a channel): its states, the one function that moves it between them
- * (srp_req_set_state(), checked against srp_req_next[]), and the one
+ * (srp_req_set_state(), inline in srp_int.h, checked against
+ * srp_req_next[]), and the one
  * function that drives it forward (srp_req_process()).
  *
  * SRP_CMD:
@@ -81,7 +82,7 @@ static const char *const srp_req_state_names[SRP_REQ_N_STATES] = {
  * EXECUTING and TMF_WAIT always go on to RDMA_WRITE, whose abort step
  * then ends an aborted request.
  */
-static const uint16_t srp_req_next[SRP_REQ_N_STATES] = {
+const uint16_t srp_req_next[SRP_REQ_N_STATES] = {
 	[SRP_REQ_FREE] = B(SRP_REQ_NEW),
 	[SRP_REQ_NEW] = B(SRP_REQ_NEED_BUFFER) | B(SRP_REQ_TMF_WAIT) |
 			B(SRP_REQ_RDMA_WRITE) | B(SRP_REQ_DONE),
@@ -113,31 +114,13 @@ bool srp_req_transition_allowed(enum srp_req_state from, enum srp_req_state to)
 	return srp_req_next[from] & B(to);
 }
 
-/*
- * The one place a request's state changes.  A transition the table does
- * not allow is a bug: it is refused (the request stays where it is) and
- * logged.  Entry actions of a state are done here.
- */
-bool srp_req_set_state(struct srp_req *req, enum srp_req_state s)
+/* A transition srp_req_next[] does not allow (srp_req_set_state()). */
+bool srp_req_refuse_state(struct srp_req *req, enum srp_req_state s)
 {
-	if (!srp_req_transition_allowed(req->state, s)) {
-		pr_err("request tag %#llx: illegal transition %s -> %s",
-		       (unsigned long long)req->ci.tag,
-		       srp_req_state_name(req->state), srp_req_state_name(s));
-		return false;
-	}
-	req->state = s;
-	if (s == SRP_REQ_RDMA_WRITE) {
-		/* Data-in to send: what SCSI produced, capped by the
-		 * descriptors (the residual reports the rest). */
-		req->xfer_done = 0;
-		req->xfer_total = 0;
-		if (req->opcode == SRP_CMD && !req->early_status &&
-		    req->task.dir == SCSI_DIR_READ)
-			req->xfer_total =
-				MIN(req->task.data_in_len, req->di_desc_len);
-	}
-	return true;
+	pr_err("request tag %#llx: illegal transition %s -> %s",
+	       (unsigned long long)req->ci.tag, srp_req_state_name(req->state),
+	       srp_req_state_name(s));
+	return false;
 }
 
 /* ---- the channel's request pool: FREE <-> NEW, DONE -> FREE ---------- */
