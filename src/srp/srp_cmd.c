@@ -220,6 +220,30 @@ static unsigned int srp_build_rdma(struct srp_req *req,
 	unsigned int n = 0, s = 0, max_sge;
 	struct srp_data_desc d = { 0 };
 
+	/*
+	 * The common case, one direct descriptor and the whole transfer in
+	 * the first chunk: one WR of one SGE, without the general walk
+	 * below (doc/performance.md "Host loopback guard").
+	 */
+	if (dir->fmt == SRP_DATA_DESC_DIRECT && pos == 0 && end && max &&
+	    end <= req->d0.len && end <= cs) {
+		struct fabric_send_wr *wr = &w->wrs[0];
+		struct fabric_sge *sg = &w->sges[0];
+
+		sg->addr = (uintptr_t)req->iov[0].iov_base;
+		sg->length = end;
+		sg->lkey = lkey;
+		wr->wr_id = (uintptr_t)req;
+		wr->opcode = op;
+		wr->signaled = false;
+		wr->num_sge = 1;
+		wr->sg_list = sg;
+		wr->remote_addr = req->d0.va;
+		wr->rkey = req->d0.key;
+		wr->next = NULL;
+		*bytes = end;
+		return 1;
+	}
 	max_sge = MIN(FABRIC_MAX_SGE, w->fabric->caps.max_sge);
 	for (i = 0; i < n_desc; i++) {
 		srp_req_get_desc(req, dir, i, &d);
