@@ -59,12 +59,17 @@ int srp_iu_opcode(const void *iu, size_t len)
 
 int srp_lun_decode(const uint8_t lun[8], uint64_t *out)
 {
-	unsigned int i;
+	uint32_t hi;
+	uint16_t mid;
 
-	/* Only single-level LUNs: second..fourth level must be zero. */
-	for (i = 2; i < 8; i++)
-		if (lun[i])
-			return -SRP_IU_ELUN;
+	/*
+	 * Only single-level LUNs: second..fourth level (bytes 2-7) must be
+	 * zero; read as two words, as every SRP_CMD pays this.
+	 */
+	memcpy(&mid, lun + 2, 2);
+	memcpy(&hi, lun + 4, 4);
+	if (mid | hi)
+		return -SRP_IU_ELUN;
 
 	switch (lun[0] >> 6) {
 	case 0: /* peripheral device addressing (SAM-5 4.7.7.2) */
