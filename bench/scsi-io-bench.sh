@@ -4,7 +4,9 @@
 # 4K random read and write at several queue depths against one file, for
 # each srptd storage engine, next to fio with the matching ioengine on the
 # same file, depth and O_DIRECT setting.  Prints a table with IOPS and the
-# ratio srptd/fio.  Figures only; nothing is asserted.
+# ratio srptd/fio.  Goal (issue 14 item 4, doc/performance.md "Host
+# loopback guard"): the io_uring ratio at least 0.9.  Figures only;
+# nothing is asserted.
 #
 # srptd side: bench/srptd-io-bench (built with the project), which issues
 # READ(10)/WRITE(10) through the SCSI layer when it was built with it, else
@@ -113,7 +115,8 @@ echo "# srptd-io-bench $how"
 [ $api = 1 ] && echo "# api_iops: the same driver on the backend API directly (no SCSI layer)"
 echo "# file $FILE ($SIZE, O_DIRECT), 4 KiB random, ${RUNTIME}s per run, median of $REPEAT"
 echo "# fio: io_uring / libaio at the same iodepth; psync with min(QD,4) threads"
-echo "# $(uname -r), $(nproc) CPUs, $(fio --version)"
+echo "# $(uname -r), $(nproc) CPUs, $(fio --version), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# goal: io_uring ratio >= 0.9 (issue 14)"
 ratio() { awk -v s="$1" -v f="$2" 'BEGIN { printf (f > 0 ? "%.2f" : "-"), s / f }'; }
 if [ $api = 1 ]; then
 	printf '%-9s %-10s %4s %11s %11s %11s %6s %6s\n' engine rw qd srptd_iops \
@@ -144,3 +147,4 @@ for rw in $RWS; do
 		done
 	done
 done
+echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
