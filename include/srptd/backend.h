@@ -29,9 +29,24 @@ enum srptd_io_op {
 	SRPTD_IO_FLUSH, /* make all completed writes durable (fdatasync) */
 	SRPTD_IO_DISCARD, /* deallocate [offset, offset+length) (UNMAP) */
 	SRPTD_IO_WRITE_ZEROES, /* make [offset, offset+length) read as zeroes */
+	/*
+	 * Optional (bdev->can_compare_write): atomically against every
+	 * client of the store, other hosts included, compare the length
+	 * bytes at offset with the first length bytes of iov and only if
+	 * they are equal write the next length bytes there.  iov is ONE
+	 * entry of 2 * length bytes.  -EILSEQ: they differ, nothing was
+	 * written, io->miscompare holds the offset of the first differing
+	 * byte from io->offset.  -EOPNOTSUPP (from submit or at completion):
+	 * not for this range; the caller does without (SCSI COMPARE AND
+	 * WRITE: its own read-compare-write, src/scsi/sbc.c).
+	 */
+	SRPTD_IO_COMPARE_WRITE,
 };
 
-/* WRITE only: durable before completion (SCSI FUA, or write-through device). */
+/*
+ * WRITE and COMPARE_WRITE: durable before completion (SCSI FUA, or
+ * write-through device).
+ */
 #define SRPTD_IO_F_FUA (1u << 0)
 
 struct srptd_io {
@@ -52,6 +67,7 @@ struct srptd_io {
 	void (*complete)(struct srptd_io *io, int res);
 	void *cb_arg; /* caller's; engines do not touch */
 	uint64_t engine_priv[4]; /* scratch for the engine */
+	uint64_t miscompare; /* COMPARE_WRITE -EILSEQ: see the op */
 };
 
 /* What the configuration asks for when opening a device. */
@@ -86,6 +102,7 @@ struct srptd_bdev {
 	bool can_discard; /* DISCARD supported (punch hole / BLKDISCARD) */
 	bool discard_zeroes; /* discarded blocks read back as zeroes (LBPRZ) */
 	uint32_t discard_granularity; /* bytes */
+	bool can_compare_write; /* SRPTD_IO_COMPARE_WRITE supported */
 	void *priv; /* engine's */
 };
 

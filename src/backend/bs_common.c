@@ -360,6 +360,10 @@ int bs_check_io(const struct srptd_bdev *bdev, const struct srptd_io *io)
 	case SRPTD_IO_WRITE:
 	case SRPTD_IO_WRITE_ZEROES:
 		return bdev->read_only ? -EROFS : 0;
+	case SRPTD_IO_COMPARE_WRITE:
+		if (bdev->read_only)
+			return -EROFS;
+		return bdev->can_compare_write ? 0 : -EOPNOTSUPP;
 	}
 	return -EINVAL;
 }
@@ -600,6 +604,8 @@ int bs_sync_exec(struct srptd_bdev *bdev, struct srptd_io *io)
 		    (!bdev->write_cache || (io->flags & SRPTD_IO_F_FUA)))
 			ret = bs_sync_flush(bdev);
 		return ret;
+	case SRPTD_IO_COMPARE_WRITE:
+		break; /* no file engine offers it (bs_check_io()) */
 	}
 	return -EINVAL;
 }

@@ -27,6 +27,15 @@
  * not promised to read as zeroes (LBPRZ 0).  WRITE_ZEROES is
  * rbd_aio_write_zeroes, which does promise zeroes.
  *
+ * COMPARE_WRITE is rbd_aio_compare_and_write: the OSD compares and writes
+ * in one operation on the object, so it is atomic against every client of
+ * the image, other srptd hosts included.  librbd 16 (Debian 12) takes only
+ * a range inside one 512-byte sector (-EINVAL otherwise, measured): one
+ * block of a 512-byte-block device.  submit() refuses any other range with
+ * -EOPNOTSUPP and the SCSI layer falls back to its own read-compare-write
+ * (doc/ceph.md).  librbd reports the mismatch offset from the start of
+ * the range.
+ *
  * A device whose size follows the image (size 0 in the configuration)
  * watches the image header (rbd_update_watch): librbd's callback, on one
  * of its threads, only writes the device's watch eventfd; the main thread
@@ -48,6 +57,9 @@
 #include "log.h"
 #include "util.h"
 #include "bs_internal.h"
+
+/* librbd 16 compares and writes within one such sector only. */
+#define BS_RBD_CAW_SECTOR 512u
 
 /* Per device: the librados handle, the pool I/O context and the image. */
 struct bs_rbd_dev {
@@ -75,6 +87,7 @@ enum bs_rbd_phase {
 enum {
 	BS_RBD_PRIV_CTX, /* the submitting context */
 	BS_RBD_PRIV_PHASE, /* enum bs_rbd_phase */
+	BS_RBD_PRIV_MISMATCH, /* COMPARE_WRITE: librbd's mismatch offset */
 };
 
 static struct bs_rbd_dev *bs_rbd_dev(const struct srptd_bdev *bdev)
@@ -331,6 +344,7 @@ static int bs_rbd_open(struct srptd_bdev *bdev,
 	bdev->can_discard = !p->read_only;
 	bdev->discard_zeroes = false;
 	bdev->discard_granularity = bdev->block_size;
+	bdev->can_compare_write = !p->read_only;
 	return 0;
 err:
 	bs_rbd_close(bdev);
@@ -404,7 +418,10 @@ static void bs_rbd_cb(rbd_completion_t c, void *arg)
 	int res;
 
 	rbd_aio_release(c);
-	if (rv < 0)
+	if (rv == -EILSEQ && io->op == SRPTD_IO_COMPARE_WRITE) {
+		io->miscompare = io->engine_priv[BS_RBD_PRIV_MISMATCH];
+		res = -EILSEQ;
+	} else if (rv < 0)
 		res = (int)rv;
 	else if (io->op == SRPTD_IO_READ &&
 		 io->engine_priv[BS_RBD_PRIV_PHASE] == BS_RBD_MAIN &&
@@ -458,6 +475,12 @@ static int bs_rbd_issue(struct srptd_io *io)
 		ret = rbd_aio_write_zeroes(r->image, io->offset, io->length, c,
 					   0, 0);
 		break;
+	case SRPTD_IO_COMPARE_WRITE:
+		ret = (int)rbd_aio_compare_and_write(
+			r->image, io->offset, io->length, io->iov[0].iov_base,
+			(const char *)io->iov[0].iov_base + io->length, c,
+			&io->engine_priv[BS_RBD_PRIV_MISMATCH], 0);
+		break;
 	default:
 		ret = -EINVAL;
 		break;
@@ -474,6 +497,13 @@ static int bs_rbd_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
 
 	if (ret)
 		return ret;
+	if (io->op == SRPTD_IO_COMPARE_WRITE) {
+		if (io->iovcnt != 1 || io->iov[0].iov_len != 2 * io->length)
+			return -EINVAL;
+		if (io->offset % BS_RBD_CAW_SECTOR + io->length >
+		    BS_RBD_CAW_SECTOR)
+			return -EOPNOTSUPP;
+	}
 	if (ctx->head.inflight >= ctx->head.depth)
 		return -EAGAIN;
 	io->engine_priv[BS_RBD_PRIV_CTX] = (uintptr_t)ctx;
@@ -491,7 +521,8 @@ static int bs_rbd_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
  */
 static bool bs_rbd_needs_flush(const struct srptd_io *io)
 {
-	if (io->op != SRPTD_IO_WRITE && io->op != SRPTD_IO_WRITE_ZEROES)
+	if (io->op != SRPTD_IO_WRITE && io->op != SRPTD_IO_WRITE_ZEROES &&
+	    io->op != SRPTD_IO_COMPARE_WRITE)
 		return false;
 	if (io->engine_priv[BS_RBD_PRIV_PHASE] != BS_RBD_MAIN)
 		return false;

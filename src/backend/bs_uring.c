@@ -263,6 +263,10 @@ static int bs_uring_prep(struct srptd_backend_ctx *ctx, struct bs_uring_slot *s)
 			sqe, fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
 			off, io->length);
 		break;
+	case SRPTD_IO_COMPARE_WRITE:
+		/* Never here: bs_check_io() refuses it (no can_compare_write). */
+		io_uring_prep_nop(sqe);
+		break;
 	}
 out:
 	io_uring_sqe_set_data(sqe, s);

@@ -384,6 +384,13 @@ static void scsi_io_done(struct srptd_io *io, int res)
 		return;
 	}
 	c->flags &= ~SCSI_CMD_F_SOFT_FAIL;
+	if (res == -EILSEQ && io->op == SRPTD_IO_COMPARE_WRITE) {
+		/* SBC-3 5.2: INFORMATION = offset of the first differing byte. */
+		c->info = io->miscompare;
+		c->flags |= SCSI_CMD_F_INFO;
+		scsi_task_finish(t, SCSI_SR_MISCOMPARE);
+		return;
+	}
 	if (res) {
 		/* Agreed backend errno -> sense mapping (issue 3 item 5). */
 		if (res == -EIO)
@@ -393,17 +400,18 @@ static void scsi_io_done(struct srptd_io *io, int res)
 			sr = SCSI_SR_SPACE_ALLOC_FAILED;
 		else
 			sr = SCSI_SR_INTERNAL_FAILURE;
-		pr_err_ratelimited("device %s: %s at offset %llu length %llu "
-				   "failed: %s",
-				   io->bdev->name ? io->bdev->name : "?",
-				   io->op == SRPTD_IO_READ    ? "read" :
-				   io->op == SRPTD_IO_WRITE   ? "write" :
-				   io->op == SRPTD_IO_FLUSH   ? "flush" :
-				   io->op == SRPTD_IO_DISCARD ? "discard" :
-								"write zeroes",
-				   (unsigned long long)io->offset,
-				   (unsigned long long)io->length,
-				   strerror(-res));
+		pr_err_ratelimited(
+			"device %s: %s at offset %llu length %llu "
+			"failed: %s",
+			io->bdev->name ? io->bdev->name : "?",
+			io->op == SRPTD_IO_READ		 ? "read" :
+			io->op == SRPTD_IO_WRITE	 ? "write" :
+			io->op == SRPTD_IO_FLUSH	 ? "flush" :
+			io->op == SRPTD_IO_DISCARD	 ? "discard" :
+			io->op == SRPTD_IO_COMPARE_WRITE ? "compare and write" :
+							   "write zeroes",
+			(unsigned long long)io->offset,
+			(unsigned long long)io->length, strerror(-res));
 		scsi_task_finish(t, sr);
 		return;
 	}

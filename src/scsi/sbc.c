@@ -248,7 +248,8 @@ static void sbc_io(struct scsi_task *t, struct scsi_cmd *c, enum srptd_io_op op,
 	io->bdev = c->lu->bdev;
 	io->offset = lba * bs;
 	io->length = nblocks * bs;
-	if (op == SRPTD_IO_WRITE && sbc_fua(c))
+	if ((op == SRPTD_IO_WRITE || op == SRPTD_IO_COMPARE_WRITE) &&
+	    sbc_fua(c))
 		io->flags |= SRPTD_IO_F_FUA;
 	if (op == SRPTD_IO_READ || op == SRPTD_IO_WRITE) {
 		if (bounce) {
@@ -600,13 +601,50 @@ static enum scsi_sr sbc_caw_compare(struct scsi_task *t, struct scsi_cmd *c)
 	return scsi_submit_io(t, c);
 }
 
-static enum scsi_sr sbc_caw_locked(struct scsi_task *t, struct scsi_cmd *c)
+/* Our own read-compare-write, atomic under the range lock only. */
+static enum scsi_sr sbc_caw_local(struct scsi_task *t, struct scsi_cmd *c)
 {
-	if (!scsi_range_acquire(t, c))
-		return SCSI_SR_ASYNC;
 	sbc_io(t, c, SRPTD_IO_READ, c->lba, c->nblocks, true);
 	c->resume = sbc_caw_compare;
 	return scsi_submit_io(t, c);
+}
+
+/* The engine's compare-and-write finished or refused the range. */
+static enum scsi_sr sbc_caw_engine_done(struct scsi_task *t, struct scsi_cmd *c)
+{
+	if (c->submit_err == -EOPNOTSUPP)
+		return sbc_caw_local(t, c);
+	return SCSI_SR_OK;
+}
+
+/*
+ * Under the LU range lock, which keeps the CAW atomic against this
+ * srptd's other commands.  An engine that compares and writes in the
+ * store itself (an RBD image: doc/ceph.md) makes it atomic against other
+ * hosts too; -EILSEQ from it is the MISCOMPARE (scsi_io_done()).
+ */
+static enum scsi_sr sbc_caw_locked(struct scsi_task *t, struct scsi_cmd *c)
+{
+	uint32_t len = c->nblocks * c->lu->bdev->block_size;
+	enum scsi_sr sr;
+
+	if (!scsi_range_acquire(t, c))
+		return SCSI_SR_ASYNC;
+	if (!c->lu->bdev->can_compare_write)
+		return sbc_caw_local(t, c);
+	scsi_iov_copy_from(t, 0, c->bounce, 2 * len);
+	sbc_io(t, c, SRPTD_IO_COMPARE_WRITE, c->lba, c->nblocks, false);
+	c->biov.iov_base = c->bounce;
+	c->biov.iov_len = 2 * len;
+	c->io.iov = &c->biov;
+	c->io.iovcnt = 1;
+	c->resume = sbc_caw_engine_done;
+	c->flags |= SCSI_CMD_F_SOFT_FAIL;
+	sr = scsi_submit_io(t, c);
+	if (sr == SCSI_SR_ASYNC || c->submit_err != -EOPNOTSUPP)
+		return sr;
+	c->flags &= ~SCSI_CMD_F_SOFT_FAIL;
+	return sbc_caw_local(t, c);
 }
 
 enum scsi_sr sbc_caw(struct scsi_task *t, struct scsi_cmd *c)

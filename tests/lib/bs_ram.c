@@ -126,6 +126,7 @@ static void bs_ram_exec(struct srptd_io *io)
 		memset(d, 0, io->length);
 		break;
 	case SRPTD_IO_FLUSH:
+	case SRPTD_IO_COMPARE_WRITE: /* refused by submit() */
 		break;
 	}
 }
@@ -162,6 +163,8 @@ static int bs_ram_submit(struct srptd_backend_ctx *c, struct srptd_io *io)
 	if (io->offset + io->length > io->bdev->size ||
 	    io->offset + io->length < io->offset)
 		return -EINVAL; /* the SCSI layer checked: a bug if seen */
+	if (io->op == SRPTD_IO_COMPARE_WRITE)
+		return -EOPNOTSUPP; /* no can_compare_write */
 	if (c->n == c->depth)
 		return -EAGAIN;
 	if (write(c->efd, &one, sizeof(one)) < 0)

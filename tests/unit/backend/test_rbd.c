@@ -227,6 +227,72 @@ static void test_fua_and_write_through(void **state)
 	free(chk);
 }
 
+/* One COMPARE_WRITE of len bytes at off: verify then write data in buf. */
+static int compare_write(struct fx *fx, uint64_t off, uint8_t *buf,
+			 uint64_t len, uint64_t *miscompare)
+{
+	struct iovec iov = { buf, 2 * len };
+	struct bst_io t;
+	int ret;
+
+	bst_prep(&t, &fx->c, &fx->bdev, SRPTD_IO_COMPARE_WRITE, SRPTD_IO_F_FUA,
+		 off, len, &iov, 1);
+	ret = fx->ops->submit(fx->c.ctx, &t.io);
+	if (ret)
+		return ret;
+	bst_run_until(&fx->c, &t.done);
+	*miscompare = t.io.miscompare;
+	return t.res;
+}
+
+/*
+ * COMPARE_WRITE is librbd's compare-and-write: it writes on a match,
+ * reports the offset of the first differing byte on a mismatch, and is
+ * refused (-EOPNOTSUPP) beyond one 512-byte sector, which librbd 16
+ * rejects.
+ */
+static void test_compare_write(void **state)
+{
+	struct fx *fx = *state;
+	const uint64_t off = 8192, len = 512;
+	uint8_t *buf = bst_alloc(4 * len), *chk = bst_alloc(len);
+	uint64_t mis = ~0ull, want;
+
+	fx_open(fx, 512, false, true);
+	assert_true(fx->bdev.can_compare_write);
+	bst_fill(chk, len, off, 5);
+	img_write(fx, chk, len, off);
+	bst_fill(buf, len, off, 5);
+	bst_fill(buf + len, len, off, 6);
+	assert_int_equal(compare_write(fx, off, buf, len, &mis), 0);
+	img_read(fx, chk, len, off);
+	assert_int_equal(bst_check(chk, len, off, 6), -1);
+
+	/* The verify data is seed 5 again: it differs from seed 6 there. */
+	for (want = 0; bst_byte(off + want, 5) == bst_byte(off + want, 6);
+	     want++)
+		;
+	assert_true(want < len);
+	assert_int_equal(compare_write(fx, off, buf, len, &mis), -EILSEQ);
+	assert_int_equal(mis, want);
+	img_read(fx, chk, len, off);
+	assert_int_equal(bst_check(chk, len, off, 6), -1);
+	/* A later first difference: the offset follows it. */
+	bst_fill(buf, len, off, 6);
+	buf[377] ^= 0xff;
+	assert_int_equal(compare_write(fx, off, buf, len, &mis), -EILSEQ);
+	assert_int_equal(mis, 377);
+
+	/* Two sectors: not in one librbd call; the caller falls back. */
+	assert_int_equal(compare_write(fx, off, buf, 2 * len, &mis),
+			 -EOPNOTSUPP);
+
+	fx_open(fx, 512, true, true);
+	assert_false(fx->bdev.can_compare_write);
+	free(buf);
+	free(chk);
+}
+
 /* WRITE_ZEROES (WRITE SAME) zeroes; DISCARD (UNMAP) is accepted. */
 static void test_discard_and_write_zeroes(void **state)
 {
@@ -578,6 +644,7 @@ int main(void)
 		T(test_rw_4096),
 		T(test_fua_and_write_through),
 		T(test_discard_and_write_zeroes),
+		T(test_compare_write),
 		T(test_read_only),
 		T(test_eagain_at_depth),
 		T(test_poll_max_keeps_fd_ready),

@@ -54,7 +54,37 @@ static int tb_open(struct srptd_bdev *b, const struct srptd_bdev_params *p)
 	b->can_discard = true;
 	b->discard_zeroes = true;
 	b->discard_granularity = 4096;
+	b->can_compare_write = tb_ctl.compare_write;
 	return 0;
+}
+
+/* SRPTD_IO_COMPARE_WRITE as include/srptd/backend.h has it. */
+static int tb_compare_write(struct srptd_io *io)
+{
+	const uint8_t *want = io->iov[0].iov_base;
+	uint8_t *cur = malloc(io->length);
+	ssize_t r;
+	int ret = 0;
+
+	if (!cur)
+		return -ENOMEM;
+	r = pread(io->bdev->fd, cur, io->length, io->offset);
+	if (r != (ssize_t)io->length) {
+		ret = r < 0 ? -errno : -EIO;
+	} else if (memcmp(cur, want, io->length)) {
+		for (io->miscompare = 0;
+		     cur[io->miscompare] == want[io->miscompare];
+		     io->miscompare++)
+			;
+		ret = -EILSEQ;
+	} else {
+		r = pwrite(io->bdev->fd, want + io->length, io->length,
+			   io->offset);
+		if (r != (ssize_t)io->length)
+			ret = r < 0 ? -errno : -EIO;
+	}
+	free(cur);
+	return ret;
 }
 
 static void tb_close(struct srptd_bdev *b)
@@ -125,6 +155,10 @@ static int tb_exec(struct srptd_io *io)
 				 io->length) ?
 			       -errno :
 			       0;
+	case SRPTD_IO_COMPARE_WRITE:
+		if (tb_ctl.compare_write_refuse == 2)
+			return -EOPNOTSUPP;
+		return tb_compare_write(io);
 	}
 	return -EINVAL;
 }
@@ -136,6 +170,9 @@ static int tb_submit(struct srptd_backend_ctx *c, struct srptd_io *io)
 	if (tb_ctl.submit_err)
 		return tb_ctl.submit_err;
 	if (io->op == SRPTD_IO_WRITE_ZEROES && tb_ctl.no_write_zeroes)
+		return -EOPNOTSUPP;
+	if (io->op == SRPTD_IO_COMPARE_WRITE &&
+	    (!io->bdev->can_compare_write || tb_ctl.compare_write_refuse == 1))
 		return -EOPNOTSUPP;
 	if (c->n == c->cap)
 		return -EAGAIN;

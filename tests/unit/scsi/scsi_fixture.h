@@ -28,7 +28,11 @@ struct tb_control {
 	bool hold; /* ctx_poll completes nothing while set */
 	unsigned int depth; /* max in flight per context (0 = 64) */
 	bool no_write_zeroes; /* WRITE_ZEROES -> -EOPNOTSUPP at submit */
-	unsigned long submitted[5]; /* per op, since reset */
+	/* Devices opened from now on do COMPARE_WRITE (can_compare_write). */
+	bool compare_write;
+	/* COMPARE_WRITE -> -EOPNOTSUPP: at submit (1) or completion (2). */
+	int compare_write_refuse;
+	unsigned long submitted[6]; /* per op, since reset */
 	uint32_t last_write_flags; /* flags of the last WRITE submitted */
 };
 extern struct tb_control tb_ctl;

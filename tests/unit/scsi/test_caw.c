@@ -182,6 +182,76 @@ static void test_write_waits_for_caw(void **state)
 }
 
 /*
+ * An engine with SRPTD_IO_COMPARE_WRITE (the rbd engine: doc/ceph.md)
+ * gets the whole CAW as one I/O, verify then write data; its -EILSEQ is
+ * MISCOMPARE with INFORMATION = its offset of the first differing byte;
+ * when it refuses the range (-EOPNOTSUPP at submit or at completion) the
+ * LU does its own read-compare-write.
+ */
+static void test_caw_engine_op(void **state)
+{
+	uint8_t data[2048], file[1024];
+	struct sf_cmd c;
+	struct sf f;
+
+	sf_init(&f);
+	tb_ctl.compare_write = true;
+	sf_add_lu(&f, 0, "tb", 512, 64, NULL);
+	sf_add_itn0(&f, 0, 0xa0);
+	sf_clear_ua(&f, 0, 0);
+
+	memset(data, 0, 1024); /* the file holds zeroes */
+	for (int i = 0; i < 1024; i++)
+		data[1024 + i] = (uint8_t)(i * 7 + 1);
+	caw_cmd(&c, 5, data);
+	c.cdb[13] = 2;
+	c.out_len = 2048;
+	assert_int_equal(sf_run(&f, 0, 0, &c), SAM_STAT_GOOD);
+	assert_int_equal(tb_ctl.submitted[SRPTD_IO_COMPARE_WRITE], 1);
+	assert_int_equal(tb_ctl.submitted[SRPTD_IO_READ], 0);
+	assert_int_equal(tb_ctl.submitted[SRPTD_IO_WRITE], 0);
+	sf_pread(&f, 0, 5 * 512, file, 1024);
+	assert_memory_equal(file, data + 1024, 1024);
+
+	/* Verify data differing first at byte 700: nothing written. */
+	memcpy(data, data + 1024, 1024);
+	data[700] ^= 0xff;
+	data[900] ^= 0xff;
+	memset(data + 1024, 0x5a, 1024);
+	sf_run(&f, 0, 0, &c);
+	sf_assert_sense(&c, SCSI_SK_MISCOMPARE,
+			SCSI_ASC_MISCOMPARE_DURING_VERIFY);
+	assert_int_equal(sf_sense_info(&c), 700);
+	assert_int_equal(tb_ctl.submitted[SRPTD_IO_COMPARE_WRITE], 2);
+	sf_pread(&f, 0, 5 * 512, file, 1024);
+	assert_int_equal(file[0], 1);
+
+	/* Refused at submit, then at completion: the LU's own RCW. */
+	data[700] ^= 0xff;
+	data[900] ^= 0xff;
+	for (int refuse = 1; refuse <= 2; refuse++) {
+		tb_ctl.compare_write_refuse = refuse;
+		tb_ctl.submitted[SRPTD_IO_READ] = 0;
+		tb_ctl.submitted[SRPTD_IO_WRITE] = 0;
+		assert_int_equal(sf_run(&f, 0, 0, &c), SAM_STAT_GOOD);
+		assert_int_equal(tb_ctl.submitted[SRPTD_IO_READ], 1);
+		assert_int_equal(tb_ctl.submitted[SRPTD_IO_WRITE], 1);
+		sf_pread(&f, 0, 5 * 512, file, 1024);
+		assert_memory_equal(file, data + 1024, 1024);
+		memcpy(data, data + 1024, 1024);
+		memset(data + 1024, 0x30 + refuse, 1024);
+	}
+	/* The local path reports a miscompare the same way. */
+	data[10] ^= 0xff;
+	sf_run(&f, 0, 0, &c);
+	sf_assert_sense(&c, SCSI_SK_MISCOMPARE,
+			SCSI_ASC_MISCOMPARE_DURING_VERIFY);
+	assert_int_equal(sf_sense_info(&c), 10);
+	sf_fini(&f);
+	tb_reset();
+}
+
+/*
  * Before the first CAW, writes skip the range lock; the first CAW must
  * still wait for every such write in flight.
  */
@@ -231,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_caw_increments),
 		cmocka_unit_test(test_write_waits_for_caw),
 		cmocka_unit_test(test_caw_waits_for_lockfree_writes),
+		cmocka_unit_test(test_caw_engine_op),
 	};
 
 	return srptd_test_status(cmocka_run_group_tests(tests, NULL, NULL));

@@ -226,6 +226,71 @@ static void test_rbd_write_same_zeroes(void **state)
 			    65536 - 40 * 512);
 }
 
+/* COMPARE AND WRITE of n blocks at lba, data-out at mem_off 0. */
+static void run_caw(struct srp_env *env, struct srp_ti *ti, uint64_t lba,
+		    uint8_t n, struct srp_ti_cmd *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->cdb[0] = 0x89;
+	put_be64(c->cdb + 2, lba);
+	c->cdb[13] = n;
+	c->dir = 1;
+	c->desc = SRP_TI_DIRECT;
+	c->len = 2u * n * 512;
+	srp_env_run_cmd(env, ti, c);
+}
+
+/*
+ * COMPARE AND WRITE on rbd: one block is librbd's compare-and-write (in
+ * the OSD, atomic against other hosts too), two blocks the LU's own
+ * read-compare-write; both write on a match and report MISCOMPARE with
+ * INFORMATION = the offset of the first differing byte, and another
+ * client of the image sees the result.
+ */
+static void test_rbd_caw(void **state)
+{
+	struct rfx *fx = *state;
+	struct srp_env *env = &fx->env;
+	struct srp_ti *ti = login(env);
+	uint8_t *m = srp_ti_mem(ti), img_buf[1024];
+	struct srp_ti_cmd c;
+	rbd_image_t img;
+
+	clear_ua(env, ti);
+	for (uint8_t n = 1; n <= 2; n++) {
+		uint32_t len = n * 512u;
+		uint64_t lba = 1000 + n * 8;
+
+		/* The image holds zeroes there. */
+		memset(m, 0, len);
+		fill_pattern(m + len, len, 10 + n);
+		run_caw(env, ti, lba, n, &c);
+		assert_int_equal(c.status, SAM_STAT_GOOD);
+		/* Again: the verify data (zeroes) no longer matches. */
+		memset(m, 0, len);
+		memcpy(m, m + len, 300 + n);
+		run_caw(env, ti, lba, n, &c);
+		assert_int_equal(c.status, SAM_STAT_CHECK_CONDITION);
+		assert_true(c.sense_len >= 14);
+		assert_int_equal(c.sense[2] & 0x0f, 0x0e); /* MISCOMPARE */
+		assert_int_equal(c.sense[12], 0x1d);
+		assert_int_equal(c.sense[13], 0x00);
+		assert_true(c.sense[0] & 0x80); /* VALID: INFORMATION set */
+		assert_int_equal(get_be32(c.sense + 3), 300 + n);
+		/* SYNCHRONIZE CACHE (10), then another client looks. */
+		memset(&c, 0, sizeof(c));
+		c.cdb[0] = 0x35;
+		srp_env_run_cmd(env, ti, &c);
+		assert_int_equal(c.status, SAM_STAT_GOOD);
+		assert_int_equal(rbd_open(g_rados.ioctx, fx->name, &img, NULL),
+				 0);
+		assert_int_equal(rbd_read(img, lba * 512, len, (char *)img_buf),
+				 len);
+		rbd_close(img);
+		assert_memory_equal(img_buf, m + len, len);
+	}
+}
+
 /* READ CAPACITY (16) into c (data at mem_off 0). */
 static void read_capacity16(struct srp_env *env, struct srp_ti *ti,
 			    struct srp_ti_cmd *c)
@@ -362,8 +427,8 @@ static void test_rbd_cluster_lost(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_rbd_write_read), T(test_rbd_write_same_zeroes),
-		T(test_rbd_resize_elsewhere),
+		T(test_rbd_write_read),	      T(test_rbd_write_same_zeroes),
+		T(test_rbd_resize_elsewhere), T(test_rbd_caw),
 		T(test_rbd_cluster_lost), /* last: stops the cluster */
 	};
 
