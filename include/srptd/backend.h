@@ -164,6 +164,16 @@ struct srptd_backend_ops {
 	int (*submit)(struct srptd_backend_ctx *ctx, struct srptd_io *io);
 
 	/*
+	 * Optional.  plugged true: submit() may keep what it accepts in the
+	 * context, unsent, until ctx_plug(ctx, false) hands all of it to
+	 * the kernel at once (io_uring: one io_uring_enter for a worker's
+	 * whole wake-up, doc/performance.md "One submission per wake-up").
+	 * The worker unplugs before it sleeps.  Engines without it submit
+	 * each I/O in submit().
+	 */
+	void (*ctx_plug)(struct srptd_backend_ctx *ctx, bool plugged);
+
+	/*
 	 * Optional.  Register buffers that later iovs will point into (the
 	 * worker's RDMA buffer pool) so the engine can use fixed buffers.
 	 * I/O on other memory must still work.

@@ -20,8 +20,11 @@
  * zero buffers synchronously, the one place it blocks.
  *
  * Submissions made from completion callbacks are batched into a single
- * io_uring_enter() at the end of ctx_poll(); others are submitted at once
- * (the API has no "end of batch" call for the worker to make).
+ * io_uring_enter() at the end of ctx_poll(); while the worker has the
+ * context plugged (ctx_plug(), for the length of its wake-up) every
+ * submission waits for the unplug, so that a wake-up makes one
+ * io_uring_enter() however many commands it starts; otherwise they are
+ * submitted at once.
  *
  * Each accepted I/O holds one slot (of depth) until its callback ran; a
  * slot is what user_data points at and carries the progress of a short
@@ -56,6 +59,7 @@ struct srptd_backend_ctx {
 	struct io_uring ring;
 	bool need_submit; /* SQEs prepared but not yet handed to the kernel */
 	bool in_poll; /* inside ctx_poll(): batch submissions until its end */
+	bool plugged; /* ctx_plug(): batch submissions until unplugged */
 	struct bs_uring_slot *slots;
 	unsigned int free_head; /* index, depth = none */
 	struct iovec *fixed; /* registered buffers */
@@ -324,11 +328,18 @@ static int bs_uring_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
 	 * Submissions from completion callbacks are batched into one
 	 * io_uring_enter() at the end of ctx_poll().
 	 */
-	if (ctx->in_poll)
+	if (ctx->in_poll || ctx->plugged)
 		ctx->need_submit = true;
 	else
 		bs_uring_flush_sq(ctx);
 	return 0;
+}
+
+static void bs_uring_ctx_plug(struct srptd_backend_ctx *ctx, bool plugged)
+{
+	ctx->plugged = plugged;
+	if (!plugged && !ctx->in_poll && ctx->need_submit)
+		bs_uring_flush_sq(ctx);
 }
 
 /*
@@ -389,7 +400,7 @@ static int bs_uring_ctx_poll(struct srptd_backend_ctx *ctx, unsigned int max)
 	int res, n;
 
 	bs_eventfd_clear(ctx->head.efd);
-	if (ctx->need_submit)
+	if (ctx->need_submit && !ctx->plugged)
 		bs_uring_flush_sq(ctx);
 	ctx->in_poll = true;
 	n = bs_ctx_run_done(&ctx->head, max, NULL);
@@ -409,7 +420,9 @@ static int bs_uring_ctx_poll(struct srptd_backend_ctx *ctx, unsigned int max)
 		io->complete(io, res);
 	}
 	ctx->in_poll = false;
-	if (requeued || ctx->need_submit)
+	if (requeued)
+		ctx->need_submit = true;
+	if (ctx->need_submit && !ctx->plugged)
 		bs_uring_flush_sq(ctx);
 	if (ctx->head.done.count || io_uring_cq_ready(&ctx->ring))
 		bs_eventfd_kick(ctx->head.efd);
@@ -454,6 +467,7 @@ const struct srptd_backend_ops bs_uring_ops = {
 	.ctx_event_fd = bs_ctx_event_fd,
 	.ctx_poll = bs_uring_ctx_poll,
 	.submit = bs_uring_submit,
+	.ctx_plug = bs_uring_ctx_plug, /* one io_uring_enter per wake-up */
 	.resize = bs_common_resize,
 	.register_buffers = bs_uring_register_buffers,
 };

@@ -300,6 +300,13 @@ int scsi_worker_event_fds(struct scsi_worker *w, int *fds, int max)
 	return n;
 }
 
+void scsi_worker_plug(struct scsi_worker *w, bool plugged)
+{
+	for (unsigned int i = 0; i < w->n_eng; i++)
+		if (w->eng[i].ops->ctx_plug)
+			w->eng[i].ops->ctx_plug(w->eng[i].ctx, plugged);
+}
+
 static void scsi_worker_kick(struct scsi_worker *w);
 
 static void scsi_run_resume(struct scsi_task *t, struct scsi_cmd *c)

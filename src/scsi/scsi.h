@@ -371,6 +371,13 @@ int scsi_worker_set_capacity(struct scsi_worker *w, uint64_t lu_id,
 			     uint64_t nblocks);
 /* Reap backend completions (runs task->complete callbacks); count. */
 int scsi_worker_poll(struct scsi_worker *w);
+/*
+ * Plug (true) or unplug the worker's backend contexts: while plugged,
+ * I/Os a context accepts may wait in it; unplugging hands them to the
+ * kernel together (srptd_backend_ops.ctx_plug).  The transport plugs
+ * while it handles one wake-up and unplugs before it sleeps.
+ */
+void scsi_worker_plug(struct scsi_worker *w, bool plugged);
 
 /*
  * Backend I/Os of this worker outstanding for more than threshold_ms

@@ -268,6 +268,7 @@ static void srp_ch_recv_done(void *ctx, uint64_t wr_id,
 	struct srp_req *r;
 	int op;
 
+	srp_worker_plug(ch->w); /* the IU may start backend I/O */
 	if (st == FABRIC_WC_SUCCESS && ch->w->srq) {
 		rv = srp_ch_srq_recv(ch,
 				     (struct fabric_srq_buf *)(uintptr_t)wr_id);
@@ -376,6 +377,9 @@ static void srp_ch_send_done(void *ctx, uint64_t wr_id,
 static void srp_ch_rdma_done(void *ctx, uint64_t wr_id,
 			     enum fabric_wc_status st)
 {
+	struct srp_channel *ch = ctx;
+
+	srp_worker_plug(ch->w); /* data-out in: the write may start */
 	srp_req_rdma_done((struct srp_req *)(uintptr_t)wr_id, st);
 }
 

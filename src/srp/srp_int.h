@@ -15,6 +15,7 @@
 #include <sys/uio.h>
 
 #include "fabric/fabric.h"
+#include "loop.h"
 #include "scsi/scsi.h"
 #include "srp/srp_engine.h"
 #include "srp/srp_iu.h"
@@ -128,6 +129,9 @@ struct srp_worker {
 	struct srp_req *buf_wait_head, *buf_wait_tail;
 	struct loop_timer *stuck_timer; /* params.stuck_io_ms check */
 	uint64_t last_arrival_ns; /* srp_req.arrived_ns of its latest IU */
+	/* Queued while the backend is plugged for this wake-up
+	 * (srp_worker_plug()); unplugs at its end. */
+	struct loop_defer plug_end;
 	struct srp_channel *channels; /* this worker's, worker-owned */
 	unsigned int n_channels;
 	/*
@@ -469,6 +473,12 @@ int srp_worker_get_chunks(struct srp_worker *w, struct srp_req *req,
 void srp_worker_put_chunks(struct srp_worker *w, struct srp_req *req);
 void srp_worker_unwait(struct srp_worker *w, struct srp_req *req);
 int srp_worker_refresh_fds(struct srp_worker *w);
+/*
+ * Something of this wake-up may start backend I/O: plug the backend
+ * until the wake-up ends, so that all of it is submitted with one system
+ * call (doc/performance.md "One submission per wake-up").
+ */
+void srp_worker_plug(struct srp_worker *w);
 
 void srp_channel_put(struct srp_channel *ch);
 void srp_channel_attach_msg(void *arg);

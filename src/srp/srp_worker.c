@@ -17,10 +17,28 @@
 #include "srp/srp_int.h"
 #include "util.h"
 
+static void srp_worker_unplug(void *arg)
+{
+	struct srp_worker *w = arg;
+
+	scsi_worker_plug(w->sw, false);
+}
+
+void srp_worker_plug(struct srp_worker *w)
+{
+	if (w->plug_end.queued)
+		return;
+	scsi_worker_plug(w->sw, true);
+	/* Outside a loop round this unplugs at once. */
+	loop_defer(w->loop, &w->plug_end);
+}
+
 static void srp_worker_scsi_cb(void *arg, uint32_t events)
 {
 	struct srp_worker *w = arg;
 
+	/* Completions answer commands and start the next I/Os. */
+	srp_worker_plug(w);
 	scsi_worker_poll(w->sw);
 }
 
@@ -84,6 +102,8 @@ int srp_worker_create(struct srp_engine *e, struct fabric *f, struct loop *loop,
 	w->index = e->n_workers++;
 	w->fabric = f;
 	w->loop = loop;
+	w->plug_end.fn = srp_worker_unplug;
+	w->plug_end.arg = w;
 	w->chunk_size = e->p.chunk_size;
 	w->pool_len = (size_t)e->p.chunk_size * e->p.chunks;
 	w->pool = mmap(NULL, w->pool_len, PROT_READ | PROT_WRITE,
@@ -190,6 +210,7 @@ void srp_worker_destroy(struct srp_worker *w)
 		loop_timer_cancel(w->loop, w->stuck_timer);
 	for (int k = 0; k < w->n_scsi_fds; k++)
 		loop_del_fd(w->loop, w->scsi_fds[k]);
+	loop_defer_cancel(w->loop, &w->plug_end);
 	if (w->sw)
 		scsi_worker_destroy(w->sw);
 	if (w->srq)

@@ -870,6 +870,40 @@ static void test_fixed_buffers(void **state)
 	free(other);
 }
 
+/*
+ * io_uring only: while plugged, accepted I/Os wait in the context (none
+ * completes however long we wait, ctx_poll() included); unplugging
+ * submits them all.
+ */
+static void test_plug(void **state)
+{
+	struct fx *fx = *state;
+	enum { N = 4 };
+	struct bst_io t[N];
+	struct iovec iov[N];
+	uint8_t *buf = bst_alloc(N * 4096);
+	unsigned int i;
+
+	fx_open(fx, 512, false, false, true);
+	assert_non_null(fx->ops->ctx_plug);
+	fx->ops->ctx_plug(fx->c.ctx, true);
+	for (i = 0; i < N; i++) {
+		iov[i] = (struct iovec){ buf + i * 4096, 4096 };
+		bst_prep(&t[i], &fx->c, &fx->bdev, SRPTD_IO_READ, 0,
+			 i * 4096ull, 4096, &iov[i], 1);
+		assert_int_equal(fx->ops->submit(fx->c.ctx, &t[i].io), 0);
+	}
+	bst_wait(&fx->c, 100);
+	assert_int_equal(fx->ops->ctx_poll(fx->c.ctx, 64), 0);
+	assert_int_equal(fx->c.completed, 0);
+	fx->ops->ctx_plug(fx->c.ctx, false);
+	for (i = 0; i < N; i++) {
+		bst_run_until(&fx->c, &t[i].done);
+		assert_int_equal(t[i].res, 0);
+	}
+	free(buf);
+}
+
 static const char eng_uring[] = "io_uring";
 static const char eng_aio[] = "aio";
 static const char eng_sync[] = "sync";
@@ -892,10 +926,11 @@ static const char eng_sync[] = "sync";
 
 int main(void)
 {
-	const struct CMUnitTest uring[] = { CONFORMANCE(eng_uring),
-					    T(test_short_read_resubmitted,
-					      eng_uring),
-					    T(test_fixed_buffers, eng_uring) };
+	const struct CMUnitTest uring[] = {
+		CONFORMANCE(eng_uring),
+		T(test_short_read_resubmitted, eng_uring),
+		T(test_fixed_buffers, eng_uring), T(test_plug, eng_uring)
+	};
 	const struct CMUnitTest aio[] = {
 		CONFORMANCE(eng_aio), T(test_short_read_resubmitted, eng_aio)
 	};
