@@ -107,6 +107,7 @@ static void srp_params_from_config(const struct config *cfg,
 		p->sq_depth = cfg->fabric.send_queue_size;
 	p->use_srq = cfg->fabric.use_srq;
 	p->stuck_io_ms = cfg->backend.stuck_io_warn * 1000;
+	p->busy_poll_us = cfg->daemon.busy_poll_us;
 	/*
 	 * fabric.srq_size counts the receives of one HCA, as ib_srpt's
 	 * srpt_srq_size does; each worker has its own SRQ per HCA (no

@@ -10,6 +10,12 @@
  * Cross-thread messages use a lock-free multi-producer stack: producers
  * push with compare-and-swap and write the eventfd; the owning thread takes
  * the whole stack with one exchange and runs it in submission order.
+ *
+ * Busy polling (loop_set_poller(), loop_step()): between waits the loop
+ * calls the poller, and reads the clock only in a round with work and
+ * every LOOP_BUSY_FD_EVERY polls, so that a poll that finds nothing costs
+ * no system call even where the clock has no vDSO path (doc/performance.md
+ * "Busy polling").
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -47,6 +53,12 @@ struct loop_msg {
 	struct loop_msg *next;
 };
 
+/* Whether the poller is in its busy window. */
+enum loop_busy_state {
+	LOOP_ARMED, /* window over: arm, then sleep until an fd is ready */
+	LOOP_POLLING, /* poll without sleeping until the window ends */
+};
+
 struct loop {
 	int epfd;
 	int timerfd;
@@ -58,8 +70,15 @@ struct loop {
 	_Atomic(struct loop_msg *) msgs;
 	bool stop;
 	bool dispatching;
-	uint64_t round_ns; /* loop_now_ns() when this round woke up */
+	uint64_t round_ns; /* loop_now_ns() when this round woke up; 0 = not
+			    * read yet (a poll round reads it on demand) */
 	struct loop_defer *deferred; /* to run at the end of the round */
+	struct loop_poller poller; /* .poll NULL: none */
+	uint64_t busy_ns; /* the busy window after the last work */
+	uint64_t busy_last_ns; /* when work was last found */
+	unsigned int busy_spins; /* polls since the fds were looked at */
+	enum loop_busy_state busy;
+	struct loop_counters cnt; /* relaxed stores; loop_counters() */
 	/* Internal watchers for timerfd/eventfd use these as cb args. */
 };
 
@@ -79,9 +98,13 @@ uint64_t loop_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-uint64_t loop_round_ns(const struct loop *l)
+uint64_t loop_round_ns(struct loop *l)
 {
-	return l->dispatching ? l->round_ns : loop_now_ns();
+	if (!l->dispatching)
+		return loop_now_ns();
+	if (!l->round_ns)
+		l->round_ns = loop_now_ns();
+	return l->round_ns;
 }
 
 static void loop_arm_timerfd(struct loop *l)
@@ -436,12 +459,105 @@ int loop_run_once(struct loop *l, int timeout_ms)
 	return n;
 }
 
+static void loop_cnt_inc(uint64_t *c)
+{
+	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
+}
+
+void loop_counters(const struct loop *l, struct loop_counters *out)
+{
+	out->sleeps = __atomic_load_n(&l->cnt.sleeps, __ATOMIC_RELAXED);
+	out->busy_polls = __atomic_load_n(&l->cnt.busy_polls, __ATOMIC_RELAXED);
+	out->busy_idle = __atomic_load_n(&l->cnt.busy_idle, __ATOMIC_RELAXED);
+}
+
+void loop_set_poller(struct loop *l, const struct loop_poller *p,
+		     unsigned int busy_us)
+{
+	if (p && p->poll && busy_us) {
+		l->poller = *p;
+		l->busy_ns = (uint64_t)busy_us * 1000;
+	} else {
+		l->poller = (struct loop_poller){ 0 };
+		l->busy_ns = 0;
+	}
+	l->busy = LOOP_ARMED;
+	l->busy_spins = 0;
+}
+
+/* One call of the poller as a round of its own: defers run after it. */
+static int loop_poll_round(struct loop *l, bool arm)
+{
+	int n;
+
+	l->round_ns = 0; /* read when a callback asks (loop_round_ns()) */
+	l->dispatching = true;
+	n = l->poller.poll(l->poller.arg, arm);
+	loop_run_deferred(l);
+	l->dispatching = false;
+	loop_free_dead(l);
+	if (n > 0) {
+		l->busy_last_ns = l->round_ns ? l->round_ns : loop_now_ns();
+		loop_cnt_inc(&l->cnt.busy_polls);
+	} else {
+		loop_cnt_inc(&l->cnt.busy_idle);
+	}
+	return n;
+}
+
+/* The one place the busy state changes. */
+static void loop_busy_set(struct loop *l, enum loop_busy_state st, uint64_t now)
+{
+	if (st == LOOP_POLLING)
+		l->busy_last_ns = now;
+	l->busy_spins = 0;
+	l->busy = st;
+}
+
+static int loop_sleep(struct loop *l, int sleep_ms)
+{
+	loop_cnt_inc(&l->cnt.sleeps);
+	return loop_run_once(l, sleep_ms);
+}
+
+int loop_step(struct loop *l, int sleep_ms)
+{
+	int n;
+
+	if (!l->poller.poll)
+		return loop_sleep(l, sleep_ms);
+	if (l->busy == LOOP_POLLING) {
+		n = loop_poll_round(l, false);
+		if (++l->busy_spins < LOOP_BUSY_FD_EVERY)
+			return n;
+		/* Timers, messages, backend events: look, do not wait. */
+		l->busy_spins = 0;
+		n = loop_run_once(l, 0);
+		if (n > 0)
+			l->busy_last_ns = l->round_ns;
+		if (n < 0 || loop_now_ns() - l->busy_last_ns < l->busy_ns)
+			return n;
+		loop_busy_set(l, LOOP_ARMED, 0);
+	}
+	/* Arm, and catch what arrived before the arm took effect. */
+	n = loop_poll_round(l, true);
+	if (n > 0) {
+		loop_busy_set(l, LOOP_POLLING, l->busy_last_ns);
+		return n;
+	}
+	n = loop_sleep(l, sleep_ms);
+	/* Woken by an fd: more is likely to follow, poll for it. */
+	if (n > 0)
+		loop_busy_set(l, LOOP_POLLING, l->round_ns);
+	return n;
+}
+
 int loop_run(struct loop *l)
 {
 	int ret;
 
 	while (!l->stop) {
-		ret = loop_run_once(l, -1);
+		ret = loop_step(l, -1);
 		if (ret < 0)
 			return ret;
 	}

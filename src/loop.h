@@ -62,6 +62,50 @@ void loop_defer_cancel(struct loop *l, struct loop_defer *d);
 /* True while a callback of l runs (a round is being dispatched). */
 bool loop_in_round(const struct loop *l);
 
+/*
+ * Busy polling (srptd.conf(5) busy_poll_us, doc/performance.md "Busy
+ * polling").  With a poller set, loop_run() keeps calling poll(arg,
+ * false) -- a look at the completion queues without a system call --
+ * for busy_us after the last work it found, looking at the watched fds
+ * (timers, messages, backend events) without waiting only every
+ * LOOP_BUSY_FD_EVERY polls.  When the window ends it calls poll(arg,
+ * true): arm every source so that new work wakes the loop, and poll once
+ * more to catch what came in before the arm; if that finds nothing the
+ * loop sleeps in epoll_wait until an fd is ready, and polls again after.
+ * So a busy worker makes no wait or completion-event system call per
+ * I/O and an idle one costs no CPU.
+ */
+struct loop_poller {
+	/*
+	 * Handle the work that is there now, as a callback of a round
+	 * (loop_defer() and loop_round_ns() work as in fd callbacks).
+	 * arm: leave every source armed to wake the loop.  Returns the
+	 * work items handled, 0 when there were none.
+	 */
+	int (*poll)(void *arg, bool arm);
+	void *arg;
+};
+
+#define LOOP_BUSY_FD_EVERY 16
+
+/*
+ * Set (p non-NULL, busy_us > 0) or clear the loop's poller; on its
+ * thread or before the loop runs.  p is copied.
+ */
+void loop_set_poller(struct loop *l, const struct loop_poller *p,
+		     unsigned int busy_us);
+
+/*
+ * What loop_run() did, for statistics (doc/statistics.md "Worker loop"):
+ * any thread; each counter whole, the set possibly a round behind.
+ */
+struct loop_counters {
+	uint64_t sleeps; /* waits that could block (epoll_wait, timeout -1) */
+	uint64_t busy_polls; /* poller calls that found work */
+	uint64_t busy_idle; /* poller calls that found none */
+};
+void loop_counters(const struct loop *l, struct loop_counters *out);
+
 /* Thread-safe: run fn(arg) on the loop's thread.  -ENOMEM only. */
 int loop_send(struct loop *l, loop_msg_fn fn, void *arg);
 
@@ -70,6 +114,14 @@ int loop_send(struct loop *l, loop_msg_fn fn, void *arg);
  * Returns the number of events dispatched or -errno.
  */
 int loop_run_once(struct loop *l, int timeout_ms);
+/*
+ * One step of loop_run(): without a poller, or when its busy window is
+ * over and it found nothing armed, loop_run_once(l, sleep_ms) (a sleep,
+ * counted); inside the window one poll round, and every
+ * LOOP_BUSY_FD_EVERY of them also loop_run_once(l, 0).  Returns what
+ * loop_run_once() or the poller returned, or -errno.
+ */
+int loop_step(struct loop *l, int sleep_ms);
 /* Run until loop_stop(); returns 0. */
 int loop_run(struct loop *l);
 void loop_stop(struct loop *l);
@@ -84,6 +136,6 @@ uint64_t loop_now_ns(void);
  * that time many events of one round (doc/performance.md "Clock reads");
  * outside a round (no callback of l is running) a fresh loop_now_ns().
  */
-uint64_t loop_round_ns(const struct loop *l);
+uint64_t loop_round_ns(struct loop *l);
 
 #endif

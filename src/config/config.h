@@ -45,6 +45,7 @@ struct config_daemon {
 	int log_level; /* LOG_ERR..LOG_DEBUG */
 	unsigned int log_components; /* bitmask of 1 << LOG_C_x; 0 = all */
 	unsigned int workers; /* 0 = auto */
+	unsigned int busy_poll_us; /* a worker's busy-poll window; 0 = off */
 	char include_dir[256];
 	char control_socket[108]; /* sun_path; "" = no control socket */
 	char control_group[64]; /* "" = root only */

@@ -19,6 +19,8 @@
 /* Limits (documented in srptd.conf(5)). */
 #define CFG_MAX_LUN 16383 /* SAM flat/peripheral LUN addressing, 14 bits */
 #define CFG_MAX_WORKERS 1024
+/* daemon.busy_poll_us: a longer window only burns CPU (srptd.conf(5)). */
+#define CFG_MAX_BUSY_POLL_US 1000000
 #define CFG_MAX_FILE_SIZE (16u << 20)
 #define CFG_MAX_DROPINS 1024
 

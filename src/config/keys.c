@@ -30,6 +30,9 @@ static const struct cfg_key cfg_top_keys[] = {
 	  TOP(daemon.log_components), .def_list = LIST(NULL) },
 	{ "daemon.workers", CFG_T_U32, TOP(daemon.workers), .min = 0,
 	  .max = CFG_MAX_WORKERS, .def = 0, .reload = CFG_RELOAD_RESTART },
+	/* Workers read it when they start (doc/performance.md). */
+	{ "daemon.busy_poll_us", CFG_T_U32, TOP(daemon.busy_poll_us), .min = 0,
+	  .max = CFG_MAX_BUSY_POLL_US, .def = 0, .reload = CFG_RELOAD_RESTART },
 	{ "daemon.include_dir", CFG_T_PATH, TOP(daemon.include_dir),
 	  .size = BUF(struct config, daemon.include_dir),
 	  .def_s = SRPTD_DEFAULT_INCLUDE_DIR,

@@ -67,6 +67,17 @@ ctl_stats_fabric_json(const struct fabric_cq_counters *fc)
 	return o;
 }
 
+/* A worker's loop counters: see struct loop_counters. */
+static struct json_object *ctl_stats_loop_json(const struct loop_counters *lc)
+{
+	struct json_object *o = json_object_new_object();
+
+	ctl_add_u64(o, "sleeps", lc->sleeps);
+	ctl_add_u64(o, "busy_polls", lc->busy_polls);
+	ctl_add_u64(o, "busy_idle", lc->busy_idle);
+	return o;
+}
+
 static int m_stats(struct ctl_call *c, struct json_object *params,
 		   struct json_object **result)
 {
@@ -124,6 +135,8 @@ static int m_stats(struct ctl_call *c, struct json_object *params,
 		ctl_add_int(e, "channels", s->srp->workers[i].channels);
 		ctl_add(e, "fabric",
 			ctl_stats_fabric_json(&s->srp->workers[i].fabric));
+		ctl_add(e, "loop",
+			ctl_stats_loop_json(&s->srp->workers[i].loop));
 		json_object_array_add(a, e);
 	}
 	ctl_add(r, "workers", a);

@@ -344,6 +344,33 @@ static void prom_fabric(FILE *f, const struct daemon_stats *s)
 	}
 }
 
+/* The worker loop's counters (struct loop_counters). */
+static void prom_loop(FILE *f, const struct daemon_stats *s)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} fam[] = {
+#define PL(n, h) { "loop_" #n "_total", h, offsetof(struct loop_counters, n) }
+		PL(sleeps, "Waits of the worker that could block."),
+		PL(busy_polls, "Busy polls that found work."),
+		PL(busy_idle, "Busy polls that found none."),
+#undef PL
+	};
+
+	for (size_t k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
+		prom_head(f, PROM_WORKER, fam[k].name, "counter", fam[k].help);
+		for (unsigned int i = 0; i < s->srp->n_workers; i++) {
+			const uint8_t *lc =
+				(const uint8_t *)&s->srp->workers[i].loop;
+			uint64_t v;
+
+			memcpy(&v, lc + fam[k].off, sizeof(v));
+			prom_sample(f, s, PROM_WORKER, i, fam[k].name, NULL, v);
+		}
+	}
+}
+
 int prometheus_render(const struct daemon_stats *s, char **text, size_t *len)
 {
 	char *buf = NULL;
@@ -355,6 +382,7 @@ int prometheus_render(const struct daemon_stats *s, char **text, size_t *len)
 		return -ENOMEM;
 	prom_gauges(f, s);
 	prom_fabric(f, s);
+	prom_loop(f, s);
 	for (enum prom_level l = PROM_DEVICE; l <= PROM_WORKER; l++) {
 		prom_io_families(f, s, l);
 		prom_histograms(f, s, l);

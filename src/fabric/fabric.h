@@ -367,6 +367,18 @@ struct fabric_ops {
 			    struct fabric_cq_counters *out);
 
 	/*
+	 * Optional (NULL: completions only arrive through the loop's fds).
+	 * Busy polling (loop_set_poller(), doc/performance.md "Busy
+	 * polling"): poll cq now on its thread and run the handlers of
+	 * what completed, without a system call where the device allows.
+	 * arm false: leave the CQ unarmed, the caller polls again soon;
+	 * arm true: request a completion event before returning (and poll
+	 * once more, so that nothing that completed before the request is
+	 * left without one).  Returns the completions handled.
+	 */
+	int (*cq_poll)(struct fabric_cq *cq, bool arm);
+
+	/*
 	 * Create a shared receive queue for the QPs of cq (ibv_create_srq
 	 * on every device cq spans, and on devices added later).  The fabric
 	 * allocates attr.depth buffers of attr.buf_size per device, registers

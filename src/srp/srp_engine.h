@@ -80,6 +80,14 @@ struct srp_engine_params {
 	 * stuck backend"); 0 = never.  Default 30000.
 	 */
 	unsigned int stuck_io_ms;
+	/*
+	 * Busy polling (srptd.conf(5) busy_poll_us, doc/performance.md
+	 * "Busy polling"): a worker polls its CQ without sleeping for this
+	 * long after the last completion, then arms it and sleeps; 0 = off
+	 * (sleep whenever idle).  Needs a fabric with cq_poll and one worker
+	 * per loop.
+	 */
+	unsigned int busy_poll_us;
 	/* Main thread's loop (fabric CM events); NULL = first worker's. */
 	struct loop *main_loop;
 };

@@ -408,6 +408,7 @@ int srp_engine_stats_snapshot(struct srp_engine *e,
 		sw->io = w->st_retired;
 		if (w->cq && w->fabric->ops->cq_counters)
 			w->fabric->ops->cq_counters(w->cq, &sw->fabric);
+		loop_counters(w->loop, &sw->loop);
 	}
 	qsort(s->workers, s->n_workers, sizeof(*s->workers), srp_stats_wk_cmp);
 	srp_stats_add_folds(&b, NULL, e->st_retired);

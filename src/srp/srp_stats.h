@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "fabric/fabric.h"
+#include "loop.h"
 
 struct srp_engine;
 
@@ -114,6 +115,11 @@ struct srp_stats_worker {
 	 * (doc/statistics.md "Fabric counters").
 	 */
 	struct fabric_cq_counters fabric;
+	/*
+	 * Its thread's sleeps and busy polls (doc/statistics.md "Worker
+	 * loop"); zero where the worker's loop is not its own (tests).
+	 */
+	struct loop_counters loop;
 };
 
 /*

@@ -33,6 +33,19 @@ void srp_worker_plug(struct srp_worker *w)
 	loop_defer(w->loop, &w->plug_end);
 }
 
+/*
+ * The loop's busy poller (loop_set_poller()): the CQ only.  Backend
+ * completions keep coming through their event fds, which the loop looks
+ * at every LOOP_BUSY_FD_EVERY polls: reaping a backend context costs a
+ * read of its eventfd, a system call per poll.
+ */
+static int srp_worker_busy_poll(void *arg, bool arm)
+{
+	struct srp_worker *w = arg;
+
+	return w->fabric->ops->cq_poll(w->cq, arm);
+}
+
 static void srp_worker_scsi_cb(void *arg, uint32_t events)
 {
 	struct srp_worker *w = arg;
@@ -180,6 +193,12 @@ int srp_worker_create(struct srp_engine *e, struct fabric *f, struct loop *loop,
 		if (ret)
 			goto err;
 	}
+	if (e->p.busy_poll_us && f->ops->cq_poll) {
+		struct loop_poller lp = { srp_worker_busy_poll, w };
+
+		/* Before the loop's thread runs, like the timer above. */
+		loop_set_poller(loop, &lp, e->p.busy_poll_us);
+	}
 	if (!e->main_loop)
 		e->main_loop = loop;
 	w->next = e->workers;
@@ -208,6 +227,8 @@ void srp_worker_destroy(struct srp_worker *w)
 		w->engine->next_worker = NULL;
 	if (w->stuck_timer)
 		loop_timer_cancel(w->loop, w->stuck_timer);
+	if (w->engine->p.busy_poll_us && w->fabric->ops->cq_poll)
+		loop_set_poller(w->loop, NULL, 0);
 	for (int k = 0; k < w->n_scsi_fds; k++)
 		loop_del_fd(w->loop, w->scsi_fds[k]);
 	loop_defer_cancel(w->loop, &w->plug_end);

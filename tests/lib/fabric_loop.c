@@ -874,6 +874,7 @@ static const struct fabric_ops lf_ops = {
 	.cq_create = lf_cq_create,
 	.cq_destroy = lf_cq_destroy,
 	.cq_counters = lf_cq_counters,
+	.cq_poll = lf_cq_poll, /* fabric_loop_wire.c: runs the engine */
 	.qp_create = lf_qp_create,
 	.qp_destroy = lf_qp_destroy,
 	.accept = lf_accept,

@@ -94,7 +94,7 @@ struct fabric_cq {
 	struct lf_wc *ring;
 	unsigned int cap, head, count;
 	unsigned int nr_qps;
-	struct fabric_cq_counters cnt; /* ops->cq_counters (no arms here) */
+	struct fabric_cq_counters cnt; /* ops->cq_counters (arms: cq_poll) */
 	struct fabric_cq *next_cq; /* fabric's list of all CQs */
 };
 
@@ -194,5 +194,6 @@ bool lf_srq_deliver(struct lf_qp *peer, struct lf_swr *w, uint64_t total,
 void lf_copy(const struct fabric_sge *sge, unsigned int n, void *flat,
 	     bool to_flat);
 void lf_doorbell_cb(void *arg, uint32_t events);
+int lf_cq_poll(struct fabric_cq *cq, bool arm);
 
 #endif

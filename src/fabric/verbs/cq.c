@@ -132,8 +132,12 @@ void vcq_complete_unposted(struct fabric_conn_req *c, struct vslot *s,
 
 static void vcq_repoll_cb(void *arg);
 
-/* Poll in batches, re-arm, re-poll to close the arm race. */
-static void vcq_poll(struct vcq_dev *cd)
+/*
+ * Poll in batches until empty; with arm, re-arm and re-poll to close the
+ * arm race (a completion between the last poll and the arm raises no
+ * event).  Returns the completions handled.
+ */
+static unsigned int vcq_poll(struct vcq_dev *cd, bool arm)
 {
 	struct ibv_wc wc[V_POLL_BATCH];
 	unsigned int total = 0;
@@ -145,7 +149,7 @@ static void vcq_poll(struct vcq_dev *cd)
 		v_cnt_add(&cd->cq->cnt.polls, 1);
 		if (n < 0) {
 			vdev_log(LOG_ERR, cd->dev, "ibv_poll_cq: %d", n);
-			return;
+			return total;
 		}
 		if (n > 0) /* QPs accepted meanwhile (struct vcq_dev) */
 			(void)atomic_load_explicit(&cd->handoff,
@@ -156,6 +160,8 @@ static void vcq_poll(struct vcq_dev *cd)
 		v_cnt_add(&cd->cq->cnt.completions, (uint64_t)n);
 		if (n == V_POLL_BATCH) {
 			armed = false;
+			if (total >= V_POLL_BUDGET && !arm)
+				return total; /* the busy poller comes back */
 			if (total >= V_POLL_BUDGET) {
 				/* Let the loop breathe; continue from a
 				 * timer (the CQ is not armed). */
@@ -163,19 +169,35 @@ static void vcq_poll(struct vcq_dev *cd)
 				    loop_timer_add(cd->cq->loop, 0, 0,
 						   vcq_repoll_cb, cd->cq,
 						   &cd->cq->repoll) == 0)
-					return;
+					return total;
 			}
 			continue;
 		}
-		if (armed)
-			return;
+		if (armed || !arm)
+			return total;
 		v_cnt_add(&cd->cq->cnt.arms, 1);
 		if (ibv_req_notify_cq(cd->icq, 0)) {
 			vdev_log(LOG_ERR, cd->dev, "ibv_req_notify_cq: %m");
-			return;
+			return total;
 		}
 		armed = true;
 	}
+}
+
+/*
+ * Busy polling (fabric_ops.cq_poll): every part of the CQ.  While the
+ * poller keeps the CQ unarmed (VCQ_POLLED) an event still due from an
+ * earlier arm is taken without arming again.
+ */
+int v_cq_poll(struct fabric_cq *cq, bool arm)
+{
+	unsigned int total = 0;
+
+	cq->notify = arm ? VCQ_EVENTS : VCQ_POLLED;
+	for (unsigned int i = 0; i < V_MAX_DEVS; i++)
+		if (cq->devs[i].icq)
+			total += vcq_poll(&cq->devs[i], arm);
+	return (int)total; /* at most V_MAX_DEVS * V_POLL_BUDGET-ish */
 }
 
 static void vcq_repoll_cb(void *arg)
@@ -185,7 +207,7 @@ static void vcq_repoll_cb(void *arg)
 	cq->repoll = NULL;
 	for (unsigned int i = 0; i < V_MAX_DEVS; i++)
 		if (cq->devs[i].icq)
-			vcq_poll(&cq->devs[i]);
+			vcq_poll(&cq->devs[i], cq->notify == VCQ_EVENTS);
 }
 
 static void vcq_event_cb(void *arg, uint32_t events)
@@ -210,7 +232,7 @@ static void vcq_event_cb(void *arg, uint32_t events)
 		ibv_ack_cq_events(cd->icq, cd->unacked);
 		cd->unacked = 0;
 	}
-	vcq_poll(cd);
+	vcq_poll(cd, cd->cq->notify == VCQ_EVENTS);
 }
 
 /* Reserve n entries of a CQ part for a QP's worst case (every WR

@@ -210,6 +210,12 @@ struct vcq_dev {
 
 struct vsrq_dev;
 
+/* How completions reach the CQ's loop (fabric_ops.cq_poll). */
+enum vcq_notify {
+	VCQ_EVENTS, /* armed after each poll: an event wakes the loop */
+	VCQ_POLLED, /* a busy poller polls it; left unarmed */
+};
+
 struct fabric_cq {
 	struct verbs_fabric *vf;
 	struct loop *loop;
@@ -217,6 +223,7 @@ struct fabric_cq {
 	unsigned int depth;
 	atomic_uint nr_qps; /* qp_create and qp_destroy run on any thread */
 	struct loop_timer *repoll; /* poll budget exhausted: continue */
+	enum vcq_notify notify; /* set by v_cq_poll() only */
 	uint64_t id; /* for messages: a CQ may be gone when they arrive */
 	/*
 	 * Written on the CQ's thread (v_cnt_add), read by v_cq_counters()
@@ -466,6 +473,7 @@ int v_cq_create(struct fabric *f, struct loop *loop, unsigned int depth,
 		struct fabric_cq **out);
 void v_cq_destroy(struct fabric_cq *cq);
 void v_cq_counters(struct fabric_cq *cq, struct fabric_cq_counters *out);
+int v_cq_poll(struct fabric_cq *cq, bool arm);
 
 /* One writer: a relaxed load and store, no read-modify-write. */
 static inline void v_cnt_add(uint64_t *c, uint64_t v)

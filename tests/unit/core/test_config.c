@@ -135,6 +135,7 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(cfg->daemon.log_level, LOG_INFO);
 	assert_int_equal(cfg->daemon.log_components, 0);
 	assert_int_equal(cfg->daemon.workers, 0);
+	assert_int_equal(cfg->daemon.busy_poll_us, 0);
 	assert_string_equal(cfg->daemon.include_dir, "/nonexistent");
 	assert_string_equal(cfg->daemon.control_socket,
 			    "/run/srptd/srptd.sock");
@@ -214,6 +215,7 @@ static void test_full_values(void **state)
 			 1u << LOG_C_CM | 1u << LOG_C_SCSI |
 				 1u << LOG_C_FABRIC);
 	assert_int_equal(cfg->daemon.workers, 3);
+	assert_int_equal(cfg->daemon.busy_poll_us, 50);
 
 	assert_int_equal(f->n_ports, 2);
 	assert_string_equal(f->ports[0], "mlx5_0:1");
@@ -638,6 +640,7 @@ static const struct bad_fixture {
 	    NULL } },
 	{ "bad_ranges.conf",
 	  { "@/bad_ranges.conf:2: daemon.workers: 5000 is out of range (0..1024)",
+	    "@/bad_ranges.conf:2: daemon.busy_poll_us: 1000001 is out of range (0..1000000)",
 	    "@/bad_ranges.conf:4: fabric.max_req_size: 67 is out of range (68..65536)",
 	    "@/bad_ranges.conf:5: fabric.max_rsp_size: 8192 is out of range (40..4096)",
 	    "@/bad_ranges.conf:6: fabric.max_rdma_size: 0 is out of range (4096..16777216)",

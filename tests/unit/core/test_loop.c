@@ -330,12 +330,138 @@ static void test_cross_thread_messages(void **state)
 	loop_destroy(c.l);
 }
 
+/*
+ * A poller with work items to hand out, one per call: records how the
+ * loop calls it.
+ */
+struct poll_ctx {
+	struct loop *l;
+	int work; /* items left to find */
+	int polls, arms, outside_round;
+	struct loop_defer d;
+	int deferred_runs;
+};
+
+static void on_poll_defer(void *arg)
+{
+	((struct poll_ctx *)arg)->deferred_runs++;
+}
+
+static int fake_poll(void *arg, bool arm)
+{
+	struct poll_ctx *c = arg;
+
+	c->polls++;
+	c->arms += arm;
+	c->outside_round += !loop_in_round(c->l);
+	if (!c->work)
+		return 0;
+	c->work--;
+	loop_defer(c->l, &c->d); /* runs after the poll, in its round */
+	return 1;
+}
+
+static struct loop_counters counters(struct loop *l)
+{
+	struct loop_counters lc;
+
+	loop_counters(l, &lc);
+	return lc;
+}
+
+/*
+ * The poll/sleep decision (src/loop.c loop_step()), proved by counters:
+ * inside the busy window the loop polls unarmed and never sleeps, and
+ * looks at its fds every LOOP_BUSY_FD_EVERY polls; after the window it
+ * arms once and sleeps; an fd that wakes it starts a new window.
+ */
+static void test_busy_poll(void **state)
+{
+	struct poll_ctx c = { 0 };
+	struct loop_poller p = { fake_poll, &c };
+	struct fd_ctx fc = { 0 };
+	struct loop_counters lc;
+	uint64_t one = 1, end;
+	int i;
+
+	assert_int_equal(loop_create(&c.l), 0);
+	c.d.fn = on_poll_defer;
+	c.d.arg = &c;
+	fc.l = c.l;
+	fc.fd = eventfd(0, EFD_NONBLOCK);
+	assert_int_equal(loop_add_fd(c.l, fc.fd, EPOLLIN, on_fd, &fc), 0);
+
+	/* No poller: every step is a sleep. */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(loop_step(c.l, 0), 0);
+	assert_int_equal(counters(c.l).sleeps, 3);
+	assert_int_equal(c.polls, 0);
+
+	/* A window of 60 s, which this test never reaches. */
+	loop_set_poller(c.l, &p, 60 * 1000 * 1000);
+	c.work = 5;
+	assert_int_equal(loop_step(c.l, 0), 1); /* arms first, finds work */
+	assert_int_equal(c.arms, 1);
+	for (i = 0; i < 200; i++)
+		loop_step(c.l, 0);
+	lc = counters(c.l);
+	assert_int_equal(lc.sleeps, 3); /* not one sleep in the window */
+	assert_int_equal(lc.busy_polls, 5);
+	assert_int_equal(lc.busy_idle, 196);
+	assert_int_equal(c.arms, 1); /* unarmed while polling */
+	assert_int_equal(c.deferred_runs, 5);
+	assert_int_equal(c.outside_round, 0);
+	/* The fds are looked at within LOOP_BUSY_FD_EVERY polls. */
+	assert_int_equal(write(fc.fd, &one, sizeof(one)), sizeof(one));
+	for (i = 0; i < LOOP_BUSY_FD_EVERY && !fc.calls; i++)
+		loop_step(c.l, 0);
+	assert_int_equal(fc.calls, 1);
+	assert_int_equal(counters(c.l).sleeps, 3);
+
+	/* A 1 ms window: after it, one armed poll and a sleep. */
+	loop_set_poller(c.l, &p, 1000);
+	c.work = 1;
+	c.arms = 0;
+	assert_int_equal(loop_step(c.l, 0), 1);
+	end = loop_now_ms() + 5000;
+	while (counters(c.l).sleeps == 3 && loop_now_ms() < end)
+		loop_step(c.l, 0);
+	lc = counters(c.l);
+	assert_int_equal(lc.sleeps, 4);
+	assert_int_equal(c.arms, 2); /* the first poll and the last */
+	/* Asleep now: each step arms and sleeps, no unarmed poll. */
+	i = c.polls;
+	for (int k = 0; k < 10; k++)
+		assert_int_equal(loop_step(c.l, 0), 0);
+	assert_int_equal(counters(c.l).sleeps, 14);
+	assert_int_equal(c.arms, 12);
+	assert_int_equal(c.polls, i + 10);
+	/* An fd wakes it: polling again, unarmed. */
+	assert_int_equal(write(fc.fd, &one, sizeof(one)), sizeof(one));
+	assert_int_equal(loop_step(c.l, 1000), 1);
+	assert_int_equal(fc.calls, 2);
+	i = c.arms;
+	loop_step(c.l, 0);
+	assert_int_equal(c.arms, i);
+	assert_int_equal(counters(c.l).sleeps, 15);
+
+	/* Cleared: back to sleeping every step. */
+	loop_set_poller(c.l, NULL, 0);
+	i = c.polls;
+	loop_step(c.l, 0);
+	assert_int_equal(c.polls, i);
+	assert_int_equal(counters(c.l).sleeps, 16);
+	close(fc.fd);
+	loop_destroy(c.l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fd_watch),
 		cmocka_unit_test(test_round_clock),
 		cmocka_unit_test(test_defer),
+		cmocka_unit_test(test_busy_poll),
 		cmocka_unit_test(test_timers),
 		cmocka_unit_test(test_cross_thread_messages),
 	};

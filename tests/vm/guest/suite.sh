@@ -36,7 +36,8 @@
 #            rejected (multidev.sh)
 #   opts     logins with queue_size=8, cmd_sg_entries=255, max_sect=64, and
 #            ib_srp use_imm_data=0 / never_register=1 (indirect and external
-#            descriptor tables), each with verified I/O
+#            descriptor tables), each with verified I/O; srptd restarted
+#            with busy_poll_us: verified I/O, then no CPU when idle
 #   multipath (only when named; not part of "all") dm-multipath over two
 #            paths (rxe0 IPv4, rxe1 IPv6) with multipathd and udev: fio
 #            verify on the map while the paths log out and in (raw, ext4)
@@ -733,6 +734,9 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 		else
 			report "SKIP $T/never_register-ext-sg: $T does not fetch external descriptor tables"
 		fi
+		# srptd only: busy polling, verified I/O and an idle CPU check
+		command -v chk_srptd_busy_poll >/dev/null 2>&1 &&
+			run_check busy-poll-verify-idle chk_srptd_busy_poll
 		# back to a default login for what follows
 		[ -n "$BROKEN" ] || { srp_logout && DEV= && chk_login >/dev/null; }
 	fi

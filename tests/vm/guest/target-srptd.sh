@@ -561,6 +561,64 @@ chk_srptd_no_leaks() {
 		done)" || return 1
 }
 
+# ------------------------------------------------------- busy polling --
+
+# chk_srptd_busy_poll: srptd restarted with daemon.busy_poll_us
+# (srptd.conf(5)): a verified fio run, during which the workers' busy
+# polls found work (srptadm stats: workers[].loop.busy_polls), then 3 s
+# without I/O, an initiator still logged in, must cost srptd at most
+# SRPTD_BUSY_IDLE_TICKS of CPU (utime + stime of all its threads, in
+# USER_HZ ticks of 10 ms).  A worker that kept polling would burn a vCPU:
+# about 300 ticks in 3 s; an idle srptd wakes for its timers only.  The
+# suite's configuration comes back afterwards (logged out).
+SRPTD_BUSY_US=500
+SRPTD_BUSY_IDLE_TICKS=30
+srptd_ticks() {
+	awk '{ print $14 + $15 }' /proc/$SRPTD_PID/stat
+}
+
+srptd_busy_sum() {
+	adm --json stats >/dev/null || return 1
+	echo "$ADM_OUT" | jq "[.workers[].loop.$1] | add"
+}
+
+chk_srptd_busy_poll() {
+	srp_logout || return 1
+	DEV=
+	srptd_sigterm || return 1
+	srptd_gen_conf -e "s|^  log_level = \"debug\";|& busy_poll_us = $SRPTD_BUSY_US;|" ||
+		fail "cannot write $SRPTD_CONF" || return 1
+	grep -q "busy_poll_us = $SRPTD_BUSY_US;" $SRPTD_CONF ||
+		fail "busy_poll_us not in the generated config" || return 1
+	echo "vmrig: srptd restarted with busy_poll_us = $SRPTD_BUSY_US" >>$SRPTD_LOG
+	srptd_launch || return 1
+	chk_login || return 1
+	fio_run "busy" --rw=randwrite --bs=4k --iodepth=32 --size=16M \
+		--offset=64M --verify=crc32c --verify_fatal=1 --do_verify=1 ||
+		fail "fio verify with busy_poll_us failed: $(grep -m1 -i 'err\|bad\|verify' /tmp/fio-busy.out)" ||
+		return 1
+	_bp=$(srptd_busy_sum busy_polls) ||
+		fail "srptadm stats failed: $ADM_ERR" || return 1
+	[ "${_bp:-0}" -gt 0 ] ||
+		fail "no busy poll found work (workers[].loop.busy_polls $_bp)" ||
+		return 1
+	sleep 1 # the window (0.5 ms) is long over
+	_bs0=$(srptd_busy_sum sleeps)
+	_bt0=$(srptd_ticks)
+	sleep 3
+	_bt1=$(srptd_ticks)
+	_bs1=$(srptd_busy_sum sleeps)
+	report "INFO busy_poll_idle_ticks=$((_bt1 - _bt0)) busy_polls=$_bp sleeps_3s=$((_bs1 - _bs0))"
+	[ $((_bt1 - _bt0)) -le $SRPTD_BUSY_IDLE_TICKS ] ||
+		fail "srptd used $((_bt1 - _bt0)) ticks of CPU in 3 s idle with busy_poll_us (at most $SRPTD_BUSY_IDLE_TICKS)" ||
+		return 1
+	srp_logout || return 1
+	srptd_sigterm || return 1
+	srptd_gen_conf || fail "cannot write $SRPTD_CONF" || return 1
+	echo "vmrig: srptd restarted with the suite's configuration" >>$SRPTD_LOG
+	srptd_launch
+}
+
 target_idle_checks() {
 	run_check no-leaks chk_srptd_no_leaks
 }
