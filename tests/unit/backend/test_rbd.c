@@ -4,10 +4,11 @@
  * starts one (mon + memstore OSD on 127.0.0.1), creates pool "rbd" and
  * runs this program with CEPH_CONF set (ctest registers it that way).
  * Each test makes its own image through librbd and checks what the engine
- * wrote through a second, independent librbd handle, as test_engines.c
- * checks the file engines through the file.  The engine contract tests
- * are those of test_engines.c that apply to an image (no O_DIRECT, no
- * short reads); the last test stops the cluster and checks that I/O fails
+ * wrote through a second, independent librbd handle.  The engine contract
+ * tests that every engine passes run over rbd in test_engines.c
+ * (backend_test_engines_rbd); these are the rbd engine's own: compare and
+ * write, discard and write zeroes as librbd does them, resize, open
+ * errors, and -- last -- the cluster stopped under I/O, which must fail
  * within ceph_timeout instead of hanging the worker.
  */
 #include <stdarg.h>
@@ -131,102 +132,6 @@ static void img_write(struct fx *fx, const void *buf, size_t len, uint64_t off)
 	rbd_close(img);
 }
 
-/* Write with 1..3 segments at several offsets; check; read back. */
-static void rw_patterns(struct fx *fx, uint32_t bs)
-{
-	const uint64_t offs[] = { 0, bs, 7ull * bs, IMG_SIZE / 2 + bs,
-				  IMG_SIZE - 16ull * bs };
-	uint8_t *buf = bst_alloc(16 * bs), *chk = bst_alloc(16 * bs);
-	struct iovec iov[3];
-	size_t i;
-
-	fx_open(fx, bs, false, true);
-	assert_int_equal(fx->bdev.block_size, bs);
-	assert_int_equal(fx->bdev.size, IMG_SIZE);
-	for (i = 0; i < ARRAY_SIZE(offs); i++) {
-		uint64_t off = offs[i];
-		unsigned int seed = (unsigned int)i + bs;
-		size_t len = (i + 1) * bs;
-		unsigned int n = len == bs ? 1 : 2;
-
-		bst_fill(buf, len, off, seed);
-		iov[0] = (struct iovec){ buf, bs };
-		iov[1] = (struct iovec){ buf + bs, len - bs };
-		assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_WRITE,
-					     0, off, iov, n, 0),
-				 0);
-		/* SYNCHRONIZE CACHE: then another client sees the data. */
-		assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_FLUSH,
-					     0, 0, NULL, 0, 0),
-				 0);
-		memset(chk, 0, len);
-		img_read(fx, chk, len, off);
-		assert_int_equal(bst_check(chk, len, off, seed), -1);
-
-		memset(buf, 0xa5, len);
-		if (len >= 3ull * bs) {
-			iov[0] = (struct iovec){ buf, bs };
-			iov[1] = (struct iovec){ buf + bs, bs };
-			iov[2] = (struct iovec){ buf + 2 * bs, len - 2 * bs };
-			n = 3;
-		} else {
-			iov[0] = (struct iovec){ buf, len };
-			n = 1;
-		}
-		assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_READ,
-					     0, off, iov, n, 0),
-				 0);
-		assert_int_equal(bst_check(buf, len, off, seed), -1);
-	}
-	/* Data another client wrote is read by the engine. */
-	bst_fill(chk, bs, 3 * bs, 99);
-	img_write(fx, chk, bs, 3 * bs);
-	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_READ, 0, 3 * bs,
-				buf, bs),
-			 0);
-	assert_int_equal(bst_check(buf, bs, 3 * bs, 99), -1);
-	free(buf);
-	free(chk);
-}
-
-static void test_rw_512(void **state)
-{
-	rw_patterns(*state, 512);
-}
-
-static void test_rw_4096(void **state)
-{
-	rw_patterns(*state, 4096);
-}
-
-/*
- * FUA writes and write-through devices are visible to another client as
- * soon as they complete (flushed out of librbd's cache).
- */
-static void test_fua_and_write_through(void **state)
-{
-	struct fx *fx = *state;
-	uint8_t *buf = bst_alloc(8192), *chk = bst_alloc(8192);
-
-	fx_open(fx, 512, false, true);
-	bst_fill(buf, 8192, 65536, 1);
-	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE,
-				SRPTD_IO_F_FUA, 65536, buf, 8192),
-			 0);
-	img_read(fx, chk, 8192, 65536);
-	assert_int_equal(bst_check(chk, 8192, 65536, 1), -1);
-
-	fx_open(fx, 512, false, false);
-	assert_false(fx->bdev.write_cache);
-	bst_fill(buf, 8192, 0, 2);
-	assert_int_equal(
-		bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 0, buf, 8192), 0);
-	img_read(fx, chk, 8192, 0);
-	assert_int_equal(bst_check(chk, 8192, 0, 2), -1);
-	free(buf);
-	free(chk);
-}
-
 /* One COMPARE_WRITE of len bytes at off: verify then write data in buf. */
 static int compare_write(struct fx *fx, uint64_t off, uint8_t *buf,
 			 uint64_t len, uint64_t *miscompare)
@@ -324,178 +229,6 @@ static void test_discard_and_write_zeroes(void **state)
 	assert_true(bst_is_zero(buf + 131072, 4096));
 	assert_int_equal(bst_check(buf + 135168, len - 135168, 135168, 3), -1);
 	free(buf);
-}
-
-static void test_read_only(void **state)
-{
-	struct fx *fx = *state;
-	uint8_t *buf = bst_alloc(4096);
-
-	bst_fill(buf, 4096, 8192, 4);
-	img_write(fx, buf, 4096, 8192);
-	fx_open(fx, 512, true, true);
-	assert_true(fx->bdev.read_only);
-	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 0, buf,
-				4096),
-			 -EROFS);
-	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_DISCARD, 0, 0,
-				     NULL, 0, 4096),
-			 -EROFS);
-	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_WRITE_ZEROES,
-				     0, 0, NULL, 0, 4096),
-			 -EROFS);
-	memset(buf, 0, 4096);
-	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_READ, 0, 8192, buf,
-				4096),
-			 0);
-	assert_int_equal(bst_check(buf, 4096, 8192, 4), -1);
-	free(buf);
-}
-
-/* -EAGAIN at depth, nothing queued, and recovery after completions. */
-static void test_eagain_at_depth(void **state)
-{
-	struct fx *fx = *state;
-	enum { DEPTH = 4 };
-	struct bst_io t[DEPTH + 1];
-	struct iovec iov[DEPTH + 1];
-	uint8_t *buf = bst_alloc((DEPTH + 1) * 4096);
-	struct bst_ctx c;
-	unsigned int i;
-
-	fx_open(fx, 512, false, true);
-	bst_ctx_init(&c, fx->ops, DEPTH);
-	for (i = 0; i <= DEPTH; i++) {
-		iov[i] = (struct iovec){ buf + i * 4096, 4096 };
-		bst_prep(&t[i], &c, &fx->bdev, SRPTD_IO_READ, 0, i * 4096ull,
-			 4096, &iov[i], 1);
-	}
-	for (i = 0; i < DEPTH; i++)
-		assert_int_equal(fx->ops->submit(c.ctx, &t[i].io), 0);
-	assert_int_equal(fx->ops->submit(c.ctx, &t[DEPTH].io), -EAGAIN);
-	while (!c.completed)
-		if (bst_wait(&c, 1000))
-			fx->ops->ctx_poll(c.ctx, 1);
-	assert_false(t[DEPTH].done);
-	assert_int_equal(fx->ops->submit(c.ctx, &t[DEPTH].io), 0);
-	for (i = 0; i <= DEPTH; i++) {
-		bst_run_until(&c, &t[i].done);
-		assert_int_equal(t[i].res, 0);
-	}
-	assert_int_equal(c.completed, DEPTH + 1);
-	bst_ctx_fini(&c);
-	free(buf);
-}
-
-/* ctx_poll(max) runs at most max callbacks; the fd stays readable. */
-static void test_poll_max_keeps_fd_ready(void **state)
-{
-	struct fx *fx = *state;
-	enum { N = 8 };
-	struct bst_io t[N];
-	struct iovec iov[N];
-	uint8_t *buf = bst_alloc(N * 4096);
-	unsigned int i;
-	time_t start = time(NULL);
-
-	fx_open(fx, 512, false, true);
-	for (i = 0; i < N; i++) {
-		iov[i] = (struct iovec){ buf + i * 4096, 4096 };
-		bst_prep(&t[i], &fx->c, &fx->bdev, SRPTD_IO_READ, 0,
-			 i * 4096ull, 4096, &iov[i], 1);
-		assert_int_equal(fx->ops->submit(fx->c.ctx, &t[i].io), 0);
-	}
-	while (fx->c.completed < N) {
-		int n;
-
-		assert_true(time(NULL) - start < 10);
-		assert_int_equal(bst_wait(&fx->c, 5000), 1);
-		n = fx->ops->ctx_poll(fx->c.ctx, 1);
-		assert_true(n == 0 || n == 1);
-	}
-	if (bst_wait(&fx->c, 0))
-		assert_int_equal(fx->ops->ctx_poll(fx->c.ctx, 16), 0);
-	assert_int_equal(bst_wait(&fx->c, 0), 0);
-	free(buf);
-}
-
-/* A callback may submit the next I/O (chained reads). */
-struct chain {
-	struct bst_io t;
-	struct iovec iov;
-	struct fx *fx;
-	unsigned int left;
-	bool finished;
-};
-
-static void chain_complete(struct srptd_io *io, int res)
-{
-	struct chain *ch = container_of(io, struct chain, t.io);
-
-	assert_int_equal(res, 0);
-	if (!--ch->left) {
-		ch->finished = true;
-		return;
-	}
-	io->offset += 4096;
-	assert_int_equal(ch->fx->ops->submit(ch->fx->c.ctx, io), 0);
-}
-
-static void test_submit_from_callback(void **state)
-{
-	struct fx *fx = *state;
-	uint8_t *buf = bst_alloc(4096);
-	struct chain ch = { .fx = fx, .left = 16 };
-
-	fx_open(fx, 512, false, true);
-	ch.iov = (struct iovec){ buf, 4096 };
-	bst_prep(&ch.t, &fx->c, &fx->bdev, SRPTD_IO_READ, 0, 0, 4096, &ch.iov,
-		 1);
-	ch.t.io.complete = chain_complete;
-	assert_int_equal(fx->ops->submit(fx->c.ctx, &ch.t.io), 0);
-	bst_run_until(&fx->c, &ch.finished);
-	free(buf);
-}
-
-/* Many I/Os of every kind in flight at once on one context. */
-static void test_mixed_depth(void **state)
-{
-	struct fx *fx = *state;
-	enum { N = 32 };
-	struct bst_io t[N];
-	struct iovec iov[N];
-	uint8_t *buf = bst_alloc(N * 4096), *chk = bst_alloc(4096);
-	unsigned int i, n = 0;
-
-	fx_open(fx, 512, false, true);
-	for (i = 0; i < N; i++) {
-		enum srptd_io_op op = i % 8 == 7 ? SRPTD_IO_FLUSH :
-						   SRPTD_IO_WRITE;
-
-		bst_fill(buf + i * 4096, 4096, i * 8192ull, 6);
-		iov[i] = (struct iovec){ buf + i * 4096, 4096 };
-		bst_prep(&t[i], &fx->c, &fx->bdev, op,
-			 i % 3 ? 0 : SRPTD_IO_F_FUA, i * 8192ull,
-			 op == SRPTD_IO_FLUSH ? 0 : 4096, &iov[i],
-			 op == SRPTD_IO_FLUSH ? 0 : 1);
-		assert_int_equal(fx->ops->submit(fx->c.ctx, &t[i].io), 0);
-	}
-	for (i = 0; i < N; i++) {
-		bst_run_until(&fx->c, &t[i].done);
-		assert_int_equal(t[i].res, 0);
-	}
-	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_FLUSH, 0, 0,
-				     NULL, 0, 0),
-			 0);
-	for (i = 0; i < N; i++) {
-		if (i % 8 == 7)
-			continue;
-		img_read(fx, chk, 4096, i * 8192ull);
-		n += bst_check(chk, 4096, i * 8192ull, 6) == -1;
-	}
-	assert_int_equal(n, N - N / 8);
-	free(buf);
-	free(chk);
 }
 
 /*
@@ -640,16 +373,8 @@ static void test_cluster_lost(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_rw_512),
-		T(test_rw_4096),
-		T(test_fua_and_write_through),
 		T(test_discard_and_write_zeroes),
 		T(test_compare_write),
-		T(test_read_only),
-		T(test_eagain_at_depth),
-		T(test_poll_max_keeps_fd_ready),
-		T(test_submit_from_callback),
-		T(test_mixed_depth),
 		T(test_resize),
 		T(test_open_errors),
 		T(test_open_cluster_down),
