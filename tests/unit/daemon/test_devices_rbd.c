@@ -75,18 +75,7 @@ static void host_close(struct host *h)
 static uint8_t prout(struct host *h, unsigned int i, uint8_t sa, uint8_t type,
 		     uint64_t key, uint64_t sa_key, struct sf_cmd *c)
 {
-	static uint8_t prm[24];
-
-	memset(prm, 0, sizeof(prm));
-	put_be64(prm, key);
-	put_be64(prm + 8, sa_key);
-	memset(c, 0, sizeof(*c));
-	c->cdb[0] = SCSI_OP_PERSISTENT_RESERVE_OUT;
-	c->cdb[1] = sa;
-	c->cdb[2] = type;
-	put_be32(c->cdb + 5, sizeof(prm));
-	c->out = prm;
-	c->out_len = sizeof(prm);
+	sf_cdb_prout(c, sa, type, key, sa_key, 0, 24);
 	sf_run_w(h->w, h->itn[i], 0, c);
 	return c->status;
 }

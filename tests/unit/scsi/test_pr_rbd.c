@@ -137,21 +137,8 @@ static uint8_t prout_cmd(struct host *h, unsigned int n, uint8_t sa,
 			 uint8_t type, uint64_t key, uint64_t sa_key,
 			 struct sf_cmd *c)
 {
-	uint8_t *prm = calloc(1, 24);
-
-	assert_non_null(prm);
-	put_be64(prm, key);
-	put_be64(prm + 8, sa_key);
-	memset(c, 0, sizeof(*c));
-	c->cdb[0] = SCSI_OP_PERSISTENT_RESERVE_OUT;
-	c->cdb[1] = sa;
-	c->cdb[2] = type;
-	put_be32(c->cdb + 5, 24);
-	c->out = prm;
-	c->out_len = 24;
+	sf_cdb_prout(c, sa, type, key, sa_key, 0, 24);
 	sf_run_w(h->w, h->itn[n], 0, c);
-	free(prm);
-	c->out = NULL;
 	return c->status;
 }
 
@@ -170,12 +157,7 @@ static uint8_t read_keys(struct host *h, uint64_t *keys, unsigned int *n,
 {
 	uint8_t buf[8 + 8 * SCSI_PR_MAX_REGS];
 
-	memset(c, 0, sizeof(*c));
-	c->cdb[0] = SCSI_OP_PERSISTENT_RESERVE_IN;
-	c->cdb[1] = SCSI_PRIN_READ_KEYS;
-	put_be16(c->cdb + 7, sizeof(buf));
-	c->in = buf;
-	c->in_len = sizeof(buf);
+	sf_cdb_prin(c, SCSI_PRIN_READ_KEYS, buf, sizeof(buf));
 	sf_run_w(h->w, h->itn[0], 0, c);
 	c->in = NULL;
 	if (c->status != SAM_STAT_GOOD)
@@ -193,12 +175,7 @@ static uint64_t holder_key(struct host *h)
 	uint8_t buf[24];
 	struct sf_cmd c;
 
-	memset(&c, 0, sizeof(c));
-	c.cdb[0] = SCSI_OP_PERSISTENT_RESERVE_IN;
-	c.cdb[1] = SCSI_PRIN_READ_RESERVATION;
-	put_be16(c.cdb + 7, sizeof(buf));
-	c.in = buf;
-	c.in_len = sizeof(buf);
+	sf_cdb_prin(&c, SCSI_PRIN_READ_RESERVATION, buf, sizeof(buf));
 	assert_int_equal(sf_run_w(h->w, h->itn[0], 0, &c), SAM_STAT_GOOD);
 	return get_be32(buf + 4) ? get_be64(buf + 8) : 0;
 }
