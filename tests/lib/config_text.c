@@ -42,20 +42,27 @@ char *cfgt_load(const char *name, const char *body, struct config **cfg)
 	return text;
 }
 
-struct config *cfgt_reload_dump(const struct config *cfg)
+char *cfgt_dump(const struct config *cfg)
 {
-	struct config_errors *errs = calloc(1, sizeof(*errs));
-	struct config *back = NULL;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
-	assert_non_null(errs);
 	assert_non_null(f);
 	config_dump(cfg, f);
 	fclose(f);
-	if (config_load_string("dump.conf", text, len, NO_DROPINS, &back,
-			       errs)) {
+	return text;
+}
+
+struct config *cfgt_reload_dump(const struct config *cfg)
+{
+	struct config_errors *errs = calloc(1, sizeof(*errs));
+	struct config *back = NULL;
+	char *text = cfgt_dump(cfg);
+
+	assert_non_null(errs);
+	if (config_load_string("dump.conf", text, strlen(text), NO_DROPINS,
+			       &back, errs)) {
 		char *msg = cfgt_errors_text(errs);
 
 		fail_msg("the dump does not load:\n%s\n%s", msg, text);

@@ -17,6 +17,8 @@ char *cfgt_errors_text(const struct config_errors *errs);
  * printed errors (the caller frees them) and *cfg NULL.
  */
 char *cfgt_load(const char *name, const char *body, struct config **cfg);
+/* What config_dump() writes for cfg; the caller frees it. */
+char *cfgt_dump(const struct config *cfg);
 /* config_dump(cfg) loaded again; asserts that it loads. */
 struct config *cfgt_reload_dump(const struct config *cfg);
 

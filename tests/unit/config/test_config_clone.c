@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config_text.h"
 
 static const char conf[] =
 	"version = 1;\n"
@@ -29,18 +30,6 @@ static const char conf[] =
 	"    groups = ( { name = \"g\";\n"
 	"        initiators = [ \"fe80:0000:0000:0000:0002:c903:000f:1367\" ];\n"
 	"        lun_map = ( { lun = 5; device = \"n1\"; } ); } ); } );\n";
-
-static char *dump(const struct config *cfg)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	assert_non_null(f);
-	config_dump(cfg, f);
-	fclose(f);
-	return buf;
-}
 
 static struct config *load(void)
 {
@@ -65,8 +54,8 @@ static void test_clone_equal_and_separate(void **state)
 
 	(void)state;
 	assert_int_equal(config_clone(a, &b), 0);
-	da = dump(a);
-	db = dump(b);
+	da = cfgt_dump(a);
+	db = cfgt_dump(b);
 	assert_string_equal(da, db);
 	/* Separate memory: change the copy's maps and names. */
 	assert_ptr_not_equal(a->targets[0].luns, b->targets[0].luns);
@@ -76,12 +65,12 @@ static void test_clone_equal_and_separate(void **state)
 	b->targets[0].groups[0].luns[0].lun = 9;
 	b->targets[0].ports[0][0] = 'x';
 	b->fabric.listen[0].port = 1;
-	da2 = dump(a);
+	da2 = cfgt_dump(a);
 	assert_string_equal(da, da2);
 	config_free(b);
 	/* The original is whole after the copy is gone. */
 	free(da2);
-	da2 = dump(a);
+	da2 = cfgt_dump(a);
 	assert_string_equal(da, da2);
 	free(da);
 	free(db);
