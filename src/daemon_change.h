@@ -82,9 +82,22 @@ const struct config *daemon_running_config(const struct daemon *d);
 struct daemon_device_spec {
 	const char *name;
 	const char *path; /* NULL or "": none (null engine) */
-	const char *engine; /* NULL: backend_defaults (null without path) */
+	/* NULL: rbd with rbd_image, else null without path, else
+	 * backend_defaults */
+	const char *engine;
 	uint64_t size; /* bytes; 0: the file's or block device's */
 	bool read_only;
+	/*
+	 * The keys below are those of srptd.conf(5) of the same names; NULL:
+	 * not given (the key's default).
+	 */
+	const char *rbd_image; /* engine rbd: "pool/image" */
+	const char *ceph_conf;
+	const char *ceph_client;
+	const char *ceph_keyring;
+	const long long *ceph_timeout;
+	const bool *write_cache;
+	const bool *shared;
 };
 int daemon_device_add(struct daemon *d, const struct daemon_device_spec *s,
 		      unsigned int flags, struct daemon_change_report *rep,

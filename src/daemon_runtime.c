@@ -13,7 +13,13 @@
 #include <sys/stat.h>
 
 #include "config/config.h"
+#include "daemon.h"
 #include "daemon_change.h"
+#include "devices.h"
+#include "util.h"
+
+/* The keys device_kv() can give: name, path, engine, size, the rest. */
+#define DEVICE_SPEC_MAX_KEYS 12
 
 /* Report why a change is refused before anything was applied. */
 #define refuse(rep, err, ...) \
@@ -63,6 +69,127 @@ static int find_map(struct config *cfg, const char *target, const char *group,
 		      group);
 }
 
+/* The keys of s as a devices entry of the file (config_device_parse()). */
+static unsigned int device_kv(const struct daemon_device_spec *s,
+			      struct config_kv *kv)
+{
+	static const char *const opt_names[] = { "rbd_image", "ceph_conf",
+						 "ceph_client",
+						 "ceph_keyring" };
+	const char *const opt[] = { s->rbd_image, s->ceph_conf, s->ceph_client,
+				    s->ceph_keyring };
+	bool has_path = s->path && *s->path;
+	unsigned int n = 0;
+
+	kv[n++] = (struct config_kv){ "name", CONFIG_KV_STRING, .s = s->name };
+	if (has_path)
+		kv[n++] = (struct config_kv){ "path", CONFIG_KV_STRING,
+					      .s = s->path };
+	/*
+	 * srptadm(8) without an engine: an image is the rbd engine's, no path
+	 * a null device; a path takes backend_defaults as in the file.
+	 */
+	if (s->engine && *s->engine)
+		kv[n++] = (struct config_kv){ "engine", CONFIG_KV_STRING,
+					      .s = s->engine };
+	else if (s->rbd_image)
+		kv[n++] = (struct config_kv){ "engine", CONFIG_KV_STRING,
+					      .s = "rbd" };
+	else if (!has_path)
+		kv[n++] = (struct config_kv){ "engine", CONFIG_KV_STRING,
+					      .s = "null" };
+	if (s->size)
+		kv[n++] = (struct config_kv){ "size", CONFIG_KV_INT,
+					      .i = (long long)s->size };
+	if (s->read_only)
+		kv[n++] = (struct config_kv){ "read_only", CONFIG_KV_BOOL,
+					      .b = true };
+	for (unsigned int i = 0; i < ARRAY_SIZE(opt); i++)
+		if (opt[i])
+			kv[n++] = (struct config_kv){ opt_names[i],
+						      CONFIG_KV_STRING,
+						      .s = opt[i] };
+	if (s->ceph_timeout)
+		kv[n++] = (struct config_kv){ "ceph_timeout", CONFIG_KV_INT,
+					      .i = *s->ceph_timeout };
+	if (s->write_cache)
+		kv[n++] = (struct config_kv){ "write_cache", CONFIG_KV_BOOL,
+					      .b = *s->write_cache };
+	if (s->shared)
+		kv[n++] = (struct config_kv){ "shared", CONFIG_KV_BOOL,
+					      .b = *s->shared };
+	return n;
+}
+
+/*
+ * The device of spec s, checked as the file's entries are
+ * (config_device_parse()); refusals to rep.
+ */
+static int device_from_spec(struct daemon *d,
+			    const struct daemon_device_spec *s,
+			    struct config_device *dev,
+			    struct daemon_change_report *rep)
+{
+	struct config_kv kv[DEVICE_SPEC_MAX_KEYS];
+	unsigned int n = device_kv(s, kv);
+	struct config_errors *errs = calloc(1, sizeof(*errs));
+	int ret;
+
+	if (!errs)
+		return refuse(rep, -ENOMEM, "out of memory");
+	ret = config_device_parse(daemon_running_config(d), "(srptadm)", kv, n,
+				  dev, errs);
+	for (unsigned int i = 0; i < errs->n; i++)
+		daemon_report_add(rep, "%s", errs->e[i].msg);
+	if (ret && !errs->n)
+		daemon_report_add(rep, "device %s: %s", s->name,
+				  strerror(-ret));
+	if (ret)
+		rep->refused = true;
+	free(errs);
+	return ret;
+}
+
+/*
+ * Device c was added and opened, or it stays offline: then it goes again
+ * and the add is refused (man/srptadm.8 device add): an image or file
+ * that cannot be opened is a mistake to report, not a device to keep.
+ * Adding a device never waits (it is in no LUN map), nor does taking it
+ * out.
+ */
+static int device_added(struct daemon *d, const struct config_device *c,
+			struct daemon_change_report *rep)
+{
+	const struct device *dev = devices_find(daemon_get_devices(d), c->name);
+	struct daemon_change_report undo = { 0 };
+	int err;
+
+	if (!dev || dev->state == DEVICE_ONLINE)
+		return 0;
+	err = dev->open_error ? dev->open_error : -EIO;
+	daemon_report_free(rep);
+	*rep = (struct daemon_change_report){ 0 };
+	if (c->engine == CONFIG_ENGINE_RBD)
+		daemon_report_add(
+			rep,
+			"device %s: cannot open rbd image %s as client.%s (%s): %s; not added (srptd's log says which step failed)",
+			c->name, c->rbd_image,
+			c->ceph_client[0] ? c->ceph_client : "admin",
+			c->ceph_conf[0] ? c->ceph_conf : "default ceph.conf",
+			strerror(-err));
+	else
+		daemon_report_add(rep,
+				  "device %s: cannot open %s: %s; not added",
+				  c->name, c->path[0] ? c->path : "(null)",
+				  strerror(-err));
+	if (daemon_device_remove(d, c->name, 0, &undo, NULL))
+		for (unsigned int i = 0; i < undo.n; i++)
+			daemon_report_add(rep, "%s", undo.lines[i]);
+	daemon_report_free(&undo);
+	rep->refused = true;
+	return err;
+}
+
 int daemon_device_add(struct daemon *d, const struct daemon_device_spec *s,
 		      unsigned int flags, struct daemon_change_report *rep,
 		      const struct daemon_change_waiter *w)
@@ -72,42 +199,16 @@ int daemon_device_add(struct daemon *d, const struct daemon_device_spec *s,
 	struct stat st;
 	int ret;
 
-	if (!s->name[0] || strlen(s->name) >= sizeof(dev.name))
-		return refuse(rep, -EINVAL, "bad device name \"%s\"", s->name);
 	if (device_index(daemon_running_config(d), s->name) >= 0)
 		return refuse(rep, -EEXIST, "device \"%s\" exists already",
 			      s->name);
-	if (s->path && strlen(s->path) >= sizeof(dev.path))
-		return refuse(rep, -EINVAL, "path too long");
-	if (config_device_defaults(daemon_running_config(d), &dev))
-		return refuse(rep, -ENOMEM, "out of memory");
-	snprintf(dev.name, sizeof(dev.name), "%s", s->name);
-	snprintf(dev.path, sizeof(dev.path), "%s", s->path ? s->path : "");
-	snprintf(dev.file, sizeof(dev.file), "%s", "(srptadm)");
-	if (s->engine && *s->engine) {
-		unsigned int e;
-
-		for (e = 0; e < CONFIG_ENGINE_COUNT; e++)
-			if (!strcmp(config_engine_name(e), s->engine))
-				break;
-		if (e == CONFIG_ENGINE_COUNT)
-			return refuse(rep, -EINVAL, "unknown engine \"%s\"",
-				      s->engine);
-		dev.engine = e;
-		dev.n_fallback = 0;
-	} else if (!dev.path[0]) {
-		dev.engine = CONFIG_ENGINE_NULL;
-		dev.n_fallback = 0;
-	}
-	if (!dev.path[0] && dev.engine != CONFIG_ENGINE_NULL)
-		return refuse(rep, -EINVAL,
-			      "engine %s needs a path (only null has none)",
-			      config_engine_name(dev.engine));
-	if (dev.engine == CONFIG_ENGINE_NULL && !s->size)
-		return refuse(rep, -EINVAL, "a null device needs a size");
+	ret = device_from_spec(d, s, &dev, rep);
+	if (ret)
+		return ret;
 	/*
 	 * srptadm creates no file (man/srptadm.8 device add): a path that is
 	 * not there is most likely a typo, refused rather than left offline.
+	 * An rbd image has no path; opening it tells whether it exists.
 	 */
 	if (dev.path[0] && stat(dev.path, &st)) {
 		int err = errno;
@@ -115,11 +216,6 @@ int daemon_device_add(struct daemon *d, const struct daemon_device_spec *s,
 		return refuse(rep, -err, "device %s: %s: %s", dev.name,
 			      dev.path, strerror(err));
 	}
-	if (s->size % 512)
-		return refuse(rep, -EINVAL,
-			      "size is not a multiple of 512 bytes");
-	dev.size = s->size;
-	dev.read_only = s->read_only;
 	ret = next_config(d, &next, rep);
 	if (ret)
 		return ret;
@@ -130,7 +226,10 @@ int daemon_device_add(struct daemon *d, const struct daemon_device_spec *s,
 	}
 	next->devices = nd;
 	next->devices[next->n_devices++] = dev;
-	return daemon_apply_config(d, next, flags, rep, w);
+	ret = daemon_apply_config(d, next, flags, rep, w);
+	if (ret)
+		return ret;
+	return device_added(d, &dev, rep);
 }
 
 /* Where device idx is mapped in cfg, for the refusal; NULL if nowhere. */

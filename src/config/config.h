@@ -212,6 +212,26 @@ int config_clone(const struct config *src, struct config **out);
 /* d = every device key at its default under cfg's backend_defaults. */
 int config_device_defaults(const struct config *cfg, struct config_device *d);
 
+/* One key of a device entry given outside a file (config_device_parse). */
+enum config_kv_type { CONFIG_KV_STRING, CONFIG_KV_INT, CONFIG_KV_BOOL };
+struct config_kv {
+	const char *key; /* a devices key of srptd.conf(5) */
+	enum config_kv_type type;
+	const char *s;
+	long long i;
+	bool b;
+};
+/*
+ * The device entry of the n keys in kv (srptadm device add), parsed and
+ * checked by the code that reads a devices entry of the file: the same
+ * key table, defaults (cfg's backend_defaults) and checks across keys.
+ * origin names the entry's source in *out and in errs.  0, or -EINVAL
+ * with every error in errs (-ENOMEM: out of memory).
+ */
+int config_device_parse(const struct config *cfg, const char *origin,
+			const struct config_kv *kv, unsigned int n,
+			struct config_device *out, struct config_errors *errs);
+
 /* Print every error as "file:line: message\n". */
 void config_errors_print(const struct config_errors *errs, FILE *f);
 

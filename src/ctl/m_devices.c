@@ -45,6 +45,14 @@ static struct json_object *device_json(const struct config *cfg,
 
 	ctl_add_str(o, "name", cd->name);
 	ctl_add_str(o, "path", cd->path);
+	/* An rbd image has no path: its spec as configured (doc/ceph.md). */
+	if (cd->engine == CONFIG_ENGINE_RBD) {
+		ctl_add_str(o, "rbd_image", cd->rbd_image);
+		ctl_add_str(o, "ceph_client",
+			    cd->ceph_client[0] ? cd->ceph_client : "admin");
+		ctl_add_str(o, "ceph_conf", cd->ceph_conf);
+	}
+	ctl_add_bool(o, "shared", cd->shared);
 	ctl_add_str(o, "state", online ? "online" : "offline");
 	if (!online)
 		ctl_add_str(o, "error",

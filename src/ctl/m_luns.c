@@ -103,16 +103,37 @@ static int ctl_size(struct ctl_call *c, struct json_object *params,
 	return 0;
 }
 
+static bool ctl_has(struct json_object *params, const char *name)
+{
+	return json_object_object_get_ex(params, name, NULL);
+}
+
+/*
+ * The keys of a devices entry of srptd.conf(5), by the same names; the
+ * daemon checks them as it checks the file (daemon_device_add()).
+ */
 static int m_device_add(struct ctl_call *c, struct json_object *params,
 			struct json_object **result)
 {
 	struct daemon_change_report rep = { 0 };
 	struct daemon_change_waiter w;
+	long long timeout = ctl_param_int(params, "ceph_timeout", 0);
+	bool write_cache = ctl_param_bool(params, "write_cache", true);
+	bool shared = ctl_param_bool(params, "shared", false);
 	struct daemon_device_spec s = {
 		.name = ctl_param_str(params, "name", ""),
 		.path = ctl_param_str(params, "path", ""),
 		.engine = ctl_param_str(params, "engine", NULL),
 		.read_only = ctl_param_bool(params, "read_only", false),
+		.rbd_image = ctl_param_str(params, "rbd_image", NULL),
+		.ceph_conf = ctl_param_str(params, "ceph_conf", NULL),
+		.ceph_client = ctl_param_str(params, "ceph_client", NULL),
+		.ceph_keyring = ctl_param_str(params, "ceph_keyring", NULL),
+		.ceph_timeout = ctl_has(params, "ceph_timeout") ? &timeout :
+								  NULL,
+		.write_cache = ctl_has(params, "write_cache") ? &write_cache :
+								NULL,
+		.shared = ctl_has(params, "shared") ? &shared : NULL,
 	};
 	int ret = ctl_size(c, params, &s.size);
 
@@ -205,6 +226,13 @@ static const struct ctl_param p_device_add[] = {
 	{ "engine", CTL_P_STRING, false },
 	{ "size", CTL_P_STRING, false },
 	{ "read_only", CTL_P_BOOL, false },
+	{ "write_cache", CTL_P_BOOL, false },
+	{ "shared", CTL_P_BOOL, false },
+	{ "rbd_image", CTL_P_STRING, false },
+	{ "ceph_conf", CTL_P_STRING, false },
+	{ "ceph_client", CTL_P_STRING, false },
+	{ "ceph_keyring", CTL_P_STRING, false },
+	{ "ceph_timeout", CTL_P_INT, false },
 	{ "force", CTL_P_BOOL, false },
 	{ 0 },
 };

@@ -26,6 +26,14 @@ static const char *maps_str(struct json_object *maps)
 	return buf[0] ? buf : "-";
 }
 
+/* What the device exports: its path, "rbd:POOL/IMAGE", or "-". */
+static const char *store_str(struct json_object *o)
+{
+	if (adm_obj(o, "rbd_image"))
+		return adm_fmt("rbd:%s", adm_str(o, "rbd_image"));
+	return adm_str(o, "path")[0] ? adm_str(o, "path") : "-";
+}
+
 static void devices_human(struct adm *a, struct json_object *r)
 {
 	static const char *const head[] = { "DEVICE", "STATE", "ENGINE",
@@ -45,11 +53,12 @@ static void devices_human(struct adm *a, struct json_object *r)
 			online ? adm_str(o, "engine") : "-",
 			adm_size(adm_u64(o, "size")),
 			adm_fmt("%lld", adm_int(o, "block_size")),
-			adm_fmt("%s%s%s",
+			adm_fmt("%s%s%s%s",
 				adm_bool(o, "read_only") ? "ro" : "rw",
 				adm_bool(o, "write_cache") ? ",wc" : "",
-				adm_bool(o, "direct_io") ? ",direct" : ""),
-			adm_str(o, "path")[0] ? adm_str(o, "path") : "-",
+				adm_bool(o, "direct_io") ? ",direct" : "",
+				adm_bool(o, "shared") ? ",shared" : ""),
+			store_str(o),
 			maps_str(adm_obj(o, "maps")),
 		};
 

@@ -16,9 +16,16 @@
 struct luns_opts {
 	const char *path, *engine, *size, *group;
 	bool read_only, force;
+	/* device add: the srptd.conf(5) keys of the same names */
+	const char *rbd_image, *ceph_conf, *ceph_client, *ceph_keyring;
+	const char *ceph_timeout, *write_cache;
+	bool shared;
 };
 
-/* Parse the options in opts (letters of "peSgrf"); -1: usage error. */
+/*
+ * Parse the options in opts (letters of "peSgrf", and "icCktws" for the
+ * device keys, which have long names only); -1: usage error.
+ */
 static int luns_getopt(struct adm *a, int argc, char **argv, const char *opts,
 		       struct luns_opts *o)
 {
@@ -30,6 +37,20 @@ static int luns_getopt(struct adm *a, int argc, char **argv, const char *opts,
 		{ "read-only", no_argument, NULL, 'r' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
+		/* srptd.conf(5) device keys, - or _ alike */
+		{ "rbd-image", required_argument, NULL, 'i' },
+		{ "rbd_image", required_argument, NULL, 'i' },
+		{ "ceph-conf", required_argument, NULL, 'c' },
+		{ "ceph_conf", required_argument, NULL, 'c' },
+		{ "ceph-client", required_argument, NULL, 'C' },
+		{ "ceph_client", required_argument, NULL, 'C' },
+		{ "ceph-keyring", required_argument, NULL, 'k' },
+		{ "ceph_keyring", required_argument, NULL, 'k' },
+		{ "ceph-timeout", required_argument, NULL, 't' },
+		{ "ceph_timeout", required_argument, NULL, 't' },
+		{ "write-cache", required_argument, NULL, 'w' },
+		{ "write_cache", required_argument, NULL, 'w' },
+		{ "shared", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -63,6 +84,27 @@ static int luns_getopt(struct adm *a, int argc, char **argv, const char *opts,
 			break;
 		case 'f':
 			o->force = true;
+			break;
+		case 'i':
+			o->rbd_image = optarg;
+			break;
+		case 'c':
+			o->ceph_conf = optarg;
+			break;
+		case 'C':
+			o->ceph_client = optarg;
+			break;
+		case 'k':
+			o->ceph_keyring = optarg;
+			break;
+		case 't':
+			o->ceph_timeout = optarg;
+			break;
+		case 'w':
+			o->write_cache = optarg;
+			break;
+		case 's':
+			o->shared = true;
 			break;
 		}
 	}
@@ -105,21 +147,51 @@ static long long lun_arg(const char *s)
 	return *s && !*end && v >= 0 && v <= 16383 ? v : -1;
 }
 
+/* "true" or "false" (srptd.conf(5) booleans): 1, 0; -1: neither. */
+static int bool_arg(const char *s)
+{
+	return !strcmp(s, "true") ? 1 : !strcmp(s, "false") ? 0 : -1;
+}
+
 static int cmd_device_add(struct adm *a, int argc, char **argv)
 {
 	struct json_object *p;
 	struct luns_opts o;
+	long long timeout = 0;
+	char *end = NULL;
 
-	if (luns_getopt(a, argc, argv, "peSrf", &o) || optind != argc - 1)
+	if (luns_getopt(a, argc, argv, "peSrficCktws", &o) ||
+	    optind != argc - 1)
+		return adm_usage(a, "device add");
+	/* Syntax only: srptd checks the values as in the file. */
+	if (o.ceph_timeout) {
+		timeout = strtoll(o.ceph_timeout, &end, 10);
+		if (!*o.ceph_timeout || *end)
+			return adm_usage(a, "device add");
+	}
+	if (o.write_cache && bool_arg(o.write_cache) < 0)
 		return adm_usage(a, "device add");
 	p = json_object_new_object();
 	put_str(p, "name", argv[optind]);
 	put_str(p, "path", o.path);
 	put_str(p, "engine", o.engine);
 	put_str(p, "size", o.size);
+	put_str(p, "rbd_image", o.rbd_image);
+	put_str(p, "ceph_conf", o.ceph_conf);
+	put_str(p, "ceph_client", o.ceph_client);
+	put_str(p, "ceph_keyring", o.ceph_keyring);
+	if (p && o.ceph_timeout)
+		json_object_object_add(p, "ceph_timeout",
+				       json_object_new_int64(timeout));
+	if (p && o.write_cache)
+		json_object_object_add(
+			p, "write_cache",
+			json_object_new_boolean(bool_arg(o.write_cache)));
 	if (p && o.read_only)
 		json_object_object_add(p, "read_only",
 				       json_object_new_boolean(1));
+	if (p && o.shared)
+		json_object_object_add(p, "shared", json_object_new_boolean(1));
 	return luns_run(a, "device.add", p, &o);
 }
 
@@ -187,7 +259,11 @@ static int cmd_lun_unmap(struct adm *a, int argc, char **argv)
 }
 
 const struct adm_cmd adm_cmds_luns[] = {
-	{ "device add", "NAME [--path P] [--engine E] [--size S] [--read-only]",
+	{ "device add",
+	  "NAME [--path P] [--engine E] [--size S] [--read-only] "
+	  "[--write-cache true|false] [--shared] [--rbd-image POOL/IMAGE] "
+	  "[--ceph-conf F] [--ceph-client ID] [--ceph-keyring F] "
+	  "[--ceph-timeout S]",
 	  "open a new device (not mapped yet)", cmd_device_add },
 	{ "device remove", "NAME", "close a device no LUN map has",
 	  cmd_device_remove },
