@@ -20,7 +20,9 @@
  * The flush is issued from ctx_poll() on the worker, never from librbd's
  * callback.  A write-through device turns librbd's own cache off
  * (rbd_cache = false), so its writes are acknowledged by the OSDs only
- * once they are stable and the extra flush is skipped.
+ * once they are stable and the extra flush is skipped.  A write-back
+ * device's cache acknowledges writes early from the first one on, not only
+ * after the initiator's first flush (bs_rbd_configure()).
  *
  * DISCARD is rbd_aio_discard; librbd may skip the unaligned parts of a
  * discard range (rbd_discard_granularity_bytes), so discarded blocks are
@@ -170,11 +172,26 @@ static int bs_rbd_configure(struct bs_rbd_dev *r,
 		if (ret)
 			return ret;
 	}
-	if (!p->write_cache) {
-		ret = rados_conf_set(r->cluster, "rbd_cache", "false");
-		if (ret)
-			return ret;
-	}
+	/*
+	 * A write-back device tells the initiator its cache is volatile
+	 * (WCE=1 in the caching mode page, SBC-3 6.4), so the initiator flushes
+	 * with SYNCHRONIZE CACHE and FUA, which srptd turns into
+	 * rbd_aio_flush.  librbd's rbd_cache_writethrough_until_flush
+	 * (default true) guards clients that never flush: it keeps the
+	 * cache write-through until the image's first flush.  Left on, every
+	 * write waited for the OSDs until the initiator's first SYNCHRONIZE
+	 * CACHE -- and for good in a benchmark that never sends one -- while
+	 * fio's rbd engine flushes once at open and gets write-around
+	 * (doc/ceph.md, Benchmark).  A write-through device has no librbd
+	 * cache at all.
+	 */
+	ret = rados_conf_set(r->cluster,
+			     p->write_cache ?
+				     "rbd_cache_writethrough_until_flush" :
+				     "rbd_cache",
+			     "false");
+	if (ret)
+		return ret;
 	ret = rados_conf_get(r->cluster, "rbd_cache", val, sizeof(val));
 	r->cache_on = ret || strcmp(val, "false");
 	return 0;

@@ -8,7 +8,7 @@
  * tests that every engine passes run over rbd in test_engines.c
  * (backend_test_engines_rbd); these are the rbd engine's own: compare and
  * write, discard and write zeroes as librbd does them, resize, open
- * errors, and -- last -- the cluster stopped under I/O, which must fail
+ * errors, when librbd's cache acknowledges a write, and -- last -- the cluster stopped under I/O, which must fail
  * within ceph_timeout instead of hanging the worker.
  */
 #include <stdarg.h>
@@ -16,6 +16,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <rbd/librbd.h>
+#include <signal.h>
 
 #include "util.h"
 #include "bs_test_util.h"
@@ -29,6 +30,7 @@
 static struct rados_fx g_rados;
 static unsigned int g_seq;
 static bool g_cluster_gone; /* test_cluster_lost() stopped it */
+static pid_t g_osd_stopped; /* test_write_back() froze this OSD */
 
 struct fx {
 	const struct srptd_backend_ops *ops;
@@ -74,6 +76,10 @@ static int fx_teardown(void **state)
 {
 	struct fx *fx = *state;
 
+	/* A failed assertion must not leave the OSD frozen. */
+	if (g_osd_stopped)
+		kill(g_osd_stopped, SIGCONT);
+	g_osd_stopped = 0;
 	bst_ctx_fini(&fx->c);
 	if (fx->opened)
 		fx->ops->close(&fx->bdev);
@@ -97,19 +103,24 @@ static struct srptd_bdev_params fx_params(struct fx *fx, uint32_t bs, bool ro,
 	};
 }
 
-static void fx_open(struct fx *fx, uint32_t bs, bool ro, bool wc)
+static void fx_open_p(struct fx *fx, const struct srptd_bdev_params *p)
 {
-	struct srptd_bdev_params p = fx_params(fx, bs, ro, wc);
-
 	if (fx->opened)
 		fx->ops->close(&fx->bdev);
 	fx->opened = false;
-	assert_int_equal(fx->ops->open(&fx->bdev, &p), 0);
+	assert_int_equal(fx->ops->open(&fx->bdev, p), 0);
 	fx->opened = true;
 	fx->bdev.ops = fx->ops;
 	assert_int_equal(fx->bdev.fd, -1);
 	if (!fx->c.ctx)
 		bst_ctx_init(&fx->c, fx->ops, 32);
+}
+
+static void fx_open(struct fx *fx, uint32_t bs, bool ro, bool wc)
+{
+	struct srptd_bdev_params p = fx_params(fx, bs, ro, wc);
+
+	fx_open_p(fx, &p);
 }
 
 /* Through a second librbd handle, independently of the engine. */
@@ -295,6 +306,137 @@ static void test_open_errors(void **state)
 	assert_true(fx->ops->open(&b, &p) < 0);
 }
 
+/* Wait up to ms for t to complete, reaping completions; t->done. */
+static bool wait_done(struct fx *fx, struct bst_io *t, int ms)
+{
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	while (!t->done) {
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		if ((b.tv_sec - a.tv_sec) * 1000 +
+			    (b.tv_nsec - a.tv_nsec) / 1000000 >=
+		    ms)
+			break;
+		if (bst_wait(&fx->c, 100))
+			fx->ops->ctx_poll(fx->c.ctx, 16);
+	}
+	return t->done;
+}
+
+/* SIGSTOP or SIGCONT the test cluster's OSD (ceph-cluster.sh's pid file). */
+static void osd_signal(int sig)
+{
+	const char *dir = getenv("SRPTD_CEPH_DIR");
+	char path[PATH_MAX];
+	FILE *f;
+	int pid = 0;
+
+	assert_non_null(dir);
+	snprintf(path, sizeof(path), "%s/run/osd.0.pid", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%d", &pid), 1);
+	fclose(f);
+	assert_true(pid > 1);
+	assert_int_equal(kill(pid, sig), 0);
+	g_osd_stopped = sig == SIGSTOP ? pid : 0;
+}
+
+/*
+ * One write while the OSD is frozen (SIGSTOP), on a device in cache mode
+ * mode.  The OSD is resumed before returning; the write and the flush
+ * after it must then succeed and the image hold the data.  Returns
+ * whether the write completed while the OSD was frozen.
+ */
+static bool write_osd_frozen(struct fx *fx, bool wc, uint8_t seed)
+{
+	struct srptd_bdev_params p = fx_params(fx, 512, false, wc);
+	uint8_t *buf = bst_alloc(4096), *back = bst_alloc(4096);
+	struct iovec iov = { buf, 4096 };
+	struct bst_io w, f = { 0 };
+	bool early, flushed;
+
+	/* Longer than the freeze: no operation may time out here. */
+	p.ceph_timeout = 30;
+	fx_open_p(fx, &p);
+	/* The first write takes the image's exclusive lock (OSD needed). */
+	bst_fill(buf, 4096, 0, seed);
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 4096, buf,
+				4096),
+			 0);
+	assert_int_equal(bst_io_sync(&fx->c, &fx->bdev, SRPTD_IO_FLUSH, 0, 0,
+				     NULL, 0, 0),
+			 0);
+	bst_fill(buf, 4096, 0, seed + 1);
+	osd_signal(SIGSTOP);
+	bst_prep(&w, &fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 0, 4096, &iov, 1);
+	assert_int_equal(fx->ops->submit(fx->c.ctx, &w.io), 0);
+	early = wait_done(fx, &w, wc ? 5000 : 1000);
+	flushed = false;
+	if (early) {
+		assert_int_equal(w.res, 0);
+		/* The flush needs the OSD: it waits for the thaw. */
+		bst_prep(&f, &fx->c, &fx->bdev, SRPTD_IO_FLUSH, 0, 0, 0, NULL,
+			 0);
+		assert_int_equal(fx->ops->submit(fx->c.ctx, &f.io), 0);
+		flushed = wait_done(fx, &f, 500);
+	}
+	osd_signal(SIGCONT);
+	bst_run_until(&fx->c, &w.done);
+	assert_int_equal(w.res, 0);
+	if (early) {
+		assert_false(flushed);
+		bst_run_until(&fx->c, &f.done);
+		assert_int_equal(f.res, 0);
+	}
+	img_read(fx, back, 4096, 0);
+	assert_memory_equal(back, buf, 4096);
+	free(back);
+	free(buf);
+	return early;
+}
+
+/*
+ * write_cache = true: librbd's write-around cache acknowledges a write
+ * before the OSD has it, from the first write on, and only a flush waits
+ * for the OSD (the initiator was told the cache is volatile).  Without
+ * the engine's rbd_cache_writethrough_until_flush = false, librbd would
+ * wait for the OSD until the device's first flush -- the flush above is
+ * the engine's own and counts, so it is done on a fresh device below.
+ * write_cache = false: the write waits for the OSD.
+ */
+static void test_write_back(void **state)
+{
+	struct fx *fx = *state;
+	struct srptd_bdev_params p = fx_params(fx, 512, false, true);
+	uint8_t *buf = bst_alloc(4096);
+	struct iovec iov = { buf, 4096 };
+	struct bst_io w;
+	bool early;
+
+	assert_true(write_osd_frozen(fx, true, 20));
+	assert_false(write_osd_frozen(fx, false, 30));
+
+	/* A fresh write-back device that never flushed: early too. */
+	p.ceph_timeout = 30;
+	fx_open_p(fx, &p);
+	bst_fill(buf, 4096, 0, 40);
+	/* Take the exclusive lock with a write on another object. */
+	assert_int_equal(bst_rw(&fx->c, &fx->bdev, SRPTD_IO_WRITE, 0,
+				IMG_SIZE - 4096, buf, 4096),
+			 0);
+	osd_signal(SIGSTOP);
+	bst_prep(&w, &fx->c, &fx->bdev, SRPTD_IO_WRITE, 0, 8192, 4096, &iov, 1);
+	assert_int_equal(fx->ops->submit(fx->c.ctx, &w.io), 0);
+	early = wait_done(fx, &w, 5000);
+	osd_signal(SIGCONT);
+	bst_run_until(&fx->c, &w.done);
+	assert_int_equal(w.res, 0);
+	assert_true(early);
+	free(buf);
+}
+
 /* A configuration whose monitor nobody answers: open fails in time. */
 static void test_open_cluster_down(void **state)
 {
@@ -378,6 +520,7 @@ int main(void)
 		T(test_resize),
 		T(test_open_errors),
 		T(test_open_cluster_down),
+		T(test_write_back),
 		T(test_cluster_lost), /* last: stops the cluster */
 	};
 
