@@ -4,7 +4,8 @@
  * device, the way a worker thread of the daemon drives it: an epoll loop
  * on the engine's event fd, completions reaped with ctx_poll(), a new I/O
  * issued for every completion.  Prints one line of key=value figures for
- * bench/scsi-io-bench.sh.
+ * bench/scsi-io-bench.sh and bench/rbd-bench.sh, the completion latency
+ * (issue to completion callback, as fio's clat) among them.
  *
  * Modes:
  *   scsi     READ(10)/WRITE(10) CDBs through scsi_task_parse/execute and
@@ -45,6 +46,7 @@ struct bslot {
 	struct scsi_task task;
 #endif
 	unsigned int next_ready;
+	double issued; /* now_s() at issue */
 };
 
 struct bench {
@@ -64,6 +66,8 @@ struct bench {
 	struct bslot *slots;
 	unsigned int *ready; /* stack of slots to (re)issue */
 	unsigned int nready;
+	uint32_t *lat_ns; /* completion latency of each I/O, capped */
+	size_t nlat, lat_cap;
 #ifdef SRPTD_BENCH_SCSI
 	struct scsi_lu *lu;
 	struct scsi_itn *itn;
@@ -88,10 +92,46 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Keep the latency of one completed I/O (dropped if memory runs out). */
+static void bench_lat(struct bench *b, double secs)
+{
+	uint32_t *n;
+
+	if (b->nlat == b->lat_cap) {
+		n = realloc(b->lat_ns,
+			    (b->lat_cap ? 2 * b->lat_cap : 65536) * sizeof(*n));
+		if (!n)
+			return;
+		b->lat_ns = n;
+		b->lat_cap = b->lat_cap ? 2 * b->lat_cap : 65536;
+	}
+	b->lat_ns[b->nlat++] = secs >= 4.0 ? UINT32_MAX :
+					     (uint32_t)(secs * 1e9);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The p-th percentile (0 < p < 100) of the sorted latencies, in us. */
+static double bench_pct(const struct bench *b, double p)
+{
+	size_t i;
+
+	if (!b->nlat)
+		return 0;
+	i = (size_t)(p / 100.0 * (double)b->nlat);
+	return b->lat_ns[i < b->nlat ? i : b->nlat - 1] / 1e3;
+}
+
 static void bench_done(struct bslot *s, bool ok)
 {
 	struct bench *b = s->b;
 
+	bench_lat(b, now_s() - s->issued);
 	b->inflight--;
 	b->completed++;
 	if (!ok)
@@ -165,6 +205,7 @@ static int bench_issue(struct bench *b, unsigned int idx)
 		lba = (bench_rand(b) % (b->nblocks / blocks_per_io)) *
 		      blocks_per_io;
 	}
+	s->issued = now_s();
 
 #ifdef SRPTD_BENCH_SCSI
 	if (b->scsi)
@@ -270,11 +311,12 @@ int main(int argc, char **argv)
 				       .ceph_timeout = 30 };
 	struct bench b = { .qd = 32, .bs = 4096, .rng = 0x9e3779b97f4a7c15ull };
 	const char *engine = "io_uring", *mode = NULL;
-	double runtime = 10, start, end;
+	double runtime = 10, start, end, lat_sum = 0;
 	bool fixed = true;
 	struct iovec pool;
 	int c, ret, epfd;
 	unsigned int i;
+	size_t k;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -414,15 +456,22 @@ int main(int argc, char **argv)
 			b.stopping = true;
 	}
 	end = now_s();
+	for (k = 0; k < b.nlat; k++)
+		lat_sum += b.lat_ns[k];
+	if (b.nlat)
+		qsort(b.lat_ns, b.nlat, sizeof(*b.lat_ns), cmp_u32);
 
 	printf("engine=%s mode=%s rw=%s qd=%u bs=%u direct=%d fixed=%d "
-	       "ios=%llu errors=%llu secs=%.3f iops=%.0f\n",
+	       "ios=%llu errors=%llu secs=%.3f iops=%.0f clat_mean_us=%.1f "
+	       "clat_p50_us=%.1f clat_p99_us=%.1f\n",
 	       b.ops->name, b.scsi ? "scsi" : "backend",
 	       b.seq ? (b.write ? "write" : "read") :
 		       (b.write ? "randwrite" : "randread"),
 	       b.qd, b.bs, b.bdev.direct_io, !b.scsi && fixed,
 	       (unsigned long long)b.completed, (unsigned long long)b.errors,
-	       end - start, (double)b.completed / (end - start));
+	       end - start, (double)b.completed / (end - start),
+	       b.nlat ? lat_sum / (double)b.nlat / 1e3 : 0.0, bench_pct(&b, 50),
+	       bench_pct(&b, 99));
 
 #ifdef SRPTD_BENCH_SCSI
 	if (b.scsi) {
@@ -438,5 +487,6 @@ int main(int argc, char **argv)
 	free(pool.iov_base);
 	free(b.slots);
 	free(b.ready);
+	free(b.lat_ns);
 	return b.errors ? 1 : 0;
 }
