@@ -202,6 +202,32 @@ static uint32_t srp_dir_ndesc(const struct srp_cmd_dir *dir)
 }
 
 /*
+ * One unsignalled WR of req, the last of its chain until linked: ns
+ * SGEs at sg, to or from the initiator's (va, key) (unused by a SEND).
+ */
+static inline void srp_wr_fill(struct fabric_send_wr *wr, struct srp_req *req,
+			       enum fabric_wr_opcode op, struct fabric_sge *sg,
+			       unsigned int ns, uint64_t va, uint32_t key)
+{
+	wr->wr_id = (uintptr_t)req;
+	wr->opcode = op;
+	wr->signaled = false;
+	wr->num_sge = ns;
+	wr->sg_list = sg;
+	wr->remote_addr = va;
+	wr->rkey = key;
+	wr->next = NULL;
+}
+
+static inline void srp_sge_fill(struct fabric_sge *sg, const void *addr,
+				uint32_t len, uint32_t lkey)
+{
+	sg->addr = (uintptr_t)addr;
+	sg->length = len;
+	sg->lkey = lkey;
+}
+
+/*
  * Build at most max WRs moving bytes [xfer_done, xfer_total) between the
  * initiator's descriptors and the request's chunks into the worker's
  * scratch array.  Returns the count; *bytes the bytes they cover.
@@ -227,20 +253,9 @@ static unsigned int srp_build_rdma(struct srp_req *req,
 	 */
 	if (dir->fmt == SRP_DATA_DESC_DIRECT && pos == 0 && end && max &&
 	    end <= req->d0.len && end <= cs) {
-		struct fabric_send_wr *wr = &w->wrs[0];
-		struct fabric_sge *sg = &w->sges[0];
-
-		sg->addr = (uintptr_t)req->iov[0].iov_base;
-		sg->length = end;
-		sg->lkey = lkey;
-		wr->wr_id = (uintptr_t)req;
-		wr->opcode = op;
-		wr->signaled = false;
-		wr->num_sge = 1;
-		wr->sg_list = sg;
-		wr->remote_addr = req->d0.va;
-		wr->rkey = req->d0.key;
-		wr->next = NULL;
+		srp_sge_fill(&w->sges[0], req->iov[0].iov_base, end, lkey);
+		srp_wr_fill(&w->wrs[0], req, op, &w->sges[0], 1, req->d0.va,
+			    req->d0.key);
 		*bytes = end;
 		return 1;
 	}
@@ -263,20 +278,14 @@ static unsigned int srp_build_rdma(struct srp_req *req,
 			uint32_t coff = lpos % cs;
 			uint32_t l = MIN(len - got, cs - coff);
 
-			sg[ns].addr = (uintptr_t)req->iov[c].iov_base + coff;
-			sg[ns].length = l;
-			sg[ns].lkey = lkey;
-			ns++;
+			srp_sge_fill(&sg[ns++],
+				     (uint8_t *)req->iov[c].iov_base + coff, l,
+				     lkey);
 			got += l;
 		}
-		wr->wr_id = (uintptr_t)req;
-		wr->opcode = op;
-		wr->signaled = false;
-		wr->num_sge = ns;
-		wr->sg_list = sg;
-		wr->remote_addr = d.va + doff;
-		wr->rkey = d.key;
-		wr->next = &w->wrs[n + 1];
+		srp_wr_fill(wr, req, op, sg, ns, d.va + doff, d.key);
+		if (n)
+			w->wrs[n - 1].next = wr;
 		s += ns;
 		n++;
 		pos += got;
@@ -286,8 +295,6 @@ static unsigned int srp_build_rdma(struct srp_req *req,
 			doff = 0;
 		}
 	}
-	if (n)
-		w->wrs[n - 1].next = NULL;
 	*bytes = pos - req->xfer_done;
 	return n;
 }
@@ -359,17 +366,10 @@ void srp_req_step_table(struct srp_req *req)
 
 	if (req->wr_pending || srp_req_wait_rd(req))
 		return;
-	sg->addr = (uintptr_t)req->table;
-	sg->length = dir->table.len;
-	sg->lkey = ch->mr->lkey;
-	wr->wr_id = (uintptr_t)req;
-	wr->opcode = FABRIC_WR_RDMA_READ;
+	srp_sge_fill(sg, req->table, dir->table.len, ch->mr->lkey);
+	srp_wr_fill(wr, req, FABRIC_WR_RDMA_READ, sg, 1, dir->table.va,
+		    dir->table.key);
 	wr->signaled = true;
-	wr->num_sge = 1;
-	wr->sg_list = sg;
-	wr->remote_addr = dir->table.va;
-	wr->rkey = dir->table.key;
-	wr->next = NULL;
 	ret = fabric_post_send(ch->qp, wr);
 	if (ret) {
 		srp_post_failed(req, ret);
@@ -484,6 +484,7 @@ void srp_req_step_write(struct srp_req *req)
 	struct srp_channel *ch = req->ch;
 	struct srp_worker *w = ch->w;
 	struct fabric_send_wr *send;
+	struct fabric_sge *sg;
 	unsigned int n = 0, max;
 	uint32_t bytes = 0;
 	int ret;
@@ -519,15 +520,10 @@ void srp_req_step_write(struct srp_req *req)
 	}
 	srp_req_build_rsp(req);
 	send = &w->wrs[n];
-	send->wr_id = (uintptr_t)req;
-	send->opcode = FABRIC_WR_SEND;
+	sg = &w->sges[SRP_SCRATCH_WRS * FABRIC_MAX_SGE - 1];
+	srp_sge_fill(sg, req->rsp, req->rsp_len, ch->mr->lkey);
+	srp_wr_fill(send, req, FABRIC_WR_SEND, sg, 1, 0, 0);
 	send->signaled = true;
-	send->num_sge = 1;
-	send->sg_list = &w->sges[SRP_SCRATCH_WRS * FABRIC_MAX_SGE - 1];
-	send->sg_list->addr = (uintptr_t)req->rsp;
-	send->sg_list->length = req->rsp_len;
-	send->sg_list->lkey = ch->mr->lkey;
-	send->next = NULL;
 	if (n)
 		w->wrs[n - 1].next = send;
 	/*
