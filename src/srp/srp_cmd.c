@@ -150,15 +150,9 @@ void srp_req_start_cmd(struct srp_req *req)
 			req->iov[0].iov_len = t->xfer_len;
 			req->buf_len = 0; /* no chunks needed */
 			req->xfer_total = 0; /* nothing to fetch */
-		} else if (t->xfer_len && dir->fmt == SRP_DATA_DESC_DIRECT &&
-			   srp_cmd_get_desc(req->recv->buf, dir, 0, &req->d0)) {
-			req->d0.len = 0;
 		}
 	} else if (t->dir == SCSI_DIR_READ) {
 		dir = &req->ci.din;
-		if (dir->fmt == SRP_DATA_DESC_DIRECT &&
-		    srp_cmd_get_desc(req->recv->buf, dir, 0, &req->d0))
-			req->d0.len = 0;
 		req->buf_len = t->xfer_len;
 	}
 	/* READ_TABLE will fetch it (srp_req.c): bounded by the table room. */
@@ -181,7 +175,7 @@ static void srp_req_get_desc(struct srp_req *req, const struct srp_cmd_dir *dir,
 			     uint32_t i, struct srp_data_desc *d)
 {
 	if (dir->fmt == SRP_DATA_DESC_DIRECT) {
-		*d = req->d0; /* decoded once in srp_req_start_cmd() */
+		*d = dir->desc; /* read by the decoder */
 		return;
 	}
 	if (dir->ext_table) {
@@ -252,10 +246,10 @@ static unsigned int srp_build_rdma(struct srp_req *req,
 	 * below (doc/performance.md "Host loopback guard").
 	 */
 	if (dir->fmt == SRP_DATA_DESC_DIRECT && pos == 0 && end && max &&
-	    end <= req->d0.len && end <= cs) {
+	    end <= dir->desc.len && end <= cs) {
 		srp_sge_fill(&w->sges[0], req->iov[0].iov_base, end, lkey);
-		srp_wr_fill(&w->wrs[0], req, op, &w->sges[0], 1, req->d0.va,
-			    req->d0.key);
+		srp_wr_fill(&w->wrs[0], req, op, &w->sges[0], 1, dir->desc.va,
+			    dir->desc.key);
 		*bytes = end;
 		return 1;
 	}

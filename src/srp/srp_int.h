@@ -260,7 +260,6 @@ struct srp_req {
 	/* Decoded IU. */
 	struct srp_cmd_info ci;
 	struct srp_tsk_mgmt_info tmi;
-	struct srp_data_desc d0; /* the direct descriptor, if any */
 	/* Status/sense set before execution: respond without data. */
 	bool early_status;
 	/* Transfer bookkeeping. */

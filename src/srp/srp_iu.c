@@ -108,7 +108,7 @@ int srp_lun_encode(uint64_t lun, uint8_t out[8])
 	return 0;
 }
 
-static void srp_read_desc(const uint8_t *p, struct srp_data_desc *d)
+static inline void srp_read_desc(const uint8_t *p, struct srp_data_desc *d)
 {
 	const struct srp_direct_buf *b = (const void *)p;
 
@@ -118,96 +118,106 @@ static void srp_read_desc(const uint8_t *p, struct srp_data_desc *d)
 }
 
 /*
- * Decode the descriptor(s) of one direction starting at IU offset *off;
- * advance *off past them.  cnt is the IU's data_{out,in}_desc_cnt.
+ * An indirect descriptor (table descriptor, total length, the entries
+ * the IU carries) at IU offset *off into d; advance *off past it.  cnt
+ * is the IU's data_{out,in}_desc_cnt.
  */
-static int srp_decode_dir(const uint8_t *iu, size_t len, size_t *off,
-			  uint8_t fmt, uint8_t cnt,
-			  const struct srp_cmd_limits *lim,
-			  struct srp_cmd_dir *d)
+static int srp_decode_indirect(const uint8_t *iu, size_t len, size_t *off,
+			       uint8_t cnt, const struct srp_cmd_limits *lim,
+			       struct srp_cmd_dir *d)
 {
 	struct srp_data_desc desc;
 	uint64_t sum = 0;
 	size_t end;
 	uint32_t i;
 
-	d->fmt = fmt;
+	if (*off + sizeof(struct srp_indirect_buf) > len)
+		return -SRP_IU_EDESC;
+	srp_read_desc(iu + *off, &d->table);
+	d->total_len = get_be32(iu + *off + 16);
+	/*
+	 * The table descriptor describes whole 16-byte entries, at least
+	 * one, and at least the ones the IU carries.
+	 */
+	if (!d->table.len || d->table.len % sizeof(struct srp_direct_buf))
+		return -SRP_IU_ETABLE;
+	d->table_cnt = d->table.len / sizeof(struct srp_direct_buf);
+	if (cnt > d->table_cnt)
+		return -SRP_IU_ETABLE;
+	end = *off + sizeof(struct srp_indirect_buf) +
+	      (size_t)cnt * sizeof(struct srp_direct_buf);
+	if (end > len)
+		return -SRP_IU_EDESC;
+	d->desc_off = *off + sizeof(struct srp_indirect_buf);
+	d->desc_cnt = cnt;
+	d->ext_table = cnt < d->table_cnt;
+	if (d->ext_table && !lim->allow_ext_table)
+		return -SRP_IU_EEXTTBL;
+	if (!d->total_len)
+		return -SRP_IU_EZEROLEN;
+	for (i = 0; i < cnt; i++) {
+		srp_read_desc(iu + d->desc_off + 16 * i, &desc);
+		if (!desc.len)
+			return -SRP_IU_EZEROLEN;
+		sum += desc.len;
+	}
+	/*
+	 * The IU's descriptors must add up to the total exactly when the
+	 * table is complete, and may not exceed it otherwise.
+	 */
+	if (sum > d->total_len || (!d->ext_table && sum != d->total_len))
+		return -SRP_IU_EOVERFLOW;
+	*off = end;
+	return 0;
+}
+
+/*
+ * Decode the descriptor(s) of one direction starting at IU offset *off;
+ * advance *off past them.  cnt is the IU's data_{out,in}_desc_cnt.
+ * Inline, the indirect case out of line: every SRP_CMD decodes two
+ * directions, mostly none or one direct descriptor, and the two calls
+ * cost more than their work (doc/performance.md "Host loopback guard").
+ */
+static inline __attribute__((always_inline)) int
+srp_decode_dir(const uint8_t *iu, size_t len, size_t *off, uint8_t fmt,
+	       uint8_t cnt, const struct srp_cmd_limits *lim,
+	       struct srp_cmd_dir *d)
+{
+	*d = (struct srp_cmd_dir){ .fmt = fmt };
 	switch (fmt) {
 	case SRP_DATA_DESC_NONE:
 		return 0;
 	case SRP_DATA_DESC_DIRECT:
 		if (*off + sizeof(struct srp_direct_buf) > len)
 			return -SRP_IU_EDESC;
-		srp_read_desc(iu + *off, &desc);
-		if (!desc.len)
+		srp_read_desc(iu + *off, &d->desc);
+		if (!d->desc.len)
 			return -SRP_IU_EZEROLEN;
 		d->desc_cnt = 1;
 		d->desc_off = *off;
-		d->total_len = desc.len;
+		d->total_len = d->desc.len;
 		*off += sizeof(struct srp_direct_buf);
 		return 0;
 	case SRP_DATA_DESC_INDIRECT:
-		if (*off + sizeof(struct srp_indirect_buf) > len)
-			return -SRP_IU_EDESC;
-		srp_read_desc(iu + *off, &d->table);
-		d->total_len = get_be32(iu + *off + 16);
-		/*
-		 * The table descriptor describes whole 16-byte entries, at
-		 * least one, and at least the ones the IU carries.
-		 */
-		if (!d->table.len ||
-		    d->table.len % sizeof(struct srp_direct_buf))
-			return -SRP_IU_ETABLE;
-		d->table_cnt = d->table.len / sizeof(struct srp_direct_buf);
-		if (cnt > d->table_cnt)
-			return -SRP_IU_ETABLE;
-		end = *off + sizeof(struct srp_indirect_buf) +
-		      (size_t)cnt * sizeof(struct srp_direct_buf);
-		if (end > len)
-			return -SRP_IU_EDESC;
-		d->desc_off = *off + sizeof(struct srp_indirect_buf);
-		d->desc_cnt = cnt;
-		d->ext_table = cnt < d->table_cnt;
-		if (d->ext_table && !lim->allow_ext_table)
-			return -SRP_IU_EEXTTBL;
-		if (!d->total_len)
-			return -SRP_IU_EZEROLEN;
-		for (i = 0; i < cnt; i++) {
-			srp_read_desc(iu + d->desc_off + 16 * i, &desc);
-			if (!desc.len)
-				return -SRP_IU_EZEROLEN;
-			sum += desc.len;
-		}
-		/*
-		 * The IU's descriptors must add up to the total exactly when
-		 * the table is complete, and may not exceed it otherwise.
-		 */
-		if (sum > d->total_len ||
-		    (!d->ext_table && sum != d->total_len))
-			return -SRP_IU_EOVERFLOW;
-		*off = end;
-		return 0;
+		return srp_decode_indirect(iu, len, off, cnt, lim, d);
 	default:
 		return -SRP_IU_EFMT;
 	}
 }
 
-int srp_cmd_decode(const void *buf, size_t len,
-		   const struct srp_cmd_limits *lim, struct srp_cmd_info *out)
+/*
+ * The fixed part of an SRP_CMD and its format nibbles: everything but
+ * the descriptors.  *off is where the descriptors start.
+ */
+static int srp_cmd_decode_fixed(const struct srp_cmd *cmd, size_t len,
+				const struct srp_cmd_limits *lim,
+				struct srp_cmd_info *out, size_t *off)
 {
-	const struct srp_cmd_limits nolim = { 0 };
-	const struct srp_cmd *cmd = buf;
-	const uint8_t *iu = buf;
 	uint8_t dofmt, difmt;
-	size_t off;
-	int ret;
 
-	memset(out, 0, sizeof(*out));
-	if (!lim)
-		lim = &nolim;
 	if (len < 1)
 		return -SRP_IU_ETRUNC;
-	if (iu[0] != SRP_CMD)
+	if (cmd->opcode != SRP_CMD)
 		return -SRP_IU_EOPCODE;
 	if (len >= 16) {
 		out->tag = get_be64(cmd->tag);
@@ -222,8 +232,8 @@ int srp_cmd_decode(const void *buf, size_t len,
 	out->cdb = cmd->cdb;
 	/* Additional CDB length: bits 7:2 count 4-byte words (SRP r16a). */
 	out->cdb_len = 16 + (cmd->add_cdb_len & SRP_CMD_ADD_CDB_MASK);
-	off = sizeof(*cmd) + (cmd->add_cdb_len & SRP_CMD_ADD_CDB_MASK);
-	if (off > len)
+	*off = sizeof(*cmd) + (cmd->add_cdb_len & SRP_CMD_ADD_CDB_MASK);
+	if (*off > len)
 		return -SRP_IU_EADDCDB;
 
 	dofmt = cmd->buf_fmt >> 4;
@@ -235,35 +245,77 @@ int srp_cmd_decode(const void *buf, size_t len,
 		return -SRP_IU_EFMT;
 	if (dofmt && difmt && !lim->allow_bidi)
 		return -SRP_IU_EBIDI;
+	return 0;
+}
 
-	if (dofmt == SRP_DATA_DESC_IMM) {
-		uint32_t ilen;
+/* The immediate data descriptor (SRP-2) at IU offset off. */
+static int srp_decode_imm(const uint8_t *iu, size_t len, size_t off,
+			  const struct srp_cmd_limits *lim,
+			  struct srp_cmd_dir *d)
+{
+	uint32_t ilen;
 
-		out->dout.fmt = SRP_DATA_DESC_IMM;
-		if (!lim->imm_data_offset)
-			return -SRP_IU_EIMM;
-		if (off + sizeof(struct srp_imm_buf) > len)
-			return -SRP_IU_EDESC;
-		/* The data may not overlap the CDB or the descriptor. */
-		if (off + sizeof(struct srp_imm_buf) > lim->imm_data_offset)
-			return -SRP_IU_EIMM;
-		ilen = get_be32(iu + off);
-		if (!ilen)
-			return -SRP_IU_EZEROLEN;
-		if ((uint64_t)lim->imm_data_offset + ilen > len)
-			return -SRP_IU_EIMM;
-		out->dout.imm_off = lim->imm_data_offset;
-		out->dout.total_len = ilen;
-		return 0;
-	}
+	if (!lim->imm_data_offset)
+		return -SRP_IU_EIMM;
+	if (off + sizeof(struct srp_imm_buf) > len)
+		return -SRP_IU_EDESC;
+	/* The data may not overlap the CDB or the descriptor. */
+	if (off + sizeof(struct srp_imm_buf) > lim->imm_data_offset)
+		return -SRP_IU_EIMM;
+	ilen = get_be32(iu + off);
+	if (!ilen)
+		return -SRP_IU_EZEROLEN;
+	if ((uint64_t)lim->imm_data_offset + ilen > len)
+		return -SRP_IU_EIMM;
+	d->imm_off = lim->imm_data_offset;
+	d->total_len = ilen;
+	return 0;
+}
 
-	/* DATA-OUT descriptors come first (SRP r16a SRP_CMD). */
-	ret = srp_decode_dir(iu, len, &off, dofmt, cmd->data_out_desc_cnt, lim,
-			     &out->dout);
-	if (ret)
+int srp_cmd_decode(const void *buf, size_t len,
+		   const struct srp_cmd_limits *lim, struct srp_cmd_info *out)
+{
+	static const struct srp_cmd_limits nolim = { 0 };
+	const struct srp_cmd *cmd = buf;
+	const uint8_t *iu = buf;
+	size_t off = 0;
+	int ret;
+
+	/*
+	 * Every field is zero until decoded, as after a memset of the
+	 * whole struct, but field by field: each direction is cleared
+	 * where it is decoded (or below, if an error comes first), and a
+	 * memset call was a tenth of the IU decode (doc/performance.md
+	 * "Host loopback guard").
+	 */
+	out->tag = 0;
+	out->sol_not = out->task_attr = 0;
+	memset(out->lun_raw, 0, sizeof(out->lun_raw));
+	out->lun = 0;
+	out->lun_err = 0;
+	out->cdb = NULL;
+	out->cdb_len = 0;
+	if (!lim)
+		lim = &nolim;
+	ret = srp_cmd_decode_fixed(cmd, len, lim, out, &off);
+	if (ret) {
+		out->dout = out->din = (struct srp_cmd_dir){ 0 };
 		return ret;
-	return srp_decode_dir(iu, len, &off, difmt, cmd->data_in_desc_cnt, lim,
-			      &out->din);
+	}
+	if (cmd->buf_fmt >> 4 == SRP_DATA_DESC_IMM) {
+		out->dout = (struct srp_cmd_dir){ .fmt = SRP_DATA_DESC_IMM };
+		out->din = (struct srp_cmd_dir){ 0 };
+		return srp_decode_imm(iu, len, off, lim, &out->dout);
+	}
+	/* DATA-OUT descriptors come first (SRP r16a SRP_CMD). */
+	ret = srp_decode_dir(iu, len, &off, cmd->buf_fmt >> 4,
+			     cmd->data_out_desc_cnt, lim, &out->dout);
+	if (ret) {
+		out->din = (struct srp_cmd_dir){ 0 };
+		return ret;
+	}
+	return srp_decode_dir(iu, len, &off, cmd->buf_fmt & 0x0f,
+			      cmd->data_in_desc_cnt, lim, &out->din);
 }
 
 int srp_cmd_get_desc(const void *iu, const struct srp_cmd_dir *dir, uint32_t i,

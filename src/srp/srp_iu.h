@@ -94,6 +94,8 @@ struct srp_cmd_dir {
 	uint32_t desc_cnt;
 	/* IU offset of the first descriptor (direct, or desc_list[0]). */
 	uint32_t desc_off;
+	/* DIRECT only: the descriptor, read once by the decoder. */
+	struct srp_data_desc desc;
 	/*
 	 * INDIRECT only: the table descriptor, the number of entries of the
 	 * complete table (table.len / 16) and whether the IU carries fewer

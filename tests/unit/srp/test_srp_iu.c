@@ -86,6 +86,10 @@ static void test_cmd_read10_direct(void **state)
 	assert_true(d.va == 0x00007f1234560000ULL);
 	assert_int_equal(d.key, 0x1234abcd);
 	assert_int_equal(d.len, 4096);
+	/* The decoder keeps the direct descriptor it read. */
+	assert_true(c.din.desc.va == d.va);
+	assert_int_equal(c.din.desc.key, d.key);
+	assert_int_equal(c.din.desc.len, d.len);
 	assert_int_equal(srp_cmd_get_desc(linux_read10_direct, &c.din, 1, &d),
 			 -EINVAL);
 	assert_int_equal(srp_cmd_get_desc(linux_read10_direct, &c.dout, 0, &d),
@@ -95,6 +99,59 @@ static void test_cmd_read10_direct(void **state)
 	memcpy(big, linux_read10_direct, 64);
 	assert_int_equal(srp_cmd_decode(big, sizeof(big), &lim_none, &c), 0);
 	assert_int_equal(c.din.total_len, 4096);
+}
+
+/*
+ * Whatever the struct held before, a decode leaves every field it did
+ * not decode zero, whichever check fails: the decoder clears field by
+ * field rather than with one memset.
+ */
+static void assert_dir_zero(const struct srp_cmd_dir *d)
+{
+	assert_int_equal(d->fmt, 0);
+	assert_int_equal(d->desc_cnt, 0);
+	assert_int_equal(d->desc_off, 0);
+	assert_true(d->desc.va == 0 && d->desc.key == 0 && d->desc.len == 0);
+	assert_true(d->table.va == 0 && d->table.key == 0 && d->table.len == 0);
+	assert_int_equal(d->table_cnt, 0);
+	assert_false(d->ext_table);
+	assert_int_equal(d->total_len, 0);
+	assert_int_equal(d->imm_off, 0);
+}
+
+static void test_cmd_decode_clears(void **state)
+{
+	uint8_t iu[64];
+	struct srp_cmd_info c;
+
+	(void)state;
+	/* Truncated after the tag: the tag only. */
+	memset(&c, 0xa5, sizeof(c));
+	assert_int_equal(srp_cmd_decode(linux_read10_direct, 20, &lim_none, &c),
+			 -SRP_IU_ETRUNC);
+	assert_true(c.tag == 0x10005);
+	assert_int_equal(c.task_attr, 0);
+	assert_true(c.lun == 0);
+	assert_null(c.cdb);
+	assert_int_equal(c.cdb_len, 0);
+	assert_dir_zero(&c.dout);
+	assert_dir_zero(&c.din);
+	/* A reserved DATA-IN format: both directions zero. */
+	memcpy(iu, linux_read10_direct, sizeof(iu));
+	iu[5] = 0x07;
+	memset(&c, 0xa5, sizeof(c));
+	assert_int_equal(srp_cmd_decode(iu, sizeof(iu), &lim_none, &c),
+			 -SRP_IU_EFMT);
+	assert_int_equal(c.cdb_len, 16);
+	assert_dir_zero(&c.dout);
+	assert_dir_zero(&c.din);
+	/* DATA-OUT fails (no room for it): DATA-IN stays zero. */
+	iu[5] = 0x10;
+	memset(&c, 0xa5, sizeof(c));
+	assert_int_equal(srp_cmd_decode(iu, 60, &lim_none, &c), -SRP_IU_EDESC);
+	assert_int_equal(c.dout.fmt, SRP_DATA_DESC_DIRECT);
+	assert_int_equal(c.dout.total_len, 0);
+	assert_dir_zero(&c.din);
 }
 
 /* WRITE(10) with an indirect data-out table of n descriptors in the IU. */
@@ -793,6 +850,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cmd_read10_direct),
+		cmocka_unit_test(test_cmd_decode_clears),
 		cmocka_unit_test(test_cmd_write_indirect),
 		cmocka_unit_test(test_cmd_indirect_malformed),
 		cmocka_unit_test(test_cmd_immediate),
