@@ -243,11 +243,13 @@ static void sbc_io(struct scsi_task *t, struct scsi_cmd *c, enum srptd_io_op op,
 	struct srptd_io *io = &c->io;
 	uint32_t bs = c->lu->bdev->block_size;
 
-	memset(io, 0, sizeof(*io));
-	io->op = op;
-	io->bdev = c->lu->bdev;
-	io->offset = lba * bs;
-	io->length = nblocks * bs;
+	/* Stores, not a memset call: every READ and WRITE passes here. */
+	*io = (struct srptd_io){
+		.op = op,
+		.bdev = c->lu->bdev,
+		.offset = lba * bs,
+		.length = nblocks * bs,
+	};
 	if ((op == SRPTD_IO_WRITE || op == SRPTD_IO_COMPARE_WRITE) &&
 	    sbc_fua(c))
 		io->flags |= SRPTD_IO_F_FUA;

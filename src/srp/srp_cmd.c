@@ -222,17 +222,15 @@ static inline void srp_sge_fill(struct fabric_sge *sg, const void *addr,
 }
 
 /*
- * Build at most max WRs moving bytes [xfer_done, xfer_total) between the
- * initiator's descriptors and the request's chunks into the worker's
- * scratch array.  Returns the count; *bytes the bytes they cover.
+ * srp_build_rdma() beyond its common case: walk the descriptors from
+ * xfer_done, one WR per descriptor piece, SGEs across chunks.
  */
-static unsigned int srp_build_rdma(struct srp_req *req,
-				   enum fabric_wr_opcode op, unsigned int max,
-				   uint32_t *bytes)
+static unsigned int srp_build_rdma_walk(struct srp_req *req,
+					const struct srp_cmd_dir *dir,
+					enum fabric_wr_opcode op,
+					unsigned int max, uint32_t *bytes)
 {
-	struct srp_channel *ch = req->ch;
-	struct srp_worker *w = ch->w;
-	const struct srp_cmd_dir *dir = srp_req_dir(req);
+	struct srp_worker *w = req->ch->w;
 	uint32_t n_desc = srp_dir_ndesc(dir);
 	uint32_t pos = req->xfer_done, end = req->xfer_total;
 	uint32_t cs = w->chunk_size, lkey = w->pool_mr->lkey;
@@ -240,19 +238,6 @@ static unsigned int srp_build_rdma(struct srp_req *req,
 	unsigned int n = 0, s = 0, max_sge;
 	struct srp_data_desc d = { 0 };
 
-	/*
-	 * The common case, one direct descriptor and the whole transfer in
-	 * the first chunk: one WR of one SGE, without the general walk
-	 * below (doc/performance.md "Host loopback guard").
-	 */
-	if (dir->fmt == SRP_DATA_DESC_DIRECT && pos == 0 && end && max &&
-	    end <= dir->desc.len && end <= cs) {
-		srp_sge_fill(&w->sges[0], req->iov[0].iov_base, end, lkey);
-		srp_wr_fill(&w->wrs[0], req, op, &w->sges[0], 1, dir->desc.va,
-			    dir->desc.key);
-		*bytes = end;
-		return 1;
-	}
 	max_sge = MIN(FABRIC_MAX_SGE, w->fabric->caps.max_sge);
 	for (i = 0; i < n_desc; i++) {
 		srp_req_get_desc(req, dir, i, &d);
@@ -291,6 +276,34 @@ static unsigned int srp_build_rdma(struct srp_req *req,
 	}
 	*bytes = pos - req->xfer_done;
 	return n;
+}
+
+/*
+ * Build at most max WRs moving bytes [xfer_done, xfer_total) between the
+ * initiator's descriptors and the request's chunks into the worker's
+ * scratch array.  Returns the count; *bytes the bytes they cover.
+ * Inline for the common case, one direct descriptor and the whole
+ * transfer in the first chunk: one WR of one SGE, without the walk
+ * (doc/performance.md "Host loopback guard").
+ */
+static inline unsigned int srp_build_rdma(struct srp_req *req,
+					  enum fabric_wr_opcode op,
+					  unsigned int max, uint32_t *bytes)
+{
+	struct srp_worker *w = req->ch->w;
+	const struct srp_cmd_dir *dir = srp_req_dir(req);
+	uint32_t end = req->xfer_total;
+
+	if (dir->fmt == SRP_DATA_DESC_DIRECT && req->xfer_done == 0 && end &&
+	    max && end <= dir->desc.len && end <= w->chunk_size) {
+		srp_sge_fill(&w->sges[0], req->iov[0].iov_base, end,
+			     w->pool_mr->lkey);
+		srp_wr_fill(&w->wrs[0], req, op, &w->sges[0], 1, dir->desc.va,
+			    dir->desc.key);
+		*bytes = end;
+		return 1;
+	}
+	return srp_build_rdma_walk(req, dir, op, max, bytes);
 }
 
 /* Resources came back: let waiting requests of the channel try again. */
@@ -439,7 +452,7 @@ static void srp_req_build_rsp(struct srp_req *req)
 {
 	struct srp_channel *ch = req->ch;
 	struct scsi_task *t = &req->task;
-	struct srp_rsp_info ri = { 0 };
+	struct srp_rsp_info ri;
 	uint32_t do_xfer = 0, di_xfer = 0;
 	int len;
 
@@ -466,6 +479,10 @@ static void srp_req_build_rsp(struct srp_req *req)
 	if ((t->status == SAM_STAT_GOOD && (req->ci.sol_not & SRP_SCSOLNT)) ||
 	    (t->status != SAM_STAT_GOOD && (req->ci.sol_not & SRP_UCSOLNT)))
 		ri.sol_not = 1;
+	else
+		ri.sol_not = 0;
+	ri.resp_data = NULL;
+	ri.resp_data_len = 0;
 	ri.sense = t->sense;
 	ri.sense_len = t->sense_len;
 	len = srp_rsp_encode(req->rsp, ch->ti_iu_len, &ri, NULL);

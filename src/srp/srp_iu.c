@@ -384,31 +384,6 @@ int srp_aer_rsp_decode(const void *iu, size_t len, uint64_t *tag)
 	return srp_decode_short(iu, len, SRP_AER_RSP, tag);
 }
 
-void srp_residual_compute(uint32_t do_xfer, uint32_t do_desc, uint32_t di_xfer,
-			  uint32_t di_desc, struct srp_residual *out)
-{
-	memset(out, 0, sizeof(*out));
-	/*
-	 * SAM-5: underflow when the device server moved less than the
-	 * initiator's expected length (its buffer), overflow when it wanted
-	 * more; the residual is the difference either way.
-	 */
-	if (do_xfer < do_desc) {
-		out->flags |= SRP_RSP_FLAG_DOUNDER;
-		out->data_out_res_cnt = do_desc - do_xfer;
-	} else if (do_xfer > do_desc) {
-		out->flags |= SRP_RSP_FLAG_DOOVER;
-		out->data_out_res_cnt = do_xfer - do_desc;
-	}
-	if (di_xfer < di_desc) {
-		out->flags |= SRP_RSP_FLAG_DIUNDER;
-		out->data_in_res_cnt = di_desc - di_xfer;
-	} else if (di_xfer > di_desc) {
-		out->flags |= SRP_RSP_FLAG_DIOVER;
-		out->data_in_res_cnt = di_xfer - di_desc;
-	}
-}
-
 int srp_rsp_encode(void *buf, size_t cap, const struct srp_rsp_info *r,
 		   bool *sense_truncated)
 {

@@ -192,8 +192,34 @@ struct srp_residual {
 	uint32_t data_out_res_cnt;
 	uint32_t data_in_res_cnt;
 };
-void srp_residual_compute(uint32_t do_xfer, uint32_t do_desc, uint32_t di_xfer,
-			  uint32_t di_desc, struct srp_residual *out);
+static inline void srp_residual_compute(uint32_t do_xfer, uint32_t do_desc,
+					uint32_t di_xfer, uint32_t di_desc,
+					struct srp_residual *out)
+{
+	/*
+	 * SAM-5: underflow when the device server moved less than the
+	 * initiator's expected length (its buffer), overflow when it wanted
+	 * more; the residual is the difference either way.  Inline: every
+	 * response computes it (doc/performance.md "Host loopback guard").
+	 */
+	out->flags = 0;
+	out->data_out_res_cnt = 0;
+	out->data_in_res_cnt = 0;
+	if (do_xfer < do_desc) {
+		out->flags |= SRP_RSP_FLAG_DOUNDER;
+		out->data_out_res_cnt = do_desc - do_xfer;
+	} else if (do_xfer > do_desc) {
+		out->flags |= SRP_RSP_FLAG_DOOVER;
+		out->data_out_res_cnt = do_xfer - do_desc;
+	}
+	if (di_xfer < di_desc) {
+		out->flags |= SRP_RSP_FLAG_DIUNDER;
+		out->data_in_res_cnt = di_desc - di_xfer;
+	} else if (di_xfer > di_desc) {
+		out->flags |= SRP_RSP_FLAG_DIOVER;
+		out->data_in_res_cnt = di_xfer - di_desc;
+	}
+}
 
 /* SRP_RSP contents in host order. */
 struct srp_rsp_info {
