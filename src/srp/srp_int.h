@@ -467,9 +467,59 @@ void srp_tmf_victim_done(struct srp_req *victim);
 void srp_tmf_preempt_abort(void *arg, uint64_t lun);
 
 /* srp_worker.c */
-int srp_worker_get_chunks(struct srp_worker *w, struct srp_req *req,
-			  uint32_t len);
-void srp_worker_put_chunks(struct srp_worker *w, struct srp_req *req);
+int srp_worker_wait_chunks(struct srp_worker *w, struct srp_req *req,
+			   uint32_t n, uint32_t len);
+void srp_worker_wake_waiters(struct srp_worker *w);
+
+/* n chunks of the pool to req for len bytes (the caller checked). */
+static inline void srp_worker_take_chunks(struct srp_worker *w,
+					  struct srp_req *req, uint32_t n,
+					  uint32_t len)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t l = len < w->chunk_size ? len : w->chunk_size;
+
+		req->iov[i].iov_base = w->free_chunks[--w->n_free];
+		req->iov[i].iov_len = l;
+		len -= l;
+	}
+	req->nchunks = n;
+	srp_wstat_add(&w->stats.chunks_in_use, n);
+}
+
+/*
+ * Give req enough chunks for len bytes (req->iov/nchunks).  -EAGAIN: the
+ * pool is short; the request is queued and srp_req_process() runs again
+ * when chunks come back.  Inline, with waiters and a short pool out of
+ * line (srp_worker.c): every command with data takes and returns chunks
+ * (doc/performance.md "Host loopback guard").
+ */
+static inline int srp_worker_get_chunks(struct srp_worker *w,
+					struct srp_req *req, uint32_t len)
+{
+	uint32_t n = (len + w->chunk_size - 1) / w->chunk_size;
+
+	if (!len) {
+		req->nchunks = 0;
+		return 0;
+	}
+	if (n > w->n_free || w->buf_wait_head || req->on_wait)
+		return srp_worker_wait_chunks(w, req, n, len);
+	srp_worker_take_chunks(w, req, n, len);
+	return 0;
+}
+
+/* The chunks of req back to the pool; then its waiters, in order. */
+static inline void srp_worker_put_chunks(struct srp_worker *w,
+					 struct srp_req *req)
+{
+	for (unsigned int i = 0; i < req->nchunks; i++)
+		w->free_chunks[w->n_free++] = req->iov[i].iov_base;
+	srp_wstat_add(&w->stats.chunks_in_use, -(int64_t)req->nchunks);
+	req->nchunks = 0;
+	if (w->buf_wait_head)
+		srp_worker_wake_waiters(w);
+}
 void srp_worker_unwait(struct srp_worker *w, struct srp_req *req);
 int srp_worker_refresh_fds(struct srp_worker *w);
 /*

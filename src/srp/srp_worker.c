@@ -247,20 +247,12 @@ void srp_worker_destroy(struct srp_worker *w)
 }
 
 /*
- * Give req enough chunks for len bytes (req->iov/nchunks).  -EAGAIN: the
- * pool is short; the request is queued and srp_req_process() runs again
- * when chunks come back.
+ * srp_worker_get_chunks() when there are waiters, req is one, or the
+ * pool is short: FIFO fairness, no request overtakes an earlier waiter.
  */
-int srp_worker_get_chunks(struct srp_worker *w, struct srp_req *req,
-			  uint32_t len)
+int srp_worker_wait_chunks(struct srp_worker *w, struct srp_req *req,
+			   uint32_t n, uint32_t len)
 {
-	uint32_t n = (len + w->chunk_size - 1) / w->chunk_size;
-
-	if (!len) {
-		req->nchunks = 0;
-		return 0;
-	}
-	/* FIFO fairness: do not overtake earlier waiters. */
 	if (n > w->n_free || (w->buf_wait_head && !req->on_wait)) {
 		if (!req->on_wait)
 			srp_channel_wait(&w->buf_wait_head, &w->buf_wait_tail,
@@ -272,15 +264,7 @@ int srp_worker_get_chunks(struct srp_worker *w, struct srp_req *req,
 			return -EAGAIN;
 		srp_channel_unwait(&w->buf_wait_head, &w->buf_wait_tail, req);
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t l = MIN(len, w->chunk_size);
-
-		req->iov[i].iov_base = w->free_chunks[--w->n_free];
-		req->iov[i].iov_len = l;
-		len -= l;
-	}
-	req->nchunks = n;
-	srp_wstat_add(&w->stats.chunks_in_use, n);
+	srp_worker_take_chunks(w, req, n, len);
 	return 0;
 }
 
@@ -290,13 +274,9 @@ void srp_worker_unwait(struct srp_worker *w, struct srp_req *req)
 		srp_channel_unwait(&w->buf_wait_head, &w->buf_wait_tail, req);
 }
 
-void srp_worker_put_chunks(struct srp_worker *w, struct srp_req *req)
+/* Chunks came back (srp_worker_put_chunks()): wake waiters in order. */
+void srp_worker_wake_waiters(struct srp_worker *w)
 {
-	for (unsigned int i = 0; i < req->nchunks; i++)
-		w->free_chunks[w->n_free++] = req->iov[i].iov_base;
-	srp_wstat_add(&w->stats.chunks_in_use, -(int64_t)req->nchunks);
-	req->nchunks = 0;
-	/* Wake waiters in order while chunks last. */
 	while (w->buf_wait_head) {
 		struct srp_req *r = w->buf_wait_head;
 		uint32_t need =
