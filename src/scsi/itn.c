@@ -127,18 +127,6 @@ void scsi_itn_view_put(struct scsi_itn_view *v)
 	free(v);
 }
 
-void scsi_view_ent_pin(struct scsi_view_ent *ve)
-{
-	if (atomic_fetch_add(&ve->inflight, 1) == 0)
-		atomic_fetch_add(&ve->view->refs, 1);
-}
-
-void scsi_view_ent_unpin(struct scsi_view_ent *ve)
-{
-	if (atomic_fetch_sub(&ve->inflight, 1) == 1)
-		scsi_itn_view_put(ve->view);
-}
-
 int scsi_itn_create(const uint8_t initiator_port_id[16],
 		    const uint8_t target_port_id[16], uint16_t rel_tgt_port_id,
 		    const struct scsi_lun_entry *view, unsigned int n,
@@ -312,11 +300,6 @@ int scsi_itn_replace_view(struct scsi_itn *itn,
 	atomic_store_explicit(&itn->view, v, memory_order_release);
 	*old = cur;
 	return 0;
-}
-
-bool scsi_ua_pending(struct scsi_view_ent *ve)
-{
-	return atomic_load_explicit(&ve->ua_count, memory_order_acquire) != 0;
 }
 
 /*

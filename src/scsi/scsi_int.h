@@ -409,8 +409,21 @@ size_t scsi_iov_copy_from(const struct scsi_task *t, size_t off, void *dst,
 			  size_t len);
 size_t scsi_iov_copy_to(struct scsi_task *t, size_t off, const void *src,
 			size_t len);
-/* lu's capacity in blocks as worker w serves it (w may be NULL). */
-uint64_t scsi_lu_nblocks(const struct scsi_worker *w, const struct scsi_lu *lu);
+/*
+ * lu's capacity in blocks as worker w serves it (w may be NULL).  The
+ * small accessors of the command path are inline: a call each was a few
+ * percent of the engine's instructions per 4K READ (doc/performance.md
+ * "Host loopback guard").
+ */
+static inline uint64_t scsi_lu_nblocks(const struct scsi_worker *w,
+				       const struct scsi_lu *lu)
+{
+	for (unsigned int i = 0; w && i < w->n_caps; i++)
+		if (w->caps[i].lu_id == lu->stats_id)
+			return w->caps[i].nblocks;
+	return lu->nblocks;
+}
+
 bool scsi_cmd_read_only(const struct scsi_cmd *c);
 
 /* stuck.c: backend I/Os outstanding too long */
@@ -420,9 +433,23 @@ void scsi_backend_untrack(struct scsi_worker *w, struct scsi_cmd *c);
 /* itn.c */
 struct scsi_view_ent *scsi_itn_find(struct scsi_itn *itn, uint64_t lun);
 struct scsi_view_ent *scsi_view_find(struct scsi_itn_view *v, uint64_t lun);
-void scsi_view_ent_pin(struct scsi_view_ent *ve);
-void scsi_view_ent_unpin(struct scsi_view_ent *ve);
-bool scsi_ua_pending(struct scsi_view_ent *ve);
+/* Pinned entries keep their view alive (scsi.h scsi_itn_view_put()). */
+static inline void scsi_view_ent_pin(struct scsi_view_ent *ve)
+{
+	if (atomic_fetch_add(&ve->inflight, 1) == 0)
+		atomic_fetch_add(&ve->view->refs, 1);
+}
+
+static inline void scsi_view_ent_unpin(struct scsi_view_ent *ve)
+{
+	if (atomic_fetch_sub(&ve->inflight, 1) == 1)
+		scsi_itn_view_put(ve->view);
+}
+
+static inline bool scsi_ua_pending(struct scsi_view_ent *ve)
+{
+	return atomic_load_explicit(&ve->ua_count, memory_order_acquire) != 0;
+}
 uint16_t scsi_ua_pop(struct scsi_view_ent *ve);
 void scsi_ua_push_locked(struct scsi_view_ent *ve, uint16_t asc_ascq);
 void scsi_lu_queue_ua_others_locked(struct scsi_lu *lu,

@@ -263,14 +263,6 @@ size_t scsi_iov_copy_to(struct scsi_task *t, size_t off, const void *src,
 	return scsi_iov_copy(t, off, (void *)src, len, true);
 }
 
-uint64_t scsi_lu_nblocks(const struct scsi_worker *w, const struct scsi_lu *lu)
-{
-	for (unsigned int i = 0; w && i < w->n_caps; i++)
-		if (w->caps[i].lu_id == lu->stats_id)
-			return w->caps[i].nblocks;
-	return lu->nblocks;
-}
-
 bool scsi_cmd_read_only(const struct scsi_cmd *c)
 {
 	return (c->ve && c->ve->read_only) || c->lu->bdev->read_only;
@@ -489,8 +481,10 @@ void scsi_task_finish(struct scsi_task *t, enum scsi_sr sr)
 		sr = scsi_xcopy_end(t, c, sr);
 	if (c->flags & SCSI_CMD_F_RANGE)
 		scsi_range_release(t, c);
-	free(c->bounce);
-	c->bounce = NULL;
+	if (c->bounce) {
+		free(c->bounce);
+		c->bounce = NULL;
+	}
 	if (sr == SCSI_SR_OK && (c->flags & SCSI_CMD_F_EMU_DATA)) {
 		/* The one allocation-length truncation (SPC-4 4.2.5.6). */
 		uint32_t n = MIN(c->data_len, t->xfer_len);

@@ -50,13 +50,6 @@ const char *srp_iu_strerror(int err)
 	}
 }
 
-int srp_iu_opcode(const void *iu, size_t len)
-{
-	if (len < 1)
-		return -SRP_IU_ETRUNC;
-	return ((const uint8_t *)iu)[0];
-}
-
 int srp_lun_decode(const uint8_t lun[8], uint64_t *out)
 {
 	uint32_t hi;

@@ -56,7 +56,12 @@ const char *srp_iu_strerror(int err);
  * Opcode of a received IU, or -SRP_IU_ETRUNC for an empty buffer.  The
  * engine dispatches on it, then calls the matching decoder.
  */
-int srp_iu_opcode(const void *iu, size_t len);
+static inline int srp_iu_opcode(const void *iu, size_t len)
+{
+	if (len < 1)
+		return -SRP_IU_ETRUNC;
+	return ((const uint8_t *)iu)[0];
+}
 
 /*
  * SAM LUN (8 bytes, doc/srp-protocol.md 11) to srptd LUN number: peripheral
