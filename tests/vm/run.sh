@@ -13,7 +13,9 @@
 #   --exec FILE     run FILE (sh) in the guest instead of the suite
 #   --copy FILE     also put executable FILE (and its libraries) in the
 #                   guest's /usr/local/bin; repeatable (test clients)
-#   --checks LIST   comma list of check groups (default all; see suite.sh)
+#   --checks LIST   comma list of check groups (default all; see suite.sh;
+#                   an unknown name is refused, "none" runs only the
+#                   fabric checks and a login)
 #   --srptd-caps L  run srptd (root) with only these capabilities, as the
 #                   unit's CapabilityBoundingSet= does: comma list without
 #                   the cap_ prefix (ipc_lock,net_admin) or "none"; via
@@ -125,6 +127,18 @@ case ,$target, in
 *,lio,* | *,srptd,*) ;;
 *) echo "run.sh: --target must be lio, srptd or lio,srptd" >&2; exit 2 ;;
 esac
+# A misspelt group would run nothing and pass: refuse names that no guest
+# script asks for (the want/want_named calls are the list, guest/suite.sh;
+# "none": the fabric checks and a login only).
+_groups=" all none $(grep -ohE 'want(_named)? [a-z0-9-]+' "$here"/guest/*.sh |
+	awk '{ print $2 }' | sort -u | tr '\n' ' ')"
+for _g in $(echo "$checks" | tr ',' ' '); do
+	case $_groups in
+	*" $_g "*) ;;
+	*) echo "run.sh: unknown check group '$_g' (known:$_groups)" >&2
+	   exit 2 ;;
+	esac
+done
 perf=0
 case ,$checks, in *,perf,*) perf=1 ;; esac
 if [ "$perf" = 1 ] && [ "$wd_given" = 0 ]; then
