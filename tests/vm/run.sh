@@ -20,6 +20,12 @@
 #                   unit's CapabilityBoundingSet= does: comma list without
 #                   the cap_ prefix (ipc_lock,net_admin) or "none"; via
 #                   setpriv, with RLIMIT_MEMLOCK unlimited (LimitMEMLOCK=)
+#   --srptd-set SECTION.KEY=VALUE  a setting for every srptd configuration
+#                   the guest writes (target-srptd.sh srptd_conf_set), e.g.
+#                   daemon.busy_poll_us=200 for the perf group; SECTION is
+#                   a top-level group (daemon, fabric, backend_defaults);
+#                   VALUE a number, true/false, or a string without spaces
+#                   or commas; repeatable
 #   --srptd-strace  run srptd under strace -f; at each stop an INFO line
 #                   lists the system calls it made (SystemCallFilter=)
 #   --timeout SEC   guest watchdog (default 900); qemu is killed 120 s later
@@ -82,6 +88,7 @@ mpsec=45
 mptmo=30
 srptd_caps=
 srptd_strace=0
+srptd_set=
 cftests=SCSI
 cfsec=900
 wd_given=0
@@ -104,6 +111,17 @@ while [ $# -gt 0 ]; do
 	--checks) checks=$2; shift ;;
 	--srptd-caps) srptd_caps=$2; shift ;;
 	--srptd-strace) srptd_strace=1 ;;
+	--srptd-set)
+		case $2 in
+		[a-z]*.[a-z]*=?*) ;;
+		*) echo "run.sh: --srptd-set $2: not SECTION.KEY=VALUE" >&2; exit 2 ;;
+		esac
+		case $2 in
+		*[\ ,\"\'\;]*) echo "run.sh: --srptd-set $2: no spaces, commas, quotes or semicolons" >&2; exit 2 ;;
+		esac
+		srptd_set=${srptd_set:+$srptd_set,}$2
+		shift
+		;;
 	--timeout) wd=$2; wd_given=1; shift ;;
 	--perf-rounds) perfrounds=$2; shift ;;
 	--perf-seconds) perfsec=$2; shift ;;
@@ -303,6 +321,7 @@ append="$append vmrig.targets=$target vmrig.wd=$wd vmrig.checks=$checks"
 append="$append vmrig.repeat=$repeat vmrig.mpsec=$mpsec vmrig.mptmo=$mptmo"
 [ -n "$srptd_caps" ] && append="$append vmrig.srptdcaps=$srptd_caps"
 [ "$srptd_strace" = 1 ] && append="$append vmrig.srptdstrace=1"
+[ -n "$srptd_set" ] && append="$append vmrig.srptdset=$srptd_set"
 append="$append vmrig.cftests=$cftests vmrig.cfsec=$cfsec"
 append="$append vmrig.perfrounds=$perfrounds vmrig.perfsec=$perfsec"
 append="$append vmrig.perfjobs=$perfjobs vmrig.perfstrace=$perfstrace"

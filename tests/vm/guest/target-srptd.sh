@@ -42,15 +42,112 @@ srptd_log_tail() {
 	tail -n "${1:-5}" $SRPTD_LOG 2>/dev/null | tr '\n' ' ' | cut -c1-400
 }
 
+# Settings every generated configuration gets on top of the template:
+# SECTION.KEY=VALUE words (run.sh --srptd-set, e.g.
+# daemon.busy_poll_us=200), SECTION a top-level group of the template
+# (daemon, fabric, backend_defaults) or a new one.  A check that needs
+# a setting of its own adds it here for the time it runs; the last one
+# given for a key wins.
+SRPTD_SET=${SRPTD_SET-$(echo "${VMRIG_SRPTD_SET:-}" | tr ',' ' ')}
+
+# srptd_conf_set FILE SECTION.KEY=VALUE...: put each KEY = VALUE; at the
+# top of group SECTION of FILE instead of the KEY it had there (a new
+# group at the end if there is none).  VALUE is written as it is when it
+# is a number, true or false, else in quotes.
+srptd_conf_set() {
+	_scf=$1
+	shift
+	[ $# -gt 0 ] || return 0
+	awk -v sets="$*" '
+	function setting(k, v) {
+		if (v ~ /^-?[0-9]+$/ || v ~ /^0x[0-9a-fA-F]+$/ || v == "true" || v == "false")
+			return k " = " v ";"
+		return k " = \"" v "\";"
+	}
+	BEGIN {
+		n = split(sets, a, " ")
+		for (i = 1; i <= n; i++) {
+			eq = index(a[i], "=")
+			k = substr(a[i], 1, eq - 1)
+			dot = index(k, ".")
+			if (!eq || !dot) {
+				print "srptd_conf_set: not SECTION.KEY=VALUE: " a[i] >"/dev/stderr"
+				bad = 1
+				exit 1
+			}
+			sec = substr(k, 1, dot - 1)
+			key = substr(k, dot + 1)
+			if (!((sec, key) in val)) {
+				keys[sec] = keys[sec] " " key
+				if (!(sec in nsec)) {
+					nsec[sec] = 1
+					secs[++ns] = sec
+				}
+			}
+			val[sec, key] = substr(a[i], eq + 1)
+		}
+	}
+	cur != "" && /^};/ { cur = "" }
+	cur != "" {
+		drop = 0
+		m = split(keys[cur], kk, " ")
+		for (j = 1; j <= m; j++)
+			if ($0 ~ "^[ \t]*" kk[j] "[ \t]*[=:]")
+				drop = 1
+		if (drop)
+			next
+	}
+	{ print }
+	/^[a-z_]+: *\{ *$/ {
+		sec = $1
+		sub(/:.*/, "", sec)
+		if (sec in nsec) {
+			cur = sec
+			done[sec] = 1
+			m = split(keys[sec], kk, " ")
+			for (j = 1; j <= m; j++)
+				print "  " setting(kk[j], val[sec, kk[j]]) "   # srptd_conf_set"
+		}
+	}
+	END {
+		if (bad)
+			exit 1
+		for (i = 1; i <= ns; i++) {
+			if (secs[i] in done)
+				continue
+			printf "%s: {", secs[i]
+			m = split(keys[secs[i]], kk, " ")
+			for (j = 1; j <= m; j++)
+				printf " %s", setting(kk[j], val[secs[i], kk[j]])
+			print " };   # srptd_conf_set"
+		}
+	}' "$_scf" >"$_scf.set" || return 1
+	mv "$_scf.set" "$_scf"
+}
+
 # srptd_gen_conf [SED_ARGS...]: write $SRPTD_CONF from the template, with
-# extra sed expressions (the reload check uses them to add a LUN).
+# extra sed expressions (the reload check uses them to add a LUN) and the
+# settings of SRPTD_SET.
 srptd_gen_conf() {
 	sed -e "s|@DIR@|$SRPTD_DIR|g" -e "s|@ADDR@|$TGT_ADDR|g" \
 		-e "s|@PORT@|$TGT_PORT|g" -e "s|@ID_EXT@|$TGT_ID_EXT|g" \
 		-e "s|@SOCK@|$SRPTD_SOCK|g" -e "s|@DENY_ID_EXT@|$TGT_DENY_ID_EXT|g" \
 		-e "s|@IOC_GUID@|$TGT_IOC_GUID|g" "$@" /vm/srptd-test.conf.in \
 		>$SRPTD_CONF.new || return 1
+	# shellcheck disable=SC2086 # one word per setting
+	srptd_conf_set $SRPTD_CONF.new $SRPTD_SET || return 1
 	mv $SRPTD_CONF.new $SRPTD_CONF
+}
+
+# srptd_gen_conf_with SECTION.KEY=VALUE...: srptd_gen_conf with these
+# settings added to SRPTD_SET for this configuration only.
+srptd_gen_conf_with() {
+	_sgk=$SRPTD_SET
+	SRPTD_SET="$SRPTD_SET $*"
+	srptd_gen_conf
+	_sgr=$?
+	SRPTD_SET=$_sgk
+	return $_sgr
 }
 
 # srptd_exec ARGS...: exec srptd (under strace -f when VMRIG_SRPTD_STRACE
@@ -586,9 +683,9 @@ chk_srptd_busy_poll() {
 	srp_logout || return 1
 	DEV=
 	srptd_sigterm || return 1
-	srptd_gen_conf -e "s|^  log_level = \"debug\";|& busy_poll_us = $SRPTD_BUSY_US;|" ||
+	srptd_gen_conf_with daemon.busy_poll_us=$SRPTD_BUSY_US ||
 		fail "cannot write $SRPTD_CONF" || return 1
-	grep -q "busy_poll_us = $SRPTD_BUSY_US;" $SRPTD_CONF ||
+	grep -q "^  busy_poll_us = $SRPTD_BUSY_US;" $SRPTD_CONF ||
 		fail "busy_poll_us not in the generated config" || return 1
 	echo "vmrig: srptd restarted with busy_poll_us = $SRPTD_BUSY_US" >>$SRPTD_LOG
 	srptd_launch || return 1
