@@ -715,6 +715,8 @@ int daemon_create(const struct daemon_opts *opts, struct config *cfg,
 	 * devices open.
 	 */
 	d->devices.loop = d->loop;
+	/* What the engine created below takes (daemon_srp.c). */
+	d->devices.max_xfer = d->cfg->fabric.max_rdma_size;
 	daemon_sync_devices(d, NULL);
 	ret = daemon_srp_create(d->loop, d->cfg, &d->srp);
 	if (ret) {

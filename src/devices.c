@@ -20,7 +20,7 @@
 #include "backend/bs_rbd_pr.h"
 #endif
 
-/* Advertised in VPD 0xB0 until the fabric reports its own limit. */
+/* device_set.max_xfer 0: srp_engine_params_default()'s max_io_size. */
 #define DEVICES_DEFAULT_MAX_XFER (1u << 20)
 
 static void device_fill_params(const struct config_device *c,
@@ -468,7 +468,9 @@ void devices_sync(struct device_set *set, const struct config *cfg,
 				set->dev[j] = NULL;
 			}
 		}
-		if (device_open(d, set->loop, DEVICES_DEFAULT_MAX_XFER,
+		if (device_open(d, set->loop,
+				set->max_xfer ? set->max_xfer :
+						DEVICES_DEFAULT_MAX_XFER,
 				cfg->daemon.state_dir, &alua)) {
 			(*failed)++;
 			daemon_report_add(rep, "device %s: cannot open: %s",

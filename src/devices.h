@@ -80,6 +80,15 @@ struct device_set {
 	 * seen at the next PR command only.
 	 */
 	struct loop *loop;
+	/*
+	 * The largest data transfer of one command the SRP engine takes
+	 * (fabric.max_rdma_size, which needs a restart: the value the
+	 * daemon started with), reported as MAXIMUM TRANSFER LENGTH in
+	 * every LU's Block Limits VPD page (SBC-3 6.5.3) and enforced by
+	 * the SCSI layer, so that an initiator never sends a command the
+	 * data path refuses.  0: the engine's default, 1 MiB.
+	 */
+	uint32_t max_xfer;
 };
 
 /*

@@ -737,6 +737,9 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 		# srptd only: busy polling, verified I/O and an idle CPU check
 		command -v chk_srptd_busy_poll >/dev/null 2>&1 &&
 			run_check busy-poll-verify-idle chk_srptd_busy_poll
+		# srptd only: a smaller transfer limit, reported and honoured
+		command -v chk_srptd_max_xfer >/dev/null 2>&1 &&
+			run_check max_rdma_size-256k chk_srptd_max_xfer
 		# back to a default login for what follows
 		[ -n "$BROKEN" ] || { srp_logout && DEV= && chk_login >/dev/null; }
 	fi

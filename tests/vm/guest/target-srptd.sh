@@ -716,6 +716,45 @@ chk_srptd_busy_poll() {
 	srptd_launch
 }
 
+# chk_srptd_max_xfer: srptd restarted with fabric.max_rdma_size 256 KiB
+# (srptd.conf(5)): the Block Limits VPD page says 512 blocks, the
+# initiator's max_sectors_kb follows (256), and verified 1 MiB writes and
+# reads, which the initiator splits into commands of at most 256 KiB,
+# pass.  A page that claimed more than srptd takes would let the
+# initiator send commands srptd refuses (I/O errors).  The suite's
+# configuration comes back afterwards (logged out).
+SRPTD_MAX_XFER=262144
+chk_srptd_max_xfer() {
+	srp_logout || return 1
+	DEV=
+	srptd_sigterm || return 1
+	srptd_gen_conf_with fabric.max_rdma_size=$SRPTD_MAX_XFER ||
+		fail "cannot write $SRPTD_CONF" || return 1
+	grep -q "^  max_rdma_size = $SRPTD_MAX_XFER;" $SRPTD_CONF ||
+		fail "max_rdma_size not in the generated config" || return 1
+	echo "vmrig: srptd restarted with max_rdma_size = $SRPTD_MAX_XFER" >>$SRPTD_LOG
+	srptd_launch || return 1
+	chk_login || return 1
+	_mx=$(sg_vpd -p bl /dev/$DEV | sed -n 's/^ *Maximum transfer length: \([0-9]*\) blocks.*/\1/p')
+	_ms=$(cat /sys/block/$DEV/queue/max_sectors_kb)
+	report "INFO max_xfer_blocks=$_mx max_sectors_kb=$_ms"
+	[ "$_mx" = $((SRPTD_MAX_XFER / 512)) ] ||
+		fail "Block Limits MAXIMUM TRANSFER LENGTH '$_mx', expected $((SRPTD_MAX_XFER / 512)) blocks" ||
+		return 1
+	[ "$_ms" = $((SRPTD_MAX_XFER / 1024)) ] ||
+		fail "initiator max_sectors_kb $_ms, expected $((SRPTD_MAX_XFER / 1024))" ||
+		return 1
+	fio_run "maxxfer" --rw=write --bs=1m --iodepth=4 --size=8M \
+		--offset=64M --verify=crc32c --verify_fatal=1 --do_verify=1 ||
+		fail "fio 1m verify with max_rdma_size $SRPTD_MAX_XFER failed: $(grep -m1 -i 'err\|bad\|verify' /tmp/fio-maxxfer.out)" ||
+		return 1
+	srp_logout || return 1
+	srptd_sigterm || return 1
+	srptd_gen_conf || fail "cannot write $SRPTD_CONF" || return 1
+	echo "vmrig: srptd restarted with the suite's configuration" >>$SRPTD_LOG
+	srptd_launch
+}
+
 target_idle_checks() {
 	run_check no-leaks chk_srptd_no_leaks
 }
