@@ -10,6 +10,16 @@
 # session serves; the other one is idle.  Alternating job by job spreads
 # the drift of the host's load (TCG speed follows it) over both targets.
 #
+# fio's I/O buffers are in huge pages (--iomem=mmaphuge; perf_setup
+# reserves them): a buffer of ordinary pages is physically contiguous
+# only where transparent huge pages happen to cover it, which varies from
+# one fio process to the next (where its mapping falls), and ib_srp sends
+# at most 12 SG elements per command, so the initiator split a 128 KiB
+# read into 1.0 to 1.8 commands and a 1 MiB write into 2.4 to 6.4 at
+# random, whichever the target (doc/performance.md "Commands per I/O").
+# In huge pages every job gets the fewest commands: one per 128 KiB
+# read, two per 1 MiB write (ib_srp's 512 KiB max_sectors).
+#
 # Per run the guest's counters are read before and after fio:
 #   /proc/stat "cpu"   user+nice+system+irq+softirq of all CPUs (the
 #                      kernel target's work is system/softirq time, the
@@ -41,6 +51,9 @@ PERF_DIR=/tmp/perf
 PERF_FILE=$PERF_DIR/disk.img
 PERF_FIG=$PERF_DIR/runs.txt
 PERF_STRACE_FIG=$PERF_DIR/strace.txt
+# 2 MiB huge pages for fio's buffers: the largest job's (1 MiB x 8 deep)
+# and fio's alignment slack fit in 32 MiB.
+PERF_HUGEPAGES=16
 # name:rw:bs:iodepth
 PERF_ALL_JOBS="4k-randread-qd32:randread:4k:32 4k-randwrite-qd32:randwrite:4k:32 128k-read-qd32:read:128k:32 1m-write-qd8:write:1m:8"
 # srptd's fabric counters, in the order of the perf_run fields
@@ -105,7 +118,11 @@ perf_setup() {
 	# on tmpfs reads as the zero page, cheaper than a real page).
 	dd if=/dev/zero of=$PERF_FILE bs=1M count=256 2>/dev/null ||
 		fail "cannot write $PERF_FILE" || return 1
-	report "INFO perf_config rounds=$PERF_ROUNDS seconds=$PERF_SECONDS strace_seconds=$PERF_STRACE_SECONDS jobs=$(perf_jobs | cut -d: -f1 | tr '\n' ',') targets=$(perf_targets | tr '\n' ',') cpus=$(grep -c ^processor /proc/cpuinfo)"
+	echo $PERF_HUGEPAGES >/proc/sys/vm/nr_hugepages
+	[ "$(cat /proc/sys/vm/nr_hugepages)" -ge $PERF_HUGEPAGES ] ||
+		fail "only $(cat /proc/sys/vm/nr_hugepages) of $PERF_HUGEPAGES huge pages for fio's buffers" ||
+		return 1
+	report "INFO perf_config rounds=$PERF_ROUNDS seconds=$PERF_SECONDS strace_seconds=$PERF_STRACE_SECONDS jobs=$(perf_jobs | cut -d: -f1 | tr '\n' ',') targets=$(perf_targets | tr '\n' ',') cpus=$(grep -c ^processor /proc/cpuinfo) srptd_set=${VMRIG_SRPTD_SET:-none}"
 	report "INFO perf_rxe_counters=$(ls /sys/class/infiniband/rxe0/ports/1/hw_counters/ 2>/dev/null | tr '\n' ',')"
 	for _pft in $(perf_targets); do
 		perf_start_$_pft || return 1
@@ -143,13 +160,14 @@ perf_login() {
 	chk_login
 }
 
-# perf_fio NAME RW BS DEPTH SECONDS: the job on /dev/$DEV, terse output in
-# $PERF_DIR/NAME.out.  Prints "iops kib_per_s ios".
+# perf_fio NAME RW BS DEPTH SECONDS: the job on /dev/$DEV, buffers in huge
+# pages, terse output in $PERF_DIR/NAME.out.  Prints "iops kib_per_s ios".
 perf_fio() {
 	timeout $(($5 + 120)) fio --name="$1" --filename="/dev/$DEV" \
 		--allow_file_create=0 --direct=1 --ioengine=libaio --rw="$2" \
 		--bs="$3" --iodepth="$4" --time_based --runtime="$5" \
-		--size=$((256 * 1024 * 1024)) --output-format=terse \
+		--size=$((256 * 1024 * 1024)) --iomem=mmaphuge \
+		--output-format=terse \
 		--terse-version=3 >"$PERF_DIR/$1.out" 2>&1 ||
 		{ cat "$PERF_DIR/$1.out"; return 1; }
 	# terse v3: read kb/bw/iops fields 6-8, write 47-49
@@ -354,6 +372,7 @@ perf_teardown() {
 		target_stop
 	done
 	rm -rf $PERF_DIR
+	echo 0 >/proc/sys/vm/nr_hugepages
 }
 
 perf_checks() {

@@ -34,10 +34,14 @@
 #            each one's IPv4 and IPv6 address with that device's node
 #            GUID as ioc_guid, verified I/O, and a foreign ioc_guid
 #            rejected (multidev.sh)
-#   opts     logins with queue_size=8, cmd_sg_entries=255, max_sect=64, and
-#            ib_srp use_imm_data=0 / never_register=1 (indirect and external
-#            descriptor tables), each with verified I/O; srptd restarted
-#            with busy_poll_us: verified I/O, then no CPU when idle
+#   opts     the queue limits the initiator derives (128 KiB reads go as
+#            one command each); logins with queue_size=8,
+#            cmd_sg_entries=255, max_sect=64, and ib_srp use_imm_data=0 /
+#            never_register=1 (indirect and external descriptor tables),
+#            each with verified I/O; srptd restarted with busy_poll_us:
+#            verified I/O, then no CPU when idle; srptd restarted with
+#            max_rdma_size 256 KiB: reported in the Block Limits page,
+#            the initiator's I/O limit follows it, verified 1 MiB I/O
 #   multipath (only when named; not part of "all") dm-multipath over two
 #            paths (rxe0 IPv4, rxe1 IPv6) with multipathd and udev: fio
 #            verify on the map while the paths log out and in (raw, ext4)
@@ -609,6 +613,33 @@ chk_login_opts() {
 		fail "fio bs=$2 iodepth=$3 with $1 failed: $(grep -m1 -i 'err\|bad\|verify' /tmp/fio-opts.out)"
 }
 
+# chk_queue_limits: the limits the initiator derived from the target
+# (sd from the Block Limits VPD page, ib_srp from its parameters) let a
+# 128 KiB read go as one SCSI command: max_sectors_kb of the disk at least
+# 128, and 128 KiB reads from a buffer in huge pages (physically
+# contiguous, so ib_srp's 12 SG elements per command do not split it;
+# doc/performance.md "Commands per I/O") arrive as one command each.
+chk_queue_limits() {
+	need_disk || return 1
+	_q=/sys/block/$DEV/queue
+	report "INFO ${PFX}queue_limits max_sectors_kb=$(cat $_q/max_sectors_kb) max_hw_sectors_kb=$(cat $_q/max_hw_sectors_kb) max_segments=$(cat $_q/max_segments) optimal_io_size=$(cat $_q/optimal_io_size)"
+	[ "$(cat $_q/max_sectors_kb)" -ge 128 ] ||
+		fail "max_sectors_kb $(cat $_q/max_sectors_kb) < 128" || return 1
+	_hp=$(cat /proc/sys/vm/nr_hugepages)
+	[ "$_hp" -ge 4 ] || echo 4 >/proc/sys/vm/nr_hugepages
+	_r0=$(awk '{ print $1 }' /sys/block/$DEV/stat)
+	fio_run "qlim" --rw=read --bs=128k --iodepth=8 --size=16M \
+		--iomem=mmaphuge
+	_rc=$?
+	_r1=$(awk '{ print $1 }' /sys/block/$DEV/stat)
+	echo "$_hp" >/proc/sys/vm/nr_hugepages
+	[ $_rc = 0 ] || fail "fio 128k reads failed: $(grep -m1 -i 'err' /tmp/fio-qlim.out)" ||
+		return 1
+	[ $((_r1 - _r0)) = 128 ] ||
+		fail "128 reads of 128 KiB arrived as $((_r1 - _r0)) commands" ||
+		return 1
+}
+
 # chk_srp_param "MODPARAMS" "LOGINOPTS" BS DEPTH SIZE: reload ib_srp with
 # module parameters, log in with extra options, verified write, then reload
 # ib_srp with its defaults and log in again.
@@ -717,6 +748,7 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 		run_check ch_count-2 chk_ch_count 2
 	fi
 	if want opts; then
+		run_check queue-limits-128k chk_queue_limits
 		run_check queue_size-8-qd32 chk_login_opts queue_size=8 4k 32 8M
 		run_check cmd_sg_entries-255-bs4m chk_login_opts cmd_sg_entries=255 4m 2 32M
 		run_check max_sect-64-bs256k chk_login_opts max_sect=64 256k 4 16M
