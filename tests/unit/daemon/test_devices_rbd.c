@@ -6,16 +6,24 @@
  * configuration as two hosts would.  A shared rbd device keeps its
  * reservations in the image's object and the other host's loop refreshes
  * its LU when it changes; a shared device of another engine still
- * refuses reservation commands.
+ * refuses reservation commands.  And the growth watch as the daemon wires
+ * it: another client grows the image, the engine's watch fd wakes the
+ * set's loop, devices.c re-reads the size and tells set->resized, which
+ * hands it to a real SRP engine as daemon.c does; every initiator then
+ * gets CAPACITY DATA HAS CHANGED and the new capacity.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <rbd/librbd.h>
+
 #include "devices.h"
 #include "loop.h"
+#include "rados_fixture.h"
 #include "scsi/scsi_fixture.h"
+#include "srp/srp_env.h"
 #include "util.h"
 
 #define KEY_A 0xaaaa0001ull
@@ -142,10 +150,150 @@ static void test_shared_rbd_device(void **state)
 	free(errs);
 }
 
+/* The image the growth test creates, and what set->resized saw. */
+#define GROW_IMAGE "grow"
+#define GROW_OLD (8ULL << 20)
+#define GROW_NEW (24ULL << 20)
+
+static const char grow_conf[] =
+	"version = 1;\n"
+	"devices = ( { name = \"grow\"; engine = \"rbd\";\n"
+	"              rbd_image = \"rbd/" GROW_IMAGE
+	"\"; ceph_timeout = 5; } );\n";
+
+struct grow {
+	struct srp_env env;
+	struct device_set set;
+	unsigned int resized; /* set->resized calls */
+	uint64_t nblocks; /* the last one's */
+};
+
+/* set->resized as the daemon sets it (daemon.c daemon_on_lu_resized). */
+static void grow_resized(void *ctx, struct scsi_lu *lu, uint64_t nblocks)
+{
+	struct grow *g = ctx;
+
+	g->resized++;
+	g->nblocks = nblocks;
+	assert_int_equal(srp_engine_resize_lu(g->env.e, lu, nblocks), 0);
+}
+
+static bool grow_seen(void *arg)
+{
+	return ((struct grow *)arg)->resized > 0;
+}
+
+/* READ CAPACITY (16) into c (data at mem_off 0). */
+static void read_capacity16(struct srp_env *env, struct srp_ti *ti,
+			    struct srp_ti_cmd *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->cdb[0] = 0x9e;
+	c->cdb[1] = 0x10;
+	put_be32(c->cdb + 10, 32);
+	c->dir = 2;
+	c->desc = SRP_TI_DIRECT;
+	c->len = 32;
+	srp_env_run_cmd(env, ti, c);
+}
+
+/* TEST UNIT READY until GOOD (the power-on unit attention consumed). */
+static void clear_ua(struct srp_env *env, struct srp_ti *ti)
+{
+	struct srp_ti_cmd c;
+
+	for (int i = 0; i < 3; i++) {
+		memset(&c, 0, sizeof(c));
+		srp_env_run_cmd(env, ti, &c);
+		if (c.status == SAM_STAT_GOOD)
+			return;
+	}
+	fail_msg("TEST UNIT READY keeps failing: %#x", c.status);
+}
+
+static void test_growth_watch(void **state)
+{
+	struct config_errors *errs = calloc(1, sizeof(*errs));
+	unsigned int opened, closed, failed;
+	struct grow *g = calloc(1, sizeof(*g));
+	struct srp_engine_params ep;
+	struct config *cfg = NULL;
+	struct rados_fx fx;
+	struct srp_ti_params tp;
+	struct srp_ti *ti[2];
+	struct srp_ti_cmd c;
+	struct device *d;
+	rbd_image_t img;
+	int order = 0;
+
+	(void)state;
+	assert_non_null(errs);
+	assert_non_null(g);
+	assert_int_equal(rados_fx_connect(&fx, "rbd"), 0);
+	assert_int_equal(rbd_create(fx.ioctx, GROW_IMAGE, GROW_OLD, &order), 0);
+	assert_int_equal(config_load_string("grow.conf", grow_conf,
+					    strlen(grow_conf), "/nonexistent",
+					    &cfg, errs),
+			 0);
+
+	/* The daemon's wiring: one loop for the set and the SRP side. */
+	srp_engine_params_default(&ep);
+	srp_env_start(&g->env, &ep, 256);
+	g->set.loop = g->env.loop;
+	g->set.resized = grow_resized;
+	g->set.resized_ctx = g;
+	devices_sync(&g->set, cfg, NULL, &opened, &closed, &failed);
+	assert_int_equal(opened, 1);
+	d = devices_find(&g->set, "grow");
+	assert_non_null(d);
+	assert_int_equal(d->state, DEVICE_ONLINE);
+	assert_true(d->watch_fd >= 0); /* on the loop: sized by the image */
+	srp_env_export_lu(&g->env, d->lu, false);
+	for (uint8_t i = 0; i < 2; i++) {
+		srp_env_ti_params(&tp, (uint8_t)(i + 1), 1 << 20);
+		ti[i] = srp_env_login(&g->env, i, &tp);
+		assert_int_equal(srp_ti_state(ti[i]), SRP_TI_LOGGED_IN);
+		clear_ua(&g->env, ti[i]);
+	}
+
+	/* Another client grows the image; only the loop runs here. */
+	assert_int_equal(rbd_open(fx.ioctx, GROW_IMAGE, &img, NULL), 0);
+	assert_int_equal(rbd_resize(img, GROW_NEW), 0);
+	rbd_close(img);
+	assert_true(srp_ti_run_until(g->env.loop, grow_seen, g, 20000));
+	assert_int_equal(g->resized, 1);
+	assert_int_equal(g->nblocks, GROW_NEW / 512);
+	assert_int_equal(d->bdev.size, GROW_NEW);
+
+	/* Every nexus: 06/2A/09 once, then the new capacity. */
+	for (unsigned int i = 0; i < 2; i++) {
+		read_capacity16(&g->env, ti[i], &c);
+		assert_int_equal(c.status, SAM_STAT_CHECK_CONDITION);
+		assert_true(c.sense_len >= 14);
+		assert_int_equal(c.sense[2] & 0x0f, 0x06);
+		assert_int_equal(c.sense[12], 0x2a);
+		assert_int_equal(c.sense[13], 0x09);
+		read_capacity16(&g->env, ti[i], &c);
+		assert_int_equal(c.status, SAM_STAT_GOOD);
+		assert_int_equal(get_be64(srp_ti_mem(ti[i])),
+				 GROW_NEW / 512 - 1);
+	}
+
+	srp_env_stop(&g->env);
+	devices_close_all(&g->set);
+	loop_destroy(g->env.loop);
+	assert_int_equal(rbd_remove(fx.ioctx, GROW_IMAGE), 0);
+	rados_fx_disconnect(&fx);
+	config_free(cfg);
+	free(g);
+	free(errs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shared_rbd_device),
+		cmocka_unit_test(test_growth_watch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -116,20 +116,17 @@ static inline struct srp_worker **srp_env_worker_slot(struct srp_env *env,
 	return i == 0 ? &env->w : i == 1 ? &env->w2 : &env->w_more[i - 2];
 }
 
-/* env->bdev as LUN 0 of target t1 (any initiator), on srp_env_workers(). */
-static inline void srp_env_export(struct srp_env *env, const char *product,
-				  bool two_workers)
+/*
+ * lu (not env's: srp_env_stop() leaves it) as LUN 0 of target t1 (any
+ * initiator), on srp_env_workers().
+ */
+static inline void srp_env_export_lu(struct srp_env *env, struct scsi_lu *lu,
+				     bool two_workers)
 {
 	unsigned int n_workers = srp_env_workers(two_workers);
 	struct srp_target_params tp = { 0 };
-	struct scsi_lu_params lp = { 0 };
 	struct scsi_lun_entry view;
 
-	lp.vendor = "SRPTD";
-	lp.product = product;
-	lp.revision = "0001";
-	lp.max_xfer_bytes = MIB;
-	assert_int_equal(scsi_lu_create(&env->bdev, &lp, &env->lu), 0);
 	for (unsigned int i = 0; i < n_workers; i++)
 		assert_int_equal(srp_worker_create(env->e, env->f, env->loop,
 						   srp_env_worker_slot(env, i)),
@@ -140,9 +137,23 @@ static inline void srp_env_export(struct srp_env *env, const char *product,
 	tp.unknown_default_map = true;
 	assert_int_equal(srp_target_create(env->e, &tp, &env->t), 0);
 	view.lun = 0;
-	view.lu = env->lu;
+	view.lu = lu;
 	view.read_only = false;
 	assert_int_equal(srp_target_set_luns(env->t, &view, 1), 0);
+}
+
+/* env->bdev as LUN 0 of target t1 (any initiator), on srp_env_workers(). */
+static inline void srp_env_export(struct srp_env *env, const char *product,
+				  bool two_workers)
+{
+	struct scsi_lu_params lp = { 0 };
+
+	lp.vendor = "SRPTD";
+	lp.product = product;
+	lp.revision = "0001";
+	lp.max_xfer_bytes = MIB;
+	assert_int_equal(scsi_lu_create(&env->bdev, &lp, &env->lu), 0);
+	srp_env_export_lu(env, env->lu, two_workers);
 }
 
 static inline bool srp_env_idle(void *arg)
