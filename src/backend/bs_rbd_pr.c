@@ -41,6 +41,9 @@ enum bs_rbd_pr_watch {
 	BS_RBD_PR_LOST, /* the cluster dropped it; cookie still to release */
 };
 
+/* Notifies in flight at most; one more waits for the oldest. */
+#define BS_RBD_PR_NOTIFIES 8
+
 struct bs_rbd_pr {
 	rados_ioctx_t io; /* the image's (bs_rbd.c), not owned */
 	char oid[96];
@@ -50,6 +53,13 @@ struct bs_rbd_pr {
 	_Atomic int watch; /* enum bs_rbd_pr_watch */
 	atomic_uint_fast64_t notifies;
 	int efd;
+	/*
+	 * Our notifies not yet answered (bs_rbd_pr_write(); doc/ceph.md
+	 * "Change notification"): reaped by the writers, which the LU's
+	 * lock serialises, and waited for by bs_rbd_pr_close().
+	 */
+	rados_completion_t notifying[BS_RBD_PR_NOTIFIES];
+	unsigned int n_notifying;
 };
 
 static void bs_rbd_pr_set(struct bs_rbd_pr *p, enum bs_rbd_pr_watch to)
@@ -183,10 +193,42 @@ err:
 	return ret;
 }
 
+/*
+ * Release the notifies that are over (wait: all of them, each bounded by
+ * BS_RBD_PR_NOTIFY_MS).  A notify that timed out only means a watcher
+ * did not acknowledge in time: a dead client the OSD has not expired yet,
+ * or a slow one, which still got the notification.
+ */
+static void bs_rbd_pr_reap(struct bs_rbd_pr *p, bool wait)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < p->n_notifying; i++) {
+		rados_completion_t c = p->notifying[i];
+		int ret;
+
+		if (wait)
+			rados_aio_wait_for_complete(c);
+		if (!rados_aio_is_complete(c)) {
+			p->notifying[k++] = c;
+			continue;
+		}
+		ret = rados_aio_get_return_value(c);
+		if (ret)
+			dev_log(LOG_DEBUG, p->dev,
+				"rbd: notify on %s: %s (a watcher did not "
+				"acknowledge in time)",
+				p->oid, strerror(-ret));
+		rados_aio_release(c);
+	}
+	p->n_notifying = k;
+}
+
 void bs_rbd_pr_close(struct bs_rbd_pr *p)
 {
 	if (!p)
 		return;
+	bs_rbd_pr_reap(p, true);
 	if (atomic_load(&p->watch) != BS_RBD_PR_UNWATCHED) {
 		rados_unwatch2(p->io, p->cookie);
 		/* No callback may run on p once it is freed. */
@@ -285,6 +327,45 @@ out:
 	return ret;
 }
 
+/*
+ * Tell the other watchers that the object changed, without waiting for
+ * their acknowledgements (doc/ceph.md "Change notification"): the OSD
+ * delivers a notify to every live watcher whether or not the notifier
+ * waits, so waiting bought no delivery, only the knowledge that it
+ * happened, and a watcher that never acknowledges (a host that died,
+ * until the OSD expires its watch) made every PR OUT wait the whole
+ * timeout with the LU's lock held.  What the other hosts answer from
+ * their copy is bounded by the delivery, as before; PR commands never
+ * use the copy (they read the object and write it by compare-and-swap).
+ * Out of slots or memory: wait for the oldest notify, as before.
+ */
+static void bs_rbd_pr_notify(struct bs_rbd_pr *p)
+{
+	rados_completion_t c;
+	int ret;
+
+	bs_rbd_pr_reap(p, false);
+	if (p->n_notifying == BS_RBD_PR_NOTIFIES) {
+		rados_aio_wait_for_complete(p->notifying[0]);
+		bs_rbd_pr_reap(p, false);
+	}
+	ret = rados_aio_create_completion2(NULL, NULL, &c);
+	if (!ret) {
+		ret = rados_aio_notify(p->io, p->oid, c, NULL, 0,
+				       BS_RBD_PR_NOTIFY_MS, NULL, NULL);
+		if (ret)
+			rados_aio_release(c);
+	}
+	if (ret) {
+		dev_log(LOG_WARNING, p->dev,
+			"rbd: cannot notify %s: %s; the other host sees the "
+			"change at its next reservation command",
+			p->oid, strerror(-ret));
+		return;
+	}
+	p->notifying[p->n_notifying++] = c;
+}
+
 /* One compare-and-swap write on an object that exists. */
 static int bs_rbd_pr_cas(struct bs_rbd_pr *p, const void *buf, size_t len,
 			 const char *old, const char *next)
@@ -326,12 +407,6 @@ int bs_rbd_pr_write(struct bs_rbd_pr *p, const void *buf, size_t len,
 	if (ret)
 		return ret;
 	(*ver)++;
-	ret = rados_notify2(p->io, p->oid, NULL, 0, BS_RBD_PR_NOTIFY_MS, NULL,
-			    NULL);
-	if (ret)
-		dev_log(LOG_DEBUG, p->dev,
-			"rbd: notify on %s: %s (a watcher answered late; it "
-			"still reads the new state at its next command)",
-			p->oid, strerror(-ret));
+	bs_rbd_pr_notify(p);
 	return 0;
 }

@@ -49,9 +49,10 @@ int bs_rbd_pr_read(struct bs_rbd_pr *p, void *buf, size_t cap, size_t *len,
 /*
  * Replace the contents with buf if the version is still *ver, in one
  * atomic operation on the OSD; then *ver is the new version (one more)
- * and the other watchers are notified (waiting at most
- * BS_RBD_PR_NOTIFY_MS for their acknowledgement; a late one is no
- * error).  -ECANCELED: the version moved, nothing was written.
+ * and a notify to the other watchers is on its way: it is not waited
+ * for (the OSD waits at most BS_RBD_PR_NOTIFY_MS for their
+ * acknowledgements; a late one is no error).  -ECANCELED: the version
+ * moved, nothing was written.  Callers serialise the calls on one p.
  */
 #define BS_RBD_PR_NOTIFY_MS 1000
 int bs_rbd_pr_write(struct bs_rbd_pr *p, const void *buf, size_t len,

@@ -14,9 +14,11 @@
 #include <poll.h>
 #include <pthread.h>
 #include <rbd/librbd.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backend/bs_rbd_pr.h"
 #include "rados_fixture.h"
@@ -415,6 +417,73 @@ static void test_corrupt_object(void **state)
 	assert_true(keys[0] == KEY_B);
 }
 
+/* A watcher that never acknowledges: it only counts what it got. */
+static void mute_notify_cb(void *arg, uint64_t notify_id, uint64_t handle,
+			   uint64_t notifier, void *data, size_t len)
+{
+	(void)notify_id;
+	(void)handle;
+	(void)notifier;
+	(void)data;
+	(void)len;
+	atomic_fetch_add((atomic_uint *)arg, 1);
+}
+
+static void mute_error_cb(void *arg, uint64_t cookie, int err)
+{
+	(void)arg;
+	(void)cookie;
+	(void)err;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * A third client watches the object and never acknowledges (a host that
+ * died, until the OSD expires its watch): PR OUTs through A do not wait
+ * for it, yet it and B get every notification.  The bound: a notify that
+ * waits for that watcher returns after its whole timeout,
+ * BS_RBD_PR_NOTIFY_MS (1 s), so MUTE_PROUTS commands that wait take at
+ * least MUTE_PROUTS seconds; they must take less than half of that
+ * (0.5 s each for a read and a compare-and-swap write on the OSD, far
+ * more than they take even on a loaded host).
+ */
+#define MUTE_PROUTS 5
+static void test_mute_watcher(void **state)
+{
+	struct tp *t = *state;
+	struct host *a = &t->h[0], *b = &t->h[1];
+	uint64_t b_before = bs_rbd_pr_notifies(b->obj), cookie;
+	atomic_uint got = 0;
+	double start, took;
+
+	assert_int_equal(rados_watch2(g_rados.ioctx, t->oid, &cookie,
+				      mute_notify_cb, mute_error_cb, &got),
+			 0);
+	start = now_s();
+	for (unsigned int i = 0; i < MUTE_PROUTS; i++)
+		prout_ok(a, i, SCSI_PROUT_REGISTER, 0, 0, KEY_A + i);
+	took = now_s() - start;
+	print_message("%u PR OUTs with a mute watcher: %.3f s\n", MUTE_PROUTS,
+		      took);
+	assert_true(took < MUTE_PROUTS * BS_RBD_PR_NOTIFY_MS / 1000.0 / 2);
+	/* Every notification was sent: the mute watcher gets them all. */
+	for (int i = 0; i < WAIT_MS / 10 && atomic_load(&got) < MUTE_PROUTS;
+	     i++)
+		poll(NULL, 0, 10);
+	assert_int_equal(atomic_load(&got), MUTE_PROUTS);
+	while (bs_rbd_pr_notifies(b->obj) - b_before < MUTE_PROUTS)
+		wait_refresh(b);
+	assert_int_equal(rados_unwatch2(g_rados.ioctx, cookie), 0);
+	rados_watch_flush(g_rados.cluster);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -427,6 +496,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_survives_both_hosts, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_object, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_mute_watcher, setup,
 						teardown),
 	};
 	int ret;
