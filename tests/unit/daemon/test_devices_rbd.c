@@ -88,18 +88,6 @@ static uint8_t prout(struct host *h, unsigned int i, uint8_t sa, uint8_t type,
 	return c->status;
 }
 
-static uint8_t write_status(struct host *h)
-{
-	static uint8_t data[512];
-	struct sf_cmd c;
-
-	sf_cdb_rw10(&c, SCSI_OP_WRITE_10, 0, 5, 1);
-	c.out = data;
-	c.out_len = sizeof(data);
-	sf_run_w(h->w, h->itn[0], 0, &c);
-	return c.status;
-}
-
 static void test_shared_rbd_device(void **state)
 {
 	struct config_errors *errs = calloc(1, sizeof(*errs));
@@ -125,7 +113,7 @@ static void test_shared_rbd_device(void **state)
 	assert_int_equal(prout(&a, 0, SCSI_PROUT_RESERVE, SCSI_PR_TYPE_EA,
 			       KEY_A, 0, &c),
 			 SAM_STAT_GOOD);
-	while (write_status(&b) == SAM_STAT_GOOD) {
+	while (sf_write_status(b.w, b.itn[0], 0, 5) == SAM_STAT_GOOD) {
 		int n = loop_run_once(b.loop, 15000);
 
 		assert_true(n >= 0);
@@ -133,8 +121,9 @@ static void test_shared_rbd_device(void **state)
 		assert_true(++rounds < 10);
 	}
 	assert_true(events > 0);
-	assert_int_equal(write_status(&b), SAM_STAT_RESERVATION_CONFLICT);
-	assert_int_equal(write_status(&a), SAM_STAT_GOOD);
+	assert_int_equal(sf_write_status(b.w, b.itn[0], 0, 5),
+			 SAM_STAT_RESERVATION_CONFLICT);
+	assert_int_equal(sf_write_status(a.w, a.itn[0], 0, 5), SAM_STAT_GOOD);
 
 	/* scratch (engine null): still refused on either host. */
 	assert_int_equal(prout(&b, 1, SCSI_PROUT_REGISTER, 0, 0, KEY_A, &c),

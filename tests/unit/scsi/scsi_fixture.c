@@ -574,6 +574,18 @@ uint32_t sf_prin(struct sf *f, unsigned int itn, uint64_t lun, uint8_t sa,
 	return c.data_in_len;
 }
 
+int sf_write_status(struct scsi_worker *w, struct scsi_itn *itn, uint64_t lun,
+		    uint32_t lba)
+{
+	static const uint8_t zeroes[512];
+	struct sf_cmd c;
+
+	sf_cdb_rw10(&c, SCSI_OP_WRITE_10, 0, lba, 1);
+	c.out = zeroes;
+	c.out_len = sizeof(zeroes);
+	return sf_run_w(w, itn, lun, &c);
+}
+
 /* ---- files ---- */
 
 void sf_pwrite(struct sf *f, unsigned int idx, uint64_t off, const void *buf,

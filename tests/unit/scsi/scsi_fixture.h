@@ -136,6 +136,12 @@ int sf_prout(struct sf *f, unsigned int itn, uint64_t lun, uint8_t sa,
 /* Run PERSISTENT RESERVE IN, assert GOOD; the bytes returned. */
 uint32_t sf_prin(struct sf *f, unsigned int itn, uint64_t lun, uint8_t sa,
 		 void *buf, uint16_t len);
+/*
+ * One WRITE (10) of a 512-byte block of zeroes at lba on (itn, lun) of
+ * worker w; its status (reservation tests: GOOD or RESERVATION CONFLICT).
+ */
+int sf_write_status(struct scsi_worker *w, struct scsi_itn *itn, uint64_t lun,
+		    uint32_t lba);
 
 /* File helpers. */
 void sf_pwrite(struct sf *f, unsigned int idx, uint64_t off, const void *buf,

@@ -103,17 +103,6 @@ static unsigned int prin(struct at *a, unsigned int itn, uint8_t sa,
 	return sf_prin(&a->f, itn, 0, sa, buf, 256);
 }
 
-static int write_status(struct at *a, unsigned int itn)
-{
-	static uint8_t buf[512];
-	struct sf_cmd c;
-
-	sf_cdb_rw10(&c, SCSI_OP_WRITE_10, 0, 3, 1);
-	c.out = buf;
-	c.out_len = sizeof(buf);
-	return sf_run(&a->f, itn, 0, &c);
-}
-
 static bool file_exists(const struct at *a)
 {
 	struct stat st;
@@ -140,7 +129,8 @@ static void test_survives_restart(void **state)
 	assert_int_equal(b[3] & 0x01, 0);
 	take_reservation(a);
 	assert_true(file_exists(a));
-	assert_int_equal(write_status(a, 1), SAM_STAT_RESERVATION_CONFLICT);
+	assert_int_equal(sf_write_status(a->f.w, a->f.itn[1], 0, 3),
+			 SAM_STAT_RESERVATION_CONFLICT);
 
 	at_stop(a);
 	at_start(a);
@@ -155,15 +145,18 @@ static void test_survives_restart(void **state)
 	assert_int_equal(prin(a, 0, SCSI_PRIN_REPORT_CAPABILITIES, b), 8);
 	assert_int_equal(b[3] & 0x01, 1); /* PTPL_A */
 	/* The reservation is enforced again, per nexus identity. */
-	assert_int_equal(write_status(a, 1), SAM_STAT_RESERVATION_CONFLICT);
-	assert_int_equal(write_status(a, 0), SAM_STAT_GOOD);
+	assert_int_equal(sf_write_status(a->f.w, a->f.itn[1], 0, 3),
+			 SAM_STAT_RESERVATION_CONFLICT);
+	assert_int_equal(sf_write_status(a->f.w, a->f.itn[0], 0, 3),
+			 SAM_STAT_GOOD);
 	/* Later changes are saved too: release, restart, not reserved. */
 	prout_ok(a, 0, SCSI_PROUT_RELEASE, SCSI_PR_TYPE_WE, KEY_A, 0, 0);
 	at_stop(a);
 	at_start(a);
 	assert_int_equal(prin(a, 0, SCSI_PRIN_READ_RESERVATION, b), 8);
 	assert_int_equal(prin(a, 0, SCSI_PRIN_READ_KEYS, b), 24);
-	assert_int_equal(write_status(a, 1), SAM_STAT_GOOD);
+	assert_int_equal(sf_write_status(a->f.w, a->f.itn[1], 0, 3),
+			 SAM_STAT_GOOD);
 }
 
 static void test_aptpl_off_erases(void **state)
@@ -185,7 +178,8 @@ static void test_aptpl_off_erases(void **state)
 	at_start(a);
 	assert_int_equal(prin(a, 0, SCSI_PRIN_READ_KEYS, b), 8);
 	assert_int_equal(prin(a, 0, SCSI_PRIN_READ_RESERVATION, b), 8);
-	assert_int_equal(write_status(a, 1), SAM_STAT_GOOD);
+	assert_int_equal(sf_write_status(a->f.w, a->f.itn[1], 0, 3),
+			 SAM_STAT_GOOD);
 	/* Without APTPL nothing is written at all. */
 	prout_ok(a, 0, SCSI_PROUT_REGISTER, 0, 0, KEY_A, 0);
 	assert_false(file_exists(a));
@@ -228,7 +222,8 @@ static void test_corrupt_file(void **state)
 		assert_int_equal(prin(a, 0, SCSI_PRIN_READ_KEYS, b), 8);
 		assert_int_equal(get_be32(b), 0);
 		assert_int_equal(prin(a, 0, SCSI_PRIN_READ_RESERVATION, b), 8);
-		assert_int_equal(write_status(a, 1), SAM_STAT_GOOD);
+		assert_int_equal(sf_write_status(a->f.w, a->f.itn[1], 0, 3),
+				 SAM_STAT_GOOD);
 	}
 	/* A valid file written by hand loads (the format is the contract). */
 	at_stop(a);
@@ -241,8 +236,10 @@ static void test_corrupt_file(void **state)
 	assert_int_equal(prin(a, 0, SCSI_PRIN_READ_KEYS, b), 16);
 	assert_int_equal(get_be32(b), 7);
 	assert_int_equal(get_be64(b + 8), KEY_A);
-	assert_int_equal(write_status(a, 1), SAM_STAT_RESERVATION_CONFLICT);
-	assert_int_equal(write_status(a, 0), SAM_STAT_GOOD);
+	assert_int_equal(sf_write_status(a->f.w, a->f.itn[1], 0, 3),
+			 SAM_STAT_RESERVATION_CONFLICT);
+	assert_int_equal(sf_write_status(a->f.w, a->f.itn[0], 0, 3),
+			 SAM_STAT_GOOD);
 }
 
 static int fail_save_err;
@@ -298,10 +295,12 @@ static void test_failing_store(void **state)
 	assert_int_equal(prin(a, 0, SCSI_PRIN_READ_RESERVATION, b), 8);
 	assert_int_equal(prin(a, 0, SCSI_PRIN_REPORT_CAPABILITIES, b), 8);
 	assert_int_equal(b[3] & 0x01, 1); /* still APTPL */
-	assert_int_equal(write_status(a, 1), SAM_STAT_GOOD);
+	assert_int_equal(sf_write_status(a->f.w, a->f.itn[1], 0, 3),
+			 SAM_STAT_GOOD);
 	fail_save_err = 0;
 	prout_ok(a, 0, SCSI_PROUT_RESERVE, SCSI_PR_TYPE_EA, KEY_A, 0, 0);
-	assert_int_equal(write_status(a, 1), SAM_STAT_RESERVATION_CONFLICT);
+	assert_int_equal(sf_write_status(a->f.w, a->f.itn[1], 0, 3),
+			 SAM_STAT_RESERVATION_CONFLICT);
 }
 
 /* The file store itself fails when its directory is gone. */

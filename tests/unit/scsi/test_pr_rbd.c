@@ -182,18 +182,6 @@ static uint64_t holder_key(struct host *h)
 	return get_be32(buf + 4) ? get_be64(buf + 8) : 0;
 }
 
-static uint8_t write_status(struct host *h, unsigned int n)
-{
-	static uint8_t data[512];
-	struct sf_cmd c;
-
-	sf_cdb_rw10(&c, SCSI_OP_WRITE_10, 0, 5, 1);
-	c.out = data;
-	c.out_len = sizeof(data);
-	sf_run_w(h->w, h->itn[n], 0, &c);
-	return c.status;
-}
-
 /*
  * What the daemon does when the object's event fd is readable: wait for
  * it (the other host's write notified us), restore the watch if needed,
@@ -219,11 +207,12 @@ static void test_reserve_holds_through_other_host(void **state)
 	prout_ok(a, 0, SCSI_PROUT_REGISTER, 0, 0, KEY_A);
 	prout_ok(a, 0, SCSI_PROUT_RESERVE, SCSI_PR_TYPE_WE, KEY_A, 0);
 	/* B's copy changes only when it refreshes. */
-	assert_int_equal(write_status(b, 0), SAM_STAT_GOOD);
+	assert_int_equal(sf_write_status(b->w, b->itn[0], 0, 5), SAM_STAT_GOOD);
 	wait_refresh(b);
 	assert_true(bs_rbd_pr_notifies(b->obj) > before);
-	assert_int_equal(write_status(b, 0), SAM_STAT_RESERVATION_CONFLICT);
-	assert_int_equal(write_status(a, 0), SAM_STAT_GOOD);
+	assert_int_equal(sf_write_status(b->w, b->itn[0], 0, 5),
+			 SAM_STAT_RESERVATION_CONFLICT);
+	assert_int_equal(sf_write_status(a->w, a->itn[0], 0, 5), SAM_STAT_GOOD);
 	assert_true(holder_key(b) == KEY_A);
 	/* A's own writes do not wake A. */
 	assert_int_equal(bs_rbd_pr_notifies(a->obj), 0);
@@ -247,8 +236,9 @@ static void test_preempt_through_other_host(void **state)
 			 SAM_STAT_CHECK_CONDITION);
 	sf_assert_sense(&c, SCSI_SK_UNIT_ATTENTION,
 			SCSI_ASC_REGISTRATIONS_PREEMPTED);
-	assert_int_equal(write_status(a, 0), SAM_STAT_RESERVATION_CONFLICT);
-	assert_int_equal(write_status(b, 0), SAM_STAT_GOOD);
+	assert_int_equal(sf_write_status(a->w, a->itn[0], 0, 5),
+			 SAM_STAT_RESERVATION_CONFLICT);
+	assert_int_equal(sf_write_status(b->w, b->itn[0], 0, 5), SAM_STAT_GOOD);
 	assert_true(holder_key(a) == KEY_B);
 }
 
@@ -319,11 +309,12 @@ static void test_survives_both_hosts(void **state)
 	host_open(t, 1);
 	host_open(t, 0);
 	/* Read at open: no refresh needed. */
-	assert_int_equal(write_status(&t->h[1], 0),
+	assert_int_equal(sf_write_status(t->h[1].w, t->h[1].itn[0], 0, 5),
 			 SAM_STAT_RESERVATION_CONFLICT);
-	assert_int_equal(write_status(&t->h[0], 1),
+	assert_int_equal(sf_write_status(t->h[0].w, t->h[0].itn[1], 0, 5),
 			 SAM_STAT_RESERVATION_CONFLICT);
-	assert_int_equal(write_status(&t->h[0], 0), SAM_STAT_GOOD);
+	assert_int_equal(sf_write_status(t->h[0].w, t->h[0].itn[0], 0, 5),
+			 SAM_STAT_GOOD);
 	assert_int_equal(read_keys(&t->h[1], keys, &n, &gen, &c),
 			 SAM_STAT_GOOD);
 	assert_int_equal(n, 1);
@@ -349,7 +340,7 @@ static void assert_store_failure(struct host *h)
 			SCSI_ASC_INTERNAL_TARGET_FAILURE);
 	assert_int_equal(scsi_pr_refresh(h->lu), -EBADMSG);
 	/* The data path goes on with the copy it had. */
-	assert_int_equal(write_status(h, 0), SAM_STAT_GOOD);
+	assert_int_equal(sf_write_status(h->w, h->itn[0], 0, 5), SAM_STAT_GOOD);
 }
 
 /*

@@ -163,17 +163,6 @@ static uint64_t holder_key(struct th *h, unsigned int itn)
 	return get_be32(buf + 4) ? get_be64(buf + 8) : 0;
 }
 
-static int write_status(struct th *h, unsigned int itn)
-{
-	static uint8_t data[512];
-	struct sf_cmd c;
-
-	sf_cdb_rw10(&c, SCSI_OP_WRITE_10, 0, 5, 1);
-	c.out = data;
-	c.out_len = sizeof(data);
-	return sf_run(&h->f, itn, 0, &c);
-}
-
 /* RESERVE through A holds through B: B's unregistered nexus conflicts. */
 static void test_reservation_holds_through_other_host(void **state)
 {
@@ -184,10 +173,13 @@ static void test_reservation_holds_through_other_host(void **state)
 	prout_ok(h, 0, SCSI_PROUT_RESERVE, SCSI_PR_TYPE_WE, KEY_A, 0);
 	assert_int_equal(h->m.writes, 2);
 	/* B's copy is refreshed when the store tells it of a change. */
-	assert_int_equal(write_status(h, 1), SAM_STAT_GOOD);
+	assert_int_equal(sf_write_status(h->f.w, h->f.itn[1], 0, 5),
+			 SAM_STAT_GOOD);
 	assert_int_equal(scsi_pr_refresh(h->f.lu[1]), 0);
-	assert_int_equal(write_status(h, 1), SAM_STAT_RESERVATION_CONFLICT);
-	assert_int_equal(write_status(h, 0), SAM_STAT_GOOD);
+	assert_int_equal(sf_write_status(h->f.w, h->f.itn[1], 0, 5),
+			 SAM_STAT_RESERVATION_CONFLICT);
+	assert_int_equal(sf_write_status(h->f.w, h->f.itn[0], 0, 5),
+			 SAM_STAT_GOOD);
 	/* PR IN through B reads the store. */
 	assert_int_equal(read_keys(h, 1, keys, NULL), 1);
 	assert_true(keys[0] == KEY_A);
@@ -204,7 +196,8 @@ static void test_reservation_holds_through_other_host(void **state)
 	prout_ok(h, 1, SCSI_PROUT_RELEASE, SCSI_PR_TYPE_WE, KEY_B, 0);
 	assert_true(holder_key(h, 0) == KEY_A);
 	/* Registered but not the holder: still a conflict under WE. */
-	assert_int_equal(write_status(h, 1), SAM_STAT_RESERVATION_CONFLICT);
+	assert_int_equal(sf_write_status(h->f.w, h->f.itn[1], 0, 5),
+			 SAM_STAT_RESERVATION_CONFLICT);
 }
 
 /* PREEMPT through B: A's holder loses it and A's nexus learns it. */
@@ -222,13 +215,15 @@ static void test_preempt_through_other_host(void **state)
 	assert_int_equal(read_keys(h, 1, keys, NULL), 1);
 	assert_true(keys[0] == KEY_B);
 	/* Host A's copy still has A holding until its refresh. */
-	assert_int_equal(write_status(h, 0), SAM_STAT_GOOD);
+	assert_int_equal(sf_write_status(h->f.w, h->f.itn[0], 0, 5),
+			 SAM_STAT_GOOD);
 	assert_int_equal(scsi_pr_refresh(h->f.lu[0]), 0);
 	sf_cdb6(&c, SCSI_OP_TEST_UNIT_READY, 0, 0, 0, 0);
 	assert_int_equal(sf_run(&h->f, 0, 0, &c), SAM_STAT_CHECK_CONDITION);
 	sf_assert_sense(&c, SCSI_SK_UNIT_ATTENTION,
 			SCSI_ASC_REGISTRATIONS_PREEMPTED);
-	assert_int_equal(write_status(h, 0), SAM_STAT_RESERVATION_CONFLICT);
+	assert_int_equal(sf_write_status(h->f.w, h->f.itn[0], 0, 5),
+			 SAM_STAT_RESERVATION_CONFLICT);
 	/* A's old key is gone: its RESERVE conflicts. */
 	assert_int_equal(prout(h, 0, SCSI_PROUT_RESERVE, SCSI_PR_TYPE_WE, KEY_A,
 			       0, 0, &c),
@@ -313,7 +308,8 @@ static void test_store_failure(void **state)
 	assert_int_equal(sf_run(&h->f, 0, 0, &c), SAM_STAT_CHECK_CONDITION);
 	h->m.fail_read = -ETIMEDOUT;
 	assert_int_equal(scsi_pr_refresh(h->f.lu[1]), -ETIMEDOUT);
-	assert_int_equal(write_status(h, 1), SAM_STAT_GOOD);
+	assert_int_equal(sf_write_status(h->f.w, h->f.itn[1], 0, 5),
+			 SAM_STAT_GOOD);
 	assert_true(holder_key(h, 0) == 0);
 }
 
@@ -333,8 +329,10 @@ static void test_state_survives_both_hosts(void **state)
 	memset(&h->f, 0, sizeof(h->f));
 	th_start(h);
 	/* Before any PR command: the new LU read the store at creation. */
-	assert_int_equal(write_status(h, 1), SAM_STAT_RESERVATION_CONFLICT);
-	assert_int_equal(write_status(h, 0), SAM_STAT_GOOD);
+	assert_int_equal(sf_write_status(h->f.w, h->f.itn[1], 0, 5),
+			 SAM_STAT_RESERVATION_CONFLICT);
+	assert_int_equal(sf_write_status(h->f.w, h->f.itn[0], 0, 5),
+			 SAM_STAT_GOOD);
 	assert_true(holder_key(h, 1) == KEY_A);
 	memset(&c, 0, sizeof(c));
 	c.cdb[0] = SCSI_OP_PERSISTENT_RESERVE_IN;
@@ -367,7 +365,8 @@ static void test_spc2_reserve_refused(void **state)
 	sf_cdb6(&c, SCSI_OP_RELEASE_6, 0, 0, 0, 0);
 	assert_int_equal(sf_run(&h->f, 1, 0, &c), SAM_STAT_CHECK_CONDITION);
 	sf_assert_sense(&c, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASC_INVALID_OPCODE);
-	assert_int_equal(write_status(h, 1), SAM_STAT_GOOD);
+	assert_int_equal(sf_write_status(h->f.w, h->f.itn[1], 0, 5),
+			 SAM_STAT_GOOD);
 	/* Persistent reservations are served. */
 	prout_ok(h, 0, SCSI_PROUT_REGISTER, 0, 0, KEY_A);
 	assert_int_equal(h->m.writes, 1);
