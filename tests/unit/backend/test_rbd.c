@@ -8,15 +8,20 @@
  * tests that every engine passes run over rbd in test_engines.c
  * (backend_test_engines_rbd); these are the rbd engine's own: compare and
  * write, discard and write zeroes as librbd does them, resize, open
- * errors, when librbd's cache acknowledges a write, and -- last -- the cluster stopped under I/O, which must fail
- * within ceph_timeout instead of hanging the worker.
+ * errors, when librbd's cache acknowledges a write, and -- last -- the
+ * cluster stopped under I/O, which must fail within ceph_timeout instead
+ * of hanging the worker.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include <rbd/librbd.h>
+#include <dirent.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 #include "bs_test_util.h"
@@ -324,6 +329,52 @@ static bool wait_done(struct fx *fx, struct bst_io *t, int ms)
 	return t->done;
 }
 
+/* Whether one /proc/PID/task/TID/stat says the thread is stopped. */
+static bool task_stopped(const char *stat)
+{
+	char buf[512], *p;
+	FILE *f = fopen(stat, "r");
+	size_t n;
+
+	if (!f)
+		return true; /* the thread is gone: it answers nothing */
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* "tid (comm) S ...": the state follows the last ')'. */
+	p = strrchr(buf, ')');
+	return p && (p[2] == 'T' || p[2] == 't');
+}
+
+/* Wait up to 10 s until every thread of pid is stopped. */
+static bool osd_wait_stopped(int pid)
+{
+	char path[PATH_MAX];
+
+	for (int i = 0; i < 1000; i++) {
+		struct dirent *e;
+		bool all = true;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		d = opendir(path);
+		if (!d)
+			return false;
+		while (all && (e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/stat",
+				 pid, e->d_name);
+			all = task_stopped(path);
+		}
+		closedir(d);
+		if (all)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
 /* SIGSTOP or SIGCONT the test cluster's OSD (ceph-cluster.sh's pid file). */
 static void osd_signal(int sig)
 {
@@ -341,6 +392,13 @@ static void osd_signal(int sig)
 	assert_true(pid > 1);
 	assert_int_equal(kill(pid, sig), 0);
 	g_osd_stopped = sig == SIGSTOP ? pid : 0;
+	/*
+	 * kill() returns before the OSD's threads have stopped: on a busy
+	 * host the OSD could still answer the write submitted next, and a
+	 * write-through device would then look as if acknowledged early.
+	 */
+	if (sig == SIGSTOP)
+		assert_true(osd_wait_stopped(pid));
 }
 
 /*
