@@ -98,6 +98,11 @@ struct srptd_bdev {
 	bool read_only;
 	bool is_blockdev;
 	bool direct_io;
+	/*
+	 * A regular file on tmpfs or ramfs, opened without O_DIRECT: page
+	 * cache only, so a write is a memory copy that never waits for I/O.
+	 */
+	bool mem_backed;
 	bool write_cache; /* false: every write is issued with FUA */
 	bool can_discard; /* DISCARD supported (punch hole / BLKDISCARD) */
 	bool discard_zeroes; /* discarded blocks read back as zeroes (LBPRZ) */

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -203,6 +205,7 @@ int bs_common_open(struct srptd_bdev *bdev, const struct srptd_bdev_params *p)
 	int flags = (p->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
 	const char *name = p->name ? p->name : "?";
 	bool dio = p->direct_io;
+	struct statfs sfs;
 	uint64_t size;
 	struct stat st;
 	int ret, fd;
@@ -255,6 +258,9 @@ int bs_common_open(struct srptd_bdev *bdev, const struct srptd_bdev_params *p)
 	}
 	bdev->fd = fd;
 	bdev->direct_io = dio;
+	if (!bdev->is_blockdev && !dio && !fstatfs(fd, &sfs) &&
+	    (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC))
+		bdev->mem_backed = true;
 	if (fstat(fd, &st)) {
 		ret = -errno;
 		goto err_log;

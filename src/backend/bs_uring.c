@@ -15,7 +15,8 @@
  * io_uring cannot issue on kernel 6.1, so they run synchronously in
  * submit() and complete from ctx_poll() like everything else; so do
  * O_DIRECT reads/writes with misaligned memory or ranges (bounce buffer,
- * see bs_io_misaligned()).  A filesystem without FALLOC_FL_ZERO_RANGE
+ * see bs_io_misaligned()) and writes to files on tmpfs or ramfs
+ * (mem_backed), which io_uring would hand to a worker thread.  A filesystem without FALLOC_FL_ZERO_RANGE
  * (tmpfs) answers WRITE_ZEROES with EOPNOTSUPP; ctx_poll() then writes
  * zero buffers synchronously, the one place it blocks.
  *
@@ -308,8 +309,16 @@ static int bs_uring_submit(struct srptd_backend_ctx *ctx, struct srptd_io *io)
 		return ret;
 	if (ctx->head.inflight >= ctx->head.depth)
 		return -EAGAIN;
+	/*
+	 * A buffered write to a regular file goes to an io-wq thread on
+	 * kernels whose filesystem cannot write without blocking (tmpfs on
+	 * Linux 6.1): a thread hand-off and two context switches per write
+	 * (doc/performance.md "4K random writes: the backend").  On tmpfs
+	 * and ramfs the write is a memory copy: done here instead.
+	 */
 	if ((io->bdev->is_blockdev &&
 	     (io->op == SRPTD_IO_DISCARD || io->op == SRPTD_IO_WRITE_ZEROES)) ||
+	    (io->op == SRPTD_IO_WRITE && io->bdev->mem_backed) ||
 	    bs_io_misaligned(io->bdev, io)) {
 		bs_ctx_push_done(&ctx->head, io, bs_sync_exec(io->bdev, io));
 		return 0;

@@ -12,7 +12,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/types.h>
+#include <sys/vfs.h>
 
 #include "util.h"
 #include "backend/bs_internal.h"
@@ -84,6 +86,47 @@ static void test_create_sparse(void **state)
 	p.size = 0;
 	assert_int_equal(bs_common_open(&b, &p), -EINVAL);
 	assert_int_equal(access(path, F_OK), -1);
+}
+
+/* mem_backed: a file on tmpfs (/dev/shm) without O_DIRECT, nothing else. */
+static bool on_mem_fs(const char *dir)
+{
+	struct statfs sfs;
+
+	assert_int_equal(statfs(dir, &sfs), 0);
+	return sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC;
+}
+
+static void test_mem_backed(void **state)
+{
+	struct ofx *fx = *state;
+	struct srptd_bdev_params p = { .name = "m",
+				       .size = 1 << 20,
+				       .create = true };
+	char shm[] = "/dev/shm/bs-test-XXXXXX", path[64];
+	struct srptd_bdev b;
+
+	assert_true(on_mem_fs("/dev/shm"));
+	assert_non_null(mkdtemp(shm));
+	snprintf(path, sizeof(path), "%s/m.img", shm);
+	p.path = path;
+	assert_int_equal(bs_common_open(&b, &p), 0);
+	assert_true(b.mem_backed);
+	bs_common_close(&b);
+	/* tmpfs has no O_DIRECT: asking for it fails or falls back to
+	 * buffered, which is then memory-backed again. */
+	p.direct_io = true;
+	if (!bs_common_open(&b, &p)) {
+		assert_int_equal(b.mem_backed, !b.direct_io);
+		bs_common_close(&b);
+	}
+	bst_rm_rf(shm);
+	/* The build tree's filesystem (a disk, unless it is tmpfs too). */
+	p.path = fx->path;
+	p.direct_io = false;
+	assert_int_equal(bs_common_open(&b, &p), 0);
+	assert_int_equal(b.mem_backed, on_mem_fs(fx->dir));
+	bs_common_close(&b);
 }
 
 static void test_open_errors(void **state)
@@ -606,12 +649,19 @@ out:
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_create_sparse),	 T(test_open_errors),
-		T(test_open_size_rules), T(test_resize),
-		T(test_iov_tail),	 T(test_registry_find),
-		T(test_fallback_chain),	 T(test_env_knob_list),
-		T(test_null_engine),	 T(test_null_via_registry),
-		T(test_block_device),	 T(test_block_device_4k),
+		T(test_create_sparse),
+		T(test_mem_backed),
+		T(test_open_errors),
+		T(test_open_size_rules),
+		T(test_resize),
+		T(test_iov_tail),
+		T(test_registry_find),
+		T(test_fallback_chain),
+		T(test_env_knob_list),
+		T(test_null_engine),
+		T(test_null_via_registry),
+		T(test_block_device),
+		T(test_block_device_4k),
 	};
 
 	return srptd_test_status(cmocka_run_group_tests(tests, NULL, NULL));
