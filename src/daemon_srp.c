@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "daemon_change.h"
 #include "daemon_srp.h"
+#include "daemon_target_spec.h"
 #include "devices.h"
 #include "fabric/verbs.h"
 #include "log.h"
@@ -26,14 +27,6 @@
 
 #define DAEMON_AUTO_WORKERS_MAX 16
 #define DAEMON_SRQ_MIN_PER_WORKER 512u
-
-/* What initiators log in to: a change needs a relogin. */
-struct daemon_target_id {
-	uint64_t id_ext, ioc_guid;
-	bool per_hca; /* ioc_guid "auto" */
-	uint16_t rtpi; /* relative target port id: key or config position */
-	uint64_t ports; /* hash of the ports selectors */
-};
 
 /* One running SRP target and the identity it was built with. */
 struct daemon_target {
@@ -81,18 +74,6 @@ struct daemon_srp {
 	void (*port_event_fn)(void *ctx);
 	void *port_event_fn_ctx;
 };
-
-/* FNV-1a, enough to notice that a target's ports changed. */
-static uint64_t fp_add(uint64_t h, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
 
 static void srp_params_from_config(const struct config *cfg,
 				   unsigned int workers,
@@ -601,138 +582,6 @@ static void daemon_srp_dev_up(void *ctx, const char *dev)
 			daemon_srp_log_logins(s, &s->targets[i], dev);
 }
 
-/*
- * How resolve_luns() treats devices: RESOLVE_LOG and RESOLVE_QUIET take
- * the open devices (logging the offline ones or not); RESOLVE_NEXT takes
- * what devices_sync() will keep, leaving out devices it will open anew,
- * to see which LUNs a change takes from the running nexuses.
- */
-enum resolve_mode { RESOLVE_LOG, RESOLVE_QUIET, RESOLVE_NEXT };
-
-/*
- * Resolve a config LUN map against the devices.  LUNs of offline devices
- * are left out (and logged): the initiator sees them appear after the
- * device comes online and a reload.
- */
-static unsigned int resolve_luns(const char *tname, const struct config *cfg,
-				 const struct device_set *devs,
-				 const struct config_lun *luns, unsigned int n,
-				 enum resolve_mode mode,
-				 struct scsi_lun_entry *out)
-{
-	unsigned int k = 0;
-
-	for (unsigned int i = 0; i < n; i++) {
-		const struct config_device *cd = &cfg->devices[luns[i].device];
-		struct device *d = devices_find(devs, cd->name);
-		struct scsi_lu *lu = d && d->state == DEVICE_ONLINE ? d->lu :
-								      NULL;
-
-		if (mode == RESOLVE_NEXT)
-			lu = devices_kept_lu(devs, cd);
-		if (!lu) {
-			if (mode == RESOLVE_LOG)
-				tgt_log(LOG_WARNING, tname,
-					"LUN %llu: device %s is offline; not exported",
-					(unsigned long long)luns[i].lun,
-					cd->name);
-			continue;
-		}
-		out[k++] = (struct scsi_lun_entry){
-			.lun = luns[i].lun,
-			.lu = lu,
-			.read_only = luns[i].read_only,
-		};
-	}
-	return k;
-}
-
-/* The maps of ct (default map, groups, policy) over devs. */
-static int build_maps(const struct config *cfg, const struct device_set *devs,
-		      const struct config_target *ct, enum resolve_mode mode,
-		      struct srp_maps **out)
-{
-	struct scsi_lun_entry *view = NULL;
-	struct srp_maps *m = NULL;
-	unsigned int max = ct->n_luns, n;
-	int ret;
-
-	for (unsigned int g = 0; g < ct->n_groups; g++)
-		max = MAX(max, ct->groups[g].n_luns);
-	view = calloc(max ? max : 1, sizeof(*view));
-	ret = view ? srp_maps_create(ct->unknown_initiators ==
-					     CONFIG_UNKNOWN_DEFAULT_MAP,
-				     &m) :
-		     -ENOMEM;
-	if (ret)
-		goto out;
-	n = resolve_luns(ct->name, cfg, devs, ct->luns, ct->n_luns, mode, view);
-	ret = srp_maps_set_luns(m, view, n);
-	for (unsigned int g = 0; g < ct->n_groups && !ret; g++) {
-		const struct config_group *cg = &ct->groups[g];
-
-		n = resolve_luns(ct->name, cfg, devs, cg->luns, cg->n_luns,
-				 mode, view);
-		ret = srp_maps_add_group(m, cg->name,
-					 (const uint8_t(*)[16])cg->initiators,
-					 cg->n_initiators, view, n);
-	}
-out:
-	free(view);
-	if (ret) {
-		srp_maps_free(m);
-		m = NULL;
-	}
-	*out = m;
-	return ret;
-}
-
-/*
- * The identity of target ct (index in the config): what initiators log in
- * to.  A change of any of it needs a relogin.
- */
-static void target_identity(const struct daemon_srp *s,
-			    const struct config_target *ct, unsigned int index,
-			    struct srp_target_params *tp,
-			    struct daemon_target_id *id)
-{
-	memset(tp, 0, sizeof(*tp));
-	tp->name = ct->name;
-	tp->id_ext = ct->id_ext_auto ? s->node_guid : ct->id_ext;
-	tp->ioc_guid = ct->ioc_guid_auto ? s->node_guid : ct->ioc_guid;
-	tp->ioc_guid_per_hca = ct->ioc_guid_auto;
-	tp->ports = (const char(*)[64])ct->ports;
-	tp->n_ports = ct->n_ports;
-	tp->unknown_default_map = ct->unknown_initiators ==
-				  CONFIG_UNKNOWN_DEFAULT_MAP;
-	tp->rel_tgt_port_id = ct->relative_port_id ?
-				      (uint16_t)ct->relative_port_id :
-				      (uint16_t)(index + 1);
-	id->id_ext = tp->id_ext;
-	id->ioc_guid = tp->ioc_guid;
-	id->per_hca = tp->ioc_guid_per_hca;
-	id->rtpi = tp->rel_tgt_port_id;
-	id->ports = fp_add(0xcbf29ce484222325ULL, &tp->n_ports,
-			   sizeof(tp->n_ports));
-	id->ports = fp_add(id->ports, ct->ports,
-			   (size_t)ct->n_ports * sizeof(*ct->ports));
-}
-
-/* The first identity field that differs, or NULL. */
-static const char *identity_change(const struct daemon_target_id *a,
-				   const struct daemon_target_id *b)
-{
-	if (a->id_ext != b->id_ext)
-		return "id_ext";
-	if (a->ioc_guid != b->ioc_guid || a->per_hca != b->per_hca)
-		return "ioc_guid";
-	if (a->ports != b->ports)
-		return "ports";
-	if (a->rtpi != b->rtpi)
-		return "relative target port id (relative_port_id or the position in the configuration)";
-	return NULL;
-}
-
 /* Create target ct with its maps into dt. */
 static int create_target(struct daemon_srp *s, const struct config *cfg,
 			 const struct device_set *devs,
@@ -744,8 +593,8 @@ static int create_target(struct daemon_srp *s, const struct config *cfg,
 	struct srp_maps *m;
 	int ret;
 
-	target_identity(s, ct, index, &tp, &dt->id);
-	ret = build_maps(cfg, devs, ct, RESOLVE_LOG, &m);
+	daemon_target_identity(s->node_guid, ct, index, &tp, &dt->id);
+	ret = daemon_target_maps(cfg, devs, ct, DAEMON_RESOLVE_LOG, &m);
 	if (ret)
 		return ret;
 	ret = srp_target_create(s->engine, &tp, &dt->t);
@@ -795,10 +644,10 @@ unsigned int daemon_srp_busy(struct daemon_srp *s, const struct config *cfg,
 
 		if (!dt)
 			continue;
-		target_identity(s, ct, i, &tp, &id);
+		daemon_target_identity(s->node_guid, ct, i, &tp, &id);
 		/* A relogin ends every command anyway. */
-		if (identity_change(&dt->id, &id) ||
-		    build_maps(cfg, devs, ct, RESOLVE_NEXT, &m))
+		if (daemon_target_id_change(&dt->id, &id) ||
+		    daemon_target_maps(cfg, devs, ct, DAEMON_RESOLVE_NEXT, &m))
 			continue;
 		srp_target_maps_effect(dt->t, m, &eff);
 		srp_maps_free(m);
@@ -824,7 +673,7 @@ static void update_target(struct daemon_srp *s, const struct config *cfg,
 	int ret;
 
 	(void)s;
-	ret = build_maps(cfg, devs, ct, RESOLVE_QUIET, &m);
+	ret = daemon_target_maps(cfg, devs, ct, DAEMON_RESOLVE_QUIET, &m);
 	if (!ret)
 		ret = srp_target_set_maps(
 			dt->t, m,
@@ -878,8 +727,8 @@ static void daemon_srp_sync_targets(struct daemon_srp *s,
 		const char *why;
 
 		snprintf(next[i].name, sizeof(next[i].name), "%s", ct->name);
-		target_identity(s, ct, i, &tp, &id);
-		why = old ? identity_change(&old->id, &id) : NULL;
+		daemon_target_identity(s->node_guid, ct, i, &tp, &id);
+		why = old ? daemon_target_id_change(&old->id, &id) : NULL;
 		if (old && !why) {
 			update_target(s, cfg, devs, ct, old, flags, rep);
 			next[i] = *old;
