@@ -172,34 +172,6 @@ static bool grow_seen(void *arg)
 	return ((struct grow *)arg)->resized > 0;
 }
 
-/* READ CAPACITY (16) into c (data at mem_off 0). */
-static void read_capacity16(struct srp_env *env, struct srp_ti *ti,
-			    struct srp_ti_cmd *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->cdb[0] = 0x9e;
-	c->cdb[1] = 0x10;
-	put_be32(c->cdb + 10, 32);
-	c->dir = 2;
-	c->desc = SRP_TI_DIRECT;
-	c->len = 32;
-	srp_env_run_cmd(env, ti, c);
-}
-
-/* TEST UNIT READY until GOOD (the power-on unit attention consumed). */
-static void clear_ua(struct srp_env *env, struct srp_ti *ti)
-{
-	struct srp_ti_cmd c;
-
-	for (int i = 0; i < 3; i++) {
-		memset(&c, 0, sizeof(c));
-		srp_env_run_cmd(env, ti, &c);
-		if (c.status == SAM_STAT_GOOD)
-			return;
-	}
-	fail_msg("TEST UNIT READY keeps failing: %#x", c.status);
-}
-
 static void test_growth_watch(void **state)
 {
 	struct config_errors *errs = calloc(1, sizeof(*errs));
@@ -242,7 +214,7 @@ static void test_growth_watch(void **state)
 		srp_env_ti_params(&tp, (uint8_t)(i + 1), 1 << 20);
 		ti[i] = srp_env_login(&g->env, i, &tp);
 		assert_int_equal(srp_ti_state(ti[i]), SRP_TI_LOGGED_IN);
-		clear_ua(&g->env, ti[i]);
+		srp_env_clear_ua(&g->env, ti[i]);
 	}
 
 	/* Another client grows the image; only the loop runs here. */
@@ -256,13 +228,13 @@ static void test_growth_watch(void **state)
 
 	/* Every nexus: 06/2A/09 once, then the new capacity. */
 	for (unsigned int i = 0; i < 2; i++) {
-		read_capacity16(&g->env, ti[i], &c);
+		srp_env_read_capacity16(&g->env, ti[i], &c);
 		assert_int_equal(c.status, SAM_STAT_CHECK_CONDITION);
 		assert_true(c.sense_len >= 14);
 		assert_int_equal(c.sense[2] & 0x0f, 0x06);
 		assert_int_equal(c.sense[12], 0x2a);
 		assert_int_equal(c.sense[13], 0x09);
-		read_capacity16(&g->env, ti[i], &c);
+		srp_env_read_capacity16(&g->env, ti[i], &c);
 		assert_int_equal(c.status, SAM_STAT_GOOD);
 		assert_int_equal(get_be64(srp_ti_mem(ti[i])),
 				 GROW_NEW / 512 - 1);

@@ -196,6 +196,35 @@ static inline void srp_env_run_cmd(struct srp_env *env, struct srp_ti *ti,
 	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, c, 10000));
 }
 
+/* TEST UNIT READY until GOOD: the power-on unit attention consumed. */
+static inline void srp_env_clear_ua(struct srp_env *env, struct srp_ti *ti)
+{
+	struct srp_ti_cmd c;
+
+	for (int i = 0; i < 3; i++) {
+		memset(&c, 0, sizeof(c));
+		srp_env_run_cmd(env, ti, &c);
+		if (c.status == SAM_STAT_GOOD)
+			return;
+	}
+	fail_msg("TEST UNIT READY keeps failing: %#x", c.status);
+}
+
+/* READ CAPACITY (16) into c, its 32 bytes of data at mem_off 0. */
+static inline void srp_env_read_capacity16(struct srp_env *env,
+					   struct srp_ti *ti,
+					   struct srp_ti_cmd *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->cdb[0] = 0x9e;
+	c->cdb[1] = 0x10;
+	put_be32(c->cdb + 10, 32);
+	c->dir = 2;
+	c->desc = SRP_TI_DIRECT;
+	c->len = 32;
+	srp_env_run_cmd(env, ti, c);
+}
+
 static inline void srp_env_cdb_rw10(uint8_t *cdb, bool write, uint32_t lba,
 				    uint16_t blocks)
 {

@@ -269,19 +269,6 @@ static void test_read_capacity(void **state)
 	assert_int_equal(get_be32(d + 4), 512);
 }
 
-/* Clear the power-on unit attention with TEST UNIT READY. */
-static void clear_ua(struct srp_env *env, struct srp_ti *ti)
-{
-	struct srp_ti_cmd c = { 0 };
-
-	for (int i = 0; i < 3; i++) {
-		srp_env_run_cmd(env, ti, &c);
-		if (c.status == SAM_STAT_GOOD)
-			return;
-	}
-	fail_msg("TEST UNIT READY keeps failing: %#x", c.status);
-}
-
 /* WRITE a 1 MiB pattern with one descriptor layout, READ it back. */
 static void write_read_mode(struct srp_env *env, struct srp_ti *ti,
 			    enum srp_ti_desc desc, unsigned int nd,
@@ -319,7 +306,7 @@ static void test_write_read_direct(void **state)
 	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	write_read_mode(env, ti, SRP_TI_DIRECT, 1, 1, MIB, 2048);
 }
 
@@ -328,7 +315,7 @@ static void test_write_read_indirect(void **state)
 	struct srp_env *env = *state;
 	struct srp_ti *ti = login_default(env, 0);
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	write_read_mode(env, ti, SRP_TI_INDIRECT, 12, 12, MIB, 4096);
 }
 
@@ -338,7 +325,7 @@ static void test_write_read_external_table(void **state)
 	struct srp_ti *ti = login_default(env, 0);
 	struct fabric_loop_stats st0, st1;
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	fabric_loop_get_stats(env->f, &st0);
 	write_read_mode(env, ti, SRP_TI_EXTERNAL, 40, 3, MIB, 8192);
 	fabric_loop_get_stats(env->f, &st1);
@@ -353,7 +340,7 @@ static void test_write_read_immediate(void **state)
 	struct srp_ti *ti = login_default(env, 0);
 	struct fabric_loop_stats st0, st1;
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	fabric_loop_get_stats(env->f, &st0);
 	write_read_mode(env, ti, SRP_TI_IMM, 0, 0, 8192, 100);
 	fabric_loop_get_stats(env->f, &st1);
@@ -367,7 +354,7 @@ static void test_queue_depth_many_writes(void **state)
 	static struct srp_ti_cmd c[64];
 	uint8_t *m = srp_ti_mem(ti);
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	/* 64 x 64 KiB writes in flight at once, then verify. */
 	fill_pattern(m, 4 * MIB, 77);
 	for (int i = 0; i < 64; i++) {
@@ -409,7 +396,7 @@ static void test_residuals(void **state)
 	struct srp_ti *ti = login_default(env, 0);
 	struct srp_ti_cmd c = { 0 };
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	/* Descriptor larger than the CDB's transfer: under. */
 	srp_env_cdb_rw10(c.cdb, false, 0, 8);
 	c.dir = 2;
@@ -495,7 +482,7 @@ static void test_malformed_descriptor(void **state)
 	struct srp_ti_cmd c = { 0 };
 	struct stray_wait w = { .ti = ti, .tag = 0xdead };
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	/* Reserved DATA-IN format 5: CHECK CONDITION, ILLEGAL REQUEST,
 	 * INVALID FIELD IN INFORMATION UNIT, channel stays up.  The raw IU
 	 * carries a tag the initiator does not track: its reply is a stray
@@ -533,7 +520,7 @@ static void test_bad_lun(void **state)
 	struct srp_ti *ti = login_default(env, 0);
 	struct srp_ti_cmd c = { 0 };
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	c.lun = 5; /* not mapped */
 	c.cdb[0] = 0x00;
 	srp_env_run_cmd(env, ti, &c);
@@ -625,7 +612,7 @@ static void test_lun_reset_inflight(void **state)
 	struct srp_engine_stats st0, st;
 	const uint8_t funcs[] = { SRP_TSK_ABORT_TASK_SET, SRP_TSK_LUN_RESET };
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	for (unsigned int k = 0; k < ARRAY_SIZE(funcs); k++) {
 		bool reset = funcs[k] == SRP_TSK_LUN_RESET;
 
@@ -667,7 +654,7 @@ static void test_abort_task(void **state)
 	struct srp_ti *ti = login_default(env, 0);
 	struct srp_ti_cmd c[2], tm = { 0 }, tm2 = { 0 };
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	submit_writes(ti, c, 2);
 	assert_int_equal(srp_ti_tmf(ti, &tm, SRP_TSK_ABORT_TASK, 0, c[1].tag),
 			 0);
@@ -710,7 +697,7 @@ static void test_abort_task_set(void **state)
 	struct srp_ti *ti = login_default(env, 0);
 	struct srp_ti_cmd c[4], tm = { 0 };
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	submit_writes(ti, c, 4);
 	assert_int_equal(srp_ti_tmf(ti, &tm, SRP_TSK_ABORT_TASK_SET, 0, 0), 0);
 	assert_true(srp_ti_run_until(env->loop, srp_env_cmd_done, &tm, 10000));
@@ -736,8 +723,8 @@ static void test_lun_reset_executing(void **state)
 	a = login(env, 0, &p);
 	ti_params(&p, 2);
 	b = login(env, 1, &p);
-	clear_ua(env, a);
-	clear_ua(env, b);
+	srp_env_clear_ua(env, a);
+	srp_env_clear_ua(env, b);
 	srp_engine_get_stats(env->e, &st0);
 	for (int i = 0; i < 8; i++) {
 		memset(&c[i], 0, sizeof(c[i]));
@@ -785,7 +772,7 @@ static void test_credits_respected(void **state)
 	static struct srp_ti_cmd c[200];
 	int n = 0;
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	/* The initiator may queue req_lim - 1 commands (one kept for TM). */
 	while (n < 200) {
 		memset(&c[n], 0, sizeof(c[n]));
@@ -815,7 +802,7 @@ static void test_credits_exceeded(void **state)
 	p.enforce_credits = false;
 	ti = login(env, 0, &p);
 	assert_int_equal(srp_ti_login_credits(ti), 4);
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	for (int i = 0; i < 6; i++) {
 		memset(&c[i], 0, sizeof(c[i]));
 		srp_env_cdb_rw10(c[i].cdb, false, 0, 1);
@@ -865,7 +852,7 @@ static void test_multichannel(void **state)
 	assert_int_equal(st.channels, 2);
 	assert_int_equal(st.nexuses, 1);
 	/* Both channels carry I/O. */
-	clear_ua(env, b);
+	srp_env_clear_ua(env, b);
 	srp_env_run_cmd(env, a, &cmd);
 	assert_int_equal(cmd.status, SAM_STAT_GOOD);
 	/* A SINGLE login of the same nexus closes the others. */
@@ -892,7 +879,7 @@ static void test_disconnect_with_io_inflight(void **state)
 	struct srp_ti *ti = login_default(env, 0);
 	struct srp_ti_cmd c[16];
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	submit_writes(ti, c, 16);
 	loop_run_once(env->loop, 0);
 	srp_ti_disconnect(ti);
@@ -919,7 +906,7 @@ static void test_tight_resources(void **state)
 	p.responder_resources = 2;
 	ti = login(env, 0, &p);
 	assert_int_equal(srp_ti_state(ti), SRP_TI_LOGGED_IN);
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	m = srp_ti_mem(ti);
 	fill_pattern(m, 6 * MIB, 4242);
 	for (int i = 0; i < 6; i++) {
@@ -1103,7 +1090,7 @@ static void test_two_workers(void **state)
 	/* One channel on each worker. */
 	assert_int_equal(env->w->n_channels, 1);
 	assert_int_equal(env->w2->n_channels, 1);
-	clear_ua(env, a);
+	srp_env_clear_ua(env, a);
 	/* Exactly one worker executes a's I/O, the other one b's. */
 	cmds = env->w->stats.cmds;
 	cmds2 = env->w2->stats.cmds;
@@ -1130,7 +1117,7 @@ static void test_two_workers(void **state)
 			 SRP_LOGIN_RSP_MULTICHAN_TERMINATED);
 	assert_true(srp_ti_run_until(env->loop, ti_down, a, 5000));
 	assert_true(srp_ti_run_until(env->loop, ti_down, b, 5000));
-	clear_ua(env, c);
+	srp_env_clear_ua(env, c);
 	write_read_mode(env, c, SRP_TI_DIRECT, 1, 1, 65536, 8192);
 }
 
@@ -1144,7 +1131,7 @@ static void test_external_table_disabled(void **state)
 	struct srp_ti *ti = login_default(env, 0);
 	struct srp_ti_cmd c = { 0 };
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	srp_env_cdb_rw10(c.cdb, false, 0, 64);
 	c.dir = 2;
 	c.desc = SRP_TI_EXTERNAL;
@@ -1196,7 +1183,7 @@ static void test_sustained_qd_no_rnr(void **state)
 	struct sustain s = { .ti = ti, .left = 20000 };
 	struct fabric_loop_stats st0, st;
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	fabric_loop_get_stats(env->f, &st0);
 	for (int i = 0; i < 127; i++) {
 		memset(&c[i], 0, sizeof(c[i]));

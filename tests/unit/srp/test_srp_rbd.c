@@ -104,19 +104,6 @@ static struct srp_ti *login(struct srp_env *env)
 	return srp_env_login(env, 0, &p);
 }
 
-/* TEST UNIT READY until the power-on unit attention is consumed. */
-static void clear_ua(struct srp_env *env, struct srp_ti *ti)
-{
-	struct srp_ti_cmd c = { 0 };
-
-	for (int i = 0; i < 3; i++) {
-		srp_env_run_cmd(env, ti, &c);
-		if (c.status == SAM_STAT_GOOD)
-			return;
-	}
-	fail_msg("TEST UNIT READY keeps failing: %#x", c.status);
-}
-
 static void fill_pattern(uint8_t *p, uint32_t len, uint32_t seed)
 {
 	for (uint32_t i = 0; i < len; i += 4)
@@ -151,7 +138,7 @@ static void test_rbd_write_read(void **state)
 	rbd_image_t img;
 
 	assert_non_null(img_buf);
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	run_rw(env, ti, true, SRP_TI_DIRECT, 1, 0, 2048, MIB, &one);
 	fill_pattern(m, MIB, 1);
 	run_rw(env, ti, true, SRP_TI_INDIRECT, 8, 0, 2048, MIB, &one);
@@ -202,7 +189,7 @@ static void test_rbd_write_same_zeroes(void **state)
 	uint8_t *m = srp_ti_mem(ti);
 	struct srp_ti_cmd c;
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	fill_pattern(m, 65536, 3);
 	run_rw(env, ti, true, SRP_TI_DIRECT, 1, 0, 100, 65536, &c);
 	assert_int_equal(c.status, SAM_STAT_GOOD);
@@ -256,7 +243,7 @@ static void test_rbd_caw(void **state)
 	struct srp_ti_cmd c;
 	rbd_image_t img;
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	for (uint8_t n = 1; n <= 2; n++) {
 		uint32_t len = n * 512u;
 		uint64_t lba = 1000 + n * 8;
@@ -291,20 +278,6 @@ static void test_rbd_caw(void **state)
 	}
 }
 
-/* READ CAPACITY (16) into c (data at mem_off 0). */
-static void read_capacity16(struct srp_env *env, struct srp_ti *ti,
-			    struct srp_ti_cmd *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->cdb[0] = 0x9e;
-	c->cdb[1] = 0x10;
-	put_be32(c->cdb + 10, 32);
-	c->dir = 2;
-	c->desc = SRP_TI_DIRECT;
-	c->len = 32;
-	srp_env_run_cmd(env, ti, c);
-}
-
 /*
  * Resize the image through the test's own librbd handle, wait for the
  * engine's watch fd (no sleep: poll), and do what src/devices.c does on
@@ -337,13 +310,13 @@ static void expect_capacity_changed(struct srp_env *env, struct srp_ti *ti,
 	uint8_t *m = srp_ti_mem(ti);
 	struct srp_ti_cmd c;
 
-	read_capacity16(env, ti, &c);
+	srp_env_read_capacity16(env, ti, &c);
 	assert_int_equal(c.status, SAM_STAT_CHECK_CONDITION);
 	assert_true(c.sense_len >= 14);
 	assert_int_equal(c.sense[2] & 0x0f, 0x06); /* UNIT ATTENTION */
 	assert_int_equal(c.sense[12], 0x2a);
 	assert_int_equal(c.sense[13], 0x09); /* CAPACITY DATA HAS CHANGED */
-	read_capacity16(env, ti, &c);
+	srp_env_read_capacity16(env, ti, &c);
 	assert_int_equal(c.status, SAM_STAT_GOOD);
 	assert_int_equal(get_be64(m), nblocks - 1);
 }
@@ -361,7 +334,7 @@ static void test_rbd_resize_elsewhere(void **state)
 	const struct srptd_backend_ops *used;
 	struct srptd_bdev fixed;
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	resize_elsewhere(fx, 2 * DEV_SIZE);
 	expect_capacity_changed(env, ti, 2 * DEV_SIZE / 512);
 	resize_elsewhere(fx, DEV_SIZE);
@@ -395,7 +368,7 @@ static void test_rbd_cluster_lost(void **state)
 
 	assert_non_null(script);
 	assert_non_null(dir);
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	g_cluster_gone = true;
 	snprintf(cmd, sizeof(cmd), "'%s' kill '%s'", script, dir);
 	assert_int_equal(system(cmd), 0);

@@ -137,20 +137,6 @@ static int teardown(void **state)
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-/* Clear the power-on unit attention with TEST UNIT READY. */
-static void clear_ua(struct srp_env *env, struct srp_ti *ti)
-{
-	struct srp_ti_cmd c = { 0 };
-
-	for (int i = 0; i < 3; i++) {
-		memset(&c, 0, sizeof(c));
-		srp_env_run_cmd(env, ti, &c);
-		if (c.status == SAM_STAT_GOOD)
-			return;
-	}
-	fail_msg("TEST UNIT READY keeps failing: %#x", c.status);
-}
-
 static void fill(uint8_t *p, uint32_t len, uint8_t v)
 {
 	memset(p, v, len);
@@ -211,7 +197,7 @@ static void test_relogin_while_old_channels_drain(void **state)
 	p.multi = true;
 	a1 = login(env, 1, &p);
 	assert_int_equal(srp_ti_state(a1), SRP_TI_LOGGED_IN);
-	clear_ua(env, a0);
+	srp_env_clear_ua(env, a0);
 	/* 8 WRITEs on each old channel, all held in the backend. */
 	hold.on = true;
 	for (int i = 0; i < 16; i++) {
@@ -296,7 +282,7 @@ static void test_relogin_after_disconnect_then_reset(void **state)
 
 	ti_params(&p, 8);
 	a = login(env, 0, &p);
-	clear_ua(env, a);
+	srp_env_clear_ua(env, a);
 	hold.on = true;
 	for (int i = 0; i < 8; i++) {
 		prep_write(&old[i], 2000 + i * 8, 4096, i * 4096, SRP_TI_DIRECT,
@@ -321,7 +307,7 @@ static void test_relogin_after_disconnect_then_reset(void **state)
 	assert_int_equal(srp_env_channels(env), 2);
 	hold_release();
 	assert_true(srp_env_channels_le(env, 1));
-	clear_ua(env, b);
+	srp_env_clear_ua(env, b);
 	memset(&c, 0, sizeof(c));
 	srp_env_run_cmd(env, b, &c);
 	assert_int_equal(c.status, SAM_STAT_GOOD);
@@ -347,7 +333,7 @@ static void test_abort_task_set_with_buffer_waiters(void **state)
 
 	ti_params(&p, 1);
 	ti = login(env, 0, &p);
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	hold.on = true;
 	for (int i = 0; i < 4; i++) {
 		prep_write(&w[i], i * 2048, MIB, (i % 4) * MIB, SRP_TI_INDIRECT,
@@ -397,7 +383,7 @@ static void test_abort_task_set_with_rdma_reads(void **state)
 	ti_params(&p, 1);
 	p.responder_resources = 2;
 	ti = login(env, 0, &p);
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	/* Only 16 chunks: one 1 MiB WRITE, then 64 KiB ones. */
 	for (int i = 0; i < 6; i++) {
 		fill(srp_ti_mem(ti) + i * 65536, 65536, 0x55);
@@ -456,7 +442,7 @@ static void test_lun_reset_behind_full_sq(void **state)
 
 	ti_params(&p, 1);
 	ti = login(env, 0, &p);
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	hold.on = true;
 	for (int i = 0; i < 8; i++) {
 		memset(&r[i], 0, sizeof(r[i]));
@@ -504,7 +490,7 @@ static void test_abort_task_buffer_waiter(void **state)
 
 	ti_params(&p, 1);
 	ti = login(env, 0, &p);
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	hold.on = true;
 	for (int i = 0; i < 2; i++) {
 		prep_write(&w[i], i * 2048, MIB, i * MIB, SRP_TI_DIRECT, 1);
@@ -553,7 +539,7 @@ static void test_lun_reset_other_channel(void **state)
 	p.multi = true;
 	b = login(env, 1, &p);
 	assert_int_equal(srp_ti_state(b), SRP_TI_LOGGED_IN);
-	clear_ua(env, a);
+	srp_env_clear_ua(env, a);
 	hold.on = true;
 	for (int i = 0; i < 5; i++) {
 		prep_write(&w[i], 3000 + i * 8, 4096, i * 4096, SRP_TI_IMM, 0);
@@ -605,7 +591,7 @@ static void test_abort_task_other_worker(void **state)
 	a = login(env, 0, &p);
 	p.multi = true;
 	b = login(env, 1, &p);
-	clear_ua(env, a);
+	srp_env_clear_ua(env, a);
 	hold.on = true;
 	for (int i = 0; i < 2; i++) {
 		prep_write(&w[i], 4000 + i * 8, 4096, i * 4096, SRP_TI_IMM, 0);
@@ -656,7 +642,7 @@ static void test_lun_reset_after_answers_in_flight(void **state)
 	a = login(env, 0, &p);
 	p.multi = true;
 	b = login(env, 1, &p);
-	clear_ua(env, a);
+	srp_env_clear_ua(env, a);
 	hold.on = true;
 	for (int i = 0; i < 4; i++) {
 		memset(&g_reads[i], 0, sizeof(g_reads[i]));
@@ -718,7 +704,7 @@ static void test_relogin_storm(void **state)
 			assert_int_equal(srp_ti_login_flags(ti[k % 2]) & 3,
 					 SRP_LOGIN_RSP_MULTICHAN_TERMINATED);
 		if (!k)
-			clear_ua(env, ti[0]);
+			srp_env_clear_ua(env, ti[0]);
 		hold.on = true;
 		for (int i = 0; i < 4; i++) {
 			prep_write(&w[k][i], 8000 + (k * 4 + i) * 8, 4096,
@@ -791,8 +777,8 @@ static void test_preempt_and_abort(void **state)
 	ti_params(&p, 6);
 	b = login(env, 1, &p);
 	assert_int_equal(srp_ti_state(b), SRP_TI_LOGGED_IN);
-	clear_ua(env, a);
-	clear_ua(env, b);
+	srp_env_clear_ua(env, a);
+	srp_env_clear_ua(env, b);
 	pr_out(env, a, 0x00 /* REGISTER */, 0, 0, 0xaa);
 	pr_out(env, b, 0x00, 0, 0, 0xbb);
 	pr_out(env, a, 0x01 /* RESERVE */, 0x01 /* write exclusive */, 0xaa, 0);

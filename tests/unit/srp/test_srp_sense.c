@@ -73,19 +73,6 @@ static struct srp_ti *login(struct srp_env *env)
 	return ti;
 }
 
-/* TEST UNIT READY until the power-on unit attention is gone. */
-static void clear_ua(struct srp_env *env, struct srp_ti *ti)
-{
-	for (int i = 0; i < 3; i++) {
-		struct srp_ti_cmd c = { 0 };
-
-		srp_env_run_cmd(env, ti, &c);
-		if (c.status == SAM_STAT_GOOD)
-			return;
-	}
-	fail_msg("TEST UNIT READY keeps failing");
-}
-
 /* Set or clear D_SENSE of LUN 0 with MODE SENSE(10) + MODE SELECT(10). */
 static void set_d_sense(struct srp_env *env, struct srp_ti *ti, bool on)
 {
@@ -165,7 +152,7 @@ static void test_srp_error_follows_d_sense(void **state)
 	struct srp_ti *ti = login(env);
 	struct srp_ti_cmd c;
 
-	clear_ua(env, ti);
+	srp_env_clear_ua(env, ti);
 	short_write(env, ti, 0, &c);
 	assert_fixed(&c, 0x05, 0x0e, 0x03);
 
