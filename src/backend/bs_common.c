@@ -717,7 +717,15 @@ void bs_ctx_push_done(struct bs_ctx_head *h, struct srptd_io *io, int res)
 {
 	h->inflight++;
 	bs_doneq_push(&h->done, io, res);
-	bs_eventfd_kick(h->efd);
+	/*
+	 * One kick per batch: a queue that was not empty already has its
+	 * kick pending (from the push that made it non-empty, or from the
+	 * ctx_poll() that left it so), and a push from inside ctx_poll() is
+	 * seen by its closing check.  A kick is a write(2): one per
+	 * synchronous write on tmpfs otherwise (doc/performance.md).
+	 */
+	if (h->done.count == 1)
+		bs_eventfd_kick(h->efd);
 }
 
 static bool bs_ctx_pop_done(struct bs_ctx_head *h, pthread_mutex_t *lock,

@@ -165,6 +165,9 @@ int bs_ctx_event_fd(struct srptd_backend_ctx *ctx);
 /*
  * Accept io and queue its completion with res for ctx_poll() (callbacks
  * never run inside submit): for I/O an engine has executed synchronously.
+ * Owner thread only.  Kicks the eventfd only when the queue was empty, so
+ * the engine's ctx_poll() must clear the eventfd before it drains the
+ * queue and kick it again when it returns with entries left.
  */
 void bs_ctx_push_done(struct bs_ctx_head *h, struct srptd_io *io, int res);
 

@@ -16,9 +16,10 @@
  * submit() and complete from ctx_poll() like everything else; so do
  * O_DIRECT reads/writes with misaligned memory or ranges (bounce buffer,
  * see bs_io_misaligned()) and writes to files on tmpfs or ramfs
- * (mem_backed), which io_uring would hand to a worker thread.  A filesystem without FALLOC_FL_ZERO_RANGE
- * (tmpfs) answers WRITE_ZEROES with EOPNOTSUPP; ctx_poll() then writes
- * zero buffers synchronously, the one place it blocks.
+ * (mem_backed), which io_uring would hand to a worker thread.  A
+ * filesystem without FALLOC_FL_ZERO_RANGE (tmpfs) answers WRITE_ZEROES
+ * with EOPNOTSUPP; ctx_poll() then writes zero buffers synchronously, the
+ * one place it blocks.
  *
  * Submissions made from completion callbacks are batched into a single
  * io_uring_enter() at the end of ctx_poll(); while the worker has the
