@@ -660,6 +660,34 @@ chk_srptd_no_leaks() {
 
 # ------------------------------------------------------- busy polling --
 
+# srptd_restart_with SECTION.KEY=VALUE (VALUE an integer): log out,
+# restart srptd with the suite's configuration plus that setting (checked
+# in the generated file) and log in again.
+srptd_restart_with() {
+	srp_logout || return 1
+	DEV=
+	srptd_sigterm || return 1
+	srptd_gen_conf_with "$1" || fail "cannot write $SRPTD_CONF" || return 1
+	_rk=${1#*.}
+	_rv=${_rk#*=}
+	_rk=${_rk%%=*}
+	grep -q "^  $_rk = $_rv;" $SRPTD_CONF ||
+		fail "$_rk not in the generated config" || return 1
+	echo "vmrig: srptd restarted with $_rk = $_rv" >>$SRPTD_LOG
+	srptd_launch || return 1
+	chk_login
+}
+
+# srptd_restart_default: log out and restart srptd with the suite's
+# configuration (after srptd_restart_with).
+srptd_restart_default() {
+	srp_logout || return 1
+	srptd_sigterm || return 1
+	srptd_gen_conf || fail "cannot write $SRPTD_CONF" || return 1
+	echo "vmrig: srptd restarted with the suite's configuration" >>$SRPTD_LOG
+	srptd_launch
+}
+
 # chk_srptd_busy_poll: srptd restarted with daemon.busy_poll_us
 # (srptd.conf(5)): a verified fio run, during which the workers' busy
 # polls found work (srptadm stats: workers[].loop.busy_polls), then 3 s
@@ -680,16 +708,7 @@ srptd_busy_sum() {
 }
 
 chk_srptd_busy_poll() {
-	srp_logout || return 1
-	DEV=
-	srptd_sigterm || return 1
-	srptd_gen_conf_with daemon.busy_poll_us=$SRPTD_BUSY_US ||
-		fail "cannot write $SRPTD_CONF" || return 1
-	grep -q "^  busy_poll_us = $SRPTD_BUSY_US;" $SRPTD_CONF ||
-		fail "busy_poll_us not in the generated config" || return 1
-	echo "vmrig: srptd restarted with busy_poll_us = $SRPTD_BUSY_US" >>$SRPTD_LOG
-	srptd_launch || return 1
-	chk_login || return 1
+	srptd_restart_with daemon.busy_poll_us=$SRPTD_BUSY_US || return 1
 	fio_run "busy" --rw=randwrite --bs=4k --iodepth=32 --size=16M \
 		--offset=64M --verify=crc32c --verify_fatal=1 --do_verify=1 ||
 		fail "fio verify with busy_poll_us failed: $(grep -m1 -i 'err\|bad\|verify' /tmp/fio-busy.out)" ||
@@ -709,11 +728,7 @@ chk_srptd_busy_poll() {
 	[ $((_bt1 - _bt0)) -le $SRPTD_BUSY_IDLE_TICKS ] ||
 		fail "srptd used $((_bt1 - _bt0)) ticks of CPU in 3 s idle with busy_poll_us (at most $SRPTD_BUSY_IDLE_TICKS)" ||
 		return 1
-	srp_logout || return 1
-	srptd_sigterm || return 1
-	srptd_gen_conf || fail "cannot write $SRPTD_CONF" || return 1
-	echo "vmrig: srptd restarted with the suite's configuration" >>$SRPTD_LOG
-	srptd_launch
+	srptd_restart_default
 }
 
 # chk_srptd_max_xfer: srptd restarted with fabric.max_rdma_size 256 KiB
@@ -725,16 +740,7 @@ chk_srptd_busy_poll() {
 # configuration comes back afterwards (logged out).
 SRPTD_MAX_XFER=262144
 chk_srptd_max_xfer() {
-	srp_logout || return 1
-	DEV=
-	srptd_sigterm || return 1
-	srptd_gen_conf_with fabric.max_rdma_size=$SRPTD_MAX_XFER ||
-		fail "cannot write $SRPTD_CONF" || return 1
-	grep -q "^  max_rdma_size = $SRPTD_MAX_XFER;" $SRPTD_CONF ||
-		fail "max_rdma_size not in the generated config" || return 1
-	echo "vmrig: srptd restarted with max_rdma_size = $SRPTD_MAX_XFER" >>$SRPTD_LOG
-	srptd_launch || return 1
-	chk_login || return 1
+	srptd_restart_with fabric.max_rdma_size=$SRPTD_MAX_XFER || return 1
 	_mx=$(sg_vpd -p bl /dev/$DEV | sed -n 's/^ *Maximum transfer length: \([0-9]*\) blocks.*/\1/p')
 	_ms=$(cat /sys/block/$DEV/queue/max_sectors_kb)
 	report "INFO max_xfer_blocks=$_mx max_sectors_kb=$_ms"
@@ -748,11 +754,7 @@ chk_srptd_max_xfer() {
 		--offset=64M --verify=crc32c --verify_fatal=1 --do_verify=1 ||
 		fail "fio 1m verify with max_rdma_size $SRPTD_MAX_XFER failed: $(grep -m1 -i 'err\|bad\|verify' /tmp/fio-maxxfer.out)" ||
 		return 1
-	srp_logout || return 1
-	srptd_sigterm || return 1
-	srptd_gen_conf || fail "cannot write $SRPTD_CONF" || return 1
-	echo "vmrig: srptd restarted with the suite's configuration" >>$SRPTD_LOG
-	srptd_launch
+	srptd_restart_default
 }
 
 target_idle_checks() {
