@@ -26,7 +26,7 @@ ceph-mon ceph-osd ceph-common librbd-dev"
 
 VM_PKGS="qemu-system-x86 busybox-static dash kmod iproute2 sg3-utils lsscsi
 xz-utils zstd cpio fio ibverbs-utils rdmacm-utils rdma-core srptools
-multipath-tools udev dmsetup e2fsprogs libiscsi-bin jq"
+multipath-tools udev dmsetup e2fsprogs libiscsi-bin jq linux-perf"
 
 want="$PKGS"
 if [ "${1:-}" = "--vm" ]; then

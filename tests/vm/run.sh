@@ -43,6 +43,9 @@
 #                   4k-randwrite-qd32, 128k-read-qd32, 1m-write-qd8)
 #   --perf-strace-seconds S  fio time per job of the strace pass against
 #                   srptd (default 10; 0 skips it)
+#   --perf-profile-seconds S  a profile pass per job and target: perf
+#                   record -a (cpu-clock) for S seconds of fio, top
+#                   symbols and the split by process (default 0: none)
 #   --accel A       tcg (default) or kvm
 #   --no-deps       do not run scripts/install-deps.sh --vm
 #   --gcov DIR      the binary was built with gcc --coverage in build
@@ -96,6 +99,7 @@ perfrounds=3
 perfsec=20
 perfjobs=all
 perfstrace=10
+perfprofile=0
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -127,6 +131,7 @@ while [ $# -gt 0 ]; do
 	--perf-seconds) perfsec=$2; shift ;;
 	--perf-jobs) perfjobs=$2; shift ;;
 	--perf-strace-seconds) perfstrace=$2; shift ;;
+	--perf-profile-seconds) perfprofile=$2; shift ;;
 	--accel) accel=$2; shift ;;
 	--no-deps) deps=0 ;;
 	--repeat) repeat=$2; shift ;;
@@ -165,6 +170,7 @@ if [ "$perf" = 1 ] && [ "$wd_given" = 0 ]; then
 	_nj=$(echo "$perfjobs" | tr ',' '\n' | wc -l)
 	[ "$perfjobs" = all ] && _nj=4
 	wd=$((wd + perfrounds * _nj * 2 * (perfsec + 20) + _nj * (perfstrace + 25)))
+	wd=$((wd + _nj * 2 * (perfprofile + 120)))
 fi
 if [ -z "$srptd" ] && [ -x "$top/build/src/srptd" ]; then
 	srptd=$top/build/src/srptd
@@ -273,6 +279,8 @@ fi
 # setpriv (util-linux) is not in the base image: only these runs need it.
 [ -n "$srptd_caps" ] && copies+=(/usr/bin/setpriv)
 [ "$srptd_strace" = 1 ] || [ "$perf" = 1 ] && copies+=(/usr/bin/strace)
+# perf (linux-perf, scripts/install-deps.sh --vm) for the profile pass
+[ "$perf" = 1 ] && [ "$perfprofile" -gt 0 ] && copies+=(/usr/bin/perf)
 for _c in "${copies[@]}"; do
 	[ -x "$_c" ] || { echo "run.sh: --copy $_c: not an executable" >&2; exit 2; }
 	mkdir -p "$ov/usr/local/bin"
@@ -325,6 +333,7 @@ append="$append vmrig.repeat=$repeat vmrig.mpsec=$mpsec vmrig.mptmo=$mptmo"
 append="$append vmrig.cftests=$cftests vmrig.cfsec=$cfsec"
 append="$append vmrig.perfrounds=$perfrounds vmrig.perfsec=$perfsec"
 append="$append vmrig.perfjobs=$perfjobs vmrig.perfstrace=$perfstrace"
+append="$append vmrig.perfprofile=$perfprofile"
 serial3=()
 if [ -n "$gcov" ]; then
 	append="$append vmrig.gcov=1" # counters come back on ttyS2

@@ -23,7 +23,9 @@
 # Per run the guest's counters are read before and after fio:
 #   /proc/stat "cpu"   user+nice+system+irq+softirq of all CPUs (the
 #                      kernel target's work is system/softirq time, the
-#                      userspace target's user+system: counted alike)
+#                      userspace target's user+system: counted alike),
+#                      and split into user, system and irq+softirq
+#   /proc/PID/stat     srptd's own user and system time (all threads)
 #   rxe hw_counters    sent_pkts / rcvd_pkts of every rxe device (the
 #                      initiator and the target share rxe0: both sides)
 #   srptd              its workers' fabric counters (srptadm --json stats:
@@ -42,11 +44,13 @@
 # default 3), VMRIG_PERF_SECONDS (--perf-seconds, default 20),
 # VMRIG_PERF_JOBS (--perf-jobs, comma list of job names, default all),
 # VMRIG_PERF_STRACE_SECONDS (--perf-strace-seconds, default 10; 0: no
-# strace pass).
+# strace pass), VMRIG_PERF_PROFILE_SECONDS (--perf-profile-seconds,
+# default 0: no profile pass).
 
 PERF_ROUNDS=${VMRIG_PERF_ROUNDS:-3}
 PERF_SECONDS=${VMRIG_PERF_SECONDS:-20}
 PERF_STRACE_SECONDS=${VMRIG_PERF_STRACE_SECONDS:-10}
+PERF_PROFILE_SECONDS=${VMRIG_PERF_PROFILE_SECONDS:-0}
 PERF_DIR=/tmp/perf
 PERF_FILE=$PERF_DIR/disk.img
 PERF_FIG=$PERF_DIR/runs.txt
@@ -73,9 +77,21 @@ perf_targets() {
 	done
 }
 
-# perf_cpu: busy jiffies of all CPUs (user nice system irq softirq).
+# perf_cpu: busy jiffies of all CPUs (user nice system irq softirq), then
+# the same split as user+nice, system, irq+softirq.
 perf_cpu() {
-	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $2 + $3, $4, $7 + $8; exit }' /proc/stat
+}
+
+# perf_proc T: jiffies srptd's process spent in user and in system mode
+# (all its threads: /proc/PID/stat fields 14 and 15), "- -" for LIO,
+# whose work runs in kernel threads and softirqs that no process owns.
+perf_proc() {
+	if [ "$1" = srptd ] && [ -r "/proc/$SRPTD_PID/stat" ]; then
+		sed 's/.*) //' "/proc/$SRPTD_PID/stat" | awk '{ print $12, $13 }'
+	else
+		echo "- -"
+	fi
 }
 
 # perf_rxe NAME: the sum of rxe hw counter NAME over every rxe device.
@@ -103,11 +119,19 @@ perf_fab() {
 	echo
 }
 
-# perf_snap: one line of counters: cpu tx rx scsi_cmds fab...
+# perf_snap T before|after: one line of counters: cpu tx rx scsi_cmds
+# cpu_user cpu_sys cpu_irq proc_user proc_sys fab...  srptadm (perf_fab)
+# runs outside the window the CPU counters span: before them in the
+# first snapshot, after them in the second.
 perf_snap() {
-	echo "$(perf_cpu) $(perf_rxe sent_pkts) $(perf_rxe rcvd_pkts)" \
-		"$(awk '{ print $1 + $5 }' /sys/block/$DEV/stat)" \
-		"$([ "$1" = srptd ] && perf_fab)"
+	_pfsf=
+	[ "$1" = srptd ] && [ "$2" = before ] && _pfsf=$(perf_fab)
+	set -- "$1" "$2" $(perf_cpu)
+	_pfsl="$3 $(perf_rxe sent_pkts) $(perf_rxe rcvd_pkts)"
+	_pfsl="$_pfsl $(awk '{ print $1 + $5 }' /sys/block/$DEV/stat)"
+	_pfsl="$_pfsl $4 $5 $6 $(perf_proc "$1")"
+	[ "$1" = srptd ] && [ "$2" = after ] && _pfsf=$(perf_fab)
+	echo "$_pfsl $_pfsf"
 }
 
 perf_setup() {
@@ -190,10 +214,10 @@ perf_run() {
 	_pfbs=${_pfspec%%:*}
 	_pfqd=${_pfspec#*:}
 	perf_login "$_pft" || return 1
-	_pfa=$(perf_snap "$_pft")
+	_pfa=$(perf_snap "$_pft" before)
 	_pff=$(perf_fio "$_pft-$_pfname" "$_pfrw" "$_pfbs" "$_pfqd" "$PERF_SECONDS")
 	_pffrc=$?
-	_pfb=$(perf_snap "$_pft")
+	_pfb=$(perf_snap "$_pft" after)
 	srp_logout || fail "logout: $WHY" || return 1
 	DEV=
 	[ $_pffrc = 0 ] && [ -n "$_pff" ] || fail "fio $_pfname on $_pft failed" || return 1
@@ -206,7 +230,7 @@ perf_run() {
 		}
 	}')
 	echo "$_pfname $_pft $3 $_pff $_pfd" >>$PERF_FIG
-	report "INFO perf_run round=$3 job=$_pfname target=$_pft $(echo "$_pff $_pfd" | awk -v keys="iops kibps ios cpu_jiffies rxe_sent_pkts rxe_rcvd_pkts scsi_cmds $PERF_FAB_KEYS" '{
+	report "INFO perf_run round=$3 job=$_pfname target=$_pft $(echo "$_pff $_pfd" | awk -v keys="iops kibps ios cpu_jiffies rxe_sent_pkts rxe_rcvd_pkts scsi_cmds cpu_user_jiffies cpu_sys_jiffies cpu_irq_jiffies proc_user_jiffies proc_sys_jiffies $PERF_FAB_KEYS" '{
 		n = split(keys, k, " ")
 		for (i = 1; i <= n && i <= NF; i++) printf "%s=%s ", k[i], $i
 	}')"
@@ -287,6 +311,68 @@ perf_strace() {
 	report "INFO perf_strace job=$_pfname ios=$_pfios iops_under_strace=$1 seconds=$_pfwin ${_pfsum%% *} per_io=$_pftop (a separate pass under strace -c -f: the rate drops, the calls per I/O stay right; the idle rate is subtracted)"
 }
 
+# perf_profile T JOB: T serving JOB while `perf record -a` samples every
+# CPU (cpu-clock: the guest has no hardware counters under TCG) for
+# PERF_PROFILE_SECONDS; reports the split of the samples by process and
+# by privilege level, and the top symbols (kernel and user) as INFO
+# perf_profile lines.  Where a kernel target's work and a userspace
+# target's differ, this shows it by function (item 2 of issue 14).
+perf_profile() {
+	_pft=$1
+	_pfname=${2%%:*}
+	_pfspec=${2#*:}
+	_pfrw=${_pfspec%%:*}
+	_pfspec=${_pfspec#*:}
+	_pfbs=${_pfspec%%:*}
+	_pfqd=${_pfspec#*:}
+	_pfperf=$(command -v perf || echo /usr/local/bin/perf)
+	[ -x "$_pfperf" ] || fail "no perf in the guest" || return 1
+	_pfdata=$PERF_DIR/profile-$_pft-$_pfname.data
+	echo 0 >/proc/sys/kernel/kptr_restrict
+	echo -1 >/proc/sys/kernel/perf_event_paranoid
+	perf_login "$_pft" || return 1
+	perf_fio "profile-$_pft-$_pfname" "$_pfrw" "$_pfbs" "$_pfqd" \
+		$((PERF_PROFILE_SECONDS + 6)) >"$PERF_DIR/profile-fio.txt" &
+	_pffp=$!
+	sleep 3 # fio at full depth before sampling starts
+	"$_pfperf" record -q -a -g -e cpu-clock -F 499 -o "$_pfdata" -- \
+		sleep "$PERF_PROFILE_SECONDS" >"$PERF_DIR/profile-rec.txt" 2>&1
+	_pfprc=$?
+	wait $_pffp
+	_pffrc=$?
+	srp_logout || fail "logout: $WHY" || return 1
+	DEV=
+	[ $_pfprc = 0 ] || { cat "$PERF_DIR/profile-rec.txt"; fail "perf record on $_pft failed"; return 1; }
+	[ $_pffrc = 0 ] || fail "fio $_pfname under perf record failed" || return 1
+	set -- $(cat "$PERF_DIR/profile-fio.txt")
+	report "INFO perf_profile job=$_pfname target=$_pft iops_while_sampled=$1 ios=$3 seconds=$PERF_PROFILE_SECONDS samples=$("$_pfperf" report -i "$_pfdata" --stdio --no-children -g none --sort comm 2>/dev/null | awk '/^# Samples:/ { print $3 }')"
+	# by thread name and object (kernel, srptd, a library), then by
+	# thread and symbol: self samples, percent of all samples of all CPUs
+	{
+		"$_pfperf" report -i "$_pfdata" --stdio --no-children -g none --sort comm,dso \
+			--percent-limit 1 2>/dev/null | awk '$1 ~ /%$/ {
+			printf "share=%s comm=%s dso=%s\n", $1, $2, $3 }'
+		"$_pfperf" report -i "$_pfdata" --stdio --no-children -g none \
+			-n --sort sym --percent-limit 0.3 2>/dev/null |
+			awk '$1 ~ /%$/ {
+			p = $1; n = $2; $1 = $2 = $3 = ""; sub(/^ +/, "")
+			printf "share=%s samples=%s sym=%s\n", p, n, $0 }'
+		# srptd's threads: time in each function and what it calls
+		# (system call entries, the verbs provider, the event loop)
+		_pfcomms=$("$_pfperf" report -i "$_pfdata" --stdio --no-children --sort comm \
+			-g none 2>/dev/null | awk '$1 ~ /%$/ && $2 ~ /^srptd/ {
+			printf "%s%s", (n++ ? "," : ""), $2 }')
+		[ -n "$_pfcomms" ] &&
+			"$_pfperf" report -i "$_pfdata" --stdio --children -g none \
+				--comms "$_pfcomms" --sort sym --percent-limit 1.5 \
+				2>/dev/null | awk '$1 ~ /%$/ && $2 ~ /%$/ {
+				i = $1; p = $2; $1 = $2 = $3 = ""; sub(/^ +/, "")
+				printf "srptd_threads_incl=%s self=%s sym=%s\n", i, p, $0 }'
+	} | while read -r _pfl; do
+		report "INFO perf_profile job=$_pfname target=$_pft $_pfl"
+	done
+}
+
 # perf_stat JOB T FIELD: "median min max" of FIELD (1 = iops, 2 = KiB/s)
 # over the rounds of JOB on T.
 perf_stat() {
@@ -312,7 +398,8 @@ perf_per_io() {
 		for (i = 7; i <= n; i++) {
 			if (na[i]) { printf "- "; continue }
 			v = s[i] / ios
-			if (i == 7) v = v * 10000 # jiffies (USER_HZ 100) -> us
+			# jiffies (USER_HZ 100) -> us: cpu, and the CPU split
+			if (i == 7 || (i >= 11 && i <= 15)) v = v * 10000
 			printf "%.2f ", v
 		}
 		print ""
@@ -342,11 +429,13 @@ perf_summary() {
 			_pfline="$_pfline ${_pft}_iops_median=$1 ${_pft}_iops_min=$2 ${_pft}_iops_max=$3 ${_pft}_kibps_median=$4 ${_pft}_kibps_min=$5 ${_pft}_kibps_max=$6"
 			set -- $(perf_per_io "$_pfn" $_pft)
 			_pfline="$_pfline ${_pft}_cpu_us_per_io=$1 ${_pft}_sent_pkts_per_io=$2 ${_pft}_rcvd_pkts_per_io=$3 ${_pft}_cmds_per_io=$4"
+			_pfline="$_pfline ${_pft}_cpu_user_us_per_io=$5 ${_pft}_cpu_sys_us_per_io=$6 ${_pft}_cpu_irq_us_per_io=$7 ${_pft}_proc_user_us_per_io=$8 ${_pft}_proc_sys_us_per_io=$9"
 			_pfrow=$(printf '%-17s | %-6s | %-22s | %-19s | %-9s | %-9s | %6s %6s     | %s' \
 				"$_pfn" "$_pft" "$_pfiops" "$_pfmib" "$([ $_pft = srptd ] && echo "$_pfratio")" "$1" "$2" "$3" "$4")
 			report "INFO perf | $_pfrow"
+			report "INFO perf |   CPU us/io: user $5, system $6, irq+softirq $7$([ $_pft = srptd ] && echo "; srptd's process: user $8, system $9")"
 			if [ $_pft = srptd ]; then
-				shift 4
+				shift 9
 				_pfk=1
 				for _pfv in "$@"; do
 					_pfkey=$(echo $PERF_FAB_KEYS | cut -d' ' -f$_pfk)
@@ -393,6 +482,13 @@ perf_checks() {
 			run_check strace-idle perf_strace_idle
 			for _pfj in $(perf_jobs); do
 				run_check "strace-${_pfj%%:*}" perf_strace "$_pfj"
+			done
+		fi
+		if [ "$PERF_PROFILE_SECONDS" -gt 0 ]; then
+			for _pfj in $(perf_jobs); do
+				for _pft in $(perf_targets); do
+					run_check "profile-${_pfj%%:*}-$_pft" perf_profile $_pft "$_pfj"
+				done
 			done
 		fi
 	fi
