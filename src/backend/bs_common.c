@@ -353,27 +353,6 @@ void bs_common_close(struct srptd_bdev *bdev)
 	bdev->path = NULL;
 }
 
-int bs_check_io(const struct srptd_bdev *bdev, const struct srptd_io *io)
-{
-	switch (io->op) {
-	case SRPTD_IO_READ:
-	case SRPTD_IO_FLUSH:
-		return 0;
-	case SRPTD_IO_DISCARD:
-		if (bdev->read_only)
-			return -EROFS;
-		return bdev->can_discard ? 0 : -EOPNOTSUPP;
-	case SRPTD_IO_WRITE:
-	case SRPTD_IO_WRITE_ZEROES:
-		return bdev->read_only ? -EROFS : 0;
-	case SRPTD_IO_COMPARE_WRITE:
-		if (bdev->read_only)
-			return -EROFS;
-		return bdev->can_compare_write ? 0 : -EOPNOTSUPP;
-	}
-	return -EINVAL;
-}
-
 unsigned int bs_iov_tail(const struct iovec *iov, unsigned int iovcnt,
 			 uint64_t skip, struct iovec *out)
 {
@@ -629,30 +608,6 @@ void bs_doneq_fini(struct bs_doneq *q)
 {
 	free(q->ent);
 	q->ent = NULL;
-}
-
-void bs_doneq_push(struct bs_doneq *q, struct srptd_io *io, int res)
-{
-	struct bs_done *d;
-
-	/* Callers count I/Os against the depth, so this cannot fill up. */
-	if (q->count >= q->cap)
-		abort();
-	d = &q->ent[(q->head + q->count) % q->cap];
-	d->io = io;
-	d->res = res;
-	q->count++;
-}
-
-bool bs_doneq_pop(struct bs_doneq *q, struct srptd_io **io, int *res)
-{
-	if (!q->count)
-		return false;
-	*io = q->ent[q->head].io;
-	*res = q->ent[q->head].res;
-	q->head = (q->head + 1) % q->cap;
-	q->count--;
-	return true;
 }
 
 int bs_ctx_head_init(struct bs_ctx_head *h, unsigned int depth)
