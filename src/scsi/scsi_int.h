@@ -346,9 +346,9 @@ struct scsi_cmd {
 	struct scsi_xcopy *xc; /* EXTENDED COPY in progress (xcopy.c) */
 	struct scsi_range range;
 	struct scsi_list wnode; /* on worker->resumed / worker->retry */
-	/* In the backend: since when, on worker->in_backend (stuck.c). */
+	/* In the backend: on worker->in_backend, since when (stuck.c). */
 	struct scsi_list bnode;
-	uint64_t submit_ns;
+	uint64_t submit_ns; /* 0: no check has seen it yet */
 	bool stuck_seen; /* counted as stuck once already */
 };
 

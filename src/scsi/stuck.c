@@ -36,11 +36,38 @@ static const char *scsi_bdev_name(const struct srptd_bdev *b)
 	return b && b->name ? b->name : "?";
 }
 
+/*
+ * No clock is read here, per submission: an I/O gets its time from the
+ * first check that finds it outstanding (scsi_worker_stamp()), and most
+ * I/Os complete before any check sees them.  That time is an upper
+ * bound of the submission, so an I/O reported as past the threshold is;
+ * it is reported at most one check period (a quarter of the threshold,
+ * src/srp/srp_worker.c) later than with a clock read per submission,
+ * which cost every command a call (doc/performance.md "Host loopback
+ * guard").
+ */
 void scsi_backend_track(struct scsi_worker *w, struct scsi_cmd *c)
 {
-	c->submit_ns = scsi_now_ns();
+	c->submit_ns = 0;
 	c->stuck_seen = false;
 	scsi_list_add_tail(&w->in_backend, &c->bnode);
+}
+
+/*
+ * Give the I/Os submitted since the last check the time of this one:
+ * they are at the young end of the list, the only ones without a time.
+ */
+static void scsi_worker_stamp(struct scsi_worker *w, uint64_t now)
+{
+	struct scsi_list *pos;
+
+	for (pos = w->in_backend.prev; pos != &w->in_backend; pos = pos->prev) {
+		struct scsi_cmd *c = container_of(pos, struct scsi_cmd, bnode);
+
+		if (c->submit_ns)
+			break;
+		c->submit_ns = now;
+	}
 }
 
 void scsi_backend_untrack(struct scsi_worker *w, struct scsi_cmd *c)
@@ -53,7 +80,7 @@ void scsi_backend_untrack(struct scsi_worker *w, struct scsi_cmd *c)
 	if (c->lu)
 		atomic_fetch_sub_explicit(&c->lu->stuck_now, 1,
 					  memory_order_relaxed);
-	pr_notice("device %s: a backend I/O completed after %.1f s "
+	pr_notice("device %s: a backend I/O completed after at least %.1f s "
 		  "outstanding (%u still past the threshold)",
 		  scsi_bdev_name(c->io.bdev),
 		  (double)(scsi_now_ns() - c->submit_ns) / 1e9, w->stuck_now);
@@ -69,6 +96,11 @@ void scsi_worker_check_stuck(struct scsi_worker *w, uint64_t threshold_ms,
 	uint64_t now = scsi_now_ns(), limit = threshold_ms * 1000000ull;
 	unsigned int n_dev = 0, other = 0;
 	struct scsi_list *pos;
+
+	/* 0 means "no time yet" (scsi_backend_track()). */
+	if (!now)
+		now = 1;
+	scsi_worker_stamp(w, now);
 
 	for (pos = w->in_backend.next; pos != &w->in_backend; pos = pos->next) {
 		struct scsi_cmd *c = container_of(pos, struct scsi_cmd, bnode);
