@@ -52,12 +52,9 @@ static bool scsi_alua_always(const uint8_t *cdb)
 	}
 }
 
-enum scsi_sr scsi_alua_check(const struct scsi_lu *lu, const uint8_t *cdb)
+/* Standby or unavailable (scsi_alua_check() tests the active states). */
+enum scsi_sr scsi_alua_check_inactive(unsigned int st, const uint8_t *cdb)
 {
-	unsigned int st =
-		atomic_load_explicit(&lu->alua_state, memory_order_relaxed);
-
-	/* Both active states serve every command (SPC-4 5.16.2.4.2/3). */
 	if (st <= SCSI_ALUA_STATE_ANO || scsi_alua_always(cdb))
 		return SCSI_SR_OK;
 	if (st == SCSI_ALUA_STATE_STANDBY) {

@@ -79,23 +79,6 @@ static struct scsi_itn_view *scsi_view_build(struct scsi_itn *itn,
 	return v;
 }
 
-struct scsi_view_ent *scsi_view_find(struct scsi_itn_view *v, uint64_t lun)
-{
-	unsigned int lo = 0, hi = v ? v->n : 0;
-
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
-
-		if (v->ent[mid].lun == lun)
-			return &v->ent[mid];
-		if (v->ent[mid].lun < lun)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 /*
  * Take a view's entries off their LUs' nexus lists (lu->lock): from now
  * on they only serve the commands already pinned to them.  The LU counts
@@ -210,11 +193,6 @@ void scsi_itn_destroy(struct scsi_itn *itn)
 	scsi_itn_view_put(v);
 	free(atomic_load(&itn->abort_hook));
 	free(itn);
-}
-
-struct scsi_view_ent *scsi_itn_find(struct scsi_itn *itn, uint64_t lun)
-{
-	return scsi_view_find(scsi_itn_cur_view(itn), lun);
 }
 
 bool scsi_itn_view_same(struct scsi_itn *itn, const struct scsi_lun_entry *view,

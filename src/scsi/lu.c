@@ -244,18 +244,12 @@ int scsi_worker_set_capacity(struct scsi_worker *w, uint64_t lu_id,
 	return 0;
 }
 
-int scsi_worker_ctx(struct scsi_worker *w, const struct srptd_backend_ops *ops,
-		    struct srptd_backend_ctx **ctx)
+int scsi_worker_ctx_create(struct scsi_worker *w,
+			   const struct srptd_backend_ops *ops,
+			   struct srptd_backend_ctx **ctx)
 {
-	unsigned int i;
 	int ret;
 
-	for (i = 0; i < w->n_eng; i++) {
-		if (w->eng[i].ops == ops) {
-			*ctx = w->eng[i].ctx;
-			return 0;
-		}
-	}
 	if (w->n_eng == SCSI_WORKER_MAX_ENGINES)
 		return -ENOSPC;
 	ret = ops->ctx_create(w->depth, ctx);

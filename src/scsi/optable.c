@@ -428,26 +428,6 @@ const struct scsi_opdesc scsi_optable[256] = {
 				  0xff, 0xff, 0x3f, 0x00) },
 };
 
-/*
- * Row for a CDB, or NULL.  *sa_bad is set when the opcode exists but the
- * service action does not (-> INVALID FIELD IN CDB on byte 1).
- */
-const struct scsi_opdesc *scsi_op_lookup(const uint8_t *cdb, bool *sa_bad)
-{
-	const struct scsi_opdesc *op = &scsi_optable[cdb[0]];
-	uint8_t sa = cdb[1] & 0x1f;
-	unsigned int i;
-
-	*sa_bad = false;
-	if (!op->n_sa)
-		return op->parse ? op : NULL;
-	for (i = 0; i < op->n_sa; i++)
-		if (op->sa[i].sa_code == sa)
-			return &op->sa[i];
-	*sa_bad = true;
-	return NULL;
-}
-
 /* For REPORT SUPPORTED OPERATION CODES: the i-th row of an opcode. */
 const struct scsi_opdesc *scsi_op_sa_row(uint8_t opcode, unsigned int i)
 {

@@ -32,9 +32,15 @@ static enum scsi_sr sbc_check_range(struct scsi_task *t, struct scsi_cmd *c,
 	return SCSI_SR_OK;
 }
 
-/* Range + transfer size; sets lba, nblocks, dir and xfer_len. */
-static enum scsi_sr sbc_setup(struct scsi_task *t, struct scsi_cmd *c,
-			      uint64_t lba, uint64_t n, unsigned int len_field)
+/*
+ * Range + transfer size; sets lba, nblocks, dir and xfer_len.  Inlined
+ * into each READ/WRITE/VERIFY parse: a call per command was a few
+ * percent of the engine's instructions per 4K READ (doc/performance.md
+ * "Host loopback guard").
+ */
+__attribute__((always_inline)) static inline enum scsi_sr
+sbc_setup(struct scsi_task *t, struct scsi_cmd *c, uint64_t lba, uint64_t n,
+	  unsigned int len_field)
 {
 	uint32_t bs = c->lu->bdev->block_size;
 	uint64_t bytes = n * bs;

@@ -130,7 +130,28 @@ struct scsi_opdesc {
 };
 
 extern const struct scsi_opdesc scsi_optable[256];
-const struct scsi_opdesc *scsi_op_lookup(const uint8_t *cdb, bool *sa_bad);
+
+/*
+ * Row for a CDB, or NULL.  *sa_bad is set when the opcode exists but the
+ * service action does not (-> INVALID FIELD IN CDB on byte 1).  Inline:
+ * every command looks its opcode up (doc/performance.md "Host loopback
+ * guard").
+ */
+static inline const struct scsi_opdesc *scsi_op_lookup(const uint8_t *cdb,
+						       bool *sa_bad)
+{
+	const struct scsi_opdesc *op = &scsi_optable[cdb[0]];
+	uint8_t sa = cdb[1] & 0x1f;
+
+	*sa_bad = false;
+	if (!op->n_sa)
+		return op->parse ? op : NULL;
+	for (unsigned int i = 0; i < op->n_sa; i++)
+		if (op->sa[i].sa_code == sa)
+			return &op->sa[i];
+	*sa_bad = true;
+	return NULL;
+}
 const struct scsi_opdesc *scsi_op_sa_row(uint8_t opcode, unsigned int i);
 
 /*
@@ -332,18 +353,22 @@ struct scsi_cmd {
 	uint16_t ua; /* SCSI_SR_UNIT_ATTENTION: asc/ascq */
 	uint64_t info; /* INFORMATION field */
 	enum scsi_sr (*resume)(struct scsi_task *t, struct scsi_cmd *c);
-	/* Backend I/O state. */
-	struct srptd_io io;
+	/*
+	 * Backend I/O state.  Everything above io starts as zero for each
+	 * command, in one memset (scsi_task_parse()); the rest is written
+	 * before it is read.
+	 */
 	struct srptd_backend_ctx *ctx;
 	struct iovec *trim_iov; /* entry shortened for io, or NULL */
-	size_t trim_saved;
 	int submit_err; /* -errno of the last rejected submission */
-	struct iovec biov; /* iovec over the bounce buffer */
-	uint8_t *bounce; /* aligned bounce buffer of multi-step commands */
 	uint32_t bounce_len;
+	uint8_t *bounce; /* aligned bounce buffer of multi-step commands */
 	uint64_t pos; /* progress in blocks / descriptors */
-	uint32_t step;
 	struct scsi_xcopy *xc; /* EXTENDED COPY in progress (xcopy.c) */
+	uint32_t step;
+	struct srptd_io io;
+	size_t trim_saved;
+	struct iovec biov; /* iovec over the bounce buffer */
 	struct scsi_range range;
 	struct scsi_list wnode; /* on worker->resumed / worker->retry */
 	/* In the backend: on worker->in_backend, since when (stuck.c). */
@@ -426,13 +451,54 @@ static inline uint64_t scsi_lu_nblocks(const struct scsi_worker *w,
 
 bool scsi_cmd_read_only(const struct scsi_cmd *c);
 
-/* stuck.c: backend I/Os outstanding too long */
-void scsi_backend_track(struct scsi_worker *w, struct scsi_cmd *c);
-void scsi_backend_untrack(struct scsi_worker *w, struct scsi_cmd *c);
+/*
+ * stuck.c: backend I/Os outstanding too long.  Every submission and
+ * completion passes here, so the list operations are inline; no clock
+ * is read per I/O (scsi_worker_check_stuck() gives the I/Os their time).
+ */
+static inline void scsi_backend_track(struct scsi_worker *w, struct scsi_cmd *c)
+{
+	c->submit_ns = 0; /* no time yet */
+	c->stuck_seen = false;
+	scsi_list_add_tail(&w->in_backend, &c->bnode);
+}
 
-/* itn.c */
-struct scsi_view_ent *scsi_itn_find(struct scsi_itn *itn, uint64_t lun);
-struct scsi_view_ent *scsi_view_find(struct scsi_itn_view *v, uint64_t lun);
+void scsi_backend_untrack_stuck(struct scsi_worker *w, struct scsi_cmd *c);
+static inline void scsi_backend_untrack(struct scsi_worker *w,
+					struct scsi_cmd *c)
+{
+	scsi_list_del(&c->bnode);
+	if (c->stuck_seen)
+		scsi_backend_untrack_stuck(w, c);
+}
+
+/*
+ * itn.c.  The LUN lookup of every command is a binary search over the
+ * view, sorted by LUN (scsi_view_alloc()); inline, as the accessors above.
+ */
+static inline struct scsi_view_ent *scsi_view_find(struct scsi_itn_view *v,
+						   uint64_t lun)
+{
+	unsigned int lo = 0, hi = v ? v->n : 0;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (v->ent[mid].lun == lun)
+			return &v->ent[mid];
+		if (v->ent[mid].lun < lun)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static inline struct scsi_view_ent *scsi_itn_find(struct scsi_itn *itn,
+						  uint64_t lun)
+{
+	return scsi_view_find(scsi_itn_cur_view(itn), lun);
+}
 /* Pinned entries keep their view alive (scsi.h scsi_itn_view_put()). */
 static inline void scsi_view_ent_pin(struct scsi_view_ent *ve)
 {
@@ -457,9 +523,26 @@ void scsi_lu_queue_ua_others_locked(struct scsi_lu *lu,
 				    uint16_t asc_ascq);
 void scsi_itn_clear_ua(struct scsi_itn *itn, uint16_t asc_ascq);
 
-/* lu.c */
-int scsi_worker_ctx(struct scsi_worker *w, const struct srptd_backend_ops *ops,
-		    struct srptd_backend_ctx **ctx);
+/*
+ * lu.c.  The worker's context for an engine: found among those it has
+ * inline (every submission looks it up), created out of line on first
+ * use.  0 or -errno.
+ */
+int scsi_worker_ctx_create(struct scsi_worker *w,
+			   const struct srptd_backend_ops *ops,
+			   struct srptd_backend_ctx **ctx);
+static inline int scsi_worker_ctx(struct scsi_worker *w,
+				  const struct srptd_backend_ops *ops,
+				  struct srptd_backend_ctx **ctx)
+{
+	for (unsigned int i = 0; i < w->n_eng; i++) {
+		if (w->eng[i].ops == ops) {
+			*ctx = w->eng[i].ctx;
+			return 0;
+		}
+	}
+	return scsi_worker_ctx_create(w, ops, ctx);
+}
 /* Submit c->io (already filled) on the task's worker; SR_ASYNC or error. */
 enum scsi_sr scsi_submit_io(struct scsi_task *t, struct scsi_cmd *c);
 /* Range lock: true if acquired; false: queued, c->resume runs later. */
@@ -503,8 +586,22 @@ enum scsi_sr spc_mode_sense(struct scsi_task *t, struct scsi_cmd *c);
 enum scsi_sr spc_mode_select(struct scsi_task *t, struct scsi_cmd *c);
 enum scsi_sr spc_report_luns(struct scsi_task *t, struct scsi_cmd *c);
 enum scsi_sr spc_report_tpgs(struct scsi_task *t, struct scsi_cmd *c);
-/* alua.c: may the LU's access state run this command (SPC-4 5.16.2.4)? */
-enum scsi_sr scsi_alua_check(const struct scsi_lu *lu, const uint8_t *cdb);
+/*
+ * alua.c: may the LU's access state run this command (SPC-4 5.16.2.4)?
+ * Both active states serve every command (5.16.2.4.2/3): that test is
+ * inline, the others' lists out of line.
+ */
+enum scsi_sr scsi_alua_check_inactive(unsigned int st, const uint8_t *cdb);
+static inline enum scsi_sr scsi_alua_check(const struct scsi_lu *lu,
+					   const uint8_t *cdb)
+{
+	unsigned int st =
+		atomic_load_explicit(&lu->alua_state, memory_order_relaxed);
+
+	if (st <= SCSI_ALUA_STATE_ANO)
+		return SCSI_SR_OK;
+	return scsi_alua_check_inactive(st, cdb);
+}
 void scsi_alua_init(struct scsi_lu *lu, const struct scsi_lu_params *p);
 enum scsi_sr spc_report_opcodes(struct scsi_task *t, struct scsi_cmd *c);
 void scsi_build_sense(uint8_t *buf, uint8_t *len, bool desc, uint8_t key,

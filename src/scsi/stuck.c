@@ -20,7 +20,7 @@
  * The coarse clock (the last tick, a few milliseconds old) is enough for
  * thresholds of seconds, and is read without touching the clocksource:
  * a guest whose clocksource has no vDSO path (an emulated HPET) otherwise
- * pays a system call for it on every backend submission
+ * pays a system call for it on every check
  * (doc/performance.md "Where srptd loses time").
  */
 static uint64_t scsi_now_ns(void)
@@ -37,25 +37,16 @@ static const char *scsi_bdev_name(const struct srptd_bdev *b)
 }
 
 /*
- * No clock is read here, per submission: an I/O gets its time from the
- * first check that finds it outstanding (scsi_worker_stamp()), and most
+ * No clock is read per submission (scsi_backend_track()): an I/O gets
+ * its time from the first check that finds it outstanding, and most
  * I/Os complete before any check sees them.  That time is an upper
  * bound of the submission, so an I/O reported as past the threshold is;
  * it is reported at most one check period (a quarter of the threshold,
  * src/srp/srp_worker.c) later than with a clock read per submission,
  * which cost every command a call (doc/performance.md "Host loopback
- * guard").
- */
-void scsi_backend_track(struct scsi_worker *w, struct scsi_cmd *c)
-{
-	c->submit_ns = 0;
-	c->stuck_seen = false;
-	scsi_list_add_tail(&w->in_backend, &c->bnode);
-}
-
-/*
- * Give the I/Os submitted since the last check the time of this one:
- * they are at the young end of the list, the only ones without a time.
+ * guard").  Here the I/Os submitted since the last check get the time
+ * of this one: they are at the young end of the list, the only ones
+ * without a time.
  */
 static void scsi_worker_stamp(struct scsi_worker *w, uint64_t now)
 {
@@ -70,11 +61,9 @@ static void scsi_worker_stamp(struct scsi_worker *w, uint64_t now)
 	}
 }
 
-void scsi_backend_untrack(struct scsi_worker *w, struct scsi_cmd *c)
+/* An I/O counted as stuck completed (scsi_backend_untrack()). */
+void scsi_backend_untrack_stuck(struct scsi_worker *w, struct scsi_cmd *c)
 {
-	scsi_list_del(&c->bnode);
-	if (!c->stuck_seen)
-		return;
 	c->stuck_seen = false;
 	w->stuck_now--;
 	if (c->lu)

@@ -157,14 +157,16 @@ void scsi_build_sense(uint8_t *buf, uint8_t *len, bool desc, uint8_t key,
 static void scsi_task_set_sense(struct scsi_task *t, enum scsi_sr sr)
 {
 	struct scsi_cmd *c = scsi_cmd(t);
-	bool desc = c->lu &&
-		    atomic_load_explicit(&c->lu->d_sense, memory_order_relaxed);
+	bool desc;
 
 	t->sense_len = 0;
-	switch (sr) {
-	case SCSI_SR_OK:
+	if (sr == SCSI_SR_OK) {
 		t->status = SAM_STAT_GOOD;
 		return;
+	}
+	desc = c->lu &&
+	       atomic_load_explicit(&c->lu->d_sense, memory_order_relaxed);
+	switch (sr) {
 	case SCSI_SR_RESERVATION_CONFLICT:
 		/* SAM-5 5.3.1: status only, no sense data. */
 		t->status = SAM_STAT_RESERVATION_CONFLICT;
@@ -375,8 +377,11 @@ static enum scsi_sr scsi_parse(struct scsi_task *t, struct scsi_cmd *c)
 	c->op = op;
 	if (t->cdb_len < op->cdb_len)
 		return SCSI_SR_INVALID_OPCODE;
-	/* Refused as if unsupported, so before anything else (pr.c). */
-	if (c->lu && scsi_pr_refused(c->lu, op))
+	/*
+	 * Refused as if unsupported, so before anything else (pr.c); only
+	 * reservation commands can be, so the others make no call.
+	 */
+	if (c->lu && (op->flags & SCSI_OPF_RESV) && scsi_pr_refused(c->lu, op))
 		return SCSI_SR_INVALID_OPCODE;
 	/* Reserved bits and unsupported options (CDB USAGE DATA). */
 	if (scsi_cdb_unused_bits(t->cdb, op)) {
@@ -436,14 +441,6 @@ int scsi_task_parse(struct scsi_task *t)
 	scsi_task_release(t);
 	memset(c, 0, offsetof(struct scsi_cmd, io));
 	c->sks_bit = 0xff;
-	c->ctx = NULL;
-	c->submit_err = 0;
-	c->bounce = NULL;
-	c->bounce_len = 0;
-	c->pos = 0;
-	c->step = 0;
-	c->xc = NULL;
-	c->trim_iov = NULL;
 	c->range.linked = false;
 	c->range.waiting = false;
 	t->dir = SCSI_DIR_NONE;
