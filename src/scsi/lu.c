@@ -366,17 +366,14 @@ int scsi_worker_poll(struct scsi_worker *w)
 	return n;
 }
 
-static void scsi_io_done(struct srptd_io *io, int res)
+/* An I/O that failed, or a soft failure with a fallback (scsi_io_done()). */
+static __attribute__((noinline)) void scsi_io_failed(struct scsi_task *t,
+						     struct scsi_cmd *c,
+						     struct srptd_io *io,
+						     int res)
 {
-	struct scsi_task *t = io->cb_arg;
-	struct scsi_cmd *c = scsi_cmd(t);
-	enum scsi_sr sr = SCSI_SR_OK;
+	enum scsi_sr sr;
 
-	scsi_backend_untrack(t->worker, c);
-	if (c->trim_iov) {
-		c->trim_iov->iov_len = c->trim_saved;
-		c->trim_iov = NULL;
-	}
 	if (res == -EOPNOTSUPP && (c->flags & SCSI_CMD_F_SOFT_FAIL)) {
 		/* The caller has a fallback (WRITE SAME -> replicate). */
 		c->flags &= ~SCSI_CMD_F_SOFT_FAIL;
@@ -392,30 +389,45 @@ static void scsi_io_done(struct srptd_io *io, int res)
 		scsi_task_finish(t, SCSI_SR_MISCOMPARE);
 		return;
 	}
+	/* Agreed backend errno -> sense mapping (issue 3 item 5). */
+	if (res == -EIO)
+		sr = io->op == SRPTD_IO_READ ? SCSI_SR_READ_ERROR :
+					       SCSI_SR_WRITE_ERROR;
+	else if (res == -ENOSPC)
+		sr = SCSI_SR_SPACE_ALLOC_FAILED;
+	else
+		sr = SCSI_SR_INTERNAL_FAILURE;
+	pr_err_ratelimited("device %s: %s at offset %llu length %llu "
+			   "failed: %s",
+			   io->bdev->name ? io->bdev->name : "?",
+			   io->op == SRPTD_IO_READ    ? "read" :
+			   io->op == SRPTD_IO_WRITE   ? "write" :
+			   io->op == SRPTD_IO_FLUSH   ? "flush" :
+			   io->op == SRPTD_IO_DISCARD ? "discard" :
+			   io->op == SRPTD_IO_COMPARE_WRITE ?
+							"compare and write" :
+							"write zeroes",
+			   (unsigned long long)io->offset,
+			   (unsigned long long)io->length, strerror(-res));
+	scsi_task_finish(t, sr);
+}
+
+/* Every backend completion; the failures out of line. */
+static void scsi_io_done(struct srptd_io *io, int res)
+{
+	struct scsi_task *t = io->cb_arg;
+	struct scsi_cmd *c = scsi_cmd(t);
+
+	scsi_backend_untrack(t->worker, c);
+	if (c->trim_iov) {
+		c->trim_iov->iov_len = c->trim_saved;
+		c->trim_iov = NULL;
+	}
 	if (res) {
-		/* Agreed backend errno -> sense mapping (issue 3 item 5). */
-		if (res == -EIO)
-			sr = io->op == SRPTD_IO_READ ? SCSI_SR_READ_ERROR :
-						       SCSI_SR_WRITE_ERROR;
-		else if (res == -ENOSPC)
-			sr = SCSI_SR_SPACE_ALLOC_FAILED;
-		else
-			sr = SCSI_SR_INTERNAL_FAILURE;
-		pr_err_ratelimited(
-			"device %s: %s at offset %llu length %llu "
-			"failed: %s",
-			io->bdev->name ? io->bdev->name : "?",
-			io->op == SRPTD_IO_READ		 ? "read" :
-			io->op == SRPTD_IO_WRITE	 ? "write" :
-			io->op == SRPTD_IO_FLUSH	 ? "flush" :
-			io->op == SRPTD_IO_DISCARD	 ? "discard" :
-			io->op == SRPTD_IO_COMPARE_WRITE ? "compare and write" :
-							   "write zeroes",
-			(unsigned long long)io->offset,
-			(unsigned long long)io->length, strerror(-res));
-		scsi_task_finish(t, sr);
+		scsi_io_failed(t, c, io, res);
 		return;
 	}
+	c->flags &= ~SCSI_CMD_F_SOFT_FAIL;
 	if (c->resume) {
 		scsi_run_resume(t, c);
 		return;
@@ -423,6 +435,47 @@ static void scsi_io_done(struct srptd_io *io, int res)
 	if (io->op == SRPTD_IO_READ)
 		t->data_in_len = io->length;
 	scsi_task_finish(t, SCSI_SR_OK);
+}
+
+/*
+ * The worker's context for the engine of c->io into c->ctx (created on
+ * first use): 0 or -errno, logged.  Out of line, as the refusals below,
+ * so that scsi_submit_io() itself stays small (doc/performance.md "Host
+ * loopback guard").
+ */
+static __attribute__((noinline)) int scsi_submit_ctx(struct scsi_task *t,
+						     struct scsi_cmd *c)
+{
+	struct srptd_io *io = &c->io;
+	int ret = scsi_worker_ctx(t->worker, io->bdev->ops, &c->ctx);
+
+	if (ret)
+		pr_err_ratelimited("device %s: no backend context: %s",
+				   io->bdev->name ? io->bdev->name : "?",
+				   strerror(-ret));
+	return ret;
+}
+
+/* The engine refused c->io with ret (scsi_submit_io()). */
+static __attribute__((noinline)) enum scsi_sr
+scsi_submit_refused(struct scsi_task *t, struct scsi_cmd *c, int ret)
+{
+	if (c->trim_iov) {
+		c->trim_iov->iov_len = c->trim_saved;
+		c->trim_iov = NULL;
+	}
+	if (ret == -EAGAIN || ret == -ENOMEM) {
+		/*
+		 * Backpressure: park and retry from the next poll.  The
+		 * worker's own eventfd is kicked so that a next poll comes
+		 * even if the engine had nothing in flight to complete.
+		 */
+		scsi_list_add_tail(&t->worker->retry, &c->wnode);
+		scsi_worker_kick(t->worker);
+		return SCSI_SR_ASYNC;
+	}
+	return ret == -ENOSPC ? SCSI_SR_SPACE_ALLOC_FAILED :
+				SCSI_SR_INTERNAL_FAILURE;
 }
 
 /*
@@ -437,14 +490,13 @@ enum scsi_sr scsi_submit_io(struct scsi_task *t, struct scsi_cmd *c)
 
 	c->submit_err = 0;
 	if (!c->ctx) {
-		ret = scsi_worker_ctx(t->worker, io->bdev->ops, &c->ctx);
-		if (ret) {
-			pr_err_ratelimited("device %s: no backend context: %s",
-					   io->bdev->name ? io->bdev->name :
-							    "?",
-					   strerror(-ret));
+		struct scsi_worker *w = t->worker;
+
+		/* The worker's first engine inline: most serve only one. */
+		if (w->n_eng && w->eng[0].ops == io->bdev->ops)
+			c->ctx = w->eng[0].ctx;
+		else if (scsi_submit_ctx(t, c))
 			return SCSI_SR_INTERNAL_FAILURE;
-		}
 	}
 	if (io->iov == t->iov && io->iovcnt && !c->trim_iov) {
 		uint64_t sum = 0;
@@ -471,26 +523,10 @@ enum scsi_sr scsi_submit_io(struct scsi_task *t, struct scsi_cmd *c)
 	io->cb_arg = t;
 	ret = io->bdev->ops->submit(c->ctx, io);
 	c->submit_err = ret;
-	if (ret == 0) {
-		scsi_backend_track(t->worker, c);
-		return SCSI_SR_ASYNC;
-	}
-	if (c->trim_iov) {
-		c->trim_iov->iov_len = c->trim_saved;
-		c->trim_iov = NULL;
-	}
-	if (ret == -EAGAIN || ret == -ENOMEM) {
-		/*
-		 * Backpressure: park and retry from the next poll.  The
-		 * worker's own eventfd is kicked so that a next poll comes
-		 * even if the engine had nothing in flight to complete.
-		 */
-		scsi_list_add_tail(&t->worker->retry, &c->wnode);
-		scsi_worker_kick(t->worker);
-		return SCSI_SR_ASYNC;
-	}
-	return ret == -ENOSPC ? SCSI_SR_SPACE_ALLOC_FAILED :
-				SCSI_SR_INTERNAL_FAILURE;
+	if (ret)
+		return scsi_submit_refused(t, c, ret);
+	scsi_backend_track(t->worker, c);
+	return SCSI_SR_ASYNC;
 }
 
 /* ---- range lock (COMPARE AND WRITE vs. writes, SBC-3 5.2) ---- */
