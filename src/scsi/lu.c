@@ -438,6 +438,34 @@ static void scsi_io_done(struct srptd_io *io, int res)
 }
 
 /*
+ * Make the task's iov, which c->io uses, sum to io.length: the entry
+ * where the I/O ends is shortened (restored on completion).  false if
+ * the iov is shorter than the I/O.
+ */
+static __attribute__((noinline)) bool scsi_io_fit(struct scsi_task *t,
+						  struct scsi_cmd *c)
+{
+	struct srptd_io *io = &c->io;
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; i < t->iovcnt; i++) {
+		if (sum + t->iov[i].iov_len >= io->length) {
+			size_t want = io->length - sum;
+
+			io->iovcnt = i + 1;
+			if (t->iov[i].iov_len != want) {
+				c->trim_iov = &t->iov[i];
+				c->trim_saved = t->iov[i].iov_len;
+				t->iov[i].iov_len = want;
+			}
+			return true;
+		}
+		sum += t->iov[i].iov_len;
+	}
+	return false;
+}
+
+/*
  * The worker's context for the engine of c->io into c->ctx (created on
  * first use): 0 or -errno, logged.  Out of line, as the refusals below,
  * so that scsi_submit_io() itself stays small (doc/performance.md "Host
@@ -499,24 +527,10 @@ enum scsi_sr scsi_submit_io(struct scsi_task *t, struct scsi_cmd *c)
 			return SCSI_SR_INTERNAL_FAILURE;
 	}
 	if (io->iov == t->iov && io->iovcnt && !c->trim_iov) {
-		uint64_t sum = 0;
-		unsigned int i;
-
-		for (i = 0; i < t->iovcnt; i++) {
-			if (sum + t->iov[i].iov_len >= io->length) {
-				size_t want = io->length - sum;
-
-				io->iovcnt = i + 1;
-				if (t->iov[i].iov_len != want) {
-					c->trim_iov = &t->iov[i];
-					c->trim_saved = t->iov[i].iov_len;
-					t->iov[i].iov_len = want;
-				}
-				break;
-			}
-			sum += t->iov[i].iov_len;
-		}
-		if (i == t->iovcnt)
+		/* Mostly the first entry is the whole I/O: no walk then. */
+		if (t->iov[0].iov_len == io->length)
+			io->iovcnt = 1;
+		else if (!scsi_io_fit(t, c))
 			return SCSI_SR_DATA_PHASE_ERROR;
 	}
 	io->complete = scsi_io_done;
