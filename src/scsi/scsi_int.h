@@ -429,7 +429,26 @@ struct scsi_worker {
 /* task.c */
 enum scsi_sr scsi_invalid_cdb(struct scsi_cmd *c, unsigned int byte, int bit);
 enum scsi_sr scsi_invalid_param(struct scsi_cmd *c, unsigned int byte, int bit);
-void scsi_task_finish(struct scsi_task *t, enum scsi_sr sr);
+/*
+ * Release what a task held, set status and sense, and complete it.  A
+ * GOOD command that holds nothing (every plain READ and WRITE) only has
+ * its status set here, inline; the rest is scsi_task_finish_slow()'s.
+ */
+void scsi_task_finish_slow(struct scsi_task *t, struct scsi_cmd *c,
+			   enum scsi_sr sr);
+static inline void scsi_task_finish(struct scsi_task *t, enum scsi_sr sr)
+{
+	struct scsi_cmd *c = scsi_cmd(t);
+
+	if (sr != SCSI_SR_OK || c->trim_iov || c->xc || c->bounce ||
+	    (c->flags & (SCSI_CMD_F_RANGE | SCSI_CMD_F_EMU_DATA))) {
+		scsi_task_finish_slow(t, c, sr);
+	} else {
+		t->status = SAM_STAT_GOOD;
+		t->sense_len = 0;
+	}
+	t->complete(t);
+}
 size_t scsi_iov_copy_from(const struct scsi_task *t, size_t off, void *dst,
 			  size_t len);
 size_t scsi_iov_copy_to(struct scsi_task *t, size_t off, const void *src,

@@ -478,12 +478,13 @@ uint64_t scsi_task_lu_stats_id(struct scsi_task *t)
 /*
  * What scsi_task_finish() does beyond completing a plain I/O: release
  * what the task holds, copy emulated data-in, set status and sense for
- * anything but GOOD.  Out of line, so that the function every command
- * completes through saves no registers (doc/performance.md "Host
- * loopback guard").
+ * anything but GOOD.  scsi_task_finish() itself is inline (scsi_int.h):
+ * every command completes through it, and a call that saved registers
+ * for these rare steps cost each one (doc/performance.md "Host loopback
+ * guard").
  */
-static __attribute__((noinline)) void
-scsi_task_finish_slow(struct scsi_task *t, struct scsi_cmd *c, enum scsi_sr sr)
+void scsi_task_finish_slow(struct scsi_task *t, struct scsi_cmd *c,
+			   enum scsi_sr sr)
 {
 	if (c->trim_iov) {
 		c->trim_iov->iov_len = c->trim_saved;
@@ -504,21 +505,6 @@ scsi_task_finish_slow(struct scsi_task *t, struct scsi_cmd *c, enum scsi_sr sr)
 		t->data_in_len = scsi_iov_copy_to(t, 0, t->worker->scratch, n);
 	}
 	scsi_task_set_sense(t, sr);
-}
-
-/* Release what a task held, set status and sense, and complete it. */
-void scsi_task_finish(struct scsi_task *t, enum scsi_sr sr)
-{
-	struct scsi_cmd *c = scsi_cmd(t);
-
-	if (sr != SCSI_SR_OK || c->trim_iov || c->xc || c->bounce ||
-	    (c->flags & (SCSI_CMD_F_RANGE | SCSI_CMD_F_EMU_DATA))) {
-		scsi_task_finish_slow(t, c, sr);
-	} else {
-		t->status = SAM_STAT_GOOD;
-		t->sense_len = 0;
-	}
-	t->complete(t);
 }
 
 void scsi_task_execute(struct scsi_task *t)
