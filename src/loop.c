@@ -60,6 +60,7 @@ enum loop_busy_state {
 };
 
 struct loop {
+	struct loop_clock clock; /* first: loop_round_ns() in loop.h */
 	int epfd;
 	int timerfd;
 	int eventfd;
@@ -69,9 +70,6 @@ struct loop {
 	struct loop_timer *timers; /* sorted by due_ms */
 	_Atomic(struct loop_msg *) msgs;
 	bool stop;
-	bool dispatching;
-	uint64_t round_ns; /* loop_now_ns() when this round woke up; 0 = not
-			    * read yet (a poll round reads it on demand) */
 	struct loop_defer *deferred; /* to run at the end of the round */
 	struct loop_poller poller; /* .poll NULL: none */
 	uint64_t busy_ns; /* the busy window after the last work */
@@ -98,13 +96,13 @@ uint64_t loop_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-uint64_t loop_round_ns(struct loop *l)
+uint64_t loop_round_ns_read(struct loop *l)
 {
-	if (!l->dispatching)
+	if (!l->clock.dispatching)
 		return loop_now_ns();
-	if (!l->round_ns)
-		l->round_ns = loop_now_ns();
-	return l->round_ns;
+	if (!l->clock.round_ns)
+		l->clock.round_ns = loop_now_ns();
+	return l->clock.round_ns;
 }
 
 static void loop_arm_timerfd(struct loop *l)
@@ -337,7 +335,7 @@ int loop_del_fd(struct loop *l, int fd)
 	w->dead = true;
 	w->next_dead = l->dead;
 	l->dead = w;
-	if (!l->dispatching)
+	if (!l->clock.dispatching)
 		loop_free_dead(l);
 	return 0;
 }
@@ -393,7 +391,7 @@ int loop_send(struct loop *l, loop_msg_fn fn, void *arg)
 
 void loop_defer(struct loop *l, struct loop_defer *d)
 {
-	if (!l->dispatching) {
+	if (!l->clock.dispatching) {
 		d->fn(d->arg);
 		return;
 	}
@@ -419,7 +417,7 @@ void loop_defer_cancel(struct loop *l, struct loop_defer *d)
 
 bool loop_in_round(const struct loop *l)
 {
-	return l->dispatching;
+	return l->clock.dispatching;
 }
 
 /* Still in the round: what a deferred function queues runs too. */
@@ -444,8 +442,8 @@ int loop_run_once(struct loop *l, int timeout_ms)
 		return errno == EINTR ? 0 : -errno;
 	/* One clock read per wake-up however many events it brings. */
 	if (n > 0)
-		l->round_ns = loop_now_ns();
-	l->dispatching = true;
+		l->clock.round_ns = loop_now_ns();
+	l->clock.dispatching = true;
 	for (int i = 0; i < n; i++) {
 		struct loop_watch *w = evs[i].data.ptr;
 
@@ -454,7 +452,7 @@ int loop_run_once(struct loop *l, int timeout_ms)
 		w->cb(w->arg, evs[i].events);
 	}
 	loop_run_deferred(l);
-	l->dispatching = false;
+	l->clock.dispatching = false;
 	loop_free_dead(l);
 	return n;
 }
@@ -490,14 +488,15 @@ static int loop_poll_round(struct loop *l, bool arm)
 {
 	int n;
 
-	l->round_ns = 0; /* read when a callback asks (loop_round_ns()) */
-	l->dispatching = true;
+	l->clock.round_ns = 0; /* read when a callback asks (loop_round_ns()) */
+	l->clock.dispatching = true;
 	n = l->poller.poll(l->poller.arg, arm);
 	loop_run_deferred(l);
-	l->dispatching = false;
+	l->clock.dispatching = false;
 	loop_free_dead(l);
 	if (n > 0) {
-		l->busy_last_ns = l->round_ns ? l->round_ns : loop_now_ns();
+		l->busy_last_ns = l->clock.round_ns ? l->clock.round_ns :
+						      loop_now_ns();
 		loop_cnt_inc(&l->cnt.busy_polls);
 	} else {
 		loop_cnt_inc(&l->cnt.busy_idle);
@@ -534,7 +533,7 @@ int loop_step(struct loop *l, int sleep_ms)
 		l->busy_spins = 0;
 		n = loop_run_once(l, 0);
 		if (n > 0)
-			l->busy_last_ns = l->round_ns;
+			l->busy_last_ns = l->clock.round_ns;
 		if (n < 0 || loop_now_ns() - l->busy_last_ns < l->busy_ns)
 			return n;
 		loop_busy_set(l, LOOP_ARMED, 0);
@@ -548,7 +547,7 @@ int loop_step(struct loop *l, int sleep_ms)
 	n = loop_sleep(l, sleep_ms);
 	/* Woken by an fd: more is likely to follow, poll for it. */
 	if (n > 0)
-		loop_busy_set(l, LOOP_POLLING, l->round_ns);
+		loop_busy_set(l, LOOP_POLLING, l->clock.round_ns);
 	return n;
 }
 
