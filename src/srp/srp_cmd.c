@@ -385,8 +385,11 @@ void srp_req_step_table(struct srp_req *req)
 	srp_req_posted(req, 1, 1);
 }
 
-/* RDMA_READ step: data-out, in batches bounded by the READ depth. */
-void srp_req_step_read(struct srp_req *req)
+/*
+ * srp_req_step_read() (srp_int.h) with data-out left to fetch: the next
+ * batch, bounded by the READ depth.
+ */
+void srp_req_post_read(struct srp_req *req)
 {
 	struct srp_channel *ch = req->ch;
 	struct srp_worker *w = ch->w;
@@ -394,12 +397,6 @@ void srp_req_step_read(struct srp_req *req)
 	uint32_t bytes;
 	int ret;
 
-	if (req->wr_pending)
-		return;
-	if (req->xfer_done >= req->xfer_total) {
-		srp_req_set_state(req, SRP_REQ_READY_TO_EXECUTE);
-		return;
-	}
 	if (srp_req_wait_rd(req))
 		return;
 	max = MIN(MIN(ch->rd_avail, ch->sq_avail), SRP_SCRATCH_WRS);

@@ -455,7 +455,25 @@ void srp_req_kill(struct srp_req *req);
 /* srp_cmd.c: SRP_CMD decoding, data movement, the response */
 void srp_req_start_cmd(struct srp_req *req);
 void srp_req_step_table(struct srp_req *req);
-void srp_req_step_read(struct srp_req *req);
+void srp_req_post_read(struct srp_req *req);
+
+/*
+ * RDMA_READ step: data-out, in batches bounded by the READ depth
+ * (srp_req_post_read()); with all of it in place (or none to fetch, as
+ * for every READ) on to READY_TO_EXECUTE.  Inline: every command passes
+ * this step, most of them with nothing to fetch (doc/performance.md
+ * "Host loopback guard").
+ */
+static inline void srp_req_step_read(struct srp_req *req)
+{
+	if (req->wr_pending)
+		return;
+	if (req->xfer_done >= req->xfer_total) {
+		srp_req_set_state(req, SRP_REQ_READY_TO_EXECUTE);
+		return;
+	}
+	srp_req_post_read(req);
+}
 void srp_req_step_write(struct srp_req *req);
 void srp_req_rdma_done(struct srp_req *req, enum fabric_wc_status st);
 void srp_req_send_done(struct srp_req *req, enum fabric_wc_status st);
