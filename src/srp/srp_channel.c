@@ -107,22 +107,6 @@ void srp_channel_unwait(struct srp_req **head, struct srp_req **tail,
 	r->on_wait = false;
 }
 
-/*
- * Credits to put in a response: 1 for the request answered (unless it came
- * without a credit) plus those withheld.
- */
-uint32_t srp_channel_take_credits(struct srp_channel *ch, struct srp_req *r)
-{
-	uint32_t d = ch->withheld;
-
-	ch->withheld = 0;
-	if (!r->no_credit) {
-		d++;
-		ch->outstanding--;
-	}
-	return d;
-}
-
 void srp_channel_repost(struct srp_channel *ch, struct srp_recv *rv)
 {
 	int ret;
@@ -144,14 +128,10 @@ void srp_channel_repost(struct srp_channel *ch, struct srp_recv *rv)
 				   ret);
 }
 
-/*
- * A request of ch went back to the pool (srp_req.c): the last one of a
- * drained channel lets it go.
- */
-void srp_channel_req_freed(struct srp_channel *ch)
+/* srp_channel_req_freed() (srp_int.h) of a draining channel. */
+void srp_channel_req_freed_draining(struct srp_channel *ch)
 {
-	if (ch->state == SRP_CH_DRAINING && ch->drained && !ch->n_active &&
-	    !ch->walking)
+	if (ch->drained && !ch->n_active && !ch->walking)
 		srp_channel_release(ch);
 }
 
@@ -189,14 +169,15 @@ static int srp_ch_post_ctl(struct srp_channel *ch, void *buf, int len,
  * answers with an SRP_CRED_RSP, which needs no credit and lands in a
  * spare receive (SRP_RQ_SPARE).  One at a time, in an ordinary send
  * queue slot: with none free a WR is outstanding, and its request checks
- * again when it ends.  Called whenever a request went back to the pool.
+ * again when it ends.  Called whenever a request went back to the pool,
+ * through srp_channel_return_credits() (srp_int.h) when credits are
+ * withheld.
  */
-void srp_channel_return_credits(struct srp_channel *ch)
+void srp_channel_return_withheld(struct srp_channel *ch)
 {
 	int len;
 
-	if (!ch->withheld || ch->state != SRP_CH_LIVE || ch->cred_pending ||
-	    !ch->sq_avail)
+	if (ch->state != SRP_CH_LIVE || ch->cred_pending || !ch->sq_avail)
 		return;
 	for (struct srp_req *r = ch->active; r; r = r->next_active)
 		if (!r->aborted && r->state != SRP_REQ_SEND_RSP)

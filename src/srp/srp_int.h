@@ -403,10 +403,50 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 void srp_channel_accepted(struct srp_channel *ch);
 void srp_channel_disconnect(struct srp_channel *ch);
 void srp_channel_logout(struct srp_channel *ch, uint32_t reason);
-void srp_channel_req_freed(struct srp_channel *ch);
-void srp_channel_return_credits(struct srp_channel *ch);
+void srp_channel_req_freed_draining(struct srp_channel *ch);
+void srp_channel_return_withheld(struct srp_channel *ch);
 void srp_channel_repost(struct srp_channel *ch, struct srp_recv *rv);
-uint32_t srp_channel_take_credits(struct srp_channel *ch, struct srp_req *r);
+
+/*
+ * The three credit and pool hooks below are inline, their rare work out
+ * of line: every command passes each once (doc/performance.md "Host
+ * loopback guard").
+ *
+ * A request of ch went back to the pool (srp_req.c): the last one of a
+ * drained channel lets it go.
+ */
+static inline void srp_channel_req_freed(struct srp_channel *ch)
+{
+	if (ch->state == SRP_CH_DRAINING)
+		srp_channel_req_freed_draining(ch);
+}
+
+/*
+ * Credits withheld from aborted commands: sent with an SRP_CRED_REQ when
+ * no response will carry them (srp_channel_return_withheld()).
+ */
+static inline void srp_channel_return_credits(struct srp_channel *ch)
+{
+	if (ch->withheld)
+		srp_channel_return_withheld(ch);
+}
+
+/*
+ * Credits to put in a response: 1 for the request answered (unless it came
+ * without a credit) plus those withheld.
+ */
+static inline uint32_t srp_channel_take_credits(struct srp_channel *ch,
+						struct srp_req *r)
+{
+	uint32_t d = ch->withheld;
+
+	ch->withheld = 0;
+	if (!r->no_credit) {
+		d++;
+		ch->outstanding--;
+	}
+	return d;
+}
 void srp_channel_wait(struct srp_req **head, struct srp_req **tail,
 		      struct srp_req *r);
 void srp_channel_unwait(struct srp_req **head, struct srp_req **tail,
