@@ -702,6 +702,16 @@ int srp_channel_create(struct srp_worker *w, struct srp_nexus *nx,
 		r->rsp = ch->mem + off;
 		off += ALIGN_UP((size_t)ch->ti_iu_len, 64);
 		r->iov = &ch->iovs[(size_t)i * ch->max_chunks];
+		/*
+		 * The task's transport fields that are the same for every
+		 * command of the channel (its nexus, its worker): set once
+		 * here, not per command (doc/performance.md "Host loopback
+		 * guard"); nothing else writes them.
+		 */
+		r->task.itn = nx->itn;
+		r->task.worker = w->sw;
+		r->task.complete = srp_req_task_done;
+		r->task.transport_priv = r;
 		r->next_free = ch->free_reqs;
 		ch->free_reqs = r;
 	}

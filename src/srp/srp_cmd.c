@@ -58,10 +58,7 @@ void srp_req_start_cmd(struct srp_req *req)
 	int ret;
 
 	srp_wstat_add(&ch->w->stats.cmds, 1);
-	t->itn = ch->nexus->itn;
-	t->worker = ch->w->sw;
-	t->complete = srp_req_task_done;
-	t->transport_priv = req;
+	/* itn, worker, complete and transport_priv: srp_channel_create(). */
 	t->status = SAM_STAT_GOOD;
 	t->sense_len = 0;
 	t->data_in_len = 0;
