@@ -412,13 +412,29 @@ static __attribute__((noinline)) void scsi_io_failed(struct scsi_task *t,
 	scsi_task_finish(t, sr);
 }
 
-/* Every backend completion; the failures out of line. */
-static void scsi_io_done(struct srptd_io *io, int res)
+/* A backend I/O that moved everything, with nothing left to run. */
+static inline void scsi_io_good(struct scsi_task *t, struct scsi_cmd *c,
+				struct srptd_io *io)
 {
-	struct scsi_task *t = io->cb_arg;
-	struct scsi_cmd *c = scsi_cmd(t);
+	c->flags &= ~SCSI_CMD_F_SOFT_FAIL;
+	if (io->op == SRPTD_IO_READ)
+		t->data_in_len = io->length;
+	scsi_task_finish(t, SCSI_SR_OK);
+}
 
-	scsi_backend_untrack(t->worker, c);
+/*
+ * scsi_io_done() for an I/O that was stuck, trimmed the iov, failed, or
+ * continues its command.  Out of line, so that the completion of every
+ * other I/O saves no registers (doc/performance.md "Host loopback
+ * guard").
+ */
+static __attribute__((noinline)) void scsi_io_done_slow(struct scsi_task *t,
+							struct scsi_cmd *c,
+							struct srptd_io *io,
+							int res)
+{
+	if (c->stuck_seen)
+		scsi_backend_untrack_stuck(t->worker, c);
 	if (c->trim_iov) {
 		c->trim_iov->iov_len = c->trim_saved;
 		c->trim_iov = NULL;
@@ -427,14 +443,30 @@ static void scsi_io_done(struct srptd_io *io, int res)
 		scsi_io_failed(t, c, io, res);
 		return;
 	}
-	c->flags &= ~SCSI_CMD_F_SOFT_FAIL;
 	if (c->resume) {
+		c->flags &= ~SCSI_CMD_F_SOFT_FAIL;
 		scsi_run_resume(t, c);
 		return;
 	}
-	if (io->op == SRPTD_IO_READ)
-		t->data_in_len = io->length;
-	scsi_task_finish(t, SCSI_SR_OK);
+	scsi_io_good(t, c, io);
+}
+
+/* Every backend completion. */
+static void scsi_io_done(struct srptd_io *io, int res)
+{
+	struct scsi_task *t = io->cb_arg;
+	struct scsi_cmd *c = scsi_cmd(t);
+
+	/*
+	 * Off the worker's in_backend list (stuck.c); a stuck one is
+	 * counted down in scsi_io_done_slow().
+	 */
+	scsi_list_del(&c->bnode);
+	if (res || c->stuck_seen || c->trim_iov || c->resume) {
+		scsi_io_done_slow(t, c, io, res);
+		return;
+	}
+	scsi_io_good(t, c, io);
 }
 
 /*

@@ -482,14 +482,8 @@ static inline void scsi_backend_track(struct scsi_worker *w, struct scsi_cmd *c)
 	scsi_list_add_tail(&w->in_backend, &c->bnode);
 }
 
+/* Take c off the list (scsi_list_del()); if stuck_seen, then this. */
 void scsi_backend_untrack_stuck(struct scsi_worker *w, struct scsi_cmd *c);
-static inline void scsi_backend_untrack(struct scsi_worker *w,
-					struct scsi_cmd *c)
-{
-	scsi_list_del(&c->bnode);
-	if (c->stuck_seen)
-		scsi_backend_untrack_stuck(w, c);
-}
 
 /*
  * itn.c.  The LUN lookup of every command is a binary search over the

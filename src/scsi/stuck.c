@@ -61,7 +61,7 @@ static void scsi_worker_stamp(struct scsi_worker *w, uint64_t now)
 	}
 }
 
-/* An I/O counted as stuck completed (scsi_backend_untrack()). */
+/* An I/O counted as stuck completed (scsi_io_done(), lu.c). */
 void scsi_backend_untrack_stuck(struct scsi_worker *w, struct scsi_cmd *c)
 {
 	c->stuck_seen = false;
