@@ -66,11 +66,8 @@ sbc_setup(struct scsi_task *t, struct scsi_cmd *c, uint64_t lba, uint64_t n,
 
 static void sbc_parse_fua(struct scsi_task *t, struct scsi_cmd *c)
 {
-	uint8_t op = t->cdb[0];
-
-	/* WRITE AND VERIFY must be on the medium before it completes. */
-	if ((t->cdb[1] & 0x08) || op == SCSI_OP_WRITE_VERIFY_10 ||
-	    op == SCSI_OP_WRITE_VERIFY_12 || op == SCSI_OP_WRITE_VERIFY_16)
+	/* The FUA bit, or an opcode that is always FUA (WRITE AND VERIFY). */
+	if ((t->cdb[1] & 0x08) || (c->op->flags & SCSI_OPF_FUA))
 		c->flags |= SCSI_CMD_F_FUA;
 }
 

@@ -95,6 +95,8 @@ enum scsi_sr {
 #define SCSI_OPF_CLEAR_RLDC (1u << 5) /* REPORT LUNS clears 3F/0E */
 /* Reads or changes reservation state: refused under SCSI_PR_REFUSED. */
 #define SCSI_OPF_RESV (1u << 6)
+/* Always FUA: WRITE AND VERIFY is on the medium before it completes. */
+#define SCSI_OPF_FUA (1u << 7)
 
 /*
  * Conflict class against persistent reservations (SPC-4 5.9.1 table 64 and
