@@ -494,19 +494,21 @@ void scsi_backend_untrack_stuck(struct scsi_worker *w, struct scsi_cmd *c);
 static inline struct scsi_view_ent *scsi_view_find(struct scsi_itn_view *v,
 						   uint64_t lun)
 {
-	unsigned int lo = 0, hi = v ? v->n : 0;
+	struct scsi_view_ent *e;
+	unsigned int n;
 
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
-
-		if (v->ent[mid].lun == lun)
-			return &v->ent[mid];
-		if (v->ent[mid].lun < lun)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	if (!v || !v->n)
+		return NULL;
+	/*
+	 * If lun is in the view, its entry is among the n from e: keep the
+	 * half that must hold it until one is left, then compare once (one
+	 * compare per halving; a view of one LUN takes no step).
+	 */
+	e = v->ent;
+	for (n = v->n; n > 1; n -= n / 2)
+		if (e[n / 2].lun <= lun)
+			e += n / 2;
+	return e->lun == lun ? e : NULL;
 }
 
 static inline struct scsi_view_ent *scsi_itn_find(struct scsi_itn *itn,
