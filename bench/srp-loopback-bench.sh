@@ -15,7 +15,8 @@
 #
 # Environment:
 #   BUILD_DIR  a Release build tree (default: build-bench, configured and
-#              built here with -DCMAKE_BUILD_TYPE=Release if missing)
+#              built here with -DCMAKE_BUILD_TYPE=Release if missing;
+#              link-time optimised like srptd, SRPTD_LTO's default)
 #   COMMANDS   commands per timed run (default 2000000)
 #   REPEAT     timed runs (default 3)
 #   QD, BS     queue depth (128) and block size (4096)
@@ -45,6 +46,10 @@ cmake --build "$BUILD_DIR" --target srp-loopback-bench -j2 >/dev/null ||
 [ -x "$BENCH" ] || die "$BENCH not built"
 grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "$BUILD_DIR/CMakeCache.txt" ||
 	echo "# warning: $BUILD_DIR is not a Release build" >&2
+# srptd ships link-time optimised (SRPTD_LTO, on by default with gcc):
+# the figures are those of that build.
+grep -q 'SRPTD_LTO:BOOL=ON' "$BUILD_DIR/CMakeCache.txt" ||
+	echo "# warning: $BUILD_DIR is built without SRPTD_LTO, unlike srptd" >&2
 
 echo "# srp-loopback-bench: READ bs=$BS qd=$QD, loopback fabric, null backend, 1 thread"
 echo "# $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"

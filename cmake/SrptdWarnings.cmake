@@ -10,4 +10,7 @@ function(srptd_apply_warnings)
 	endif()
 	add_compile_options(${_w})
 	add_compile_definitions(_GNU_SOURCE)
+	# For link steps that compile (link-time optimisation,
+	# cmake/SrptdLto.cmake).
+	set(SRPTD_WARNING_FLAGS ${_w} PARENT_SCOPE)
 endfunction()

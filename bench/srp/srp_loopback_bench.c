@@ -100,11 +100,16 @@ int main(int argc, char **argv)
 	struct scsi_lun_entry view;
 	const struct srptd_backend_ops *used;
 	struct srptd_bdev bdev;
-	struct loop *loop;
+	/*
+	 * NULL: with link-time optimisation (cmake/SrptdLto.cmake) gcc sees
+	 * the constructors' "ret = -errno" failure paths, and that errno is
+	 * never 0 there is beyond it (-Wmaybe-uninitialized).
+	 */
+	struct loop *loop = NULL;
 	struct srp_engine *e;
 	struct fabric *f;
 	struct fabric_cq *icq;
-	struct srp_worker *w;
+	struct srp_worker *w = NULL;
 	struct srp_target *t;
 	struct scsi_lu *lu;
 	double w0, c0, wall, cpu;
