@@ -456,7 +456,38 @@ void srp_channel_unwait(struct srp_req **head, struct srp_req **tail,
 const char *srp_req_state_name(enum srp_req_state s);
 bool srp_req_transition_allowed(enum srp_req_state from, enum srp_req_state to);
 bool srp_req_refuse_state(struct srp_req *req, enum srp_req_state s);
-extern const uint16_t srp_req_next[SRP_REQ_N_STATES];
+
+#define SRP_REQ_B(s) (1u << (s))
+/*
+ * The allowed transitions, by target state: srp_req_from[to] has bit
+ * from set.  DONE is reachable from every state that no fabric
+ * completion, SCSI completion or TMF victim holds by itself (the abort
+ * step of srp_req_process()); EXECUTING and TMF_WAIT always go on to
+ * RDMA_WRITE, whose abort step then ends an aborted request.  Indexed by
+ * the target, which is a constant at every srp_req_set_state() call, so
+ * the check folds to a test of the current state's bit in an immediate.
+ */
+static const uint16_t srp_req_from[SRP_REQ_N_STATES] = {
+	[SRP_REQ_FREE] = SRP_REQ_B(SRP_REQ_DONE),
+	[SRP_REQ_NEW] = SRP_REQ_B(SRP_REQ_FREE),
+	[SRP_REQ_NEED_BUFFER] = SRP_REQ_B(SRP_REQ_NEW),
+	[SRP_REQ_READ_TABLE] = SRP_REQ_B(SRP_REQ_NEED_BUFFER),
+	[SRP_REQ_RDMA_READ] = SRP_REQ_B(SRP_REQ_NEED_BUFFER) |
+			      SRP_REQ_B(SRP_REQ_READ_TABLE),
+	[SRP_REQ_READY_TO_EXECUTE] = SRP_REQ_B(SRP_REQ_RDMA_READ),
+	[SRP_REQ_EXECUTING] = SRP_REQ_B(SRP_REQ_READY_TO_EXECUTE),
+	[SRP_REQ_TMF_WAIT] = SRP_REQ_B(SRP_REQ_NEW),
+	[SRP_REQ_RDMA_WRITE] =
+		SRP_REQ_B(SRP_REQ_NEW) | SRP_REQ_B(SRP_REQ_READ_TABLE) |
+		SRP_REQ_B(SRP_REQ_RDMA_READ) | SRP_REQ_B(SRP_REQ_EXECUTING) |
+		SRP_REQ_B(SRP_REQ_TMF_WAIT),
+	[SRP_REQ_SEND_RSP] = SRP_REQ_B(SRP_REQ_RDMA_WRITE),
+	[SRP_REQ_DONE] =
+		SRP_REQ_B(SRP_REQ_NEW) | SRP_REQ_B(SRP_REQ_NEED_BUFFER) |
+		SRP_REQ_B(SRP_REQ_READ_TABLE) | SRP_REQ_B(SRP_REQ_RDMA_READ) |
+		SRP_REQ_B(SRP_REQ_READY_TO_EXECUTE) |
+		SRP_REQ_B(SRP_REQ_RDMA_WRITE) | SRP_REQ_B(SRP_REQ_SEND_RSP),
+};
 
 /*
  * The one place a request's state changes (the transitions and their
@@ -468,9 +499,14 @@ extern const uint16_t srp_req_next[SRP_REQ_N_STATES];
  */
 static inline bool srp_req_set_state(struct srp_req *req, enum srp_req_state s)
 {
-	if ((unsigned int)req->state >= SRP_REQ_N_STATES ||
-	    (unsigned int)s >= SRP_REQ_N_STATES ||
-	    !(srp_req_next[req->state] & (1u << s)))
+	/*
+	 * Only this function stores a state, after the check, so it is
+	 * below SRP_REQ_N_STATES; & 63 keeps the shift defined (and is the
+	 * modulo x86's bt applies anyway).  A mask has no bit at or above
+	 * SRP_REQ_N_STATES: a bad state is refused all the same.
+	 */
+	if ((unsigned int)s >= SRP_REQ_N_STATES ||
+	    !((uint64_t)srp_req_from[s] >> ((unsigned int)req->state & 63) & 1))
 		return srp_req_refuse_state(req, s);
 	req->state = s;
 	if (s == SRP_REQ_RDMA_WRITE) {

@@ -3,8 +3,8 @@
  * The life cycle of one SRP request (an SRP_CMD or SRP_TSK_MGMT IU held
  * by a channel): its states, the one function that moves it between them
  * (srp_req_set_state(), inline in srp_int.h, checked against
- * srp_req_next[]), and the one
- * function that drives it forward (srp_req_process()).
+ * srp_req_from[] there), and the one function that drives it forward
+ * (srp_req_process()).
  *
  * SRP_CMD:
  *   FREE -> NEW -> NEED_BUFFER -> [READ_TABLE ->] RDMA_READ ->
@@ -75,31 +75,6 @@ static const char *const srp_req_state_names[SRP_REQ_N_STATES] = {
 	[SRP_REQ_DONE] = "DONE",
 };
 
-/*
- * The allowed transitions: srp_req_next[from] has bit to set.  DONE is
- * reachable from every state that no fabric completion, SCSI completion
- * or TMF victim holds by itself (the abort step of srp_req_process());
- * EXECUTING and TMF_WAIT always go on to RDMA_WRITE, whose abort step
- * then ends an aborted request.
- */
-const uint16_t srp_req_next[SRP_REQ_N_STATES] = {
-	[SRP_REQ_FREE] = B(SRP_REQ_NEW),
-	[SRP_REQ_NEW] = B(SRP_REQ_NEED_BUFFER) | B(SRP_REQ_TMF_WAIT) |
-			B(SRP_REQ_RDMA_WRITE) | B(SRP_REQ_DONE),
-	[SRP_REQ_NEED_BUFFER] = B(SRP_REQ_READ_TABLE) | B(SRP_REQ_RDMA_READ) |
-				B(SRP_REQ_DONE),
-	[SRP_REQ_READ_TABLE] = B(SRP_REQ_RDMA_READ) | B(SRP_REQ_RDMA_WRITE) |
-			       B(SRP_REQ_DONE),
-	[SRP_REQ_RDMA_READ] = B(SRP_REQ_READY_TO_EXECUTE) |
-			      B(SRP_REQ_RDMA_WRITE) | B(SRP_REQ_DONE),
-	[SRP_REQ_READY_TO_EXECUTE] = B(SRP_REQ_EXECUTING) | B(SRP_REQ_DONE),
-	[SRP_REQ_EXECUTING] = B(SRP_REQ_RDMA_WRITE),
-	[SRP_REQ_TMF_WAIT] = B(SRP_REQ_RDMA_WRITE),
-	[SRP_REQ_RDMA_WRITE] = B(SRP_REQ_SEND_RSP) | B(SRP_REQ_DONE),
-	[SRP_REQ_SEND_RSP] = B(SRP_REQ_DONE),
-	[SRP_REQ_DONE] = B(SRP_REQ_FREE),
-};
-
 const char *srp_req_state_name(enum srp_req_state s)
 {
 	return (unsigned int)s < SRP_REQ_N_STATES ? srp_req_state_names[s] :
@@ -111,10 +86,10 @@ bool srp_req_transition_allowed(enum srp_req_state from, enum srp_req_state to)
 	if ((unsigned int)from >= SRP_REQ_N_STATES ||
 	    (unsigned int)to >= SRP_REQ_N_STATES)
 		return false;
-	return srp_req_next[from] & B(to);
+	return srp_req_from[to] & B(from);
 }
 
-/* A transition srp_req_next[] does not allow (srp_req_set_state()). */
+/* A transition srp_req_from[] does not allow (srp_req_set_state()). */
 bool srp_req_refuse_state(struct srp_req *req, enum srp_req_state s)
 {
 	pr_err("request tag %#llx: illegal transition %s -> %s",
