@@ -58,15 +58,17 @@ void srp_req_start_cmd(struct srp_req *req)
 	int ret;
 
 	srp_wstat_add(&ch->w->stats.cmds, 1);
-	/* itn, worker, complete and transport_priv: srp_channel_create(). */
-	t->status = SAM_STAT_GOOD;
-	t->sense_len = 0;
-	t->data_in_len = 0;
+	/*
+	 * itn, worker, complete and transport_priv: srp_channel_create().
+	 * status, sense_len and data_in_len: scsi_task_parse() or, on every
+	 * error path before it, scsi_task_set_error() (srp_req_fail());
+	 * a truncated IU ends without a response and never reads them.
+	 * iov, iovcnt and buf_len: srp_req_execute() (srp_req.c), the only
+	 * way to scsi_task_execute().  dir and xfer_len are read by the
+	 * statistics of a response failed before scsi_task_parse(): reset.
+	 */
 	t->dir = SCSI_DIR_NONE;
 	t->xfer_len = 0;
-	t->iov = NULL;
-	t->iovcnt = 0;
-	t->buf_len = 0;
 
 	ret = srp_cmd_decode(req->recv->buf, req->recv->len, &ch->lim,
 			     &req->ci);
