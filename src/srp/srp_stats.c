@@ -83,12 +83,44 @@ uint64_t srp_stats_bucket_le_us(unsigned int b)
 	return b + 1 < SRP_STATS_LAT_BUCKETS ? UINT64_C(1) << b : UINT64_MAX;
 }
 
+/*
+ * The latency bucket without a division by 1000 (srp_stats.h): with
+ * us = ns / 1000 (rounded down), 2^k <= us exactly when 1000 * 2^k <= ns,
+ * so the bucket is the number of edges 1000 * 2^k (k >= 0) at or below
+ * ns, capped at the last bucket.  The top bit of edge 1000 * 2^k is bit
+ * k + 9: an ns whose top bit is bit h (h >= 9) is at or above the h - 9
+ * edges below 1000 * 2^(h - 9) and only has to be compared with that
+ * one.  Per top bit h: base = the edges surely passed, thr = the one edge
+ * to compare with (UINT64_MAX: none; 0: the capped last bucket).
+ */
+#define SRP_LAT_CAP (SRP_STATS_LAT_BUCKETS - 1)
+#define SRP_LAT_K(H) ((H) < 9 ? 0 : (H)-9)
+#define SRP_LAT_EDGE(H)                                                       \
+	[H] = { (H) < 9			    ? UINT64_MAX :                    \
+		SRP_LAT_K(H) >= SRP_LAT_CAP ? 0 :                             \
+					      UINT64_C(1000) << SRP_LAT_K(H), \
+		SRP_LAT_K(H) >= SRP_LAT_CAP ? SRP_LAT_CAP - 1 : SRP_LAT_K(H) }
+#define SRP_LAT_EDGE8(H)                                                       \
+	SRP_LAT_EDGE(H), SRP_LAT_EDGE(H + 1), SRP_LAT_EDGE(H + 2),             \
+		SRP_LAT_EDGE(H + 3), SRP_LAT_EDGE(H + 4), SRP_LAT_EDGE(H + 5), \
+		SRP_LAT_EDGE(H + 6), SRP_LAT_EDGE(H + 7)
+
+static const struct {
+	uint64_t thr;
+	uint64_t base;
+} srp_lat_edge[64] = {
+	SRP_LAT_EDGE8(0),  SRP_LAT_EDGE8(8),  SRP_LAT_EDGE8(16),
+	SRP_LAT_EDGE8(24), SRP_LAT_EDGE8(32), SRP_LAT_EDGE8(40),
+	SRP_LAT_EDGE8(48), SRP_LAT_EDGE8(56),
+};
+_Static_assert(SRP_LAT_CAP <= 54, "the capped edge fits in 64 bits");
+
 static unsigned int srp_stats_bucket(uint64_t ns)
 {
-	uint64_t us = ns / 1000;
-	unsigned int b = us ? 64 - __builtin_clzll(us) : 0;
+	/* ns | 1: a top bit for 0 as well (bit 0, below every edge). */
+	unsigned int h = 63 - __builtin_clzll(ns | 1);
 
-	return MIN(b, SRP_STATS_LAT_BUCKETS - 1);
+	return srp_lat_edge[h].base + (ns >= srp_lat_edge[h].thr);
 }
 
 /*
@@ -105,6 +137,11 @@ static unsigned int srp_sense_key(const struct scsi_task *t)
 		return s[2] & 0x0f;
 	return 0;
 }
+
+_Static_assert(SRP_STATS_OTHER - SCSI_DIR_NONE == SRP_STATS_OTHER &&
+		       SRP_STATS_OTHER - SCSI_DIR_WRITE == SRP_STATS_WRITE &&
+		       SRP_STATS_OTHER - SCSI_DIR_READ == SRP_STATS_READ,
+	       "srp_stats_responded() maps a direction by subtraction");
 
 /* Worker: the counters of ch for logical unit lu_id, made on first use. */
 static struct srp_stats_ent *srp_stats_ent(struct srp_channel *ch,
@@ -166,9 +203,8 @@ void srp_stats_responded(struct srp_req *req, uint32_t data_in)
 		return;
 	}
 	io = &srp_stats_ent(ch, req->lu_id)->io;
-	dir = t->dir == SCSI_DIR_READ  ? SRP_STATS_READ :
-	      t->dir == SCSI_DIR_WRITE ? SRP_STATS_WRITE :
-					 SRP_STATS_OTHER;
+	/* Arithmetic instead of two tests (asserted above). */
+	dir = SRP_STATS_OTHER - t->dir;
 	now = loop_round_ns(ch->w->loop);
 	if (now <= req->arrived_ns)
 		now = loop_now_ns();
@@ -180,10 +216,12 @@ void srp_stats_responded(struct srp_req *req, uint32_t data_in)
 		srp_stat_add(&io->bytes_read, data_in);
 	if (t->dir == SCSI_DIR_WRITE && !req->early_status)
 		srp_stat_add(&io->bytes_written, t->xfer_len);
+	/* The common good end first: one test. */
+	if (t->status == SAM_STAT_GOOD || t->status == SAM_STAT_CONDITION_MET)
+		return;
 	if (t->status == SAM_STAT_CHECK_CONDITION)
 		srp_stat_add(&io->sense_key[srp_sense_key(t)], 1);
-	else if (t->status != SAM_STAT_GOOD &&
-		 t->status != SAM_STAT_CONDITION_MET)
+	else
 		srp_stat_add(&io->status_errors, 1);
 }
 

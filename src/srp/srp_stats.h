@@ -28,8 +28,9 @@ struct srp_engine;
  * Latency buckets: bucket 0 counts commands answered in less than 1 us,
  * bucket b (1 <= b < SRP_STATS_LAT_BUCKETS - 1) those under 2^b us and
  * at least 2^(b-1) us, the last bucket everything slower (2^22 us is
- * about 4.2 s).  The bucket is one count-leading-zeros away from the
- * latency in microseconds.
+ * about 4.2 s), in whole microseconds (ns / 1000 rounded down).  The
+ * bucket is one count-leading-zeros and one compare away from the
+ * latency in nanoseconds (srp_stats.c srp_stats_bucket()).
  */
 #define SRP_STATS_LAT_BUCKETS 24
 
