@@ -251,7 +251,8 @@ static void sbc_io(struct scsi_task *t, struct scsi_cmd *c, enum srptd_io_op op,
 	 * every READ and WRITE passes here, and the zeroing of engine_priv
 	 * (the engine's scratch, which it sets itself) was a dozen
 	 * instructions per command (doc/performance.md "Host loopback
-	 * guard").  complete and cb_arg are scsi_submit_io()'s.
+	 * guard").  complete and cb_arg are scsi_submit_io()'s, stored there
+	 * (lu.c) before the engine sees io: every sbc_io() is followed by it.
 	 */
 	io->op = op;
 	io->flags = 0;
@@ -260,8 +261,6 @@ static void sbc_io(struct scsi_task *t, struct scsi_cmd *c, enum srptd_io_op op,
 	io->length = nblocks * bs;
 	io->iov = NULL;
 	io->iovcnt = 0;
-	io->complete = NULL;
-	io->cb_arg = NULL;
 	io->miscompare = 0;
 	if ((op == SRPTD_IO_WRITE || op == SRPTD_IO_COMPARE_WRITE) &&
 	    sbc_fua(c))
