@@ -203,16 +203,22 @@ perf_fio() {
 	}' "$PERF_DIR/$1.out"
 }
 
-# perf_run T JOB ROUND: log in to T, run JOB with the counters read around
-# it, log out; one line in $PERF_FIG and an INFO perf_run line.
-perf_run() {
-	_pft=$1
-	_pfname=${2%%:*}
-	_pfspec=${2#*:}
+# perf_job_parse NAME:RW:BS:DEPTH (a PERF_ALL_JOBS entry): sets _pfname,
+# _pfrw, _pfbs and _pfqd.
+perf_job_parse() {
+	_pfname=${1%%:*}
+	_pfspec=${1#*:}
 	_pfrw=${_pfspec%%:*}
 	_pfspec=${_pfspec#*:}
 	_pfbs=${_pfspec%%:*}
 	_pfqd=${_pfspec#*:}
+}
+
+# perf_run T JOB ROUND: log in to T, run JOB with the counters read around
+# it, log out; one line in $PERF_FIG and an INFO perf_run line.
+perf_run() {
+	_pft=$1
+	perf_job_parse "$2"
 	perf_login "$_pft" || return 1
 	_pfa=$(perf_snap "$_pft" before)
 	_pff=$(perf_fio "$_pft-$_pfname" "$_pfrw" "$_pfbs" "$_pfqd" "$PERF_SECONDS")
@@ -270,12 +276,7 @@ perf_strace_idle() {
 # perf_strace JOB: srptd serving JOB for PERF_STRACE_SECONDS under strace:
 # system calls per I/O, by name, the idle rate subtracted.
 perf_strace() {
-	_pfname=${1%%:*}
-	_pfspec=${1#*:}
-	_pfrw=${_pfspec%%:*}
-	_pfspec=${_pfspec#*:}
-	_pfbs=${_pfspec%%:*}
-	_pfqd=${_pfspec#*:}
+	perf_job_parse "$1"
 	. /vm/target-srptd.sh
 	perf_login srptd || return 1
 	perf_strace_attach "$_pfname" || return 1
@@ -313,18 +314,14 @@ perf_strace() {
 
 # perf_profile T JOB: T serving JOB while `perf record -a` samples every
 # CPU (cpu-clock: the guest has no hardware counters under TCG) for
-# PERF_PROFILE_SECONDS; reports the split of the samples by process and
-# by privilege level, and the top symbols (kernel and user) as INFO
-# perf_profile lines.  Where a kernel target's work and a userspace
+# PERF_PROFILE_SECONDS; reports the split of the samples by thread name
+# and object (kernel, a program, a library), the top symbols of the whole
+# guest and, for srptd, its threads' inclusive time per function, as
+# INFO perf_profile lines.  Where a kernel target's work and a userspace
 # target's differ, this shows it by function (item 2 of issue 14).
 perf_profile() {
 	_pft=$1
-	_pfname=${2%%:*}
-	_pfspec=${2#*:}
-	_pfrw=${_pfspec%%:*}
-	_pfspec=${_pfspec#*:}
-	_pfbs=${_pfspec%%:*}
-	_pfqd=${_pfspec#*:}
+	perf_job_parse "$2"
 	_pfperf=$(command -v perf || echo /usr/local/bin/perf)
 	[ -x "$_pfperf" ] || fail "no perf in the guest" || return 1
 	_pfdata=$PERF_DIR/profile-$_pft-$_pfname.data
