@@ -358,12 +358,8 @@ struct device *devices_find(const struct device_set *set, const char *name)
 /* Does d keep running for c: the same but for its size (resize live)? */
 static bool device_kept(const struct device *d, const struct config_device *c)
 {
-	struct config_device tmp = *c;
-
-	if (d->state != DEVICE_ONLINE)
-		return false;
-	tmp.size = d->cfg.size;
-	return config_device_equal(&d->cfg, &tmp);
+	return d->state == DEVICE_ONLINE &&
+	       config_device_equal_but_size(&d->cfg, c);
 }
 
 struct scsi_lu *devices_kept_lu(const struct device_set *set,

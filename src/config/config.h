@@ -283,6 +283,9 @@ unsigned int config_restart_changes(const struct config *old,
 /* Same storage object and identity (everything but where it was defined)? */
 bool config_device_equal(const struct config_device *a,
 			 const struct config_device *b);
+/* The same but for the size: such a device is resized live (reload). */
+bool config_device_equal_but_size(const struct config_device *a,
+				  const struct config_device *b);
 
 /*
  * Write cfg as libconfig text that config_load() reads back into an equal

@@ -4,6 +4,8 @@
  * need a restart, and whether a device is still the same storage object
  * (srptd.conf(5) RELOAD).
  */
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "config/internal.h"
@@ -102,12 +104,27 @@ unsigned int config_restart_changes(const struct config *old,
 	return n;
 }
 
-bool config_device_equal(const struct config_device *a,
-			 const struct config_device *b)
+/* Every key but the one at offset skip (SIZE_MAX: none). */
+static bool cfg_device_equal_skip(const struct config_device *a,
+				  const struct config_device *b, size_t skip)
 {
 	/* Every key, the name included; not where it was defined. */
 	for (unsigned int i = 0; i < cfg_devices.n_keys; i++)
-		if (!cfg_key_equal(&cfg_devices.keys[i], a, b))
+		if (cfg_devices.keys[i].off != skip &&
+		    !cfg_key_equal(&cfg_devices.keys[i], a, b))
 			return false;
 	return true;
+}
+
+bool config_device_equal(const struct config_device *a,
+			 const struct config_device *b)
+{
+	return cfg_device_equal_skip(a, b, SIZE_MAX);
+}
+
+bool config_device_equal_but_size(const struct config_device *a,
+				  const struct config_device *b)
+{
+	return cfg_device_equal_skip(a, b,
+				     offsetof(struct config_device, size));
 }
