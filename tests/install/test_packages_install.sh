@@ -101,7 +101,7 @@ if [ -n "$cache" ] && [ -n "$(find "$tarball" -mtime -7 2>/dev/null)" ]; then
 else
 	[ -n "$cache" ] || tarball=$ROOT.tar
 	mkdir -p "$(dirname "$tarball")"
-	if ! mmdebstrap --quiet --variant=minbase bookworm "$tarball.new" >"$LOG" 2>&1; then
+	if ! mmdebstrap --quiet --format=tar --variant=minbase bookworm "$tarball.new" >"$LOG" 2>&1; then
 		fail "mmdebstrap --variant=minbase bookworm"
 		tail -n 20 "$LOG"
 		rm -f "$tarball.new"
