@@ -516,10 +516,19 @@ static __attribute__((noinline)) int scsi_submit_ctx(struct scsi_task *t,
 	return ret;
 }
 
-/* The engine refused c->io with ret (scsi_submit_io()). */
+/*
+ * The engine refused io, a scsi_cmd's, with ret (scsi_submit_io()): the
+ * command is found from io, the one value scsi_submit_io() keeps across
+ * the engine's call.
+ */
 static __attribute__((noinline)) enum scsi_sr
-scsi_submit_refused(struct scsi_task *t, struct scsi_cmd *c, int ret)
+scsi_submit_refused(struct srptd_io *io, int ret)
 {
+	struct scsi_cmd *c = container_of(io, struct scsi_cmd, io);
+	struct scsi_task *t = io->cb_arg;
+
+	c->submit_err = ret;
+	scsi_list_del(&c->bnode); /* not in the backend after all */
 	if (c->trim_iov) {
 		c->trim_iov->iov_len = c->trim_saved;
 		c->trim_iov = NULL;
@@ -539,6 +548,47 @@ scsi_submit_refused(struct scsi_task *t, struct scsi_cmd *c, int ret)
 }
 
 /*
+ * Hand c->io, ready, to the engine.  It is tracked before the engine sees
+ * it, which is safe as it completes from ctx_poll() only, never inside
+ * submit (include/srptd/backend.h): then only io is needed after the
+ * call, and one register is saved around it instead of three
+ * (doc/performance.md "Host loopback guard").
+ */
+static inline enum scsi_sr scsi_submit_engine(struct scsi_task *t,
+					      struct scsi_cmd *c)
+{
+	struct srptd_io *io = &c->io;
+	int ret;
+
+	io->complete = scsi_io_done;
+	io->cb_arg = t;
+	scsi_backend_track(t->worker, c);
+	ret = io->bdev->ops->submit(c->ctx, io);
+	if (ret)
+		return scsi_submit_refused(io, ret);
+	return SCSI_SR_ASYNC;
+}
+
+/*
+ * scsi_submit_io() for an I/O whose context is not the worker's first
+ * (or not created yet) or whose iov is not exactly one entry of its
+ * length: every step, out of line, so that scsi_submit_io() keeps nothing
+ * across a call but the engine's.
+ */
+static __attribute__((noinline)) enum scsi_sr
+scsi_submit_io_slow(struct scsi_task *t, struct scsi_cmd *c)
+{
+	struct srptd_io *io = &c->io;
+
+	if (!c->ctx && scsi_submit_ctx(t, c))
+		return SCSI_SR_INTERNAL_FAILURE;
+	if (io->iov == t->iov && io->iovcnt && !c->trim_iov &&
+	    !scsi_io_fit(t, c))
+		return SCSI_SR_DATA_PHASE_ERROR;
+	return scsi_submit_engine(t, c);
+}
+
+/*
  * Submit c->io.  The iov handed to the engine must sum to io.length: when
  * the task's iov is longer, the entry where the I/O ends is shortened for
  * the duration (restored in scsi_io_done / scsi_task_finish).
@@ -546,33 +596,24 @@ scsi_submit_refused(struct scsi_task *t, struct scsi_cmd *c, int ret)
 enum scsi_sr scsi_submit_io(struct scsi_task *t, struct scsi_cmd *c)
 {
 	struct srptd_io *io = &c->io;
-	int ret;
+	struct scsi_worker *w = t->worker;
 
 	c->submit_err = 0;
-	if (!c->ctx) {
-		struct scsi_worker *w = t->worker;
-
-		/* The worker's first engine inline: most serve only one. */
-		if (w->n_eng && w->eng[0].ops == io->bdev->ops)
-			c->ctx = w->eng[0].ctx;
-		else if (scsi_submit_ctx(t, c))
-			return SCSI_SR_INTERNAL_FAILURE;
-	}
-	if (io->iov == t->iov && io->iovcnt && !c->trim_iov) {
+	/*
+	 * The worker's first engine inline, whatever c->ctx holds (most
+	 * workers serve only one); any other, or its creation, is
+	 * scsi_submit_io_slow()'s.
+	 */
+	if (unlikely(!w->n_eng || w->eng[0].ops != io->bdev->ops))
+		return scsi_submit_io_slow(t, c);
+	c->ctx = w->eng[0].ctx;
+	if (likely(io->iov == t->iov && io->iovcnt && !c->trim_iov)) {
 		/* Mostly the first entry is the whole I/O: no walk then. */
-		if (t->iov[0].iov_len == io->length)
-			io->iovcnt = 1;
-		else if (!scsi_io_fit(t, c))
-			return SCSI_SR_DATA_PHASE_ERROR;
+		if (unlikely(t->iov[0].iov_len != io->length))
+			return scsi_submit_io_slow(t, c);
+		io->iovcnt = 1;
 	}
-	io->complete = scsi_io_done;
-	io->cb_arg = t;
-	ret = io->bdev->ops->submit(c->ctx, io);
-	c->submit_err = ret;
-	if (ret)
-		return scsi_submit_refused(t, c, ret);
-	scsi_backend_track(t->worker, c);
-	return SCSI_SR_ASYNC;
+	return scsi_submit_engine(t, c);
 }
 
 /* ---- range lock (COMPARE AND WRITE vs. writes, SBC-3 5.2) ---- */
