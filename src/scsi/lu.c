@@ -412,11 +412,14 @@ static __attribute__((noinline)) void scsi_io_failed(struct scsi_task *t,
 	scsi_task_finish(t, sr);
 }
 
-/* A backend I/O that moved everything, with nothing left to run. */
+/*
+ * A backend I/O that moved everything, with nothing left to run.  No
+ * resume step runs, so SCSI_CMD_F_SOFT_FAIL, which is only one's
+ * (scsi_io_failed()), is left as it is: the command ends here.
+ */
 static inline void scsi_io_good(struct scsi_task *t, struct scsi_cmd *c,
 				struct srptd_io *io)
 {
-	c->flags &= ~SCSI_CMD_F_SOFT_FAIL;
 	if (io->op == SRPTD_IO_READ)
 		t->data_in_len = io->length;
 	scsi_task_finish(t, SCSI_SR_OK);
@@ -461,7 +464,7 @@ static void scsi_io_done(struct srptd_io *io, int res)
 	 * Off the worker's in_backend list (stuck.c); a stuck one is
 	 * counted down in scsi_io_done_slow().
 	 */
-	scsi_list_del(&c->bnode);
+	scsi_list_unlink(&c->bnode);
 	if (res || c->stuck_seen || c->trim_iov || c->resume) {
 		scsi_io_done_slow(t, c, io, res);
 		return;
@@ -528,7 +531,7 @@ scsi_submit_refused(struct srptd_io *io, int ret)
 	struct scsi_task *t = io->cb_arg;
 
 	c->submit_err = ret;
-	scsi_list_del(&c->bnode); /* not in the backend after all */
+	scsi_list_unlink(&c->bnode); /* not in the backend after all */
 	if (c->trim_iov) {
 		c->trim_iov->iov_len = c->trim_saved;
 		c->trim_iov = NULL;

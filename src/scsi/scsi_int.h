@@ -47,6 +47,18 @@ static inline void scsi_list_del(struct scsi_list *n)
 }
 
 /*
+ * scsi_list_del() without making n a list of its own again: for a node
+ * that is added again before it is taken off again (scsi_cmd.bnode), as
+ * every backend completion takes one off (doc/performance.md "Host
+ * loopback guard").
+ */
+static inline void scsi_list_unlink(struct scsi_list *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+}
+
+/*
  * Why a command failed (or SCSI_SR_OK).  Handlers return one of these; the
  * single function scsi_task_set_sense() turns it into status and sense
  * (LIO's sense_reason_t model).  See scsi_sense_table in task.c.
@@ -373,7 +385,11 @@ struct scsi_cmd {
 	struct iovec biov; /* iovec over the bounce buffer */
 	struct scsi_range range;
 	struct scsi_list wnode; /* on worker->resumed / worker->retry */
-	/* In the backend: on worker->in_backend, since when (stuck.c). */
+	/*
+	 * In the backend: on worker->in_backend, since when (stuck.c).  Only
+	 * scsi_backend_track() adds it, and scsi_list_unlink() takes it off
+	 * once after each add.
+	 */
 	struct scsi_list bnode;
 	uint64_t submit_ns; /* 0: no check has seen it yet */
 	bool stuck_seen; /* counted as stuck once already */
