@@ -480,9 +480,15 @@ size_t scsi_iov_copy_to(struct scsi_task *t, size_t off, const void *src,
 static inline uint64_t scsi_lu_nblocks(const struct scsi_worker *w,
 				       const struct scsi_lu *lu)
 {
-	for (unsigned int i = 0; w && i < w->n_caps; i++)
-		if (w->caps[i].lu_id == lu->stats_id)
-			return w->caps[i].nblocks;
+	const struct scsi_worker_cap *p, *end;
+
+	/* Mostly no resize was told: one test, no loop set up. */
+	if (!w || !w->n_caps)
+		return lu->nblocks;
+	end = w->caps + w->n_caps;
+	for (p = w->caps; p < end; p++)
+		if (p->lu_id == lu->stats_id)
+			return p->nblocks;
 	return lu->nblocks;
 }
 
