@@ -429,6 +429,17 @@ const struct scsi_opdesc scsi_optable[256] = {
 };
 
 /* For REPORT SUPPORTED OPERATION CODES: the i-th row of an opcode. */
+/* op's sub-table row for service action sa (scsi_op_lookup()). */
+const struct scsi_opdesc *scsi_op_sa_lookup(const struct scsi_opdesc *op,
+					    uint8_t sa, bool *sa_bad)
+{
+	for (unsigned int i = 0; i < op->n_sa; i++)
+		if (op->sa[i].sa_code == sa)
+			return &op->sa[i];
+	*sa_bad = true;
+	return NULL;
+}
+
 const struct scsi_opdesc *scsi_op_sa_row(uint8_t opcode, unsigned int i)
 {
 	const struct scsi_opdesc *op = &scsi_optable[opcode];

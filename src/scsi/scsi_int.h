@@ -149,22 +149,21 @@ extern const struct scsi_opdesc scsi_optable[256];
  * Row for a CDB, or NULL.  *sa_bad is set when the opcode exists but the
  * service action does not (-> INVALID FIELD IN CDB on byte 1).  Inline:
  * every command looks its opcode up (doc/performance.md "Host loopback
- * guard").
+ * guard"); the sub-table search of the few opcodes with service actions
+ * is out of line, which also spares the others a second computation of
+ * the row's address where the two ways met.
  */
+const struct scsi_opdesc *scsi_op_sa_lookup(const struct scsi_opdesc *op,
+					    uint8_t sa, bool *sa_bad);
 static inline const struct scsi_opdesc *scsi_op_lookup(const uint8_t *cdb,
 						       bool *sa_bad)
 {
 	const struct scsi_opdesc *op = &scsi_optable[cdb[0]];
-	uint8_t sa = cdb[1] & 0x1f;
 
 	*sa_bad = false;
-	if (!op->n_sa)
-		return op->parse ? op : NULL;
-	for (unsigned int i = 0; i < op->n_sa; i++)
-		if (op->sa[i].sa_code == sa)
-			return &op->sa[i];
-	*sa_bad = true;
-	return NULL;
+	if (op->n_sa)
+		return scsi_op_sa_lookup(op, cdb[1] & 0x1f, sa_bad);
+	return op->parse ? op : NULL;
 }
 const struct scsi_opdesc *scsi_op_sa_row(uint8_t opcode, unsigned int i);
 
