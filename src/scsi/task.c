@@ -344,18 +344,27 @@ static bool scsi_cdb_unused_bits(const uint8_t *cdb,
 
 static enum scsi_sr scsi_parse(struct scsi_task *t, struct scsi_cmd *c)
 {
+	struct scsi_view_ent *ve;
 	const struct scsi_opdesc *op;
+	struct scsi_lu *lu;
 	bool sa_bad = false;
 	unsigned int i;
 	enum scsi_sr sr;
 
 	if (t->cdb_len < 6 || t->cdb_len > SCSI_MAX_CDB_LEN)
 		return SCSI_SR_INVALID_OPCODE;
-	c->ve = t->itn ? scsi_itn_find(t->itn, t->lun) : NULL;
-	c->lu = c->ve ? c->ve->lu : NULL;
-	if (c->ve) {
+	/*
+	 * ve and lu are read from here on, not from c: the pin below is an
+	 * atomic read-modify-write, after which c's fields would be loaded
+	 * again (doc/performance.md "Host loopback guard").
+	 */
+	ve = t->itn ? scsi_itn_find(t->itn, t->lun) : NULL;
+	lu = ve ? ve->lu : NULL;
+	c->ve = ve;
+	c->lu = lu;
+	if (ve) {
 		/* Until scsi_task_release(): the view may be replaced. */
-		scsi_view_ent_pin(c->ve);
+		scsi_view_ent_pin(ve);
 		c->flags |= SCSI_CMD_F_PINNED;
 	}
 	op = scsi_op_lookup(t->cdb, &sa_bad);
@@ -365,7 +374,7 @@ static enum scsi_sr scsi_parse(struct scsi_task *t, struct scsi_cmd *c)
 	 * REPORT LUNS and REQUEST SENSE, which report that state themselves
 	 * (and TEST UNIT READY on the REPORT LUNS well-known LUN, SPC-4 8.2).
 	 */
-	if (!c->ve && !(op && (op->flags & SCSI_OPF_NO_LU)) &&
+	if (!ve && !(op && (op->flags & SCSI_OPF_NO_LU)) &&
 	    !(t->lun == SCSI_LUN_WLUN_REPORT_LUNS && op &&
 	      t->cdb[0] == SCSI_OP_TEST_UNIT_READY))
 		return SCSI_SR_LU_NOT_SUPPORTED;
@@ -381,7 +390,7 @@ static enum scsi_sr scsi_parse(struct scsi_task *t, struct scsi_cmd *c)
 	 * Refused as if unsupported, so before anything else (pr.c); only
 	 * reservation commands can be, so the others make no call.
 	 */
-	if (c->lu && (op->flags & SCSI_OPF_RESV) && scsi_pr_refused(c->lu, op))
+	if (lu && (op->flags & SCSI_OPF_RESV) && scsi_pr_refused(lu, op))
 		return SCSI_SR_INVALID_OPCODE;
 	/* Reserved bits and unsupported options (CDB USAGE DATA). */
 	if (scsi_cdb_unused_bits(t->cdb, op)) {
@@ -394,9 +403,8 @@ static enum scsi_sr scsi_parse(struct scsi_task *t, struct scsi_cmd *c)
 		}
 	}
 	/* SAM-5 5.14: report (and clear) the oldest unit attention. */
-	if (c->ve && !(op->flags & SCSI_OPF_UA_ALLOWED) &&
-	    scsi_ua_pending(c->ve)) {
-		c->ua = scsi_ua_pop(c->ve);
+	if (ve && !(op->flags & SCSI_OPF_UA_ALLOWED) && scsi_ua_pending(ve)) {
+		c->ua = scsi_ua_pop(ve);
 		if (c->ua)
 			return SCSI_SR_UNIT_ATTENTION;
 	}
@@ -405,19 +413,18 @@ static enum scsi_sr scsi_parse(struct scsi_task *t, struct scsi_cmd *c)
 	 * the command (standby, unavailable); a pending unit attention is
 	 * reported first, as it may be the state change itself (2A/06).
 	 */
-	if (c->lu) {
-		sr = scsi_alua_check(c->lu, t->cdb);
+	if (lu) {
+		sr = scsi_alua_check(lu, t->cdb);
 		if (sr != SCSI_SR_OK)
 			return sr;
 	}
-	if (c->lu &&
-	    atomic_load_explicit(&c->lu->res_active, memory_order_acquire) &&
+	if (lu && atomic_load_explicit(&lu->res_active, memory_order_acquire) &&
 	    scsi_pr_conflict(t, c))
 		return SCSI_SR_RESERVATION_CONFLICT;
 	sr = op->parse(t, c);
 	if (sr != SCSI_SR_OK)
 		return sr;
-	if ((op->flags & SCSI_OPF_WRITE) && c->lu && scsi_cmd_read_only(c))
+	if ((op->flags & SCSI_OPF_WRITE) && lu && scsi_cmd_read_only(c))
 		return SCSI_SR_WRITE_PROTECTED;
 	return SCSI_SR_OK;
 }
