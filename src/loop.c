@@ -102,6 +102,7 @@ uint64_t loop_round_ns_read(struct loop *l)
 		return loop_now_ns();
 	if (!l->clock.round_ns)
 		l->clock.round_ns = loop_now_ns();
+	l->clock.now_ns = l->clock.round_ns;
 	return l->clock.round_ns;
 }
 
@@ -444,6 +445,7 @@ int loop_run_once(struct loop *l, int timeout_ms)
 	if (n > 0)
 		l->clock.round_ns = loop_now_ns();
 	l->clock.dispatching = true;
+	l->clock.now_ns = l->clock.round_ns;
 	for (int i = 0; i < n; i++) {
 		struct loop_watch *w = evs[i].data.ptr;
 
@@ -453,6 +455,7 @@ int loop_run_once(struct loop *l, int timeout_ms)
 	}
 	loop_run_deferred(l);
 	l->clock.dispatching = false;
+	l->clock.now_ns = 0;
 	loop_free_dead(l);
 	return n;
 }
@@ -493,6 +496,7 @@ static int loop_poll_round(struct loop *l, bool arm)
 	n = l->poller.poll(l->poller.arg, arm);
 	loop_run_deferred(l);
 	l->clock.dispatching = false;
+	l->clock.now_ns = 0;
 	loop_free_dead(l);
 	if (n > 0) {
 		l->busy_last_ns = l->clock.round_ns ? l->clock.round_ns :
