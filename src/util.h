@@ -21,11 +21,29 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define SRPTD_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
+/*
+ * Big-endian loads and stores as one unaligned access (a memcpy of a
+ * fixed size is a single mov) and one byte swap: GCC merged the
+ * byte-wise form only in part (put_be64() was a dozen instructions for
+ * the tag of every SRP response, doc/performance.md "Host loopback
+ * guard").
+ */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SRPTD_BE16(v) __builtin_bswap16(v)
+#define SRPTD_BE32(v) __builtin_bswap32(v)
+#define SRPTD_BE64(v) __builtin_bswap64(v)
+#else
+#define SRPTD_BE16(v) (v)
+#define SRPTD_BE32(v) (v)
+#define SRPTD_BE64(v) (v)
+#endif
+
 static inline uint16_t get_be16(const void *p)
 {
-	const uint8_t *b = p;
+	uint16_t v;
 
-	return (uint16_t)(b[0] << 8 | b[1]);
+	memcpy(&v, p, sizeof(v));
+	return SRPTD_BE16(v);
 }
 
 static inline uint32_t get_be24(const void *p)
@@ -37,25 +55,24 @@ static inline uint32_t get_be24(const void *p)
 
 static inline uint32_t get_be32(const void *p)
 {
-	const uint8_t *b = p;
+	uint32_t v;
 
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	       (uint32_t)b[2] << 8 | b[3];
+	memcpy(&v, p, sizeof(v));
+	return SRPTD_BE32(v);
 }
 
 static inline uint64_t get_be64(const void *p)
 {
-	const uint8_t *b = p;
+	uint64_t v;
 
-	return (uint64_t)get_be32(b) << 32 | get_be32(b + 4);
+	memcpy(&v, p, sizeof(v));
+	return SRPTD_BE64(v);
 }
 
 static inline void put_be16(void *p, uint16_t v)
 {
-	uint8_t *b = p;
-
-	b[0] = v >> 8;
-	b[1] = v;
+	v = SRPTD_BE16(v);
+	memcpy(p, &v, sizeof(v));
 }
 
 static inline void put_be24(void *p, uint32_t v)
@@ -69,18 +86,14 @@ static inline void put_be24(void *p, uint32_t v)
 
 static inline void put_be32(void *p, uint32_t v)
 {
-	uint8_t *b = p;
-
-	b[0] = v >> 24;
-	b[1] = v >> 16;
-	b[2] = v >> 8;
-	b[3] = v;
+	v = SRPTD_BE32(v);
+	memcpy(p, &v, sizeof(v));
 }
 
 static inline void put_be64(void *p, uint64_t v)
 {
-	put_be32(p, v >> 32);
-	put_be32((uint8_t *)p + 4, (uint32_t)v);
+	v = SRPTD_BE64(v);
+	memcpy(p, &v, sizeof(v));
 }
 
 /* Value of one hex digit, or -1 (GUIDs, GIDs, NAA identifiers). */
