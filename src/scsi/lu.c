@@ -454,8 +454,8 @@ static __attribute__((noinline)) void scsi_io_done_slow(struct scsi_task *t,
 	scsi_io_good(t, c, io);
 }
 
-/* Every backend completion. */
-static void scsi_io_done(struct srptd_io *io, int res)
+/* Every backend completion (scsi_submit_engine(), scsi_int.h). */
+void scsi_io_done(struct srptd_io *io, int res)
 {
 	struct scsi_task *t = io->cb_arg;
 	struct scsi_cmd *c = scsi_cmd(t);
@@ -524,8 +524,8 @@ static __attribute__((noinline)) int scsi_submit_ctx(struct scsi_task *t,
  * command is found from io, the one value scsi_submit_io() keeps across
  * the engine's call.
  */
-static __attribute__((noinline)) enum scsi_sr
-scsi_submit_refused(struct srptd_io *io, int ret)
+__attribute__((noinline)) enum scsi_sr scsi_submit_refused(struct srptd_io *io,
+							   int ret)
 {
 	struct scsi_cmd *c = container_of(io, struct scsi_cmd, io);
 	struct scsi_task *t = io->cb_arg;
@@ -551,35 +551,13 @@ scsi_submit_refused(struct srptd_io *io, int ret)
 }
 
 /*
- * Hand c->io, ready, to the engine.  It is tracked before the engine sees
- * it, which is safe as it completes from ctx_poll() only, never inside
- * submit (include/srptd/backend.h): then only io is needed after the
- * call, and one register is saved around it instead of three
- * (doc/performance.md "Host loopback guard").
- */
-static inline enum scsi_sr scsi_submit_engine(struct scsi_task *t,
-					      struct scsi_cmd *c)
-{
-	struct srptd_io *io = &c->io;
-	int ret;
-
-	io->complete = scsi_io_done;
-	io->cb_arg = t;
-	scsi_backend_track(t->worker, c);
-	ret = io->bdev->ops->submit(c->ctx, io);
-	if (ret)
-		return scsi_submit_refused(io, ret);
-	return SCSI_SR_ASYNC;
-}
-
-/*
  * scsi_submit_io() for an I/O whose context is not the worker's first
  * (or not created yet) or whose iov is not exactly one entry of its
  * length: every step, out of line, so that scsi_submit_io() keeps nothing
  * across a call but the engine's.
  */
-static __attribute__((noinline)) enum scsi_sr
-scsi_submit_io_slow(struct scsi_task *t, struct scsi_cmd *c)
+__attribute__((noinline)) enum scsi_sr scsi_submit_io_slow(struct scsi_task *t,
+							   struct scsi_cmd *c)
 {
 	struct srptd_io *io = &c->io;
 
@@ -588,34 +566,6 @@ scsi_submit_io_slow(struct scsi_task *t, struct scsi_cmd *c)
 	if (io->iov == t->iov && io->iovcnt && !c->trim_iov &&
 	    !scsi_io_fit(t, c))
 		return SCSI_SR_DATA_PHASE_ERROR;
-	return scsi_submit_engine(t, c);
-}
-
-/*
- * Submit c->io.  The iov handed to the engine must sum to io.length: when
- * the task's iov is longer, the entry where the I/O ends is shortened for
- * the duration (restored in scsi_io_done / scsi_task_finish).
- */
-enum scsi_sr scsi_submit_io(struct scsi_task *t, struct scsi_cmd *c)
-{
-	struct srptd_io *io = &c->io;
-	struct scsi_worker *w = t->worker;
-
-	c->submit_err = 0;
-	/*
-	 * The worker's first engine inline, whatever c->ctx holds (most
-	 * workers serve only one); any other, or its creation, is
-	 * scsi_submit_io_slow()'s.
-	 */
-	if (unlikely(!w->n_eng || w->eng[0].ops != io->bdev->ops))
-		return scsi_submit_io_slow(t, c);
-	c->ctx = w->eng[0].ctx;
-	if (likely(io->iov == t->iov && io->iovcnt && !c->trim_iov)) {
-		/* Mostly the first entry is the whole I/O: no walk then. */
-		if (unlikely(t->iov[0].iov_len != io->length))
-			return scsi_submit_io_slow(t, c);
-		io->iovcnt = 1;
-	}
 	return scsi_submit_engine(t, c);
 }
 

@@ -15,6 +15,7 @@
 
 #include "scsi/scsi.h"
 #include "srptd/scsi_proto.h"
+#include "util.h"
 
 /* Tiny intrusive doubly linked list. */
 struct scsi_list {
@@ -581,8 +582,69 @@ static inline int scsi_worker_ctx(struct scsi_worker *w,
 	}
 	return scsi_worker_ctx_create(w, ops, ctx);
 }
-/* Submit c->io (already filled) on the task's worker; SR_ASYNC or error. */
-enum scsi_sr scsi_submit_io(struct scsi_task *t, struct scsi_cmd *c);
+/*
+ * lu.c: a backend completion, a submission the engine refused, and every
+ * step of a submission that scsi_submit_io() below does not take inline.
+ */
+void scsi_io_done(struct srptd_io *io, int res);
+enum scsi_sr scsi_submit_refused(struct srptd_io *io, int ret);
+enum scsi_sr scsi_submit_io_slow(struct scsi_task *t, struct scsi_cmd *c);
+
+/*
+ * Hand c->io, ready, to the engine.  It is tracked before the engine sees
+ * it, which is safe as it completes from ctx_poll() only, never inside
+ * submit (include/srptd/backend.h): then only io is needed after the
+ * call, and one register is saved around it instead of three
+ * (doc/performance.md "Host loopback guard").
+ */
+static inline enum scsi_sr scsi_submit_engine(struct scsi_task *t,
+					      struct scsi_cmd *c)
+{
+	struct srptd_io *io = &c->io;
+	int ret;
+
+	io->complete = scsi_io_done;
+	io->cb_arg = t;
+	scsi_backend_track(t->worker, c);
+	ret = io->bdev->ops->submit(c->ctx, io);
+	if (ret)
+		return scsi_submit_refused(io, ret);
+	return SCSI_SR_ASYNC;
+}
+
+/*
+ * Submit c->io (already filled) on the task's worker; SR_ASYNC or error.
+ * The iov handed to the engine must sum to io.length: when the task's iov
+ * is longer, the entry where the I/O ends is shortened for the duration
+ * (restored in scsi_io_done / scsi_task_finish).  Inline, with only the
+ * worker's first engine and a one-entry iov handled here: the handler
+ * that filled c->io has its fields in registers (doc/performance.md
+ * "Host loopback guard").
+ */
+static inline enum scsi_sr scsi_submit_io(struct scsi_task *t,
+					  struct scsi_cmd *c)
+{
+	struct srptd_io *io = &c->io;
+	struct scsi_worker *w = t->worker;
+
+	c->submit_err = 0;
+	/*
+	 * The worker's first engine inline, whatever c->ctx holds (most
+	 * workers serve only one); any other, or its creation, is
+	 * scsi_submit_io_slow()'s.
+	 */
+	if (unlikely(!w->n_eng || w->eng[0].ops != io->bdev->ops))
+		return scsi_submit_io_slow(t, c);
+	c->ctx = w->eng[0].ctx;
+	if (likely(io->iov == t->iov && io->iovcnt && !c->trim_iov)) {
+		/* Mostly the first entry is the whole I/O: no walk then. */
+		if (unlikely(t->iov[0].iov_len != io->length))
+			return scsi_submit_io_slow(t, c);
+		io->iovcnt = 1;
+	}
+	return scsi_submit_engine(t, c);
+}
+
 /* Range lock: true if acquired; false: queued, c->resume runs later. */
 bool scsi_range_acquire(struct scsi_task *t, struct scsi_cmd *c);
 void scsi_range_release(struct scsi_task *t, struct scsi_cmd *c);
