@@ -597,11 +597,21 @@ int bs_sync_exec(struct srptd_bdev *bdev, struct srptd_io *io)
 
 int bs_doneq_init(struct bs_doneq *q, unsigned int cap)
 {
-	q->ent = calloc(cap ? cap : 1, sizeof(*q->ent));
-	q->cap = cap ? cap : 1;
+	unsigned int n = 1;
+
+	q->ent = NULL;
+	q->mask = 0;
 	q->head = 0;
 	q->count = 0;
-	return q->ent ? 0 : -ENOMEM;
+	if (cap > 1u << 31)
+		return -EINVAL;
+	while (n < cap)
+		n <<= 1;
+	q->ent = calloc(n, sizeof(*q->ent));
+	if (!q->ent)
+		return -ENOMEM;
+	q->mask = n - 1;
+	return 0;
 }
 
 void bs_doneq_fini(struct bs_doneq *q)

@@ -120,10 +120,12 @@ unsigned int bs_iov_tail(const struct iovec *iov, unsigned int iovcnt,
 int bs_iov_tail_reserve(struct iovec **tail, unsigned int *cap, unsigned int n);
 
 /*
- * Completions waiting to be delivered from ctx_poll(): a ring sized to the
- * context depth, so it never overflows while the engine counts every
- * accepted I/O against that depth until its callback runs.  Used only by
- * the thread owning the context.
+ * Completions waiting to be delivered from ctx_poll(): a ring of at least
+ * the context depth, so it never overflows while the engine counts every
+ * accepted I/O against that depth until its callback runs.  Its size is
+ * a power of two, mask + 1, so that an index wraps with one AND: every
+ * completion is pushed and popped once (doc/performance.md "Host loopback
+ * guard").  Used only by the thread owning the context.
  */
 struct bs_done {
 	struct srptd_io *io;
@@ -132,25 +134,22 @@ struct bs_done {
 
 struct bs_doneq {
 	struct bs_done *ent;
-	unsigned int cap, head, count;
+	unsigned int mask, head, count;
 };
 
+/* A ring of at least cap entries (1 for 0): 0, -ENOMEM or -EINVAL. */
 int bs_doneq_init(struct bs_doneq *q, unsigned int cap);
 void bs_doneq_fini(struct bs_doneq *q);
 
 static inline void bs_doneq_push(struct bs_doneq *q, struct srptd_io *io,
 				 int res)
 {
-	unsigned int i = q->head + q->count;
 	struct bs_done *d;
 
 	/* Callers count I/Os against the depth, so this cannot fill up. */
-	if (q->count >= q->cap)
+	if (q->count > q->mask)
 		abort();
-	/* head < cap and count < cap: one subtraction wraps (no division). */
-	if (i >= q->cap)
-		i -= q->cap;
-	d = &q->ent[i];
+	d = &q->ent[(q->head + q->count) & q->mask];
 	d->io = io;
 	d->res = res;
 	q->count++;
@@ -163,8 +162,7 @@ static inline bool bs_doneq_pop(struct bs_doneq *q, struct srptd_io **io,
 		return false;
 	*io = q->ent[q->head].io;
 	*res = q->ent[q->head].res;
-	if (++q->head == q->cap)
-		q->head = 0;
+	q->head = (q->head + 1) & q->mask;
 	q->count--;
 	return true;
 }

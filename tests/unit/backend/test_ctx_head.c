@@ -91,7 +91,7 @@ static void test_init_fini(void **state)
 	assert_true(efd >= 0);
 	assert_int_equal(h.depth, 4);
 	assert_int_equal(h.inflight, 0);
-	assert_int_equal(h.done.cap, 4);
+	assert_int_equal(h.done.mask, 3); /* a ring of 4 entries */
 	assert_int_equal(h.done.count, 0);
 	fl = fcntl(efd, F_GETFL);
 	assert_true(fl >= 0 && (fl & O_NONBLOCK));
@@ -209,6 +209,36 @@ static void test_run_done_callback_queues(void **state)
 	bs_ctx_head_fini(&h);
 }
 
+/*
+ * A depth that is not a power of two: the ring rounds up to one (its
+ * indices wrap with a mask), and completions come out in the order they
+ * went in across many wraps.
+ */
+static void test_doneq_wraps(void **state)
+{
+	struct srptd_io io[5], *got;
+	struct bs_doneq q;
+	unsigned int i, round;
+	int res;
+
+	assert_int_equal(bs_doneq_init(&q, 5), 0);
+	assert_int_equal(q.mask, 7);
+	for (round = 0; round < 20; round++) {
+		for (i = 0; i < 5; i++)
+			bs_doneq_push(&q, &io[i], (int)(round * 5 + i));
+		for (i = 0; i < 5; i++) {
+			assert_true(bs_doneq_pop(&q, &got, &res));
+			assert_ptr_equal(got, &io[i]);
+			assert_int_equal(res, (int)(round * 5 + i));
+		}
+		assert_false(bs_doneq_pop(&q, &got, &res));
+	}
+	bs_doneq_fini(&q);
+	assert_int_equal(bs_doneq_init(&q, 0), 0); /* one entry */
+	assert_int_equal(q.mask, 0);
+	bs_doneq_fini(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_event_fd_op),
 		cmocka_unit_test(test_poll_done_max),
 		cmocka_unit_test(test_run_done_callback_queues),
+		cmocka_unit_test(test_doneq_wraps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
