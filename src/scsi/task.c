@@ -356,15 +356,18 @@ static enum scsi_sr scsi_parse(struct scsi_task *t, struct scsi_cmd *c)
 	/*
 	 * ve and lu are read from here on, not from c: the pin below is an
 	 * atomic read-modify-write, after which c's fields would be loaded
-	 * again (doc/performance.md "Host loopback guard").
+	 * again (doc/performance.md "Host loopback guard").  Both are NULL
+	 * in c until stored here (zeroed by scsi_task_parse()).  Stored
+	 * apart, around the pin: next to each other, GCC made the two
+	 * stores four instructions (two vector moves, a shuffle, one store).
 	 */
 	ve = t->itn ? scsi_itn_find(t->itn, t->lun) : NULL;
 	lu = ve ? ve->lu : NULL;
-	c->ve = ve;
-	c->lu = lu;
 	if (ve) {
+		c->ve = ve;
 		/* Until scsi_task_release(): the view may be replaced. */
 		scsi_view_ent_pin(ve);
+		c->lu = lu;
 		c->flags |= SCSI_CMD_F_PINNED;
 	}
 	op = scsi_op_lookup(t->cdb, &sa_bad);
