@@ -315,31 +315,40 @@ static int scsi_top_bit(uint8_t v)
 }
 
 /*
+ * scsi_cdb_len_mask[n]: 0xff in its first n bytes, 0 in the rest.  n is
+ * a row's CDB length, at most 16, the size of its CDB USAGE DATA
+ * (tests/unit/scsi/test_optable.c checks every row).
+ */
+#define SCSI_FIRST_BYTES(n) [n] = { [0 ...(n) - 1] = 0xff }
+static const uint8_t scsi_cdb_len_mask[17][16] = {
+	SCSI_FIRST_BYTES(1),  SCSI_FIRST_BYTES(2),  SCSI_FIRST_BYTES(3),
+	SCSI_FIRST_BYTES(4),  SCSI_FIRST_BYTES(5),  SCSI_FIRST_BYTES(6),
+	SCSI_FIRST_BYTES(7),  SCSI_FIRST_BYTES(8),  SCSI_FIRST_BYTES(9),
+	SCSI_FIRST_BYTES(10), SCSI_FIRST_BYTES(11), SCSI_FIRST_BYTES(12),
+	SCSI_FIRST_BYTES(13), SCSI_FIRST_BYTES(14), SCSI_FIRST_BYTES(15),
+	SCSI_FIRST_BYTES(16),
+};
+
+/*
  * Any bit set in the first op->cdb_len bytes that the CDB USAGE DATA of
  * the command does not allow (SPC-4 6.35.3)?  Sixteen bytes at a time as
  * two words: every command parsed pays this, and a byte loop costs about
  * five times as many instructions (doc/performance.md "Host loopback
- * guard").  The byte loop of the caller finds the field to report.
- * ones_then_zeroes + 16 - len has 0xff in exactly its first len bytes
- * and not_opcode all but byte 0, whatever the byte order.
+ * guard").  The byte loop of the caller finds the field to report.  The
+ * mask of the CDB's bytes comes from a table by its length, whatever the
+ * byte order; the operation code needs none, as every row allows all of
+ * byte 0 (optable.c's U(), checked by tests/unit/scsi/test_optable.c).
  */
 static bool scsi_cdb_unused_bits(const uint8_t *cdb,
 				 const struct scsi_opdesc *op)
 {
-	static const uint8_t ones_then_zeroes[32] = {
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	};
-	static const uint8_t not_opcode[8] = { 0,    0xff, 0xff, 0xff,
-					       0xff, 0xff, 0xff, 0xff };
-	uint64_t w[2], u[2], m[2], n0;
+	uint64_t w[2], u[2], m[2];
 
 	_Static_assert(sizeof(op->usage) == 16, "usage is 16 bytes");
 	memcpy(w, cdb, 16);
 	memcpy(u, op->usage, 16);
-	memcpy(m, ones_then_zeroes + 16 - MIN(op->cdb_len, 16u), 16);
-	memcpy(&n0, not_opcode, 8);
-	return ((w[0] & ~u[0] & m[0] & n0) | (w[1] & ~u[1] & m[1])) != 0;
+	memcpy(m, scsi_cdb_len_mask[op->cdb_len], 16);
+	return ((w[0] & ~u[0] & m[0]) | (w[1] & ~u[1] & m[1])) != 0;
 }
 
 static enum scsi_sr scsi_parse(struct scsi_task *t, struct scsi_cmd *c)
