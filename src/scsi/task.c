@@ -414,8 +414,11 @@ static enum scsi_sr scsi_parse(struct scsi_task *t, struct scsi_cmd *c)
 							scsi_top_bit(bad));
 		}
 	}
-	/* SAM-5 5.14: report (and clear) the oldest unit attention. */
-	if (ve && !(op->flags & SCSI_OPF_UA_ALLOWED) && scsi_ua_pending(ve)) {
+	/*
+	 * SAM-5 5.14: report (and clear) the oldest unit attention.  The
+	 * queue is looked at first: mostly it is empty, one test.
+	 */
+	if (ve && scsi_ua_pending(ve) && !(op->flags & SCSI_OPF_UA_ALLOWED)) {
 		c->ua = scsi_ua_pop(ve);
 		if (c->ua)
 			return SCSI_SR_UNIT_ATTENTION;
