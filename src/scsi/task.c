@@ -400,9 +400,10 @@ static enum scsi_sr scsi_parse(struct scsi_task *t, struct scsi_cmd *c)
 		return SCSI_SR_INVALID_OPCODE;
 	/*
 	 * Refused as if unsupported, so before anything else (pr.c); only
-	 * reservation commands can be, so the others make no call.
+	 * reservation commands can be, so the others make no call (and the
+	 * flag is tested first: one test for them).
 	 */
-	if (lu && (op->flags & SCSI_OPF_RESV) && scsi_pr_refused(lu, op))
+	if ((op->flags & SCSI_OPF_RESV) && lu && scsi_pr_refused(lu, op))
 		return SCSI_SR_INVALID_OPCODE;
 	/* Reserved bits and unsupported options (CDB USAGE DATA). */
 	if (scsi_cdb_unused_bits(t->cdb, op)) {
