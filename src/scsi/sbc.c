@@ -49,9 +49,13 @@ sbc_setup(struct scsi_task *t, struct scsi_cmd *c, uint64_t lba, uint64_t n,
 	sr = sbc_check_range(t, c, lba, n);
 	if (sr != SCSI_SR_OK)
 		return sr;
-	/* SBC-3 6.5.3: more than MAXIMUM TRANSFER LENGTH -> INVALID FIELD. */
-	if (bytes > UINT32_MAX ||
-	    (c->lu->max_xfer_bytes && bytes > c->lu->max_xfer_bytes))
+	/*
+	 * SBC-3 6.5.3: more than MAXIMUM TRANSFER LENGTH -> INVALID FIELD;
+	 * without one, more than the 32-bit transfer length.  A limit is at
+	 * most UINT32_MAX, so one compare with either is both tests.
+	 */
+	if (bytes >
+	    (c->lu->max_xfer_bytes ? c->lu->max_xfer_bytes : UINT32_MAX))
 		return scsi_invalid_cdb(c, len_field, -1);
 	c->lba = lba;
 	c->nblocks = n;
