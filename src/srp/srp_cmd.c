@@ -222,12 +222,13 @@ static inline void srp_sge_fill(struct fabric_sge *sg, const void *addr,
 
 /*
  * srp_build_rdma() beyond its common case: walk the descriptors from
- * xfer_done, one WR per descriptor piece, SGEs across chunks.
+ * xfer_done, one WR per descriptor piece, SGEs across chunks.  Never
+ * inlined: inside srp_build_rdma() its loops made the common case save
+ * and restore six registers and stopped it from being inlined itself.
  */
-static unsigned int srp_build_rdma_walk(struct srp_req *req,
-					const struct srp_cmd_dir *dir,
-					enum fabric_wr_opcode op,
-					unsigned int max, uint32_t *bytes)
+static __attribute__((noinline)) unsigned int
+srp_build_rdma_walk(struct srp_req *req, const struct srp_cmd_dir *dir,
+		    enum fabric_wr_opcode op, unsigned int max, uint32_t *bytes)
 {
 	struct srp_worker *w = req->ch->w;
 	uint32_t n_desc = srp_dir_ndesc(dir);
