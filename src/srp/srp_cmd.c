@@ -445,12 +445,19 @@ static void srp_req_table_fetched(struct srp_req *req)
 	srp_req_set_state(req, SRP_REQ_RDMA_READ);
 }
 
+/*
+ * The SRP_RSP of req into its send buffer: written from the request and
+ * its task by srp_rsp_put_fixed() (srp_iu.h), the sense copied after it
+ * and truncated to the send buffer as srp_rsp_encode() does; a task
+ * management response by srp_rsp_encode_tm().
+ */
 static void srp_req_build_rsp(struct srp_req *req)
 {
 	struct srp_channel *ch = req->ch;
 	struct scsi_task *t = &req->task;
-	struct srp_rsp_info ri;
-	uint32_t do_xfer = 0, di_xfer = 0;
+	struct srp_residual res;
+	uint32_t do_xfer = 0, di_xfer = 0, delta, slen;
+	uint8_t sol_not, flags;
 	int len;
 
 	if (req->opcode == SRP_TSK_MGMT) {
@@ -469,21 +476,27 @@ static void srp_req_build_rsp(struct srp_req *req)
 					  t->data_in_len;
 	}
 	srp_residual_compute(do_xfer, req->do_desc_len, di_xfer,
-			     req->di_desc_len, &ri.res);
-	ri.tag = req->ci.tag;
-	ri.req_lim_delta = srp_channel_take_credits(ch, req);
-	ri.status = t->status;
+			     req->di_desc_len, &res);
+	delta = srp_channel_take_credits(ch, req);
+	if (ch->ti_iu_len < sizeof(struct srp_rsp)) {
+		req->rsp_len = 0; /* no room (srp_rsp_encode(): -ENOSPC) */
+		return;
+	}
 	if ((t->status == SAM_STAT_GOOD && (req->ci.sol_not & SRP_SCSOLNT)) ||
 	    (t->status != SAM_STAT_GOOD && (req->ci.sol_not & SRP_UCSOLNT)))
-		ri.sol_not = 1;
+		sol_not = 1;
 	else
-		ri.sol_not = 0;
-	ri.resp_data = NULL;
-	ri.resp_data_len = 0;
-	ri.sense = t->sense;
-	ri.sense_len = t->sense_len;
-	len = srp_rsp_encode(req->rsp, ch->ti_iu_len, &ri, NULL);
-	req->rsp_len = len > 0 ? len : 0;
+		sol_not = 0;
+	slen = MIN(t->sense_len, ch->ti_iu_len - sizeof(struct srp_rsp));
+	flags = res.flags;
+	if (slen)
+		flags |= SRP_RSP_FLAG_SNSVALID;
+	srp_rsp_put_fixed(req->rsp, req->ci.tag, delta, sol_not, flags,
+			  t->status, res.data_out_res_cnt, res.data_in_res_cnt,
+			  slen, 0);
+	if (slen)
+		memcpy(req->rsp + sizeof(struct srp_rsp), t->sense, slen);
+	req->rsp_len = sizeof(struct srp_rsp) + slen;
 }
 
 /* RDMA_WRITE step: data-in batches, then the SEND of the response. */

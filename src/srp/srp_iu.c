@@ -402,6 +402,8 @@ int srp_rsp_encode(void *buf, size_t cap, const struct srp_rsp_info *r,
 	size_t room;
 	uint32_t slen = r->sense ? r->sense_len : 0;
 	uint32_t rlen = r->resp_data ? r->resp_data_len : 0;
+	uint32_t do_res = 0, di_res = 0;
+	uint8_t flags;
 
 	if (sense_truncated)
 		*sense_truncated = false;
@@ -414,30 +416,23 @@ int srp_rsp_encode(void *buf, size_t cap, const struct srp_rsp_info *r,
 			*sense_truncated = true;
 	}
 
-	memset(rsp, 0, sizeof(*rsp));
-	rsp->opcode = SRP_RSP;
-	rsp->sol_not = r->sol_not;
-	put_be32(rsp->req_lim_delta, r->req_lim_delta);
-	put_be64(rsp->tag, r->tag);
-	rsp->flags = r->res.flags &
-		     (SRP_RSP_FLAG_DOOVER | SRP_RSP_FLAG_DOUNDER |
-		      SRP_RSP_FLAG_DIOVER | SRP_RSP_FLAG_DIUNDER);
-	rsp->status = r->status;
-	if (r->res.flags & (SRP_RSP_FLAG_DOOVER | SRP_RSP_FLAG_DOUNDER))
-		put_be32(rsp->data_out_res_cnt, r->res.data_out_res_cnt);
-	if (r->res.flags & (SRP_RSP_FLAG_DIOVER | SRP_RSP_FLAG_DIUNDER))
-		put_be32(rsp->data_in_res_cnt, r->res.data_in_res_cnt);
-	if (rlen) {
-		rsp->flags |= SRP_RSP_FLAG_RSPVALID;
-		put_be32(rsp->resp_data_len, rlen);
-		memcpy(data, r->resp_data, rlen);
-	}
+	flags = r->res.flags & (SRP_RSP_FLAG_DOOVER | SRP_RSP_FLAG_DOUNDER |
+				SRP_RSP_FLAG_DIOVER | SRP_RSP_FLAG_DIUNDER);
+	if (flags & (SRP_RSP_FLAG_DOOVER | SRP_RSP_FLAG_DOUNDER))
+		do_res = r->res.data_out_res_cnt;
+	if (flags & (SRP_RSP_FLAG_DIOVER | SRP_RSP_FLAG_DIUNDER))
+		di_res = r->res.data_in_res_cnt;
+	if (rlen)
+		flags |= SRP_RSP_FLAG_RSPVALID;
+	if (slen)
+		flags |= SRP_RSP_FLAG_SNSVALID;
+	srp_rsp_put_fixed(rsp, r->tag, r->req_lim_delta, r->sol_not, flags,
+			  r->status, do_res, di_res, slen, rlen);
 	/* Sense follows the response data (doc/srp-protocol.md 7). */
-	if (slen) {
-		rsp->flags |= SRP_RSP_FLAG_SNSVALID;
-		put_be32(rsp->sense_data_len, slen);
+	if (rlen)
+		memcpy(data, r->resp_data, rlen);
+	if (slen)
 		memcpy(data + rlen, r->sense, slen);
-	}
 	return sizeof(*rsp) + rlen + slen;
 }
 

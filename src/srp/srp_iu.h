@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "srptd/srp_proto.h"
+#include "util.h"
 
 /* Distinct decode errors (returned negated). */
 #define SRP_IU_ETRUNC EMSGSIZE /* shorter than the IU's fixed part */
@@ -224,6 +225,34 @@ static inline void srp_residual_compute(uint32_t do_xfer, uint32_t do_desc,
 		out->flags |= SRP_RSP_FLAG_DIOVER;
 		out->data_in_res_cnt = di_xfer - di_desc;
 	}
+}
+
+/*
+ * The 36-byte fixed part of an SRP_RSP (srptd/srp_proto.h struct
+ * srp_rsp), every byte of it: flags is byte 18 whole (residual,
+ * SNSVALID and RSPVALID bits), a residual count is 0 unless its flag is
+ * set.  srp_rsp_encode() and the response of every SRP_CMD (srp_cmd.c)
+ * write it from their values directly, without a struct in between
+ * (doc/performance.md "Host loopback guard").
+ */
+static inline void srp_rsp_put_fixed(void *buf, uint64_t tag,
+				     uint32_t req_lim_delta, uint8_t sol_not,
+				     uint8_t flags, uint8_t status,
+				     uint32_t do_res, uint32_t di_res,
+				     uint32_t sense_len, uint32_t resp_len)
+{
+	uint8_t *b = buf;
+
+	/* opcode, sol_not, 2 reserved bytes */
+	put_be32(b, (uint32_t)SRP_RSP << 24 | (uint32_t)sol_not << 16);
+	put_be32(b + 4, req_lim_delta);
+	put_be64(b + 8, tag);
+	/* 2 reserved bytes, flags, status */
+	put_be32(b + 16, (uint32_t)flags << 8 | status);
+	put_be32(b + 20, do_res);
+	put_be32(b + 24, di_res);
+	put_be32(b + 28, sense_len);
+	put_be32(b + 32, resp_len);
 }
 
 /* SRP_RSP contents in host order. */
