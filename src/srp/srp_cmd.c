@@ -606,7 +606,6 @@ void srp_req_send_done(struct srp_req *req, enum fabric_wc_status st)
 	req->wr_pending = false;
 	ch->sq_avail += req->sq_slots;
 	req->sq_slots = 0;
-	srp_req_set_state(req, SRP_REQ_DONE);
-	srp_req_process(req);
+	srp_req_sent(req);
 	srp_ch_kick_waiters(ch);
 }

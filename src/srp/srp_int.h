@@ -526,6 +526,7 @@ static inline bool srp_req_set_state(struct srp_req *req, enum srp_req_state s)
 struct srp_req *srp_req_alloc(struct srp_channel *ch, struct srp_recv *rv);
 void srp_req_process(struct srp_req *req);
 void srp_req_task_done(struct scsi_task *t);
+void srp_req_sent(struct srp_req *req);
 void srp_req_kill(struct srp_req *req);
 
 /* srp_cmd.c: SRP_CMD decoding, data movement, the response */

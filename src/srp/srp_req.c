@@ -20,7 +20,9 @@
  *  - a resource came back: chunks (srp_worker.c), RDMA READ depth or send
  *    queue room (srp_cmd.c srp_ch_kick_waiters());
  *  - a signalled work request completed: srp_req_rdma_done(),
- *    srp_req_send_done() (srp_cmd.c);
+ *    srp_req_send_done() (srp_cmd.c); the SEND of the response moves
+ *    the request to DONE and takes DONE's step without a pass of the
+ *    loop (srp_req_sent());
  *  - SCSI completed the task: srp_req_task_done();
  *  - the victims of a TMF ended: srp_tmf_victim_done() (srp_tmf.c);
  *  - abort: task management marks the request aborted (srp_tmf.c), the
@@ -207,6 +209,44 @@ static void srp_req_unwait(struct srp_req *req)
 	}
 }
 
+/*
+ * DONE's step: the request ends (srp_req_process()'s loop, or
+ * srp_req_sent() for the SEND of its response).  A channel going away
+ * makes it an aborted one, as the abort step at the top of the loop
+ * would in DONE (no WR of it is pending in DONE).
+ */
+static void srp_req_step_done(struct srp_req *req)
+{
+	struct srp_channel *ch = req->ch;
+
+	if (ch->state >= SRP_CH_DISCONNECTING)
+		req->aborted = true;
+	srp_req_unwait(req);
+	req->in_process = false;
+	if (req->aborted) {
+		srp_wstat_add(&ch->w->stats.aborted, 1);
+		srp_stats_aborted(req);
+	}
+	srp_req_free(req); /* req (and maybe ch) is gone */
+}
+
+/*
+ * The SEND of the response completed (srp_req_send_done()): DONE, whose
+ * step follows at once.  DONE waits for nothing and only ends the
+ * request, so a pass of srp_req_process() would take the abort step
+ * (which srp_req_step_done() repeats for DONE) and then this step: the
+ * pass is left out (doc/performance.md "Host loopback guard").  Inside
+ * srp_req_process() (a completion from within a post), or if the
+ * transition is refused, the loop decides as before.
+ */
+void srp_req_sent(struct srp_req *req)
+{
+	if (srp_req_set_state(req, SRP_REQ_DONE) && !req->in_process)
+		srp_req_step_done(req);
+	else
+		srp_req_process(req);
+}
+
 /* Does the command fetch an external descriptor table first? */
 static bool srp_req_needs_table(const struct srp_req *req)
 {
@@ -323,12 +363,7 @@ void srp_req_process(struct srp_req *req)
 		case SRP_REQ_SEND_RSP:
 			break;
 		case SRP_REQ_DONE:
-			req->in_process = false;
-			if (req->aborted) {
-				srp_wstat_add(&ch->w->stats.aborted, 1);
-				srp_stats_aborted(req);
-			}
-			srp_req_free(req);
+			srp_req_step_done(req);
 			return; /* req (and maybe ch) is gone */
 		case SRP_REQ_N_STATES:
 			break;
