@@ -306,8 +306,8 @@ static inline unsigned int srp_build_rdma(struct srp_req *req,
 	return srp_build_rdma_walk(req, dir, op, max, bytes);
 }
 
-/* Resources came back: let waiting requests of the channel try again. */
-void srp_ch_kick_waiters(struct srp_channel *ch)
+/* srp_ch_kick_waiters() (srp_int.h) with a request waiting. */
+void srp_ch_kick_waiting(struct srp_channel *ch)
 {
 	unsigned int budget;
 

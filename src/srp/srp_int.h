@@ -554,7 +554,19 @@ static inline void srp_req_step_read(struct srp_req *req)
 void srp_req_step_write(struct srp_req *req);
 void srp_req_rdma_done(struct srp_req *req, enum fabric_wc_status st);
 void srp_req_send_done(struct srp_req *req, enum fabric_wc_status st);
-void srp_ch_kick_waiters(struct srp_channel *ch);
+void srp_ch_kick_waiting(struct srp_channel *ch);
+
+/*
+ * Resources came back (RDMA READ depth, send queue room): let waiting
+ * requests of the channel try again.  Inline, the waiters out of line:
+ * every WR completion passes here, nearly always with none waiting
+ * (doc/performance.md "Host loopback guard").
+ */
+static inline void srp_ch_kick_waiters(struct srp_channel *ch)
+{
+	if (ch->rd_wait_head || ch->sq_wait_head)
+		srp_ch_kick_waiting(ch);
+}
 
 /* srp_tmf.c */
 void srp_req_start_tmf(struct srp_req *req);

@@ -18,7 +18,7 @@
  *  - the IU arrived (srp_channel.c takes a request, srp_req_alloc()):
  *    srp_req_start_cmd() / srp_req_start_tmf();
  *  - a resource came back: chunks (srp_worker.c), RDMA READ depth or send
- *    queue room (srp_cmd.c srp_ch_kick_waiters());
+ *    queue room (srp_int.h srp_ch_kick_waiters());
  *  - a signalled work request completed: srp_req_rdma_done(),
  *    srp_req_send_done() (srp_cmd.c); the SEND of the response moves
  *    the request to DONE and takes DONE's step without a pass of the
