@@ -107,25 +107,10 @@ void srp_channel_unwait(struct srp_req **head, struct srp_req **tail,
 	r->on_wait = false;
 }
 
-void srp_channel_repost(struct srp_channel *ch, struct srp_recv *rv)
+/* srp_channel_repost() (srp_int.h): the receive could not be posted. */
+void srp_channel_repost_failed(struct srp_channel *ch, int ret)
 {
-	int ret;
-
-	if (rv->sbuf) {
-		/* SRQ: the buffer is the worker's, whatever the state. */
-		ch->w->fabric->ops->srq_repost(ch->w->srq, rv->sbuf);
-		rv->sbuf = NULL;
-		rv->buf = NULL;
-		rv->next_free = ch->free_recvs;
-		ch->free_recvs = rv;
-		return;
-	}
-	if (ch->state >= SRP_CH_DISCONNECTING)
-		return;
-	ret = fabric_post_recv(ch->qp, &rv->wr);
-	if (ret)
-		pr_err_ratelimited("channel %u: repost receive: %d", ch->id,
-				   ret);
+	pr_err_ratelimited("channel %u: repost receive: %d", ch->id, ret);
 }
 
 /* srp_channel_req_freed() (srp_int.h) of a draining channel. */

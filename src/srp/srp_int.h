@@ -405,7 +405,34 @@ void srp_channel_disconnect(struct srp_channel *ch);
 void srp_channel_logout(struct srp_channel *ch, uint32_t reason);
 void srp_channel_req_freed_draining(struct srp_channel *ch);
 void srp_channel_return_withheld(struct srp_channel *ch);
-void srp_channel_repost(struct srp_channel *ch, struct srp_recv *rv);
+void srp_channel_repost_failed(struct srp_channel *ch, int ret);
+
+/*
+ * The receive rv is free again: its buffer goes back to the worker's SRQ
+ * (whatever the channel's state), or is posted again on the channel's
+ * own receive queue while the channel lives.  Inline, the failure's log
+ * out of line: every command reposts its receive (doc/performance.md
+ * "Host loopback guard").
+ */
+static inline void srp_channel_repost(struct srp_channel *ch,
+				      struct srp_recv *rv)
+{
+	int ret;
+
+	if (rv->sbuf) {
+		ch->w->fabric->ops->srq_repost(ch->w->srq, rv->sbuf);
+		rv->sbuf = NULL;
+		rv->buf = NULL;
+		rv->next_free = ch->free_recvs;
+		ch->free_recvs = rv;
+		return;
+	}
+	if (ch->state >= SRP_CH_DISCONNECTING)
+		return;
+	ret = fabric_post_recv(ch->qp, &rv->wr);
+	if (ret)
+		srp_channel_repost_failed(ch, ret);
+}
 
 /*
  * The three credit and pool hooks below are inline, their rare work out
