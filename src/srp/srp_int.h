@@ -610,13 +610,19 @@ static inline void srp_worker_take_chunks(struct srp_worker *w,
 					  struct srp_req *req, uint32_t n,
 					  uint32_t len)
 {
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t l = len < w->chunk_size ? len : w->chunk_size;
+	/* Locals: the iov stores could alias the pool for the compiler. */
+	void **free_chunks = w->free_chunks;
+	struct iovec *iov = req->iov;
+	uint32_t n_free = w->n_free, cs = w->chunk_size;
 
-		req->iov[i].iov_base = w->free_chunks[--w->n_free];
-		req->iov[i].iov_len = l;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t l = len < cs ? len : cs;
+
+		iov[i].iov_base = free_chunks[--n_free];
+		iov[i].iov_len = l;
 		len -= l;
 	}
+	w->n_free = n_free;
 	req->nchunks = n;
 	srp_wstat_add(&w->stats.chunks_in_use, n);
 }
@@ -647,9 +653,15 @@ static inline int srp_worker_get_chunks(struct srp_worker *w,
 static inline void srp_worker_put_chunks(struct srp_worker *w,
 					 struct srp_req *req)
 {
-	for (unsigned int i = 0; i < req->nchunks; i++)
-		w->free_chunks[w->n_free++] = req->iov[i].iov_base;
-	srp_wstat_add(&w->stats.chunks_in_use, -(int64_t)req->nchunks);
+	void **free_chunks = w->free_chunks;
+	const struct iovec *iov = req->iov;
+	uint32_t n_free = w->n_free;
+	unsigned int n = req->nchunks;
+
+	for (unsigned int i = 0; i < n; i++)
+		free_chunks[n_free++] = iov[i].iov_base;
+	w->n_free = n_free;
+	srp_wstat_add(&w->stats.chunks_in_use, -(int64_t)n);
 	req->nchunks = 0;
 	if (w->buf_wait_head)
 		srp_worker_wake_waiters(w);
