@@ -63,7 +63,15 @@ int srp_lun_decode(const uint8_t lun[8], uint64_t *out)
 	memcpy(&hi, lun + 4, 4);
 	if (mid | hi)
 		return -SRP_IU_ELUN;
-
+	/*
+	 * Byte 0 zero: peripheral device addressing of bus 0 (case 0
+	 * below), how initiators address LUNs below 256; one test before
+	 * the switch on the address method.
+	 */
+	if (!lun[0]) {
+		*out = lun[1];
+		return 0;
+	}
 	switch (lun[0] >> 6) {
 	case 0: /* peripheral device addressing (SAM-5 4.7.7.2) */
 		if (lun[0] & 0x3f) /* bus identifier: only bus 0 */
