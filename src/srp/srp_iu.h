@@ -211,19 +211,24 @@ static inline void srp_residual_compute(uint32_t do_xfer, uint32_t do_desc,
 	out->flags = 0;
 	out->data_out_res_cnt = 0;
 	out->data_in_res_cnt = 0;
-	if (do_xfer < do_desc) {
-		out->flags |= SRP_RSP_FLAG_DOUNDER;
-		out->data_out_res_cnt = do_desc - do_xfer;
-	} else if (do_xfer > do_desc) {
-		out->flags |= SRP_RSP_FLAG_DOOVER;
-		out->data_out_res_cnt = do_xfer - do_desc;
+	/* Equal first: one test for the usual answer, no residual. */
+	if (do_xfer != do_desc) {
+		if (do_xfer < do_desc) {
+			out->flags |= SRP_RSP_FLAG_DOUNDER;
+			out->data_out_res_cnt = do_desc - do_xfer;
+		} else {
+			out->flags |= SRP_RSP_FLAG_DOOVER;
+			out->data_out_res_cnt = do_xfer - do_desc;
+		}
 	}
-	if (di_xfer < di_desc) {
-		out->flags |= SRP_RSP_FLAG_DIUNDER;
-		out->data_in_res_cnt = di_desc - di_xfer;
-	} else if (di_xfer > di_desc) {
-		out->flags |= SRP_RSP_FLAG_DIOVER;
-		out->data_in_res_cnt = di_xfer - di_desc;
+	if (di_xfer != di_desc) {
+		if (di_xfer < di_desc) {
+			out->flags |= SRP_RSP_FLAG_DIUNDER;
+			out->data_in_res_cnt = di_desc - di_xfer;
+		} else {
+			out->flags |= SRP_RSP_FLAG_DIOVER;
+			out->data_in_res_cnt = di_xfer - di_desc;
+		}
 	}
 }
 
