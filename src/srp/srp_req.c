@@ -282,7 +282,8 @@ static void srp_req_execute(struct srp_req *req)
 
 /*
  * Move req forward while it can: loops while the state changes, returns
- * when the request waits for an event.  The only caller of the steps.
+ * when the request waits for an event.  The only caller of the steps,
+ * but for DONE's, which srp_req_sent() takes too.
  *
  * NEW, NEED_BUFFER and RDMA_READ go on to the next state's step in the
  * same pass when they advance: none of them can abort the request or
