@@ -26,6 +26,10 @@
 #                      userspace target's user+system: counted alike),
 #                      and split into user, system and irq+softirq
 #   /proc/PID/stat     srptd's own user and system time (all threads)
+#   /proc/stat "ctxt", "intr"  context switches and interrupts of the
+#                      whole guest (a wake-up of a sleeping thread, user
+#                      or kernel, is two switches; each is emulated work
+#                      under TCG)
 #   rxe hw_counters    sent_pkts / rcvd_pkts of every rxe device (the
 #                      initiator and the target share rxe0: both sides)
 #   srptd              its workers' fabric counters (srptadm --json stats:
@@ -84,14 +88,23 @@ perf_cpu() {
 }
 
 # perf_proc T: jiffies srptd's process spent in user and in system mode
-# (all its threads: /proc/PID/stat fields 14 and 15), "- -" for LIO,
-# whose work runs in kernel threads and softirqs that no process owns.
+# (all its threads: /proc/PID/stat fields 14 and 15) and the context
+# switches of its threads (each time one slept and woke, or was
+# preempted), "- - -" for LIO, whose work runs in kernel threads and
+# softirqs that no process owns.
 perf_proc() {
 	if [ "$1" = srptd ] && [ -r "/proc/$SRPTD_PID/stat" ]; then
-		sed 's/.*) //' "/proc/$SRPTD_PID/stat" | awk '{ print $12, $13 }'
+		echo "$(sed 's/.*) //' "/proc/$SRPTD_PID/stat" | awk '{ print $12, $13 }')" \
+			"$(cat /proc/$SRPTD_PID/task/*/status 2>/dev/null |
+				awk '/ctxt_switches:/ { s += $2 } END { print s + 0 }')"
 	else
-		echo "- -"
+		echo "- - -"
 	fi
+}
+
+# perf_sched: context switches and interrupts of the whole guest so far.
+perf_sched() {
+	awk '$1 == "ctxt" { c = $2 } $1 == "intr" { i = $2 } END { print c + 0, i + 0 }' /proc/stat
 }
 
 # perf_rxe NAME: the sum of rxe hw counter NAME over every rxe device.
@@ -120,7 +133,9 @@ perf_fab() {
 }
 
 # perf_snap T before|after: one line of counters: cpu tx rx scsi_cmds
-# cpu_user cpu_sys cpu_irq proc_user proc_sys fab...  srptadm (perf_fab)
+# cpu_user cpu_sys cpu_irq proc_user proc_sys proc_ctxt ctxt intr fab...
+# srptadm
+# (perf_fab)
 # runs outside the window the CPU counters span: before them in the
 # first snapshot, after them in the second.
 perf_snap() {
@@ -129,7 +144,7 @@ perf_snap() {
 	set -- "$1" "$2" $(perf_cpu)
 	_pfsl="$3 $(perf_rxe sent_pkts) $(perf_rxe rcvd_pkts)"
 	_pfsl="$_pfsl $(awk '{ print $1 + $5 }' /sys/block/$DEV/stat)"
-	_pfsl="$_pfsl $4 $5 $6 $(perf_proc "$1")"
+	_pfsl="$_pfsl $4 $5 $6 $(perf_proc "$1") $(perf_sched)"
 	[ "$1" = srptd ] && [ "$2" = after ] && _pfsf=$(perf_fab)
 	echo "$_pfsl $_pfsf"
 }
@@ -236,7 +251,7 @@ perf_run() {
 		}
 	}')
 	echo "$_pfname $_pft $3 $_pff $_pfd" >>$PERF_FIG
-	report "INFO perf_run round=$3 job=$_pfname target=$_pft $(echo "$_pff $_pfd" | awk -v keys="iops kibps ios cpu_jiffies rxe_sent_pkts rxe_rcvd_pkts scsi_cmds cpu_user_jiffies cpu_sys_jiffies cpu_irq_jiffies proc_user_jiffies proc_sys_jiffies $PERF_FAB_KEYS" '{
+	report "INFO perf_run round=$3 job=$_pfname target=$_pft $(echo "$_pff $_pfd" | awk -v keys="iops kibps ios cpu_jiffies rxe_sent_pkts rxe_rcvd_pkts scsi_cmds cpu_user_jiffies cpu_sys_jiffies cpu_irq_jiffies proc_user_jiffies proc_sys_jiffies proc_ctxt ctxt intr $PERF_FAB_KEYS" '{
 		n = split(keys, k, " ")
 		for (i = 1; i <= n && i <= NF; i++) printf "%s=%s ", k[i], $i
 	}')"
@@ -382,7 +397,8 @@ perf_stat() {
 }
 
 # perf_per_io JOB T: per-I/O figures over every round of JOB on T (sums
-# of the deltas over the sum of I/Os): cpu_us tx rx cmds fab...
+# of the deltas over the sum of I/Os): cpu_us tx rx cmds cpu_user cpu_sys
+# cpu_irq proc_user proc_sys proc_ctxt ctxt intr fab...
 perf_per_io() {
 	awk -v j="$1" -v t="$2" '$1 == j && $2 == t {
 		ios += $6
@@ -427,12 +443,13 @@ perf_summary() {
 			set -- $(perf_per_io "$_pfn" $_pft)
 			_pfline="$_pfline ${_pft}_cpu_us_per_io=$1 ${_pft}_sent_pkts_per_io=$2 ${_pft}_rcvd_pkts_per_io=$3 ${_pft}_cmds_per_io=$4"
 			_pfline="$_pfline ${_pft}_cpu_user_us_per_io=$5 ${_pft}_cpu_sys_us_per_io=$6 ${_pft}_cpu_irq_us_per_io=$7 ${_pft}_proc_user_us_per_io=$8 ${_pft}_proc_sys_us_per_io=$9"
+			_pfline="$_pfline ${_pft}_proc_ctxt_per_io=${10} ${_pft}_ctxt_per_io=${11} ${_pft}_intr_per_io=${12}"
 			_pfrow=$(printf '%-17s | %-6s | %-22s | %-19s | %-9s | %-9s | %6s %6s     | %s' \
 				"$_pfn" "$_pft" "$_pfiops" "$_pfmib" "$([ $_pft = srptd ] && echo "$_pfratio")" "$1" "$2" "$3" "$4")
 			report "INFO perf | $_pfrow"
-			report "INFO perf |   CPU us/io: user $5, system $6, irq+softirq $7$([ $_pft = srptd ] && echo "; srptd's process: user $8, system $9")"
+			report "INFO perf |   CPU us/io: user $5, system $6, irq+softirq $7$([ $_pft = srptd ] && echo "; srptd's process: user $8, system $9, context switches/io ${10}"); guest context switches/io ${11}, interrupts/io ${12}"
 			if [ $_pft = srptd ]; then
-				shift 9
+				shift 12
 				_pfk=1
 				for _pfv in "$@"; do
 					_pfkey=$(echo $PERF_FAB_KEYS | cut -d' ' -f$_pfk)
