@@ -71,6 +71,7 @@ struct loop {
 	_Atomic(struct loop_msg *) msgs;
 	bool stop;
 	struct loop_defer *deferred; /* to run at the end of the round */
+	struct loop_idle *idle; /* armed loop_idle entries */
 	struct loop_poller poller; /* .poll NULL: none */
 	uint64_t busy_ns; /* the busy window after the last work */
 	uint64_t busy_last_ns; /* when work was last found */
@@ -460,6 +461,71 @@ int loop_run_once(struct loop *l, int timeout_ms)
 	return n;
 }
 
+void loop_idle_arm(struct loop *l, struct loop_idle *i)
+{
+	if (i->armed)
+		return;
+	i->armed = true;
+	i->next = l->idle;
+	l->idle = i;
+}
+
+void loop_idle_cancel(struct loop *l, struct loop_idle *i)
+{
+	struct loop_idle **pp;
+
+	if (!i->armed)
+		return;
+	for (pp = &l->idle; *pp && *pp != i; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = i->next;
+	i->armed = false;
+}
+
+/* The shortest wait of the armed idle entries, or -1 with none. */
+static int loop_idle_ms(const struct loop *l)
+{
+	int ms = -1;
+
+	for (const struct loop_idle *i = l->idle; i; i = i->next)
+		if (ms < 0 || i->idle_ms < (unsigned int)ms)
+			ms = (int)i->idle_ms;
+	return ms;
+}
+
+/* Slept waited_ms without work: run the entries due, as one round. */
+static void loop_idle_run(struct loop *l, int waited_ms)
+{
+	struct loop_idle **pp = &l->idle, *due = NULL;
+
+	while (*pp) {
+		struct loop_idle *i = *pp;
+
+		if (i->idle_ms > (unsigned int)waited_ms) {
+			pp = &i->next;
+			continue;
+		}
+		*pp = i->next;
+		i->armed = false;
+		i->next = due;
+		due = i;
+	}
+	if (!due)
+		return;
+	l->clock.round_ns = 0; /* read when a callback asks */
+	l->clock.dispatching = true;
+	while (due) {
+		struct loop_idle *i = due;
+
+		due = i->next;
+		i->fn(i->arg);
+	}
+	loop_run_deferred(l);
+	l->clock.dispatching = false;
+	loop_free_dead(l);
+}
+
 static void loop_cnt_inc(uint64_t *c)
 {
 	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
@@ -519,8 +585,15 @@ static void loop_busy_set(struct loop *l, enum loop_busy_state st, uint64_t now)
 
 static int loop_sleep(struct loop *l, int sleep_ms)
 {
+	int idle_ms = loop_idle_ms(l), n;
+
 	loop_cnt_inc(&l->cnt.sleeps);
-	return loop_run_once(l, sleep_ms);
+	if (idle_ms < 0 || (sleep_ms >= 0 && sleep_ms <= idle_ms))
+		return loop_run_once(l, sleep_ms);
+	n = loop_run_once(l, idle_ms);
+	if (n == 0)
+		loop_idle_run(l, idle_ms);
+	return n;
 }
 
 int loop_step(struct loop *l, int sleep_ms)

@@ -63,6 +63,28 @@ void loop_defer_cancel(struct loop *l, struct loop_defer *d);
 bool loop_in_round(const struct loop *l);
 
 /*
+ * Work for when the loop has nothing else to do: armed with
+ * loop_idle_arm(), fn(arg) runs once, as a round of its own, when the
+ * loop has then slept idle_ms without an fd, timer or message waking it
+ * (a sleep cut short by other work starts the wait again).  No system
+ * call and no wake-up while the loop stays busy: the wait is the timeout
+ * of the loop's epoll_wait.  For work that may be put off as long as
+ * something else wakes the loop anyway (src/fabric/verbs/cq.c: lazy send
+ * completions).  Embedded in its user.
+ */
+struct loop_idle {
+	void (*fn)(void *arg);
+	void *arg;
+	unsigned int idle_ms;
+	struct loop_idle *next;
+	bool armed;
+};
+
+void loop_idle_arm(struct loop *l, struct loop_idle *i);
+/* Disarm i if armed (its owner goes away). */
+void loop_idle_cancel(struct loop *l, struct loop_idle *i);
+
+/*
  * Busy polling (srptd.conf(5) busy_poll_us, doc/performance.md "Busy
  * polling").  With a poller set, loop_run() keeps calling poll(arg,
  * false) -- a look at the completion queues without a system call --

@@ -192,6 +192,86 @@ static void test_defer(void **state)
 	loop_destroy(c.l);
 }
 
+struct idle_ctx {
+	struct loop *l;
+	struct loop_idle idle;
+	struct loop_defer d;
+	int fd;
+	int runs, deferred, fd_calls;
+	bool in_round;
+};
+
+static void on_idle(void *arg)
+{
+	struct idle_ctx *c = arg;
+
+	c->runs++;
+	c->in_round = loop_in_round(c->l);
+	loop_defer(c->l, &c->d); /* runs at the end of the idle round */
+	assert_int_equal(c->deferred, 0);
+}
+
+static void on_idle_defer(void *arg)
+{
+	((struct idle_ctx *)arg)->deferred++;
+}
+
+static void on_idle_fd(void *arg, uint32_t events)
+{
+	struct idle_ctx *c = arg;
+	uint64_t v;
+
+	assert_int_equal(read(c->fd, &v, sizeof(v)), sizeof(v));
+	c->fd_calls++;
+}
+
+/*
+ * loop_idle_arm(): runs once, as a round, when a sleep of the loop ends
+ * without work after idle_ms; work that wakes the loop first keeps it
+ * armed; cancel disarms.
+ */
+static void test_idle(void **state)
+{
+	struct idle_ctx c = { 0 };
+	uint64_t one = 1;
+
+	assert_int_equal(loop_create(&c.l), 0);
+	c.idle = (struct loop_idle){ .fn = on_idle, .arg = &c, .idle_ms = 20 };
+	c.d = (struct loop_defer){ .fn = on_idle_defer, .arg = &c };
+	c.fd = eventfd(0, EFD_NONBLOCK);
+	assert_int_equal(loop_add_fd(c.l, c.fd, EPOLLIN, on_idle_fd, &c), 0);
+	/* Not armed: a sleep with a timeout of its own runs nothing. */
+	assert_int_equal(loop_step(c.l, 30), 0);
+	assert_int_equal(c.runs, 0);
+	/* Work before the idle time: the work runs, the hook stays armed. */
+	loop_idle_arm(c.l, &c.idle);
+	loop_idle_arm(c.l, &c.idle); /* armed twice: still once */
+	assert_int_equal(write(c.fd, &one, sizeof(one)), sizeof(one));
+	assert_int_equal(loop_step(c.l, -1), 1);
+	assert_int_equal(c.fd_calls, 1);
+	assert_int_equal(c.runs, 0);
+	assert_true(c.idle.armed);
+	/* Nothing else: after idle_ms it runs, in a round, once. */
+	assert_int_equal(loop_step(c.l, -1), 0);
+	assert_int_equal(c.runs, 1);
+	assert_true(c.in_round);
+	assert_int_equal(c.deferred, 1);
+	assert_false(c.idle.armed);
+	assert_false(loop_in_round(c.l));
+	/* A shorter sleep of the caller's own ends first: not run. */
+	loop_idle_arm(c.l, &c.idle);
+	assert_int_equal(loop_step(c.l, 5), 0);
+	assert_int_equal(c.runs, 1);
+	/* Cancelled: a sleep runs nothing. */
+	loop_idle_cancel(c.l, &c.idle);
+	loop_idle_cancel(c.l, &c.idle); /* not armed: no-op */
+	assert_int_equal(loop_step(c.l, 30), 0);
+	assert_int_equal(c.runs, 1);
+	assert_int_equal(loop_del_fd(c.l, c.fd), 0);
+	close(c.fd);
+	loop_destroy(c.l);
+}
+
 struct timer_log {
 	int order[8];
 	int n;
@@ -461,6 +541,7 @@ int main(void)
 		cmocka_unit_test(test_fd_watch),
 		cmocka_unit_test(test_round_clock),
 		cmocka_unit_test(test_defer),
+		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_busy_poll),
 		cmocka_unit_test(test_timers),
 		cmocka_unit_test(test_cross_thread_messages),
