@@ -57,6 +57,9 @@ struct fabric_cq;
 struct fabric_conn_req;
 struct fabric_srq;
 
+/* How long a lazy completion waits at most once its CQ's loop is idle. */
+#define FABRIC_LAZY_IDLE_MS 10
+
 /* Scatter/gather entries per WR the SRP layer may use (verbs max_sge). */
 #define FABRIC_MAX_SGE 16
 
@@ -96,6 +99,16 @@ struct fabric_send_wr {
 	uint64_t wr_id;
 	enum fabric_wr_opcode opcode;
 	bool signaled; /* IBV_SEND_SIGNALED: complete with a callback */
+	/*
+	 * With signaled: the callback may come late.  The fabric need not
+	 * wake the CQ's thread for this completion: it is reported when the
+	 * thread wakes for other work, when cq_hurry() asks, or after the
+	 * loop was idle FABRIC_LAZY_IDLE_MS (never lost; an error or flush
+	 * is reported like any other).  For WRs whose completion only gives
+	 * resources back, such as a response SEND retiring its request
+	 * (doc/verbs.md "Lazy send completions").
+	 */
+	bool lazy;
 	unsigned int num_sge; /* <= qp max_sge */
 	struct fabric_sge *sg_list;
 	uint64_t remote_addr; /* RDMA only */
@@ -377,6 +390,14 @@ struct fabric_ops {
 	 * left without one).  Returns the completions handled.
 	 */
 	int (*cq_poll)(struct fabric_cq *cq, bool arm);
+	/*
+	 * Optional (NULL: lazy WRs complete like the others).  The user
+	 * waits for what lazy completions give back (send-queue slots,
+	 * buffers): report the lazy WRs of cq that have completed, after
+	 * the callbacks of the current round, and the others as soon as
+	 * they complete.  On cq's thread.
+	 */
+	void (*cq_hurry)(struct fabric_cq *cq);
 
 	/*
 	 * Create a shared receive queue for the QPs of cq (ibv_create_srq

@@ -205,6 +205,7 @@ static inline void srp_wr_fill(struct fabric_send_wr *wr, struct srp_req *req,
 	wr->wr_id = (uintptr_t)req;
 	wr->opcode = op;
 	wr->signaled = false;
+	wr->lazy = false;
 	wr->num_sge = ns;
 	wr->sg_list = sg;
 	wr->remote_addr = va;
@@ -514,9 +515,12 @@ void srp_req_step_write(struct srp_req *req)
 		return;
 	if (ch->sq_avail < 1 ||
 	    (req->xfer_done < req->xfer_total && ch->sq_avail < 2)) {
-		if (!req->on_wait)
+		if (!req->on_wait) {
 			srp_channel_wait(&ch->sq_wait_head, &ch->sq_wait_tail,
 					 req);
+			/* Answered requests give the slots back. */
+			srp_worker_hurry(w);
+		}
 		return;
 	}
 	if (req->xfer_done < req->xfer_total) {
@@ -544,7 +548,13 @@ void srp_req_step_write(struct srp_req *req)
 	sg = &w->sges[SRP_SCRATCH_WRS * FABRIC_MAX_SGE - 1];
 	srp_sge_fill(sg, req->rsp, req->rsp_len, ch->mr->lkey);
 	srp_wr_fill(send, req, FABRIC_WR_SEND, sg, 1, 0, 0);
+	/*
+	 * Its completion only retires the request (the credit went with the
+	 * response): it need not wake the worker (fabric.h lazy; doc/verbs.md
+	 * "Lazy send completions").
+	 */
 	send->signaled = true;
+	send->lazy = true;
 	if (n)
 		w->wrs[n - 1].next = send;
 	/*

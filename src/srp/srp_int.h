@@ -674,6 +674,7 @@ int srp_worker_refresh_fds(struct srp_worker *w);
  * call (doc/performance.md "One submission per wake-up").
  */
 void srp_worker_plug(struct srp_worker *w);
+void srp_worker_hurry(struct srp_worker *w);
 
 void srp_channel_put(struct srp_channel *ch);
 void srp_channel_attach_msg(void *arg);

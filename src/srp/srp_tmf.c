@@ -406,6 +406,9 @@ void srp_req_start_tmf(struct srp_req *req)
 	req->in_process = true;
 	srp_tmf_run_victims(&s);
 	req->in_process = false;
+	/* Victims already answered end when their response SEND completes. */
+	if (req->tmf_victims)
+		srp_worker_hurry(ch->w);
 run:
 	srp_req_process(req);
 }

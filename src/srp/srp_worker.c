@@ -34,6 +34,18 @@ void srp_worker_plug(struct srp_worker *w)
 }
 
 /*
+ * Something waits for what requests give back when their response SEND
+ * completes (send-queue slots, buffers, a TMF's victims): the fabric
+ * reports those completions now instead of at its thread's next wake-up
+ * (fabric.h fabric_send_wr.lazy).
+ */
+void srp_worker_hurry(struct srp_worker *w)
+{
+	if (w->fabric->ops->cq_hurry)
+		w->fabric->ops->cq_hurry(w->cq);
+}
+
+/*
  * The loop's busy poller (loop_set_poller()): the CQ only.  Backend
  * completions keep coming through their event fds, which the loop looks
  * at every LOOP_BUSY_FD_EVERY polls: reaping a backend context costs a
@@ -254,9 +266,12 @@ int srp_worker_wait_chunks(struct srp_worker *w, struct srp_req *req,
 			   uint32_t n, uint32_t len)
 {
 	if (n > w->n_free || (w->buf_wait_head && !req->on_wait)) {
-		if (!req->on_wait)
+		if (!req->on_wait) {
 			srp_channel_wait(&w->buf_wait_head, &w->buf_wait_tail,
 					 req);
+			/* Answered requests give the chunks back. */
+			srp_worker_hurry(w);
+		}
 		return -EAGAIN;
 	}
 	if (req->on_wait) {

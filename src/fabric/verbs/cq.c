@@ -1,10 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * Verbs fabric: completion queues.  A fabric_cq has one part per device
- * (ibv_cq + completion channel watched by the CQ's loop); completions are
- * dispatched to their QP through the slot in wr_id.  Parts are added and
- * released on the CQ's thread when devices come and go (messages from
- * device.c).
+ * (a completion channel watched by the CQ's loop, with two ibv_cqs: one
+ * for receives, one for send-queue WRs); completions are dispatched to
+ * their QP through the slot in wr_id.  Parts are added and released on
+ * the CQ's thread when devices come and go (messages from device.c).
+ *
+ * The receive CQ is armed whenever the thread may sleep.  The send CQ
+ * only while a send-queue WR whose completion someone waits for is
+ * outstanding (an RDMA READ, a batch of a long transfer, a drain marker:
+ * VSF_URGENT); the completions of lazy WRs (response SENDs, VSF_LAZY) are
+ * polled whenever the thread wakes for other work, after an idle
+ * FABRIC_LAZY_IDLE_MS, or at once for cq_hurry() (doc/verbs.md "Lazy send
+ * completions").
  */
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +85,8 @@ static void vcq_dispatch(struct vcq_dev *cd, const struct ibv_wc *wc)
 		       s->kind == VS_SEND ? "send" :
 					    "rdma",
 		       ibv_wc_status_str(wc->status), wc->vendor_err);
+	if (s->flags)
+		vcq_uncount(cd, s);
 	switch (s->kind) {
 	case VS_SEND:
 	case VS_RDMA: {
@@ -121,6 +131,8 @@ static void vcq_dispatch(struct vcq_dev *cd, const struct ibv_wc *wc)
 void vcq_complete_unposted(struct fabric_conn_req *c, struct vslot *s,
 			   enum fabric_wc_status st)
 {
+	if (s->flags)
+		vcq_uncount(c->cqd, s);
 	c->hw_error = true;
 	if (c->state == VC_DRAINED)
 		return;
@@ -132,10 +144,75 @@ void vcq_complete_unposted(struct fabric_conn_req *c, struct vslot *s,
 
 static void vcq_repoll_cb(void *arg);
 
+void vcq_count(struct vcq_dev *cd, struct vslot *s, uint8_t flags)
+{
+	s->flags = flags;
+	if (flags & VSF_URGENT)
+		cd->urgent++;
+	if (flags & VSF_LAZY)
+		cd->lazy++;
+}
+
+void vcq_uncount(struct vcq_dev *cd, struct vslot *s)
+{
+	if ((s->flags & VSF_URGENT) && cd->urgent)
+		cd->urgent--;
+	if ((s->flags & VSF_LAZY) && cd->lazy)
+		cd->lazy--;
+	s->flags = 0;
+}
+
+/* Arm the send CQ unless it is: its next completion raises an event. */
+static void vcq_arm_sends(struct vcq_dev *cd)
+{
+	if (cd->sarmed)
+		return;
+	v_cnt_add(&cd->cq->cnt.arms, 1);
+	if (ibv_req_notify_cq(cd->scq, 0)) {
+		vdev_log(LOG_ERR, cd->dev, "ibv_req_notify_cq (send): %m");
+		return;
+	}
+	cd->sarmed = true;
+}
+
 /*
- * Poll in batches until empty; with arm, re-arm and re-poll to close the
- * arm race (a completion between the last poll and the arm raises no
- * event).  Returns the completions handled.
+ * What a part's send queues owe, before its thread may sleep or when
+ * WRs were posted: the send CQ is armed while an urgent WR is
+ * outstanding (it completes after the arm, so it wakes the thread);
+ * lazy ones alone wait for the next wake-up or the loop's idle hook.
+ */
+void vcq_sends_owed(struct vcq_dev *cd)
+{
+	if (cd->urgent)
+		vcq_arm_sends(cd);
+	else if (cd->lazy && !cd->sarmed)
+		loop_idle_arm(cd->cq->loop, &cd->cq->lazy_idle);
+}
+
+/* One batch of one of the part's CQs: the completions handled, or -1. */
+static int vcq_batch(struct vcq_dev *cd, struct ibv_cq *icq, struct ibv_wc *wc)
+{
+	int n = ibv_poll_cq(icq, V_POLL_BATCH, wc);
+
+	v_cnt_add(&cd->cq->cnt.polls, 1);
+	if (n < 0) {
+		vdev_log(LOG_ERR, cd->dev, "ibv_poll_cq: %d", n);
+		return -1;
+	}
+	if (n > 0) /* QPs accepted meanwhile (struct vcq_dev) */
+		(void)atomic_load_explicit(&cd->handoff, memory_order_acquire);
+	for (int i = 0; i < n; i++)
+		vcq_dispatch(cd, &wc[i]);
+	v_cnt_add(&cd->cq->cnt.completions, (uint64_t)n);
+	return n;
+}
+
+/*
+ * Poll in batches until empty, the send CQ before the receive CQ (what
+ * the sends retire, requests and buffers, the receives may need); with
+ * arm, re-arm and re-poll to close the arm race (a completion between
+ * the last poll and the arm raises no event).  Returns the completions
+ * handled.
  */
 static unsigned int vcq_poll(struct vcq_dev *cd, bool arm)
 {
@@ -144,21 +221,13 @@ static unsigned int vcq_poll(struct vcq_dev *cd, bool arm)
 	bool armed = false;
 
 	for (;;) {
-		int n = ibv_poll_cq(cd->icq, V_POLL_BATCH, wc);
+		int ns = vcq_batch(cd, cd->scq, wc);
+		int nr = ns < 0 ? -1 : vcq_batch(cd, cd->icq, wc);
 
-		v_cnt_add(&cd->cq->cnt.polls, 1);
-		if (n < 0) {
-			vdev_log(LOG_ERR, cd->dev, "ibv_poll_cq: %d", n);
+		if (nr < 0)
 			return total;
-		}
-		if (n > 0) /* QPs accepted meanwhile (struct vcq_dev) */
-			(void)atomic_load_explicit(&cd->handoff,
-						   memory_order_acquire);
-		for (int i = 0; i < n; i++)
-			vcq_dispatch(cd, &wc[i]);
-		total += n;
-		v_cnt_add(&cd->cq->cnt.completions, (uint64_t)n);
-		if (n == V_POLL_BATCH) {
+		total += (unsigned int)(ns + nr);
+		if (ns == V_POLL_BATCH || nr == V_POLL_BATCH) {
 			armed = false;
 			if (total >= V_POLL_BUDGET && !arm)
 				return total; /* the busy poller comes back */
@@ -180,6 +249,7 @@ static unsigned int vcq_poll(struct vcq_dev *cd, bool arm)
 			vdev_log(LOG_ERR, cd->dev, "ibv_req_notify_cq: %m");
 			return total;
 		}
+		vcq_sends_owed(cd);
 		armed = true;
 	}
 }
@@ -210,6 +280,55 @@ static void vcq_repoll_cb(void *arg)
 			vcq_poll(&cq->devs[i], cq->notify == VCQ_EVENTS);
 }
 
+/*
+ * The send CQs alone; with arm_lazy, those still owing lazy completions
+ * are armed first (no race with the poll after it).
+ */
+static void vcq_poll_sends(struct fabric_cq *cq, bool arm_lazy)
+{
+	struct ibv_wc wc[V_POLL_BATCH];
+
+	for (unsigned int i = 0; i < V_MAX_DEVS; i++) {
+		struct vcq_dev *cd = &cq->devs[i];
+		unsigned int total = 0;
+		int n;
+
+		if (!cd->scq)
+			continue;
+		if (arm_lazy && cd->lazy && cq->notify == VCQ_EVENTS)
+			vcq_arm_sends(cd);
+		do {
+			n = vcq_batch(cd, cd->scq, wc);
+			total += n > 0 ? (unsigned int)n : 0;
+		} while (n == V_POLL_BATCH && total < V_POLL_BUDGET);
+		if (n == V_POLL_BATCH && !cq->repoll &&
+		    loop_timer_add(cq->loop, 0, 0, vcq_repoll_cb, cq,
+				   &cq->repoll))
+			cq->repoll = NULL;
+	}
+}
+
+/* The loop was idle FABRIC_LAZY_IDLE_MS with lazy completions owed. */
+static void vcq_lazy_idle_cb(void *arg)
+{
+	vcq_poll_sends(arg, true);
+}
+
+static void vcq_hurry_cb(void *arg)
+{
+	vcq_poll_sends(arg, false);
+}
+
+void v_cq_hurry(struct fabric_cq *cq)
+{
+	for (unsigned int i = 0; i < V_MAX_DEVS; i++)
+		if (cq->devs[i].scq && cq->devs[i].lazy &&
+		    cq->notify == VCQ_EVENTS)
+			vcq_arm_sends(&cq->devs[i]);
+	/* Not from here: the caller is inside a completion handler. */
+	loop_defer(cq->loop, &cq->hurry);
+}
+
 static void vcq_event_cb(void *arg, uint32_t events)
 {
 	struct vcq_dev *cd = arg;
@@ -217,20 +336,29 @@ static void vcq_event_cb(void *arg, uint32_t events)
 	void *ev_ctx;
 
 	/*
-	 * One read: the channel has only this CQ, which raises one event
-	 * per arm, and the fd is level-triggered, so an event that arrives
-	 * after the re-arm below wakes us again.  Reading until EAGAIN cost
-	 * a second system call per wake-up (measured in the VM: 5.7 reads
-	 * per 4K read at QD1).
+	 * One read: the channel has only this part's two CQs, each raising
+	 * one event per arm, and the fd is level-triggered, so an event that
+	 * arrives after the re-arm below wakes us again.  Reading until
+	 * EAGAIN cost a second system call per wake-up (measured in the VM:
+	 * 5.7 reads per 4K read at QD1).
 	 */
 	if (ibv_get_cq_event(cd->ch, &ev_cq, &ev_ctx) == 0) {
-		cd->unacked++;
+		if (ev_cq == cd->scq) {
+			cd->sarmed = false;
+			cd->sunacked++;
+		} else {
+			cd->unacked++;
+		}
 		v_cnt_add(&cd->cq->cnt.events, 1);
 	}
 	/* Acking takes a lock in libibverbs: batch it. */
 	if (cd->unacked >= 64) {
 		ibv_ack_cq_events(cd->icq, cd->unacked);
 		cd->unacked = 0;
+	}
+	if (cd->sunacked >= 64) {
+		ibv_ack_cq_events(cd->scq, cd->sunacked);
+		cd->sunacked = 0;
 	}
 	vcq_poll(cd, cd->cq->notify == VCQ_EVENTS);
 }
@@ -279,14 +407,19 @@ static int vcq_dev_setup(struct fabric_cq *cq, struct vdev *d)
 	if (ret)
 		return ret;
 	cd->icq = ibv_create_cq(d->ctx, entries, cd, cd->ch, vec);
-	if (!cd->icq) {
+	cd->scq = cd->icq ? ibv_create_cq(d->ctx, entries, cd, cd->ch, vec) :
+			    NULL;
+	if (!cd->icq || !cd->scq) {
 		ret = errno ? -errno : -ENOMEM;
 		vdev_log(LOG_ERR, d, "ibv_create_cq(%u): %s", entries,
 			 strerror(-ret));
 		return ret;
 	}
-	cd->cap = cd->icq->cqe;
+	/* One reservation for both: each holds what any QP may put in it. */
+	cd->cap = (unsigned int)MIN(cd->icq->cqe, cd->scq->cqe);
 	atomic_store(&cd->reserved, 0);
+	cd->urgent = cd->lazy = 0;
+	cd->sarmed = false;
 	if (ibv_req_notify_cq(cd->icq, 0))
 		return errno ? -errno : -EIO;
 	ret = loop_add_fd(cq->loop, cd->ch->fd, EPOLLIN, vcq_event_cb, cd);
@@ -304,14 +437,22 @@ static void vcq_dev_teardown(struct vcq_dev *cd)
 	if (cd->watched)
 		loop_del_fd(cd->cq->loop, cd->ch->fd);
 	cd->watched = false;
+	if (cd->scq) {
+		if (cd->sunacked)
+			ibv_ack_cq_events(cd->scq, cd->sunacked);
+		if (ibv_destroy_cq(cd->scq))
+			vdev_log(LOG_ERR, cd->dev, "ibv_destroy_cq (send): %m");
+	}
 	if (cd->icq) {
 		if (cd->unacked)
 			ibv_ack_cq_events(cd->icq, cd->unacked);
 		if (ibv_destroy_cq(cd->icq))
 			vdev_log(LOG_ERR, cd->dev, "ibv_destroy_cq: %m");
 	}
-	cd->icq = NULL;
-	cd->unacked = 0;
+	cd->icq = cd->scq = NULL;
+	cd->unacked = cd->sunacked = 0;
+	cd->urgent = cd->lazy = 0;
+	cd->sarmed = false;
 	if (cd->ch && ibv_destroy_comp_channel(cd->ch))
 		vdev_log(LOG_ERR, cd->dev, "ibv_destroy_comp_channel: %m");
 	cd->ch = NULL;
@@ -332,6 +473,11 @@ int v_cq_create(struct fabric *f, struct loop *loop, unsigned int depth,
 	cq->vf = vf;
 	cq->loop = loop;
 	cq->depth = depth;
+	cq->lazy_idle.fn = vcq_lazy_idle_cb;
+	cq->lazy_idle.arg = cq;
+	cq->lazy_idle.idle_ms = FABRIC_LAZY_IDLE_MS;
+	cq->hurry.fn = vcq_hurry_cb;
+	cq->hurry.arg = cq;
 	for (unsigned int i = 0; i < V_MAX_DEVS; i++) {
 		cq->devs[i].cq = cq;
 		cq->devs[i].dev = &vf->devs[i];
@@ -370,6 +516,8 @@ void v_cq_destroy(struct fabric_cq *cq)
 		      atomic_load(&cq->nr_qps));
 	if (cq->repoll)
 		loop_timer_cancel(cq->loop, cq->repoll);
+	loop_idle_cancel(cq->loop, &cq->lazy_idle);
+	loop_defer_cancel(cq->loop, &cq->hurry);
 	pthread_mutex_lock(&vf->lock);
 	for (struct fabric_cq **pp = &vf->cqs; *pp; pp = &(*pp)->next)
 		if (*pp == cq) {

@@ -108,7 +108,7 @@ int v_qp_create(struct fabric_conn_req *c, struct fabric_cq *cq,
 
 	memset(&ia, 0, sizeof(ia));
 	ia.qp_context = c;
-	ia.send_cq = c->cqd->icq;
+	ia.send_cq = c->cqd->scq;
 	ia.recv_cq = c->cqd->icq;
 	ia.qp_type = IBV_QPT_RC;
 	ia.cap.max_send_wr = attr->sq_depth + 1;
@@ -188,8 +188,17 @@ void v_qp_destroy(struct fabric_qp *qp)
 		c->sq_pending = c->sge_pending = 0;
 		atomic_fetch_sub(&cq->nr_qps, 1);
 	}
-	if (c->cqd)
+	if (c->cqd) {
 		atomic_fetch_sub(&c->cqd->reserved, c->cq_reserved);
+		/* WRs that will never complete (a forced drain) are no
+		 * longer owed; a late completion finds them uncounted. */
+		for (unsigned int i = 0; c->sq_slots && i < c->attr.sq_depth;
+		     i++)
+			if (c->sq_slots[i].flags)
+				vcq_uncount(c->cqd, &c->sq_slots[i]);
+		if (c->mark_send.flags)
+			vcq_uncount(c->cqd, &c->mark_send);
+	}
 	c->cq_reserved = 0;
 	if (c->drain_timer) {
 		loop_timer_cancel(cq->loop, c->drain_timer);
@@ -376,6 +385,8 @@ int v_post_send(struct fabric_qp *qp, struct fabric_send_wr *wr,
 
 		s->wr_id = w->wr_id;
 		s->kind = w->opcode == FABRIC_WR_SEND ? VS_SEND : VS_RDMA;
+		if (w->signaled)
+			vcq_count(c->cqd, s, w->lazy ? VSF_LAZY : VSF_URGENT);
 		memset(iw, 0, sizeof(*iw));
 		iw->wr_id = (uintptr_t)s;
 		iw->sg_list = &c->ssge[nsge];
@@ -410,8 +421,11 @@ int v_post_send(struct fabric_qp *qp, struct fabric_send_wr *wr,
 	c->sq_used += n;
 	c->sq_pending += n;
 	c->sge_pending = nsge;
-	/* Posted at the end of the round, or now outside one. */
 	cq = atomic_load_explicit(&c->cq, memory_order_relaxed);
+	/* Completions awaited, or owed: the send CQ or the idle hook. */
+	if (cq->notify == VCQ_EVENTS)
+		vcq_sends_owed(c->cqd);
+	/* Posted at the end of the round, or now outside one. */
 	c->flush.fn = vc_flush_cb;
 	c->flush.arg = c;
 	loop_defer(cq->loop, &c->flush);
@@ -465,9 +479,18 @@ int v_drain(struct fabric_qp *qp)
 	 * instead of using a receive marker: rxe (Linux 6.1) does not flush
 	 * a receive posted to a QP that is already in error.
 	 */
+	/*
+	 * The marker's flush is awaited: the send CQ is armed before the QP
+	 * goes to error, since on Soft-RoCE the flushes are written during
+	 * the calls below and a completion before the arm raises no event.
+	 */
+	vcq_count(c->cqd, &c->mark_send, VSF_URGENT);
+	if (cq->notify == VCQ_EVENTS)
+		vcq_sends_owed(c->cqd);
 	if (ibv_modify_qp(c->qp, &qa, IBV_QP_STATE)) {
 		ret = -errno;
 		cm_log(LOG_ERR, c, "modify QP to error: %s", strerror(-ret));
+		vcq_uncount(c->cqd, &c->mark_send);
 		return ret;
 	}
 	sw.wr_id = (uintptr_t)&c->mark_send;
@@ -476,6 +499,7 @@ int v_drain(struct fabric_qp *qp)
 	if (ibv_post_send(c->qp, &sw, &sbad)) {
 		ret = errno ? -errno : -EIO;
 		cm_log(LOG_ERR, c, "drain marker send: %s", strerror(-ret));
+		vcq_uncount(c->cqd, &c->mark_send);
 		return ret;
 	}
 	if (loop_timer_add(cq->loop, V_DRAIN_TIMEOUT_S * 1000ULL, 0,

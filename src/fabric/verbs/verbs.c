@@ -19,6 +19,7 @@ static const struct fabric_ops verbs_ops = {
 	.cq_counters = v_cq_counters, /* cq.c: posts, polls, events */
 	.cq_destroy = v_cq_destroy, /* cq.c */
 	.cq_poll = v_cq_poll, /* cq.c: busy polling, arm on request */
+	.cq_hurry = v_cq_hurry, /* cq.c: lazy completions now */
 	.qp_create = v_qp_create, /* qp.c: RC QP on the request's device */
 	.qp_destroy = v_qp_destroy, /* qp.c: also destroys the cm_id */
 	.accept = v_accept, /* cm.c: REP (rdma_accept) */

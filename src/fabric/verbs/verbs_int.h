@@ -189,10 +189,20 @@ struct vmr {
 struct vcq_dev {
 	struct fabric_cq *cq;
 	struct vdev *dev;
-	struct ibv_comp_channel *ch;
-	struct ibv_cq *icq;
-	unsigned int unacked;
-	unsigned int cap; /* entries of icq */
+	struct ibv_comp_channel *ch; /* events of both CQs */
+	struct ibv_cq *icq; /* receives */
+	/*
+	 * Send-queue WRs of the part's QPs, armed only while a WR whose
+	 * completion is awaited (not lazy) is outstanding, so that the
+	 * completion of a response SEND does not wake the thread by itself
+	 * (doc/verbs.md "Lazy send completions").  urgent and lazy count
+	 * the signalled WRs outstanding of each kind (vslot flags).
+	 */
+	struct ibv_cq *scq;
+	unsigned int urgent, lazy;
+	bool sarmed; /* scq armed: its next completion raises an event */
+	unsigned int unacked, sunacked; /* events of icq, scq not acked */
+	unsigned int cap; /* entries of icq and of scq each */
 	atomic_uint reserved; /* entries reserved by QPs (any thread) */
 	/*
 	 * Hand-off of a QP to this CQ's thread: accept() adds 1 (release)
@@ -223,6 +233,8 @@ struct fabric_cq {
 	unsigned int depth;
 	atomic_uint nr_qps; /* qp_create and qp_destroy run on any thread */
 	struct loop_timer *repoll; /* poll budget exhausted: continue */
+	struct loop_idle lazy_idle; /* lazy completions when idle */
+	struct loop_defer hurry; /* cq_hurry(): poll the send CQs */
 	enum vcq_notify notify; /* set by v_cq_poll() only */
 	uint64_t id; /* for messages: a CQ may be gone when they arrive */
 	/*
@@ -243,12 +255,19 @@ enum vslot_kind {
 	VS_SRQ_RECV, /* slot of a struct vsrq_buf: c is NULL */
 };
 
+/* Signalled send-queue WRs counted in their CQ part (vcq_dev). */
+enum vslot_flags {
+	VSF_URGENT = 1, /* vcq_dev.urgent */
+	VSF_LAZY = 2, /* vcq_dev.lazy */
+};
+
 struct vslot {
 	struct fabric_conn_req *c;
 	struct vslot *next; /* receive free list / software flush list */
 	uint64_t wr_id;
 	uint32_t idx;
 	uint8_t kind;
+	uint8_t flags; /* enum vslot_flags: counted until it completes */
 };
 
 /* A buffer of an SRQ part: posted, or lent to a QP's user. */
@@ -474,6 +493,13 @@ int v_cq_create(struct fabric *f, struct loop *loop, unsigned int depth,
 void v_cq_destroy(struct fabric_cq *cq);
 void v_cq_counters(struct fabric_cq *cq, struct fabric_cq_counters *out);
 int v_cq_poll(struct fabric_cq *cq, bool arm);
+void v_cq_hurry(struct fabric_cq *cq);
+/* Count a signalled send-queue WR (flags) in its part until it completes;
+ * vcq_uncount() when it does, or when its QP goes without it. */
+void vcq_count(struct vcq_dev *cd, struct vslot *s, uint8_t flags);
+void vcq_uncount(struct vcq_dev *cd, struct vslot *s);
+/* Arm the send CQ or the idle hook for a part's outstanding WRs. */
+void vcq_sends_owed(struct vcq_dev *cd);
 
 /* One writer: a relaxed load and store, no read-modify-write. */
 static inline void v_cnt_add(uint64_t *c, uint64_t v)
