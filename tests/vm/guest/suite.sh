@@ -766,6 +766,9 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 		else
 			report "SKIP $T/never_register-ext-sg: $T does not fetch external descriptor tables"
 		fi
+		# srptd only: requests and buffers come back when idle
+		command -v chk_srptd_idle_retire >/dev/null 2>&1 &&
+			run_check idle-retire chk_srptd_idle_retire
 		# srptd only: busy polling, verified I/O and an idle CPU check
 		command -v chk_srptd_busy_poll >/dev/null 2>&1 &&
 			run_check busy-poll-verify-idle chk_srptd_busy_poll

@@ -731,6 +731,27 @@ chk_srptd_busy_poll() {
 	srptd_restart_default
 }
 
+# chk_srptd_idle_retire: a verified fio run, then, with the initiator
+# still logged in and nothing else happening, srptd's requests and data
+# buffers all come back within a second (srptadm status requests_active,
+# buffer_chunks_in_use).  The completion of a response SEND does not wake
+# a worker (doc/verbs.md "Lazy send completions"): when no other work
+# comes, the loop's idle hook must fetch them (FABRIC_LAZY_IDLE_MS).
+chk_srptd_idle_retire() {
+	fio_run "idle-retire" --rw=randrw --bs=4k --iodepth=32 --size=16M \
+		--offset=96M --verify=crc32c --verify_fatal=1 --do_verify=1 ||
+		fail "fio verify failed: $(grep -m1 -i 'err\|bad\|verify' /tmp/fio-idle-retire.out)" ||
+		return 1
+	sleep 1
+	adm --json status || fail "srptadm status failed: $ADM_ERR" || return 1
+	_ra=$(echo "$ADM_OUT" | jq -r '.requests_active')
+	_bc=$(echo "$ADM_OUT" | jq -r '.buffer_chunks_in_use')
+	report "INFO idle_requests_active=$_ra idle_buffer_chunks_in_use=$_bc"
+	[ "$_ra" = 0 ] && [ "$_bc" = 0 ] ||
+		fail "1 s after the I/O, still $_ra requests active and $_bc buffer chunks in use" ||
+		return 1
+}
+
 # chk_srptd_max_xfer: srptd restarted with fabric.max_rdma_size 256 KiB
 # (srptd.conf(5)): the Block Limits VPD page says 512 blocks, the
 # initiator's max_sectors_kb follows (256), and verified 1 MiB writes and
