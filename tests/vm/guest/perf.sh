@@ -107,6 +107,31 @@ perf_sched() {
 	awk '$1 == "ctxt" { c = $2 } $1 == "intr" { i = $2 } END { print c + 0, i + 0 }' /proc/stat
 }
 
+# perf_switches: "tid name switches" of every task of the guest, switches
+# voluntary and involuntary (/proc/*/task/*/status).
+perf_switches() {
+	awk 'FNR == 1 {
+		if (t) print t, n, s
+		t = FILENAME; sub(/\/status$/, "", t); sub(/.*\//, "", t)
+		n = "?"; s = 0
+	}
+	/^Name:/ { n = $2 }
+	/ctxt_switches:/ { s += $2 }
+	END { if (t) print t, n, s }' /proc/[0-9]*/task/[0-9]*/status 2>/dev/null
+}
+
+# perf_switches_top BEFORE AFTER IOS: the tasks that switched most between
+# two perf_switches snapshots, by name (digits folded: kworker/N:NH),
+# as name:switches-per-I/O, most first; tasks present in both only (fio
+# is: the snapshots are taken while it runs).
+perf_switches_top() {
+	awk 'NR == FNR { b[$1] = $3; next }
+	($1 in b) { n = $2; gsub(/[0-9]+/, "N", n); d[n] += $3 - b[$1] }
+	END { for (k in d) if (d[k] > 0) print k, d[k] }' "$1" "$2" |
+		sort -k2 -rn | head -n 8 |
+		awk -v ios="$3" '{ printf "%s%s:%.2f", (NR > 1 ? "," : ""), $1, (ios > 0 ? $2 / ios : 0) }'
+}
+
 # perf_rxe NAME: the sum of rxe hw counter NAME over every rxe device.
 perf_rxe() {
 	cat /sys/class/infiniband/rxe*/ports/1/hw_counters/"$1" 2>/dev/null |
@@ -236,8 +261,16 @@ perf_run() {
 	perf_job_parse "$2"
 	perf_login "$_pft" || return 1
 	_pfa=$(perf_snap "$_pft" before)
+	# which tasks switch: two snapshots while fio runs, 2 s in and 2 s
+	# before its end (two awk runs, the same for both targets)
+	_pfsw=$((PERF_SECONDS > 6 ? PERF_SECONDS - 4 : 0))
+	rm -f "$PERF_DIR/switches-before" "$PERF_DIR/switches-after"
+	[ $_pfsw -gt 0 ] && (sleep 2; perf_switches >"$PERF_DIR/switches-before"
+		sleep $_pfsw; perf_switches >"$PERF_DIR/switches-after") &
+	_pfswp=$!
 	_pff=$(perf_fio "$_pft-$_pfname" "$_pfrw" "$_pfbs" "$_pfqd" "$PERF_SECONDS")
 	_pffrc=$?
+	wait $_pfswp
 	_pfb=$(perf_snap "$_pft" after)
 	srp_logout || fail "logout: $WHY" || return 1
 	DEV=
@@ -251,6 +284,8 @@ perf_run() {
 		}
 	}')
 	echo "$_pfname $_pft $3 $_pff $_pfd" >>$PERF_FIG
+	[ -s "$PERF_DIR/switches-after" ] &&
+		report "INFO perf_switches round=$3 job=$_pfname target=$_pft per_io=$(perf_switches_top "$PERF_DIR/switches-before" "$PERF_DIR/switches-after" "$(echo "$_pff" | awk -v s=$_pfsw '{ print $1 * s }')") (switches per I/O by task name, over ${_pfsw} s of the run)"
 	report "INFO perf_run round=$3 job=$_pfname target=$_pft $(echo "$_pff $_pfd" | awk -v keys="iops kibps ios cpu_jiffies rxe_sent_pkts rxe_rcvd_pkts scsi_cmds cpu_user_jiffies cpu_sys_jiffies cpu_irq_jiffies proc_user_jiffies proc_sys_jiffies proc_ctxt ctxt intr $PERF_FAB_KEYS" '{
 		n = split(keys, k, " ")
 		for (i = 1; i <= n && i <= NF; i++) printf "%s=%s ", k[i], $i
