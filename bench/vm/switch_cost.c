@@ -44,8 +44,8 @@ int main(int argc, char **argv)
 	char c = 0;
 	double us;
 
-	if (argc < 2 || (strcmp(argv[1], "threads") &&
-			 strcmp(argv[1], "processes"))) {
+	if (argc < 2 ||
+	    (strcmp(argv[1], "threads") && strcmp(argv[1], "processes"))) {
 		fprintf(stderr, "usage: %s threads|processes [ROUND_TRIPS]\n",
 			argv[0]);
 		return 2;
