@@ -24,14 +24,15 @@
 #define V_POLL_BUDGET 1024
 
 /*
- * Entries per CQ part at least (capped by the device's max_cqe): a QP in
- * error flushes every outstanding WR into the CQ, and an overrun CQ takes
- * down every QP on it, so qp_create reserves sq_depth + rq_depth + 2
- * entries (an SRQ reserves its depth once) and refuses (-ENOMEM) beyond
- * the capacity.  The engine's ~530 entries per channel with an SRQ give
- * about 120 channels per worker and device at 65536 (4 MiB of 64-byte
- * CQEs), room for old and new channels side by side during a reconnect
- * storm; Soft-RoCE caps it at 32767 (~60 channels).
+ * Entries of each of a part's two CQs at least (capped by the device's
+ * max_cqe): a QP in error flushes every outstanding WR into its CQs, and
+ * an overrun CQ takes down every QP on it, so qp_create reserves
+ * sq_depth + rq_depth + 2 entries (an SRQ reserves its depth once) of
+ * one reservation both CQs share, and refuses (-ENOMEM) beyond it.  The
+ * engine's ~530 entries per channel with an SRQ give about 120 channels
+ * per worker and device at 65536 (4 MiB of 64-byte CQEs per CQ, 8 MiB
+ * per part), room for old and new channels side by side during a
+ * reconnect storm; Soft-RoCE caps it at 32767 (~60 channels).
  */
 #define V_CQ_MIN_ENTRIES 65536
 
