@@ -434,6 +434,27 @@ static void loop_run_deferred(struct loop *l)
 	}
 }
 
+/*
+ * Every kind of round (fds, the busy poller, idle entries) is bracketed
+ * alike: its callbacks see round_ns (0: read when one asks,
+ * loop_round_ns()), and after its deferred work the clock is a fresh
+ * read again outside it (now_ns 0).
+ */
+static void loop_round_begin(struct loop *l, uint64_t round_ns)
+{
+	l->clock.round_ns = round_ns;
+	l->clock.dispatching = true;
+	l->clock.now_ns = round_ns;
+}
+
+static void loop_round_end(struct loop *l)
+{
+	loop_run_deferred(l);
+	l->clock.dispatching = false;
+	l->clock.now_ns = 0;
+	loop_free_dead(l);
+}
+
 int loop_run_once(struct loop *l, int timeout_ms)
 {
 	struct epoll_event evs[64];
@@ -443,10 +464,7 @@ int loop_run_once(struct loop *l, int timeout_ms)
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	/* One clock read per wake-up however many events it brings. */
-	if (n > 0)
-		l->clock.round_ns = loop_now_ns();
-	l->clock.dispatching = true;
-	l->clock.now_ns = l->clock.round_ns;
+	loop_round_begin(l, n > 0 ? loop_now_ns() : l->clock.round_ns);
 	for (int i = 0; i < n; i++) {
 		struct loop_watch *w = evs[i].data.ptr;
 
@@ -454,10 +472,7 @@ int loop_run_once(struct loop *l, int timeout_ms)
 			continue;
 		w->cb(w->arg, evs[i].events);
 	}
-	loop_run_deferred(l);
-	l->clock.dispatching = false;
-	l->clock.now_ns = 0;
-	loop_free_dead(l);
+	loop_round_end(l);
 	return n;
 }
 
@@ -513,17 +528,14 @@ static void loop_idle_run(struct loop *l, int waited_ms)
 	}
 	if (!due)
 		return;
-	l->clock.round_ns = 0; /* read when a callback asks */
-	l->clock.dispatching = true;
+	loop_round_begin(l, 0);
 	while (due) {
 		struct loop_idle *i = due;
 
 		due = i->next;
 		i->fn(i->arg);
 	}
-	loop_run_deferred(l);
-	l->clock.dispatching = false;
-	loop_free_dead(l);
+	loop_round_end(l);
 }
 
 static void loop_cnt_inc(uint64_t *c)
@@ -557,13 +569,9 @@ static int loop_poll_round(struct loop *l, bool arm)
 {
 	int n;
 
-	l->clock.round_ns = 0; /* read when a callback asks (loop_round_ns()) */
-	l->clock.dispatching = true;
+	loop_round_begin(l, 0);
 	n = l->poller.poll(l->poller.arg, arm);
-	loop_run_deferred(l);
-	l->clock.dispatching = false;
-	l->clock.now_ns = 0;
-	loop_free_dead(l);
+	loop_round_end(l);
 	if (n > 0) {
 		l->busy_last_ns = l->clock.round_ns ? l->clock.round_ns :
 						      loop_now_ns();

@@ -199,6 +199,7 @@ struct idle_ctx {
 	int fd;
 	int runs, deferred, fd_calls;
 	bool in_round;
+	uint64_t round_ns; /* loop_round_ns() in the idle round */
 };
 
 static void on_idle(void *arg)
@@ -207,6 +208,7 @@ static void on_idle(void *arg)
 
 	c->runs++;
 	c->in_round = loop_in_round(c->l);
+	c->round_ns = loop_round_ns(c->l);
 	loop_defer(c->l, &c->d); /* runs at the end of the idle round */
 	assert_int_equal(c->deferred, 0);
 }
@@ -258,6 +260,9 @@ static void test_idle(void **state)
 	assert_int_equal(c.deferred, 1);
 	assert_false(c.idle.armed);
 	assert_false(loop_in_round(c.l));
+	/* After it the clock is a fresh read again, not the idle round's. */
+	usleep(2000);
+	assert_true(loop_round_ns(c.l) > c.round_ns);
 	/* A shorter sleep of the caller's own ends first: not run. */
 	loop_idle_arm(c.l, &c.idle);
 	assert_int_equal(loop_step(c.l, 5), 0);
