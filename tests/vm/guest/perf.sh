@@ -159,10 +159,8 @@ perf_fab() {
 
 # perf_snap T before|after: one line of counters: cpu tx rx scsi_cmds
 # cpu_user cpu_sys cpu_irq proc_user proc_sys proc_ctxt ctxt intr fab...
-# srptadm
-# (perf_fab)
-# runs outside the window the CPU counters span: before them in the
-# first snapshot, after them in the second.
+# srptadm (perf_fab) runs outside the window the CPU counters span:
+# before them in the first snapshot, after them in the second.
 perf_snap() {
 	_pfsf=
 	[ "$1" = srptd ] && [ "$2" = before ] && _pfsf=$(perf_fab)
