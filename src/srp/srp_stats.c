@@ -84,46 +84,6 @@ uint64_t srp_stats_bucket_le_us(unsigned int b)
 }
 
 /*
- * The latency bucket without a division by 1000 (srp_stats.h): with
- * us = ns / 1000 (rounded down), 2^k <= us exactly when 1000 * 2^k <= ns,
- * so the bucket is the number of edges 1000 * 2^k (k >= 0) at or below
- * ns, capped at the last bucket.  The top bit of edge 1000 * 2^k is bit
- * k + 9: an ns whose top bit is bit h (h >= 9) is at or above the h - 9
- * edges below 1000 * 2^(h - 9) and only has to be compared with that
- * one.  Per top bit h: base = the edges surely passed, thr = the one edge
- * to compare with (UINT64_MAX: none; 0: the capped last bucket).
- */
-#define SRP_LAT_CAP (SRP_STATS_LAT_BUCKETS - 1)
-#define SRP_LAT_K(H) ((H) < 9 ? 0 : (H)-9)
-#define SRP_LAT_EDGE(H)                                                       \
-	[H] = { (H) < 9			    ? UINT64_MAX :                    \
-		SRP_LAT_K(H) >= SRP_LAT_CAP ? 0 :                             \
-					      UINT64_C(1000) << SRP_LAT_K(H), \
-		SRP_LAT_K(H) >= SRP_LAT_CAP ? SRP_LAT_CAP - 1 : SRP_LAT_K(H) }
-#define SRP_LAT_EDGE8(H)                                                       \
-	SRP_LAT_EDGE(H), SRP_LAT_EDGE(H + 1), SRP_LAT_EDGE(H + 2),             \
-		SRP_LAT_EDGE(H + 3), SRP_LAT_EDGE(H + 4), SRP_LAT_EDGE(H + 5), \
-		SRP_LAT_EDGE(H + 6), SRP_LAT_EDGE(H + 7)
-
-static const struct {
-	uint64_t thr;
-	uint64_t base;
-} srp_lat_edge[64] = {
-	SRP_LAT_EDGE8(0),  SRP_LAT_EDGE8(8),  SRP_LAT_EDGE8(16),
-	SRP_LAT_EDGE8(24), SRP_LAT_EDGE8(32), SRP_LAT_EDGE8(40),
-	SRP_LAT_EDGE8(48), SRP_LAT_EDGE8(56),
-};
-_Static_assert(SRP_LAT_CAP <= 54, "the capped edge fits in 64 bits");
-
-static unsigned int srp_stats_bucket(uint64_t ns)
-{
-	/* ns | 1: a top bit for 0 as well (bit 0, below every edge). */
-	unsigned int h = 63 - __builtin_clzll(ns | 1);
-
-	return srp_lat_edge[h].base + (ns >= srp_lat_edge[h].thr);
-}
-
-/*
  * Sense key of a CHECK CONDITION: byte 2 of fixed format sense (response
  * codes 70h/71h), byte 1 of descriptor format (72h/73h), SPC-4 4.5.
  */

@@ -28,11 +28,26 @@ struct srp_engine;
  * Latency buckets: bucket 0 counts commands answered in less than 1 us,
  * bucket b (1 <= b < SRP_STATS_LAT_BUCKETS - 1) those under 2^b us and
  * at least 2^(b-1) us, the last bucket everything slower (2^22 us is
- * about 4.2 s), in whole microseconds (ns / 1000 rounded down).  The
- * bucket is one count-leading-zeros and one compare away from the
- * latency in nanoseconds (srp_stats.c srp_stats_bucket()).
+ * about 4.2 s), in whole microseconds (ns / 1000 rounded down): see
+ * srp_stats_bucket().
  */
 #define SRP_STATS_LAT_BUCKETS 24
+
+/*
+ * The latency bucket of ns nanoseconds, once per response.  Bucket b is
+ * the bit length of us = ns / 1000 (the compiler makes the division by a
+ * constant a multiply and a shift): 2^(b-1) <= us < 2^b.  (us << 1) | 1
+ * has its top bit at that length, bit 0 for us = 0, so the clz needs no
+ * zero test; us < 2^54, the shift cannot overflow.  The one compare caps
+ * the last bucket.
+ */
+static inline unsigned int srp_stats_bucket(uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+	unsigned int b = 63 - __builtin_clzll(us << 1 | 1);
+
+	return b < SRP_STATS_LAT_BUCKETS - 1 ? b : SRP_STATS_LAT_BUCKETS - 1;
+}
 
 /* Command directions, as the CDB says (scsi_task_parse()). */
 enum srp_stats_dir {

@@ -348,9 +348,91 @@ static void test_fabric_counters(void **state)
 	srp_stats_snapshot_free(after);
 }
 
+/*
+ * The latency bucket before it was a division again (commit 61bac07):
+ * the edges 1000 * 2^k by top bit of ns and one compare.  Kept here as
+ * the reference srp_stats_bucket() must equal for every ns.
+ */
+#define REF_CAP (SRP_STATS_LAT_BUCKETS - 1)
+#define REF_K(H) ((H) < 9 ? 0 : (H)-9)
+#define REF_EDGE(H)                                               \
+	[H] = { (H) < 9		    ? UINT64_MAX :                \
+		REF_K(H) >= REF_CAP ? 0 :                         \
+				      UINT64_C(1000) << REF_K(H), \
+		REF_K(H) >= REF_CAP ? REF_CAP - 1 : REF_K(H) }
+#define REF_EDGE8(H)                                                    \
+	REF_EDGE(H), REF_EDGE(H + 1), REF_EDGE(H + 2), REF_EDGE(H + 3), \
+		REF_EDGE(H + 4), REF_EDGE(H + 5), REF_EDGE(H + 6),      \
+		REF_EDGE(H + 7)
+
+static const struct {
+	uint64_t thr;
+	uint64_t base;
+} ref_edge[64] = {
+	REF_EDGE8(0),  REF_EDGE8(8),  REF_EDGE8(16), REF_EDGE8(24),
+	REF_EDGE8(32), REF_EDGE8(40), REF_EDGE8(48), REF_EDGE8(56),
+};
+
+static unsigned int ref_bucket(uint64_t ns)
+{
+	unsigned int h = 63 - __builtin_clzll(ns | 1);
+
+	return ref_edge[h].base + (ns >= ref_edge[h].thr);
+}
+
+static void check_bucket(uint64_t ns)
+{
+	if (srp_stats_bucket(ns) != ref_bucket(ns))
+		fail_msg("ns %llu: bucket %u, reference %u",
+			 (unsigned long long)ns, srp_stats_bucket(ns),
+			 ref_bucket(ns));
+}
+
+/*
+ * srp_stats_bucket() against the reference: every ns up to 1e7, every ns
+ * within 64 of each edge 1000 * 2^k and of each power of two, the top of
+ * the range and a pseudo-random sweep.  Plus the buckets' meaning
+ * (srp_stats.h): bucket b holds 2^(b-1) <= us < 2^b.
+ */
+static void test_bucket(void **state)
+{
+	uint64_t x = UINT64_C(0x9e3779b97f4a7c15);
+
+	(void)state;
+	for (uint64_t ns = 0; ns < 10000000; ns++)
+		check_bucket(ns);
+	for (unsigned int k = 0; k < 64; k++)
+		for (uint64_t d = 0; d <= 128; d++) {
+			uint64_t p = UINT64_C(1) << k;
+
+			check_bucket(p + d - 64);
+			if (k < 54)
+				check_bucket((UINT64_C(1000) << k) + d - 64);
+		}
+	for (uint64_t d = 0; d < 1000; d++)
+		check_bucket(UINT64_MAX - d);
+	for (int i = 0; i < 10000000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		check_bucket(x >> (i % 64));
+	}
+	assert_int_equal(srp_stats_bucket(999), 0);
+	assert_int_equal(srp_stats_bucket(1000), 1);
+	assert_int_equal(srp_stats_bucket(1999), 1);
+	assert_int_equal(srp_stats_bucket(2000), 2);
+	assert_int_equal(srp_stats_bucket((UINT64_C(1000) << 22) - 1),
+			 SRP_STATS_LAT_BUCKETS - 2);
+	assert_int_equal(srp_stats_bucket(UINT64_C(1000) << 22),
+			 SRP_STATS_LAT_BUCKETS - 1);
+	assert_int_equal(srp_stats_bucket(UINT64_MAX),
+			 SRP_STATS_LAT_BUCKETS - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bucket),
 		cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_by_sense_key, setup,
 						teardown),
