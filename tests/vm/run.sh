@@ -46,6 +46,9 @@
 #   --perf-profile-seconds S  a profile pass per job and target: perf
 #                   record -a (cpu-clock) for S seconds of fio, top
 #                   symbols and the split by process (default 0: none)
+#   --perf-wakeups-seconds S  a wake-up pass per job and target: perf
+#                   record -a -g of sched_wakeup for S seconds of fio,
+#                   who wakes whom and from where (default 0: none)
 #   --accel A       tcg (default) or kvm
 #   --no-deps       do not run scripts/install-deps.sh --vm
 #   --gcov DIR      the binary was built with gcc --coverage in build
@@ -100,6 +103,7 @@ perfsec=20
 perfjobs=all
 perfstrace=10
 perfprofile=0
+perfwake=0
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -132,6 +136,7 @@ while [ $# -gt 0 ]; do
 	--perf-jobs) perfjobs=$2; shift ;;
 	--perf-strace-seconds) perfstrace=$2; shift ;;
 	--perf-profile-seconds) perfprofile=$2; shift ;;
+	--perf-wakeups-seconds) perfwake=$2; shift ;;
 	--accel) accel=$2; shift ;;
 	--no-deps) deps=0 ;;
 	--repeat) repeat=$2; shift ;;
@@ -171,6 +176,7 @@ if [ "$perf" = 1 ] && [ "$wd_given" = 0 ]; then
 	[ "$perfjobs" = all ] && _nj=4
 	wd=$((wd + perfrounds * _nj * 2 * (perfsec + 20) + _nj * (perfstrace + 25)))
 	wd=$((wd + _nj * 2 * (perfprofile + 120)))
+	[ "$perfwake" -gt 0 ] && wd=$((wd + _nj * 2 * (perfwake + 120)))
 fi
 if [ -z "$srptd" ] && [ -x "$top/build/src/srptd" ]; then
 	srptd=$top/build/src/srptd
@@ -279,8 +285,9 @@ fi
 # setpriv (util-linux) is not in the base image: only these runs need it.
 [ -n "$srptd_caps" ] && copies+=(/usr/bin/setpriv)
 [ "$srptd_strace" = 1 ] || [ "$perf" = 1 ] && copies+=(/usr/bin/strace)
-# perf (linux-perf, scripts/install-deps.sh --vm) for the profile pass
-[ "$perf" = 1 ] && [ "$perfprofile" -gt 0 ] && copies+=(/usr/bin/perf)
+# perf (linux-perf, scripts/install-deps.sh --vm) for the profile and
+# wake-up passes
+[ "$perf" = 1 ] && [ "$((perfprofile + perfwake))" -gt 0 ] && copies+=(/usr/bin/perf)
 for _c in "${copies[@]}"; do
 	[ -x "$_c" ] || { echo "run.sh: --copy $_c: not an executable" >&2; exit 2; }
 	mkdir -p "$ov/usr/local/bin"
@@ -333,7 +340,7 @@ append="$append vmrig.repeat=$repeat vmrig.mpsec=$mpsec vmrig.mptmo=$mptmo"
 append="$append vmrig.cftests=$cftests vmrig.cfsec=$cfsec"
 append="$append vmrig.perfrounds=$perfrounds vmrig.perfsec=$perfsec"
 append="$append vmrig.perfjobs=$perfjobs vmrig.perfstrace=$perfstrace"
-append="$append vmrig.perfprofile=$perfprofile"
+append="$append vmrig.perfprofile=$perfprofile vmrig.perfwake=$perfwake"
 serial3=()
 if [ -n "$gcov" ]; then
 	append="$append vmrig.gcov=1" # counters come back on ttyS2

@@ -35,6 +35,7 @@
 #   srptd              its workers' fabric counters (srptadm --json stats:
 #                      send posts, send WRs, receive posts, completion
 #                      events, polls, completions, CQ arms; doc/statistics.md)
+# and fio reports its own user and system time (the initiator side).
 # After the rounds, a shorter pass per job runs with strace -c -f attached
 # to srptd: the rate drops under ptrace, the system calls per I/O stay
 # right.
@@ -49,16 +50,19 @@
 # VMRIG_PERF_JOBS (--perf-jobs, comma list of job names, default all),
 # VMRIG_PERF_STRACE_SECONDS (--perf-strace-seconds, default 10; 0: no
 # strace pass), VMRIG_PERF_PROFILE_SECONDS (--perf-profile-seconds,
-# default 0: no profile pass).
+# default 0: no profile pass), VMRIG_PERF_WAKEUPS_SECONDS
+# (--perf-wakeups-seconds, default 0: no wake-up pass).
 
 PERF_ROUNDS=${VMRIG_PERF_ROUNDS:-3}
 PERF_SECONDS=${VMRIG_PERF_SECONDS:-20}
 PERF_STRACE_SECONDS=${VMRIG_PERF_STRACE_SECONDS:-10}
 PERF_PROFILE_SECONDS=${VMRIG_PERF_PROFILE_SECONDS:-0}
+PERF_WAKEUPS_SECONDS=${VMRIG_PERF_WAKEUPS_SECONDS:-0}
 PERF_DIR=/tmp/perf
 PERF_FILE=$PERF_DIR/disk.img
 PERF_FIG=$PERF_DIR/runs.txt
 PERF_STRACE_FIG=$PERF_DIR/strace.txt
+PERF_FIO_FIG=$PERF_DIR/fio-cpu.txt
 # 2 MiB huge pages for fio's buffers: the largest job's (1 MiB x 8 deep)
 # and fio's alignment slack fit in 32 MiB.
 PERF_HUGEPAGES=16
@@ -95,8 +99,7 @@ perf_cpu() {
 perf_proc() {
 	if [ "$1" = srptd ] && [ -r "/proc/$SRPTD_PID/stat" ]; then
 		echo "$(sed 's/.*) //' "/proc/$SRPTD_PID/stat" | awk '{ print $12, $13 }')" \
-			"$(cat /proc/$SRPTD_PID/task/*/status 2>/dev/null |
-				awk '/ctxt_switches:/ { s += $2 } END { print s + 0 }')"
+			"$(perf_switches "$SRPTD_PID" | awk '{ s += $3 } END { print s + 0 }')"
 	else
 		echo "- - -"
 	fi
@@ -107,8 +110,9 @@ perf_sched() {
 	awk '$1 == "ctxt" { c = $2 } $1 == "intr" { i = $2 } END { print c + 0, i + 0 }' /proc/stat
 }
 
-# perf_switches: "tid name switches" of every task of the guest, switches
-# voluntary and involuntary (/proc/*/task/*/status).
+# perf_switches [PID]: "tid name switches" of every task of the guest (or
+# of process PID), switches voluntary and involuntary
+# (/proc/*/task/*/status).
 perf_switches() {
 	awk 'FNR == 1 {
 		if (t) print t, n, s
@@ -117,7 +121,7 @@ perf_switches() {
 	}
 	/^Name:/ { n = $2 }
 	/ctxt_switches:/ { s += $2 }
-	END { if (t) print t, n, s }' /proc/[0-9]*/task/[0-9]*/status 2>/dev/null
+	END { if (t) print t, n, s }' /proc/${1:-[0-9]*}/task/[0-9]*/status 2>/dev/null
 }
 
 # perf_switches_top BEFORE AFTER IOS: the tasks that switched most between
@@ -176,6 +180,7 @@ perf_setup() {
 	mkdir -p $PERF_DIR || fail "mkdir $PERF_DIR" || return 1
 	: >$PERF_FIG
 	: >$PERF_STRACE_FIG
+	: >$PERF_FIO_FIG
 	# Written once, so that reads are of data on both targets (a hole
 	# on tmpfs reads as the zero page, cheaper than a real page).
 	dd if=/dev/zero of=$PERF_FILE bs=1M count=256 2>/dev/null ||
@@ -223,7 +228,8 @@ perf_login() {
 }
 
 # perf_fio NAME RW BS DEPTH SECONDS: the job on /dev/$DEV, buffers in huge
-# pages, terse output in $PERF_DIR/NAME.out.  Prints "iops kib_per_s ios".
+# pages, terse output in $PERF_DIR/NAME.out.  Prints "iops kib_per_s ios
+# fio_user_jiffies fio_sys_jiffies" (fio's own CPU time, USER_HZ 100).
 perf_fio() {
 	timeout $(($5 + 120)) fio --name="$1" --filename="/dev/$DEV" \
 		--allow_file_create=0 --direct=1 --ioengine=libaio --rw="$2" \
@@ -232,12 +238,15 @@ perf_fio() {
 		--output-format=terse \
 		--terse-version=3 >"$PERF_DIR/$1.out" 2>&1 ||
 		{ cat "$PERF_DIR/$1.out"; return 1; }
-	# terse v3: read kb/bw/iops fields 6-8, write 47-49
+	# terse v3: read kb/bw/iops/runtime (ms) fields 6-9, write 47-50,
+	# fio's own CPU (percent of its runtime) usr 88 and sys 89
 	awk -F';' -v bs="$3" 'NR == 1 {
 		b = bs; m = 1
 		if (b ~ /k$/) { m = 1024 } else if (b ~ /m$/) { m = 1048576 }
 		sub(/[km]$/, "", b)
-		printf "%d %d %d\n", $8 + $49, $7 + $48, ($6 + $47) * 1024 / (b * m)
+		ms = $9 > $50 ? $9 : $50
+		printf "%d %d %d %.0f %.0f\n", $8 + $49, $7 + $48,
+			($6 + $47) * 1024 / (b * m), $88 * ms / 1000, $89 * ms / 1000
 	}' "$PERF_DIR/$1.out"
 }
 
@@ -281,13 +290,17 @@ perf_run() {
 			printf "%s ", (a == "-" || b == "-") ? "-" : b - a
 		}
 	}')
+	# fio's own CPU apart: PERF_FIG keeps its columns
+	_pffc=$(echo "$_pff" | cut -d' ' -f4-5)
+	_pff=$(echo "$_pff" | cut -d' ' -f1-3)
 	echo "$_pfname $_pft $3 $_pff $_pfd" >>$PERF_FIG
+	echo "$_pfname $_pft $3 $(echo "$_pff" | cut -d' ' -f3) $_pffc" >>$PERF_FIO_FIG
 	[ -s "$PERF_DIR/switches-after" ] &&
 		report "INFO perf_switches round=$3 job=$_pfname target=$_pft per_io=$(perf_switches_top "$PERF_DIR/switches-before" "$PERF_DIR/switches-after" "$(echo "$_pff" | awk -v s=$_pfsw '{ print $1 * s }')") (switches per I/O by task name, over ${_pfsw} s of the run)"
 	report "INFO perf_run round=$3 job=$_pfname target=$_pft $(echo "$_pff $_pfd" | awk -v keys="iops kibps ios cpu_jiffies rxe_sent_pkts rxe_rcvd_pkts scsi_cmds cpu_user_jiffies cpu_sys_jiffies cpu_irq_jiffies proc_user_jiffies proc_sys_jiffies proc_ctxt ctxt intr $PERF_FAB_KEYS" '{
 		n = split(keys, k, " ")
 		for (i = 1; i <= n && i <= NF; i++) printf "%s=%s ", k[i], $i
-	}')"
+	}')fio_user_jiffies=${_pffc% *} fio_sys_jiffies=${_pffc#* }"
 }
 
 # perf_strace_attach NAME: strace -c -f on every thread of srptd, in the
@@ -360,6 +373,34 @@ perf_strace() {
 	report "INFO perf_strace job=$_pfname ios=$_pfios iops_under_strace=$1 seconds=$_pfwin ${_pfsum%% *} per_io=$_pftop (a separate pass under strace -c -f: the rate drops, the calls per I/O stay right; the idle rate is subtracted)"
 }
 
+# perf_record T SECONDS DATA EVENT-OPTIONS...: T serving the job of the
+# last perf_job_parse while `perf record -a -g` (with EVENT-OPTIONS) runs
+# for SECONDS into DATA, after 3 s of fio at full depth; fio's "iops
+# kib_per_s ios" in $PERF_DIR/record-fio.txt.  Sets _pfperf.
+perf_record() {
+	_pfperf=$(command -v perf || echo /usr/local/bin/perf)
+	[ -x "$_pfperf" ] || fail "no perf in the guest" || return 1
+	echo 0 >/proc/sys/kernel/kptr_restrict
+	echo -1 >/proc/sys/kernel/perf_event_paranoid
+	perf_login "$1" || return 1
+	perf_fio "record-$1-$_pfname" "$_pfrw" "$_pfbs" "$_pfqd" \
+		$(($2 + 6)) >"$PERF_DIR/record-fio.txt" &
+	_pffp=$!
+	sleep 3 # fio at full depth before sampling starts
+	_pfrs=$2
+	_pfrd=$3
+	shift 3
+	"$_pfperf" record -q -a -g "$@" -o "$_pfrd" -- sleep "$_pfrs" \
+		>"$PERF_DIR/record.txt" 2>&1
+	_pfprc=$?
+	wait $_pffp
+	_pffrc=$?
+	srp_logout || fail "logout: $WHY" || return 1
+	DEV=
+	[ $_pfprc = 0 ] || { cat "$PERF_DIR/record.txt"; fail "perf record failed"; return 1; }
+	[ $_pffrc = 0 ] || fail "fio $_pfname under perf record failed" || return 1
+}
+
 # perf_profile T JOB: T serving JOB while `perf record -a` samples every
 # CPU (cpu-clock: the guest has no hardware counters under TCG) for
 # PERF_PROFILE_SECONDS; reports the split of the samples by thread name
@@ -370,26 +411,10 @@ perf_strace() {
 perf_profile() {
 	_pft=$1
 	perf_job_parse "$2"
-	_pfperf=$(command -v perf || echo /usr/local/bin/perf)
-	[ -x "$_pfperf" ] || fail "no perf in the guest" || return 1
 	_pfdata=$PERF_DIR/profile-$_pft-$_pfname.data
-	echo 0 >/proc/sys/kernel/kptr_restrict
-	echo -1 >/proc/sys/kernel/perf_event_paranoid
-	perf_login "$_pft" || return 1
-	perf_fio "profile-$_pft-$_pfname" "$_pfrw" "$_pfbs" "$_pfqd" \
-		$((PERF_PROFILE_SECONDS + 6)) >"$PERF_DIR/profile-fio.txt" &
-	_pffp=$!
-	sleep 3 # fio at full depth before sampling starts
-	"$_pfperf" record -q -a -g -e cpu-clock -F 499 -o "$_pfdata" -- \
-		sleep "$PERF_PROFILE_SECONDS" >"$PERF_DIR/profile-rec.txt" 2>&1
-	_pfprc=$?
-	wait $_pffp
-	_pffrc=$?
-	srp_logout || fail "logout: $WHY" || return 1
-	DEV=
-	[ $_pfprc = 0 ] || { cat "$PERF_DIR/profile-rec.txt"; fail "perf record on $_pft failed"; return 1; }
-	[ $_pffrc = 0 ] || fail "fio $_pfname under perf record failed" || return 1
-	set -- $(cat "$PERF_DIR/profile-fio.txt")
+	perf_record "$_pft" "$PERF_PROFILE_SECONDS" "$_pfdata" \
+		-e cpu-clock -F 499 || return 1
+	set -- $(cat "$PERF_DIR/record-fio.txt")
 	report "INFO perf_profile job=$_pfname target=$_pft iops_while_sampled=$1 ios=$3 seconds=$PERF_PROFILE_SECONDS samples=$("$_pfperf" report -i "$_pfdata" --stdio --no-children -g none --sort comm 2>/dev/null | awk '/^# Samples:/ { print $3 }')"
 	# by thread name and object (kernel, srptd, a library), then by
 	# thread and symbol: self samples, percent of all samples of all CPUs
@@ -416,6 +441,87 @@ perf_profile() {
 	} | while read -r _pfl; do
 		report "INFO perf_profile job=$_pfname target=$_pft $_pfl"
 	done
+}
+
+# perf_wakeups T JOB: T serving JOB while `perf record -a -g` traces
+# every wake-up (sched:sched_wakeup) for PERF_WAKEUPS_SECONDS; reports per
+# I/O who woke whom, on the same CPU or another, from which context
+# (system call, softirq, interrupt, a kernel thread) and through which
+# kernel functions (the first frames below the scheduler's own), as INFO
+# perf_wakeups lines.  The perf group's switch counts say which tasks
+# switch; this says what makes them run (doc/performance.md "Wake-ups").
+perf_wakeups() {
+	_pft=$1
+	perf_job_parse "$2"
+	_pfdata=$PERF_DIR/wakeups-$_pft-$_pfname.data
+	perf_record "$_pft" "$PERF_WAKEUPS_SECONDS" "$_pfdata" \
+		-e sched:sched_wakeup || return 1
+	set -- $(cat "$PERF_DIR/record-fio.txt")
+	_pfios=$(($1 * PERF_WAKEUPS_SECONDS))
+	report "INFO perf_wakeups job=$_pfname target=$_pft iops_while_traced=$1 ios=$_pfios seconds=$PERF_WAKEUPS_SECONDS"
+	# (not syscalls:* tracepoints: enabling them under load stalled the
+	# guest's kernel in syscall_trace_enter, 7 Dec 2026)
+	"$_pfperf" script -i "$_pfdata" -F comm,cpu,event,trace,ip,sym \
+		>"$PERF_DIR/wakeups.txt" 2>/dev/null
+	perf_wakeups_sum "$_pfios" <"$PERF_DIR/wakeups.txt" | while read -r _pfl; do
+		report "INFO perf_wakeups job=$_pfname target=$_pft $_pfl"
+	done
+}
+
+# perf_wakeups_sum IOS: perf script's wake-ups (a header line, then the
+# waker's stack one frame per line, innermost first) on stdin; the 15
+# most frequent "woken <- waker" pairs per I/O with the context
+# (syscall, softirq, irq, task), the first three frames below the
+# scheduler's own and, after "|", the three frames that entered that
+# context (for a softirq: ksoftirqd's thread function, an interrupt's
+# exit, or a bottom-half enable in some task's code).  Task names lose
+# their digits (ksoftirqd/N, kworker/N:N).
+perf_wakeups_sum() {
+	awk -v ios="$1" '
+	function norm(s) { gsub(/[0-9]+/, "N", s); return s }
+	function flush() {
+		if (wakee == "") return
+		ctx = "task"; m = nf
+		for (i = 1; i <= nf; i++) {
+			# (Linux 6.1.1xx: __do_softirq is handle_softirqs)
+			if (f[i] ~ /^(__do_softirq|handle_softirqs|run_ksoftirqd)$/) { ctx = "softirq"; m = i; break }
+			if (f[i] ~ /^(asm_)?(common_interrupt|sysvec_)/) { ctx = "irq"; m = i; break }
+			if (f[i] ~ /^do_syscall_64$/) { ctx = "syscall"; m = i; break }
+		}
+		path = ""; np = 0
+		for (i = 1; i < m && np < 3; i++) {
+			if (f[i] ~ /wake|^ttwu|^try_to_wake|^__queue_work$|^queue_work_on$|^insert_work$|^raise_softirq|^__raise_softirq|^swake_up|^complete$|^autoremove|^default_wake|^ep_poll_callback$|^pollwake$|^signal_wake|^__send_signal|^\[unknown\]$/)
+				continue
+			path = path (np++ ? "<" : "") f[i]
+		}
+		# what ran that context: the frames just outside it
+		path = path " |"
+		for (i = m + 1; i <= nf && i <= m + 3; i++)
+			path = path " " f[i]
+		key = wakee " <- " waker " " (same ? "same-cpu" : "other-cpu") " " ctx " " path
+		n[key]++
+		wakee = ""
+	}
+	/^[^ \t]/ {
+		flush()
+		waker = norm($1); same = 0; wakee = ""; nf = 0
+		cpu = ""; tcpu = ""
+		for (i = 2; i <= NF; i++) {
+			if ($i ~ /^\[[0-9]+\]$/) { cpu = $i; gsub(/[^0-9]/, "", cpu); cpu += 0 }
+			if ($i ~ /^comm=/) wakee = norm(substr($i, 6))
+			if ($i ~ /^target_cpu=/) tcpu = substr($i, 12) + 0
+		}
+		same = (cpu == tcpu)
+		next
+	}
+	/^[ \t]+[0-9a-f]+ / { f[++nf] = $2; sub(/\+0x[0-9a-f]+$/, "", f[nf]); next }
+	END {
+		flush()
+		for (k in n) printf "%d %s\n", n[k], k
+	}' | sort -rn | head -n 15 | awk -v ios="$1" '{
+		c = $1; $1 = ""; sub(/^ /, "")
+		printf "per_io=%.3f wakeup=%s\n", (ios > 0 ? c / ios : 0), $0
+	}'
 }
 
 # perf_stat JOB T FIELD: "median min max" of FIELD (1 = iops, 2 = KiB/s)
@@ -480,7 +586,12 @@ perf_summary() {
 			_pfrow=$(printf '%-17s | %-6s | %-22s | %-19s | %-9s | %-9s | %6s %6s     | %s' \
 				"$_pfn" "$_pft" "$_pfiops" "$_pfmib" "$([ $_pft = srptd ] && echo "$_pfratio")" "$1" "$2" "$3" "$4")
 			report "INFO perf | $_pfrow"
-			report "INFO perf |   CPU us/io: user $5, system $6, irq+softirq $7$([ $_pft = srptd ] && echo "; srptd's process: user $8, system $9, context switches/io ${10}"); guest context switches/io ${11}, interrupts/io ${12}"
+			_pffio=$(awk -v j="$_pfn" -v t="$_pft" '$1 == j && $2 == t {
+				ios += $4; u += $5; s += $6 } END {
+				if (ios) printf "%.2f %.2f", u * 10000 / ios, s * 10000 / ios
+				else printf "- -" }' $PERF_FIO_FIG)
+			_pfline="$_pfline ${_pft}_fio_user_us_per_io=${_pffio% *} ${_pft}_fio_sys_us_per_io=${_pffio#* }"
+			report "INFO perf |   CPU us/io: user $5, system $6, irq+softirq $7$([ $_pft = srptd ] && echo "; srptd's process: user $8, system $9, context switches/io ${10}"); fio's process: user ${_pffio% *}, system ${_pffio#* }; guest context switches/io ${11}, interrupts/io ${12}"
 			if [ $_pft = srptd ]; then
 				shift 12
 				_pfk=1
@@ -511,6 +622,16 @@ perf_teardown() {
 	echo 0 >/proc/sys/vm/nr_hugepages
 }
 
+# perf_pass NAME: check NAME-JOB-TARGET (perf_NAME TARGET JOB) for every
+# job and target.
+perf_pass() {
+	for _pfj in $(perf_jobs); do
+		for _pft in $(perf_targets); do
+			run_check "$1-${_pfj%%:*}-$_pft" perf_$1 $_pft "$_pfj"
+		done
+	done
+}
+
 perf_checks() {
 	PFX=perf/
 	BROKEN=
@@ -531,13 +652,8 @@ perf_checks() {
 				run_check "strace-${_pfj%%:*}" perf_strace "$_pfj"
 			done
 		fi
-		if [ "$PERF_PROFILE_SECONDS" -gt 0 ]; then
-			for _pfj in $(perf_jobs); do
-				for _pft in $(perf_targets); do
-					run_check "profile-${_pfj%%:*}-$_pft" perf_profile $_pft "$_pfj"
-				done
-			done
-		fi
+		[ "$PERF_PROFILE_SECONDS" -gt 0 ] && perf_pass profile
+		[ "$PERF_WAKEUPS_SECONDS" -gt 0 ] && perf_pass wakeups
 	fi
 	perf_summary
 	perf_teardown
