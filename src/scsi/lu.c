@@ -436,7 +436,7 @@ static __attribute__((noinline)) void scsi_io_done_slow(struct scsi_task *t,
 							struct srptd_io *io,
 							int res)
 {
-	if (c->stuck_seen)
+	if (c->io_age == SCSI_IO_STUCK)
 		scsi_backend_untrack_stuck(t->worker, c);
 	if (c->trim_iov) {
 		c->trim_iov->iov_len = c->trim_saved;
@@ -465,7 +465,7 @@ void scsi_io_done(struct srptd_io *io, int res)
 	 * counted down in scsi_io_done_slow().
 	 */
 	scsi_list_unlink(&c->bnode);
-	if (res || c->stuck_seen || c->trim_iov || c->resume) {
+	if (res || c->io_age == SCSI_IO_STUCK || c->trim_iov || c->resume) {
 		scsi_io_done_slow(t, c, io, res);
 		return;
 	}

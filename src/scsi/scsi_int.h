@@ -361,6 +361,16 @@ struct scsi_lu {
 #define SCSI_CMD_F_FAST_WRITE (1u << 10) /* counted in lu->fast_writes */
 #define SCSI_CMD_F_PINNED (1u << 11) /* ve pinned until scsi_task_release */
 
+/*
+ * How far the stuck check (stuck.c) has got with a command's backend
+ * I/O: a state of its own, so that every submit_ns is a time, 0 too.
+ */
+enum scsi_io_age {
+	SCSI_IO_UNTIMED, /* no check has seen it: submit_ns is not set */
+	SCSI_IO_TIMED, /* submit_ns: the time of the first check that saw it */
+	SCSI_IO_STUCK, /* timed, and counted as stuck (once) */
+};
+
 struct scsi_cmd {
 	const struct scsi_opdesc *op;
 	struct scsi_lu *lu; /* NULL: unmapped LUN or W-LUN */
@@ -399,8 +409,8 @@ struct scsi_cmd {
 	 * once after each add.
 	 */
 	struct scsi_list bnode;
-	uint64_t submit_ns; /* 0: no check has seen it yet */
-	bool stuck_seen; /* counted as stuck once already */
+	uint64_t submit_ns; /* unless io_age is SCSI_IO_UNTIMED */
+	uint8_t io_age; /* enum scsi_io_age */
 };
 
 _Static_assert(sizeof(struct scsi_cmd) <=
@@ -509,13 +519,16 @@ bool scsi_cmd_read_only(const struct scsi_cmd *c);
  */
 static inline void scsi_backend_track(struct scsi_worker *w, struct scsi_cmd *c)
 {
-	c->submit_ns = 0; /* no time yet */
-	c->stuck_seen = false;
+	/* The one store: submit_ns waits for a check. */
+	c->io_age = SCSI_IO_UNTIMED;
 	scsi_list_add_tail(&w->in_backend, &c->bnode);
 }
 
-/* Take c off the list (scsi_list_del()); if stuck_seen, then this. */
+/* Take c off the list (scsi_list_del()); if SCSI_IO_STUCK, then this. */
 void scsi_backend_untrack_stuck(struct scsi_worker *w, struct scsi_cmd *c);
+/* scsi_worker_check_stuck() at a given time now (tests/unit/scsi). */
+void scsi_worker_check_stuck_at(struct scsi_worker *w, uint64_t threshold_ms,
+				uint64_t now, struct scsi_stuck_stats *st);
 
 /*
  * itn.c.  The LUN lookup of every command is a binary search over the

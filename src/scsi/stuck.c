@@ -55,16 +55,17 @@ static void scsi_worker_stamp(struct scsi_worker *w, uint64_t now)
 	for (pos = w->in_backend.prev; pos != &w->in_backend; pos = pos->prev) {
 		struct scsi_cmd *c = container_of(pos, struct scsi_cmd, bnode);
 
-		if (c->submit_ns)
+		if (c->io_age != SCSI_IO_UNTIMED)
 			break;
 		c->submit_ns = now;
+		c->io_age = SCSI_IO_TIMED;
 	}
 }
 
 /* An I/O counted as stuck completed (scsi_io_done(), lu.c). */
 void scsi_backend_untrack_stuck(struct scsi_worker *w, struct scsi_cmd *c)
 {
-	c->stuck_seen = false;
+	c->io_age = SCSI_IO_TIMED;
 	w->stuck_now--;
 	if (c->lu)
 		atomic_fetch_sub_explicit(&c->lu->stuck_now, 1,
@@ -78,17 +79,20 @@ void scsi_backend_untrack_stuck(struct scsi_worker *w, struct scsi_cmd *c)
 void scsi_worker_check_stuck(struct scsi_worker *w, uint64_t threshold_ms,
 			     struct scsi_stuck_stats *st)
 {
+	scsi_worker_check_stuck_at(w, threshold_ms, scsi_now_ns(), st);
+}
+
+void scsi_worker_check_stuck_at(struct scsi_worker *w, uint64_t threshold_ms,
+				uint64_t now, struct scsi_stuck_stats *st)
+{
 	struct {
 		const struct srptd_bdev *bdev;
 		unsigned int n;
 	} dev[SCSI_STUCK_DEVS];
-	uint64_t now = scsi_now_ns(), limit = threshold_ms * 1000000ull;
+	uint64_t limit = threshold_ms * 1000000ull;
 	unsigned int n_dev = 0, other = 0;
 	struct scsi_list *pos;
 
-	/* 0 means "no time yet" (scsi_backend_track()). */
-	if (!now)
-		now = 1;
 	scsi_worker_stamp(w, now);
 
 	for (pos = w->in_backend.next; pos != &w->in_backend; pos = pos->next) {
@@ -98,9 +102,9 @@ void scsi_worker_check_stuck(struct scsi_worker *w, uint64_t threshold_ms,
 		/* Oldest first: the rest are younger. */
 		if (now - c->submit_ns <= limit)
 			break;
-		if (c->stuck_seen)
+		if (c->io_age == SCSI_IO_STUCK)
 			continue;
-		c->stuck_seen = true;
+		c->io_age = SCSI_IO_STUCK;
 		w->stuck_now++;
 		w->stuck_total++;
 		if (c->lu) {
