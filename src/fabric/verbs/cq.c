@@ -209,43 +209,49 @@ static int vcq_batch(struct vcq_dev *cd, struct ibv_cq *icq, struct ibv_wc *wc)
 }
 
 /*
- * Poll in batches until empty, the send CQ before the receive CQ (what
- * the sends retire, requests and buffers, the receives may need); with
- * arm, re-arm and re-poll to close the arm race (a completion between
- * the last poll and the arm raises no event).  Returns the completions
- * handled.
+ * Poll in batches until empty: the send CQ, and with recvs the receive
+ * CQ after it (what the sends retire, requests and buffers, the
+ * receives may need).  With arm, re-arm (the receive CQ, and the send CQ
+ * if its WRs owe it: vcq_sends_owed()) and re-poll to close the arm race
+ * (a completion between the last poll and the arm raises no event).
+ * Past V_POLL_BUDGET the rest is left to the busy poller when it polls
+ * everything unarmed, else to the repoll timer (vcq_repoll_cb(), every
+ * part); one that re-arms goes on polling if it adds no timer.  Returns
+ * the completions handled.
  */
-static unsigned int vcq_poll(struct vcq_dev *cd, bool arm)
+static unsigned int vcq_poll(struct vcq_dev *cd, bool recvs, bool arm)
 {
+	struct fabric_cq *cq = cd->cq;
 	struct ibv_wc wc[V_POLL_BATCH];
 	unsigned int total = 0;
 	bool armed = false;
 
 	for (;;) {
 		int ns = vcq_batch(cd, cd->scq, wc);
-		int nr = ns < 0 ? -1 : vcq_batch(cd, cd->icq, wc);
+		int nr = ns < 0 ? -1 : recvs ? vcq_batch(cd, cd->icq, wc) : 0;
 
 		if (nr < 0)
 			return total;
 		total += (unsigned int)(ns + nr);
 		if (ns == V_POLL_BATCH || nr == V_POLL_BATCH) {
 			armed = false;
-			if (total >= V_POLL_BUDGET && !arm)
+			if (total < V_POLL_BUDGET)
+				continue;
+			if (recvs && !arm)
 				return total; /* the busy poller comes back */
-			if (total >= V_POLL_BUDGET) {
-				/* Let the loop breathe; continue from a
-				 * timer (the CQ is not armed). */
-				if (!cd->cq->repoll &&
-				    loop_timer_add(cd->cq->loop, 0, 0,
-						   vcq_repoll_cb, cd->cq,
-						   &cd->cq->repoll) == 0)
-					return total;
-			}
+			/* Let the loop breathe; continue from a timer (the
+			 * CQs are not armed). */
+			if (!cq->repoll &&
+			    loop_timer_add(cq->loop, 0, 0, vcq_repoll_cb, cq,
+					   &cq->repoll) == 0)
+				return total;
+			if (!arm)
+				return total;
 			continue;
 		}
 		if (armed || !arm)
 			return total;
-		v_cnt_add(&cd->cq->cnt.arms, 1);
+		v_cnt_add(&cq->cnt.arms, 1);
 		if (ibv_req_notify_cq(cd->icq, 0)) {
 			vdev_log(LOG_ERR, cd->dev, "ibv_req_notify_cq: %m");
 			return total;
@@ -267,7 +273,7 @@ int v_cq_poll(struct fabric_cq *cq, bool arm)
 	cq->notify = arm ? VCQ_EVENTS : VCQ_POLLED;
 	for (unsigned int i = 0; i < V_MAX_DEVS; i++)
 		if (cq->devs[i].icq)
-			total += vcq_poll(&cq->devs[i], arm);
+			total += vcq_poll(&cq->devs[i], true, arm);
 	return (int)total; /* at most V_MAX_DEVS * V_POLL_BUDGET-ish */
 }
 
@@ -278,34 +284,24 @@ static void vcq_repoll_cb(void *arg)
 	cq->repoll = NULL;
 	for (unsigned int i = 0; i < V_MAX_DEVS; i++)
 		if (cq->devs[i].icq)
-			vcq_poll(&cq->devs[i], cq->notify == VCQ_EVENTS);
+			vcq_poll(&cq->devs[i], true, cq->notify == VCQ_EVENTS);
 }
 
 /*
  * The send CQs alone; with arm_lazy, those still owing lazy completions
- * are armed first (no race with the poll after it).
+ * are armed first (no race with the poll after it), so the poll itself
+ * does not re-arm.
  */
 static void vcq_poll_sends(struct fabric_cq *cq, bool arm_lazy)
 {
-	struct ibv_wc wc[V_POLL_BATCH];
-
 	for (unsigned int i = 0; i < V_MAX_DEVS; i++) {
 		struct vcq_dev *cd = &cq->devs[i];
-		unsigned int total = 0;
-		int n;
 
 		if (!cd->scq)
 			continue;
 		if (arm_lazy && cd->lazy && cq->notify == VCQ_EVENTS)
 			vcq_arm_sends(cd);
-		do {
-			n = vcq_batch(cd, cd->scq, wc);
-			total += n > 0 ? (unsigned int)n : 0;
-		} while (n == V_POLL_BATCH && total < V_POLL_BUDGET);
-		if (n == V_POLL_BATCH && !cq->repoll &&
-		    loop_timer_add(cq->loop, 0, 0, vcq_repoll_cb, cq,
-				   &cq->repoll))
-			cq->repoll = NULL;
+		vcq_poll(cd, false, false);
 	}
 }
 
@@ -361,7 +357,7 @@ static void vcq_event_cb(void *arg, uint32_t events)
 		ibv_ack_cq_events(cd->scq, cd->sunacked);
 		cd->sunacked = 0;
 	}
-	vcq_poll(cd, cd->cq->notify == VCQ_EVENTS);
+	vcq_poll(cd, true, cd->cq->notify == VCQ_EVENTS);
 }
 
 /* Reserve n entries of a CQ part for a QP's worst case (every WR
