@@ -14,6 +14,8 @@
 #   BUILD_DIR  build tree with src/srptd and src/tools/srptadm
 #              (default: build)
 #   e.g. bench/vm-perf.sh build --perf-rounds 1 --perf-seconds 5
+#   two srptd builds in one boot (A/B): bench/vm-perf.sh build \
+#        --srptd-b ../other/build/src/srptd
 # Results: doc/performance.md says how to read them.
 set -euo pipefail
 

@@ -7,6 +7,9 @@
 #   --target LIST   lio | srptd | lio,srptd | all (default: srptd)
 #   --srptd PATH    srptd binary for the guest   (default: build/src/srptd
 #                   if it exists)
+#   --srptd-b PATH  a second srptd build for the perf group's in-boot A/B
+#                   (target "srptdb": srptd restarted with it for its
+#                   runs; B/A printed beside srptd/LIO)
 #   --srptadm PATH  srptadm binary for the guest (default: tools/srptadm
 #                   beside the srptd binary, as the build tree has it)
 #   --demo          boot, log in, show what the initiator sees; no checks
@@ -80,6 +83,7 @@ cache=$here/.cache
 
 target=$DEFAULT_TARGET
 srptd=
+srptd_b=
 srptadm=
 mode=suite
 exec_file=
@@ -111,6 +115,7 @@ while [ $# -gt 0 ]; do
 	--target=*) target=${1#*=} ;;
 	--srptd) srptd=$2; shift ;;
 	--srptd=*) srptd=${1#*=} ;;
+	--srptd-b) srptd_b=$2; shift ;;
 	--srptadm) srptadm=$2; shift ;;
 	--srptadm=*) srptadm=${1#*=} ;;
 	--demo) mode=demo ;;
@@ -175,6 +180,8 @@ if [ "$perf" = 1 ] && [ "$wd_given" = 0 ]; then
 	_nj=$(echo "$perfjobs" | tr ',' '\n' | wc -l)
 	[ "$perfjobs" = all ] && _nj=4
 	wd=$((wd + perfrounds * _nj * 2 * (perfsec + 20) + _nj * (perfstrace + 25)))
+	# the B runs, each with two restarts of srptd
+	[ -n "$srptd_b" ] && wd=$((wd + perfrounds * _nj * (perfsec + 60)))
 	wd=$((wd + _nj * 2 * (perfprofile + 120)))
 	[ "$perfwake" -gt 0 ] && wd=$((wd + _nj * 2 * (perfwake + 120)))
 fi
@@ -188,6 +195,10 @@ if [ -n "$srptd" ]; then
 	if [ -z "$srptadm" ] && [ -x "$(dirname "$srptd")/tools/srptadm" ]; then
 		srptadm=$(dirname "$srptd")/tools/srptadm
 	fi
+fi
+if [ -n "$srptd_b" ]; then
+	[ -x "$srptd_b" ] || { echo "run.sh: --srptd-b $srptd_b: not an executable" >&2; exit 2; }
+	srptd_b=$(realpath "$srptd_b")
 fi
 if [ -n "$srptadm" ]; then
 	[ -x "$srptadm" ] || { echo "run.sh: --srptadm $srptadm: not an executable" >&2; exit 2; }
@@ -298,6 +309,10 @@ if [ -n "$srptd" ]; then
 	mkdir -p "$ov/usr/sbin"
 	cp "$srptd" "$ov/usr/sbin/srptd"
 	copy_libs "$ov" "$srptd"
+	if [ -n "$srptd_b" ]; then
+		cp "$srptd_b" "$ov/usr/sbin/srptd-b"
+		copy_libs "$ov" "$srptd_b"
+	fi
 	# libraries srptd needs that the base image lacks end up here too
 	mkdir -p "$ov/etc"
 	printf '/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n' >"$ov/etc/ld.so.conf"
@@ -341,6 +356,7 @@ append="$append vmrig.cftests=$cftests vmrig.cfsec=$cfsec"
 append="$append vmrig.perfrounds=$perfrounds vmrig.perfsec=$perfsec"
 append="$append vmrig.perfjobs=$perfjobs vmrig.perfstrace=$perfstrace"
 append="$append vmrig.perfprofile=$perfprofile vmrig.perfwake=$perfwake"
+[ -n "$srptd_b" ] && append="$append vmrig.srptdb=1"
 serial3=()
 if [ -n "$gcov" ]; then
 	append="$append vmrig.gcov=1" # counters come back on ttyS2

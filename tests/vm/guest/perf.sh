@@ -83,6 +83,40 @@ perf_targets() {
 	for _pft in lio srptd; do
 		case ,$VMRIG_TARGETS, in *,$_pft,*) echo $_pft ;; esac
 	done
+	[ "${VMRIG_SRPTD_B:-0}" = 1 ] && perf_targets_srptd && echo srptdb
+	return 0
+}
+
+perf_targets_srptd() {
+	case ,$VMRIG_TARGETS, in *,srptd,*) return 0 ;; esac
+	return 1
+}
+
+# perf_is_srptd T: T is srptd, build A or B (srptdb).
+perf_is_srptd() {
+	[ "$1" = srptd ] || [ "$1" = srptdb ]
+}
+
+# perf_with T FUNCTION ARGS...: FUNCTION ARGS with target T serving.  For
+# srptdb (run.sh --srptd-b), srptd is restarted with /usr/sbin/srptd-b
+# first and with its own binary after: same file, same configuration,
+# same boot, so that B against A is not blurred by the spread between
+# boots (doc/performance.md "Quiet host, 7 Dec 2026 evening").
+perf_with() {
+	[ "$1" = srptdb ] || { shift; "$@"; return; }
+	shift
+	perf_swap /usr/sbin/srptd-b || return 1
+	"$@"
+	_pfwrc=$?
+	perf_swap /usr/sbin/srptd || return 1
+	return $_pfwrc
+}
+
+# perf_swap BIN: stop srptd and start BIN in its place.
+perf_swap() {
+	. /vm/target-srptd.sh
+	target_stop >/dev/null || fail "srptd did not stop" || return 1
+	perf_start_srptd "$1"
 }
 
 # perf_cpu: busy jiffies of all CPUs (user nice system irq softirq), then
@@ -97,7 +131,7 @@ perf_cpu() {
 # preempted), "- - -" for LIO, whose work runs in kernel threads and
 # softirqs that no process owns.
 perf_proc() {
-	if [ "$1" = srptd ] && [ -r "/proc/$SRPTD_PID/stat" ]; then
+	if perf_is_srptd "$1" && [ -r "/proc/$SRPTD_PID/stat" ]; then
 		echo "$(sed 's/.*) //' "/proc/$SRPTD_PID/stat" | awk '{ print $12, $13 }')" \
 			"$(perf_switches "$SRPTD_PID" | awk '{ s += $3 } END { print s + 0 }')"
 	else
@@ -167,12 +201,12 @@ perf_fab() {
 # before them in the first snapshot, after them in the second.
 perf_snap() {
 	_pfsf=
-	[ "$1" = srptd ] && [ "$2" = before ] && _pfsf=$(perf_fab)
+	perf_is_srptd "$1" && [ "$2" = before ] && _pfsf=$(perf_fab)
 	set -- "$1" "$2" $(perf_cpu)
 	_pfsl="$3 $(perf_rxe sent_pkts) $(perf_rxe rcvd_pkts)"
 	_pfsl="$_pfsl $(awk '{ print $1 + $5 }' /sys/block/$DEV/stat)"
 	_pfsl="$_pfsl $4 $5 $6 $(perf_proc "$1") $(perf_sched)"
-	[ "$1" = srptd ] && [ "$2" = after ] && _pfsf=$(perf_fab)
+	perf_is_srptd "$1" && [ "$2" = after ] && _pfsf=$(perf_fab)
 	echo "$_pfsl $_pfsf"
 }
 
@@ -192,8 +226,10 @@ perf_setup() {
 	report "INFO perf_config rounds=$PERF_ROUNDS seconds=$PERF_SECONDS strace_seconds=$PERF_STRACE_SECONDS jobs=$(perf_jobs | cut -d: -f1 | tr '\n' ',') targets=$(perf_targets | tr '\n' ',') cpus=$(grep -c ^processor /proc/cpuinfo) srptd_set=${VMRIG_SRPTD_SET:-none}"
 	report "INFO perf_rxe_counters=$(ls /sys/class/infiniband/rxe0/ports/1/hw_counters/ 2>/dev/null | tr '\n' ',')"
 	for _pft in $(perf_targets); do
-		perf_start_$_pft || return 1
+		[ $_pft = srptdb ] || perf_start_$_pft || return 1
 	done
+	[ "${VMRIG_SRPTD_B:-0}" = 1 ] && ! perf_targets_srptd &&
+		report "INFO perf_note --srptd-b without the srptd target: no B runs"
 	return 0
 }
 
@@ -205,14 +241,17 @@ perf_start_lio() {
 	PERF_LOGIN_lio="$TGT_ID_EXT $TGT_IOC_GUID $TGT_PORT"
 }
 
+# perf_start_srptd [BIN]: srptd (or BIN) on the perf file.
 perf_start_srptd() {
 	. /vm/target-srptd.sh
+	SRPTD_BIN=${1:-$SRPTD_BIN}
 	# Production logging: the suite's debug level is not what is measured.
 	SRPTD_LOG_LEVEL=info
 	mkdir -p $SRPTD_DIR && ln -sf $PERF_FILE $SRPTD_DIR/disk0.img ||
 		fail "cannot link $SRPTD_DIR/disk0.img" || return 1
 	target_start || fail "srptd: $WHY" || return 1
 	PERF_LOGIN_srptd="$TGT_ID_EXT $TGT_IOC_GUID $TGT_PORT"
+	PERF_LOGIN_srptdb=$PERF_LOGIN_srptd
 	command -v srptadm >/dev/null 2>&1 ||
 		report "INFO perf_note srptadm is not in the guest: no srptd fabric counters (run.sh copies tools/srptadm from beside the srptd binary, or --srptadm)"
 }
@@ -558,6 +597,18 @@ perf_per_io() {
 	}' $PERF_FIG
 }
 
+# perf_ratio JOB T1 T2: the ratio of T1's median MiB/s (IOPS if there is
+# no MiB/s) to T2's over the rounds of JOB, "-" when either is missing.
+perf_ratio() {
+	awk -v a="$(perf_stat "$1" "$2" 1 | cut -d' ' -f1)" \
+		-v b="$(perf_stat "$1" "$3" 1 | cut -d' ' -f1)" \
+		-v c="$(perf_stat "$1" "$2" 2 | cut -d' ' -f1)" \
+		-v d="$(perf_stat "$1" "$3" 2 | cut -d' ' -f1)" 'BEGIN {
+		if (a == "-" || b == "-" || !b) print "-"
+		else printf "%.2f", (d > 0 && c != "-") ? c / d : a / b
+	}'
+}
+
 perf_summary() {
 	[ -s $PERF_FIG ] || return 0
 	_pftg=$(perf_targets)
@@ -565,14 +616,8 @@ perf_summary() {
 	report "INFO perf |   srptd per I/O: send posts, send WRs, recv posts, recv WRs, CQ events, polls, completions, CQ arms; system calls (strace pass)"
 	for _pfj in $(perf_jobs); do
 		_pfn=${_pfj%%:*}
-		_pfli=$(perf_stat "$_pfn" lio 1 | cut -d' ' -f1)
-		_pfsi=$(perf_stat "$_pfn" srptd 1 | cut -d' ' -f1)
-		_pflb=$(perf_stat "$_pfn" lio 2 | cut -d' ' -f1)
-		_pfsb=$(perf_stat "$_pfn" srptd 2 | cut -d' ' -f1)
-		_pfratio=$(awk -v a="$_pfsi" -v b="$_pfli" -v c="$_pfsb" -v d="$_pflb" 'BEGIN {
-			if (a == "-" || b == "-" || !b) print "-"
-			else printf "%.2f", (d > 0 && c != "-") ? c / d : a / b
-		}')
+		_pfratio=$(perf_ratio "$_pfn" srptd lio)
+		_pfratiob=$(perf_ratio "$_pfn" srptdb srptd)
 		_pfline="INFO perf_job job=$_pfn"
 		for _pft in $_pftg; do
 			set -- $(perf_stat "$_pfn" $_pft 1) $(perf_stat "$_pfn" $_pft 2)
@@ -584,37 +629,41 @@ perf_summary() {
 			_pfline="$_pfline ${_pft}_cpu_user_us_per_io=$5 ${_pft}_cpu_sys_us_per_io=$6 ${_pft}_cpu_irq_us_per_io=$7 ${_pft}_proc_user_us_per_io=$8 ${_pft}_proc_sys_us_per_io=$9"
 			_pfline="$_pfline ${_pft}_proc_ctxt_per_io=${10} ${_pft}_ctxt_per_io=${11} ${_pft}_intr_per_io=${12}"
 			_pfrow=$(printf '%-17s | %-6s | %-22s | %-19s | %-9s | %-9s | %6s %6s     | %s' \
-				"$_pfn" "$_pft" "$_pfiops" "$_pfmib" "$([ $_pft = srptd ] && echo "$_pfratio")" "$1" "$2" "$3" "$4")
+				"$_pfn" "$_pft" "$_pfiops" "$_pfmib" "$(case $_pft in srptd) echo "$_pfratio" ;; srptdb) echo "B/A $_pfratiob" ;; esac)" "$1" "$2" "$3" "$4")
 			report "INFO perf | $_pfrow"
 			_pffio=$(awk -v j="$_pfn" -v t="$_pft" '$1 == j && $2 == t {
 				ios += $4; u += $5; s += $6 } END {
 				if (ios) printf "%.2f %.2f", u * 10000 / ios, s * 10000 / ios
 				else printf "- -" }' $PERF_FIO_FIG)
 			_pfline="$_pfline ${_pft}_fio_user_us_per_io=${_pffio% *} ${_pft}_fio_sys_us_per_io=${_pffio#* }"
-			report "INFO perf |   CPU us/io: user $5, system $6, irq+softirq $7$([ $_pft = srptd ] && echo "; srptd's process: user $8, system $9, context switches/io ${10}"); fio's process: user ${_pffio% *}, system ${_pffio#* }; guest context switches/io ${11}, interrupts/io ${12}"
-			if [ $_pft = srptd ]; then
+			report "INFO perf |   CPU us/io: user $5, system $6, irq+softirq $7$(perf_is_srptd $_pft && echo "; srptd's process: user $8, system $9, context switches/io ${10}"); fio's process: user ${_pffio% *}, system ${_pffio#* }; guest context switches/io ${11}, interrupts/io ${12}"
+			if perf_is_srptd $_pft; then
 				shift 12
 				_pfk=1
 				for _pfv in "$@"; do
 					_pfkey=$(echo $PERF_FAB_KEYS | cut -d' ' -f$_pfk)
-					_pfline="$_pfline srptd_${_pfkey}_per_io=$_pfv"
+					_pfline="$_pfline ${_pft}_${_pfkey}_per_io=$_pfv"
 					_pfk=$((_pfk + 1))
 				done
-				_pfsc=$(awk -v j="$_pfn" '$1 == j { print $2, $3 }' $PERF_STRACE_FIG)
+				# the strace pass is of build A only
+				_pfsc=
+				[ $_pft = srptd ] && _pfsc=$(awk -v j="$_pfn" '$1 == j { print $2, $3 }' $PERF_STRACE_FIG)
 				[ -n "$_pfsc" ] && _pfline="$_pfline srptd_${_pfsc%% *} srptd_syscalls_top=${_pfsc#* }"
-				report "INFO perf |   srptd per I/O: $* ; ${_pfsc:-no strace pass}"
+				report "INFO perf |   $_pft per I/O: $* ; ${_pfsc:-no strace pass}"
 			fi
 		done
 		[ "$_pfratio" = - ] || _pfline="$_pfline srptd_over_lio=$_pfratio"
+		[ "$_pfratiob" = - ] || _pfline="$_pfline srptdb_over_srptd=$_pfratiob"
 		report "$_pfline"
 	done
-	report "INFO perf | srptd/lio: ratio of the medians of MiB/s (= of IOPS: same job). Guest time-shared with the host's load: compare within one run."
+	report "INFO perf | srptd/lio: ratio of the medians of MiB/s (= of IOPS: same job); B/A: srptdb (run.sh --srptd-b) over srptd. Guest time-shared with the host's load: compare within one run."
 }
 
 perf_teardown() {
 	DEV=
 	srp_logged_in && srp_logout
 	for _pft in $(perf_targets); do
+		[ $_pft = srptdb ] && continue # srptd itself, restarted
 		. /vm/target-$_pft.sh
 		target_stop
 	done
@@ -627,7 +676,7 @@ perf_teardown() {
 perf_pass() {
 	for _pfj in $(perf_jobs); do
 		for _pft in $(perf_targets); do
-			run_check "$1-${_pfj%%:*}-$_pft" perf_$1 $_pft "$_pfj"
+			run_check "$1-${_pfj%%:*}-$_pft" perf_with $_pft perf_$1 $_pft "$_pfj"
 		done
 	done
 }
@@ -641,7 +690,7 @@ perf_checks() {
 		while [ $_pfr -le "$PERF_ROUNDS" ]; do
 			for _pfj in $(perf_jobs); do
 				for _pft in $(perf_targets); do
-					run_check "r$_pfr-${_pfj%%:*}-$_pft" perf_run $_pft "$_pfj" $_pfr
+					run_check "r$_pfr-${_pfj%%:*}-$_pft" perf_with $_pft perf_run $_pft "$_pfj" $_pfr
 				done
 			done
 			_pfr=$((_pfr + 1))
