@@ -288,41 +288,30 @@ static void vcq_repoll_cb(void *arg)
 }
 
 /*
- * The send CQs alone; with arm_lazy, those still owing lazy completions
- * are armed first (no race with the poll after it), so the poll itself
- * does not re-arm.
+ * The send CQs alone, for the loop's idle hook (idle FABRIC_LAZY_IDLE_MS
+ * with lazy completions owed) and for cq_hurry().  Those still owing lazy
+ * completions are armed first, so that what completes after this poll
+ * wakes the thread (no race: arm, then poll); the poll itself does not
+ * re-arm.
  */
-static void vcq_poll_sends(struct fabric_cq *cq, bool arm_lazy)
+static void vcq_poll_sends_cb(void *arg)
 {
+	struct fabric_cq *cq = arg;
+
 	for (unsigned int i = 0; i < V_MAX_DEVS; i++) {
 		struct vcq_dev *cd = &cq->devs[i];
 
 		if (!cd->scq)
 			continue;
-		if (arm_lazy && cd->lazy && cq->notify == VCQ_EVENTS)
+		if (cd->lazy && cq->notify == VCQ_EVENTS)
 			vcq_arm_sends(cd);
 		vcq_poll(cd, false, false);
 	}
 }
 
-/* The loop was idle FABRIC_LAZY_IDLE_MS with lazy completions owed. */
-static void vcq_lazy_idle_cb(void *arg)
-{
-	vcq_poll_sends(arg, true);
-}
-
-static void vcq_hurry_cb(void *arg)
-{
-	vcq_poll_sends(arg, false);
-}
-
 void v_cq_hurry(struct fabric_cq *cq)
 {
-	for (unsigned int i = 0; i < V_MAX_DEVS; i++)
-		if (cq->devs[i].scq && cq->devs[i].lazy &&
-		    cq->notify == VCQ_EVENTS)
-			vcq_arm_sends(&cq->devs[i]);
-	/* Not from here: the caller is inside a completion handler. */
+	/* At the round's end: the caller is inside a completion handler. */
 	loop_defer(cq->loop, &cq->hurry);
 }
 
@@ -470,10 +459,10 @@ int v_cq_create(struct fabric *f, struct loop *loop, unsigned int depth,
 	cq->vf = vf;
 	cq->loop = loop;
 	cq->depth = depth;
-	cq->lazy_idle.fn = vcq_lazy_idle_cb;
+	cq->lazy_idle.fn = vcq_poll_sends_cb;
 	cq->lazy_idle.arg = cq;
 	cq->lazy_idle.idle_ms = FABRIC_LAZY_IDLE_MS;
-	cq->hurry.fn = vcq_hurry_cb;
+	cq->hurry.fn = vcq_poll_sends_cb;
 	cq->hurry.arg = cq;
 	for (unsigned int i = 0; i < V_MAX_DEVS; i++) {
 		cq->devs[i].cq = cq;
