@@ -198,6 +198,25 @@ struct srp_residual {
 	uint32_t data_out_res_cnt;
 	uint32_t data_in_res_cnt;
 };
+
+/*
+ * One direction's residual: 0 when xfer equals desc (tested first: the
+ * usual answer), else the difference, with under or over set in *flags.
+ */
+static inline uint32_t srp_residual_one(uint32_t xfer, uint32_t desc,
+					uint8_t under, uint8_t over,
+					uint8_t *flags)
+{
+	if (xfer == desc)
+		return 0;
+	if (xfer < desc) {
+		*flags |= under;
+		return desc - xfer;
+	}
+	*flags |= over;
+	return xfer - desc;
+}
+
 static inline void srp_residual_compute(uint32_t do_xfer, uint32_t do_desc,
 					uint32_t di_xfer, uint32_t di_desc,
 					struct srp_residual *out)
@@ -209,27 +228,12 @@ static inline void srp_residual_compute(uint32_t do_xfer, uint32_t do_desc,
 	 * response computes it (doc/performance.md "Host loopback guard").
 	 */
 	out->flags = 0;
-	out->data_out_res_cnt = 0;
-	out->data_in_res_cnt = 0;
-	/* Equal first: one test for the usual answer, no residual. */
-	if (do_xfer != do_desc) {
-		if (do_xfer < do_desc) {
-			out->flags |= SRP_RSP_FLAG_DOUNDER;
-			out->data_out_res_cnt = do_desc - do_xfer;
-		} else {
-			out->flags |= SRP_RSP_FLAG_DOOVER;
-			out->data_out_res_cnt = do_xfer - do_desc;
-		}
-	}
-	if (di_xfer != di_desc) {
-		if (di_xfer < di_desc) {
-			out->flags |= SRP_RSP_FLAG_DIUNDER;
-			out->data_in_res_cnt = di_desc - di_xfer;
-		} else {
-			out->flags |= SRP_RSP_FLAG_DIOVER;
-			out->data_in_res_cnt = di_xfer - di_desc;
-		}
-	}
+	out->data_out_res_cnt =
+		srp_residual_one(do_xfer, do_desc, SRP_RSP_FLAG_DOUNDER,
+				 SRP_RSP_FLAG_DOOVER, &out->flags);
+	out->data_in_res_cnt =
+		srp_residual_one(di_xfer, di_desc, SRP_RSP_FLAG_DIUNDER,
+				 SRP_RSP_FLAG_DIOVER, &out->flags);
 }
 
 /*
