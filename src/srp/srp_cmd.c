@@ -155,7 +155,7 @@ void srp_req_start_cmd(struct srp_req *req)
 		req->buf_len = t->xfer_len;
 	}
 	/* READ_TABLE will fetch it (srp_req.c): bounded by the table room. */
-	if (dir->ext_table && t->dir != SCSI_DIR_NONE && t->xfer_len &&
+	if (srp_req_needs_table(req) &&
 	    dir->table_cnt > ch->engine->p.max_table_entries) {
 		srp_req_fail(req, SAM_STAT_CHECK_CONDITION, SK_ILLEGAL_REQUEST,
 			     ASC_INVALID_FIELD_IN_IU, 0x03);

@@ -556,6 +556,21 @@ void srp_req_task_done(struct scsi_task *t);
 void srp_req_sent(struct srp_req *req);
 void srp_req_kill(struct srp_req *req);
 
+/*
+ * Does the command fetch an external descriptor table first (the
+ * READ_TABLE step)?  Asked when the command starts (srp_cmd.c, to bound
+ * the table) and when it runs (srp_req.c).
+ */
+static inline bool srp_req_needs_table(const struct srp_req *req)
+{
+	const struct scsi_task *t = &req->task;
+	bool ext = t->dir == SCSI_DIR_WRITE ? req->ci.dout.ext_table :
+					      req->ci.din.ext_table;
+
+	/* The flag first: it is nearly always clear. */
+	return ext && t->dir != SCSI_DIR_NONE && t->xfer_len;
+}
+
 /* srp_cmd.c: SRP_CMD decoding, data movement, the response */
 void srp_req_start_cmd(struct srp_req *req);
 void srp_req_step_table(struct srp_req *req);

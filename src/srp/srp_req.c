@@ -247,17 +247,6 @@ void srp_req_sent(struct srp_req *req)
 		srp_req_process(req);
 }
 
-/* Does the command fetch an external descriptor table first? */
-static bool srp_req_needs_table(const struct srp_req *req)
-{
-	const struct scsi_task *t = &req->task;
-	bool ext = t->dir == SCSI_DIR_WRITE ? req->ci.dout.ext_table :
-					      req->ci.din.ext_table;
-
-	/* The flag first: it is nearly always clear. */
-	return ext && t->dir != SCSI_DIR_NONE && t->xfer_len;
-}
-
 static void srp_req_execute(struct srp_req *req)
 {
 	struct scsi_task *t = &req->task;
