@@ -52,6 +52,10 @@
 #   --perf-wakeups-seconds S  a wake-up pass per job and target: perf
 #                   record -a -g of sched_wakeup for S seconds of fio,
 #                   who wakes whom and from where (default 0: none)
+#   --perf-pin      fio on vCPU 0 for every target, srptd's threads on the
+#                   other vCPUs (as systemd's CPUAffinity= would): the
+#                   application and the target apart (default: the
+#                   scheduler places both)
 #   --accel A       tcg (default) or kvm
 #   --no-deps       do not run scripts/install-deps.sh --vm
 #   --gcov DIR      the binary was built with gcc --coverage in build
@@ -108,6 +112,7 @@ perfjobs=all
 perfstrace=10
 perfprofile=0
 perfwake=0
+perfpin=0
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -142,6 +147,7 @@ while [ $# -gt 0 ]; do
 	--perf-strace-seconds) perfstrace=$2; shift ;;
 	--perf-profile-seconds) perfprofile=$2; shift ;;
 	--perf-wakeups-seconds) perfwake=$2; shift ;;
+	--perf-pin) perfpin=1 ;;
 	--accel) accel=$2; shift ;;
 	--no-deps) deps=0 ;;
 	--repeat) repeat=$2; shift ;;
@@ -356,6 +362,7 @@ append="$append vmrig.cftests=$cftests vmrig.cfsec=$cfsec"
 append="$append vmrig.perfrounds=$perfrounds vmrig.perfsec=$perfsec"
 append="$append vmrig.perfjobs=$perfjobs vmrig.perfstrace=$perfstrace"
 append="$append vmrig.perfprofile=$perfprofile vmrig.perfwake=$perfwake"
+append="$append vmrig.perfpin=$perfpin"
 [ -n "$srptd_b" ] && append="$append vmrig.srptdb=1"
 serial3=()
 if [ -n "$gcov" ]; then

@@ -30,6 +30,10 @@
 #                      whole guest (a wake-up of a sleeping thread, user
 #                      or kernel, is two switches; each is emulated work
 #                      under TCG)
+#   /proc/stat "cpuN"  each vCPU's busy share while fio runs (2 s in to
+#                      2 s before its end), and which vCPU fio's, srptd's
+#                      and ksoftirqd's threads were on and how busy
+#                      (INFO perf_vcpus): a saturated vCPU bounds the rate
 #   rxe hw_counters    sent_pkts / rcvd_pkts of every rxe device (the
 #                      initiator and the target share rxe0: both sides)
 #   srptd              its workers' fabric counters (srptadm --json stats:
@@ -51,13 +55,18 @@
 # VMRIG_PERF_STRACE_SECONDS (--perf-strace-seconds, default 10; 0: no
 # strace pass), VMRIG_PERF_PROFILE_SECONDS (--perf-profile-seconds,
 # default 0: no profile pass), VMRIG_PERF_WAKEUPS_SECONDS
-# (--perf-wakeups-seconds, default 0: no wake-up pass).
+# (--perf-wakeups-seconds, default 0: no wake-up pass), VMRIG_PERF_PIN
+# (--perf-pin, default 0: 1 runs fio on vCPU 0 for every target and
+# srptd's threads on the other vCPUs, as systemd's CPUAffinity= would;
+# LIO's work runs in softirqs and kworkers on the CPU that raised them:
+# nothing of it to pin).
 
 PERF_ROUNDS=${VMRIG_PERF_ROUNDS:-3}
 PERF_SECONDS=${VMRIG_PERF_SECONDS:-20}
 PERF_STRACE_SECONDS=${VMRIG_PERF_STRACE_SECONDS:-10}
 PERF_PROFILE_SECONDS=${VMRIG_PERF_PROFILE_SECONDS:-0}
 PERF_WAKEUPS_SECONDS=${VMRIG_PERF_WAKEUPS_SECONDS:-0}
+PERF_PIN=${VMRIG_PERF_PIN:-0}
 PERF_DIR=/tmp/perf
 PERF_FILE=$PERF_DIR/disk.img
 PERF_FIG=$PERF_DIR/runs.txt
@@ -158,6 +167,39 @@ perf_switches() {
 	END { if (t) print t, n, s }' /proc/${1:-[0-9]*}/task/[0-9]*/status 2>/dev/null
 }
 
+# perf_vcpus: "cpuN busy total" jiffies of every CPU so far (busy: user
+# nice system irq softirq; total adds idle, iowait and steal), then
+# "tid name cpu ticks" of fio's and srptd's threads: the CPU each last
+# ran on (/proc/PID/task/TID/stat field 39) and its user+system ticks
+# (fields 14 and 15).  Whether one vCPU is saturated, and by whom, tells
+# what bounds a job's rate (doc/performance.md "Where the vCPUs go").
+perf_vcpus() {
+	awk '$1 ~ /^cpu[0-9]/ { print $1, $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat
+	awk '{ n = $0; sub(/^[0-9]+ \(/, "", n); sub(/\) [^)]*$/, "", n)
+		s = $0; sub(/.*\) /, "", s); split(s, f, " ")
+		if (n == "fio" || n ~ /^srptd-io/ || n ~ /^ksoftirqd/)
+			print $1, n, f[37], f[12] + f[13] }' \
+		/proc/[0-9]*/task/[0-9]*/stat 2>/dev/null
+}
+
+# perf_vcpus_top BEFORE AFTER: from two perf_vcpus snapshots, each vCPU's
+# busy share of the interval in percent (busy=cpu0:97,cpu1:61), then the
+# threads that ran at least 5% of one CPU's interval, with the CPU they
+# were last on and their share (tasks=fio@0:85,srptd-ioN@1:40).
+perf_vcpus_top() {
+	awk 'NR == FNR { if ($1 ~ /^cpu/) { b[$1] = $2; t[$1] = $3 } else k[$1] = $4; next }
+	$1 ~ /^cpu/ { d = $3 - t[$1]; if (d > 0) tot = d
+		busy = busy (busy ? "," : "") $1 ":" int(100 * ($2 - b[$1]) / (d > 0 ? d : 1) + 0.5); next }
+	($1 in k) { n = $2; gsub(/[0-9]+/, "N", n); tk[++m] = n "@" $3; dt[m] = $4 - k[$1] }
+	END {
+		printf "busy=%s tasks=", busy
+		for (i = 1; i <= m; i++)
+			if (tot > 0 && dt[i] * 100 >= 5 * tot)
+				printf "%s%s:%d", (c++ ? "," : ""), tk[i], int(100 * dt[i] / tot + 0.5)
+		print ""
+	}' "$1" "$2"
+}
+
 # perf_switches_top BEFORE AFTER IOS: the tasks that switched most between
 # two perf_switches snapshots, by name (digits folded: kworker/N:NH),
 # as name:switches-per-I/O, most first; tasks present in both only (fio
@@ -223,7 +265,7 @@ perf_setup() {
 	[ "$(cat /proc/sys/vm/nr_hugepages)" -ge $PERF_HUGEPAGES ] ||
 		fail "only $(cat /proc/sys/vm/nr_hugepages) of $PERF_HUGEPAGES huge pages for fio's buffers" ||
 		return 1
-	report "INFO perf_config rounds=$PERF_ROUNDS seconds=$PERF_SECONDS strace_seconds=$PERF_STRACE_SECONDS jobs=$(perf_jobs | cut -d: -f1 | tr '\n' ',') targets=$(perf_targets | tr '\n' ',') cpus=$(grep -c ^processor /proc/cpuinfo) srptd_set=${VMRIG_SRPTD_SET:-none}"
+	report "INFO perf_config rounds=$PERF_ROUNDS seconds=$PERF_SECONDS strace_seconds=$PERF_STRACE_SECONDS jobs=$(perf_jobs | cut -d: -f1 | tr '\n' ',') targets=$(perf_targets | tr '\n' ',') cpus=$(grep -c ^processor /proc/cpuinfo) pin=$PERF_PIN srptd_set=${VMRIG_SRPTD_SET:-none}"
 	report "INFO perf_rxe_counters=$(ls /sys/class/infiniband/rxe0/ports/1/hw_counters/ 2>/dev/null | tr '\n' ',')"
 	for _pft in $(perf_targets); do
 		[ $_pft = srptdb ] || perf_start_$_pft || return 1
@@ -250,6 +292,12 @@ perf_start_srptd() {
 	mkdir -p $SRPTD_DIR && ln -sf $PERF_FILE $SRPTD_DIR/disk0.img ||
 		fail "cannot link $SRPTD_DIR/disk0.img" || return 1
 	target_start || fail "srptd: $WHY" || return 1
+	# --perf-pin: every thread of srptd now, and the threads they start
+	# later inherit the mask
+	if [ "$PERF_PIN" = 1 ]; then
+		taskset -a -cp "1-$(($(nproc) - 1))" "$SRPTD_PID" >/dev/null ||
+			fail "taskset srptd" || return 1
+	fi
 	PERF_LOGIN_srptd="$TGT_ID_EXT $TGT_IOC_GUID $TGT_PORT"
 	PERF_LOGIN_srptdb=$PERF_LOGIN_srptd
 	command -v srptadm >/dev/null 2>&1 ||
@@ -274,6 +322,7 @@ perf_fio() {
 		--allow_file_create=0 --direct=1 --ioengine=libaio --rw="$2" \
 		--bs="$3" --iodepth="$4" --time_based --runtime="$5" \
 		--size=$((256 * 1024 * 1024)) --iomem=mmaphuge \
+		$([ "$PERF_PIN" = 1 ] && echo --cpus_allowed=0) \
 		--output-format=terse \
 		--terse-version=3 >"$PERF_DIR/$1.out" 2>&1 ||
 		{ cat "$PERF_DIR/$1.out"; return 1; }
@@ -310,9 +359,12 @@ perf_run() {
 	# which tasks switch: two snapshots while fio runs, 2 s in and 2 s
 	# before its end (two awk runs, the same for both targets)
 	_pfsw=$((PERF_SECONDS > 6 ? PERF_SECONDS - 4 : 0))
-	rm -f "$PERF_DIR/switches-before" "$PERF_DIR/switches-after"
-	[ $_pfsw -gt 0 ] && (sleep 2; perf_switches >"$PERF_DIR/switches-before"
-		sleep $_pfsw; perf_switches >"$PERF_DIR/switches-after") &
+	rm -f "$PERF_DIR/switches-before" "$PERF_DIR/switches-after" \
+		"$PERF_DIR/vcpus-before" "$PERF_DIR/vcpus-after"
+	[ $_pfsw -gt 0 ] && (sleep 2; perf_vcpus >"$PERF_DIR/vcpus-before"
+		perf_switches >"$PERF_DIR/switches-before"
+		sleep $_pfsw; perf_switches >"$PERF_DIR/switches-after"
+		perf_vcpus >"$PERF_DIR/vcpus-after") &
 	_pfswp=$!
 	_pff=$(perf_fio "$_pft-$_pfname" "$_pfrw" "$_pfbs" "$_pfqd" "$PERF_SECONDS")
 	_pffrc=$?
@@ -336,6 +388,8 @@ perf_run() {
 	echo "$_pfname $_pft $3 $(echo "$_pff" | cut -d' ' -f3) $_pffc" >>$PERF_FIO_FIG
 	[ -s "$PERF_DIR/switches-after" ] &&
 		report "INFO perf_switches round=$3 job=$_pfname target=$_pft per_io=$(perf_switches_top "$PERF_DIR/switches-before" "$PERF_DIR/switches-after" "$(echo "$_pff" | awk -v s=$_pfsw '{ print $1 * s }')") (switches per I/O by task name, over ${_pfsw} s of the run)"
+	[ -s "$PERF_DIR/vcpus-after" ] &&
+		report "INFO perf_vcpus round=$3 job=$_pfname target=$_pft $(perf_vcpus_top "$PERF_DIR/vcpus-before" "$PERF_DIR/vcpus-after") (percent of the interval per vCPU; threads >= 5% of a CPU @ the vCPU they last ran on)"
 	report "INFO perf_run round=$3 job=$_pfname target=$_pft $(echo "$_pff $_pfd" | awk -v keys="iops kibps ios cpu_jiffies rxe_sent_pkts rxe_rcvd_pkts scsi_cmds cpu_user_jiffies cpu_sys_jiffies cpu_irq_jiffies proc_user_jiffies proc_sys_jiffies proc_ctxt ctxt intr $PERF_FAB_KEYS" '{
 		n = split(keys, k, " ")
 		for (i = 1; i <= n && i <= NF; i++) printf "%s=%s ", k[i], $i
