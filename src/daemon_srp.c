@@ -6,6 +6,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,16 +101,26 @@ static void srp_params_from_config(const struct config *cfg,
 }
 
 /*
- * daemon.workers, or one per online CPU up to DAEMON_AUTO_WORKERS_MAX:
- * every worker holds a data pool and an SRQ share per HCA, and a few
- * workers already outrun an HCA (srp-loopback-bench: > 1M IOPS each).
+ * daemon.workers, or one per CPU srptd may run on, up to
+ * DAEMON_AUTO_WORKERS_MAX: every worker holds a data pool and an SRQ
+ * share per HCA, and a few workers already outrun an HCA
+ * (srp-loopback-bench: > 1M IOPS each).  The CPUs are those of srptd's
+ * affinity mask, which systemd's CPUAffinity= or taskset sets to keep it
+ * apart from applications (doc/performance.md "Where the vCPUs go"):
+ * more workers than those CPUs would only take turns on them.  All online
+ * CPUs when the mask cannot be read (more CPUs than a cpu_set_t holds).
  */
 static unsigned int daemon_srp_worker_count(const struct config *cfg)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	long cpus;
 
 	if (cfg->daemon.workers)
 		return cfg->daemon.workers;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		cpus = CPU_COUNT(&set);
+	else
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	if (cpus < 1)
 		return 1;
 	return MIN((unsigned int)cpus, DAEMON_AUTO_WORKERS_MAX);

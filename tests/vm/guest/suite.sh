@@ -39,8 +39,9 @@
 #            cmd_sg_entries=255, max_sect=64, and ib_srp use_imm_data=0 /
 #            never_register=1 (indirect and external descriptor tables),
 #            each with verified I/O; srptd restarted with busy_poll_us:
-#            verified I/O, then no CPU when idle; srptd restarted with
-#            max_rdma_size 256 KiB: reported in the Block Limits page,
+#            verified I/O, then no CPU when idle; srptd restarted under
+#            taskset -c 0: one worker instead of one per vCPU, verified
+#            I/O; srptd restarted with max_rdma_size 256 KiB: reported in the Block Limits page,
 #            the initiator's I/O limit follows it, verified 1 MiB I/O
 #   multipath (only when named; not part of "all") dm-multipath over two
 #            paths (rxe0 IPv4, rxe1 IPv6) with multipathd and udev: fio
@@ -772,6 +773,15 @@ for T in $(echo "$VMRIG_TARGETS" | tr ',' ' '); do
 		# srptd only: busy polling, verified I/O and an idle CPU check
 		command -v chk_srptd_busy_poll >/dev/null 2>&1 &&
 			run_check busy-poll-verify-idle chk_srptd_busy_poll
+		# srptd only: one worker per CPU it may run on, unless
+		# --srptd-set gives the number
+		if ! command -v chk_srptd_affinity >/dev/null 2>&1; then
+			:
+		elif grep -q '^  workers = [1-9]' "$SRPTD_CONF"; then
+			report "SKIP $T/workers-follow-affinity: the configuration sets workers"
+		else
+			run_check workers-follow-affinity chk_srptd_affinity
+		fi
 		# srptd only: a smaller transfer limit, reported and honoured
 		command -v chk_srptd_max_xfer >/dev/null 2>&1 &&
 			run_check max_rdma_size-256k chk_srptd_max_xfer

@@ -160,7 +160,8 @@ srptd_exec() {
 	_st=
 	[ "${VMRIG_SRPTD_STRACE:-0}" = 1 ] &&
 		_st="/usr/local/bin/strace -f -qq -o $SRPTD_DIR/strace.$(date +%s).log"
-	[ -n "${VMRIG_SRPTD_CAPS:-}" ] || exec $_st $SRPTD_BIN "$@"
+	# SRPTD_WRAP: a command srptd runs under (chk_srptd_affinity)
+	[ -n "${VMRIG_SRPTD_CAPS:-}" ] || exec ${SRPTD_WRAP:-} $_st $SRPTD_BIN "$@"
 	_caps=
 	[ "$VMRIG_SRPTD_CAPS" = none ] ||
 		_caps=$(echo ",$VMRIG_SRPTD_CAPS" | sed 's/,/,+cap_/g')
@@ -727,6 +728,55 @@ chk_srptd_busy_poll() {
 	report "INFO busy_poll_idle_ticks=$((_bt1 - _bt0)) busy_polls=$_bp sleeps_3s=$((_bs1 - _bs0))"
 	[ $((_bt1 - _bt0)) -le $SRPTD_BUSY_IDLE_TICKS ] ||
 		fail "srptd used $((_bt1 - _bt0)) ticks of CPU in 3 s idle with busy_poll_us (at most $SRPTD_BUSY_IDLE_TICKS)" ||
+		return 1
+	srptd_restart_default
+}
+
+# srptd_workers: srptadm status's worker count once it is non-zero (the
+# workers start with the fabric, right after the listener), at most 5 s.
+srptd_workers() {
+	_sw=0
+	_swn=25
+	while [ $_swn -gt 0 ]; do
+		adm --json status >/dev/null &&
+			_sw=$(echo "$ADM_OUT" | jq .workers) &&
+			[ "${_sw:-0}" -gt 0 ] && break
+		sleep 0.2
+		_swn=$((_swn - 1))
+	done
+	echo "${_sw:-0}"
+}
+
+# chk_srptd_affinity: with workers = 0 (the suite's configuration) srptd
+# starts one I/O worker per CPU it may run on (srptd.conf(5) workers):
+# one per vCPU, and one only when it starts under taskset -c 0 (what
+# systemd's CPUAffinity= does), every thread of it then on vCPU 0.  A
+# verified fio run through the pinned daemon; then, logged out, srptd
+# with the suite's configuration again.
+chk_srptd_affinity() {
+	_ncpu=$(grep -c '^processor' /proc/cpuinfo)
+	[ "$_ncpu" -ge 2 ] || fail "needs 2 vCPUs, the guest has $_ncpu" || return 1
+	_w=$(srptd_workers)
+	[ "$_w" = "$_ncpu" ] ||
+		fail "$_w workers with $_ncpu vCPUs and workers = 0" || return 1
+	srp_logout || return 1
+	DEV=
+	srptd_sigterm || return 1
+	echo "vmrig: srptd restarted under taskset -c 0" >>$SRPTD_LOG
+	SRPTD_WRAP="taskset -c 0"
+	srptd_launch
+	_rc=$?
+	SRPTD_WRAP=
+	[ $_rc = 0 ] || return 1
+	_w=$(srptd_workers)
+	_cpus=$(cat /proc/$SRPTD_PID/task/*/status | sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' | sort -u | tr '\n' ' ')
+	report "INFO affinity workers=$_w cpus_allowed=$_cpus"
+	[ "$_w" = 1 ] || fail "$_w workers under taskset -c 0" || return 1
+	[ "$_cpus" = "0 " ] || fail "srptd's threads may run on: $_cpus" || return 1
+	chk_login || return 1
+	fio_run "affinity" --rw=randwrite --bs=4k --iodepth=16 --size=8M \
+		--offset=64M --verify=crc32c --verify_fatal=1 --do_verify=1 ||
+		fail "fio verify through the pinned srptd failed: $(grep -m1 -i 'err\|bad\|verify' /tmp/fio-affinity.out)" ||
 		return 1
 	srptd_restart_default
 }
