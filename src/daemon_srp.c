@@ -221,9 +221,9 @@ static void daemon_srp_workers_stop(struct daemon_srp *s)
 }
 
 /*
- * daemon.workers threads (0: one per online CPU), each with its loop and
- * SRP worker created here, before the thread runs the loop (the fabric
- * creates a CQ on a loop's thread or before that loop runs).
+ * want_workers threads (daemon_srp_worker_count()), each with its loop
+ * and SRP worker created here, before the thread runs the loop (the
+ * fabric creates a CQ on a loop's thread or before that loop runs).
  */
 static int daemon_srp_workers_start(struct daemon_srp *s)
 {
