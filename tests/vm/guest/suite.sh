@@ -41,8 +41,9 @@
 #            each with verified I/O; srptd restarted with busy_poll_us:
 #            verified I/O, then no CPU when idle; srptd restarted under
 #            taskset -c 0: one worker instead of one per vCPU, verified
-#            I/O; srptd restarted with max_rdma_size 256 KiB: reported in the Block Limits page,
-#            the initiator's I/O limit follows it, verified 1 MiB I/O
+#            I/O; srptd restarted with max_rdma_size 256 KiB: reported in
+#            the Block Limits page, the initiator's I/O limit follows it,
+#            verified 1 MiB I/O
 #   multipath (only when named; not part of "all") dm-multipath over two
 #            paths (rxe0 IPv4, rxe1 IPv6) with multipathd and udev: fio
 #            verify on the map while the paths log out and in (raw, ext4)

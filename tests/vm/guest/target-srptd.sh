@@ -166,7 +166,7 @@ srptd_exec() {
 	[ "$VMRIG_SRPTD_CAPS" = none ] ||
 		_caps=$(echo ",$VMRIG_SRPTD_CAPS" | sed 's/,/,+cap_/g')
 	ulimit -l unlimited
-	exec /usr/local/bin/setpriv --bounding-set=-all$_caps --inh-caps=-all \
+	exec ${SRPTD_WRAP:-} /usr/local/bin/setpriv --bounding-set=-all$_caps --inh-caps=-all \
 		--ambient-caps=-all --no-new-privs $_st $SRPTD_BIN "$@"
 }
 
