@@ -265,6 +265,9 @@ perf_setup() {
 	[ "$(cat /proc/sys/vm/nr_hugepages)" -ge $PERF_HUGEPAGES ] ||
 		fail "only $(cat /proc/sys/vm/nr_hugepages) of $PERF_HUGEPAGES huge pages for fio's buffers" ||
 		return 1
+	[ "$PERF_PIN" != 1 ] || [ "$(nproc)" -ge 2 ] ||
+		fail "--perf-pin needs 2 vCPUs or more, the guest has $(nproc)" ||
+		return 1
 	report "INFO perf_config rounds=$PERF_ROUNDS seconds=$PERF_SECONDS strace_seconds=$PERF_STRACE_SECONDS jobs=$(perf_jobs | cut -d: -f1 | tr '\n' ',') targets=$(perf_targets | tr '\n' ',') cpus=$(grep -c ^processor /proc/cpuinfo) pin=$PERF_PIN srptd_set=${VMRIG_SRPTD_SET:-none}"
 	report "INFO perf_rxe_counters=$(ls /sys/class/infiniband/rxe0/ports/1/hw_counters/ 2>/dev/null | tr '\n' ',')"
 	for _pft in $(perf_targets); do

@@ -732,19 +732,17 @@ chk_srptd_busy_poll() {
 	srptd_restart_default
 }
 
-# srptd_workers: srptadm status's worker count once it is non-zero (the
-# workers start with the fabric, right after the listener), at most 5 s.
+# srptd_has_workers: srptadm status counts I/O workers (they start with
+# the fabric, right after the listener); the answer stays in ADM_OUT.
+srptd_has_workers() {
+	adm --json status && [ "$(echo "$ADM_OUT" | jq .workers)" -gt 0 ]
+}
+
+# srptd_workers: srptadm status's worker count once it is non-zero, or
+# what it says after 5 s.
 srptd_workers() {
-	_sw=0
-	_swn=25
-	while [ $_swn -gt 0 ]; do
-		adm --json status >/dev/null &&
-			_sw=$(echo "$ADM_OUT" | jq .workers) &&
-			[ "${_sw:-0}" -gt 0 ] && break
-		sleep 0.2
-		_swn=$((_swn - 1))
-	done
-	echo "${_sw:-0}"
+	wait_for 5 srptd_has_workers
+	echo "$ADM_OUT" | jq .workers
 }
 
 # chk_srptd_affinity: with workers = 0 (the suite's configuration) srptd
@@ -759,14 +757,12 @@ chk_srptd_affinity() {
 	_w=$(srptd_workers)
 	[ "$_w" = "$_ncpu" ] ||
 		fail "$_w workers with $_ncpu vCPUs and workers = 0" || return 1
-	srp_logout || return 1
-	DEV=
-	srptd_sigterm || return 1
-	echo "vmrig: srptd restarted under taskset -c 0" >>$SRPTD_LOG
+	echo "vmrig: srptd to be restarted under taskset -c 0" >>$SRPTD_LOG
 	SRPTD_WRAP="taskset -c 0"
-	srptd_launch
+	srptd_restart_default
 	_rc=$?
 	SRPTD_WRAP=
+	DEV=
 	[ $_rc = 0 ] || return 1
 	_w=$(srptd_workers)
 	_cpus=$(cat /proc/$SRPTD_PID/task/*/status | sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' | sort -u | tr '\n' ' ')
